@@ -1,0 +1,53 @@
+# make run: set up and serve the demo site on SQLite.   make test: set up and run every test.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install catalogues run test test-sqlite test-postgres chromium bench clean
+
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+catalogues: $(STAMP)
+	$(VENV)/bin/pybabel compile -q -d statuspage/translations
+
+run: install catalogues
+	$(VENV)/bin/statuspage init-db
+	$(VENV)/bin/statuspage demo --if-empty
+	@echo "Serving http://$(HOST):$(PORT)/ (console: http://$(HOST):$(PORT)/admin/)"
+	$(VENV)/bin/gunicorn --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile - wsgi:app
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null); } || \
+	  { echo "Browser tests need Debian's Chromium at /usr/bin/chromium: run 'sudo apt-get install chromium'."; exit 1; }
+
+test: install catalogues chromium test-sqlite test-postgres
+
+test-sqlite: install catalogues
+	$(PY) -m pytest -q -p no:cacheprovider
+
+# The PostgreSQL pass: skipped with one line when no server answers, unless STATUSPAGE_REQUIRE_POSTGRES=1 (CI).
+test-postgres: install catalogues
+	@if $(PY) -c "import psycopg; psycopg.connect('$(subst +psycopg,,$(PG_TEST_URL))', connect_timeout=3).close()" 2>/dev/null; then \
+	  STATUSPAGE_TEST_DATABASE_URL=$(PG_TEST_URL) $(PY) -m pytest -q -p no:cacheprovider; \
+	elif [ "$$STATUSPAGE_REQUIRE_POSTGRES" = 1 ]; then \
+	  echo "PostgreSQL is required but not reachable at $(PG_TEST_URL)."; exit 1; \
+	else \
+	  echo "PostgreSQL not reachable at $(PG_TEST_URL): ran the SQLite pass only."; \
+	fi
+
+bench: install catalogues
+	$(PY) bench/bench_index.py
+
+clean:
+	rm -rf $(VENV) dist build *.egg-info test-artifacts

@@ -1,0 +1,56 @@
+"""statuspage: a status page and incident notification service."""
+from __future__ import annotations
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from .config import load_settings
+from .paths import TRANSLATIONS_DIR, shared_dir
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    """Build the application from settings (environment, .env, then these overrides)."""
+    from . import errors, i18n, models  # noqa: F401  (models registers the tables)
+    from .extensions import babel, csrf, db, limiter, login_manager, migrate
+    from .paths import MIGRATIONS_DIR
+    from . import web
+
+    settings = load_settings(overrides)
+    app = Flask(__name__, template_folder=shared_dir("templates"), static_folder=shared_dir("static"),
+                instance_path=str(settings.instance_dir))
+    app.config.update(
+        SETTINGS=settings,
+        SECRET_KEY=settings.secret_key,
+        SQLALCHEMY_DATABASE_URI=settings.database_url,
+        SQLALCHEMY_ENGINE_OPTIONS=_engine_options(settings.database_url, settings.db_pool_size),
+        MAX_CONTENT_LENGTH=settings.max_request_bytes,
+        MAX_FORM_MEMORY_SIZE=settings.max_request_bytes,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.session_cookie_secure,
+        REMEMBER_COOKIE_SECURE=settings.session_cookie_secure,
+        WTF_CSRF_TIME_LIMIT=None,
+        BABEL_DEFAULT_LOCALE=settings.default_language,
+        BABEL_DEFAULT_TIMEZONE=settings.timezone,
+        BABEL_TRANSLATION_DIRECTORIES=str(TRANSLATIONS_DIR),
+        RATELIMIT_STORAGE_URI=settings.ratelimit_storage_url,
+        RATELIMIT_HEADERS_ENABLED=True,
+    )
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=i18n.current_language, timezone_selector=i18n.select_timezone)
+    login_manager.init_app(app)
+    i18n.init_app(app)
+    errors.register_error_handlers(app)
+    web.init_app(app)
+    return app
+
+
+def _engine_options(url: str, pool_size: int) -> dict:
+    if url.startswith("sqlite"):
+        return {"connect_args": {"timeout": 5}}
+    return {"pool_size": pool_size, "pool_pre_ping": True, "max_overflow": pool_size}

@@ -1,0 +1,137 @@
+"""Settings from STATUSPAGE_* environment variables and .env, typed, with clear errors."""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, fields
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dotenv import dotenv_values
+
+LANGUAGES = ("en", "de", "fr")
+
+
+class SettingsError(Exception):
+    """A setting has a value we cannot use; the message is one line for the operator."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    instance_dir: Path = Path("instance")
+    database_url: str = ""
+    secret_key: str = ""
+    site_name: str = "Status"
+    base_url: str = "http://127.0.0.1:8000"
+    timezone: str = "Europe/Berlin"
+    languages: tuple[str, ...] = LANGUAGES
+    default_language: str = "en"
+    max_request_bytes: int = 1_000_000
+    login_rate_limit: str = "10 per minute"
+    ratelimit_storage_url: str = "memory://"
+    session_cookie_secure: bool = False
+    db_pool_size: int = 5
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def _text(value: str) -> str:
+    return value.strip()
+
+
+def _int(name: str):
+    def read(value: str) -> int:
+        try:
+            return int(value)
+        except ValueError:
+            raise SettingsError(f"STATUSPAGE_{name.upper()} must be a whole number, got {value!r}") from None
+    return read
+
+
+def _bool(name: str):
+    def read(value: str) -> bool:
+        lowered = value.strip().lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off", ""):
+            return False
+        raise SettingsError(f"STATUSPAGE_{name.upper()} must be 1 or 0, got {value!r}")
+    return read
+
+
+def _languages(value: str) -> tuple[str, ...]:
+    chosen = tuple(part.strip() for part in value.split(",") if part.strip())
+    unknown = [lang for lang in chosen if lang not in LANGUAGES]
+    if unknown or not chosen:
+        raise SettingsError(f"STATUSPAGE_LANGUAGES must list some of {', '.join(LANGUAGES)}, got {value!r}")
+    return chosen
+
+
+def _timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(f"STATUSPAGE_TIMEZONE must be an IANA zone such as Europe/Berlin, got {value!r}") from None
+    return value
+
+
+def _base_url(value: str) -> str:
+    if not value.startswith(("http://", "https://")):
+        raise SettingsError(f"STATUSPAGE_BASE_URL must start with http:// or https://, got {value!r}")
+    return value.rstrip("/")
+
+
+READERS = {
+    "instance_dir": Path,
+    "database_url": _text,
+    "secret_key": _text,
+    "site_name": _text,
+    "base_url": _base_url,
+    "timezone": _timezone,
+    "languages": _languages,
+    "default_language": _text,
+    "max_request_bytes": _int("max_request_bytes"),
+    "login_rate_limit": _text,
+    "ratelimit_storage_url": _text,
+    "session_cookie_secure": _bool("session_cookie_secure"),
+    "db_pool_size": _int("db_pool_size"),
+}
+
+
+def load_settings(overrides: dict | None = None, environ: dict | None = None) -> Settings:
+    """Read settings: overrides win, then real environment variables, then .env, then defaults."""
+    environ = os.environ if environ is None else environ
+    raw: dict[str, str] = {}
+    dotenv_file = Path(environ.get("STATUSPAGE_ENV_FILE", ".env"))
+    if dotenv_file.is_file():
+        raw.update({k: v for k, v in dotenv_values(dotenv_file).items() if v is not None})
+    raw.update(environ)
+    values: dict = {}
+    for item in fields(Settings):
+        env_name = f"STATUSPAGE_{item.name.upper()}"
+        if item.name in READERS and env_name in raw:
+            values[item.name] = READERS[item.name](raw[env_name])
+    values.update(overrides or {})
+    settings = Settings(**values)
+    instance_dir = settings.instance_dir.resolve()
+    defaults = {"instance_dir": instance_dir}
+    if not settings.database_url:
+        defaults["database_url"] = f"sqlite:///{instance_dir / 'statuspage.db'}"
+    if not settings.secret_key:
+        defaults["secret_key"] = _instance_secret_key(instance_dir)
+    if settings.default_language not in settings.languages:
+        raise SettingsError(f"STATUSPAGE_DEFAULT_LANGUAGE must be one of {', '.join(settings.languages)}")
+    return Settings(**{**settings.__dict__, **defaults})
+
+
+def _instance_secret_key(instance_dir: Path) -> str:
+    """The secret key generated on first start and kept in instance/, so sessions survive restarts."""
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    key_file = instance_dir / "secret_key"
+    if not key_file.exists():
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_urlsafe(48))
+    return key_file.read_text().strip()

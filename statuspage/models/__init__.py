@@ -1,0 +1,20 @@
+"""Typed SQLAlchemy 2.0 models, one module per area; importing this registers them all."""
+from .accounts import ApiToken, Role, User
+from .audit import AuditEntry
+from .components import Component, ComponentGroup, ComponentStatus
+from .incidents import (
+    AffectedComponent,
+    Impact,
+    Incident,
+    IncidentKind,
+    IncidentStatus,
+    IncidentTemplate,
+    IncidentUpdate,
+    MaintenanceStatus,
+)
+
+__all__ = [
+    "AffectedComponent", "ApiToken", "AuditEntry", "Component", "ComponentGroup", "ComponentStatus",
+    "Impact", "Incident", "IncidentKind", "IncidentStatus", "IncidentTemplate", "IncidentUpdate",
+    "MaintenanceStatus", "Role", "User",
+]

@@ -1,0 +1,87 @@
+"""Console users and API tokens."""
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..database import Base, UTCDateTime
+from .components import str_enum
+
+
+class Role(StrEnum):
+    """What a user or token may do; each role includes the ones ranked below it (intake stands apart)."""
+
+    VIEWER = "viewer"
+    RESPONDER = "responder"
+    ADMIN = "admin"
+    INTAKE = "intake"
+
+    def allows(self, needed: Role) -> bool:
+        if self is Role.INTAKE or needed is Role.INTAKE:
+            return self is needed or self is Role.ADMIN
+        ranks = [Role.VIEWER, Role.RESPONDER, Role.ADMIN]
+        return ranks.index(self) >= ranks.index(needed)
+
+
+USER_ROLES = (Role.VIEWER, Role.RESPONDER, Role.ADMIN)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(100), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(str_enum(Role, 16), default=Role.VIEWER)
+    # Part of the login session id: changing it (on a password change) ends every other session.
+    session_token: Mapped[str] = mapped_column(String(64))
+    is_disabled: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    # Flask-Login's user interface.
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return not self.is_disabled
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
+
+    def can(self, needed: Role) -> bool:
+        return self.role.allows(needed)
+
+    @property
+    def label(self) -> str:
+        return self.email
+
+
+class ApiToken(Base):
+    """A bearer token for the management API; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    label: Mapped[str] = mapped_column(String(100), default="")
+    prefix: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[Role] = mapped_column(str_enum(Role, 16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None

@@ -1,0 +1,143 @@
+"""Incidents and scheduled maintenance (one table, as Statuspage does), their components and updates."""
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..database import Base, UTCDateTime
+from .components import Component, ComponentStatus, str_enum
+
+
+class IncidentKind(StrEnum):
+    INCIDENT = "incident"
+    MAINTENANCE = "maintenance"
+
+
+class IncidentStatus(StrEnum):
+    INVESTIGATING = "investigating"
+    IDENTIFIED = "identified"
+    MONITORING = "monitoring"
+    RESOLVED = "resolved"
+    POSTMORTEM = "postmortem"
+
+
+class MaintenanceStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    IN_PROGRESS = "in_progress"
+    VERIFYING = "verifying"
+    COMPLETED = "completed"
+
+
+class Impact(StrEnum):
+    NONE = "none"
+    MINOR = "minor"
+    MAJOR = "major"
+    CRITICAL = "critical"
+
+    @property
+    def severity(self) -> int:
+        return list(Impact).index(self)
+
+
+CLOSED_STATUSES = frozenset({IncidentStatus.RESOLVED, IncidentStatus.POSTMORTEM, MaintenanceStatus.COMPLETED})
+ACTIVE_MAINTENANCE_STATUSES = frozenset({MaintenanceStatus.IN_PROGRESS, MaintenanceStatus.VERIFYING})
+
+
+class Incident(Base):
+    """An incident, or a maintenance window when kind is maintenance (then it has a schedule)."""
+
+    __tablename__ = "incidents"
+    __table_args__ = (
+        Index("ix_incidents_kind_status", "kind", "status"),
+        Index("ix_incidents_kind_started_at", "kind", "started_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[IncidentKind] = mapped_column(str_enum(IncidentKind, 16), default=IncidentKind.INCIDENT)
+    name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20))
+    impact: Mapped[Impact] = mapped_column(str_enum(Impact, 16), default=Impact.NONE)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    monitoring_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    scheduled_for: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    scheduled_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(default=1)
+
+    affected: Mapped[list[AffectedComponent]] = relationship(
+        back_populates="incident", cascade="all, delete-orphan", order_by="AffectedComponent.component_id")
+    updates: Mapped[list[IncidentUpdate]] = relationship(
+        back_populates="incident", cascade="all, delete-orphan",
+        order_by="(IncidentUpdate.created_at.desc(), IncidentUpdate.id.desc())")
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def is_maintenance(self) -> bool:
+        return self.kind is IncidentKind.MAINTENANCE
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status in CLOSED_STATUSES
+
+    @property
+    def is_active_maintenance(self) -> bool:
+        return self.is_maintenance and self.status in ACTIVE_MAINTENANCE_STATUSES
+
+    @property
+    def components(self) -> list[Component]:
+        return [link.component for link in self.affected]
+
+    @property
+    def latest_update(self) -> IncidentUpdate | None:
+        return self.updates[0] if self.updates else None
+
+
+class AffectedComponent(Base):
+    """A component touched by an incident, with the status the incident gives it."""
+
+    __tablename__ = "affected_components"
+
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True)
+    component_id: Mapped[int] = mapped_column(
+        ForeignKey("components.id", ondelete="CASCADE"), primary_key=True, index=True)
+    status: Mapped[ComponentStatus] = mapped_column(str_enum(ComponentStatus))
+
+    incident: Mapped[Incident] = relationship(back_populates="affected")
+    component: Mapped[Component] = relationship(lazy="joined")
+
+
+class IncidentUpdate(Base):
+    __tablename__ = "incident_updates"
+    __table_args__ = (Index("ix_incident_updates_incident_id_created_at", "incident_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(20))
+    body: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    author_name: Mapped[str] = mapped_column(String(200), default="")
+    # [{"code": component id as text, "name", "old_status", "new_status"}], as Statuspage's v2 API shows it.
+    affected_components: Mapped[list | None] = mapped_column(JSON)
+
+    incident: Mapped[Incident] = relationship(back_populates="updates")
+
+
+class IncidentTemplate(Base):
+    """A prepared incident message; {placeholders} are replaced as plain text, never rendered as a template."""
+
+    __tablename__ = "incident_templates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    status: Mapped[IncidentStatus] = mapped_column(str_enum(IncidentStatus, 20),
+                                                   default=IncidentStatus.INVESTIGATING)
+    impact: Mapped[Impact] = mapped_column(str_enum(Impact, 16), default=Impact.MINOR)
+    body: Mapped[str] = mapped_column(Text, default="")

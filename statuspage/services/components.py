@@ -1,0 +1,211 @@
+"""Components and groups: create, change, order, delete, and the status incidents give them."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from ..database import transaction
+from ..errors import Conflict, NotFound
+from ..extensions import db
+from ..models import AffectedComponent, Component, ComponentGroup, ComponentStatus, Incident
+from ..models.incidents import ACTIVE_MAINTENANCE_STATUSES, CLOSED_STATUSES, IncidentKind
+from . import audit, validate
+from .audit import Actor
+
+
+def get_component(slug: str) -> Component:
+    component = db.session.scalar(select(Component).where(Component.slug == slug))
+    if component is None:
+        raise NotFound("component_not_found", f"No component with slug '{slug}'.")
+    return component
+
+
+def get_group(group_id: int) -> ComponentGroup:
+    group = db.session.get(ComponentGroup, group_id)
+    if group is None:
+        raise NotFound("group_not_found", f"No component group with id {group_id}.")
+    return group
+
+
+def list_groups() -> list[ComponentGroup]:
+    return list(db.session.scalars(
+        select(ComponentGroup).options(selectinload(ComponentGroup.components))
+        .order_by(ComponentGroup.position, ComponentGroup.id)))
+
+
+def list_components() -> list[Component]:
+    """All components in page order: by group position, then their own position."""
+    return list(db.session.scalars(
+        select(Component).outerjoin(Component.group)
+        .order_by(func.coalesce(ComponentGroup.position, -1), ComponentGroup.id, Component.position, Component.id)))
+
+
+def _next_position(model, **filters) -> int:
+    query = select(func.max(model.position))
+    for name, value in filters.items():
+        query = query.where(getattr(model, name) == value)
+    highest = db.session.scalar(query)
+    return 0 if highest is None else highest + 1
+
+
+def create_group(name: str, *, description: str = "", position: int | None = None, by: Actor,
+                 now: datetime) -> ComponentGroup:
+    """Add a component group, last unless a position is given."""
+    with transaction():
+        group = ComponentGroup(
+            name=validate.text(name, "name", max_length=100),
+            description=validate.text(description, "description", max_length=2000, required=False),
+            position=_next_position(ComponentGroup) if position is None else validate.integer(position, "position"),
+            created_at=now, updated_at=now)
+        db.session.add(group)
+        db.session.flush()
+        audit.record(by, "group.create", group, summary=group.name, now=now)
+    return group
+
+
+def update_group(group_id: int, *, by: Actor, now: datetime, **changes) -> ComponentGroup:
+    """Change a group's name, description or position."""
+    with transaction():
+        group = get_group(group_id)
+        if "name" in changes:
+            group.name = validate.text(changes["name"], "name", max_length=100)
+        if "description" in changes:
+            group.description = validate.text(changes["description"], "description", max_length=2000,
+                                              required=False)
+        if "position" in changes:
+            group.position = validate.integer(changes["position"], "position")
+        group.updated_at = now
+        audit.record(by, "group.update", group, summary=group.name, details=_jsonable(changes), now=now)
+    return group
+
+
+def delete_group(group_id: int, *, by: Actor, now: datetime) -> None:
+    """Remove a group; its components stay, ungrouped."""
+    with transaction():
+        group = get_group(group_id)
+        for component in group.components:
+            component.group_id = None
+        audit.record(by, "group.delete", group, summary=group.name, now=now)
+        db.session.delete(group)
+
+
+def create_component(*, slug: str, name: str, description: str = "", group_id: int | None = None,
+                     position: int | None = None, status: str = ComponentStatus.OPERATIONAL,
+                     only_show_if_degraded: bool = False, by: Actor, now: datetime) -> Component:
+    """Add a component; its slug must be new."""
+    with transaction():
+        slug = validate.slug(slug)
+        if db.session.scalar(select(Component.id).where(Component.slug == slug)) is not None:
+            raise Conflict("slug_taken", f"A component with slug '{slug}' already exists.", field="slug")
+        if group_id is not None:
+            get_group(validate.integer(group_id, "group_id"))
+        component = Component(
+            slug=slug, name=validate.text(name, "name", max_length=100),
+            description=validate.text(description, "description", max_length=2000, required=False),
+            group_id=group_id,
+            position=(_next_position(Component, group_id=group_id) if position is None
+                      else validate.integer(position, "position")),
+            status=validate.choice(ComponentStatus, status, "status"),
+            only_show_if_degraded=bool(only_show_if_degraded), created_at=now, updated_at=now)
+        db.session.add(component)
+        db.session.flush()
+        audit.record(by, "component.create", component, summary=f"{component.name} ({slug})", now=now)
+    return component
+
+
+def update_component(slug: str, *, by: Actor, now: datetime, **changes) -> Component:
+    """Change a component's fields; a new slug must be free."""
+    with transaction():
+        component = get_component(slug)
+        if "slug" in changes and changes["slug"] != component.slug:
+            new_slug = validate.slug(changes["slug"])
+            if db.session.scalar(select(Component.id).where(Component.slug == new_slug)) is not None:
+                raise Conflict("slug_taken", f"A component with slug '{new_slug}' already exists.", field="slug")
+            component.slug = new_slug
+        if "name" in changes:
+            component.name = validate.text(changes["name"], "name", max_length=100)
+        if "description" in changes:
+            component.description = validate.text(changes["description"], "description", max_length=2000,
+                                                  required=False)
+        if "group_id" in changes:
+            group_id = changes["group_id"]
+            component.group_id = None if group_id in (None, "") else get_group(
+                validate.integer(group_id, "group_id")).id
+        if "position" in changes:
+            component.position = validate.integer(changes["position"], "position")
+        if "status" in changes:
+            component.status = validate.choice(ComponentStatus, changes["status"], "status")
+        if "only_show_if_degraded" in changes:
+            component.only_show_if_degraded = bool(changes["only_show_if_degraded"])
+        component.updated_at = now
+        audit.record(by, "component.update", component, summary=component.name, details=_jsonable(changes),
+                     now=now)
+    return component
+
+
+def delete_component(slug: str, *, by: Actor, now: datetime) -> None:
+    """Remove a component; incidents keep their history but no longer list it."""
+    with transaction():
+        component = get_component(slug)
+        audit.record(by, "component.delete", component, summary=f"{component.name} ({component.slug})", now=now)
+        db.session.delete(component)
+
+
+def move(model, item_id: int, direction: int, *, by: Actor, now: datetime) -> None:
+    """Swap a group or component with its neighbour above (-1) or below (+1), renumbering its siblings."""
+    with transaction():
+        item = db.session.get(model, item_id)
+        if item is None:
+            raise NotFound("not_found", "Nothing to move with that id.")
+        siblings_query = select(model).order_by(model.position, model.id)
+        if model is Component:
+            siblings_query = siblings_query.where(Component.group_id.is_(item.group_id))
+        siblings = list(db.session.scalars(siblings_query))
+        index = siblings.index(item)
+        target = index + (1 if direction > 0 else -1)
+        if 0 <= target < len(siblings):
+            siblings[index], siblings[target] = siblings[target], siblings[index]
+        for position, sibling in enumerate(siblings):
+            sibling.position = position
+        audit.record(by, f"{model.__tablename__.rstrip('s').replace('component_group', 'group')}.move", item,
+                     summary=item.name, details={"direction": direction}, now=now)
+
+
+def recompute_statuses(components: Iterable[Component], *, now: datetime) -> dict[int, tuple]:
+    """Give each component the worst status its open incidents and active maintenance hold it at.
+
+    Returns {component id: (old status, new status)} for those that changed.
+    """
+    components = list(components)
+    if not components:
+        return {}
+    db.session.flush()
+    rows = db.session.execute(
+        select(AffectedComponent.component_id, AffectedComponent.status, Incident.kind, Incident.status)
+        .join(Incident).where(AffectedComponent.component_id.in_([c.id for c in components]))
+        .where(Incident.status.not_in([s.value for s in CLOSED_STATUSES])))
+    held: dict[int, ComponentStatus] = {}
+    for component_id, affected_status, kind, incident_status in rows:
+        if kind == IncidentKind.MAINTENANCE:
+            if incident_status not in ACTIVE_MAINTENANCE_STATUSES:
+                continue
+            affected_status = ComponentStatus.UNDER_MAINTENANCE
+        current = held.get(component_id, ComponentStatus.OPERATIONAL)
+        if affected_status.severity > current.severity:
+            held[component_id] = affected_status
+    changed = {}
+    for component in components:
+        new_status = held.get(component.id, ComponentStatus.OPERATIONAL)
+        if component.status != new_status:
+            changed[component.id] = (component.status, new_status)
+            component.status = new_status
+            component.updated_at = now
+    return changed
+
+
+def _jsonable(changes: dict) -> dict:
+    return {key: value if isinstance(value, (str, int, float, bool, type(None))) else str(value)
+            for key, value in changes.items()}

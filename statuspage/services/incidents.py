@@ -1,0 +1,178 @@
+"""Incidents and maintenance windows: open, update, resolve. One set of rules for both kinds."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ..database import transaction
+from ..errors import Conflict, Invalid, NotFound
+from ..extensions import db
+from ..models import (
+    AffectedComponent, Component, ComponentStatus, Impact, Incident, IncidentKind, IncidentStatus,
+    IncidentUpdate, MaintenanceStatus,
+)
+from . import audit, validate
+from .audit import Actor
+from .components import recompute_statuses
+
+STATUSES = {IncidentKind.INCIDENT: IncidentStatus, IncidentKind.MAINTENANCE: MaintenanceStatus}
+MAX_BODY = 20_000
+
+
+def get_incident(incident_id: int, kind: IncidentKind = IncidentKind.INCIDENT) -> Incident:
+    """The incident (or maintenance) with its updates and components, or NotFound."""
+    incident = db.session.scalar(
+        select(Incident).where(Incident.id == incident_id, Incident.kind == kind)
+        .options(selectinload(Incident.updates), selectinload(Incident.affected)))
+    if incident is None:
+        noun = "maintenance" if kind is IncidentKind.MAINTENANCE else "incident"
+        raise NotFound(f"{noun}_not_found", f"No {noun} with id {incident_id}.")
+    return incident
+
+
+def open_incident(*, name: str, status: str = IncidentStatus.INVESTIGATING, impact: str = Impact.MINOR,
+                  body: str, components: dict[str, str] | None = None, started_at: datetime | None = None,
+                  by: Actor, now: datetime) -> Incident:
+    """Open an incident with its first message; its components take the statuses given."""
+    with transaction():
+        incident = Incident(
+            kind=IncidentKind.INCIDENT, name=validate.text(name, "name", max_length=200),
+            status=IncidentStatus.INVESTIGATING, impact=validate.choice(Impact, impact, "impact"),
+            started_at=started_at or now, created_at=now, updated_at=now)
+        db.session.add(incident)
+        db.session.flush()
+        _post(incident, status, body, components or {}, by=by, now=now, first=True)
+        audit.record(by, "incident.open", incident, summary=incident.name, now=now)
+    return incident
+
+
+def schedule_maintenance(*, name: str, body: str, scheduled_for: datetime, scheduled_until: datetime,
+                         components: list[str] | dict | None = None,
+                         status: str = MaintenanceStatus.SCHEDULED, by: Actor, now: datetime) -> Incident:
+    """Schedule a maintenance window; its components show under_maintenance while it is in progress."""
+    with transaction():
+        if scheduled_for is None or scheduled_until is None:
+            raise Invalid("required", "scheduled_for and scheduled_until are required.", field="scheduled_for")
+        if scheduled_until <= scheduled_for:
+            raise Invalid("invalid_window", "scheduled_until must be after scheduled_for.", field="scheduled_until")
+        maintenance = Incident(
+            kind=IncidentKind.MAINTENANCE, name=validate.text(name, "name", max_length=200),
+            status=MaintenanceStatus.SCHEDULED, impact=Impact.NONE,
+            started_at=scheduled_for, scheduled_for=scheduled_for, scheduled_until=scheduled_until,
+            created_at=now, updated_at=now)
+        db.session.add(maintenance)
+        db.session.flush()
+        slugs = components.keys() if isinstance(components, dict) else (components or [])
+        _post(maintenance, status, body, {slug: ComponentStatus.UNDER_MAINTENANCE for slug in slugs},
+              by=by, now=now, first=True)
+        audit.record(by, "maintenance.schedule", maintenance, summary=maintenance.name, now=now)
+    return maintenance
+
+
+def post_update(incident_id: int, *, status: str, body: str, components: dict[str, str] | None = None,
+                kind: IncidentKind = IncidentKind.INCIDENT, by: Actor, now: datetime) -> IncidentUpdate:
+    """Post an update, possibly changing the status and the components' statuses."""
+    with transaction():
+        incident = get_incident(incident_id, kind)
+        update = _post(incident, status, body, components or {}, by=by, now=now)
+        audit.record(by, f"{kind.value}.update", incident, summary=f"{update.status}: {update.body[:200]}", now=now)
+    return update
+
+
+def resolve_incident(incident_id: int, message: str, *, by: Actor, now: datetime) -> Incident:
+    """Resolve an incident and give its components their status back (unless another incident holds them)."""
+    post_update(incident_id, status=IncidentStatus.RESOLVED, body=message, by=by, now=now)
+    return get_incident(incident_id)
+
+
+def edit_incident(incident_id: int, *, kind: IncidentKind = IncidentKind.INCIDENT, by: Actor, now: datetime,
+                  **changes) -> Incident:
+    """Change the name, impact or schedule; a new status posts an update without a message."""
+    with transaction():
+        incident = get_incident(incident_id, kind)
+        if "name" in changes:
+            incident.name = validate.text(changes["name"], "name", max_length=200)
+        if "impact" in changes and kind is IncidentKind.INCIDENT:
+            incident.impact = validate.choice(Impact, changes["impact"], "impact")
+        if kind is IncidentKind.MAINTENANCE and ({"scheduled_for", "scheduled_until"} & changes.keys()):
+            starts = changes.get("scheduled_for", incident.scheduled_for)
+            ends = changes.get("scheduled_until", incident.scheduled_until)
+            if ends <= starts:
+                raise Invalid("invalid_window", "scheduled_until must be after scheduled_for.",
+                              field="scheduled_until")
+            incident.scheduled_for, incident.scheduled_until, incident.started_at = starts, ends, starts
+        incident.updated_at = now
+        if changes.get("status") and changes["status"] != incident.status:
+            _post(incident, changes["status"], changes.get("body", ""), {}, by=by, now=now)
+        audit.record(by, f"{kind.value}.edit", incident, summary=incident.name,
+                     details={key: str(value) for key, value in changes.items()}, now=now)
+    return incident
+
+
+def advance_maintenance(*, now: datetime, by: Actor) -> list[Incident]:
+    """Start maintenance whose window has begun and complete what has ended; returns what moved."""
+    moved = []
+    with transaction():
+        due = db.session.scalars(
+            select(Incident).where(Incident.kind == IncidentKind.MAINTENANCE)
+            .where(Incident.status.in_([MaintenanceStatus.SCHEDULED, MaintenanceStatus.IN_PROGRESS]))
+            .where(Incident.scheduled_for <= now))
+        for maintenance in due:
+            if maintenance.scheduled_until <= now:
+                _post(maintenance, MaintenanceStatus.COMPLETED, "", {}, by=by, now=now)
+            elif maintenance.status == MaintenanceStatus.SCHEDULED:
+                _post(maintenance, MaintenanceStatus.IN_PROGRESS, "", {}, by=by, now=now)
+            else:
+                continue
+            audit.record(by, "maintenance.advance", maintenance, summary=maintenance.status, now=now)
+            moved.append(maintenance)
+    return moved
+
+
+def _post(incident: Incident, status: str, body: str, components: dict[str, str], *, by: Actor,
+          now: datetime, first: bool = False) -> IncidentUpdate:
+    """The one path every update takes: check the move, set component links, recompute, record."""
+    new_status = validate.choice(STATUSES[incident.kind], status, "status")
+    body = validate.text(body, "body", max_length=MAX_BODY, required=False)
+    if incident.is_closed and not first and new_status not in (IncidentStatus.POSTMORTEM, IncidentStatus.RESOLVED):
+        raise Conflict("already_closed", "This is closed already; it cannot be reopened.", field="status")
+    links = {link.component_id: link for link in incident.affected}
+    wanted = _components_by_slug(components)
+    for component, component_status in wanted:
+        if component.id in links:
+            links[component.id].status = component_status
+        else:
+            link = AffectedComponent(component=component, status=component_status)
+            incident.affected.append(link)
+            links[component.id] = link
+    incident.status = new_status
+    if new_status == IncidentStatus.MONITORING and incident.monitoring_at is None:
+        incident.monitoring_at = now
+    if new_status in (IncidentStatus.RESOLVED, MaintenanceStatus.COMPLETED) and incident.resolved_at is None:
+        incident.resolved_at = now
+    incident.updated_at = now
+    changed = recompute_statuses([link.component for link in incident.affected], now=now)
+    update = IncidentUpdate(
+        status=new_status, body=body, created_at=now, author_id=by.user_id, author_name=by.label,
+        affected_components=[
+            {"code": str(link.component.id), "name": link.component.name,
+             "old_status": changed[link.component_id][0].value, "new_status": changed[link.component_id][1].value}
+            for link in incident.affected if link.component_id in changed] or None)
+    incident.updates.insert(0, update)
+    db.session.flush()
+    return update
+
+
+def _components_by_slug(components: dict[str, str]) -> list[tuple[Component, ComponentStatus]]:
+    if not isinstance(components, dict):
+        raise Invalid("invalid_type", "components must map component slugs to statuses.", field="components")
+    if not components:
+        return []
+    found = {c.slug: c for c in db.session.scalars(select(Component).where(Component.slug.in_(list(components))))}
+    unknown = sorted(set(components) - set(found))
+    if unknown:
+        raise Invalid("unknown_component", f"Unknown component: {', '.join(map(str, unknown))}.", field="components")
+    return [(found[slug], validate.choice(ComponentStatus, status, f"components.{slug}"))
+            for slug, status in components.items()]

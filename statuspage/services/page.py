@@ -1,0 +1,172 @@
+"""What the public page shows: the derived overall status, components by group, incidents, maintenance."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..models import (
+    AffectedComponent, Component, ComponentGroup, ComponentStatus, Impact, Incident, IncidentKind, MaintenanceStatus,
+)
+from ..models.incidents import ACTIVE_MAINTENANCE_STATUSES, CLOSED_STATUSES
+from .components import list_components
+
+INDICATOR_DESCRIPTIONS = {
+    "none": "All Systems Operational",
+    "minor": "Minor Service Outage",
+    "major": "Partial System Outage",
+    "critical": "Major Service Outage",
+    "maintenance": "Service Under Maintenance",
+}
+# A component's status, read as the indicator it would give the whole page.
+STATUS_INDICATOR = {
+    ComponentStatus.DEGRADED_PERFORMANCE: Impact.MINOR,
+    ComponentStatus.PARTIAL_OUTAGE: Impact.MAJOR,
+    ComponentStatus.MAJOR_OUTAGE: Impact.CRITICAL,
+}
+HISTORY_MONTHS_PER_PAGE = 3
+RECENT_DAYS = 7
+
+
+@dataclass(frozen=True)
+class PageStatus:
+    indicator: str
+    description: str
+
+
+@dataclass
+class GroupView:
+    group: ComponentGroup | None
+    components: list[Component]
+
+    @property
+    def status(self) -> ComponentStatus:
+        return max((c.status for c in self.components), key=lambda s: s.severity,
+                   default=ComponentStatus.OPERATIONAL)
+
+
+@dataclass
+class HomePage:
+    status: PageStatus
+    groups: list[GroupView]
+    incidents: list[Incident]
+    active_maintenance: list[Incident]
+    upcoming_maintenance: list[Incident]
+    recent_days: list[tuple[date, list[Incident]]]
+
+
+@dataclass
+class HistoryPage:
+    months: list[tuple[date, list[Incident]]]
+    page: int
+    has_older: bool
+    has_newer: bool = field(init=False)
+
+    def __post_init__(self):
+        self.has_newer = self.page > 1
+
+
+def overall_status(components: list[Component], open_incidents: list[Incident]) -> PageStatus:
+    """The page's indicator: the worst open incident impact or component status; else maintenance or none."""
+    worst = Impact.NONE
+    for incident in open_incidents:
+        if not incident.is_maintenance and incident.impact.severity > worst.severity:
+            worst = incident.impact
+    for component in components:
+        implied = STATUS_INDICATOR.get(component.status, Impact.NONE)
+        if implied.severity > worst.severity:
+            worst = implied
+    if worst is Impact.NONE and (
+            any(c.status is ComponentStatus.UNDER_MAINTENANCE for c in components)
+            or any(i.is_active_maintenance for i in open_incidents)):
+        return PageStatus("maintenance", INDICATOR_DESCRIPTIONS["maintenance"])
+    return PageStatus(worst.value, INDICATOR_DESCRIPTIONS[worst.value])
+
+
+def _with_details(query):
+    return query.options(selectinload(Incident.updates), selectinload(Incident.affected))
+
+
+def open_incidents() -> list[Incident]:
+    """Unresolved incidents, newest first."""
+    return list(db.session.scalars(_with_details(
+        select(Incident).where(Incident.kind == IncidentKind.INCIDENT)
+        .where(Incident.status.not_in([s.value for s in CLOSED_STATUSES]))
+        .order_by(Incident.started_at.desc(), Incident.id.desc()))))
+
+
+def maintenance_in(statuses, limit: int = 20) -> list[Incident]:
+    return list(db.session.scalars(_with_details(
+        select(Incident).where(Incident.kind == IncidentKind.MAINTENANCE)
+        .where(Incident.status.in_([s.value for s in statuses]))
+        .order_by(Incident.scheduled_for, Incident.id).limit(limit))))
+
+
+def group_components(components: list[Component], groups: list[ComponentGroup]) -> list[GroupView]:
+    """Ungrouped components first, then each group in order; hidden components left out, empty groups too."""
+    by_group: dict[int | None, list[Component]] = {}
+    for component in components:
+        if component.is_visible:
+            by_group.setdefault(component.group_id, []).append(component)
+    views = [GroupView(None, by_group[None])] if by_group.get(None) else []
+    views += [GroupView(group, by_group[group.id]) for group in groups if by_group.get(group.id)]
+    return views
+
+
+def home_page(*, now: datetime, tz: ZoneInfo) -> HomePage:
+    """Everything `/` shows, in a fixed number of queries however long the history."""
+    components = list_components()
+    groups = list(db.session.scalars(select(ComponentGroup).order_by(ComponentGroup.position, ComponentGroup.id)))
+    incidents = open_incidents()
+    active = maintenance_in(ACTIVE_MAINTENANCE_STATUSES)
+    upcoming = maintenance_in([MaintenanceStatus.SCHEDULED], limit=10)
+    today = now.astimezone(tz).date()
+    first_day = today - timedelta(days=RECENT_DAYS - 1)
+    recent = list(db.session.scalars(_with_details(
+        select(Incident).where(Incident.started_at >= _local_midnight(first_day, tz))
+        .where(Incident.started_at <= now)
+        .order_by(Incident.started_at.desc(), Incident.id.desc()).limit(200))))
+    recent_days = [(day, [i for i in recent if i.started_at.astimezone(tz).date() == day])
+                   for day in (today - timedelta(days=n) for n in range(RECENT_DAYS))]
+    return HomePage(overall_status(components, incidents + active), group_components(components, groups),
+                    incidents, active, upcoming, recent_days)
+
+
+def history_page(page: int, *, now: datetime, tz: ZoneInfo) -> HistoryPage:
+    """Past incidents and maintenance by month, newest first, a few months to a page."""
+    page = max(1, page)
+    newest_month = now.astimezone(tz).date().replace(day=1)
+    months = [_add_months(newest_month, -n) for n in range((page - 1) * HISTORY_MONTHS_PER_PAGE,
+                                                           page * HISTORY_MONTHS_PER_PAGE)]
+    start = _local_midnight(months[-1], tz)
+    end = _local_midnight(_add_months(months[0], 1), tz)
+    incidents = list(db.session.scalars(
+        select(Incident).where(Incident.started_at >= start, Incident.started_at < end)
+        .where(or_(Incident.kind == IncidentKind.INCIDENT, Incident.started_at <= now))
+        .options(selectinload(Incident.updates))
+        .order_by(Incident.started_at.desc(), Incident.id.desc())))
+    has_older = db.session.scalar(select(Incident.id).where(Incident.started_at < start).limit(1)) is not None
+    return HistoryPage(
+        [(month, [i for i in incidents if i.started_at.astimezone(tz).date().replace(day=1) == month])
+         for month in months], page, has_older)
+
+
+def component_incidents(component: Component, limit: int = 20) -> list[Incident]:
+    """The latest incidents and maintenance that touched a component."""
+    return list(db.session.scalars(
+        select(Incident).join(AffectedComponent).where(AffectedComponent.component_id == component.id)
+        .options(selectinload(Incident.updates))
+        .order_by(Incident.started_at.desc(), Incident.id.desc()).limit(limit)))
+
+
+def _local_midnight(day: date, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=tz)
+
+
+def _add_months(month: date, count: int) -> date:
+    index = month.year * 12 + month.month - 1 + count
+    return date(index // 12, index % 12 + 1, 1)

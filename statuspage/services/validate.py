@@ -1,0 +1,56 @@
+"""Small checks shared by every service: each raises Invalid naming the field."""
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import TypeVar
+
+from ..errors import Invalid
+
+E = TypeVar("E", bound=StrEnum)
+
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+def text(value, field: str, *, max_length: int, required: bool = True) -> str:
+    """A stripped string of at most max_length characters (and not empty when required)."""
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise Invalid("invalid_type", f"{field} must be text.", field=field)
+    value = value.strip()
+    if required and not value:
+        raise Invalid("required", f"{field} is required.", field=field)
+    if len(value) > max_length:
+        raise Invalid("too_long", f"{field} must be at most {max_length} characters.", field=field)
+    if "\x00" in value:
+        raise Invalid("invalid_character", f"{field} must not contain NUL characters.", field=field)
+    return value
+
+
+def choice(enum: type[E], value, field: str) -> E:
+    """A member of enum given by its value, or Invalid listing the allowed values."""
+    try:
+        return enum(value)
+    except ValueError:
+        allowed = ", ".join(member.value for member in enum)
+        raise Invalid("invalid_choice", f"{field} must be one of: {allowed}.", field=field) from None
+
+
+def slug(value, field: str = "slug") -> str:
+    value = text(value, field, max_length=64)
+    if not SLUG.match(value):
+        raise Invalid("invalid_slug", f"{field} may hold only lowercase letters, digits and single dashes.",
+                      field=field)
+    return value
+
+
+def integer(value, field: str, *, minimum: int = 0, maximum: int = 1_000_000) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        try:
+            value = int(str(value).strip())
+        except ValueError:
+            raise Invalid("invalid_type", f"{field} must be a whole number.", field=field) from None
+    if not minimum <= value <= maximum:
+        raise Invalid("out_of_range", f"{field} must be between {minimum} and {maximum}.", field=field)
+    return value

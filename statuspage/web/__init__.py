@@ -1,0 +1,22 @@
+"""HTML blueprints, and the one place that registers every blueprint and template helper on the app."""
+from flask import Flask, current_app
+
+from ..markup import render_markdown
+
+
+def _site_context() -> dict:
+    settings = current_app.config["SETTINGS"]
+    return {"site_name": settings.site_name, "site_timezone": settings.timezone,
+            "site_languages": settings.languages}
+
+
+def init_app(app: Flask) -> None:
+    from .admin import bp as admin_bp
+    from .health import bp as health_bp
+    from .public import bp as public_bp
+
+    app.context_processor(_site_context)
+    app.jinja_env.filters["markdown"] = render_markdown
+    app.register_blueprint(public_bp)
+    app.register_blueprint(health_bp)
+    app.register_blueprint(admin_bp, url_prefix="/admin")

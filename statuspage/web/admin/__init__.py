@@ -1,0 +1,89 @@
+"""The engineers' console under /admin: one module per resource; every view needs a signed-in user."""
+from __future__ import annotations
+
+import functools
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, current_app, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from ... import clock
+from ...errors import AppError
+from ...extensions import login_manager
+from ...models import Role
+from ...services import accounts
+from ...services.audit import Actor
+
+bp = Blueprint("admin", __name__)
+
+login_manager.login_view = "admin.login"
+login_manager.login_message = _l("Please sign in to open the console.")
+login_manager.session_protection = "strong"
+
+
+@login_manager.user_loader
+def _load_user(session_id: str):
+    return accounts.load_session_user(session_id)
+
+
+@bp.before_request
+def _require_sign_in():
+    if request.endpoint in ("admin.login",):
+        return None
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    return None
+
+
+@bp.after_request
+def _no_store(response):
+    """Console pages hold private data: never cached by a browser or proxy."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def requires(role: Role):
+    """Let the view run only for users whose role includes `role` (403 otherwise)."""
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            if not current_user.can(role):
+                abort(403)
+            return view(*args, **kwargs)
+        return wrapper
+    return decorate
+
+
+# Service errors in the reader's language; anything not listed shows the service's own sentence.
+ERROR_MESSAGES = {
+    "slug_taken": _l("A component with this slug exists already."),
+    "name_taken": _l("This name is taken already."),
+    "email_taken": _l("A user with this email exists already."),
+    "already_closed": _l("This is closed already; it cannot be reopened."),
+    "invalid_window": _l("The end must be after the start."),
+    "unknown_component": _l("One of the components does not exist (any more)."),
+    "self_lockout": _l("You cannot remove your own admin role or disable yourself."),
+    "weak_password": _l("The password is too short."),
+    "invalid_email": _l("Enter a valid email address."),
+}
+
+
+def explain(error: AppError) -> str:
+    return str(ERROR_MESSAGES.get(error.code, error.message))
+
+
+def actor() -> Actor:
+    return Actor.for_user(current_user)
+
+
+def now() -> datetime:
+    return clock.now()
+
+
+def site_tz() -> ZoneInfo:
+    return current_app.config["SETTINGS"].tz
+
+
+from . import audit, auth, components, incidents, users  # noqa: E402,F401  (registers the views)

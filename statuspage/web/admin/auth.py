@@ -1,0 +1,55 @@
+"""Sign-in, sign-out and the user's own password."""
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from ...extensions import limiter
+from ...errors import Invalid
+from ...services import accounts
+from . import actor, bp, now
+from .forms import LoginForm, PasswordForm
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site: an open redirect would let a phishing link borrow our sign-in page."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("admin.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["SETTINGS"].login_rate_limit, methods=["POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("admin.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = accounts.authenticate(form.email.data, form.password.data, now=now())
+        if user is not None:
+            login_user(user, remember=form.remember.data)
+            return redirect(_safe_next(request.args.get("next")))
+        form.password.errors.append(_("Wrong email or password."))
+    return render_template("admin/login.html", form=form), 400 if form.is_submitted() else 200
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    flash(_("You are signed out."), "info")
+    return redirect(url_for("public.index"))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+def account():
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.change_password(current_user.id, form.current_password.data, form.new_password.data,
+                                            by=actor(), now=now())
+        except Invalid:
+            form.current_password.errors.append(_("The current password is not right."))
+        else:
+            login_user(user)  # this session carries the new token; every other session has ended
+            flash(_("Password changed. Your other sessions have been signed out."), "info")
+            return redirect(url_for("admin.account"))
+    return render_template("admin/account.html", form=form), 400 if form.is_submitted() else 200

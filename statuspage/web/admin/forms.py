@@ -1,0 +1,110 @@
+"""The console's forms (Flask-WTF: CSRF on every one)."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField, DateTimeLocalField, EmailField, PasswordField, SelectField,
+    SelectMultipleField, StringField, TextAreaField,
+)
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, Regexp
+
+from ...i18n import COMPONENT_STATUS_LABELS, IMPACT_LABELS, INCIDENT_STATUS_LABELS
+from ...models import Impact, IncidentStatus, MaintenanceStatus
+from ...models.accounts import USER_ROLES, Role
+from ...services.accounts import MIN_PASSWORD_LENGTH
+
+ROLE_LABELS = {"viewer": _l("Viewer"), "responder": _l("Responder"), "admin": _l("Admin"), "intake": _l("Intake")}
+
+
+def _choices(values, labels):
+    return [(value.value, labels[value.value]) for value in values]
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1000)])
+    remember = BooleanField(_l("Keep me signed in"))
+
+
+class PasswordForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=1000)])
+    new_password = PasswordField(_l("New password"),
+                                 validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=1000)])
+    confirm = PasswordField(_l("Repeat the new password"),
+                            validators=[EqualTo("new_password", message=_l("The passwords do not match."))])
+
+
+class IncidentForm(FlaskForm):
+    name = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    impact = SelectField(_l("Impact"), choices=_choices(Impact, IMPACT_LABELS), default="minor")
+    status = SelectField(_l("Status"), choices=_choices(
+        [IncidentStatus.INVESTIGATING, IncidentStatus.IDENTIFIED, IncidentStatus.MONITORING], INCIDENT_STATUS_LABELS))
+    body = TextAreaField(_l("Message (Markdown)"), validators=[DataRequired(), Length(max=20_000)])
+
+
+class IncidentEditForm(FlaskForm):
+    name = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    impact = SelectField(_l("Impact"), choices=_choices(Impact, IMPACT_LABELS))
+
+
+class UpdateForm(FlaskForm):
+    status = SelectField(_l("Status"), choices=_choices(IncidentStatus, INCIDENT_STATUS_LABELS))
+    body = TextAreaField(_l("Message (Markdown)"), validators=[DataRequired(), Length(max=20_000)])
+
+
+class MaintenanceUpdateForm(FlaskForm):
+    status = SelectField(_l("Status"), choices=_choices(MaintenanceStatus, INCIDENT_STATUS_LABELS))
+    body = TextAreaField(_l("Message (Markdown)"), validators=[Optional(), Length(max=20_000)])
+
+
+class MaintenanceForm(FlaskForm):
+    name = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    scheduled_for = DateTimeLocalField(_l("Starts"), format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
+    scheduled_until = DateTimeLocalField(_l("Ends"), format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
+    components = SelectMultipleField(_l("Components"), choices=[], validate_choice=True)
+    body = TextAreaField(_l("Message (Markdown)"), validators=[DataRequired(), Length(max=20_000)])
+
+
+class ComponentForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
+    slug = StringField(_l("Slug"), validators=[
+        DataRequired(), Length(max=64),
+        Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", message=_l("Use lowercase letters, digits and single dashes."))])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=2000)])
+    group_id = SelectField(_l("Group"), choices=[], validate_choice=True)
+    status = SelectField(_l("Status"), choices=list(COMPONENT_STATUS_LABELS.items()))
+    only_show_if_degraded = BooleanField(_l("Show only when not operational"))
+
+
+class GroupForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=2000)])
+
+
+class UserForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=100)])
+    role = SelectField(_l("Role"), choices=[(r.value, ROLE_LABELS[r.value]) for r in USER_ROLES])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=1000)])
+
+
+class RoleForm(FlaskForm):
+    role = SelectField(_l("Role"), choices=[(r.value, ROLE_LABELS[r.value]) for r in USER_ROLES])
+    is_disabled = BooleanField(_l("Disabled"))
+
+
+class TokenForm(FlaskForm):
+    label = StringField(_l("Label"), validators=[Optional(), Length(max=100)])
+    role = SelectField(_l("Role"), choices=[(r.value, ROLE_LABELS[r.value]) for r in Role])
+
+
+class TemplateForm(FlaskForm):
+    name = StringField(_l("Template name"), validators=[DataRequired(), Length(max=100)])
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    impact = SelectField(_l("Impact"), choices=_choices(Impact, IMPACT_LABELS), default="minor")
+    body = TextAreaField(_l("Message (Markdown)"), validators=[DataRequired(), Length(max=20_000)])
+
+
+class ConfirmForm(FlaskForm):
+    """A bare form for buttons that change something: it carries the CSRF token."""

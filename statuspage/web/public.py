@@ -1,0 +1,44 @@
+"""The public pages: status, incidents, maintenance, history, components."""
+from flask import Blueprint, current_app, render_template, request
+
+from .. import clock
+from ..models import IncidentKind
+from ..services import page
+from ..services.components import get_component
+from ..services.incidents import get_incident
+
+bp = Blueprint("public", __name__)
+
+MAX_HISTORY_PAGE = 400  # 100 years of three-month pages; further is not history but a probe
+
+
+def _tz():
+    return current_app.config["SETTINGS"].tz
+
+
+@bp.get("/")
+def index():
+    home = page.home_page(now=clock.now(), tz=_tz())
+    return render_template("public/index.html", home=home)
+
+
+@bp.get("/incidents/<int:incident_id>")
+def incident(incident_id: int):
+    return render_template("public/incident.html", incident=get_incident(incident_id))
+
+
+@bp.get("/maintenance/<int:maintenance_id>")
+def maintenance(maintenance_id: int):
+    return render_template("public/incident.html", incident=get_incident(maintenance_id, IncidentKind.MAINTENANCE))
+
+
+@bp.get("/history")
+def history():
+    page_number = min(max(request.args.get("page", 1, type=int), 1), MAX_HISTORY_PAGE)
+    return render_template("public/history.html", history=page.history_page(page_number, now=clock.now(), tz=_tz()))
+
+
+@bp.get("/components/<slug>")
+def component(slug: str):
+    found = get_component(slug)
+    return render_template("public/component.html", component=found, incidents=page.component_incidents(found))

@@ -1,0 +1,56 @@
+"""Builders: small functions with defaults; each goes through the real services and commits."""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+
+from statuspage.services import accounts, components, incidents
+from statuspage.services.audit import Actor
+
+TEST_PASSWORD = "correct horse battery"
+SYSTEM = Actor(label="test")
+START = datetime(2026, 11, 20, 9, 12, tzinfo=timezone.utc)  # a Friday, 10:12 in Berlin
+
+
+def make_group(name: str = "Web", *, now: datetime = START):
+    return components.create_group(name, by=SYSTEM, now=now)
+
+
+def make_component(slug: str = "api", name: str | None = None, *, group=None, now: datetime = START, **fields):
+    return components.create_component(slug=slug, name=name or slug.replace("-", " ").title(),
+                                       group_id=group.id if group else None, by=SYSTEM, now=now, **fields)
+
+
+def make_incident(name: str = "API errors", *, components_: dict | None = None, impact: str = "major",
+                  status: str = "investigating", body: str = "We are looking into it.", now: datetime = START):
+    return incidents.open_incident(name=name, impact=impact, status=status, body=body,
+                                   components=components_ or {}, by=SYSTEM, now=now)
+
+
+def make_maintenance(name: str = "Database upgrade", *, components_=("database",), starts: datetime | None = None,
+                     hours: int = 2, now: datetime = START):
+    starts = starts or now + timedelta(days=7)
+    return incidents.schedule_maintenance(name=name, body="We will upgrade.", components=list(components_),
+                                          scheduled_for=starts, scheduled_until=starts + timedelta(hours=hours),
+                                          by=SYSTEM, now=now)
+
+
+def make_user(email: str = "ana@example.com", role: str = "responder", *, now: datetime = START):
+    return accounts.create_user(email, TEST_PASSWORD, role=role, by=SYSTEM, now=now)
+
+
+def csrf_token(response) -> str:
+    """The CSRF token of the first form in a page."""
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"',
+                      response.get_data(as_text=True))
+    assert match, "no CSRF token on the page"
+    return match.group(1) or match.group(2)
+
+
+def sign_in(client, email: str = "ana@example.com", password: str = TEST_PASSWORD):
+    """Sign in through the real form, CSRF token and all."""
+    page = client.get("/admin/login")
+    response = client.post("/admin/login", data={"email": email, "password": password,
+                                                  "csrf_token": csrf_token(page)})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return response
