@@ -77,6 +77,14 @@ def _timezone(value: str) -> str:
     return value
 
 
+def _site_name(value: str) -> str:
+    """The name lands in every page's HTML and in mail subjects: short, one line, printable."""
+    value = value.strip()
+    if not 1 <= len(value) <= 100 or any(ord(ch) < 32 for ch in value):
+        raise SettingsError("STATUSPAGE_SITE_NAME must be 1 to 100 characters on one line")
+    return value
+
+
 def _base_url(value: str) -> str:
     if not value.startswith(("http://", "https://")):
         raise SettingsError(f"STATUSPAGE_BASE_URL must start with http:// or https://, got {value!r}")
@@ -87,7 +95,7 @@ READERS = {
     "instance_dir": Path,
     "database_url": _text,
     "secret_key": _text,
-    "site_name": _text,
+    "site_name": _site_name,
     "base_url": _base_url,
     "timezone": _timezone,
     "languages": _languages,

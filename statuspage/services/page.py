@@ -102,7 +102,7 @@ def open_incidents() -> list[Incident]:
 def maintenance_in(statuses, limit: int = 20) -> list[Incident]:
     return list(db.session.scalars(_with_details(
         select(Incident).where(Incident.kind == IncidentKind.MAINTENANCE)
-        .where(Incident.status.in_([s.value for s in statuses]))
+        .where(Incident.status.in_([str(s) for s in statuses]))
         .order_by(Incident.scheduled_for, Incident.id).limit(limit))))
 
 

@@ -63,3 +63,39 @@ def test_times_show_their_zone(app, client, clock):
         make_incident(now=clock.now())
     page = client.get("/").get_data(as_text=True)
     assert "CET" in page  # 2026-11-20 is winter time in Europe/Berlin
+
+
+def test_health_endpoints_answer(client):
+    assert client.get("/healthz").get_json() == {"status": "ok"}
+    assert client.get("/readyz").get_json() == {"status": "ok", "database": "ok"}
+
+
+def test_readyz_says_503_when_the_database_is_unreachable(tmp_path):
+    from statuspage import create_app
+
+    broken = create_app({"database_url": "postgresql+psycopg://nobody@127.0.0.1:1/none",
+                         "instance_dir": tmp_path, "secret_key": "x"})
+    response = broken.test_client().get("/readyz")
+    assert response.status_code == 503
+    assert response.get_json()["database"] == "unreachable"
+
+
+def test_components_shown_only_when_degraded_stay_hidden_while_operational(app, client):
+    with app.app_context():
+        make_component("legacy-api", "Legacy API", only_show_if_degraded=True)
+    assert "Legacy API" not in client.get("/").get_data(as_text=True)
+    with app.app_context():
+        make_incident(components_={"legacy-api": "partial_outage"})
+    assert "Legacy API" in client.get("/").get_data(as_text=True)
+
+
+def test_history_groups_by_month_and_pages_back(app, client, clock):
+    with app.app_context():
+        make_incident("Long ago", now=clock.now() - timedelta(days=200))
+        make_incident("Recent", now=clock.now() - timedelta(days=3))
+    first = client.get("/history").get_data(as_text=True)
+    assert "Recent" in first and "Long ago" not in first and "November 2026" in first
+    assert 'rel="next"' in first
+    third = client.get("/history?page=3").get_data(as_text=True)
+    assert "Long ago" in third and "May 2026" in third
+    assert client.get("/history?page=abc").status_code == 200

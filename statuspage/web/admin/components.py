@@ -6,7 +6,7 @@ from ...errors import AppError
 from ...models import Component, ComponentGroup, Role
 from ...services import components as service
 from . import actor, bp, explain, now, requires
-from .forms import ComponentForm, ConfirmForm, GroupForm
+from .forms import ComponentForm, ConfirmForm, GroupForm, choices
 
 
 @bp.get("/components")
@@ -16,7 +16,7 @@ def components():
 
 
 def _group_choices():
-    return [("", _("No group"))] + [(str(g.id), g.name) for g in service.list_groups()]
+    return choices([("", _("No group"))] + [(str(g.id), g.name) for g in service.list_groups()])
 
 
 @bp.route("/components/new", methods=["GET", "POST"])

@@ -7,6 +7,7 @@ from wtforms import (
     BooleanField, DateTimeLocalField, EmailField, PasswordField, SelectField,
     SelectMultipleField, StringField, TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, Regexp
 
 from ...i18n import COMPONENT_STATUS_LABELS, IMPACT_LABELS, INCIDENT_STATUS_LABELS
@@ -17,8 +18,13 @@ from ...services.accounts import MIN_PASSWORD_LENGTH
 ROLE_LABELS = {"viewer": _l("Viewer"), "responder": _l("Responder"), "admin": _l("Admin"), "intake": _l("Intake")}
 
 
-def _choices(values, labels):
-    return [(value.value, labels[value.value]) for value in values]
+def choices(pairs) -> list[SelectChoice]:
+    """Select options from (value, label) pairs."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def _choices(values, labels) -> list[SelectChoice]:
+    return choices((value.value, labels[value.value]) for value in values)
 
 
 class LoginForm(FlaskForm):
@@ -73,7 +79,7 @@ class ComponentForm(FlaskForm):
         Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", message=_l("Use lowercase letters, digits and single dashes."))])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=2000)])
     group_id = SelectField(_l("Group"), choices=[], validate_choice=True)
-    status = SelectField(_l("Status"), choices=list(COMPONENT_STATUS_LABELS.items()))
+    status = SelectField(_l("Status"), choices=choices(COMPONENT_STATUS_LABELS.items()))
     only_show_if_degraded = BooleanField(_l("Show only when not operational"))
 
 
@@ -85,18 +91,18 @@ class GroupForm(FlaskForm):
 class UserForm(FlaskForm):
     email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
     name = StringField(_l("Name"), validators=[Optional(), Length(max=100)])
-    role = SelectField(_l("Role"), choices=[(r.value, ROLE_LABELS[r.value]) for r in USER_ROLES])
+    role = SelectField(_l("Role"), choices=_choices(USER_ROLES, ROLE_LABELS))
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=1000)])
 
 
 class RoleForm(FlaskForm):
-    role = SelectField(_l("Role"), choices=[(r.value, ROLE_LABELS[r.value]) for r in USER_ROLES])
+    role = SelectField(_l("Role"), choices=_choices(USER_ROLES, ROLE_LABELS))
     is_disabled = BooleanField(_l("Disabled"))
 
 
 class TokenForm(FlaskForm):
     label = StringField(_l("Label"), validators=[Optional(), Length(max=100)])
-    role = SelectField(_l("Role"), choices=[(r.value, ROLE_LABELS[r.value]) for r in Role])
+    role = SelectField(_l("Role"), choices=_choices(Role, ROLE_LABELS))
 
 
 class TemplateForm(FlaskForm):

@@ -18,7 +18,7 @@ from ...services.incidents import (
 )
 from . import actor, bp, explain, now, requires, site_tz
 from .forms import (
-    ConfirmForm, IncidentEditForm, IncidentForm, MaintenanceForm, MaintenanceUpdateForm, TemplateForm, UpdateForm,
+    ConfirmForm, IncidentEditForm, IncidentForm, MaintenanceForm, MaintenanceUpdateForm, TemplateForm, UpdateForm, choices,
 )
 
 PER_PAGE = 50
@@ -184,7 +184,7 @@ def _local_to_utc(value: datetime | None) -> datetime | None:
 @requires(Role.RESPONDER)
 def maintenance_new():
     form = MaintenanceForm()
-    form.components.choices = [(c.slug, c.name) for c in list_components()]
+    form.components.choices = choices((c.slug, c.name) for c in list_components())
     errors = []
     if form.validate_on_submit():
         try:

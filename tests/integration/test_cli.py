@@ -1,0 +1,56 @@
+"""The `statuspage` command as scripts use it."""
+from sqlalchemy import func, select
+
+from statuspage.cli import main
+from statuspage.extensions import db
+from statuspage.models import Component, Incident, User
+from statuspage.services import accounts
+
+
+def test_create_user_takes_the_password_as_an_option(app, runner):
+    result = runner.invoke(main, ["create-user", "ops@example.com", "--role", "admin", "--password", "long enough pw"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert db.session.scalar(select(User.role).where(User.email == "ops@example.com")) == "admin"
+
+
+def test_create_user_prompts_for_the_password(app, runner, clock):
+    result = runner.invoke(main, ["create-user", "ops@example.com"], input="long enough pw\nlong enough pw\n")
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert accounts.authenticate("ops@example.com", "long enough pw", now=clock.now()) is not None
+
+
+def test_a_failing_command_exits_non_zero_with_one_line(runner):
+    runner.invoke(main, ["create-user", "ops@example.com", "--password", "long enough pw"])
+    result = runner.invoke(main, ["create-user", "ops@example.com", "--password", "long enough pw"])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == ["Error: A user with this email already exists."]
+
+
+def test_create_token_prints_the_token_alone_on_its_last_line(app, runner, clock):
+    result = runner.invoke(main, ["create-token", "--role", "responder", "--label", "deploy"])
+    assert result.exit_code == 0, result.output
+    token = result.output.strip().splitlines()[-1]
+    assert token.startswith("sp_") and " " not in token
+    with app.app_context():
+        assert accounts.authenticate_token(token, now=clock.now()).role == "responder"
+
+
+def test_demo_loads_a_realistic_page_once(app, runner, client):
+    result = runner.invoke(main, ["demo"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Component)) == 12
+        assert db.session.scalar(select(func.count()).select_from(Incident).where(Incident.status == "identified")) == 1
+        assert db.session.scalar(select(func.count()).select_from(Incident).where(Incident.kind == "maintenance")) == 1
+    assert "Dashboard and sign-in unavailable" in client.get("/").get_data(as_text=True)
+    again = runner.invoke(main, ["demo"])
+    assert again.exit_code == 1
+    assert runner.invoke(main, ["demo", "--if-empty"]).exit_code == 0
+
+
+def test_every_command_has_help(runner):
+    for command in ("init-db", "create-user", "create-token", "demo", "run"):
+        result = runner.invoke(main, [command, "--help"])
+        assert result.exit_code == 0 and "Usage" in result.output

@@ -1,0 +1,44 @@
+"""Settings come from the environment and .env, typed, with one clear line when wrong."""
+import pytest
+
+from statuspage.config import SettingsError, load_settings
+
+
+def test_defaults_run_on_sqlite_in_the_instance_folder(tmp_path):
+    settings = load_settings(environ={"STATUSPAGE_INSTANCE_DIR": str(tmp_path), "STATUSPAGE_ENV_FILE": "/nonexistent"})
+    assert settings.database_url == f"sqlite:///{tmp_path / 'statuspage.db'}"
+    assert settings.timezone == "Europe/Berlin"
+    assert settings.languages == ("en", "de", "fr")
+
+
+def test_the_secret_key_is_generated_once_and_kept(tmp_path):
+    environ = {"STATUSPAGE_INSTANCE_DIR": str(tmp_path), "STATUSPAGE_ENV_FILE": "/nonexistent"}
+    first = load_settings(environ=environ).secret_key
+    assert len(first) >= 40
+    assert load_settings(environ=environ).secret_key == first
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_real_environment_variables_win_over_the_env_file(tmp_path):
+    env_file = tmp_path / ".env"
+    env_file.write_text("STATUSPAGE_SITE_NAME=From file\nSTATUSPAGE_TIMEZONE=Europe/Paris\n")
+    settings = load_settings(environ={"STATUSPAGE_ENV_FILE": str(env_file), "STATUSPAGE_INSTANCE_DIR": str(tmp_path),
+                                      "STATUSPAGE_SITE_NAME": "From environment"})
+    assert settings.site_name == "From environment"
+    assert settings.timezone == "Europe/Paris"
+
+
+@pytest.mark.parametrize("name, value, message", [
+    ("STATUSPAGE_MAX_REQUEST_BYTES", "abc", "STATUSPAGE_MAX_REQUEST_BYTES must be a whole number, got 'abc'"),
+    ("STATUSPAGE_TIMEZONE", "Mars/Olympus", "STATUSPAGE_TIMEZONE must be an IANA zone"),
+    ("STATUSPAGE_LANGUAGES", "en,xx", "STATUSPAGE_LANGUAGES must list some of en, de, fr"),
+    ("STATUSPAGE_BASE_URL", "javascript:alert(1)", "STATUSPAGE_BASE_URL must start with http:// or https://"),
+    ("STATUSPAGE_SESSION_COOKIE_SECURE", "maybe", "STATUSPAGE_SESSION_COOKIE_SECURE must be 1 or 0"),
+    ("STATUSPAGE_SITE_NAME", "x" * 101, "STATUSPAGE_SITE_NAME must be 1 to 100 characters"),
+])
+def test_a_bad_value_stops_start_up_with_one_clear_line(tmp_path, name, value, message):
+    with pytest.raises(SettingsError) as raised:
+        load_settings(environ={name: value, "STATUSPAGE_INSTANCE_DIR": str(tmp_path),
+                               "STATUSPAGE_ENV_FILE": "/nonexistent"})
+    assert message in str(raised.value)
+    assert "\n" not in str(raised.value)
