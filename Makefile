@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 catalogues: $(STAMP)
-	$(VENV)/bin/pybabel compile -q -d statuspage/translations
+	$(VENV)/bin/pybabel compile -d statuspage/translations >/dev/null
 
 run: install catalogues
 	$(VENV)/bin/statuspage init-db

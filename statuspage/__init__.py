@@ -10,7 +10,7 @@ from .paths import TRANSLATIONS_DIR, shared_dir
 
 def create_app(overrides: dict | None = None) -> Flask:
     """Build the application from settings (environment, .env, then these overrides)."""
-    from . import errors, i18n, models  # noqa: F401  (models registers the tables)
+    from . import api, errors, i18n, models  # noqa: F401  (models registers the tables)
     from .extensions import babel, csrf, db, limiter, login_manager, migrate
     from .paths import MIGRATIONS_DIR
     from . import web
@@ -47,6 +47,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     i18n.init_app(app)
     errors.register_error_handlers(app)
     web.init_app(app)
+    api.init_app(app)
     return app
 
 

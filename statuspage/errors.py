@@ -4,6 +4,8 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify, render_template, request
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -14,6 +16,7 @@ class AppError(Exception):
 
     status = 400
     code = "bad_request"
+    headers: dict[str, str] = {}
 
     def __init__(self, code: str | None = None, message: str = "", *, field: str | None = None):
         super().__init__(message)
@@ -54,6 +57,28 @@ def error_json(status: int, code: str, message: str, field: str | None = None):
     return jsonify(error=body), status
 
 
+def _first_problem(problems, path: str) -> tuple[str, str]:
+    """The dotted path and text of the first message in marshmallow's nested error dictionary."""
+    if isinstance(problems, dict):
+        key, inner = next(iter(problems.items()))
+        # Dict fields nest as {"<key>": {"value": [...]}}; "value"/"key" are marshmallow's words, not the client's.
+        return _first_problem(inner, path if key in ("value", "key") else f"{path}.{key}" if path else str(key))
+    if isinstance(problems, list) and problems:
+        return _first_problem(problems[0], path)
+    return path, str(problems)
+
+
+def _validation_error(messages: dict):
+    """A request that failed its schema: 422 naming the first field, with every field's messages."""
+    flat = {field: problems for location in messages.values() for field, problems in location.items()}
+    field, text = _first_problem(flat, "")
+    if field == "_schema":  # the body as a whole, e.g. a list where an object belongs
+        body = {"code": "invalid", "message": f"The request body must be a JSON object: {text}"}
+    else:
+        body = {"code": "invalid", "message": f"{field}: {text}", "field": field, "fields": flat}
+    return jsonify(error=body), 422
+
+
 def register_error_handlers(app: Flask) -> None:
     from .extensions import db
 
@@ -61,13 +86,25 @@ def register_error_handlers(app: Flask) -> None:
     def app_error(error: AppError):
         db.session.rollback()
         if wants_json():
-            return error_json(error.status, error.code, error.message, error.field)
-        return render_template("errors/error.html", status=error.status), error.status
+            body, status = error_json(error.status, error.code, error.message, error.field)
+            return body, status, error.headers
+        return render_template("errors/error.html", status=error.status), error.status, error.headers
+
+    @app.errorhandler(StaleDataError)
+    @app.errorhandler(IntegrityError)
+    def concurrent_change(error):
+        """Two writers raced (a version moved on, or a unique value was taken meanwhile): 409, not 500."""
+        db.session.rollback()
+        log.info("write lost a race on %s %s: %s", request.method, request.path, type(error).__name__)
+        return app_error(Conflict("concurrent_change", "Someone else changed this at the same moment; try again."))
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         status = error.code or 500
         if wants_json():
+            messages = (getattr(error, "data", None) or {}).get("messages")
+            if messages:
+                return _validation_error(messages)
             code = (error.name or "error").lower().replace(" ", "_")
             response = error_json(status, code, error.description or error.name)
         else:

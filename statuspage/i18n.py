@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Flask, current_app, g, request
-from flask_babel import format_datetime, lazy_gettext as _l
+from flask_babel import format_date, format_time, lazy_gettext as _l
 
 LANG_COOKIE = "lang"
 LANG_COOKIE_AGE = 365 * 24 * 3600
@@ -75,12 +75,12 @@ def remember_language(response):
     return response
 
 
-def local_time(value: datetime | None, fmt: str = "medium") -> str:
-    """A time in the site's zone and the reader's language, always with the zone's name."""
+def local_time(value: datetime | None) -> str:
+    """A time in the site's zone and the reader's language, to the minute, always with the zone's name."""
     if value is None:
         return ""
     zone = value.astimezone(current_app.config["SETTINGS"].tz).strftime("%Z")
-    return f"{format_datetime(value, fmt)} {zone}"
+    return f"{format_date(value, 'medium')}, {format_time(value, 'short')} {zone}"
 
 
 def init_app(app: Flask) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from ..database import transaction
@@ -176,3 +176,21 @@ def _components_by_slug(components: dict[str, str]) -> list[tuple[Component, Com
         raise Invalid("unknown_component", f"Unknown component: {', '.join(map(str, unknown))}.", field="components")
     return [(found[slug], validate.choice(ComponentStatus, status, f"components.{slug}"))
             for slug, status in components.items()]
+
+
+def list_incidents(kind: IncidentKind, *, status: str | None = None, component: str | None = None,
+                   page: int = 1, per_page: int = 50) -> tuple[list[Incident], int]:
+    """One page of incidents (or maintenance), newest first, optionally of one status or component."""
+    query = select(Incident).where(Incident.kind == kind)
+    if status:
+        query = query.where(Incident.status == validate.choice(STATUSES[kind], status, "status"))
+    if component:
+        component_id = db.session.scalar(select(Component.id).where(Component.slug == component))
+        if component_id is None:
+            return [], 0
+        query = query.where(Incident.affected.any(AffectedComponent.component_id == component_id))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    items = db.session.scalars(
+        query.options(selectinload(Incident.updates), selectinload(Incident.affected))
+        .order_by(Incident.started_at.desc(), Incident.id.desc()).limit(per_page).offset((page - 1) * per_page))
+    return list(items), total

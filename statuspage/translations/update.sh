@@ -14,6 +14,7 @@ fi
 
 "$PYBABEL" extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
     --ignore-dirs='.venv' --project=statuspage -o "$POT" .
-# --no-fuzzy-matching: a guessed translation is worse than none; the test lists what is missing.
-"$PYBABEL" update -i "$POT" -d "$DIR" --no-fuzzy-matching
+# --no-fuzzy-matching: a guessed translation is worse than none; tests/unit/test_catalogues.py
+# lists what is missing. Existing translations are kept; those of removed messages are dropped.
+"$PYBABEL" update -i "$POT" -d "$DIR" --no-fuzzy-matching --ignore-obsolete
 "$PYBABEL" compile -d "$DIR"

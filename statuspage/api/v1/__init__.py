@@ -1,0 +1,64 @@
+"""The management API under /api/v1: JSON in and out, bearer tokens, OpenAPI generated from the code."""
+from __future__ import annotations
+
+from flask import Flask, request
+from flask_smorest import Api, Blueprint
+
+from ...errors import AppError
+from .schemas import ErrorSchema
+
+JSON_METHODS = ("POST", "PUT", "PATCH")
+
+
+class ManagementApi(Api):
+    """flask-smorest's Api, with errors left to errors.py so every error has the contract's envelope."""
+
+    ERROR_SCHEMA = ErrorSchema
+
+    def _register_error_handlers(self):
+        pass
+
+
+api = ManagementApi()
+blp = Blueprint("api_v1", __name__, description="Components, groups, incidents and maintenance.")
+
+
+class UnsupportedMediaType(AppError):
+    status = 415
+    code = "unsupported_media_type"
+
+
+class InvalidJson(AppError):
+    status = 400
+    code = "invalid_json"
+
+
+def require_json_body() -> None:
+    """Writes take JSON: another content type is 415, a body that does not parse is 400."""
+    if request.method not in JSON_METHODS:
+        return
+    if not request.is_json:
+        raise UnsupportedMediaType(message="Send the request body as JSON (Content-Type: application/json).")
+    if request.get_json(silent=True) is None:
+        raise InvalidJson(message="The request body is not valid JSON.")
+
+
+def init_app(app: Flask) -> None:
+    from ...extensions import csrf
+    from . import components, incidents  # noqa: F401  (their routes join blp)
+
+    app.config.update(
+        API_TITLE="statuspage management API", API_VERSION="v1", OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1", OPENAPI_JSON_PATH="openapi.json",
+        API_SPEC_OPTIONS={
+            "info": {"description": "Manage components, incidents and maintenance. Send "
+                                    "`Authorization: Bearer <token>`; tokens carry a role (viewer, responder, admin)."},
+            "servers": [{"url": "/"}],
+            "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
+            "security": [{"bearerAuth": []}],
+        },
+    )
+    api.init_app(app)
+    blp.before_request(require_json_body)
+    csrf.exempt(blp)
+    api.register_blueprint(blp, url_prefix="/api/v1")

@@ -1,0 +1,133 @@
+"""Incidents, their updates, and maintenance (reads: viewer; writes: responder)."""
+from __future__ import annotations
+
+from flask import current_app
+
+from ... import clock
+from ...models import Incident, IncidentKind, Role
+from ...services import incidents as service
+from ..serialize import Serializer
+from . import blp
+from .auth import actor, requires
+from .http import check_if_match, etag_of, page_headers
+from .schemas import (
+    IncidentIn, IncidentListArgs, IncidentOut, IncidentPatch, MaintenanceIn, MaintenanceListArgs, MaintenancePatch,
+    MaintenanceUpdateIn, UpdateIn,
+)
+
+INCIDENT, MAINTENANCE = IncidentKind.INCIDENT, IncidentKind.MAINTENANCE
+
+
+def _etag(incident: Incident) -> str:
+    return etag_of(incident.kind, incident.id, incident.version)
+
+
+def _one(incident: Incident):
+    incident = service.get_incident(incident.id, incident.kind)
+    return Serializer(current_app.config["SETTINGS"]).incident(incident), {"ETag": _etag(incident)}
+
+
+def _list(kind: IncidentKind, args: dict):
+    items, total = service.list_incidents(kind, status=args.get("status"), component=args.get("component"),
+                                          page=args["page"], per_page=args["per_page"])
+    serializer = Serializer(current_app.config["SETTINGS"])
+    return [serializer.incident(i) for i in items], page_headers(total, args["page"], args["per_page"])
+
+
+@blp.get("/incidents")
+@blp.arguments(IncidentListArgs, location="query")
+@blp.response(200, IncidentOut(many=True))
+@requires(Role.VIEWER)
+def list_incidents(args):
+    """Incidents, newest first; filter by `status` and by `component` slug."""
+    return _list(INCIDENT, args)
+
+
+@blp.post("/incidents")
+@blp.arguments(IncidentIn)
+@blp.response(201, IncidentOut)
+@requires(Role.RESPONDER)
+def create_incident(fields):
+    """Open an incident; `components` maps slugs to the status the incident gives them."""
+    return _one(service.open_incident(**fields, by=actor(), now=clock.now()))
+
+
+@blp.get("/incidents/<int:incident_id>")
+@blp.response(200, IncidentOut)
+@requires(Role.VIEWER)
+def get_incident(incident_id):
+    """One incident with every update, newest first."""
+    return _one(service.get_incident(incident_id))
+
+
+@blp.patch("/incidents/<int:incident_id>")
+@blp.arguments(IncidentPatch)
+@blp.response(200, IncidentOut)
+@requires(Role.RESPONDER)
+def update_incident(fields, incident_id):
+    """Change name, impact or status; {"status": "resolved"} resolves it and frees its components.
+
+    Send If-Match with the ETag you read to refuse the write when someone changed it meanwhile (412).
+    """
+    check_if_match(_etag(service.get_incident(incident_id)))
+    return _one(service.edit_incident(incident_id, **fields, by=actor(), now=clock.now()))
+
+
+@blp.post("/incidents/<int:incident_id>/updates")
+@blp.arguments(UpdateIn)
+@blp.response(201, IncidentOut)
+@requires(Role.RESPONDER)
+def create_incident_update(fields, incident_id):
+    """Post an update; `components` (optional) changes component statuses."""
+    service.post_update(incident_id, **fields, by=actor(), now=clock.now())
+    return _one(service.get_incident(incident_id))
+
+
+@blp.get("/maintenances")
+@blp.arguments(MaintenanceListArgs, location="query")
+@blp.response(200, IncidentOut(many=True))
+@requires(Role.VIEWER)
+def list_maintenances(args):
+    """Maintenance windows, newest first; filter by `status` and `component`."""
+    return _list(MAINTENANCE, args)
+
+
+@blp.post("/maintenances")
+@blp.arguments(MaintenanceIn)
+@blp.response(201, IncidentOut)
+@requires(Role.RESPONDER)
+def create_maintenance(fields):
+    """Schedule maintenance; its components show under_maintenance while it is in progress."""
+    status = fields.pop("status")
+    maintenance = service.schedule_maintenance(**fields, by=actor(), now=clock.now())
+    if status != "scheduled":
+        service.post_update(maintenance.id, status=status, body="", kind=MAINTENANCE, by=actor(), now=clock.now())
+    return _one(maintenance)
+
+
+@blp.get("/maintenances/<int:maintenance_id>")
+@blp.response(200, IncidentOut)
+@requires(Role.VIEWER)
+def get_maintenance(maintenance_id):
+    """One maintenance window with its updates."""
+    return _one(service.get_incident(maintenance_id, MAINTENANCE))
+
+
+@blp.patch("/maintenances/<int:maintenance_id>")
+@blp.arguments(MaintenancePatch)
+@blp.response(200, IncidentOut)
+@requires(Role.RESPONDER)
+def update_maintenance(fields, maintenance_id):
+    """Change name, window or status (a new status posts an update with `body`)."""
+    check_if_match(_etag(service.get_incident(maintenance_id, MAINTENANCE)))
+    return _one(service.edit_incident(maintenance_id, kind=MAINTENANCE, **fields, by=actor(), now=clock.now()))
+
+
+@blp.post("/maintenances/<int:maintenance_id>/updates")
+@blp.arguments(MaintenanceUpdateIn)
+@blp.response(201, IncidentOut)
+@requires(Role.RESPONDER)
+def create_maintenance_update(fields, maintenance_id):
+    """Post an update on a maintenance window."""
+    service.post_update(maintenance_id, **fields, kind=MAINTENANCE, by=actor(), now=clock.now())
+    return _one(service.get_incident(maintenance_id, MAINTENANCE))

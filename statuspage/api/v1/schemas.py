@@ -1,0 +1,178 @@
+"""Request and response schemas of the management API; the OpenAPI document is built from them."""
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from ...models import ComponentStatus, Impact, IncidentStatus, MaintenanceStatus
+
+COMPONENT_STATUSES = [s.value for s in ComponentStatus]
+SLUG = validate.Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", error="Use lowercase letters, digits and single dashes.")
+
+
+def _text(max_length: int, **kwargs):
+    shortest = 1 if kwargs.get("required") else 0
+    return fields.String(validate=validate.Length(min=shortest, max=max_length), **kwargs)
+
+
+class ErrorDetail(Schema):
+    code = fields.String(required=True)
+    message = fields.String(required=True)
+    field = fields.String()
+    fields_ = fields.Dict(data_key="fields")
+
+
+class ErrorSchema(Schema):
+    """The contract's error envelope."""
+
+    error = fields.Nested(ErrorDetail, required=True)
+
+
+class PageArgs(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class IncidentListArgs(PageArgs):
+    status = fields.String(validate=validate.OneOf([s.value for s in IncidentStatus]))
+    component = fields.String(validate=validate.Length(max=64))
+
+
+class MaintenanceListArgs(PageArgs):
+    status = fields.String(validate=validate.OneOf([s.value for s in MaintenanceStatus]))
+    component = fields.String(validate=validate.Length(max=64))
+
+
+# Requests
+
+class GroupIn(Schema):
+    name = _text(100, required=True)
+    description = _text(2000)
+    position = fields.Integer(validate=validate.Range(min=0, max=1_000_000))
+
+
+class ComponentIn(Schema):
+    slug = fields.String(required=True, validate=[validate.Length(min=1, max=64), SLUG])
+    name = _text(100, required=True)
+    description = _text(2000)
+    group_id = fields.Integer(allow_none=True, validate=validate.Range(min=1))
+    position = fields.Integer(validate=validate.Range(min=0, max=1_000_000))
+    status = fields.String(validate=validate.OneOf(COMPONENT_STATUSES))
+    only_show_if_degraded = fields.Boolean()
+
+
+class GroupPatch(GroupIn):
+    """Any of a group's fields."""
+
+
+class ComponentPatch(ComponentIn):
+    """Any of a component's fields."""
+
+
+class IncidentIn(Schema):
+    name = _text(200, required=True)
+    status = fields.String(load_default="investigating", validate=validate.OneOf(
+        [IncidentStatus.INVESTIGATING, IncidentStatus.IDENTIFIED, IncidentStatus.MONITORING]))
+    impact = fields.String(load_default="minor", validate=validate.OneOf([i.value for i in Impact]))
+    body = _text(20_000, load_default="")
+    components = fields.Dict(keys=fields.String(validate=validate.Length(max=64)),
+                             values=fields.String(validate=validate.OneOf(COMPONENT_STATUSES)), load_default=dict)
+
+
+class IncidentPatch(Schema):
+    name = _text(200)
+    impact = fields.String(validate=validate.OneOf([i.value for i in Impact]))
+    status = fields.String(validate=validate.OneOf([s.value for s in IncidentStatus]))
+    body = _text(20_000)
+
+
+class UpdateIn(Schema):
+    status = fields.String(required=True, validate=validate.OneOf([s.value for s in IncidentStatus]))
+    body = _text(20_000, load_default="")
+    components = fields.Dict(keys=fields.String(validate=validate.Length(max=64)),
+                             values=fields.String(validate=validate.OneOf(COMPONENT_STATUSES)), load_default=dict)
+
+
+class MaintenanceUpdateIn(Schema):
+    status = fields.String(required=True, validate=validate.OneOf([s.value for s in MaintenanceStatus]))
+    body = _text(20_000, load_default="")
+    components = fields.Dict(keys=fields.String(validate=validate.Length(max=64)),
+                             values=fields.String(validate=validate.OneOf([ComponentStatus.UNDER_MAINTENANCE.value])),
+                             load_default=dict)
+
+
+class MaintenanceIn(Schema):
+    name = _text(200, required=True)
+    status = fields.String(load_default="scheduled", validate=validate.OneOf([s.value for s in MaintenanceStatus]))
+    body = _text(20_000, load_default="")
+    scheduled_for = fields.AwareDateTime(required=True)
+    scheduled_until = fields.AwareDateTime(required=True)
+    components = fields.Dict(keys=fields.String(validate=validate.Length(max=64)), values=fields.String(),
+                             load_default=dict, metadata={"description": "slug: any status; in progress they show "
+                                                                         "under_maintenance"})
+
+
+class MaintenancePatch(Schema):
+    name = _text(200)
+    status = fields.String(validate=validate.OneOf([s.value for s in MaintenanceStatus]))
+    body = _text(20_000)
+    scheduled_for = fields.AwareDateTime()
+    scheduled_until = fields.AwareDateTime()
+
+
+# Responses: the shapes of Statuspage's v2 API, plus a few fields of our own (slug).
+
+class ComponentOut(Schema):
+    id = fields.String(required=True)
+    slug = fields.String()
+    name = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(COMPONENT_STATUSES))
+    created_at = fields.String(required=True)
+    updated_at = fields.String(required=True)
+    position = fields.Integer(required=True)
+    description = fields.String(allow_none=True)
+    showcase = fields.Boolean()
+    start_date = fields.String(allow_none=True)
+    group_id = fields.String(allow_none=True)
+    page_id = fields.String()
+    group = fields.Boolean()
+    only_show_if_degraded = fields.Boolean()
+    components = fields.List(fields.String())
+
+
+class AffectedComponentOut(Schema):
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    old_status = fields.String(required=True)
+    new_status = fields.String(required=True)
+
+
+class UpdateOut(Schema):
+    id = fields.String(required=True)
+    status = fields.String(required=True)
+    body = fields.String(required=True)
+    incident_id = fields.String(required=True)
+    created_at = fields.String(required=True)
+    updated_at = fields.String(required=True)
+    display_at = fields.String(required=True)
+    affected_components = fields.List(fields.Nested(AffectedComponentOut), allow_none=True)
+    deliver_notifications = fields.Boolean()
+    custom_tweet = fields.String(allow_none=True)
+    tweet_id = fields.String(allow_none=True)
+
+
+class IncidentOut(Schema):
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    status = fields.String(required=True)
+    created_at = fields.String(required=True)
+    updated_at = fields.String(required=True)
+    monitoring_at = fields.String(allow_none=True)
+    resolved_at = fields.String(allow_none=True)
+    impact = fields.String(required=True)
+    shortlink = fields.String()
+    started_at = fields.String(required=True)
+    page_id = fields.String()
+    incident_updates = fields.List(fields.Nested(UpdateOut), required=True)
+    components = fields.List(fields.Nested(ComponentOut), required=True)
+    scheduled_for = fields.String(allow_none=True)
+    scheduled_until = fields.String(allow_none=True)

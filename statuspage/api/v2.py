@@ -1,0 +1,135 @@
+"""The Statuspage-compatible read API under /api/v2: public, cross-origin, cacheable."""
+from __future__ import annotations
+
+import hashlib
+import json
+
+from flask import Blueprint, Response, current_app, request
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..models import Component, ComponentGroup, Incident, IncidentKind, MaintenanceStatus
+from ..models.incidents import ACTIVE_MAINTENANCE_STATUSES
+from ..services import page
+from ..services.components import list_components
+from .serialize import Serializer
+
+bp = Blueprint("api_v2", __name__)
+
+RECENT_LIMIT = 50
+MAX_AGE_S = 10
+
+
+def json_response(payload: dict) -> Response:
+    """JSON with an ETag of its bytes; a matching If-None-Match gets 304 without the body."""
+    body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+    response = Response(body, mimetype="application/json")
+    response.set_etag(hashlib.sha256(body).hexdigest()[:32])
+    response.headers["Cache-Control"] = f"public, max-age={MAX_AGE_S}"
+    return response.make_conditional(request)
+
+
+@bp.after_request
+def _cors(response: Response) -> Response:
+    """Any site may read the public status (widgets and aggregators call it from browsers)."""
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
+    response.headers["Access-Control-Allow-Headers"] = "If-None-Match, If-Modified-Since"
+    response.headers["Access-Control-Expose-Headers"] = "ETag"
+    response.headers["Access-Control-Max-Age"] = "86400"
+    return response
+
+
+def _serializer() -> Serializer:
+    return Serializer(current_app.config["SETTINGS"])
+
+
+def _page_block(s: Serializer) -> dict:
+    updated_at = max(filter(None, [
+        db.session.scalar(select(func.max(Component.updated_at))),
+        db.session.scalar(select(func.max(Incident.updated_at))),
+        db.session.scalar(select(func.max(ComponentGroup.updated_at))),
+    ]), default=None)
+    return s.page(current_app.config["SETTINGS"].site_name, updated_at)
+
+
+def _groups() -> list[ComponentGroup]:
+    return list(db.session.scalars(select(ComponentGroup).order_by(ComponentGroup.position, ComponentGroup.id)))
+
+
+def _recent(kind: IncidentKind, statuses=None, limit: int = RECENT_LIMIT, oldest_first: bool = False) -> list[Incident]:
+    query = (select(Incident).where(Incident.kind == kind)
+             .options(selectinload(Incident.updates), selectinload(Incident.affected)))
+    if statuses is not None:
+        query = query.where(Incident.status.in_([str(s) for s in statuses]))
+    order = Incident.started_at if oldest_first else Incident.started_at.desc()
+    return list(db.session.scalars(query.order_by(order, Incident.id.desc()).limit(limit)))
+
+
+UPCOMING_AND_ACTIVE = [MaintenanceStatus.SCHEDULED, *ACTIVE_MAINTENANCE_STATUSES]
+
+
+@bp.get("/summary.json")
+def summary():
+    s = _serializer()
+    components = list_components()
+    incidents = page.open_incidents()
+    maintenance = _recent(IncidentKind.MAINTENANCE, UPCOMING_AND_ACTIVE, oldest_first=True)
+    active = [m for m in maintenance if m.is_active_maintenance]
+    return json_response({
+        "page": _page_block(s),
+        "components": s.components(_groups(), components),
+        "incidents": [s.incident(i) for i in incidents],
+        "scheduled_maintenances": [s.incident(m) for m in maintenance],
+        "status": s.status(page.overall_status(components, incidents + active)),
+    })
+
+
+@bp.get("/status.json")
+def status():
+    s = _serializer()
+    components = list_components()
+    active = _recent(IncidentKind.MAINTENANCE, ACTIVE_MAINTENANCE_STATUSES)
+    return json_response({"page": _page_block(s),
+                          "status": s.status(page.overall_status(components, page.open_incidents() + active))})
+
+
+@bp.get("/components.json")
+def components():
+    s = _serializer()
+    return json_response({"page": _page_block(s), "components": s.components(_groups(), list_components())})
+
+
+@bp.get("/incidents.json")
+def incidents():
+    s = _serializer()
+    return json_response({"page": _page_block(s),
+                          "incidents": [s.incident(i) for i in _recent(IncidentKind.INCIDENT)]})
+
+
+@bp.get("/incidents/unresolved.json")
+def unresolved():
+    s = _serializer()
+    return json_response({"page": _page_block(s), "incidents": [s.incident(i) for i in page.open_incidents()]})
+
+
+@bp.get("/scheduled-maintenances.json")
+def scheduled_maintenances():
+    return _maintenance_list(None)
+
+
+@bp.get("/scheduled-maintenances/upcoming.json")
+def upcoming_maintenances():
+    return _maintenance_list([MaintenanceStatus.SCHEDULED], oldest_first=True)
+
+
+@bp.get("/scheduled-maintenances/active.json")
+def active_maintenances():
+    return _maintenance_list(ACTIVE_MAINTENANCE_STATUSES, oldest_first=True)
+
+
+def _maintenance_list(statuses, oldest_first: bool = False):
+    s = _serializer()
+    items = _recent(IncidentKind.MAINTENANCE, statuses, oldest_first=oldest_first)
+    return json_response({"page": _page_block(s), "scheduled_maintenances": [s.incident(m) for m in items]})
