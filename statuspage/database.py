@@ -19,6 +19,18 @@ NAMING_CONVENTION = {
 }
 
 
+MAX_ID = 2**31 - 1  # PostgreSQL's integer: a larger number cannot be an id
+
+
+def get_by_id(model, item_id):
+    """The row with this id, or None; an id no column could hold (huge, negative, not a number) is None too."""
+    from .extensions import db
+
+    if isinstance(item_id, bool) or not isinstance(item_id, int) or not 1 <= item_id <= MAX_ID:
+        return None
+    return db.session.get(model, item_id)
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 

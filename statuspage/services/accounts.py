@@ -10,7 +10,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..database import transaction
+from ..database import get_by_id, transaction
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..models import ApiToken, Role, User
@@ -41,7 +41,7 @@ def _check_password(password) -> str:
 
 
 def get_user(user_id: int) -> User:
-    user = db.session.get(User, user_id)
+    user = get_by_id(User, user_id)
     if user is None:
         raise NotFound("user_not_found", f"No user with id {user_id}.")
     return user
@@ -118,7 +118,7 @@ def load_session_user(session_id: str) -> User | None:
     user_id, _, token = session_id.partition(":")
     if not user_id.isdigit() or not token:
         return None
-    user = db.session.get(User, int(user_id))
+    user = get_by_id(User, int(user_id))
     if user is None or not hmac.compare_digest(user.session_token, token):
         return None
     return user
@@ -144,7 +144,7 @@ def create_token(*, role: str, label: str = "", by: Actor, now: datetime) -> tup
 
 def revoke_token(token_id: int, *, by: Actor, now: datetime) -> ApiToken:
     with transaction():
-        token = db.session.get(ApiToken, token_id)
+        token = get_by_id(ApiToken, token_id)
         if token is None:
             raise NotFound("token_not_found", f"No token with id {token_id}.")
         if token.revoked_at is None:

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from ..database import transaction
+from ..database import get_by_id, transaction
 from ..errors import Conflict, NotFound
 from ..extensions import db
 from ..models import AffectedComponent, Component, ComponentGroup, ComponentStatus, Incident
@@ -24,7 +24,7 @@ def get_component(slug: str) -> Component:
 
 
 def get_group(group_id: int) -> ComponentGroup:
-    group = db.session.get(ComponentGroup, group_id)
+    group = get_by_id(ComponentGroup, group_id)
     if group is None:
         raise NotFound("group_not_found", f"No component group with id {group_id}.")
     return group
@@ -116,7 +116,7 @@ def create_component(*, slug: str, name: str, description: str = "", group_id: i
     return component
 
 
-def update_component(slug: str, *, by: Actor, now: datetime, **changes) -> Component:
+def update_component(slug: str, /, *, by: Actor, now: datetime, **changes) -> Component:
     """Change a component's fields; a new slug must be free."""
     with transaction():
         component = get_component(slug)
@@ -157,7 +157,7 @@ def delete_component(slug: str, *, by: Actor, now: datetime) -> None:
 def move(model, item_id: int, direction: int, *, by: Actor, now: datetime) -> None:
     """Swap a group or component with its neighbour above (-1) or below (+1), renumbering its siblings."""
     with transaction():
-        item = db.session.get(model, item_id)
+        item = get_by_id(model, item_id)
         if item is None:
             raise NotFound("not_found", "Nothing to move with that id.")
         siblings_query = select(model).order_by(model.position, model.id)

@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from ..database import transaction
+from ..database import get_by_id, transaction
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..models import (
@@ -23,10 +23,8 @@ MAX_BODY = 20_000
 
 def get_incident(incident_id: int, kind: IncidentKind = IncidentKind.INCIDENT) -> Incident:
     """The incident (or maintenance) with its updates and components, or NotFound."""
-    incident = db.session.scalar(
-        select(Incident).where(Incident.id == incident_id, Incident.kind == kind)
-        .options(selectinload(Incident.updates), selectinload(Incident.affected)))
-    if incident is None:
+    incident = get_by_id(Incident, incident_id)
+    if incident is None or incident.kind != kind:
         noun = "maintenance" if kind is IncidentKind.MAINTENANCE else "incident"
         raise NotFound(f"{noun}_not_found", f"No {noun} with id {incident_id}.")
     return incident
@@ -40,7 +38,7 @@ def open_incident(*, name: str, status: str = IncidentStatus.INVESTIGATING, impa
         incident = Incident(
             kind=IncidentKind.INCIDENT, name=validate.text(name, "name", max_length=200),
             status=IncidentStatus.INVESTIGATING, impact=validate.choice(Impact, impact, "impact"),
-            started_at=started_at or now, created_at=now, updated_at=now)
+            started_at=validate.instant(started_at or now, "started_at"), created_at=now, updated_at=now)
         db.session.add(incident)
         db.session.flush()
         _post(incident, status, body, components or {}, by=by, now=now, first=True)
@@ -53,8 +51,8 @@ def schedule_maintenance(*, name: str, body: str, scheduled_for: datetime, sched
                          status: str = MaintenanceStatus.SCHEDULED, by: Actor, now: datetime) -> Incident:
     """Schedule a maintenance window; its components show under_maintenance while it is in progress."""
     with transaction():
-        if scheduled_for is None or scheduled_until is None:
-            raise Invalid("required", "scheduled_for and scheduled_until are required.", field="scheduled_for")
+        scheduled_for = validate.instant(scheduled_for, "scheduled_for")
+        scheduled_until = validate.instant(scheduled_until, "scheduled_until")
         if scheduled_until <= scheduled_for:
             raise Invalid("invalid_window", "scheduled_until must be after scheduled_for.", field="scheduled_until")
         maintenance = Incident(
@@ -97,8 +95,8 @@ def edit_incident(incident_id: int, *, kind: IncidentKind = IncidentKind.INCIDEN
         if "impact" in changes and kind is IncidentKind.INCIDENT:
             incident.impact = validate.choice(Impact, changes["impact"], "impact")
         if kind is IncidentKind.MAINTENANCE and ({"scheduled_for", "scheduled_until"} & changes.keys()):
-            starts = changes.get("scheduled_for", incident.scheduled_for)
-            ends = changes.get("scheduled_until", incident.scheduled_until)
+            starts = validate.instant(changes.get("scheduled_for", incident.scheduled_for), "scheduled_for")
+            ends = validate.instant(changes.get("scheduled_until", incident.scheduled_until), "scheduled_until")
             if ends <= starts:
                 raise Invalid("invalid_window", "scheduled_until must be after scheduled_for.",
                               field="scheduled_until")

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from ..database import transaction
+from ..database import get_by_id, transaction
 from ..errors import Conflict, NotFound
 from ..extensions import db
 from ..models import Impact, IncidentTemplate
@@ -30,7 +30,7 @@ def list_templates() -> list[IncidentTemplate]:
 
 
 def get_template(template_id: int) -> IncidentTemplate:
-    template = db.session.get(IncidentTemplate, template_id)
+    template = get_by_id(IncidentTemplate, template_id)
     if template is None:
         raise NotFound("template_not_found", f"No template with id {template_id}.")
     return template

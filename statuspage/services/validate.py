@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from enum import StrEnum
 from typing import TypeVar
 
@@ -42,6 +43,18 @@ def slug(value, field: str = "slug") -> str:
     if not SLUG.match(value):
         raise Invalid("invalid_slug", f"{field} may hold only lowercase letters, digits and single dashes.",
                       field=field)
+    return value
+
+
+def instant(value, field: str) -> datetime:
+    """An aware datetime between 1971 and 2999: anything else is a mistake (and would overflow UTC)."""
+    if not isinstance(value, datetime):
+        raise Invalid("required" if value is None else "invalid_type", f"{field} must be a date and time.",
+                      field=field)
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise Invalid("naive_datetime", f"{field} must carry a time-zone offset.", field=field)
+    if not 1971 <= value.year <= 2999:
+        raise Invalid("out_of_range", f"{field} must be between the years 1971 and 2999.", field=field)
     return value
 
 

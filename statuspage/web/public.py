@@ -22,12 +22,12 @@ def index():
     return render_template("public/index.html", home=home)
 
 
-@bp.get("/incidents/<int:incident_id>")
+@bp.get("/incidents/<id:incident_id>")
 def incident(incident_id: int):
     return render_template("public/incident.html", incident=get_incident(incident_id))
 
 
-@bp.get("/maintenance/<int:maintenance_id>")
+@bp.get("/maintenance/<id:maintenance_id>")
 def maintenance(maintenance_id: int):
     return render_template("public/incident.html", incident=get_incident(maintenance_id, IncidentKind.MAINTENANCE))
 

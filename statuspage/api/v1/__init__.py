@@ -5,6 +5,8 @@ from flask import Flask, request
 from flask_smorest import Api, Blueprint
 
 from ...errors import AppError
+from ...database import MAX_ID
+from ...web.converters import IdConverter
 from .schemas import ErrorSchema
 
 JSON_METHODS = ("POST", "PUT", "PATCH")
@@ -19,7 +21,6 @@ class ManagementApi(Api):
         pass
 
 
-api = ManagementApi()
 blp = Blueprint("api_v1", __name__, description="Components, groups, incidents and maintenance.")
 
 
@@ -33,6 +34,7 @@ class InvalidJson(AppError):
     code = "invalid_json"
 
 
+@blp.before_request
 def require_json_body() -> None:
     """Writes take JSON: another content type is 415, a body that does not parse is 400."""
     if request.method not in JSON_METHODS:
@@ -58,7 +60,7 @@ def init_app(app: Flask) -> None:
             "security": [{"bearerAuth": []}],
         },
     )
-    api.init_app(app)
-    blp.before_request(require_json_body)
+    api = ManagementApi(app)
+    api.register_converter(IdConverter, lambda _converter: {"type": "integer", "minimum": 1, "maximum": MAX_ID})
     csrf.exempt(blp)
     api.register_blueprint(blp, url_prefix="/api/v1")

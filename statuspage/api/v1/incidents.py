@@ -52,7 +52,7 @@ def create_incident(fields):
     return _one(service.open_incident(**fields, by=actor(), now=clock.now()))
 
 
-@blp.get("/incidents/<int:incident_id>")
+@blp.get("/incidents/<id:incident_id>")
 @blp.response(200, IncidentOut)
 @requires(Role.VIEWER)
 def get_incident(incident_id):
@@ -60,7 +60,7 @@ def get_incident(incident_id):
     return _one(service.get_incident(incident_id))
 
 
-@blp.patch("/incidents/<int:incident_id>")
+@blp.patch("/incidents/<id:incident_id>")
 @blp.arguments(IncidentPatch)
 @blp.response(200, IncidentOut)
 @requires(Role.RESPONDER)
@@ -73,7 +73,7 @@ def update_incident(fields, incident_id):
     return _one(service.edit_incident(incident_id, **fields, by=actor(), now=clock.now()))
 
 
-@blp.post("/incidents/<int:incident_id>/updates")
+@blp.post("/incidents/<id:incident_id>/updates")
 @blp.arguments(UpdateIn)
 @blp.response(201, IncidentOut)
 @requires(Role.RESPONDER)
@@ -105,7 +105,7 @@ def create_maintenance(fields):
     return _one(maintenance)
 
 
-@blp.get("/maintenances/<int:maintenance_id>")
+@blp.get("/maintenances/<id:maintenance_id>")
 @blp.response(200, IncidentOut)
 @requires(Role.VIEWER)
 def get_maintenance(maintenance_id):
@@ -113,7 +113,7 @@ def get_maintenance(maintenance_id):
     return _one(service.get_incident(maintenance_id, MAINTENANCE))
 
 
-@blp.patch("/maintenances/<int:maintenance_id>")
+@blp.patch("/maintenances/<id:maintenance_id>")
 @blp.arguments(MaintenancePatch)
 @blp.response(200, IncidentOut)
 @requires(Role.RESPONDER)
@@ -123,7 +123,7 @@ def update_maintenance(fields, maintenance_id):
     return _one(service.edit_incident(maintenance_id, kind=MAINTENANCE, **fields, by=actor(), now=clock.now()))
 
 
-@blp.post("/maintenances/<int:maintenance_id>/updates")
+@blp.post("/maintenances/<id:maintenance_id>/updates")
 @blp.arguments(MaintenanceUpdateIn)
 @blp.response(201, IncidentOut)
 @requires(Role.RESPONDER)

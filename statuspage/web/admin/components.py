@@ -56,13 +56,13 @@ def component_delete(slug: str):
     return redirect(url_for("admin.components"))
 
 
-@bp.post("/components/<int:item_id>/move/<direction>")
+@bp.post("/components/<id:item_id>/move/<direction>")
 @requires(Role.ADMIN)
 def component_move(item_id: int, direction: str):
     return _move(Component, item_id, direction)
 
 
-@bp.post("/groups/<int:item_id>/move/<direction>")
+@bp.post("/groups/<id:item_id>/move/<direction>")
 @requires(Role.ADMIN)
 def group_move(item_id: int, direction: str):
     return _move(ComponentGroup, item_id, direction)
@@ -75,24 +75,29 @@ def _move(model, item_id: int, direction: str):
 
 
 @bp.route("/groups/new", methods=["GET", "POST"])
-@bp.route("/groups/<int:group_id>/edit", methods=["GET", "POST"])
+@bp.route("/groups/<id:group_id>/edit", methods=["GET", "POST"])
 @requires(Role.ADMIN)
 def group_edit(group_id: int | None = None):
     existing = service.get_group(group_id) if group_id else None
     form = GroupForm(obj=existing)
+    errors = []
     if form.validate_on_submit():
-        if existing is None:
-            service.create_group(form.name.data, description=form.description.data or "", by=actor(), now=now())
+        try:
+            if existing is None:
+                service.create_group(form.name.data, description=form.description.data or "", by=actor(), now=now())
+            else:
+                service.update_group(existing.id, name=form.name.data, description=form.description.data or "",
+                                     by=actor(), now=now())
+        except AppError as error:
+            errors.append(explain(error))
         else:
-            service.update_group(existing.id, name=form.name.data, description=form.description.data or "",
-                                 by=actor(), now=now())
-        flash(_("Group saved."), "info")
-        return redirect(url_for("admin.components"))
-    return render_template("admin/components/group_edit.html", form=form, group=existing), \
+            flash(_("Group saved."), "info")
+            return redirect(url_for("admin.components"))
+    return render_template("admin/components/group_edit.html", form=form, group=existing, errors=errors), \
         400 if form.is_submitted() else 200
 
 
-@bp.post("/groups/<int:group_id>/delete")
+@bp.post("/groups/<id:group_id>/delete")
 @requires(Role.ADMIN)
 def group_delete(group_id: int):
     if ConfirmForm().validate_on_submit():

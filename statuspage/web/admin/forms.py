@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask import request
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField, DateTimeLocalField, EmailField, PasswordField, SelectField,
@@ -27,13 +28,25 @@ def _choices(values, labels) -> list[SelectChoice]:
     return choices((value.value, labels[value.value]) for value in values)
 
 
-class LoginForm(FlaskForm):
+class Form(FlaskForm):
+    """Every console form: text comes from the posted form fields only, never from uploaded files."""
+
+    class Meta:
+        def wrap_formdata(self, form, formdata):
+            # Flask-WTF passes a marker (no getlist) meaning "read the request"; we read only request.form,
+            # so an uploaded file or a JSON body never reaches a text field.
+            if formdata is not None and not hasattr(formdata, "getlist"):
+                return request.form if request.method in ("POST", "PUT", "PATCH", "DELETE") else None
+            return formdata
+
+
+class LoginForm(Form):
     email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1000)])
     remember = BooleanField(_l("Keep me signed in"))
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(Form):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=1000)])
     new_password = PasswordField(_l("New password"),
                                  validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=1000)])
@@ -41,7 +54,7 @@ class PasswordForm(FlaskForm):
                             validators=[EqualTo("new_password", message=_l("The passwords do not match."))])
 
 
-class IncidentForm(FlaskForm):
+class IncidentForm(Form):
     name = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     impact = SelectField(_l("Impact"), choices=_choices(Impact, IMPACT_LABELS), default="minor")
     status = SelectField(_l("Status"), choices=_choices(
@@ -49,22 +62,22 @@ class IncidentForm(FlaskForm):
     body = TextAreaField(_l("Message (Markdown)"), validators=[DataRequired(), Length(max=20_000)])
 
 
-class IncidentEditForm(FlaskForm):
+class IncidentEditForm(Form):
     name = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     impact = SelectField(_l("Impact"), choices=_choices(Impact, IMPACT_LABELS))
 
 
-class UpdateForm(FlaskForm):
+class UpdateForm(Form):
     status = SelectField(_l("Status"), choices=_choices(IncidentStatus, INCIDENT_STATUS_LABELS))
     body = TextAreaField(_l("Message (Markdown)"), validators=[DataRequired(), Length(max=20_000)])
 
 
-class MaintenanceUpdateForm(FlaskForm):
+class MaintenanceUpdateForm(Form):
     status = SelectField(_l("Status"), choices=_choices(MaintenanceStatus, INCIDENT_STATUS_LABELS))
     body = TextAreaField(_l("Message (Markdown)"), validators=[Optional(), Length(max=20_000)])
 
 
-class MaintenanceForm(FlaskForm):
+class MaintenanceForm(Form):
     name = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     scheduled_for = DateTimeLocalField(_l("Starts"), format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
     scheduled_until = DateTimeLocalField(_l("Ends"), format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
@@ -72,7 +85,7 @@ class MaintenanceForm(FlaskForm):
     body = TextAreaField(_l("Message (Markdown)"), validators=[DataRequired(), Length(max=20_000)])
 
 
-class ComponentForm(FlaskForm):
+class ComponentForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
     slug = StringField(_l("Slug"), validators=[
         DataRequired(), Length(max=64),
@@ -83,34 +96,34 @@ class ComponentForm(FlaskForm):
     only_show_if_degraded = BooleanField(_l("Show only when not operational"))
 
 
-class GroupForm(FlaskForm):
+class GroupForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=2000)])
 
 
-class UserForm(FlaskForm):
+class UserForm(Form):
     email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
     name = StringField(_l("Name"), validators=[Optional(), Length(max=100)])
     role = SelectField(_l("Role"), choices=_choices(USER_ROLES, ROLE_LABELS))
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=1000)])
 
 
-class RoleForm(FlaskForm):
+class RoleForm(Form):
     role = SelectField(_l("Role"), choices=_choices(USER_ROLES, ROLE_LABELS))
     is_disabled = BooleanField(_l("Disabled"))
 
 
-class TokenForm(FlaskForm):
+class TokenForm(Form):
     label = StringField(_l("Label"), validators=[Optional(), Length(max=100)])
     role = SelectField(_l("Role"), choices=_choices(Role, ROLE_LABELS))
 
 
-class TemplateForm(FlaskForm):
+class TemplateForm(Form):
     name = StringField(_l("Template name"), validators=[DataRequired(), Length(max=100)])
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     impact = SelectField(_l("Impact"), choices=_choices(Impact, IMPACT_LABELS), default="minor")
     body = TextAreaField(_l("Message (Markdown)"), validators=[DataRequired(), Length(max=20_000)])
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """A bare form for buttons that change something: it carries the CSRF token."""

@@ -22,6 +22,7 @@ from .forms import (
 )
 
 PER_PAGE = 50
+MAX_PAGE = 100_000
 
 
 @bp.get("/")
@@ -42,7 +43,7 @@ def maintenances():
 
 
 def _list(kind: IncidentKind):
-    page_number = max(request.args.get("page", 1, type=int), 1)
+    page_number = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
     query = select(Incident).where(Incident.kind == kind)
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     items = db.session.scalars(query.order_by(Incident.started_at.desc(), Incident.id.desc())
@@ -93,12 +94,12 @@ def incident_new():
                            templates=templates, errors=errors), 400 if form.is_submitted() else 200
 
 
-@bp.get("/incidents/<int:incident_id>")
+@bp.get("/incidents/<id:incident_id>")
 def incident(incident_id: int):
     return _detail(get_incident(incident_id))
 
 
-@bp.get("/maintenance/<int:maintenance_id>")
+@bp.get("/maintenance/<id:maintenance_id>")
 def maintenance(maintenance_id: int):
     return _detail(get_incident(maintenance_id, IncidentKind.MAINTENANCE))
 
@@ -115,13 +116,13 @@ def _detail(item: Incident, update_form=None, edit_form=None, errors=(), status=
                            errors=list(errors)), status
 
 
-@bp.post("/incidents/<int:incident_id>/updates")
+@bp.post("/incidents/<id:incident_id>/updates")
 @requires(Role.RESPONDER)
 def incident_update(incident_id: int):
     return _post_update(get_incident(incident_id), UpdateForm())
 
 
-@bp.post("/maintenance/<int:maintenance_id>/updates")
+@bp.post("/maintenance/<id:maintenance_id>/updates")
 @requires(Role.RESPONDER)
 def maintenance_update(maintenance_id: int):
     return _post_update(get_incident(maintenance_id, IncidentKind.MAINTENANCE), MaintenanceUpdateForm())
@@ -142,19 +143,24 @@ def _post_update(item: Incident, form):
     return _detail(item, update_form=form, errors=errors, status=400)
 
 
-@bp.post("/incidents/<int:incident_id>/edit")
+@bp.post("/incidents/<id:incident_id>/edit")
 @requires(Role.RESPONDER)
 def incident_edit(incident_id: int):
     item = get_incident(incident_id)
     form = IncidentEditForm()
+    errors = []
     if form.validate_on_submit():
-        edit_incident(item.id, name=form.name.data, impact=form.impact.data, by=actor(), now=now())
-        flash(_("Incident changed."), "info")
-        return redirect(_detail_url(item))
-    return _detail(item, edit_form=form, status=400)
+        try:
+            edit_incident(item.id, name=form.name.data, impact=form.impact.data, by=actor(), now=now())
+        except AppError as error:
+            errors.append(explain(error))
+        else:
+            flash(_("Incident changed."), "info")
+            return redirect(_detail_url(item))
+    return _detail(item, edit_form=form, errors=errors, status=400)
 
 
-@bp.post("/incidents/<int:incident_id>/resolve")
+@bp.post("/incidents/<id:incident_id>/resolve")
 @requires(Role.RESPONDER)
 def incident_resolve(incident_id: int):
     item = get_incident(incident_id)
@@ -164,7 +170,7 @@ def incident_resolve(incident_id: int):
     try:
         resolve_incident(item.id, message, by=actor(), now=now())
     except AppError as error:
-        return _detail(item, errors=[explain(error)], status=409)
+        return _detail(item, errors=[explain(error)], status=400 if error.status == 422 else error.status)
     flash(_("Incident resolved."), "info")
     return redirect(_detail_url(item))
 
@@ -214,7 +220,7 @@ def templates():
 
 
 @bp.route("/templates/new", methods=["GET", "POST"])
-@bp.route("/templates/<int:template_id>", methods=["GET", "POST"])
+@bp.route("/templates/<id:template_id>", methods=["GET", "POST"])
 @requires(Role.RESPONDER)
 def template_edit(template_id: int | None = None):
     existing = message_templates.get_template(template_id) if template_id else None
@@ -233,7 +239,7 @@ def template_edit(template_id: int | None = None):
         400 if form.is_submitted() else 200
 
 
-@bp.post("/templates/<int:template_id>/delete")
+@bp.post("/templates/<id:template_id>/delete")
 @requires(Role.RESPONDER)
 def template_delete(template_id: int):
     if ConfirmForm().validate_on_submit():

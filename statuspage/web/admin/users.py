@@ -36,7 +36,7 @@ def user_create():
                            form=form, confirm=ConfirmForm(), errors=errors), 400
 
 
-@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@bp.route("/users/<id:user_id>", methods=["GET", "POST"])
 @requires(Role.ADMIN)
 def user_edit(user_id: int):
     user = accounts.get_user(user_id)
@@ -71,12 +71,16 @@ def token_create():
     form = TokenForm()
     if not form.validate_on_submit():
         return _tokens_page(form, status=400)
-    _token, plain = accounts.create_token(role=form.role.data, label=form.label.data or "", by=actor(), now=now())
+    try:
+        _token, plain = accounts.create_token(role=form.role.data, label=form.label.data or "", by=actor(), now=now())
+    except AppError as error:
+        form.label.errors.append(explain(error))
+        return _tokens_page(form, status=400)
     flash(_("Token created. Copy it now: it is shown only once."), "info")
     return _tokens_page(TokenForm(formdata=None), new_token=plain)
 
 
-@bp.post("/tokens/<int:token_id>/revoke")
+@bp.post("/tokens/<id:token_id>/revoke")
 @requires(Role.ADMIN)
 def token_revoke(token_id: int):
     if ConfirmForm().validate_on_submit():
