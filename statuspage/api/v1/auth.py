@@ -10,6 +10,8 @@ from ...errors import AppError, Forbidden
 from ...models import Role
 from ...services import accounts
 from ...services.audit import Actor
+from . import blp
+from .schemas import ErrorSchema
 
 
 class Unauthorized(AppError):
@@ -35,7 +37,9 @@ def requires(role: Role):
                 raise Forbidden("forbidden", f"This needs the {role.value} role; the token has {token.role.value}.")
             g.actor = Actor(label=f"token:{token.label or token.prefix}", role=token.role)
             return view(*args, **kwargs)
-        return wrapper
+        documented = blp.alt_response(401, schema=ErrorSchema, description="No valid API token.")(wrapper)
+        return blp.alt_response(403, schema=ErrorSchema, description=f"The token's role is weaker than {role.value}.")(
+            documented)
     return decorate
 
 

@@ -27,9 +27,9 @@ def _group(group: ComponentGroup):
 
 
 @blp.get("/components")
+@requires(Role.VIEWER)
 @blp.arguments(PageArgs, location="query")
 @blp.response(200, ComponentOut(many=True))
-@requires(Role.VIEWER)
 def list_components(args):
     """List components in page order."""
     everything = service.list_components()
@@ -39,26 +39,26 @@ def list_components(args):
 
 
 @blp.post("/components")
+@requires(Role.ADMIN)
 @blp.arguments(ComponentIn)
 @blp.response(201, ComponentOut)
-@requires(Role.ADMIN)
 def create_component(fields):
     """Add a component; its slug must be new (409 otherwise)."""
     return _component(service.create_component(**fields, by=actor(), now=clock.now()))
 
 
 @blp.get("/components/<slug>")
-@blp.response(200, ComponentOut)
 @requires(Role.VIEWER)
+@blp.response(200, ComponentOut)
 def get_component(slug):
     """One component by slug."""
     return _component(service.get_component(slug))
 
 
 @blp.patch("/components/<slug>")
+@requires(Role.ADMIN)
 @blp.arguments(ComponentPatch(partial=True))
 @blp.response(200, ComponentOut)
-@requires(Role.ADMIN)
 def update_component(fields, slug):
     """Change a component's fields; send If-Match with its ETag to refuse a stale write (412)."""
     current = service.get_component(slug)
@@ -67,42 +67,42 @@ def update_component(fields, slug):
 
 
 @blp.delete("/components/<slug>")
-@blp.response(204)
 @requires(Role.ADMIN)
+@blp.response(204)
 def delete_component(slug):
     """Remove a component; incidents keep their history."""
     service.delete_component(slug, by=actor(), now=clock.now())
 
 
 @blp.get("/groups")
-@blp.response(200, ComponentOut(many=True))
 @requires(Role.VIEWER)
+@blp.response(200, ComponentOut(many=True))
 def list_groups():
     """List component groups in order, each with its members' ids."""
     return [_serializer().group(g, list(g.components)) for g in service.list_groups()]
 
 
 @blp.post("/groups")
+@requires(Role.ADMIN)
 @blp.arguments(GroupIn)
 @blp.response(201, ComponentOut)
-@requires(Role.ADMIN)
 def create_group(fields):
     """Add a component group."""
     return _group(service.create_group(fields.pop("name"), **fields, by=actor(), now=clock.now()))
 
 
 @blp.get("/groups/<id:group_id>")
-@blp.response(200, ComponentOut)
 @requires(Role.VIEWER)
+@blp.response(200, ComponentOut)
 def get_group(group_id):
     """One component group."""
     return _group(service.get_group(group_id))
 
 
 @blp.patch("/groups/<id:group_id>")
+@requires(Role.ADMIN)
 @blp.arguments(GroupPatch(partial=True))
 @blp.response(200, ComponentOut)
-@requires(Role.ADMIN)
 def update_group(fields, group_id):
     """Change a group's name, description or position."""
     current = service.get_group(group_id)
@@ -111,8 +111,8 @@ def update_group(fields, group_id):
 
 
 @blp.delete("/groups/<id:group_id>")
-@blp.response(204)
 @requires(Role.ADMIN)
+@blp.response(204)
 def delete_group(group_id):
     """Remove a group; its components stay, ungrouped."""
     service.delete_group(group_id, by=actor(), now=clock.now())

@@ -35,35 +35,35 @@ def _list(kind: IncidentKind, args: dict):
 
 
 @blp.get("/incidents")
+@requires(Role.VIEWER)
 @blp.arguments(IncidentListArgs, location="query")
 @blp.response(200, IncidentOut(many=True))
-@requires(Role.VIEWER)
 def list_incidents(args):
     """Incidents, newest first; filter by `status` and by `component` slug."""
     return _list(INCIDENT, args)
 
 
 @blp.post("/incidents")
+@requires(Role.RESPONDER)
 @blp.arguments(IncidentIn)
 @blp.response(201, IncidentOut)
-@requires(Role.RESPONDER)
 def create_incident(fields):
     """Open an incident; `components` maps slugs to the status the incident gives them."""
     return _one(service.open_incident(**fields, by=actor(), now=clock.now()))
 
 
 @blp.get("/incidents/<id:incident_id>")
-@blp.response(200, IncidentOut)
 @requires(Role.VIEWER)
+@blp.response(200, IncidentOut)
 def get_incident(incident_id):
     """One incident with every update, newest first."""
     return _one(service.get_incident(incident_id))
 
 
 @blp.patch("/incidents/<id:incident_id>")
+@requires(Role.RESPONDER)
 @blp.arguments(IncidentPatch)
 @blp.response(200, IncidentOut)
-@requires(Role.RESPONDER)
 def update_incident(fields, incident_id):
     """Change name, impact or status; {"status": "resolved"} resolves it and frees its components.
 
@@ -74,9 +74,9 @@ def update_incident(fields, incident_id):
 
 
 @blp.post("/incidents/<id:incident_id>/updates")
+@requires(Role.RESPONDER)
 @blp.arguments(UpdateIn)
 @blp.response(201, IncidentOut)
-@requires(Role.RESPONDER)
 def create_incident_update(fields, incident_id):
     """Post an update; `components` (optional) changes component statuses."""
     service.post_update(incident_id, **fields, by=actor(), now=clock.now())
@@ -84,18 +84,18 @@ def create_incident_update(fields, incident_id):
 
 
 @blp.get("/maintenances")
+@requires(Role.VIEWER)
 @blp.arguments(MaintenanceListArgs, location="query")
 @blp.response(200, IncidentOut(many=True))
-@requires(Role.VIEWER)
 def list_maintenances(args):
     """Maintenance windows, newest first; filter by `status` and `component`."""
     return _list(MAINTENANCE, args)
 
 
 @blp.post("/maintenances")
+@requires(Role.RESPONDER)
 @blp.arguments(MaintenanceIn)
 @blp.response(201, IncidentOut)
-@requires(Role.RESPONDER)
 def create_maintenance(fields):
     """Schedule maintenance; its components show under_maintenance while it is in progress."""
     status = fields.pop("status")
@@ -106,17 +106,17 @@ def create_maintenance(fields):
 
 
 @blp.get("/maintenances/<id:maintenance_id>")
-@blp.response(200, IncidentOut)
 @requires(Role.VIEWER)
+@blp.response(200, IncidentOut)
 def get_maintenance(maintenance_id):
     """One maintenance window with its updates."""
     return _one(service.get_incident(maintenance_id, MAINTENANCE))
 
 
 @blp.patch("/maintenances/<id:maintenance_id>")
+@requires(Role.RESPONDER)
 @blp.arguments(MaintenancePatch)
 @blp.response(200, IncidentOut)
-@requires(Role.RESPONDER)
 def update_maintenance(fields, maintenance_id):
     """Change name, window or status (a new status posts an update with `body`)."""
     check_if_match(_etag(service.get_incident(maintenance_id, MAINTENANCE)))
@@ -124,9 +124,9 @@ def update_maintenance(fields, maintenance_id):
 
 
 @blp.post("/maintenances/<id:maintenance_id>/updates")
+@requires(Role.RESPONDER)
 @blp.arguments(MaintenanceUpdateIn)
 @blp.response(201, IncidentOut)
-@requires(Role.RESPONDER)
 def create_maintenance_update(fields, maintenance_id):
     """Post an update on a maintenance window."""
     service.post_update(maintenance_id, **fields, kind=MAINTENANCE, by=actor(), now=clock.now())

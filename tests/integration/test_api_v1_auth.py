@@ -1,0 +1,87 @@
+"""Every management endpoint refuses a missing, wrong or revoked token, and a role that is too weak."""
+import pytest
+
+from statuspage.services import accounts
+from tests.builders import SYSTEM, START
+
+# The role each operation needs, by HTTP method and path as the OpenAPI document names them.
+WRITE_ROLE = {"components": "admin", "groups": "admin", "incidents": "responder", "maintenances": "responder"}
+ROLES = ["viewer", "responder", "admin"]
+
+
+def operations(app):
+    spec = app.test_client().get("/api/v1/openapi.json").get_json()
+    found = []
+    for path, methods in spec["paths"].items():
+        for method in methods:
+            if method in ("get", "post", "patch", "delete", "put"):
+                resource = path.split("/")[3]
+                needed = "viewer" if method == "get" else WRITE_ROLE[resource]
+                concrete = (path.replace("{slug}", "api").replace("{incident_id}", "1")
+                            .replace("{maintenance_id}", "1").replace("{group_id}", "1"))
+                found.append((method.upper(), concrete, needed))
+    return found
+
+
+@pytest.fixture(scope="module")
+def every_operation(app):
+    return operations(app)
+
+
+def token(app, role, *, revoked=False):
+    with app.app_context():
+        record, plain = accounts.create_token(role=role, label=f"{role} bot", by=SYSTEM, now=START)
+        if revoked:
+            accounts.revoke_token(record.id, by=SYSTEM, now=START)
+    return plain
+
+
+def call(client, method, path, plain=None, scheme="Bearer"):
+    headers = {"Authorization": f"{scheme} {plain}"} if plain else {}
+    return client.open(path, method=method, headers=headers, json={} if method in ("POST", "PATCH") else None)
+
+
+def test_the_openapi_document_lists_every_management_route(app, every_operation):
+    documented = {(method, path) for method, path, _ in every_operation}
+    routes = {(method, rule.rule.replace("<slug>", "api").replace("<id:incident_id>", "1")
+               .replace("<id:maintenance_id>", "1").replace("<id:group_id>", "1"))
+              for rule in app.url_map.iter_rules() if rule.rule.startswith("/api/v1/")
+              and rule.endpoint.startswith("api_v1.")
+              for method in rule.methods - {"HEAD", "OPTIONS"}}
+    assert routes == documented
+
+
+def test_there_are_operations_to_check(every_operation):
+    assert len(every_operation) >= 18
+
+
+@pytest.mark.parametrize("credential", ["none", "wrong", "revoked", "basic-scheme"])
+def test_without_a_live_token_every_operation_answers_401(app, client, every_operation, credential):
+    plain = {"none": None, "wrong": "sp_not-a-real-token", "revoked": token(app, "admin", revoked=True),
+             "basic-scheme": token(app, "admin")}[credential]
+    scheme = "Basic" if credential == "basic-scheme" else "Bearer"
+    for method, path, _needed in every_operation:
+        response = call(client, method, path, plain, scheme)
+        assert response.status_code == 401, (method, path, response.status_code)
+        assert response.get_json()["error"]["code"] == "unauthorized"
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+@pytest.mark.parametrize("role", ["viewer", "responder", "intake"])
+def test_a_role_that_is_too_weak_gets_403(app, client, every_operation, role):
+    plain = token(app, role)
+    for method, path, needed in every_operation:
+        response = call(client, method, path, plain)
+        allowed = role != "intake" and ROLES.index(role) >= ROLES.index(needed)
+        if allowed:
+            assert response.status_code != 403, (method, path)
+        else:
+            assert response.status_code == 403, (method, path, response.status_code)
+            assert response.get_json()["error"]["code"] == "forbidden"
+
+
+def test_a_token_records_its_last_use(app, client, clock):
+    plain = token(app, "viewer")
+    client.get("/api/v1/components", headers={"Authorization": f"Bearer {plain}"})
+    with app.app_context():
+        assert accounts.authenticate_token(plain, now=clock.now()).last_used_at is not None
