@@ -72,7 +72,7 @@ def test_choosing_deutsch_speaks_german_and_stays_german_on_the_next_page(open_t
     tab.page.get_by_role("link", name="Deutsch").click()
     expect(tab.page.locator("html")).to_have_attribute("lang", "de")
     expect(tab.page.get_by_role("heading", name=re.compile("Schwerer Dienstausfall"))).to_be_visible()
-    tab.page.get_by_role("link", name="Verlauf").click()
+    tab.page.get_by_role("link", name="Verlauf", exact=True).click()
     expect(tab.page).to_have_url(re.compile(r"/history$"))
     expect(tab.page.locator("html")).to_have_attribute("lang", "de")
     expect(tab.page.get_by_role("heading", level=1)).to_have_text("Störungsverlauf")

@@ -220,8 +220,8 @@ def _quick_user(email: str, role: Role) -> User:
 
 @pytest.fixture
 def world(app, clock):
-    """One of everything a form can touch, and their ids for the URLs."""
-    with app.app_context():
+    """One of everything a form can touch, and their ids for the URLs (one commit: the builders join it)."""
+    with app.app_context(), transaction():
         group = make_group("Web")
         api = make_component("api", "API", group=group)
         make_component("database", "Database")
@@ -232,8 +232,10 @@ def world(app, clock):
         _quick_user(ADMIN_EMAIL, Role.ADMIN)
         other = _quick_user("bo@example.com", Role.VIEWER)
         token, _plain = accounts.create_token(role="viewer", label="bot", by=SYSTEM, now=clock.now())
+        db.session.flush()
         ids = SimpleNamespace(incident=incident.id, maintenance=maintenance.id, group=group.id, user=other.id,
                               template=template.id, token=token.id, component=api.id)
+    with app.app_context():
         db.session.remove()
     return ids
 

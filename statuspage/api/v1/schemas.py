@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from ...database import MAX_ID
 from ...models import ComponentStatus, Impact, IncidentStatus, MaintenanceStatus
 
 COMPONENT_STATUSES = [s.value for s in ComponentStatus]
@@ -10,8 +11,26 @@ SLUG = validate.Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", error="Use lowercase lette
 
 
 def _text(max_length: int, **kwargs):
-    shortest = 1 if kwargs.get("required") else 0
-    return fields.String(validate=validate.Length(min=shortest, max=max_length), **kwargs)
+    return fields.String(validate=validate.Length(max=max_length), **kwargs)
+
+
+def _name(max_length: int, **kwargs):
+    """A name: never empty, whether required (POST) or optional (PATCH)."""
+    return fields.String(validate=validate.Length(min=1, max=max_length), **kwargs)
+
+
+def _integer(**kwargs):
+    """Whole numbers only: 2.5 is refused, not truncated."""
+    return fields.Integer(strict=True, **kwargs)
+
+
+class StrictBoolean(fields.Boolean):
+    """JSON true or false only: 0, 1 and "yes" are refused, not guessed at."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
 
 
 class ErrorDetail(Schema):
@@ -45,19 +64,19 @@ class MaintenanceListArgs(PageArgs):
 # Requests
 
 class GroupIn(Schema):
-    name = _text(100, required=True)
+    name = _name(100, required=True)
     description = _text(2000)
-    position = fields.Integer(validate=validate.Range(min=0, max=1_000_000))
+    position = _integer(validate=validate.Range(min=0, max=1_000_000))
 
 
 class ComponentIn(Schema):
     slug = fields.String(required=True, validate=[validate.Length(min=1, max=64), SLUG])
-    name = _text(100, required=True)
+    name = _name(100, required=True)
     description = _text(2000)
-    group_id = fields.Integer(allow_none=True, validate=validate.Range(min=1))
-    position = fields.Integer(validate=validate.Range(min=0, max=1_000_000))
+    group_id = _integer(allow_none=True, validate=validate.Range(min=1, max=MAX_ID))
+    position = _integer(validate=validate.Range(min=0, max=1_000_000))
     status = fields.String(validate=validate.OneOf(COMPONENT_STATUSES))
-    only_show_if_degraded = fields.Boolean()
+    only_show_if_degraded = StrictBoolean()
 
 
 class GroupPatch(GroupIn):
@@ -69,7 +88,7 @@ class ComponentPatch(ComponentIn):
 
 
 class IncidentIn(Schema):
-    name = _text(200, required=True)
+    name = _name(200, required=True)
     status = fields.String(load_default="investigating", validate=validate.OneOf(
         [IncidentStatus.INVESTIGATING, IncidentStatus.IDENTIFIED, IncidentStatus.MONITORING]))
     impact = fields.String(load_default="minor", validate=validate.OneOf([i.value for i in Impact]))
@@ -79,7 +98,7 @@ class IncidentIn(Schema):
 
 
 class IncidentPatch(Schema):
-    name = _text(200)
+    name = _name(200)
     impact = fields.String(validate=validate.OneOf([i.value for i in Impact]))
     status = fields.String(validate=validate.OneOf([s.value for s in IncidentStatus]))
     body = _text(20_000)
@@ -101,7 +120,7 @@ class MaintenanceUpdateIn(Schema):
 
 
 class MaintenanceIn(Schema):
-    name = _text(200, required=True)
+    name = _name(200, required=True)
     status = fields.String(load_default="scheduled", validate=validate.OneOf([s.value for s in MaintenanceStatus]))
     body = _text(20_000, load_default="")
     scheduled_for = fields.AwareDateTime(required=True)
@@ -112,7 +131,7 @@ class MaintenanceIn(Schema):
 
 
 class MaintenancePatch(Schema):
-    name = _text(200)
+    name = _name(200)
     status = fields.String(validate=validate.OneOf([s.value for s in MaintenanceStatus]))
     body = _text(20_000)
     scheduled_for = fields.AwareDateTime()
@@ -128,7 +147,7 @@ class ComponentOut(Schema):
     status = fields.String(required=True, validate=validate.OneOf(COMPONENT_STATUSES))
     created_at = fields.String(required=True)
     updated_at = fields.String(required=True)
-    position = fields.Integer(required=True)
+    position = _integer(required=True)
     description = fields.String(allow_none=True)
     showcase = fields.Boolean()
     start_date = fields.String(allow_none=True)
