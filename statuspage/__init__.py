@@ -6,7 +6,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import load_settings
 from .paths import TRANSLATIONS_DIR, shared_dir
-from .web.converters import IdConverter
+from .web.converters import GroupIdConverter, IdConverter
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -38,7 +38,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         RATELIMIT_HEADERS_ENABLED=True,
     )
     app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
-    app.url_map.converters["id"] = IdConverter
+    app.url_map.converters.update(id=IdConverter, group_id=GroupIdConverter)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))

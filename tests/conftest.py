@@ -56,7 +56,9 @@ def app(database_url, tmp_path_factory):
     with app.app_context():
         _drop_everything()
         upgrade_to_head()
-    return app
+    yield app
+    with app.app_context():
+        db.engine.dispose()  # close pooled connections before the interpreter exits
 
 
 def _drop_everything() -> None:

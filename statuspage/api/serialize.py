@@ -35,7 +35,7 @@ class Serializer:
             "id": str(component.id), "name": component.name, "status": component.status.value,
             "created_at": self.time(component.created_at), "updated_at": self.time(component.updated_at),
             "position": component.position, "description": component.description or None, "showcase": True,
-            "start_date": None, "group_id": str(component.group_id) if component.group_id else None,
+            "start_date": None, "group_id": group_key(component.group_id) if component.group_id else None,
             "page_id": self.page_id, "group": False, "only_show_if_degraded": component.only_show_if_degraded,
             "slug": component.slug,
         }
@@ -43,7 +43,7 @@ class Serializer:
     def group(self, group: ComponentGroup, members: list[Component]) -> dict:
         worst = max((c.status for c in members), key=lambda s: s.severity, default=ComponentStatus.OPERATIONAL)
         return {
-            "id": str(group.id), "name": group.name, "status": worst.value,
+            "id": group_key(group.id), "name": group.name, "status": worst.value,
             "created_at": self.time(group.created_at), "updated_at": self.time(group.updated_at),
             "position": group.position, "description": group.description or None, "showcase": False,
             "start_date": None, "group_id": None, "page_id": self.page_id, "group": True,
@@ -82,6 +82,14 @@ class Serializer:
             body["scheduled_for"] = self.time(incident.scheduled_for)
             body["scheduled_until"] = self.time(incident.scheduled_until)
         return body
+
+
+GROUP_PREFIX = "g"
+
+
+def group_key(group_id: int) -> str:
+    """A group's id on the wire: Statuspage lists groups among the components, so ids must not collide."""
+    return f"{GROUP_PREFIX}{group_id}"
 
 
 def page_id(settings: Settings) -> str:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import datetime, timezone
 
 from flask import Blueprint, Response, current_app, request
 from sqlalchemy import func, select
@@ -18,6 +19,8 @@ from .serialize import Serializer
 bp = Blueprint("api_v2", __name__)
 
 RECENT_LIMIT = 50
+# Clients expect a time even on a page with nothing on it yet; a fixed one keeps the ETag stable.
+EMPTY_PAGE_UPDATED_AT = datetime(1970, 1, 1, tzinfo=timezone.utc)
 MAX_AGE_S = 10
 
 
@@ -50,7 +53,7 @@ def _page_block(s: Serializer) -> dict:
         db.session.scalar(select(func.max(Component.updated_at))),
         db.session.scalar(select(func.max(Incident.updated_at))),
         db.session.scalar(select(func.max(ComponentGroup.updated_at))),
-    ]), default=None)
+    ]), default=EMPTY_PAGE_UPDATED_AT)
     return s.page(current_app.config["SETTINGS"].site_name, updated_at)
 
 

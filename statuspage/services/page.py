@@ -147,7 +147,7 @@ def history_page(page: int, *, now: datetime, tz: ZoneInfo) -> HistoryPage:
     incidents = list(db.session.scalars(
         select(Incident).where(Incident.started_at >= start, Incident.started_at < end)
         .where(or_(Incident.kind == IncidentKind.INCIDENT, Incident.started_at <= now))
-        .options(selectinload(Incident.updates))
+        .options(selectinload(Incident.updates), selectinload(Incident.affected))
         .order_by(Incident.started_at.desc(), Incident.id.desc())))
     has_older = db.session.scalar(select(Incident.id).where(Incident.started_at < start).limit(1)) is not None
     return HistoryPage(
@@ -159,7 +159,7 @@ def component_incidents(component: Component, limit: int = 20) -> list[Incident]
     """The latest incidents and maintenance that touched a component."""
     return list(db.session.scalars(
         select(Incident).join(AffectedComponent).where(AffectedComponent.component_id == component.id)
-        .options(selectinload(Incident.updates))
+        .options(selectinload(Incident.updates), selectinload(Incident.affected))
         .order_by(Incident.started_at.desc(), Incident.id.desc()).limit(limit)))
 
 

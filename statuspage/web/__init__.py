@@ -12,6 +12,7 @@ def _site_context() -> dict:
 
 def init_app(app: Flask) -> None:
     from .admin import bp as admin_bp
+    from .badges import bp as badges_bp
     from .health import bp as health_bp
     from .public import bp as public_bp
 
@@ -19,4 +20,5 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["markdown"] = render_markdown
     app.register_blueprint(public_bp)
     app.register_blueprint(health_bp)
+    app.register_blueprint(badges_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")

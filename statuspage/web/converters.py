@@ -9,3 +9,15 @@ class IdConverter(IntegerConverter):
 
     def __init__(self, url_map):
         super().__init__(url_map, min=1, max=MAX_ID)
+
+
+class GroupIdConverter(IdConverter):
+    """`<group_id:name>`: a group's id as the API shows it ("g3") or bare (3)."""
+
+    regex = r"g?\d+"
+
+    def to_python(self, value: str) -> int:
+        return super().to_python(value.removeprefix("g"))
+
+    def to_url(self, value) -> str:
+        return f"g{int(value)}"

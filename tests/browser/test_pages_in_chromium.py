@@ -58,11 +58,17 @@ def test_incident_page_shows_its_update_and_components_without_errors(open_tab, 
     assert tab.problems == []
 
 
-def test_dark_mode_gives_the_page_a_dark_background(open_tab, outage):
+def _luminance(css_color: str) -> float:
+    red, green, blue = map(int, re.findall(r"\d+", css_color)[:3])
+    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
+
+
+def test_dark_mode_gives_the_page_a_dark_background_and_light_text(open_tab, outage):
     tab = open_tab("/", color_scheme="dark")
-    background = tab.page.evaluate("getComputedStyle(document.body).backgroundColor")
-    red, green, blue = map(int, re.findall(r"\d+", background)[:3])
-    assert 0.2126 * red + 0.7152 * green + 0.0722 * blue < 60, f"body background is {background}"
+    background, text = tab.page.evaluate(
+        "[getComputedStyle(document.body).backgroundColor, getComputedStyle(document.body).color]")
+    assert _luminance(background) < 60, f"body background is {background}"
+    assert _luminance(text) > 180, f"body text is {text}"
     tab.screenshot("status-page-dark")
     assert tab.problems == []
 
@@ -72,6 +78,7 @@ def test_choosing_deutsch_speaks_german_and_stays_german_on_the_next_page(open_t
     tab.page.get_by_role("link", name="Deutsch").click()
     expect(tab.page.locator("html")).to_have_attribute("lang", "de")
     expect(tab.page.get_by_role("heading", name=re.compile("Schwerer Dienstausfall"))).to_be_visible()
+    assert {c["name"]: c["value"] for c in tab.page.context.cookies()}.get("lang") == "de"
     tab.page.get_by_role("link", name="Verlauf", exact=True).click()
     expect(tab.page).to_have_url(re.compile(r"/history$"))
     expect(tab.page.locator("html")).to_have_attribute("lang", "de")

@@ -26,7 +26,7 @@ def test_components_can_be_created_read_changed_and_deleted(app, admin):
     group = admin.post("/api/v1/groups", json={"name": "Web", "position": 0}).get_json()
     created = admin.post("/api/v1/components", json={
         "slug": "dashboard", "name": "Dashboard", "description": "Where customers work",
-        "group_id": int(group["id"]), "position": 0, "status": "operational"})
+        "group_id": group["id"], "position": 0, "status": "operational"})
     assert created.status_code == 201
     assert created.get_json()["group_id"] == group["id"]
     assert admin.get("/api/v1/components/dashboard").get_json()["name"] == "Dashboard"
@@ -180,3 +180,13 @@ def test_the_openapi_document_is_openapi_3_with_bearer_security(client):
     assert spec["openapi"].startswith("3.")
     assert spec["components"]["securitySchemes"]["bearerAuth"] == {"type": "http", "scheme": "bearer"}
     assert "/api/v1/incidents/{incident_id}/updates" in spec["paths"]
+
+
+def test_a_group_id_is_accepted_as_shown_or_bare(app, admin):
+    with app.app_context():
+        group = make_group("Web")
+    assert admin.post("/api/v1/components", json={"slug": "a", "name": "A", "group_id": f"g{group.id}"}).status_code == 201
+    assert admin.post("/api/v1/components", json={"slug": "b", "name": "B", "group_id": group.id}).status_code == 201
+    assert admin.get(f"/api/v1/groups/g{group.id}").get_json()["components"] == ["1", "2"]
+    bad = admin.post("/api/v1/components", json={"slug": "c", "name": "C", "group_id": "gx"})
+    assert bad.status_code == 422 and bad.get_json()["error"]["field"] == "group_id"

@@ -44,7 +44,7 @@ def call(client, method, path, plain=None, scheme="Bearer"):
 def test_the_openapi_document_lists_every_management_route(app, every_operation):
     documented = {(method, path) for method, path, _ in every_operation}
     routes = {(method, rule.rule.replace("<slug>", "api").replace("<id:incident_id>", "1")
-               .replace("<id:maintenance_id>", "1").replace("<id:group_id>", "1"))
+               .replace("<id:maintenance_id>", "1").replace("<group_id:group_id>", "1"))
               for rule in app.url_map.iter_rules() if rule.rule.startswith("/api/v1/")
               and rule.endpoint.startswith("api_v1.")
               for method in rule.methods - {"HEAD", "OPTIONS"}}

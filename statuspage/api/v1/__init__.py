@@ -6,7 +6,7 @@ from flask_smorest import Api, Blueprint
 
 from ...errors import AppError
 from ...database import MAX_ID
-from ...web.converters import IdConverter
+from ...web.converters import GroupIdConverter, IdConverter
 from .schemas import ErrorSchema
 
 JSON_METHODS = ("POST", "PUT", "PATCH")
@@ -62,5 +62,6 @@ def init_app(app: Flask) -> None:
     )
     api = ManagementApi(app)
     api.register_converter(IdConverter, lambda _converter: {"type": "integer", "minimum": 1, "maximum": MAX_ID})
+    api.register_converter(GroupIdConverter, lambda _converter: {"type": "string", "pattern": r"^g?[0-9]{1,10}$"})
     csrf.exempt(blp)
     api.register_blueprint(blp, url_prefix="/api/v1")

@@ -91,7 +91,7 @@ def create_group(fields):
     return _group(service.create_group(fields.pop("name"), **fields, by=actor(), now=clock.now()))
 
 
-@blp.get("/groups/<id:group_id>")
+@blp.get("/groups/<group_id:group_id>")
 @requires(Role.VIEWER)
 @blp.response(200, ComponentOut)
 def get_group(group_id):
@@ -99,7 +99,7 @@ def get_group(group_id):
     return _group(service.get_group(group_id))
 
 
-@blp.patch("/groups/<id:group_id>")
+@blp.patch("/groups/<group_id:group_id>")
 @requires(Role.ADMIN)
 @blp.arguments(GroupPatch(partial=True))
 @blp.response(200, ComponentOut)
@@ -110,7 +110,7 @@ def update_group(fields, group_id):
     return _group(service.update_group(group_id, **fields, by=actor(), now=clock.now()))
 
 
-@blp.delete("/groups/<id:group_id>")
+@blp.delete("/groups/<group_id:group_id>")
 @requires(Role.ADMIN)
 @blp.response(204)
 def delete_group(group_id):

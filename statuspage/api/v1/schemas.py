@@ -33,6 +33,23 @@ class StrictBoolean(fields.Boolean):
         return value
 
 
+class GroupId(fields.Field):
+    """A group's id as the API shows it ("g3"), or the bare number (3)."""
+
+    default_error_messages = {"invalid": "Not a group id such as \"g3\"."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = value.removeprefix("g") if isinstance(value, str) else value
+        if isinstance(text, str) and text.isdigit():
+            text = int(text)
+        if isinstance(text, bool) or not isinstance(text, int) or not 1 <= text <= MAX_ID:
+            raise self.make_error("invalid")
+        return text
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else f"g{value}"
+
+
 class ErrorDetail(Schema):
     code = fields.String(required=True)
     message = fields.String(required=True)
@@ -73,7 +90,7 @@ class ComponentIn(Schema):
     slug = fields.String(required=True, validate=[validate.Length(min=1, max=64), SLUG])
     name = _name(100, required=True)
     description = _text(2000)
-    group_id = _integer(allow_none=True, validate=validate.Range(min=1, max=MAX_ID))
+    group_id = GroupId(allow_none=True)
     position = _integer(validate=validate.Range(min=0, max=1_000_000))
     status = fields.String(validate=validate.OneOf(COMPONENT_STATUSES))
     only_show_if_degraded = StrictBoolean()

@@ -1,0 +1,52 @@
+"""Status badges: /badge.svg for the page, /components/<slug>/badge.svg for one component."""
+from __future__ import annotations
+
+import hashlib
+
+from flask import Blueprint, Response, render_template, request
+from flask_babel import gettext as _
+
+from ..i18n import COMPONENT_STATUS_LABELS, INDICATOR_LABELS
+from ..services import page
+from ..services.components import get_component, list_components
+
+bp = Blueprint("badges", __name__)
+
+# Colours of shields.io's palette; the words say the same, so colour is never the only signal.
+COLOURS = {
+    "none": "#2e7d32", "operational": "#2e7d32", "minor": "#9a6700", "degraded_performance": "#9a6700",
+    "major": "#bc4c00", "partial_outage": "#bc4c00", "critical": "#c62828", "major_outage": "#c62828",
+    "maintenance": "#0550ae", "under_maintenance": "#0550ae",
+}
+MAX_AGE_S = 60
+
+
+def text_width(text: str) -> int:
+    """Rough width in pixels of text in 11px Verdana, as shields.io lays out its badges."""
+    narrow, wide = set("fijlrtI.,:;!'| "), set("mwMW@%")
+    return int(sum(4 if ch in narrow else 10 if ch in wide else 7 for ch in text)) + 10
+
+
+def badge(label: str, message: str, colour: str) -> Response:
+    """An SVG badge, cacheable for a minute, with an ETag of its bytes."""
+    svg = render_template("badges/badge.svg", label=label, message=message, colour=colour,
+                          label_width=text_width(label), message_width=text_width(message))
+    response = Response(svg, mimetype="image/svg+xml")
+    response.set_etag(hashlib.sha256(svg.encode()).hexdigest()[:32])
+    response.headers["Cache-Control"] = f"public, max-age={MAX_AGE_S}"
+    return response.make_conditional(request)
+
+
+@bp.get("/badge.svg")
+def page_badge():
+    components = list_components()
+    active = page.maintenance_in(["in_progress", "verifying"])
+    status = page.overall_status(components, page.open_incidents() + active)
+    return badge(_("status"), str(INDICATOR_LABELS[status.indicator]).lower(), COLOURS[status.indicator])
+
+
+@bp.get("/components/<slug>/badge.svg")
+def component_badge(slug: str):
+    component = get_component(slug)
+    return badge(component.name, str(COMPONENT_STATUS_LABELS[component.status]).lower(),
+                 COLOURS[component.status.value])
