@@ -1,6 +1,8 @@
 """Markdown for update bodies: rendered by markdown-it-py, then sanitized by nh3, so no script ever passes."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 import nh3
 from markdown_it import MarkdownIt
 from markupsafe import Markup
@@ -15,8 +17,12 @@ ALLOWED_TAGS = {
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}}
 
 
+@lru_cache(maxsize=4096)
 def render_markdown(text: str) -> Markup:
-    """Safe HTML for a Markdown text; links may only be http, https or mailto."""
+    """Safe HTML for a Markdown text; links may only be http, https or mailto.
+
+    Pure, so cached: the same update bodies are shown on every view of the page.
+    """
     html = _markdown.render(text or "")
     # Headings from user text must not outrank the page's own; shift h1/h2 down.
     html = html.replace("<h1>", "<h3>").replace("</h1>", "</h3>").replace("<h2>", "<h4>").replace("</h2>", "</h4>")

@@ -12,6 +12,7 @@ import pytest
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
+from statuspage.api.serialize import group_key
 from statuspage.extensions import db
 from statuspage.models import IncidentKind
 from statuspage.services.incidents import post_update, resolve_incident
@@ -118,7 +119,7 @@ def site(app, clock):
         upcoming = make_maintenance("Queue upgrade", components_=("queue",), starts=clock.now() + timedelta(days=3),
                                     hours=2, now=clock.now())
         return {
-            "groups": {"web": str(web.id), "infra": str(infra.id)},
+            "groups": {"web": group_key(web.id), "infra": group_key(infra.id)},
             "components": {c.slug: str(c.id) for c in (api, website, dashboard, database, queue)},
             "open": str(incident.id), "resolved": str(resolved.id),
             "completed": str(done.id), "active": str(active.id), "upcoming": str(upcoming.id),

@@ -172,15 +172,16 @@ PATHS = {  # a path that names nothing is a 404; the rest are pages
 CONSOLE_PATHS = {
     f"/admin/incidents/{HUGE_ID}": 404, f"/admin/maintenance/{HUGE_ID}": 404, f"/admin/users/{HUGE_ID}": 404,
     f"/admin/templates/{HUGE_ID}": 404, f"/admin/groups/{HUGE_ID}/edit": 404,
-    "/admin/components/..%2f..%2fetc/edit": 404, f"/admin/incidents?page={HUGE_ID}": 200,
-    f"/admin/maintenance?page={HUGE_ID}": 200, f"/admin/audit?page={HUGE_ID}": 200, "/admin/incidents?page=-1": 200,
+    "/admin/components/..%2f..%2fetc/edit": 404, "/admin/components/%00/edit": 404,
+    f"/admin/incidents?page={HUGE_ID}": 200, f"/admin/maintenance?page={HUGE_ID}": 200,
+    f"/admin/audit?page={HUGE_ID}": 200, "/admin/incidents?page=-1": 200,
     f"/admin/incidents/new?template={HUGE_ID}": 404, "/admin/incidents/new?template=x": 200,
 }
 BAD_ACTIONS = {
     f"/admin/components/{HUGE_ID}/move/up": 404, "/admin/components/{component}/move/sideways": 302,
     f"/admin/groups/{HUGE_ID}/delete": 404, f"/admin/tokens/{HUGE_ID}/revoke": 404,
-    "/admin/components/nope/delete": 404, f"/admin/templates/{HUGE_ID}/delete": 404,
-    f"/admin/incidents/{HUGE_ID}/resolve": 404,
+    "/admin/components/nope/delete": 404, "/admin/components/%00/delete": 404,
+    f"/admin/templates/{HUGE_ID}/delete": 404, f"/admin/incidents/{HUGE_ID}/resolve": 404,
     "/admin/incidents/{maintenance}/resolve": 404,
 }
 MARKDOWN = {

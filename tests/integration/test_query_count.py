@@ -3,7 +3,6 @@ import re
 from collections import Counter
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import event
 
 from statuspage.extensions import db
@@ -90,8 +89,6 @@ def test_the_status_page_sends_no_more_queries_for_a_busy_site_than_for_a_quiet_
     assert_queries_do_not_grow(app, client, clock, lambda incident: "/")
 
 
-@pytest.mark.xfail(strict=True, reason="known N+1: history_page() does not preload Incident.affected, so the "
-                   "'Affects:' line of each incident lazy-loads its components (one query per incident)")
 def test_the_history_sends_no_more_queries_for_a_busy_site_than_for_a_quiet_one(app, client, clock):
     assert_queries_do_not_grow(app, client, clock, lambda incident: "/history")
 
@@ -100,7 +97,5 @@ def test_an_incident_page_sends_no_more_queries_for_many_updates_and_components_
     assert_queries_do_not_grow(app, client, clock, lambda incident: f"/incidents/{incident.id}")
 
 
-@pytest.mark.xfail(strict=True, reason="known N+1: component_incidents() does not preload Incident.affected, so "
-                   "the 'Affects:' line of each of its (up to 20) incidents lazy-loads its components")
 def test_a_component_page_sends_no_more_queries_for_many_incidents_than_for_one(app, client, clock):
     assert_queries_do_not_grow(app, client, clock, lambda incident: "/components/api")
