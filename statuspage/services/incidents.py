@@ -183,6 +183,8 @@ def list_incidents(kind: IncidentKind, *, status: str | None = None, component: 
     if status:
         query = query.where(Incident.status == validate.choice(STATUSES[kind], status, "status"))
     if component:
+        if not validate.SLUG.match(component):
+            return [], 0  # no component has such a slug (and a NUL byte must not reach PostgreSQL)
         component_id = db.session.scalar(select(Component.id).where(Component.slug == component))
         if component_id is None:
             return [], 0

@@ -190,3 +190,9 @@ def test_a_group_id_is_accepted_as_shown_or_bare(app, admin):
     assert admin.get(f"/api/v1/groups/g{group.id}").get_json()["components"] == ["1", "2"]
     bad = admin.post("/api/v1/components", json={"slug": "c", "name": "C", "group_id": "gx"})
     assert bad.status_code == 422 and bad.get_json()["error"]["field"] == "group_id"
+
+
+def test_a_component_filter_that_cannot_be_a_slug_finds_nothing(admin):
+    for value in ("\x00", "a\x00b", "UPPER", "../x"):
+        response = admin.get("/api/v1/incidents", query_string={"component": value})
+        assert response.status_code == 200 and response.get_json() == [], value
