@@ -1,7 +1,7 @@
 """Server time of the public pages on a big, realistic site: `/`, `/history` and `/components/<slug>`.
 
 The site: 50 components in 5 groups, 1,000 resolved incidents over three years (three updates each,
-most touching a component or two), 2 open incidents and 1 upcoming maintenance. Each page is
+most touching one to three components), 2 open incidents and 1 upcoming maintenance. Each page is
 requested through the test client; the time per request is wall time around the call, so it
 covers routing, queries, templates and the test client's own small overhead, but no network.
 

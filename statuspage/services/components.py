@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, selectinload
 
 from ..database import get_by_id, transaction
 from ..errors import Conflict, NotFound
@@ -39,7 +39,7 @@ def list_groups() -> list[ComponentGroup]:
 def list_components() -> list[Component]:
     """All components in page order: by group position, then their own position."""
     return list(db.session.scalars(
-        select(Component).outerjoin(Component.group)
+        select(Component).outerjoin(Component.group).options(contains_eager(Component.group))
         .order_by(func.coalesce(ComponentGroup.position, -1), ComponentGroup.id, Component.position, Component.id)))
 
 

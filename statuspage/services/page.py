@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, case, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
@@ -30,6 +30,8 @@ STATUS_INDICATOR = {
 }
 HISTORY_MONTHS_PER_PAGE = 3
 RECENT_DAYS = 7
+HOME_LIMIT = 500  # unclosed items plus the last days' closed ones, at most
+UPCOMING_LIMIT = 10
 
 
 @dataclass(frozen=True)
@@ -118,18 +120,27 @@ def group_components(components: list[Component], groups: list[ComponentGroup]) 
 
 
 def home_page(*, now: datetime, tz: ZoneInfo) -> HomePage:
-    """Everything `/` shows, in a fixed number of queries however long the history."""
+    """Everything `/` shows, in a fixed number of queries (five) however long the history.
+
+    One query takes every unclosed incident and maintenance window (the present is small) and the
+    closed ones of the last days, unclosed first so the bound never cuts them; each brings its
+    updates and components along.
+    """
     components = list_components()
-    groups = list(db.session.scalars(select(ComponentGroup).order_by(ComponentGroup.position, ComponentGroup.id)))
-    incidents = open_incidents()
-    active = maintenance_in(ACTIVE_MAINTENANCE_STATUSES)
-    upcoming = maintenance_in([MaintenanceStatus.SCHEDULED], limit=10)
+    groups = sorted({c.group for c in components if c.group is not None}, key=lambda g: (g.position, g.id))
     today = now.astimezone(tz).date()
-    first_day = today - timedelta(days=RECENT_DAYS - 1)
-    recent = list(db.session.scalars(_with_details(
-        select(Incident).where(Incident.started_at >= _local_midnight(first_day, tz))
-        .where(Incident.started_at <= now)
-        .order_by(Incident.started_at.desc(), Incident.id.desc()).limit(200))))
+    first_day = _local_midnight(today - timedelta(days=RECENT_DAYS - 1), tz)
+    is_closed = Incident.status.in_([s.value for s in CLOSED_STATUSES])
+    shown = list(db.session.scalars(_with_details(
+        select(Incident).where(or_(~is_closed, and_(Incident.started_at >= first_day, Incident.started_at <= now)))
+        .order_by(case((is_closed, 1), else_=0), Incident.started_at.desc(), Incident.id.desc())
+        .limit(HOME_LIMIT))))
+    incidents = [i for i in shown if not i.is_maintenance and not i.is_closed]
+    maintenance = sorted((i for i in shown if i.is_maintenance and not i.is_closed),
+                         key=lambda m: (m.scheduled_for, m.id))
+    active = [m for m in maintenance if m.is_active_maintenance]
+    upcoming = [m for m in maintenance if m.status == MaintenanceStatus.SCHEDULED][:UPCOMING_LIMIT]
+    recent = [i for i in shown if first_day <= i.started_at <= now]
     recent_days = [(day, [i for i in recent if i.started_at.astimezone(tz).date() == day])
                    for day in (today - timedelta(days=n) for n in range(RECENT_DAYS))]
     return HomePage(overall_status(components, incidents + active), group_components(components, groups),
