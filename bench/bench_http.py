@@ -108,7 +108,7 @@ def main() -> None:
     gunicorn = subprocess.Popen(
         [str(Path(sys.executable).with_name("gunicorn")), "--bind", f"127.0.0.1:{args.port}", "--workers",
          str(args.workers), "--threads", str(args.threads), "--worker-class", "gthread", "--keep-alive", "30",
-         "--log-level", "warning", "wsgi:app"], cwd=ROOT, env=env)
+         "--log-level", "warning", "wsgi:app"], cwd=ROOT, env={**env, "PYTHONFAULTHANDLER": "1"})
     try:
         base = f"http://127.0.0.1:{args.port}"
         wait_until_up(base + "/healthz")

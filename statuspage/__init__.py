@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from sqlalchemy.pool import NullPool
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import load_settings
@@ -54,6 +55,9 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 
 def _engine_options(url: str, pool_size: int) -> dict:
+    # SQLite: a fresh connection per checkout (cheap for a local file). Handing pooled SQLite connections
+    # from thread to thread (gunicorn gthread workers) crashed workers with SIGSEGV under load, with
+    # SQLAlchemy's compiled extensions on; bench/bench_http.py reproduced it, NullPool ended it.
     if url.startswith("sqlite"):
-        return {"connect_args": {"timeout": 5}}
+        return {"connect_args": {"timeout": 5}, "poolclass": NullPool}
     return {"pool_size": pool_size, "pool_pre_ping": True, "max_overflow": pool_size}
