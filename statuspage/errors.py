@@ -101,19 +101,16 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         status = error.code or 500
+        # Keep the headers the exception carries (Allow on 405, Retry-After on 429), drop its HTML body.
+        headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
         if wants_json():
             messages = (getattr(error, "data", None) or {}).get("messages")
             if messages:
                 return _validation_error(messages)
             code = (error.name or "error").lower().replace(" ", "_")
-            response = error_json(status, code, error.description or error.name)
-        else:
-            response = render_template("errors/error.html", status=status), status
-        if status == 405 and error.valid_methods:
-            resp = app.make_response(response)
-            resp.headers["Allow"] = ", ".join(error.valid_methods)
-            return resp
-        return response
+            body, status = error_json(status, code, error.description or error.name)
+            return body, status, headers
+        return render_template("errors/error.html", status=status), status, headers
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):

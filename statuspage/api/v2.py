@@ -92,10 +92,7 @@ def summary():
 @bp.get("/status.json")
 def status():
     s = _serializer()
-    components = list_components()
-    active = _recent(IncidentKind.MAINTENANCE, ACTIVE_MAINTENANCE_STATUSES)
-    return json_response({"page": _page_block(s),
-                          "status": s.status(page.overall_status(components, page.open_incidents() + active))})
+    return json_response({"page": _page_block(s), "status": s.status(page.current_status())})
 
 
 @bp.get("/components.json")

@@ -137,7 +137,5 @@ class IncidentTemplate(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     title: Mapped[str] = mapped_column(String(200))
-    status: Mapped[IncidentStatus] = mapped_column(str_enum(IncidentStatus, 20),
-                                                   default=IncidentStatus.INVESTIGATING)
     impact: Mapped[Impact] = mapped_column(str_enum(Impact, 16), default=Impact.MINOR)
     body: Mapped[str] = mapped_column(Text, default="")

@@ -154,6 +154,9 @@ def delete_component(slug: str, *, by: Actor, now: datetime) -> None:
         db.session.delete(component)
 
 
+MOVABLE = {Component: "component", ComponentGroup: "group"}
+
+
 def move(model, item_id: int, direction: int, *, by: Actor, now: datetime) -> None:
     """Swap a group or component with its neighbour above (-1) or below (+1), renumbering its siblings."""
     with transaction():
@@ -170,8 +173,8 @@ def move(model, item_id: int, direction: int, *, by: Actor, now: datetime) -> No
             siblings[index], siblings[target] = siblings[target], siblings[index]
         for position, sibling in enumerate(siblings):
             sibling.position = position
-        audit.record(by, f"{model.__tablename__.rstrip('s').replace('component_group', 'group')}.move", item,
-                     summary=item.name, details={"direction": direction}, now=now)
+        audit.record(by, f"{MOVABLE[model]}.move", item, summary=item.name, details={"direction": direction},
+                     now=now)
 
 
 def recompute_statuses(components: Iterable[Component], *, now: datetime) -> dict[int, tuple]:

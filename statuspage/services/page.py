@@ -89,6 +89,11 @@ def overall_status(components: list[Component], open_incidents: list[Incident]) 
     return PageStatus(worst.value, INDICATOR_DESCRIPTIONS[worst.value])
 
 
+def current_status() -> PageStatus:
+    """The page's overall status right now (what status.json and the badge say)."""
+    return overall_status(list_components(), open_incidents() + maintenance_in(ACTIVE_MAINTENANCE_STATUSES))
+
+
 def _with_details(query):
     return query.options(selectinload(Incident.updates), selectinload(Incident.affected))
 

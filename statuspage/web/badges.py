@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 
 from ..i18n import COMPONENT_STATUS_LABELS, INDICATOR_LABELS
 from ..services import page
-from ..services.components import get_component, list_components
+from ..services.components import get_component
 
 bp = Blueprint("badges", __name__)
 
@@ -39,9 +39,7 @@ def badge(label: str, message: str, colour: str) -> Response:
 
 @bp.get("/badge.svg")
 def page_badge():
-    components = list_components()
-    active = page.maintenance_in(["in_progress", "verifying"])
-    status = page.overall_status(components, page.open_incidents() + active)
+    status = page.current_status()
     return badge(_("status"), str(INDICATOR_LABELS[status.indicator]).lower(), COLOURS[status.indicator])
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 00:51:25.224607
+Create Date: 2026-11-24 02:08:27.145765
 
 """
 from alembic import op
@@ -33,7 +33,6 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=100), nullable=False),
     sa.Column('title', sa.String(length=200), nullable=False),
-    sa.Column('status', sa.Enum('investigating', 'identified', 'monitoring', 'resolved', 'postmortem', name='incidentstatus', native_enum=False, length=20), nullable=False),
     sa.Column('impact', sa.Enum('none', 'minor', 'major', 'critical', name='impact', native_enum=False, length=16), nullable=False),
     sa.Column('body', sa.Text(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_incident_templates')),
