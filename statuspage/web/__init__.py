@@ -19,6 +19,7 @@ def _refuse_nul_bytes():
 def init_app(app: Flask) -> None:
     from .admin import bp as admin_bp
     from .badges import bp as badges_bp
+    from .feeds import bp as feeds_bp
     from .health import bp as health_bp
     from .public import bp as public_bp
 
@@ -28,4 +29,5 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(public_bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(badges_bp)
+    app.register_blueprint(feeds_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")

@@ -1,0 +1,67 @@
+"""/feed.rss, /feed.atom and the per-component feeds, with ETag, Last-Modified and 304s."""
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timezone
+
+from flask import Blueprint, Response, current_app, request, url_for
+from flask_babel import gettext as _
+
+from ..feeds import FeedInfo, build_feed, latest_updates
+from ..i18n import INCIDENT_STATUS_LABELS, current_language
+from ..models import IncidentUpdate
+from ..services.components import get_component
+
+bp = Blueprint("feeds", __name__)
+
+MIMETYPES = {"rss": "application/rss+xml", "atom": "application/atom+xml"}
+MAX_AGE_S = 60
+NEVER = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def _absolute(endpoint: str, **values) -> str:
+    return current_app.config["SETTINGS"].base_url + url_for(endpoint, **values)
+
+
+def _entry_url(update: IncidentUpdate) -> str:
+    incident = update.incident
+    endpoint, key = ("public.maintenance", "maintenance_id") if incident.is_maintenance else \
+        ("public.incident", "incident_id")
+    return _absolute(endpoint, **{key: incident.id}) + f"#update-{update.id}"
+
+
+def _entry_title(update: IncidentUpdate) -> str:
+    """Says what, how it stands, and which components: "Dashboard down: Identified (Dashboard, Sign-in)"."""
+    incident = update.incident
+    title = f"{incident.name}: {INCIDENT_STATUS_LABELS[update.status]}"
+    names = ", ".join(link.component.name for link in incident.affected)
+    return f"{title} ({names})" if names else title
+
+
+def _respond(info: FeedInfo, updates: list[IncidentUpdate], fmt: str) -> Response:
+    body = build_feed(info, updates, entry_title=_entry_title, entry_url=_entry_url, fmt=fmt,
+                      empty_updated_at=NEVER)
+    response = Response(body, mimetype=MIMETYPES[fmt])
+    response.set_etag(hashlib.sha256(body).hexdigest()[:32])
+    response.last_modified = updates[0].created_at if updates else NEVER
+    response.headers["Cache-Control"] = f"public, max-age={MAX_AGE_S}"
+    return response.make_conditional(request)
+
+
+@bp.get("/feed.<any(rss, atom):fmt>")
+def site_feed(fmt: str):
+    settings = current_app.config["SETTINGS"]
+    info = FeedInfo(title=_("%(site)s: incidents and maintenance", site=settings.site_name),
+                    page_url=_absolute("public.index"), feed_url=_absolute("feeds.site_feed", fmt=fmt),
+                    language=current_language())
+    return _respond(info, latest_updates(), fmt)
+
+
+@bp.get("/components/<slug>/feed.<any(rss, atom):fmt>")
+def component_feed(slug: str, fmt: str):
+    component = get_component(slug)
+    settings = current_app.config["SETTINGS"]
+    info = FeedInfo(title=_("%(site)s: %(component)s", site=settings.site_name, component=component.name),
+                    page_url=_absolute("public.component", slug=slug),
+                    feed_url=_absolute("feeds.component_feed", slug=slug, fmt=fmt), language=current_language())
+    return _respond(info, latest_updates(component), fmt)

@@ -1,0 +1,111 @@
+"""RSS and Atom feeds, read by feedparser (a real feed reader)."""
+from datetime import timedelta
+
+import feedparser
+import pytest
+
+from statuspage.services.incidents import post_update
+from tests.builders import SYSTEM, make_component, make_incident, make_maintenance
+
+FEEDS = ["/feed.rss", "/feed.atom"]
+
+
+@pytest.fixture
+def site(app, clock):
+    with app.app_context():
+        make_component("api", "REST API")
+        make_component("web", "Website")
+        outage = make_incident("API errors", components_={"api": "partial_outage"}, body="Looking into it.",
+                               now=clock.now())
+        post_update(outage.id, status="identified", body="A bad **deploy**. <script>alert(1)</script>",
+                    by=SYSTEM, now=clock.advance(minutes=10))
+        slow = make_incident("Website slow", components_={"web": "degraded_performance"}, now=clock.advance(minutes=5))
+        window = make_maintenance("Upgrade", components_=["web"], now=clock.advance(minutes=1))
+    return {"outage": outage, "slow": slow, "window": window}
+
+
+def read(client, url):
+    response = client.get(url)
+    assert response.status_code == 200
+    parsed = feedparser.parse(response.data)
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    return response, parsed
+
+
+@pytest.mark.parametrize("url", FEEDS)
+def test_a_feed_reader_reads_every_update_newest_first(client, site, url):
+    response, feed = read(client, url)
+    assert response.mimetype in ("application/rss+xml", "application/atom+xml")
+    titles = [entry.title for entry in feed.entries]
+    assert titles == ["Upgrade: Scheduled (Website)", "Website slow: Investigating (Website)",
+                      "API errors: Identified (REST API)", "API errors: Investigating (REST API)"]
+    assert feed.feed.title == "Example Status: incidents and maintenance"
+
+
+@pytest.mark.parametrize("url", FEEDS)
+def test_entries_link_to_their_permalink_and_keep_their_ids(client, site, url):
+    _, feed = read(client, url)
+    outage = site["outage"]
+    identified = feed.entries[2]
+    assert identified.link.startswith(f"https://status.example.com/incidents/{outage.id}#update-")
+    assert identified.id == identified.link
+    assert feed.entries[0].link.startswith(f"https://status.example.com/maintenance/{site['window'].id}#update-")
+
+
+def test_both_formats_give_each_update_the_same_id(client, site):
+    ids = [[entry.id for entry in read(client, url)[1].entries] for url in FEEDS]
+    assert ids[0] == ids[1] and len(set(ids[0])) == 4
+
+
+@pytest.mark.parametrize("url", FEEDS)
+def test_update_text_is_sanitized_html(client, site, url):
+    _, feed = read(client, url)
+    content = feed.entries[2].content[0].value if "content" in feed.entries[2] else feed.entries[2].summary
+    assert "<strong>deploy</strong>" in content
+    assert "<script" not in content
+
+
+@pytest.mark.parametrize("url", ["/components/api/feed.rss", "/components/api/feed.atom"])
+def test_a_component_feed_holds_only_what_touches_it(client, site, url):
+    _, feed = read(client, url)
+    assert [entry.title for entry in feed.entries] == ["API errors: Identified (REST API)",
+                                                      "API errors: Investigating (REST API)"]
+
+
+@pytest.mark.parametrize("url", FEEDS + ["/components/api/feed.atom"])
+def test_conditional_requests_get_304(client, site, url):
+    response = client.get(url)
+    assert response.headers["ETag"] and response.headers["Last-Modified"]
+    assert client.get(url, headers={"If-None-Match": response.headers["ETag"]}).status_code == 304
+    assert client.get(url, headers={"If-Modified-Since": response.headers["Last-Modified"]}).status_code == 304
+
+
+def test_a_new_update_changes_the_etag(app, client, site, clock):
+    etag = client.get("/feed.atom").headers["ETag"]
+    with app.app_context():
+        post_update(site["outage"].id, status="monitoring", body="Recovering.", by=SYSTEM,
+                    now=clock.advance(minutes=30))
+    response = client.get("/feed.atom", headers={"If-None-Match": etag})
+    assert response.status_code == 200
+    assert feedparser.parse(response.data).entries[0].title == "API errors: Monitoring (REST API)"
+
+
+def test_an_empty_site_has_a_valid_empty_feed(client):
+    for url in FEEDS:
+        assert read(client, url)[1].entries == []
+
+
+def test_the_pages_announce_their_feeds(client, site):
+    page = client.get("/").get_data(as_text=True)
+    assert 'rel="alternate" type="application/rss+xml"' in page and 'href="/feed.atom"' in page
+    component = client.get("/components/api").get_data(as_text=True)
+    assert 'href="/components/api/feed.rss"' in component
+
+
+def test_feeds_speak_the_readers_language(client, site):
+    _, feed = read(client, "/feed.atom?lang=de")
+    assert feed.entries[1].title == "Website slow: Wird untersucht (Website)"
+
+
+def test_an_unknown_component_has_no_feed(client):
+    assert client.get("/components/nope/feed.rss").status_code == 404
