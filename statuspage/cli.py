@@ -95,6 +95,26 @@ def demo(if_empty):
     click.echo(f"Demo data loaded. Console: sign in as {DEMO_ADMIN_EMAIL} with password {DEMO_ADMIN_PASSWORD}")
 
 
+@main.command("scheduler")
+def scheduler():
+    """Run the background jobs (notification delivery, maintenance windows) until stopped."""
+    import logging
+
+    from . import scheduler as process
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    process.run(current_app._get_current_object())
+
+
+@main.command("deliver")
+def deliver():
+    """Deliver the notifications that are due now, once (what the scheduler does every few seconds)."""
+    from .notify.dispatch import deliver_due
+
+    result = deliver_due(now=clock.now())
+    click.echo(f"sent {result.sent}, retrying {result.retried}, failed {result.failed}")
+
+
 @main.command("run")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)

@@ -28,9 +28,19 @@ class Settings:
     default_language: str = "en"
     max_request_bytes: int = 1_000_000
     login_rate_limit: str = "10 per minute"
+    subscribe_rate_limit: str = "5 per minute; 30 per hour"
     ratelimit_storage_url: str = "memory://"
     session_cookie_secure: bool = False
     db_pool_size: int = 5
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_security: str = "none"
+    mail_from: str = "status@localhost"
+    webhook_allow_private: bool = False
+    delivery_attempts: int = 8
+    confirm_link_days: int = 7
 
     @property
     def tz(self) -> ZoneInfo:
@@ -85,6 +95,12 @@ def _site_name(value: str) -> str:
     return value
 
 
+def _smtp_security(value: str) -> str:
+    if value not in ("none", "starttls", "tls"):
+        raise SettingsError(f"STATUSPAGE_SMTP_SECURITY must be none, starttls or tls, got {value!r}")
+    return value
+
+
 def _base_url(value: str) -> str:
     if not value.startswith(("http://", "https://")):
         raise SettingsError(f"STATUSPAGE_BASE_URL must start with http:// or https://, got {value!r}")
@@ -102,9 +118,19 @@ READERS = {
     "default_language": _text,
     "max_request_bytes": _int("max_request_bytes"),
     "login_rate_limit": _text,
+    "subscribe_rate_limit": _text,
     "ratelimit_storage_url": _text,
     "session_cookie_secure": _bool("session_cookie_secure"),
     "db_pool_size": _int("db_pool_size"),
+    "smtp_host": _text,
+    "smtp_port": _int("smtp_port"),
+    "smtp_user": _text,
+    "smtp_password": str,
+    "smtp_security": _smtp_security,
+    "mail_from": _text,
+    "webhook_allow_private": _bool("webhook_allow_private"),
+    "delivery_attempts": _int("delivery_attempts"),
+    "confirm_link_days": _int("confirm_link_days"),
 }
 
 

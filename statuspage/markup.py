@@ -1,6 +1,7 @@
 """Markdown for update bodies: rendered by markdown-it-py, then sanitized by nh3, so no script ever passes."""
 from __future__ import annotations
 
+import html
 from functools import lru_cache
 
 import nh3
@@ -32,5 +33,8 @@ def render_markdown(text: str) -> Markup:
 
 
 def plain_text(text: str) -> str:
-    """The words of a Markdown text without markup, for titles and summaries."""
-    return nh3.clean(_markdown.render(text or ""), tags=set()).strip()
+    """The words of a Markdown text without markup, unescaped: for text/plain mail and titles.
+
+    Put it into HTML only through an autoescaping template.
+    """
+    return html.unescape(nh3.clean(_markdown.render(text or ""), tags=set())).strip()

@@ -54,3 +54,15 @@ def sign_in(client, email: str = "ana@example.com", password: str = TEST_PASSWOR
                                                   "csrf_token": csrf_token(page)})
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     return response
+
+
+def make_subscriber(address: str = "ana@example.com", components: list[str] = (), *, channel: str = "email",
+                    confirmed: bool = True, language: str = "en", now: datetime = START):
+    """A subscriber, confirmed unless asked otherwise (as an admin's import would make one)."""
+    from flask import current_app
+
+    from statuspage.notify.messages import policy
+    from statuspage.services import subscriptions
+
+    return subscriptions.subscribe(channel, address, components=list(components), language=language,
+                                   confirmed=confirmed, policy=policy(current_app.config["SETTINGS"]), now=now)

@@ -51,6 +51,8 @@ def app(database_url, tmp_path_factory):
         "site_name": "Example Status",
         "base_url": "https://status.example.com",
         "login_rate_limit": "1000 per minute",
+        "subscribe_rate_limit": "1000 per minute",
+        "webhook_allow_private": True,
     })
     app.config["TESTING"] = True
     with app.app_context():

@@ -2,6 +2,9 @@
 from .accounts import ApiToken, Role, User
 from .audit import AuditEntry
 from .components import Component, ComponentGroup, ComponentStatus
+from .subscribers import (
+    Channel, DeliveryStatus, Notification, NotificationKind, Subscriber, SubscriberComponent,
+)
 from .incidents import (
     AffectedComponent,
     Impact,
@@ -16,5 +19,6 @@ from .incidents import (
 __all__ = [
     "AffectedComponent", "ApiToken", "AuditEntry", "Component", "ComponentGroup", "ComponentStatus",
     "Impact", "Incident", "IncidentKind", "IncidentStatus", "IncidentTemplate", "IncidentUpdate",
-    "MaintenanceStatus", "Role", "User",
+    "MaintenanceStatus", "Role", "User", "Channel", "DeliveryStatus", "Notification", "NotificationKind", "Subscriber",
+    "SubscriberComponent",
 ]

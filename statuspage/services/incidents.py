@@ -13,6 +13,7 @@ from ..models import (
     AffectedComponent, Component, ComponentStatus, Impact, Incident, IncidentKind, IncidentStatus,
     IncidentUpdate, MaintenanceStatus,
 )
+from ..notify import outbox
 from . import audit, validate
 from .audit import Actor
 from .components import recompute_statuses
@@ -160,6 +161,8 @@ def _post(incident: Incident, status: str, body: str, components: dict[str, str]
             for link in incident.affected if link.component_id in changed] or None)
     incident.updates.insert(0, update)
     db.session.flush()
+    # Subscribers hear of exactly what is stored: their deliveries commit or roll back with the update.
+    outbox.queue_update(update, [link.component_id for link in incident.affected], now=now)
     return update
 
 

@@ -1,7 +1,7 @@
 """HTML blueprints, and the one place that registers every blueprint and template helper on the app."""
 from flask import Flask, abort, current_app, request
 
-from ..markup import render_markdown
+from ..markup import plain_text, render_markdown
 
 
 def _site_context() -> dict:
@@ -10,10 +10,17 @@ def _site_context() -> dict:
             "site_languages": settings.languages}
 
 
-def _refuse_nul_bytes():
-    """No page's path holds a NUL; PostgreSQL cannot even compare one with a slug, so stop it here."""
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def _refuse_odd_requests():
+    """Pages take plain forms (no JSON bodies, no uploads: none has a file field), and no path holds a NUL,
+    which PostgreSQL cannot even compare with a slug."""
     if "\x00" in request.path:
         abort(404)
+    if request.method == "POST" and not request.path.startswith("/api/") and (
+            (request.content_length and request.mimetype not in FORM_TYPES) or request.files):
+        abort(400)
 
 
 def init_app(app: Flask) -> None:
@@ -22,12 +29,15 @@ def init_app(app: Flask) -> None:
     from .feeds import bp as feeds_bp
     from .health import bp as health_bp
     from .public import bp as public_bp
+    from .subscribe import bp as subscribe_bp
 
-    app.before_request(_refuse_nul_bytes)
+    app.before_request(_refuse_odd_requests)
     app.context_processor(_site_context)
     app.jinja_env.filters["markdown"] = render_markdown
+    app.jinja_env.filters["markdown_text"] = plain_text
     app.register_blueprint(public_bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(badges_bp)
     app.register_blueprint(feeds_bp)
+    app.register_blueprint(subscribe_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")

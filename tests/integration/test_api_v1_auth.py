@@ -5,7 +5,9 @@ from statuspage.services import accounts
 from tests.builders import SYSTEM, START
 
 # The role each operation needs, by HTTP method and path as the OpenAPI document names them.
-WRITE_ROLE = {"components": "admin", "groups": "admin", "incidents": "responder", "maintenances": "responder"}
+WRITE_ROLE = {"components": "admin", "groups": "admin", "incidents": "responder", "maintenances": "responder",
+              "subscribers": "admin"}
+READ_ROLE = {"subscribers": "admin"}  # addresses are personal data: only admins read them
 ROLES = ["viewer", "responder", "admin"]
 
 
@@ -16,8 +18,8 @@ def operations(app):
         for method in methods:
             if method in ("get", "post", "patch", "delete", "put"):
                 resource = path.split("/")[3]
-                needed = "viewer" if method == "get" else WRITE_ROLE[resource]
-                concrete = (path.replace("{slug}", "api").replace("{incident_id}", "1")
+                needed = READ_ROLE.get(resource, "viewer") if method == "get" else WRITE_ROLE[resource]
+                concrete = (path.replace("{slug}", "api").replace("{incident_id}", "1").replace("{subscriber_id}", "1")
                             .replace("{maintenance_id}", "1").replace("{group_id}", "1"))
                 found.append((method.upper(), concrete, needed))
     return found
@@ -43,7 +45,7 @@ def call(client, method, path, plain=None, scheme="Bearer"):
 
 def test_the_openapi_document_lists_every_management_route(app, every_operation):
     documented = {(method, path) for method, path, _ in every_operation}
-    routes = {(method, rule.rule.replace("<slug>", "api").replace("<id:incident_id>", "1")
+    routes = {(method, rule.rule.replace("<slug>", "api").replace("<id:incident_id>", "1").replace("<id:subscriber_id>", "1")
                .replace("<id:maintenance_id>", "1").replace("<group_id:group_id>", "1"))
               for rule in app.url_map.iter_rules() if rule.rule.startswith("/api/v1/")
               and rule.endpoint.startswith("api_v1.")

@@ -19,9 +19,10 @@ from werkzeug.security import generate_password_hash
 from statuspage.database import transaction
 from statuspage.extensions import db
 from statuspage.models import Incident, Role, User
-from statuspage.services import accounts, message_templates
+from statuspage.notify.messages import policy
+from statuspage.services import accounts, message_templates, subscriptions
 from tests.builders import (
-    START, SYSTEM, TEST_PASSWORD, csrf_token, make_component, make_group, make_incident, make_maintenance,
+    START, SYSTEM, TEST_PASSWORD, csrf_token, make_component, make_group, make_incident, make_maintenance, make_subscriber,
 )
 
 ADMIN_EMAIL = "admin@example.com"
@@ -132,6 +133,11 @@ FORMS = [
     Form("template-new", "/admin/templates/new",
          {"name": "Slow DB", "title": "Database slow", "impact": "minor", "body": "Queries are slow."},
          {"name": "required", "title": "required", "body": "required", "impact": "choice"}),
+    Form("subscribe", "/subscribe", {"email": "new@example.com", "lang": "en"},
+         {"email": "optional", "webhook_url": "optional", "lang": "choice", "components": "choice"},
+         accepted=(200,), anonymous=True),
+    Form("subscription-manage", "/subscribe/manage/{manage}", {"lang": "fr"},
+         {"lang": "choice", "components": "choice"}, accepted=(200,), anonymous=True),
     Form("template-edit", "/admin/templates/{template}",
          {"name": "DB slow", "title": "Database slow again", "impact": "major", "body": "Still slow."},
          {"name": "required", "title": "required", "body": "required", "impact": "choice"}),
@@ -146,6 +152,8 @@ ACTIONS = {
     "template-delete": "/admin/templates/{template}/delete",
     "sign-out": "/admin/logout",
 }
+# Authorized by a signed link instead of a CSRF token (mail clients' one-click unsubscribe posts none).
+SIGNED_LINK_ACTIONS = {"unsubscribe": "/subscribe/unsubscribe/{manage}"}
 
 PUBLIC_ROUTES = [  # CONTRACT.md; routes not built yet answer 404, which is fine here
     "/", "/incidents/{incident}", "/maintenance/{maintenance}", "/history", "/components/api", "/subscribe",
@@ -234,9 +242,11 @@ def world(app, clock):
         _quick_user(ADMIN_EMAIL, Role.ADMIN)
         other = _quick_user("bo@example.com", Role.VIEWER)
         token, _plain = accounts.create_token(role="viewer", label="bot", by=SYSTEM, now=clock.now())
+        subscriber = make_subscriber("sub@example.com", ["api"], now=clock.now())
         db.session.flush()
         ids = SimpleNamespace(incident=incident.id, maintenance=maintenance.id, group=group.id, user=other.id,
-                              template=template.id, token=token.id, component=api.id)
+                              template=template.id, token=token.id, component=api.id,
+                              manage=subscriptions.manage_token(subscriber, policy(app.config["SETTINGS"])))
     with app.app_context():
         db.session.remove()
     return ids
@@ -489,11 +499,22 @@ def test_body_over_the_size_limit_is_refused_with_413(app, client, world, caplog
     assert _snapshot(app) == before
 
 
+@pytest.mark.parametrize("action", SIGNED_LINK_ACTIONS)
+def test_a_signed_link_action_with_a_tampered_link_changes_nothing(app, client, world, caplog, action):
+    before = _snapshot(app)
+    for forged in ("x", "abc.def", world.manage[:-2] + "AA", "\u202e" + world.manage):
+        response = client.post(SIGNED_LINK_ACTIONS[action].format(manage=forged))
+        assert response.status_code == 404, _tracebacks(caplog)
+    assert _snapshot(app) == before
+
+
 def test_every_form_route_in_the_app_is_on_the_hostile_list(app):
     """A new form (say POST /subscribe) must join FORMS or ACTIONS above, so it meets the same payloads."""
     adapter = app.url_map.bind("status.example.com")
-    world = SimpleNamespace(incident=1, maintenance=1, group=1, user=1, template=1, token=1, component=1)
-    listed = [form.action for form in FORMS] + list(ACTIONS.values()) + ["/admin/preview"]
+    world = SimpleNamespace(incident=1, maintenance=1, group=1, user=1, template=1, token=1, component=1,
+                            manage="x")
+    listed = [form.action for form in FORMS] + list(ACTIONS.values()) + list(SIGNED_LINK_ACTIONS.values()) + [
+        "/admin/preview"]
     covered = {adapter.match(_url(url, world), method="POST")[0] for url in listed}
     forms = {rule.endpoint for rule in app.url_map.iter_rules()
              if "POST" in rule.methods and not rule.rule.startswith("/api/")}

@@ -49,5 +49,5 @@ def test_top_level_headings_are_shifted_below_the_page_headings():
     assert "<h3>Big</h3>" in html
 
 
-def test_plain_text_drops_markup():
-    assert plain_text("**bold** and <b>raw</b>") == "bold and &lt;b&gt;raw&lt;/b&gt;"
+def test_plain_text_drops_markup_and_keeps_what_was_typed():
+    assert plain_text("**bold** and <b>raw</b> & more") == "bold and <b>raw</b> & more"

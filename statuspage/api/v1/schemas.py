@@ -212,3 +212,22 @@ class IncidentOut(Schema):
     components = fields.List(fields.Nested(ComponentOut), required=True)
     scheduled_for = fields.String(allow_none=True)
     scheduled_until = fields.String(allow_none=True)
+
+
+class SubscriberIn(Schema):
+    email = fields.Email(validate=validate.Length(max=254))
+    webhook_url = fields.String(validate=validate.Length(min=1, max=2000))
+    components = fields.List(fields.String(validate=validate.Length(max=64)), load_default=list)
+    lang = fields.String(load_default="en", validate=validate.OneOf(["en", "de", "fr"]))
+    confirmed = StrictBoolean(load_default=False, metadata={"description": "import an already-confirmed address"})
+
+
+class SubscriberOut(Schema):
+    id = fields.String(required=True)
+    channel = fields.String(required=True, validate=validate.OneOf(["email", "webhook"]))
+    email = fields.String(allow_none=True)
+    webhook_url = fields.String(allow_none=True)
+    components = fields.List(fields.String(), required=True)
+    lang = fields.String(required=True)
+    confirmed = fields.Boolean(required=True)
+    created_at = fields.String(required=True)

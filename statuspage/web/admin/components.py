@@ -6,7 +6,8 @@ from ...errors import AppError
 from ...models import Component, ComponentGroup, Role
 from ...services import components as service
 from . import actor, bp, explain, now, requires
-from .forms import ComponentForm, ConfirmForm, GroupForm, choices
+from ..forms import choices
+from .forms import ComponentForm, ConfirmForm, GroupForm
 
 
 @bp.get("/components")

@@ -2,42 +2,23 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask import request
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField, DateTimeLocalField, EmailField, PasswordField, SelectField,
     SelectMultipleField, StringField, TextAreaField,
 )
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, Regexp
 
 from ...i18n import COMPONENT_STATUS_LABELS, IMPACT_LABELS, INCIDENT_STATUS_LABELS
 from ...models import Impact, IncidentStatus, MaintenanceStatus
 from ...models.accounts import USER_ROLES, Role
 from ...services.accounts import MIN_PASSWORD_LENGTH
+from ..forms import Form, choices
 
 ROLE_LABELS = {"viewer": _l("Viewer"), "responder": _l("Responder"), "admin": _l("Admin"), "intake": _l("Intake")}
 
 
-def choices(pairs) -> list[SelectChoice]:
-    """Select options from (value, label) pairs."""
-    return [SelectChoice(value, label) for value, label in pairs]
-
-
-def _choices(values, labels) -> list[SelectChoice]:
+def _choices(values, labels):
     return choices((value.value, labels[value.value]) for value in values)
-
-
-class Form(FlaskForm):
-    """Every console form: text comes from the posted form fields only, never from uploaded files."""
-
-    class Meta:
-        def wrap_formdata(self, form, formdata):
-            # Flask-WTF passes a marker (no getlist) meaning "read the request"; we read only request.form,
-            # so an uploaded file or a JSON body never reaches a text field.
-            if formdata is not None and not hasattr(formdata, "getlist"):
-                return request.form if request.method in ("POST", "PUT", "PATCH", "DELETE") else None
-            return formdata
 
 
 class LoginForm(Form):

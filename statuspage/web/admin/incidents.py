@@ -16,6 +16,7 @@ from ...services.components import list_components
 from ...services.incidents import (
     edit_incident, get_incident, open_incident, post_update, resolve_incident, schedule_maintenance,
 )
+from ..forms import choices
 from . import actor, bp, explain, now, requires, site_tz
 from .forms import (
     ConfirmForm, IncidentEditForm, IncidentForm, MaintenanceForm, MaintenanceUpdateForm, TemplateForm, UpdateForm, choices,

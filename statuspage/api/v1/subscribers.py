@@ -1,0 +1,70 @@
+"""Subscribers (admin only): list, add (optionally as already confirmed), read, remove."""
+from __future__ import annotations
+
+from flask import current_app
+
+from ... import clock
+from ...database import get_by_id
+from ...errors import Invalid, NotFound
+from ...models import Channel, Role, Subscriber
+from ...notify.messages import policy
+from ...services import subscriptions
+from ..serialize import Serializer
+from . import blp
+from .auth import actor, requires
+from .http import page_headers
+from .schemas import PageArgs, SubscriberIn, SubscriberOut
+
+
+def _out(subscriber: Subscriber) -> dict:
+    is_email = subscriber.channel == Channel.EMAIL
+    return {"id": str(subscriber.id), "channel": subscriber.channel.value,
+            "email": subscriber.address if is_email else None, "webhook_url": None if is_email else subscriber.address,
+            "components": [c.slug for c in subscriber.components], "lang": subscriber.language,
+            "confirmed": subscriber.is_confirmed,
+            "created_at": Serializer(current_app.config["SETTINGS"]).time(subscriber.created_at)}
+
+
+@blp.get("/subscribers")
+@requires(Role.ADMIN)
+@blp.arguments(PageArgs, location="query")
+@blp.response(200, SubscriberOut(many=True))
+def list_subscribers(args):
+    """Subscribers, newest first."""
+    items, total = subscriptions.list_subscribers(args["page"], args["per_page"])
+    return [_out(s) for s in items], page_headers(total, args["page"], args["per_page"])
+
+
+@blp.post("/subscribers")
+@requires(Role.ADMIN)
+@blp.arguments(SubscriberIn)
+@blp.response(201, SubscriberOut)
+def create_subscriber(fields):
+    """Add a subscriber by `email` or `webhook_url`; `confirmed: true` skips the confirmation message."""
+    if bool(fields.get("email")) == bool(fields.get("webhook_url")):
+        raise Invalid("email_or_webhook", "Give email or webhook_url, one of them.", field="email")
+    channel = "email" if fields.get("email") else "webhook"
+    subscriber = subscriptions.subscribe(
+        channel, fields.get("email") or fields["webhook_url"], components=fields["components"],
+        language=fields["lang"], confirmed=fields["confirmed"], policy=policy(current_app.config["SETTINGS"]),
+        by=actor(), now=clock.now())
+    return _out(subscriber)
+
+
+@blp.get("/subscribers/<id:subscriber_id>")
+@requires(Role.ADMIN)
+@blp.response(200, SubscriberOut)
+def get_subscriber(subscriber_id):
+    """One subscriber."""
+    subscriber = get_by_id(Subscriber, subscriber_id)
+    if subscriber is None:
+        raise NotFound("subscriber_not_found", f"No subscriber with id {subscriber_id}.")
+    return _out(subscriber)
+
+
+@blp.delete("/subscribers/<id:subscriber_id>")
+@requires(Role.ADMIN)
+@blp.response(204)
+def delete_subscriber(subscriber_id):
+    """Remove a subscriber and its pending deliveries."""
+    subscriptions.unsubscribe(subscriber_id, by=actor(), now=clock.now())

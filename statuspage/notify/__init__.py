@@ -1,0 +1,1 @@
+"""Subscriber notifications: the outbox, the delivery channels and the dispatcher."""

@@ -1,0 +1,80 @@
+"""What a notification says: the email (subject, text, HTML, headers) or the webhook body, in the reader's language."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+
+from ..api.serialize import Serializer
+from ..config import Settings
+from ..models import Notification, NotificationKind
+from ..services.subscriptions import SubscriptionPolicy, confirm_token, manage_token
+
+
+@dataclass(frozen=True)
+class Email:
+    subject: str
+    text: str
+    html: str
+    headers: dict[str, str]
+
+
+def policy(settings: Settings) -> SubscriptionPolicy:
+    return SubscriptionPolicy(secret_key=settings.secret_key, languages=settings.languages,
+                              allow_private_webhooks=settings.webhook_allow_private,
+                              confirm_link_days=settings.confirm_link_days)
+
+
+def _links(notification: Notification, settings: Settings) -> dict[str, str]:
+    subscriber = notification.subscriber
+    rules = policy(settings)
+    base = settings.base_url
+    links = {"page": base + "/", "manage": f"{base}/subscribe/manage/{manage_token(subscriber, rules)}",
+             "unsubscribe": f"{base}/subscribe/unsubscribe/{manage_token(subscriber, rules)}",
+             "confirm": f"{base}/subscribe/confirm/{confirm_token(subscriber, rules)}"}
+    if notification.update is not None:
+        incident = notification.update.incident
+        path = "maintenance" if incident.is_maintenance else "incidents"
+        links["incident"] = f"{base}/{path}/{incident.id}"
+    return links
+
+
+def email_for(notification: Notification) -> Email:
+    """The message in the subscriber's language; it says why the reader gets it and how to stop."""
+    settings: Settings = current_app.config["SETTINGS"]
+    subscriber = notification.subscriber
+    links = _links(notification, settings)
+    name = "confirmation" if notification.kind == NotificationKind.CONFIRMATION else "update"
+    context = {"site_name": settings.site_name, "subscriber": subscriber, "links": links,
+               "update": notification.update, "incident": notification.update.incident if notification.update else None}
+    with force_locale(subscriber.language):
+        subject = render_template(f"email/{name}.subject.txt", **context).strip()
+        text = render_template(f"email/{name}.txt", **context)
+        html = render_template(f"email/{name}.html", **context)
+    headers = {"Auto-Submitted": "auto-generated", "Content-Language": subscriber.language}
+    if notification.kind == NotificationKind.UPDATE:
+        # RFC 2369 and RFC 8058: mail clients offer a one-click unsubscribe button.
+        headers["List-Unsubscribe"] = f"<{links['unsubscribe']}>"
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        headers["List-Id"] = f"{settings.site_name} <status.{settings.base_url.split('://', 1)[1].split('/')[0].split(':')[0]}>"
+    return Email(subject=" ".join(subject.split()), text=text, html=html, headers=headers)
+
+
+def webhook_body(notification: Notification) -> bytes:
+    """The JSON a webhook receives: an event type and the incident or maintenance in the v2 shape."""
+    settings: Settings = current_app.config["SETTINGS"]
+    serializer = Serializer(settings)
+    links = _links(notification, settings)
+    if notification.kind == NotificationKind.CONFIRMATION:
+        payload = {"event": "subscription.confirm", "confirm_url": links["confirm"],
+                   "manage_url": links["manage"], "signing_secret": notification.subscriber.secret}
+    else:
+        update = notification.update
+        incident = update.incident
+        kind = "maintenance" if incident.is_maintenance else "incident"
+        payload = {"event": f"{kind}.updated", "page": serializer.page(settings.site_name, update.created_at),
+                   kind: serializer.incident(incident), "update": serializer.update(update),
+                   "manage_url": links["manage"]}
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()

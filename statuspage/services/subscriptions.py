@@ -1,0 +1,161 @@
+"""Subscribing by email or webhook with double opt-in; managing and ending a subscription by signed link."""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
+from sqlalchemy import select
+
+from ..database import get_by_id, transaction
+from ..errors import Invalid, NotFound
+from ..extensions import db
+from ..models import Channel, Component, Subscriber
+from ..notify import outbox
+from ..notify.channels.webhook import check_url
+from . import audit, validate
+from .accounts import normalize_email
+from .audit import Actor
+
+
+@dataclass(frozen=True)
+class SubscriptionPolicy:
+    """The settings the rules need, passed in so the rules never read the app's config themselves."""
+
+    secret_key: str
+    languages: tuple[str, ...]
+    allow_private_webhooks: bool
+    confirm_link_days: int
+
+
+def _confirm_signer(policy: SubscriptionPolicy) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(policy.secret_key, salt="subscription-confirm")
+
+
+def _manage_signer(policy: SubscriptionPolicy) -> URLSafeSerializer:
+    return URLSafeSerializer(policy.secret_key, salt="subscription-manage")
+
+
+def confirm_token(subscriber: Subscriber, policy: SubscriptionPolicy) -> str:
+    return _confirm_signer(policy).dumps([subscriber.id, subscriber.secret[:8]])
+
+
+def manage_token(subscriber: Subscriber, policy: SubscriptionPolicy) -> str:
+    """Never expires, but dies with the subscription: it names the subscriber's secret."""
+    return _manage_signer(policy).dumps([subscriber.id, subscriber.secret[:8]])
+
+
+def _address(channel: Channel, address, policy: SubscriptionPolicy) -> str:
+    if channel is Channel.EMAIL:
+        return normalize_email(address)
+    url = validate.text(address, "webhook_url", max_length=2000)
+    try:
+        return check_url(url, allow_private=policy.allow_private_webhooks)
+    except ValueError as error:
+        raise Invalid("invalid_webhook_url", str(error), field="webhook_url") from None
+
+
+def _components(slugs) -> list[Component]:
+    slugs = list(dict.fromkeys(slugs or []))
+    if not slugs:
+        return []
+    found = list(db.session.scalars(select(Component).where(Component.slug.in_(slugs))))
+    unknown = sorted(set(slugs) - {c.slug for c in found})
+    if unknown:
+        raise Invalid("unknown_component", f"Unknown component: {', '.join(unknown)}.", field="components")
+    return found
+
+
+def subscribe(channel: str, address, *, components=(), language: str = "en", confirmed: bool = False,
+              policy: SubscriptionPolicy, by: Actor | None = None, now: datetime) -> Subscriber:
+    """Ask for updates; a confirmation goes out unless `confirmed` (an admin importing known addresses).
+
+    The answer is the same whether or not the address was known: a confirmed subscriber is left as it is
+    (nobody can change someone else's choices by knowing their address), an unconfirmed one gets its
+    choices replaced and a new confirmation.
+    """
+    with transaction():
+        channel = validate.choice(Channel, channel, "channel")
+        address = _address(channel, address, policy)
+        chosen = _components(components)
+        if language not in policy.languages:
+            raise Invalid("invalid_choice", f"lang must be one of: {', '.join(policy.languages)}.", field="lang")
+        subscriber = db.session.scalar(select(Subscriber).where(Subscriber.channel == channel,
+                                                                Subscriber.address == address))
+        if subscriber is not None and subscriber.is_confirmed:
+            return subscriber
+        if subscriber is None:
+            subscriber = Subscriber(channel=channel, address=address, secret=secrets.token_hex(32), created_at=now)
+            db.session.add(subscriber)
+        subscriber.language = language
+        subscriber.components = chosen
+        db.session.flush()
+        if confirmed:
+            subscriber.confirmed_at = now
+        else:
+            outbox.queue_confirmation(subscriber, now=now)
+        if by is not None:
+            audit.record(by, "subscriber.create", subscriber, summary=f"{channel}: {address}", now=now)
+    return subscriber
+
+
+def confirm(token: str, *, policy: SubscriptionPolicy, now: datetime) -> Subscriber:
+    """Confirm from the link in the confirmation message (valid for a few days)."""
+    try:
+        subscriber_id, secret_prefix = _confirm_signer(policy).loads(
+            token, max_age=policy.confirm_link_days * 24 * 3600)
+    except SignatureExpired:
+        raise Invalid("link_expired", "This confirmation link has expired; subscribe again.") from None
+    except BadSignature:
+        raise NotFound("subscription_not_found", "This link is not valid.") from None
+    with transaction():
+        subscriber = _subscriber_for(subscriber_id, secret_prefix)
+        if subscriber.confirmed_at is None:
+            subscriber.confirmed_at = now
+    return subscriber
+
+
+def from_manage_token(token: str, *, policy: SubscriptionPolicy) -> Subscriber:
+    try:
+        subscriber_id, secret_prefix = _manage_signer(policy).loads(token)
+    except BadSignature:
+        raise NotFound("subscription_not_found", "This link is not valid.") from None
+    return _subscriber_for(subscriber_id, secret_prefix)
+
+
+def _subscriber_for(subscriber_id, secret_prefix) -> Subscriber:
+    subscriber = get_by_id(Subscriber, subscriber_id)
+    if subscriber is None or not secrets.compare_digest(subscriber.secret[:8], str(secret_prefix)):
+        raise NotFound("subscription_not_found", "This subscription no longer exists.")
+    return subscriber
+
+
+def change(subscriber: Subscriber, *, components, language: str, policy: SubscriptionPolicy) -> Subscriber:
+    """The subscriber's own change of components or language (from the manage link)."""
+    with transaction():
+        if language not in policy.languages:
+            raise Invalid("invalid_choice", f"lang must be one of: {', '.join(policy.languages)}.", field="lang")
+        subscriber.components = _components(components)
+        subscriber.language = language
+    return subscriber
+
+
+def unsubscribe(subscriber_id: int, *, by: Actor | None = None, now: datetime) -> None:
+    """End a subscription; its pending deliveries go with it."""
+    with transaction():
+        subscriber = get_by_id(Subscriber, subscriber_id)
+        if subscriber is None:
+            raise NotFound("subscriber_not_found", f"No subscriber with id {subscriber_id}.")
+        if by is not None:
+            audit.record(by, "subscriber.delete", subscriber, summary=subscriber.address, now=now)
+        db.session.delete(subscriber)
+
+
+def list_subscribers(page: int = 1, per_page: int = 50) -> tuple[list[Subscriber], int]:
+    from sqlalchemy import func
+
+    total = db.session.scalar(select(func.count()).select_from(Subscriber))
+    items = db.session.scalars(select(Subscriber).order_by(Subscriber.created_at.desc(), Subscriber.id.desc())
+                               .limit(per_page).offset((page - 1) * per_page))
+    return list(items), total

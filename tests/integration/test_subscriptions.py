@@ -1,0 +1,205 @@
+"""Subscribing, confirming, receiving and unsubscribing, with a real SMTP server on loopback."""
+from __future__ import annotations
+
+import dataclasses
+import email
+import email.policy
+import re
+import socket
+from datetime import timedelta
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import func, select
+
+from statuspage.errors import Invalid
+from statuspage.extensions import db
+from statuspage.models import DeliveryStatus, Notification, Subscriber
+from statuspage.notify import dispatch
+from statuspage.services import incidents
+from tests.builders import SYSTEM, csrf_token, make_component, make_incident, make_subscriber
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps every message it accepts."""
+
+    def __init__(self):
+        self.messages: list[email.message.EmailMessage] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def inbox(app, monkeypatch):
+    handler = Inbox()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    settings = app.config["SETTINGS"]
+    monkeypatch.setitem(app.config, "SETTINGS", dataclasses.replace(
+        settings, smtp_host="127.0.0.1", smtp_port=controller.port, smtp_security="none"))
+    yield handler
+    controller.stop()
+
+
+def deliver(app, clock):
+    with app.app_context():
+        return dispatch.deliver_due(now=clock.now())
+
+
+def body_of(message) -> str:
+    return message.get_body(preferencelist=("plain",)).get_content()
+
+
+def subscribe(client, **fields):
+    token = csrf_token(client.get("/subscribe"))
+    return client.post("/subscribe", data={"csrf_token": token, "lang": "en", **fields})
+
+
+def count(app, *where) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(Notification).where(*where))
+
+
+def confirm_link(message) -> str:
+    return re.search(r"https://status\.example\.com(/subscribe/confirm/\S+)", body_of(message)).group(1)
+
+
+def test_a_new_subscriber_confirms_receives_an_update_and_unsubscribes(app, client, clock, inbox):
+    with app.app_context():
+        make_component("api", "REST API")
+    page = subscribe(client, email="ana@example.com", components=["api"])
+    assert page.status_code == 200 and "confirmation link is on its way" in page.get_data(as_text=True)
+    assert deliver(app, clock).sent == 1
+    confirmation = inbox.messages[0]
+    assert confirmation["To"] == "ana@example.com" and "Confirm your subscription" in confirmation["Subject"]
+    manage_page = client.get(confirm_link(confirmation), follow_redirects=True)
+    assert "Your subscription is confirmed." in manage_page.get_data(as_text=True)
+
+    with app.app_context():
+        make_incident("API errors", components_={"api": "partial_outage"}, body="We are **on it**.", now=clock.now())
+    assert deliver(app, clock).sent == 1
+    update = inbox.messages[1]
+    assert update["Subject"] == "[Example Status] API errors: Investigating"
+    assert update.get_content_type() == "multipart/alternative"
+    assert "We are on it." in body_of(update)
+    assert "<strong>on it</strong>" in update.get_body(preferencelist=("html",)).get_content()
+    assert "You get this because you subscribed to updates of Example Status about: REST API." in body_of(update)
+    unsubscribe = update["List-Unsubscribe"].strip("<>")
+    assert update["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert update["Auto-Submitted"] == "auto-generated"
+
+    # A mail client's one-click unsubscribe: a POST with no CSRF token, authorized by the signed link.
+    response = client.post(unsubscribe.removeprefix("https://status.example.com"),
+                           data={"List-Unsubscribe": "One-Click"})
+    assert response.status_code == 200
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Subscriber)) == 0
+
+
+def test_subscribing_reveals_nothing_about_known_addresses(app, client, clock, inbox):
+    first = subscribe(client, email="ana@example.com").get_data(as_text=True)
+    deliver(app, clock)
+    client.get(confirm_link(inbox.messages[0]))
+    again = subscribe(client, email="ana@example.com").get_data(as_text=True)
+    strip = lambda page: re.sub(r'value="[^"]+"', "", page)  # noqa: E731  (CSRF tokens differ)
+    assert strip(first) == strip(again)
+    assert deliver(app, clock).sent == 0  # a confirmed subscriber gets no second confirmation
+
+
+def test_messages_speak_the_subscribers_language(app, client, clock, inbox):
+    subscribe(client, email="jean@example.com", lang="fr")
+    deliver(app, clock)
+    assert inbox.messages[0]["Subject"] == "[Example Status] Confirmez votre abonnement"
+    client.get(confirm_link(inbox.messages[0]))
+    with app.app_context():
+        make_incident("Panne", now=clock.now())
+    deliver(app, clock)
+    assert "Enquête en cours" in inbox.messages[1]["Subject"]
+
+
+def test_only_followers_of_an_affected_component_hear_of_it(app, clock):
+    with app.app_context():
+        make_component("api")
+        make_component("web")
+        for address, slugs in (("all@example.com", []), ("api@example.com", ["api"]), ("web@example.com", ["web"])):
+            make_subscriber(address, slugs)
+        make_incident(components_={"api": "major_outage"}, now=clock.now())
+        addresses = sorted(db.session.scalars(select(Subscriber.address).join(Notification)))
+    assert addresses == ["all@example.com", "api@example.com"]
+
+
+def test_an_update_that_is_refused_queues_nothing(app, clock):
+    with app.app_context():
+        make_subscriber("all@example.com", [])
+        with pytest.raises(Invalid):
+            incidents.open_incident(name="x", body="y", components={"nope": "major_outage"}, by=SYSTEM,
+                                    now=clock.now())
+    assert count(app) == 0
+
+
+def test_a_delivery_that_fails_now_is_retried_later_and_sent_once(app, clock, inbox, monkeypatch):
+    with app.app_context():
+        make_subscriber("ana@example.com", [])
+        make_incident(now=clock.now())
+    settings = app.config["SETTINGS"]
+    monkeypatch.setitem(app.config, "SETTINGS", dataclasses.replace(settings, smtp_port=free_port()))  # nobody there
+    assert deliver(app, clock).retried == 1
+    with app.app_context():
+        waiting = db.session.scalar(select(Notification))
+        assert waiting.status == DeliveryStatus.PENDING and waiting.attempts == 1 and "refused" in waiting.last_error
+    monkeypatch.setitem(app.config, "SETTINGS", settings)  # the server is back
+    assert deliver(app, clock).sent == 0  # not due yet: it waits its backoff
+    clock.advance(minutes=1, seconds=1)
+    assert deliver(app, clock).sent == 1
+    assert len(inbox.messages) == 1
+    clock.advance(hours=1)
+    assert deliver(app, clock).sent == 0
+
+
+def test_a_worker_killed_mid_batch_loses_nothing(app, clock, inbox):
+    with app.app_context():
+        for n in range(3):
+            make_subscriber(f"user{n}@example.com", [])
+        make_incident(now=clock.now())
+        claimed = dispatch.claim_due(now=clock.now())  # ... and the worker dies here, sending nothing
+    assert len(claimed) == 3
+    assert deliver(app, clock).sent == 0  # still claimed by the dead worker
+    clock.advance(seconds=dispatch.CLAIM_FOR.total_seconds() + 1)
+    assert deliver(app, clock).sent == 3
+    assert sorted(m["To"] for m in inbox.messages) == [f"user{n}@example.com" for n in range(3)]
+
+
+def test_after_too_many_attempts_a_delivery_is_marked_failed(app, clock, monkeypatch):
+    with app.app_context():
+        make_subscriber("ana@example.com", [])
+        make_incident(now=clock.now())
+    settings = app.config["SETTINGS"]
+    monkeypatch.setitem(app.config, "SETTINGS", dataclasses.replace(settings, smtp_port=free_port(),
+                                                                    delivery_attempts=3))
+    for _ in range(3):
+        deliver(app, clock)
+        clock.advance(hours=7)
+    assert count(app, Notification.status == DeliveryStatus.FAILED) == 1
+
+
+def test_bad_subscriptions_are_refused_with_a_message(client):
+    assert subscribe(client).status_code == 400
+    assert subscribe(client, email="not an address").status_code == 400
+    both = subscribe(client, email="a@example.com", webhook_url="https://93.184.216.34/x")
+    assert both.status_code == 400
+    page = subscribe(client, webhook_url="ftp://example.com/x")
+    assert page.status_code == 400 and "public http or https address" in page.get_data(as_text=True)
+
+
+def test_a_tampered_link_finds_nothing(client):
+    assert client.get("/subscribe/confirm/abc.def").status_code == 404
+    assert client.get("/subscribe/manage/abc.def").status_code == 404
+    assert client.post("/subscribe/unsubscribe/abc.def").status_code == 404
