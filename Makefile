@@ -8,7 +8,7 @@ PORT ?= 8000
 
 STATUS_WIDGET := @statuspage/status-widget@1.0.5
 
-.PHONY: install catalogues run test test-sqlite test-postgres chromium clients bench clean
+.PHONY: install catalogues run mail test test-sqlite test-postgres chromium clients bench clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -24,8 +24,13 @@ catalogues: $(STAMP)
 run: install catalogues
 	$(VENV)/bin/statuspage init-db
 	$(VENV)/bin/statuspage demo --if-empty
-	@echo "Serving http://$(HOST):$(PORT)/ (console: http://$(HOST):$(PORT)/admin/)"
-	$(VENV)/bin/gunicorn --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile - wsgi:app
+	@echo "Serving http://$(HOST):$(PORT)/ (console: http://$(HOST):$(PORT)/admin/) with the scheduler beside it"
+	$(VENV)/bin/statuspage scheduler & scheduler=$$!; trap 'kill $$scheduler' EXIT INT TERM; \
+	  $(VENV)/bin/gunicorn --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile - wsgi:app
+
+# A local mail catcher that prints every message it gets: run `make run` with STATUSPAGE_SMTP_PORT=1025.
+mail: install
+	$(PY) -m aiosmtpd -n -l 127.0.0.1:1025
 
 chromium:
 	@command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || \

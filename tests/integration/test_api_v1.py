@@ -196,3 +196,25 @@ def test_a_component_filter_that_cannot_be_a_slug_finds_nothing(admin):
     for value in ("\x00", "a\x00b", "UPPER", "../x"):
         response = admin.get("/api/v1/incidents", query_string={"component": value})
         assert response.status_code == 200 and response.get_json() == [], value
+
+
+def test_admins_import_list_read_and_remove_subscribers(app, admin):
+    with app.app_context():
+        make_component("api")
+    created = admin.post("/api/v1/subscribers", json={"email": "Ana@Example.com", "components": ["api"],
+                                                      "lang": "de", "confirmed": True})
+    assert created.status_code == 201
+    subscriber = created.get_json()
+    assert subscriber["email"] == "ana@example.com" and subscriber["confirmed"] is True
+    assert subscriber["components"] == ["api"] and subscriber["lang"] == "de"
+    assert [s["id"] for s in admin.get("/api/v1/subscribers").get_json()] == [subscriber["id"]]
+    assert admin.get(f"/api/v1/subscribers/{subscriber['id']}").get_json()["channel"] == "email"
+    assert admin.delete(f"/api/v1/subscribers/{subscriber['id']}").status_code == 204
+    assert admin.get(f"/api/v1/subscribers/{subscriber['id']}").status_code == 404
+
+
+def test_a_subscriber_needs_one_address(admin):
+    both = admin.post("/api/v1/subscribers", json={"email": "a@example.com", "webhook_url": "https://93.184.216.34/h"})
+    assert both.status_code == 422
+    assert admin.post("/api/v1/subscribers", json={"lang": "de"}).status_code == 422
+    assert admin.post("/api/v1/subscribers", json={"email": "a@example.com", "components": ["nope"]}).status_code == 422

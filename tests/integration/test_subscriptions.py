@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import dataclasses
 import email
+import json
 import email.policy
 import re
 import socket
-from datetime import timedelta
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -16,6 +18,7 @@ from statuspage.errors import Invalid
 from statuspage.extensions import db
 from statuspage.models import DeliveryStatus, Notification, Subscriber
 from statuspage.notify import dispatch
+from statuspage.notify.channels.webhook import SIGNATURE_HEADER, verify
 from statuspage.services import incidents
 from tests.builders import SYSTEM, csrf_token, make_component, make_incident, make_subscriber
 
@@ -203,3 +206,58 @@ def test_a_tampered_link_finds_nothing(client):
     assert client.get("/subscribe/confirm/abc.def").status_code == 404
     assert client.get("/subscribe/manage/abc.def").status_code == 404
     assert client.post("/subscribe/unsubscribe/abc.def").status_code == 404
+
+
+class Receiver(BaseHTTPRequestHandler):
+    """A webhook receiver that keeps what it is sent."""
+
+    received: list = []
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        Receiver.received.append((dict(self.headers), body))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def receiver():
+    Receiver.received = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/hook"
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_webhook_receives_a_signed_event_it_can_verify(app, clock, receiver):
+    with app.app_context():
+        make_component("api", "REST API")
+        subscriber = make_subscriber(receiver, ["api"], channel="webhook")
+        incident = make_incident("API errors", components_={"api": "major_outage"}, now=clock.now())
+        secret = subscriber.secret
+    assert deliver(app, clock).sent == 1
+    headers, body = Receiver.received[0]
+    assert verify(secret, headers[SIGNATURE_HEADER], body, now_ts=int(clock.now().timestamp()))
+    assert not verify("wrong secret", headers[SIGNATURE_HEADER], body, now_ts=int(clock.now().timestamp()))
+    event = json.loads(body)
+    assert event["event"] == "incident.updated"
+    assert event["incident"]["id"] == str(incident.id) and event["incident"]["status"] == "investigating"
+    assert event["update"]["status"] == "investigating"
+    assert headers["Idempotency-Key"].startswith("notification-")
+
+
+def test_a_webhook_subscribed_from_the_page_gets_its_confirmation_and_secret(app, client, clock, receiver):
+    assert subscribe(client, webhook_url=receiver).status_code == 200
+    assert deliver(app, clock).sent == 1
+    headers, body = Receiver.received[0]
+    event = json.loads(body)
+    assert event["event"] == "subscription.confirm"
+    assert verify(event["signing_secret"], headers[SIGNATURE_HEADER], body, now_ts=int(clock.now().timestamp()))
+    client.get(event["confirm_url"].removeprefix("https://status.example.com"))
+    with app.app_context():
+        assert db.session.scalar(select(Subscriber)).is_confirmed
