@@ -318,7 +318,9 @@ class _Guard:
 _GUARD: contextvars.ContextVar[_Guard] = contextvars.ContextVar("webhook_guard")
 
 
-class _GuardedHTTPConnection(HTTPConnection):
+class _Guarded:
+    """Mixed into urllib3's connections: every new socket goes to the current request's guard."""
+
     def _new_conn(self) -> socket.socket:
         sock = super()._new_conn()
         guard = _GUARD.get(None)
@@ -327,13 +329,12 @@ class _GuardedHTTPConnection(HTTPConnection):
         return sock
 
 
-class _GuardedHTTPSConnection(HTTPSConnection):
-    def _new_conn(self) -> socket.socket:
-        sock = super()._new_conn()
-        guard = _GUARD.get(None)
-        if guard is not None:
-            guard.adopt(sock, self.host)
-        return sock
+class _GuardedHTTPConnection(_Guarded, HTTPConnection):
+    pass
+
+
+class _GuardedHTTPSConnection(_Guarded, HTTPSConnection):
+    pass
 
 
 class _GuardedHTTPPool(HTTPConnectionPool):
