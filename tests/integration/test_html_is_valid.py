@@ -57,6 +57,10 @@ CONSOLE = {
     "console templates": "/admin/templates",
     "console new template": "/admin/templates/new",
     "console audit log": "/admin/audit",
+    "subscribe": "/subscribe",
+    "console subscribers": "/admin/subscribers",
+    "console delivery log": "/admin/deliveries",
+    "console failed deliveries": "/admin/deliveries?status=failed",
     "console account": "/admin/account",
 }
 REFUSED = {  # forms sent back with their errors (400)

@@ -261,3 +261,26 @@ def test_a_webhook_subscribed_from_the_page_gets_its_confirmation_and_secret(app
     client.get(event["confirm_url"].removeprefix("https://status.example.com"))
     with app.app_context():
         assert db.session.scalar(select(Subscriber)).is_confirmed
+
+
+def test_admins_see_subscribers_and_failed_deliveries_with_their_error(app, clock, monkeypatch):
+    from tests.builders import make_user, sign_in
+
+    with app.app_context():
+        make_user("root@example.com", "admin")
+        make_user("ana@example.com", "responder")
+        make_subscriber("reader@example.com", [])
+        make_incident("API errors", now=clock.now())
+    settings = app.config["SETTINGS"]
+    monkeypatch.setitem(app.config, "SETTINGS", dataclasses.replace(settings, smtp_port=free_port(),
+                                                                    delivery_attempts=1))
+    deliver(app, clock)
+    console = app.test_client()
+    sign_in(console, "root@example.com")
+    assert "reader@example.com" in console.get("/admin/subscribers").get_data(as_text=True)
+    failed = console.get("/admin/deliveries?status=failed").get_data(as_text=True)
+    assert "reader@example.com" in failed and "refused" in failed and "API errors" in failed
+    responder = app.test_client()
+    sign_in(responder, "ana@example.com")
+    assert responder.get("/admin/subscribers").status_code == 403
+    assert responder.get("/admin/deliveries").status_code == 403

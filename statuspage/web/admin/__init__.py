@@ -86,4 +86,4 @@ def site_tz() -> ZoneInfo:
     return current_app.config["SETTINGS"].tz
 
 
-from . import audit, auth, components, incidents, users  # noqa: E402,F401  (registers the views)
+from . import audit, auth, components, incidents, subscribers, users  # noqa: E402,F401  (registers the views)
