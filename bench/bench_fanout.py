@@ -56,7 +56,7 @@ def main() -> None:
     from sqlalchemy import func, insert, select
 
     from statuspage import clock, create_app
-    from statuspage.database_admin import upgrade_to_head
+    from statuspage.database_admin import drop_everything, upgrade_to_head
     from statuspage.extensions import db
     from statuspage.models import Notification, Subscriber
     from statuspage.notify import dispatch
@@ -81,9 +81,7 @@ def main() -> None:
     bench = Actor(label="bench")
     now = clock.now()
     with app.app_context():
-        db.drop_all()
-        with db.engine.begin() as conn:
-            conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+        drop_everything()
         upgrade_to_head()
         components.create_component(slug="api", name="API", by=bench, now=now)
         rows = [{"channel": "email", "address": f"user{n}@example.com", "language": ("en", "de", "fr")[n % 3],

@@ -30,7 +30,7 @@ PATHS = ["/api/v2/summary.json", "/"]
 def build_site(database_url: str, instance: Path, components: int, open_incidents: int) -> None:
     """Fill the database through the real services (so statuses and updates are what the app makes)."""
     from statuspage import clock, create_app
-    from statuspage.database_admin import upgrade_to_head
+    from statuspage.database_admin import drop_everything, upgrade_to_head
     from statuspage.extensions import db
     from statuspage.services import components as component_service
     from statuspage.services import incidents
@@ -40,9 +40,7 @@ def build_site(database_url: str, instance: Path, components: int, open_incident
     bench = Actor(label="bench")
     now = clock.now()
     with app.app_context():
-        db.drop_all()
-        with db.engine.begin() as conn:
-            conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+        drop_everything()
         upgrade_to_head()
         slugs = []
         for g in range(10):

@@ -28,7 +28,7 @@ from sqlalchemy import event, inspect, insert, select, text
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
 
 from statuspage import create_app  # noqa: E402
-from statuspage.database_admin import upgrade_to_head  # noqa: E402
+from statuspage.database_admin import drop_everything, upgrade_to_head  # noqa: E402
 from statuspage.extensions import db  # noqa: E402
 from statuspage.models import (  # noqa: E402
     AffectedComponent, Component, Incident, IncidentKind, IncidentStatus, IncidentUpdate,
@@ -163,13 +163,7 @@ def _prepare_database(reset: bool) -> None:
         raise SystemExit(f"The database has tables already ({', '.join(sorted(tables)[:4])}, ...); "
                          "the bench needs an empty one. Pass --reset to drop everything in it first.")
     if tables:
-        with db.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                conn.execute(text("DROP SCHEMA public CASCADE"))
-                conn.execute(text("CREATE SCHEMA public"))
-            else:
-                db.drop_all()
-                conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        drop_everything()
     upgrade_to_head()
 
 

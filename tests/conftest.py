@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import text
 
 from statuspage import create_app
-from statuspage.database_admin import upgrade_to_head
+from statuspage.database_admin import drop_everything, upgrade_to_head
 from statuspage.extensions import db
 
 from .builders import START
@@ -56,23 +56,11 @@ def app(database_url, tmp_path_factory):
     })
     app.config["TESTING"] = True
     with app.app_context():
-        _drop_everything()
+        drop_everything()
         upgrade_to_head()
     yield app
     with app.app_context():
         db.engine.dispose()  # close pooled connections before the interpreter exits
-
-
-def _drop_everything() -> None:
-    """Start from an empty database, so the migrations build every table themselves."""
-    if db.engine.dialect.name == "postgresql":
-        with db.engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-    else:
-        db.drop_all()
-        with db.engine.begin() as conn:
-            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
 
 
 @pytest.fixture(autouse=True)
