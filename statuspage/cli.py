@@ -107,11 +107,13 @@ def scheduler():
 
 
 @main.command("deliver")
-def deliver():
+@click.option("--now", "at", type=click.DateTime(formats=["%Y-%m-%dT%H:%M:%S%z"]), default=None,
+              help="Act as if it were this time (ISO 8601 with offset), e.g. to replay or test.")
+def deliver(at):
     """Deliver the notifications that are due now, once (what the scheduler does every few seconds)."""
     from .notify.dispatch import deliver_due
 
-    result = deliver_due(now=clock.now())
+    result = deliver_due(now=at or clock.now())
     click.echo(f"sent {result.sent}, retrying {result.retried}, failed {result.failed}")
 
 
