@@ -3,7 +3,7 @@ from .accounts import ApiToken, Role, User
 from .audit import AuditEntry
 from .components import Component, ComponentGroup, ComponentStatus
 from .subscribers import (
-    Channel, DeliveryStatus, Notification, NotificationKind, Subscriber, SubscriberComponent,
+    Channel, DeliveryStatus, Notification, NotificationKind, Subscriber, SubscriberComponent, SubscriberIncident,
 )
 from .incidents import (
     AffectedComponent,
@@ -20,5 +20,5 @@ __all__ = [
     "AffectedComponent", "ApiToken", "AuditEntry", "Component", "ComponentGroup", "ComponentStatus",
     "Impact", "Incident", "IncidentKind", "IncidentStatus", "IncidentTemplate", "IncidentUpdate",
     "MaintenanceStatus", "Role", "User", "Channel", "DeliveryStatus", "Notification", "NotificationKind", "Subscriber",
-    "SubscriberComponent",
+    "SubscriberComponent", "SubscriberIncident",
 ]

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import Base, UTCDateTime
 from .components import Component, str_enum
-from .incidents import IncidentUpdate
+from .incidents import Incident, IncidentUpdate
 
 
 class Channel(StrEnum):
@@ -29,7 +29,8 @@ class DeliveryStatus(StrEnum):
 
 
 class Subscriber(Base):
-    """Someone who follows the page by email or webhook: every component, or the chosen ones."""
+    """Someone who follows the page by email or webhook: everything, chosen components, or single incidents
+    (a support ticket's requester follows the incident the ticket was linked to)."""
 
     __tablename__ = "subscribers"
     __table_args__ = (UniqueConstraint("channel", "address"),)
@@ -44,6 +45,7 @@ class Subscriber(Base):
 
     components: Mapped[list[Component]] = relationship(secondary="subscriber_components", lazy="selectin",
                                                        order_by="Component.position")
+    incidents: Mapped[list[Incident]] = relationship(secondary="subscriber_incidents", lazy="selectin")
 
     @property
     def is_confirmed(self) -> bool:
@@ -51,7 +53,7 @@ class Subscriber(Base):
 
     @property
     def follows_everything(self) -> bool:
-        return not self.components
+        return not self.components and not self.incidents
 
 
 class SubscriberComponent(Base):
@@ -60,6 +62,14 @@ class SubscriberComponent(Base):
     subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"), primary_key=True)
     component_id: Mapped[int] = mapped_column(ForeignKey("components.id", ondelete="CASCADE"), primary_key=True,
                                               index=True)
+
+
+class SubscriberIncident(Base):
+    __tablename__ = "subscriber_incidents"
+
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"), primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True,
+                                             index=True)
 
 
 class Notification(Base):

@@ -3,27 +3,33 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import exists, insert, literal, or_, select
+from sqlalchemy import and_, exists, insert, literal, or_, select
 
 from ..extensions import db
 from ..models import (
     DeliveryStatus, IncidentUpdate, Notification, NotificationKind, Subscriber, SubscriberComponent,
+    SubscriberIncident,
 )
 
 
 def queue_update(update: IncidentUpdate, component_ids: list[int], *, now: datetime) -> None:
-    """One notification per confirmed subscriber who follows everything or one of these components.
+    """One notification per confirmed subscriber who follows everything, one of these components, or
+    this very incident.
 
     A single INSERT ... SELECT, so ten thousand subscribers cost one statement, not ten thousand.
     """
-    follows_chosen = exists().where(SubscriberComponent.subscriber_id == Subscriber.id)
+    follows_components = exists().where(SubscriberComponent.subscriber_id == Subscriber.id)
+    follows_incidents = exists().where(SubscriberIncident.subscriber_id == Subscriber.id)
     follows_these = exists().where(SubscriberComponent.subscriber_id == Subscriber.id,
                                    SubscriberComponent.component_id.in_(component_ids or [-1]))
+    follows_this_incident = exists().where(SubscriberIncident.subscriber_id == Subscriber.id,
+                                           SubscriberIncident.incident_id == update.incident_id)
     chosen = select(
         Subscriber.id, literal(NotificationKind.UPDATE.value), literal(update.id),
         literal(DeliveryStatus.PENDING.value), literal(0), literal(now, Notification.next_attempt_at.type),
         literal(now, Notification.created_at.type), literal(""),
-    ).where(Subscriber.confirmed_at.is_not(None), or_(~follows_chosen, follows_these))
+    ).where(Subscriber.confirmed_at.is_not(None),
+            or_(and_(~follows_components, ~follows_incidents), follows_these, follows_this_incident))
     db.session.execute(insert(Notification).from_select(
         ["subscriber_id", "kind", "update_id", "status", "attempts", "next_attempt_at", "created_at", "last_error"],
         chosen))

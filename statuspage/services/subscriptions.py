@@ -100,6 +100,31 @@ def subscribe(channel: str, address, *, components=(), language: str = "en", con
     return subscriber
 
 
+def follow_incident(email, incident, *, language: str, policy: SubscriptionPolicy, now: datetime) -> Subscriber:
+    """Subscribe a support ticket's requester to the one incident the ticket was linked to.
+
+    They asked us about it, so no confirmation round: every update of that incident reaches them, each
+    with its unsubscribe link. An address already subscribed keeps what it follows and gains this
+    incident; one still waiting for its confirmation stays unconfirmed (confirming it must not be
+    implied by a ticket).
+    """
+    with transaction():
+        address = normalize_email(email)
+        subscriber = db.session.scalar(select(Subscriber).where(Subscriber.channel == Channel.EMAIL,
+                                                                Subscriber.address == address))
+        if subscriber is None:
+            subscriber = Subscriber(channel=Channel.EMAIL, address=address, secret=secrets.token_hex(32),
+                                    language=language if language in policy.languages else policy.languages[0],
+                                    confirmed_at=now, created_at=now)
+            db.session.add(subscriber)
+        elif subscriber.is_confirmed and subscriber.follows_everything:
+            return subscriber  # hears of everything already
+        if incident not in subscriber.incidents:
+            subscriber.incidents.append(incident)
+        db.session.flush()
+    return subscriber
+
+
 def confirm(token: str, *, policy: SubscriptionPolicy, now: datetime) -> Subscriber:
     """Confirm from the link in the confirmation message (valid for a few days)."""
     try:

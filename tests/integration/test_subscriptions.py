@@ -284,3 +284,48 @@ def test_admins_see_subscribers_and_failed_deliveries_with_their_error(app, cloc
     sign_in(responder, "ana@example.com")
     assert responder.get("/admin/subscribers").status_code == 403
     assert responder.get("/admin/deliveries").status_code == 403
+
+
+def follow(app, address, incident, language="en", now=None):
+    from statuspage.notify.messages import policy
+    from statuspage.services import subscriptions
+
+    return subscriptions.follow_incident(address, incident, language=language,
+                                         policy=policy(app.config["SETTINGS"]), now=now)
+
+
+def test_a_ticket_requester_hears_of_their_incident_until_it_is_resolved_and_of_nothing_else(app, clock, inbox):
+    with app.app_context():
+        make_component("api")
+        theirs = make_incident("Login fails", now=clock.now())
+        make_incident("Unrelated", components_={"api": "major_outage"}, now=clock.now())
+        follow(app, "Requester@Example.com", incidents.get_incident(theirs.id), language="de", now=clock.now())
+        incidents.resolve_incident(theirs.id, "Fixed.", by=SYSTEM, now=clock.advance(minutes=30))
+    assert deliver(app, clock).sent == 1  # the resolution, not the unrelated incident nor the past update
+    message = inbox.messages[0]
+    assert message["To"] == "requester@example.com"
+    assert message["Subject"] == "[Example Status] Login fails: Behoben"
+    assert "weil Ihre Supportanfrage mit dieser Störung verknüpft ist" in body_of(message)
+
+
+def test_following_an_incident_does_not_widen_or_confirm_an_existing_subscription(app, clock):
+    with app.app_context():
+        make_component("api")
+        make_component("web")
+        make_subscriber("everything@example.com", [])
+        make_subscriber("api@example.com", ["api"])
+        make_subscriber("pending@example.com", [], confirmed=False)
+        incident = make_incident("Web slow", components_={"web": "degraded_performance"}, now=clock.now())
+        for address in ("everything@example.com", "api@example.com", "pending@example.com"):
+            follow(app, address, incidents.get_incident(incident.id), now=clock.now())
+        by_address = {s.address: s for s in db.session.scalars(select(Subscriber))}
+        assert by_address["everything@example.com"].follows_everything
+        assert [c.slug for c in by_address["api@example.com"].components] == ["api"]
+        assert [i.id for i in by_address["api@example.com"].incidents] == [incident.id]
+        assert not by_address["pending@example.com"].is_confirmed
+        incidents.post_update(incident.id, status="identified", body="Found it.", by=SYSTEM,
+                              now=clock.advance(minutes=5))
+        told = sorted(db.session.scalars(select(Subscriber.address).join(Notification)
+                                         .where(Notification.kind == "update")))
+    # everything@ hears of both updates; api@ only of the one after it started following; pending@ of none
+    assert told == ["api@example.com", "everything@example.com", "everything@example.com"]
