@@ -5,6 +5,7 @@ import os
 import secrets
 from dataclasses import dataclass, fields
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
@@ -45,6 +46,11 @@ class Settings:
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def host(self) -> str:
+        """The site's host name, from its base URL (for Message-IDs and List-Id)."""
+        return urlsplit(self.base_url).hostname or "localhost"
 
 
 def _text(value: str) -> str:

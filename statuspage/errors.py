@@ -45,6 +45,27 @@ class Forbidden(AppError):
     code = "forbidden"
 
 
+class Unauthorized(AppError):
+    status = 401
+    code = "unauthorized"
+    headers = {"WWW-Authenticate": 'Bearer realm="statuspage"'}
+
+
+class InvalidJson(AppError):
+    status = 400
+    code = "invalid_json"
+
+
+class PreconditionFailed(AppError):
+    status = 412
+    code = "precondition_failed"
+
+
+class UnsupportedMediaType(AppError):
+    status = 415
+    code = "unsupported_media_type"
+
+
 def wants_json() -> bool:
     return request.path.startswith("/api/")
 

@@ -68,12 +68,11 @@ class Serializer:
         }
 
     def incident(self, incident: Incident) -> dict:
-        path = "maintenance" if incident.is_maintenance else "incidents"
         body = {
             "id": str(incident.id), "name": incident.name, "status": incident.status,
             "created_at": self.time(incident.created_at), "updated_at": self.time(incident.updated_at),
             "monitoring_at": self.time(incident.monitoring_at), "resolved_at": self.time(incident.resolved_at),
-            "impact": incident.impact.value, "shortlink": f"{self.base_url}/{path}/{incident.id}",
+            "impact": incident.impact.value, "shortlink": self.base_url + incident.public_path,
             "started_at": self.time(incident.started_at), "page_id": self.page_id,
             "incident_updates": [self.update(u) for u in incident.updates],
             "components": [self.component(c) for c in incident.components],

@@ -90,6 +90,12 @@ class Incident(Base):
         return self.is_maintenance and self.status in ACTIVE_MAINTENANCE_STATUSES
 
     @property
+    def public_path(self) -> str:
+        """Its page on the public site (the routes of web/public.py), for links that leave the site:
+        feeds, mail, the v2 shortlink."""
+        return f"/maintenance/{self.id}" if self.is_maintenance else f"/incidents/{self.id}"
+
+    @property
     def components(self) -> list[Component]:
         return [link.component for link in self.affected]
 

@@ -89,10 +89,9 @@ def _send(notification: Notification, settings: Settings, *, now: datetime) -> N
     subscriber = notification.subscriber
     if subscriber.channel == Channel.EMAIL:
         message = email_for(notification)
-        domain = settings.base_url.split("://", 1)[1].split("/")[0].split(":")[0]
         send_email(smtp_settings(settings), to=subscriber.address, subject=message.subject, text=message.text,
                    html=message.html, headers=message.headers,
-                   message_id=f"<{notification.idempotency_key}@{domain}>")
+                   message_id=f"<{notification.idempotency_key}@{settings.host}>")
     else:
         post_webhook(subscriber.address, webhook_body(notification), secret=subscriber.secret,
                      idempotency_key=notification.idempotency_key, timestamp=int(now.timestamp()),

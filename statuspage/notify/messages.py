@@ -31,13 +31,12 @@ def _links(notification: Notification, settings: Settings) -> dict[str, str]:
     subscriber = notification.subscriber
     rules = policy(settings)
     base = settings.base_url
-    links = {"page": base + "/", "manage": f"{base}/subscribe/manage/{manage_token(subscriber, rules)}",
-             "unsubscribe": f"{base}/subscribe/unsubscribe/{manage_token(subscriber, rules)}",
+    manage = manage_token(subscriber, rules)
+    links = {"page": base + "/", "manage": f"{base}/subscribe/manage/{manage}",
+             "unsubscribe": f"{base}/subscribe/unsubscribe/{manage}",
              "confirm": f"{base}/subscribe/confirm/{confirm_token(subscriber, rules)}"}
     if notification.update is not None:
-        incident = notification.update.incident
-        path = "maintenance" if incident.is_maintenance else "incidents"
-        links["incident"] = f"{base}/{path}/{incident.id}"
+        links["incident"] = base + notification.update.incident.public_path
     return links
 
 
@@ -58,7 +57,7 @@ def email_for(notification: Notification) -> Email:
         # RFC 2369 and RFC 8058: mail clients offer a one-click unsubscribe button.
         headers["List-Unsubscribe"] = f"<{links['unsubscribe']}>"
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-        headers["List-Id"] = f"{settings.site_name} <status.{settings.base_url.split('://', 1)[1].split('/')[0].split(':')[0]}>"
+        headers["List-Id"] = f"{settings.site_name} <status.{settings.host}>"
     return Email(subject=" ".join(subject.split()), text=text, html=html, headers=headers)
 
 

@@ -125,7 +125,7 @@ def group_components(components: list[Component], groups: list[ComponentGroup]) 
 
 
 def home_page(*, now: datetime, tz: ZoneInfo) -> HomePage:
-    """Everything `/` shows, in a fixed number of queries (five) however long the history.
+    """Everything `/` shows, in a fixed number of queries (four) however long the history.
 
     One query takes every unclosed incident and maintenance window (the present is small) and the
     closed ones of the last days, unclosed first so the bound never cuts them; each brings its

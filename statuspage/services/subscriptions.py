@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..database import get_by_id, transaction
 from ..errors import Invalid, NotFound
@@ -178,8 +178,7 @@ def unsubscribe(subscriber_id: int, *, by: Actor | None = None, now: datetime) -
 
 
 def list_subscribers(page: int = 1, per_page: int = 50) -> tuple[list[Subscriber], int]:
-    from sqlalchemy import func
-
+    """One page of subscribers, newest first, and how many there are."""
     total = db.session.scalar(select(func.count()).select_from(Subscriber))
     items = db.session.scalars(select(Subscriber).order_by(Subscriber.created_at.desc(), Subscriber.id.desc())
                                .limit(per_page).offset((page - 1) * per_page))

@@ -24,10 +24,7 @@ def _absolute(endpoint: str, **values) -> str:
 
 
 def _entry_url(update: IncidentUpdate) -> str:
-    incident = update.incident
-    endpoint, key = ("public.maintenance", "maintenance_id") if incident.is_maintenance else \
-        ("public.incident", "incident_id")
-    return _absolute(endpoint, **{key: incident.id}) + f"#update-{update.id}"
+    return f"{current_app.config['SETTINGS'].base_url}{update.incident.public_path}#update-{update.id}"
 
 
 def _entry_title(update: IncidentUpdate) -> str:

@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 from flask import request
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
+
+from ..errors import AppError
 
 
 def choices(pairs) -> list[SelectChoice]:
@@ -21,3 +24,24 @@ class Form(FlaskForm):
             if formdata is not None and not hasattr(formdata, "getlist"):
                 return request.form if request.method in ("POST", "PUT", "PATCH", "DELETE") else None
             return formdata
+
+
+# Service errors in the reader's language; anything not listed shows the service's own sentence.
+ERROR_MESSAGES = {
+    "slug_taken": _l("A component with this slug exists already."),
+    "name_taken": _l("This name is taken already."),
+    "email_taken": _l("A user with this email exists already."),
+    "already_closed": _l("This is closed already; it cannot be reopened."),
+    "invalid_window": _l("The end must be after the start."),
+    "unknown_component": _l("One of the components does not exist (any more)."),
+    "self_lockout": _l("You cannot remove your own admin role or disable yourself."),
+    "weak_password": _l("The password is too short."),
+    "invalid_email": _l("Enter a valid email address."),
+    "invalid_webhook_url": _l("This URL cannot receive webhooks from us (it must be a public http or https "
+                              "address)."),
+}
+
+
+def explain(error: AppError) -> str:
+    """What went wrong, for a form: in the reader's language where the code is known."""
+    return str(ERROR_MESSAGES.get(error.code, error.message))

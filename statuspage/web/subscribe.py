@@ -15,7 +15,7 @@ from ..i18n import LANGUAGE_NAMES, current_language
 from ..notify.messages import policy
 from ..services import subscriptions
 from ..services.components import list_components
-from .forms import Form, choices
+from .forms import Form, choices, explain
 
 bp = Blueprint("subscribe", __name__)
 
@@ -69,18 +69,11 @@ def create():
                                         policy=_policy(), now=clock.now())
             except Invalid as error:
                 field = subscribe_form.webhook_url if url else subscribe_form.email
-                field.errors.append(_invalid_address(error))
+                field.errors.append(explain(error))
             else:
                 # The same answer whether or not the address was known: it reveals nothing.
                 return render_template("public/subscribe_sent.html", channel="email" if email else "webhook")
     return render_template("public/subscribe.html", form=subscribe_form), 400
-
-
-def _invalid_address(error: Invalid) -> str:
-    return {"invalid_email": _("Enter a valid email address."),
-            "invalid_webhook_url": _("This URL cannot receive webhooks from us (it must be a public http or "
-                                     "https address)."),
-            "unknown_component": _("One of the components does not exist (any more).")}.get(error.code, error.message)
 
 
 @bp.get("/subscribe/confirm/<token>")
@@ -102,7 +95,7 @@ def manage(token: str):
                                  policy=_policy())
             saved = True
         except AppError as error:
-            manage_form.components.errors.append(_invalid_address(error))
+            manage_form.components.errors.append(explain(error))
     status = 400 if manage_form.is_submitted() and not saved else 200
     return render_template("public/subscription.html", form=manage_form, subscriber=subscriber, token=token,
                            saved=saved, confirmed=request.args.get("confirmed") == "1"), status

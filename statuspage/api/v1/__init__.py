@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Flask, request
 from flask_smorest import Api, Blueprint
 
-from ...errors import AppError
+from ...errors import InvalidJson, UnsupportedMediaType
 from ...database import MAX_ID
 from ...web.converters import GroupIdConverter, IdConverter
 from .schemas import ErrorSchema
@@ -22,16 +22,6 @@ class ManagementApi(Api):
 
 
 blp = Blueprint("api_v1", __name__, description="Components, groups, incidents and maintenance.")
-
-
-class UnsupportedMediaType(AppError):
-    status = 415
-    code = "unsupported_media_type"
-
-
-class InvalidJson(AppError):
-    status = 400
-    code = "invalid_json"
 
 
 @blp.before_request

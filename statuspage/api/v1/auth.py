@@ -6,18 +6,12 @@ import functools
 from flask import g, request
 
 from ... import clock
-from ...errors import AppError, Forbidden
+from ...errors import Forbidden, Unauthorized
 from ...models import Role
 from ...services import accounts
 from ...services.audit import Actor
 from . import blp
 from .schemas import ErrorSchema
-
-
-class Unauthorized(AppError):
-    status = 401
-    code = "unauthorized"
-    headers = {"WWW-Authenticate": 'Bearer realm="statuspage"'}
 
 
 def _bearer() -> str:

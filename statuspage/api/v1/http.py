@@ -6,12 +6,7 @@ from urllib.parse import urlencode
 
 from flask import request
 
-from ...errors import AppError
-
-
-class PreconditionFailed(AppError):
-    status = 412
-    code = "precondition_failed"
+from ...errors import PreconditionFailed
 
 
 def page_headers(total: int, page: int, per_page: int) -> dict[str, str]:

@@ -10,7 +10,6 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ... import clock
-from ...errors import AppError
 from ...extensions import login_manager
 from ...models import Role
 from ...services import accounts
@@ -54,24 +53,6 @@ def requires(role: Role):
             return view(*args, **kwargs)
         return wrapper
     return decorate
-
-
-# Service errors in the reader's language; anything not listed shows the service's own sentence.
-ERROR_MESSAGES = {
-    "slug_taken": _l("A component with this slug exists already."),
-    "name_taken": _l("This name is taken already."),
-    "email_taken": _l("A user with this email exists already."),
-    "already_closed": _l("This is closed already; it cannot be reopened."),
-    "invalid_window": _l("The end must be after the start."),
-    "unknown_component": _l("One of the components does not exist (any more)."),
-    "self_lockout": _l("You cannot remove your own admin role or disable yourself."),
-    "weak_password": _l("The password is too short."),
-    "invalid_email": _l("Enter a valid email address."),
-}
-
-
-def explain(error: AppError) -> str:
-    return str(ERROR_MESSAGES.get(error.code, error.message))
 
 
 def actor() -> Actor:

@@ -5,8 +5,8 @@ from flask_babel import gettext as _
 from ...errors import AppError
 from ...models import Component, ComponentGroup, Role
 from ...services import components as service
-from . import actor, bp, explain, now, requires
-from ..forms import choices
+from ..forms import choices, explain
+from . import actor, bp, now, requires
 from .forms import ComponentForm, ConfirmForm, GroupForm
 
 

@@ -16,8 +16,8 @@ from ...services.components import list_components
 from ...services.incidents import (
     edit_incident, get_incident, open_incident, post_update, resolve_incident, schedule_maintenance,
 )
-from ..forms import choices
-from . import actor, bp, explain, now, requires, site_tz
+from ..forms import choices, explain
+from . import actor, bp, now, requires, site_tz
 from .forms import (
     ConfirmForm, IncidentEditForm, IncidentForm, MaintenanceForm, MaintenanceUpdateForm, TemplateForm, UpdateForm, choices,
 )

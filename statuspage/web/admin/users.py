@@ -7,7 +7,8 @@ from ...errors import AppError
 from ...extensions import db
 from ...models import ApiToken, Role, User
 from ...services import accounts
-from . import actor, bp, explain, now, requires
+from ..forms import explain
+from . import actor, bp, now, requires
 from .forms import ConfirmForm, RoleForm, TokenForm, UserForm
 
 
