@@ -19,6 +19,8 @@ from statuspage.extensions import db
 
 from .builders import START
 
+pytest_plugins = ["tests.targets"]  # local HTTP/TCP/TLS servers for health-check tests
+
 
 class FixedClock:
     """The time every test sees; advance() moves it on, nothing ever sleeps."""

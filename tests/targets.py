@@ -1,0 +1,1 @@
+"""Local targets for health-check tests (filled in by the probes work)."""
