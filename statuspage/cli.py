@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -10,6 +11,7 @@ from flask.cli import FlaskGroup, routes_command, shell_command
 from . import clock, create_app
 from .config import SettingsError
 from .errors import AppError
+from .extensions import db
 from .models import Role
 from .services import accounts
 from .services.audit import CLI
@@ -124,3 +126,70 @@ def deliver(at):
 def run(host, port, debug):
     """Serve the site with the development server (use gunicorn in production)."""
     current_app.run(host=host, port=port, debug=debug, use_reloader=debug)
+
+
+@main.group("checks")
+def checks_group():
+    """Health checks: load checks/ into the database, list them, run them once."""
+
+
+@checks_group.command("sync")
+@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where the check files are (default: STATUSPAGE_CHECKS_DIR, checks/).")
+@_fail_on_app_error
+def checks_sync(directory):
+    """Make the database's file-managed checks match the TOML files: all or nothing."""
+    from .monitoring.definitions import CheckFileError
+    from .services import checks
+
+    directory = directory or current_app.config["SETTINGS"].checks_dir
+    if not directory.is_dir():
+        raise click.ClickException(f"{directory} is not a directory")
+    try:
+        report = checks.sync_files(directory, by=CLI, now=clock.now())
+    except CheckFileError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"{directory}: {report}")
+
+
+@checks_group.command("list")
+def checks_list():
+    """Every check with its state and, for heartbeats, the URL to ping."""
+    from .services import checks
+
+    base_url = current_app.config["SETTINGS"].base_url
+    for check in checks.list_checks(per_page=1_000_000)[0]:
+        state = "DOWN" if check.is_down else ("up" if check.last_ok is not None else "new")
+        where = f"{base_url}{check.ping_path}" if check.ping_path else check.target
+        last = f"{check.last_latency_ms} ms" if check.last_ok else (check.last_error or "")
+        click.echo(f"{state:4}  {check.key:30} {check.kind.value:9} {check.component.slug:16} "
+                   f"every {check.interval_seconds}s  {where}  {last}".rstrip())
+
+
+@checks_group.command("run-once")
+@click.argument("keys", nargs=-1)
+def checks_run_once(keys):
+    """Run every enabled check (or those named) once now, store the results, and print them."""
+    from .monitoring import policy, results
+    from .monitoring.probes import run_probes
+    from .monitoring.runner import spec_for
+    from .services import checks
+
+    settings = current_app.config["SETTINGS"]
+    chosen = [check for check in checks.list_checks(per_page=1_000_000)[0]
+              if (check.key in keys if keys else check.enabled)]
+    unknown = sorted(set(keys) - {check.key for check in chosen})
+    if unknown:
+        raise click.ClickException(f"no check with key {', '.join(unknown)}")
+    now = clock.now()
+    probed = [check for check in chosen if spec_for(check) is not None]
+    found = dict(zip([c.id for c in probed], run_probes([spec_for(c) for c in probed], now=now,
+                                                        ca_file=settings.check_ca_file or None)))
+    outcomes = [results.Outcome(check.id, now, found.get(check.id)) for check in chosen]
+    attention = results.record(outcomes, now=clock.now(), tz=settings.tz)
+    policy.reconcile(attention, now=clock.now(), auto_resolve=settings.checks_auto_resolve)
+    db.session.expire_all()  # the counters were written in bulk, past the session's copies
+    for check in checks.list_checks(per_page=1_000_000)[0]:
+        if check.id in {c.id for c in chosen}:
+            verdict = f"ok    {check.last_latency_ms} ms" if check.last_ok else f"FAIL  {check.last_error}"
+            click.echo(f"{check.key:30} {verdict}".replace(" None ms", ""))

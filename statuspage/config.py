@@ -42,6 +42,16 @@ class Settings:
     webhook_allow_private: bool = False
     delivery_attempts: int = 8
     confirm_link_days: int = 7
+    checks_dir: Path = Path("checks")
+    checks_auto_resolve: bool = True
+    check_result_retention_days: int = 14
+    check_concurrency: int = 200
+    check_ca_file: str = ""
+    scheduler_lease_seconds: int = 15
+    support_timezone: str = "Europe/Berlin"
+    support_hours: str = "09:00-17:00"
+    holiday_country: str = "DE"
+    holiday_subdivision: str = ""
 
     @property
     def tz(self) -> ZoneInfo:
@@ -85,12 +95,15 @@ def _languages(value: str) -> tuple[str, ...]:
     return chosen
 
 
-def _timezone(value: str) -> str:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise SettingsError(f"STATUSPAGE_TIMEZONE must be an IANA zone such as Europe/Berlin, got {value!r}") from None
-    return value
+def _timezone(name: str):
+    def read(value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise SettingsError(
+                f"STATUSPAGE_{name.upper()} must be an IANA zone such as Europe/Berlin, got {value!r}") from None
+        return value
+    return read
 
 
 def _site_name(value: str) -> str:
@@ -119,7 +132,7 @@ READERS = {
     "secret_key": _text,
     "site_name": _site_name,
     "base_url": _base_url,
-    "timezone": _timezone,
+    "timezone": _timezone("timezone"),
     "languages": _languages,
     "default_language": _text,
     "max_request_bytes": _int("max_request_bytes"),
@@ -137,6 +150,16 @@ READERS = {
     "webhook_allow_private": _bool("webhook_allow_private"),
     "delivery_attempts": _int("delivery_attempts"),
     "confirm_link_days": _int("confirm_link_days"),
+    "checks_dir": Path,
+    "checks_auto_resolve": _bool("checks_auto_resolve"),
+    "check_result_retention_days": _int("check_result_retention_days"),
+    "check_concurrency": _int("check_concurrency"),
+    "check_ca_file": _text,
+    "scheduler_lease_seconds": _int("scheduler_lease_seconds"),
+    "support_timezone": _timezone("support_timezone"),
+    "support_hours": _text,
+    "holiday_country": _text,
+    "holiday_subdivision": _text,
 }
 
 

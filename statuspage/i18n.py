@@ -1,10 +1,11 @@
 """Language choice (?lang, cookie, Accept-Language, English) and how times and statuses read."""
 from __future__ import annotations
 
+import math
 from datetime import datetime
 
 from flask import Flask, current_app, g, request
-from flask_babel import format_date, format_time, lazy_gettext as _l
+from flask_babel import format_date, format_decimal, format_time, lazy_gettext as _l
 
 LANG_COOKIE = "lang"
 LANG_COOKIE_AGE = 365 * 24 * 3600
@@ -83,10 +84,15 @@ def local_time(value: datetime | None) -> str:
     return f"{format_date(value, 'medium')}, {format_time(value, 'short')} {zone}"
 
 
+def percent(value: float) -> str:
+    """An uptime share in the reader's notation, rounded down: 99.999 shows as 99.99, never as a false 100."""
+    return format_decimal(math.floor(value * 100) / 100, format="0.##")
+
+
 def init_app(app: Flask) -> None:
     app.after_request(remember_language)
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.globals.update(
         COMPONENT_STATUS_LABELS=COMPONENT_STATUS_LABELS, INCIDENT_STATUS_LABELS=INCIDENT_STATUS_LABELS,
         IMPACT_LABELS=IMPACT_LABELS, INDICATOR_LABELS=INDICATOR_LABELS, LANGUAGE_NAMES=LANGUAGE_NAMES,
-        current_language=current_language)
+        current_language=current_language, percent=percent)

@@ -1,7 +1,9 @@
 """The scheduler process (`statuspage scheduler`): one BlockingScheduler running the background jobs.
 
-Web workers never run these: gunicorn forks several, and every job here claims its rows with a
-conditional update, so even two schedulers started by mistake never send anything twice.
+Web workers never run these. Several scheduler processes may run (two hosts, for availability):
+the health checks run only in the one holding the lease (monitoring/leader.py); notification
+delivery claims its rows with a conditional update, so it may run in all of them without sending
+anything twice.
 """
 from __future__ import annotations
 
@@ -17,8 +19,11 @@ from flask import Flask
 
 from . import clock
 from .extensions import db
+from .monitoring.definitions import CheckFileError
+from .monitoring.probes import ProbeLoop
+from .monitoring.runner import CheckRunner
 from .notify import dispatch
-from .services import incidents
+from .services import checks, incidents
 from .services.audit import Actor
 
 log = logging.getLogger(__name__)
@@ -36,10 +41,35 @@ def advance_maintenance(*, now):
     return incidents.advance_maintenance(now=now, by=SCHEDULER)
 
 
-JOBS = [
-    Job("deliver_notifications", dispatch.deliver_due, every=timedelta(seconds=10)),
-    Job("advance_maintenance", advance_maintenance, every=timedelta(seconds=30)),
-]
+def jobs_for(app: Flask, runner: CheckRunner) -> list[Job]:
+    settings = app.config["SETTINGS"]
+
+    def prune_results(*, now):
+        if runner.leading:
+            checks.prune_results(now=now, keep_days=settings.check_result_retention_days)
+
+    return [
+        Job("run_checks", runner.tick, every=timedelta(seconds=1)),
+        Job("store_check_results", runner.flush, every=timedelta(seconds=1)),
+        Job("prune_check_results", prune_results, every=timedelta(hours=1)),
+        Job("deliver_notifications", dispatch.deliver_due, every=timedelta(seconds=10)),
+        Job("advance_maintenance", advance_maintenance, every=timedelta(seconds=30)),
+    ]
+
+
+def sync_check_files(app: Flask) -> None:
+    """Load checks/ at start, as `statuspage checks sync` does; a bad file is logged and the database kept."""
+    with app.app_context():
+        try:
+            report = checks.sync_files(app.config["SETTINGS"].checks_dir, by=SCHEDULER, now=clock.now())
+            log.info("checks synced from %s: %s", app.config["SETTINGS"].checks_dir, report)
+        except CheckFileError as error:
+            log.error("check files not loaded, running the checks as stored: %s", error)
+        except Exception:
+            log.exception("check files not loaded, running the checks as stored")
+            db.session.rollback()
+        finally:
+            db.session.remove()
 
 
 def with_app(app: Flask, job: Job) -> Callable[[], None]:
@@ -57,13 +87,26 @@ def with_app(app: Flask, job: Job) -> Callable[[], None]:
 
 
 def run(app: Flask) -> None:
+    settings = app.config["SETTINGS"]
+    sync_check_files(app)
+    probes = ProbeLoop(concurrency=settings.check_concurrency, ca_file=settings.check_ca_file or None)
+    runner = CheckRunner(probes=probes, settings=settings)
+    jobs = jobs_for(app, runner)
     scheduler = BlockingScheduler(timezone=timezone.utc)
-    for job in JOBS:
+    for job in jobs:
         scheduler.add_job(with_app(app, job), "interval", seconds=job.every.total_seconds(), id=job.name,
-                          max_instances=1, coalesce=True)
+                          max_instances=1, coalesce=True, misfire_grace_time=None)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # treat SIGTERM like Ctrl-C
-    log.info("scheduler started with %s", ", ".join(job.name for job in JOBS))
+    log.info("scheduler %s started with %s", runner.holder, ", ".join(job.name for job in jobs))
+    probes.start()
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):
         scheduler.shutdown(wait=True)  # let running jobs finish
+    finally:
+        probes.stop()
+        with app.app_context():
+            try:
+                runner.stop(now=clock.now())
+            except Exception:
+                log.exception("could not hand over the lease; it expires by itself")

@@ -1,6 +1,7 @@
 """Typed SQLAlchemy 2.0 models, one module per area; importing this registers them all."""
 from .accounts import ApiToken, Role, User
 from .audit import AuditEntry
+from .checks import Check, CheckKind, CheckResult, CheckSource, Rollup, RollupPeriod, RollupScope, SchedulerLease
 from .components import Component, ComponentGroup, ComponentStatus
 from .subscribers import (
     Channel, DeliveryStatus, Notification, NotificationKind, Subscriber, SubscriberComponent, SubscriberIncident,
@@ -17,7 +18,8 @@ from .incidents import (
 )
 
 __all__ = [
-    "AffectedComponent", "ApiToken", "AuditEntry", "Component", "ComponentGroup", "ComponentStatus",
+    "AffectedComponent", "ApiToken", "AuditEntry", "Check", "CheckKind", "CheckResult", "CheckSource",
+    "Rollup", "RollupPeriod", "RollupScope", "SchedulerLease", "Component", "ComponentGroup", "ComponentStatus",
     "Impact", "Incident", "IncidentKind", "IncidentStatus", "IncidentTemplate", "IncidentUpdate",
     "MaintenanceStatus", "Role", "User", "Channel", "DeliveryStatus", "Notification", "NotificationKind", "Subscriber",
     "SubscriberComponent", "SubscriberIncident",

@@ -68,6 +68,7 @@ class Incident(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(default=1)
+    automatic: Mapped[bool] = mapped_column(default=False)  # opened by a health check, not by a person
 
     affected: Mapped[list[AffectedComponent]] = relationship(
         back_populates="incident", cascade="all, delete-orphan", order_by="AffectedComponent.component_id")

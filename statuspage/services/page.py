@@ -13,6 +13,7 @@ from ..models import (
     AffectedComponent, Component, ComponentGroup, ComponentStatus, Impact, Incident, IncidentKind, MaintenanceStatus,
 )
 from ..models.incidents import ACTIVE_MAINTENANCE_STATUSES, CLOSED_STATUSES
+from . import uptime
 from .components import list_components
 
 INDICATOR_DESCRIPTIONS = {
@@ -59,6 +60,7 @@ class HomePage:
     active_maintenance: list[Incident]
     upcoming_maintenance: list[Incident]
     recent_days: list[tuple[date, list[Incident]]]
+    bars: dict[int, list[uptime.DayBar]] = field(default_factory=dict)  # component id -> 90 days
 
 
 @dataclass
@@ -125,11 +127,12 @@ def group_components(components: list[Component], groups: list[ComponentGroup]) 
 
 
 def home_page(*, now: datetime, tz: ZoneInfo) -> HomePage:
-    """Everything `/` shows, in a fixed number of queries (four) however long the history.
+    """Everything `/` shows, in a fixed number of queries (six) however long the history.
 
     One query takes every unclosed incident and maintenance window (the present is small) and the
     closed ones of the last days, unclosed first so the bound never cuts them; each brings its
-    updates and components along.
+    updates and components along. The uptime bars take two more: 90 daily rollups per component,
+    and the incidents of those 90 days by component.
     """
     components = list_components()
     groups = sorted({c.group for c in components if c.group is not None}, key=lambda g: (g.position, g.id))
@@ -148,8 +151,51 @@ def home_page(*, now: datetime, tz: ZoneInfo) -> HomePage:
     recent = [i for i in shown if first_day <= i.started_at <= now]
     recent_days = [(day, [i for i in recent if i.started_at.astimezone(tz).date() == day])
                    for day in (today - timedelta(days=n) for n in range(RECENT_DAYS))]
+    visible = [c.id for c in components if c.is_visible]
+    bars = uptime.day_bars(visible, incidents_by_component(visible, now=now, tz=tz), now=now, tz=tz)
     return HomePage(overall_status(components, incidents + active), group_components(components, groups),
-                    incidents, active, upcoming, recent_days)
+                    incidents, active, upcoming, recent_days, bars)
+
+
+def incidents_by_component(component_ids: list[int], *, now: datetime, tz: ZoneInfo,
+                           days: int = uptime.BAR_DAYS) -> dict[int, list[tuple]]:
+    """(id, name, impact, started, ended) of the incidents that touched each component in the last days."""
+    since = _local_midnight(now.astimezone(tz).date() - timedelta(days=days - 1), tz)
+    found: dict[int, list[tuple]] = {}
+    if not component_ids:
+        return found
+    rows = db.session.execute(
+        select(AffectedComponent.component_id, Incident.id, Incident.name, Incident.impact, Incident.started_at,
+               Incident.resolved_at).join(Incident)
+        .where(Incident.kind == IncidentKind.INCIDENT, AffectedComponent.component_id.in_(component_ids))
+        .where(Incident.started_at <= now)
+        .where(or_(Incident.resolved_at.is_(None), Incident.resolved_at >= since))
+        .order_by(Incident.started_at).limit(HOME_LIMIT * 4))
+    for component_id, *incident in rows:
+        found.setdefault(component_id, []).append((incident[0], incident[1], incident[2].value, *incident[3:]))
+    return found
+
+
+@dataclass
+class ComponentPage:
+    component: Component
+    incidents: list[Incident]
+    bars: list[uptime.DayBar]
+    figures: dict[str, float | None]
+    day_chart: list[uptime.LatencyPoint]
+    week_chart: list[uptime.LatencyPoint]
+
+    @property
+    def has_data(self) -> bool:
+        return any(bar.counts for bar in self.bars)
+
+
+def component_page(component: Component, *, now: datetime, tz: ZoneInfo) -> ComponentPage:
+    """One component: its incidents, 90-day bar, uptime figures and response-time charts, from rollups."""
+    bars = uptime.day_bars([component.id], incidents_by_component([component.id], now=now, tz=tz), now=now, tz=tz)
+    week = uptime.response_times(component.id, now=now, hours=24 * 7)
+    return ComponentPage(component, component_incidents(component), bars[component.id],
+                         uptime.uptime_figures(component.id, now=now, tz=tz), week[-24:], week)
 
 
 def history_page(page: int, *, now: datetime, tz: ZoneInfo) -> HistoryPage:

@@ -18,7 +18,7 @@ def _refuse_odd_requests():
     which PostgreSQL cannot even compare with a slug."""
     if "\x00" in request.path:
         abort(404)
-    if request.method == "POST" and not request.path.startswith("/api/") and (
+    if request.method == "POST" and not request.path.startswith(("/api/", "/ping/")) and (
             (request.content_length and request.mimetype not in FORM_TYPES) or request.files):
         abort(400)
 

@@ -1,9 +1,11 @@
-"""/healthz (the process answers) and /readyz (the database answers too)."""
-from flask import Blueprint
+"""/healthz (the process answers), /readyz (the database answers too), and heartbeat pings."""
+from flask import Blueprint, Response
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..extensions import db
+from .. import clock
+from ..extensions import csrf, db
+from ..services import checks
 
 bp = Blueprint("health", __name__)
 
@@ -21,3 +23,15 @@ def readyz():
         db.session.rollback()
         return {"status": "unavailable", "database": "unreachable"}, 503
     return {"status": "ok", "database": "ok"}
+
+
+@bp.route("/ping/<ping_id>", methods=["GET", "POST", "HEAD"])
+@csrf.exempt
+def ping(ping_id: str):
+    """A heartbeat check's beat (the healthchecks.io model): no token, the unguessable id is the secret.
+
+    Answered as plain text for `curl -fsS` in cron jobs; any body (a job's log, say) is ignored.
+    """
+    if not checks.record_beat(ping_id, now=clock.now()):
+        return Response("not found: no heartbeat check has this ping id\n", 404, mimetype="text/plain")
+    return Response("OK\n", mimetype="text/plain", headers={"Cache-Control": "no-store"})

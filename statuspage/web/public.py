@@ -6,6 +6,7 @@ from ..models import IncidentKind
 from ..services import page
 from ..services.components import get_component
 from ..services.incidents import get_incident
+from . import charts
 
 bp = Blueprint("public", __name__)
 
@@ -40,5 +41,6 @@ def history():
 
 @bp.get("/components/<slug>")
 def component(slug: str):
-    found = get_component(slug)
-    return render_template("public/component.html", component=found, incidents=page.component_incidents(found))
+    view = page.component_page(get_component(slug), now=clock.now(), tz=_tz())
+    return render_template("public/component.html", view=view, component=view.component, incidents=view.incidents,
+                           chart=charts)

@@ -6,7 +6,7 @@ from tests.builders import SYSTEM, START
 
 # The role each operation needs, by HTTP method and path as the OpenAPI document names them.
 WRITE_ROLE = {"components": "admin", "groups": "admin", "incidents": "responder", "maintenances": "responder",
-              "subscribers": "admin"}
+              "subscribers": "admin", "checks": "admin"}
 READ_ROLE = {"subscribers": "admin"}  # addresses are personal data: only admins read them
 ROLES = ["viewer", "responder", "admin"]
 
@@ -20,7 +20,7 @@ def operations(app):
                 resource = path.split("/")[3]
                 needed = READ_ROLE.get(resource, "viewer") if method == "get" else WRITE_ROLE[resource]
                 concrete = (path.replace("{slug}", "api").replace("{incident_id}", "1").replace("{subscriber_id}", "1")
-                            .replace("{maintenance_id}", "1").replace("{group_id}", "1"))
+                            .replace("{maintenance_id}", "1").replace("{group_id}", "1").replace("{check_id}", "1"))
                 found.append((method.upper(), concrete, needed))
     return found
 
@@ -46,7 +46,7 @@ def call(client, method, path, plain=None, scheme="Bearer"):
 def test_the_openapi_document_lists_every_management_route(app, every_operation):
     documented = {(method, path) for method, path, _ in every_operation}
     routes = {(method, rule.rule.replace("<slug>", "api").replace("<id:incident_id>", "1").replace("<id:subscriber_id>", "1")
-               .replace("<id:maintenance_id>", "1").replace("<group_id:group_id>", "1"))
+               .replace("<id:maintenance_id>", "1").replace("<group_id:group_id>", "1").replace("<id:check_id>", "1"))
               for rule in app.url_map.iter_rules() if rule.rule.startswith("/api/v1/")
               and rule.endpoint.startswith("api_v1.")
               for method in rule.methods - {"HEAD", "OPTIONS"}}

@@ -231,3 +231,73 @@ class SubscriberOut(Schema):
     lang = fields.String(required=True)
     confirmed = fields.Boolean(required=True)
     created_at = fields.String(required=True)
+
+
+# Health checks: the fields of a check file (CONTRACT.md), validated by monitoring/definitions.py so that
+# a file and a request body mean the same; the schema documents them.
+
+def _any(description: str, **kwargs):
+    return fields.Raw(metadata={"description": description}, **kwargs)
+
+
+class CheckIn(Schema):
+    key = fields.String(required=True, validate=validate.Length(min=1, max=100),
+                        metadata={"description": "Stable id: lowercase letters, digits, '-', '_', '.'."})
+    name = _name(200, required=True)
+    component = fields.String(required=True, validate=validate.Length(min=1, max=64),
+                              metadata={"description": "Slug of an existing component."})
+    kind = fields.String(required=True, validate=validate.OneOf(["http", "tcp", "dns", "tls", "heartbeat"]))
+    target = _any("http(s) URL for http; host:port for tcp; a host name for dns and tls.")
+    interval = _any('"30s", "5m", "1h" or seconds.')
+    timeout = _any('"5s" or seconds; at most the interval.')
+    failure_status = fields.String(validate=validate.OneOf(["degraded_performance", "partial_outage",
+                                                            "major_outage"]))
+    failures_to_open = _any("Consecutive failures before the component fails (default 3).")
+    successes_to_close = _any("Consecutive successes before it recovers (default 2).")
+    method = _any("http: GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS.")
+    headers = _any("http: header names to values.")
+    follow_redirects = _any("http: true or false.")
+    verify_tls = _any("http and tls: true or false.")
+    expect = _any("status, body_contains, body_regex, json {path, equals}, max_latency_ms (http); "
+                  "answers (dns); min_days_valid (tls).")
+    period = _any("heartbeat: a ping is expected this often.")
+    grace = _any("heartbeat: extra time before a late ping counts as a failure.")
+    ping_id = _any("heartbeat: the UUID in /ping/<ping_id> (generated when left out).")
+    enabled = _any("true or false.")
+
+
+class CheckPatch(CheckIn):
+    """Any fields of a check; the key cannot change."""
+
+
+class CheckStateOut(Schema):
+    status = fields.String(metadata={"description": "new (not run yet), up or down (confirmed)."})
+    last_run_at = fields.String(allow_none=True)
+    last_ok = fields.Boolean(allow_none=True)
+    last_error = fields.String(allow_none=True)
+    last_latency_ms = fields.Integer(allow_none=True)
+    last_beat_at = fields.String(allow_none=True)
+    consecutive_failures = fields.Integer()
+    consecutive_successes = fields.Integer()
+    incident_id = fields.String(allow_none=True)
+
+
+class CheckOut(CheckIn):
+    id = fields.Integer(required=True)
+    source = fields.String(metadata={"description": "file (managed by checks/*.toml: read-only here) or api."})
+    source_file = fields.String()
+    ping_url = fields.String(allow_none=True)
+    state = fields.Nested(CheckStateOut)
+
+
+class CheckResultOut(Schema):
+    id = fields.Integer(required=True)
+    at = fields.String(required=True)
+    ok = fields.Boolean(required=True)
+    latency_ms = fields.Integer(allow_none=True)
+    status_code = fields.Integer(allow_none=True)
+    error = fields.String(allow_none=True)
+
+
+class CheckListArgs(PageArgs):
+    component = fields.String(validate=validate.Length(max=64))

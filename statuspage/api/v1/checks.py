@@ -1,0 +1,96 @@
+"""Health checks (reads: viewer; writes: admin). Checks from checks/*.toml are read-only here (409)."""
+from __future__ import annotations
+
+from flask import current_app, request
+
+from ... import clock
+from ...errors import Invalid
+from ...models import Check, Role
+from ...services import checks as service
+from ..serialize import Serializer
+from . import blp
+from .auth import actor, requires
+from .http import page_headers
+from .schemas import CheckIn, CheckListArgs, CheckOut, CheckPatch, CheckResultOut, PageArgs
+
+
+def _out(check: Check) -> dict:
+    settings = current_app.config["SETTINGS"]
+    time = Serializer(settings).time
+    state = "down" if check.is_down else ("new" if check.last_ok is None else "up")
+    return {
+        **service.definition_of(check).as_json(), "id": check.id, "source": check.source.value,
+        "source_file": check.source_file, "ping_url": f"{settings.base_url}{check.ping_path}" if check.ping_path
+        else None,
+        "state": {"status": state, "last_run_at": time(check.last_run_at) if check.last_run_at else None,
+                  "last_ok": check.last_ok, "last_error": check.last_error, "last_latency_ms": check.last_latency_ms,
+                  "last_beat_at": time(check.last_beat_at) if check.last_beat_at else None,
+                  "consecutive_failures": check.consecutive_failures,
+                  "consecutive_successes": check.consecutive_successes,
+                  "incident_id": str(check.incident_id) if check.incident_id else None},
+    }
+
+
+def _body() -> dict:
+    """The raw JSON object: definitions.py validates it, exactly as it validates a check file."""
+    body = request.get_json()
+    if not isinstance(body, dict):
+        raise Invalid("invalid_type", "The body must be a JSON object.")
+    return body
+
+
+@blp.get("/checks")
+@requires(Role.VIEWER)
+@blp.arguments(CheckListArgs, location="query")
+@blp.response(200, CheckOut(many=True))
+def list_checks(args):
+    """Checks by key, optionally of one component."""
+    items, total = service.list_checks(component=args.get("component"), page=args["page"], per_page=args["per_page"])
+    return [_out(check) for check in items], page_headers(total, args["page"], args["per_page"])
+
+
+@blp.post("/checks")
+@requires(Role.ADMIN)
+@blp.arguments(CheckIn)
+@blp.response(201, CheckOut)
+def create_check(_fields):
+    """Add a check: the fields of a check file, as JSON."""
+    return _out(service.create_check(_body(), by=actor(), now=clock.now()))
+
+
+@blp.get("/checks/<id:check_id>")
+@requires(Role.VIEWER)
+@blp.response(200, CheckOut)
+def get_check(check_id):
+    """One check with its current state."""
+    return _out(service.get_check(check_id))
+
+
+@blp.patch("/checks/<id:check_id>")
+@requires(Role.ADMIN)
+@blp.arguments(CheckPatch(partial=True))
+@blp.response(200, CheckOut)
+def update_check(_fields, check_id):
+    """Change a check made in the console or the API (409 for checks managed by a file)."""
+    return _out(service.update_check(check_id, _body(), by=actor(), now=clock.now()))
+
+
+@blp.delete("/checks/<id:check_id>")
+@requires(Role.ADMIN)
+@blp.response(204)
+def delete_check(check_id):
+    """Remove a check made in the console or the API, with its results."""
+    service.delete_check(check_id, by=actor(), now=clock.now())
+
+
+@blp.get("/checks/<id:check_id>/results")
+@requires(Role.VIEWER)
+@blp.arguments(PageArgs, location="query")
+@blp.response(200, CheckResultOut(many=True))
+def check_results(args, check_id):
+    """The check's raw results, newest first (kept for STATUSPAGE_CHECK_RESULT_RETENTION_DAYS)."""
+    items, total = service.recent_results(check_id, page=args["page"], per_page=args["per_page"])
+    time = Serializer(current_app.config["SETTINGS"]).time
+    return ([{"id": r.id, "at": time(r.at), "ok": r.ok, "latency_ms": r.latency_ms, "status_code": r.status_code,
+              "error": r.error} for r in items], page_headers(total, args["page"], args["per_page"]))
+

@@ -1,0 +1,165 @@
+"""From confirmed check states to incidents: open, attach, update and resolve, per component.
+
+The rules, in the order they apply:
+- a component is failing while any of its enabled checks is confirmed down (N failures in a row);
+- during its maintenance window a failing component opens nothing (the window says enough);
+- one incident per outage: an open incident on the component (an engineer's or an automatic one)
+  takes the failure; only when there is none does the check open an automatic incident;
+- recovery (M successes in a row) posts an update and resolves the automatic incident, or leaves it in
+  `monitoring` for an engineer when STATUSPAGE_CHECKS_AUTO_RESOLVE=0; an engineer's incident is never
+  changed by a check, only let go;
+- a flapping check (FLAP_CHANGES state changes within FLAP_WINDOW) posts nothing more until it has been
+  stable for a whole window, so the page, the feed and subscribers are not flooded.
+It is idempotent: it looks at the state, not at what happened, so running it twice changes nothing.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from ..database import transaction
+from ..extensions import db
+from ..models import (
+    AffectedComponent, Check, Component, ComponentStatus, Impact, Incident, IncidentKind, IncidentStatus, Role,
+)
+from ..models.incidents import ACTIVE_MAINTENANCE_STATUSES, CLOSED_STATUSES
+from ..services import audit, incidents
+from ..services.audit import Actor
+
+log = logging.getLogger(__name__)
+FLAP_WINDOW = timedelta(minutes=30)
+FLAP_CHANGES = 4
+IMPACT_OF = {ComponentStatus.DEGRADED_PERFORMANCE: Impact.MINOR, ComponentStatus.PARTIAL_OUTAGE: Impact.MAJOR,
+             ComponentStatus.MAJOR_OUTAGE: Impact.CRITICAL}
+SAYS = {ComponentStatus.DEGRADED_PERFORMANCE: "is slow or partly failing",
+        ComponentStatus.PARTIAL_OUTAGE: "is partly unavailable", ComponentStatus.MAJOR_OUTAGE: "is unavailable"}
+
+
+def actor_for(check: Check) -> Actor:
+    """Automatic changes are signed by the check that caused them, in the audit log and on updates."""
+    return Actor(label=f"check:{check.key}", role=Role.ADMIN)
+
+
+def is_flapping(check: Check, now: datetime) -> bool:
+    recent = [datetime.fromisoformat(at) for at in check.changed_at or []]
+    return sum(1 for at in recent if now - at <= FLAP_WINDOW) >= FLAP_CHANGES
+
+
+def reconcile(component_ids: Iterable[int], *, now: datetime, auto_resolve: bool) -> None:
+    """Bring each component's incidents in line with its checks; one component's trouble never stops the next."""
+    for component_id in sorted(set(component_ids)):
+        try:
+            reconcile_component(component_id, now=now, auto_resolve=auto_resolve)
+        except Exception:  # retried at the component's next result: the rules read state, not events
+            log.exception("could not apply check results to component %s", component_id)
+            db.session.rollback()
+
+
+def reconcile_component(component_id: int, *, now: datetime, auto_resolve: bool) -> None:
+    with transaction():
+        component = db.session.get(Component, component_id)
+        if component is None:
+            return
+        checks = list(db.session.scalars(select(Check).where(Check.component_id == component_id).order_by(Check.id)))
+        linked = _open_linked(checks)
+        down = [check for check in checks if check.is_down and check.enabled]
+        flapping = any(is_flapping(check, now) for check in checks)
+        if down:
+            _failing(component, down, linked, flapping=flapping, now=now)
+        else:
+            _recovered(component, checks, linked, flapping=flapping, now=now, auto_resolve=auto_resolve)
+
+
+def _open_linked(checks: list[Check]) -> dict[int, Incident]:
+    """The open incidents the component's checks are attached to; links to closed ones are dropped."""
+    linked = {}
+    for check in checks:
+        if check.incident_id is None:
+            continue
+        incident = db.session.get(Incident, check.incident_id)
+        if incident is None or incident.is_closed:
+            check.incident_id = None
+        else:
+            linked[incident.id] = incident
+    return linked
+
+
+def _failing(component: Component, down: list[Check], linked: dict[int, Incident], *, flapping: bool,
+             now: datetime) -> None:
+    if _in_maintenance(component):
+        return  # the window explains it; the component already shows under_maintenance
+    worst = max((check.failure_status for check in down), key=lambda status: status.severity)
+    lead = max(down, key=lambda check: check.failure_status.severity)
+    incident = next(iter(sorted(linked.values(), key=lambda i: (not i.automatic, i.id))), None) \
+        or _open_incident_on(component)
+    if incident is None:
+        incident = incidents.open_incident(
+            name=f"{component.name} {SAYS[worst]}", impact=IMPACT_OF[worst],
+            body=f"Our automatic check “{lead.name}” has failed {lead.consecutive_failures} times in a row "
+                 f"({lead.last_error or 'no answer'}). We are investigating.",
+            components={component.slug: worst.value}, by=actor_for(lead), now=now)
+        incident.automatic = True
+    elif incident.automatic and not flapping:
+        held = next((link.status for link in incident.affected if link.component_id == component.id), None)
+        if incident.status == IncidentStatus.MONITORING or held is None or worst.severity > held.severity:
+            incidents.post_update(
+                incident.id, status=IncidentStatus.INVESTIGATING, components={component.slug: worst.value},
+                body=f"Our automatic check “{lead.name}” is failing again ({lead.last_error or 'no answer'}).",
+                by=actor_for(lead), now=now)
+    for check in down:
+        if check.incident_id != incident.id:
+            check.incident_id = incident.id
+            if not incident.automatic or check is not lead:
+                audit.record(actor_for(check), "check.attach", incident,
+                             summary=f"{check.name}: {check.last_error or 'failing'}", now=now)
+
+
+def _recovered(component: Component, checks: list[Check], linked: dict[int, Incident], *, flapping: bool,
+               now: datetime, auto_resolve: bool) -> None:
+    for incident in linked.values():
+        attached = [check for check in checks if check.incident_id == incident.id]
+        if not incident.automatic:
+            for check in attached:
+                check.incident_id = None
+                audit.record(actor_for(check), "check.detach", incident, summary=f"{check.name} passes again",
+                             now=now)
+            continue
+        if flapping or (incident.status == IncidentStatus.MONITORING and not auto_resolve):
+            continue  # unstable: wait for calm; or already handed to an engineer
+        still_failing = any(_down_checks(link.component_id) for link in incident.affected
+                            if link.component_id != component.id)
+        status = IncidentStatus.RESOLVED if auto_resolve and not still_failing else IncidentStatus.MONITORING
+        lead = attached[0] if attached else checks[0]
+        incidents.post_update(
+            incident.id, status=status, components={component.slug: ComponentStatus.OPERATIONAL.value},
+            body=f"Our automatic check “{lead.name}” has passed {lead.consecutive_successes} times in a row: "
+                 f"{component.name} is working again." + ("" if status == IncidentStatus.RESOLVED else
+                                                          " We are monitoring the situation."),
+            by=actor_for(lead), now=now)
+        if status == IncidentStatus.RESOLVED:
+            for check in attached:
+                check.incident_id = None
+
+
+def _down_checks(component_id: int) -> bool:
+    return db.session.scalar(select(Check.id).where(Check.component_id == component_id, Check.is_down,
+                                                    Check.enabled).limit(1)) is not None
+
+
+def _open_incident_on(component: Component) -> Incident | None:
+    """An open incident already touching the component: the oldest, so every check joins the same one."""
+    return db.session.scalar(
+        select(Incident).join(AffectedComponent).where(AffectedComponent.component_id == component.id)
+        .where(Incident.kind == IncidentKind.INCIDENT)
+        .where(Incident.status.not_in([s.value for s in CLOSED_STATUSES]))
+        .order_by(Incident.started_at, Incident.id).limit(1))
+
+
+def _in_maintenance(component: Component) -> bool:
+    return db.session.scalar(
+        select(Incident.id).join(AffectedComponent).where(AffectedComponent.component_id == component.id)
+        .where(Incident.kind == IncidentKind.MAINTENANCE)
+        .where(Incident.status.in_([s.value for s in ACTIVE_MAINTENANCE_STATUSES])).limit(1)) is not None

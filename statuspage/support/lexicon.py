@@ -1,0 +1,193 @@
+"""Cross-language word lists for ticket matching, grouped by concept, each with en/de/fr forms.
+
+General language knowledge only: what customers call the parts of a web product, how they
+describe a failure, and what they ask when they ask something other than "is it broken?".
+Nothing here names a particular incident; incident and component wording comes from the data.
+
+Form syntax (one comma-separated string per language; forms are stemmed like ticket text, so
+"delay" also covers "delays" and "delayed"):
+    =form     only in a ticket of that language ("comment" is an English noun, "plus" English too)
+    ^form     only at the start of a sentence or clause ("^can we" asks; "we can" states)
+    a * b     exactly one word between a and b ("^wie * ich": "Wie stelle ich ...")
+    a ... b   b up to three words after a ("ne ... plus")
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+OBJECT, SYMPTOM, WEAK, CONTEXT, INTENT, MARKER = "object", "symptom", "weak", "context", "intent", "marker"
+
+
+class Concept(NamedTuple):
+    kind: str
+    label: str
+    en: str
+    de: str
+    fr: str
+
+
+C = Concept
+CONCEPTS: dict[str, Concept] = {
+    # --- things a customer uses (matched against component names/descriptions and incident texts)
+    "signin": C(OBJECT, "sign-in",
+                "sign in, sign on, signin, log in, login, logon, log on, single sign on, sso, saml, authentication, authenticate, credentials, identity provider, idp, two factor, 2fa, mfa",
+                "anmelden, anmeldung, einloggen, eingeloggt, anmeldeseite, login seite, login, log in, authentifizierung, authentifizieren, zugangsdaten, single sign on, sso, identity provider, zwei faktor",
+                "se connecter, connecter, connexion, s identifier, identification, authentification, authentifier, identifiants, authentification unique, fournisseur d identité, ouvrir une session, login"),
+    "web_app": C(OBJECT, "the web app",
+                 "dashboard, web app, webapp, app, application, portal, customer portal, console, web interface, user interface, ui, website, web site, frontend, control panel, admin panel",
+                 "dashboard, oberfläche, benutzeroberfläche, weboberfläche, konsole, portal, kundenportal, anwendung, webanwendung, web app, app, webseite, website, frontend",
+                 "tableau de bord, interface, interface web, portail, portail client, console, application, appli, site web, =site, espace client"),
+    "email": C(OBJECT, "email",
+               "email, e mail, mail, inbox, mailbox, spam folder, junk folder, newsletter",
+               "e mail, email, mail, postfach, posteingang, spamordner, spam ordner",
+               "e mail, email, courriel, mail, mél, boîte mail, boîte de réception, boîte e mail, courrier indésirable, spams"),
+    "message": C(OBJECT, "messages",
+                 "message, notification, alert, invitation, invite, link, verification code, confirmation code, one time code, otp, magic link",
+                 "nachricht, benachrichtigung, einladung, link, bestätigungscode, code",
+                 "message, notification, alerte, invitation, lien, code de vérification, code de confirmation"),
+    "password": C(OBJECT, "password", "password, passphrase", "passwort, kennwort", "mot de passe, mdp"),
+    "api": C(OBJECT, "the API", "api, rest api, endpoint, sdk, graphql", "api, schnittstelle, endpunkt", "api, interface de programmation, point de terminaison"),
+    "webhook": C(OBJECT, "webhooks", "webhook, callback", "webhook, callback", "webhook, rappel http"),
+    "database": C(OBJECT, "the database", "database, db, sql", "datenbank, db", "base de données, bdd"),
+    "cdn": C(OBJECT, "static content", "cdn, content delivery, static assets, assets, static files", "cdn, statische dateien", "cdn, fichiers statiques, ressources statiques"),
+    "media": C(OBJECT, "images and videos", "image, picture, photo, video, thumbnail", "bild, foto, video, vorschaubild", "image, photo, vidéo, miniature"),
+    "download": C(OBJECT, "downloads", "download, downloads", "download, herunterladen", "téléchargement, télécharger"),
+    "upload": C(OBJECT, "uploads", "upload, attachment", "hochladen, upload, anhang", "téléverser, upload, pièce jointe"),
+    "file": C(OBJECT, "files", "file, document, pdf", "datei, dokument, pdf", "fichier, document, pdf"),
+    "search": C(OBJECT, "search", "search, search results, full text search", "suche, suchen, suchfunktion, suchergebnisse, volltextsuche", "recherche, rechercher, chercher, résultats de recherche"),
+    "report": C(OBJECT, "reports", "report, reporting, analytics, statistics, chart", "bericht, auswertung, statistik, diagramm", "rapport, statistiques, graphique, tableaux de bord analytiques"),
+    "export": C(OBJECT, "export/import", "export, import, csv", "export, exportieren, import, importieren, csv", "export, exporter, import, importer, csv"),
+    "payment": C(OBJECT, "payments", "payment, checkout, card payment", "zahlung, bezahlung, kasse, bezahlen", "paiement, payer, caisse"),
+    "sms": C(OBJECT, "SMS", "sms, text message", "sms", "sms, texto"),
+    "mobile": C(OBJECT, "the mobile app", "mobile app, ios, android, smartphone, mobile", "mobile app, handy, smartphone, ios, android", "application mobile, appli mobile, smartphone, mobile, ios, android"),
+    "sync": C(OBJECT, "synchronisation", "sync, synchronization, synchronisation, integration", "synchronisierung, synchronisation, sync, integration", "synchronisation, sync, integration"),
+    "storage": C(OBJECT, "storage", "storage, backup", "speicher, speicherplatz, sicherung, backup", "stockage, sauvegarde"),
+    "chat": C(OBJECT, "chat", "chat, live chat, messaging", "chat, livechat", "chat, tchat, messagerie"),
+    "calendar": C(OBJECT, "calendar", "calendar, scheduling, appointment", "kalender, termin, terminbuchung", "calendrier, agenda, rendez vous"),
+    # --- what customers report (the part that makes a ticket an incident report)
+    "outage": C(SYMPTOM, "outage",
+                "down, outage, offline, unavailable, not available, unreachable, inaccessible, not accessible, not working, does not work, stopped working, broken, dead, downtime, not loading, will not load, does not load, unusable, 503, service unavailable",
+                "ausgefallen, ausfall, offline, down, nicht erreichbar, unerreichbar, nicht verfügbar, funktioniert nicht, funktioniert nicht mehr, geht nicht, geht nicht mehr, kaputt, störung, nicht nutzbar, nicht benutzbar, unbenutzbar, lädt nicht, 503",
+                "en panne, panne, hors ligne, hors service, inaccessible, indisponible, ne fonctionne pas, ne fonctionne plus, ne marche pas, ne marche plus, down, coupure, interruption, inutilisable, ne charge pas, ne charge plus, 503"),
+    "error": C(SYMPTOM, "errors",
+               "error, errors, error page, error message, exception, fail, fails, failed, failing, failure, crash, crashes, crashed",
+               "fehler, fehlermeldung, fehlerseite, fehlgeschlagen, schlägt fehl, scheitern, scheitert, absturz, abgestürzt, stürzt ab",
+               "erreur, message d erreur, page d erreur, échec, échoue, échouer, échouent, plantage, plante, crash"),
+    "server_error": C(SYMPTOM, "server error", "500, server error, internal server error, internal error", "500, serverfehler, interner serverfehler, interner fehler", "500, erreur serveur, erreur du serveur, erreur interne"),
+    "gateway": C(SYMPTOM, "bad gateway", "502, bad gateway, gateway error, gateway, proxy error", "502, gateway fehler, gateway, proxy fehler", "502, erreur de passerelle, passerelle, bad gateway, erreur proxy"),
+    "timeout": C(SYMPTOM, "hangs or times out",
+                 "504, timeout, time out, timed out, hangs, hanging, stuck, freezes, frozen, spinning, loads forever, nothing happens, no response, not responding, unresponsive",
+                 "504, timeout, zeitüberschreitung, hängt, hängen, hängt sich auf, friert ein, eingefroren, lädt ewig, passiert nichts, passiert nix, keine reaktion, reagiert nicht",
+                 "504, timeout, délai d attente, délai dépassé, bloqué, bloquée, figé, tourne en boucle, charge indefiniment, rien ne se passe, ne se passe rien, ne répond pas, ne répond plus"),
+    "slow": C(SYMPTOM, "slowness",
+              "slow, slowly, sluggish, latency, takes ages, takes forever, performance, stutter, stutters, choppy",
+              "langsam, träge, ladezeit, dauert ewig, ruckelt, ruckeln, performance, lange ladezeiten",
+              "lent, lente, lenteur, ralenti, ralentissement, ralentis, saccade, saccadent, performance, rame"),
+    "delay": C(SYMPTOM, "delay",
+               "delay, delayed, late, arrives late, lag, lagging, backlog, queued, queue, catching up",
+               "verzögert, verzögerung, verspätet, verspätung, zu spät, rückstand, warteschlange",
+               "retard, en retard, retardé, décalage, file d attente, arriéré"),
+    "not_received": C(SYMPTOM, "not received",
+                      "not received, still ... not, never received, did not receive, have not received, not arrived, never arrived, never came, did not arrive, has not arrived, never got, still waiting, waiting for, still not",
+                      "nicht erhalten, nie erhalten, nicht bekommen, nicht angekommen, nie angekommen, kommt nicht an, kommen nicht an, kommt nie an, nicht zugestellt, warten auf, wartet, immer noch nicht",
+                      "pas reçu, non reçu, jamais reçu, pas arrivé, jamais arrivé, pas parvenu, toujours pas, attend depuis, attendons depuis, toujours en attente, non livré"),
+    "no_results": C(SYMPTOM, "empty results",
+                    "no results, returns nothing, nothing found, empty, blank page, blank screen, white page",
+                    "keine ergebnisse, keine treffer, liefert nichts, nichts gefunden, leer, leere seite, weiße seite",
+                    "aucun résultat, ne renvoie rien, renvoie rien, rien trouvé, vide, page blanche, écran blanc"),
+    "missing": C(SYMPTOM, "missing data", "missing, lost, disappeared, gone, vanished", "fehlt, fehlen, verschwunden, verloren", "manquant, manquent, perdu, perdus, disparu, disparus"),
+    "wrong": C(SYMPTOM, "wrong data", "wrong, incorrect, inconsistent, duplicate, duplicated", "falsch, fehlerhaft, inkonsistent, doppelt", "incorrect, faux, erroné, incohérent, en double"),
+    "cannot": C(SYMPTOM, "cannot",
+                "cannot, can not, unable, not able, impossible, no longer, not possible, anymore",
+                "kann nicht, können nicht, konnte nicht, konnten nicht, nicht möglich, unmöglich, nicht mehr, keine ... möglich, kein ... möglich",
+                "impossible, n arrive pas, n arrivons pas, n arrivent pas, ne peut pas, ne peux pas, ne pouvons pas, ne peuvent pas, plus possible, n ... plus"),
+    "negation": C(WEAK, "negation", "not, never, no", "nicht, kein, keine, keinen, nie, nichts, nix", "ne ... pas, ne ... plus, ne ... rien, ne ... jamais, n ... pas, n ... rien, n ... jamais, aucun, aucune"),
+    # --- weak support for "this is about something happening now"
+    "widespread": C(CONTEXT, "affects many users",
+                    "whole team, entire team, all users, all our users, everyone, nobody, all customers, several users, multiple users, all of us",
+                    "ganzes team, ganze team, gesamtes team, alle nutzer, alle benutzer, alle mitarbeiter, niemand, mehrere nutzer, alle kollegen",
+                    "toute l équipe, tous les utilisateurs, tous nos utilisateurs, plusieurs utilisateurs, tous les collaborateurs"),
+    "status_question": C(CONTEXT, "asks about the current state",
+                         "how long, any update, eta, known issue, on your end, on your side, is it you, are you aware",
+                         "wie lange, bekanntes problem, an euch, bei euch, bei ihnen, ihrerseits, eurerseits",
+                         "combien de temps, probleme connu, de votre côté, chez vous, êtes vous au courant"),
+    "recent": C(CONTEXT, "started recently",
+                "since, suddenly, right now, currently, this morning, today, at the moment",
+                "seit, plötzlich, gerade, aktuell, momentan, heute, derzeit",
+                "depuis, soudain, soudainement, actuellement, en ce moment, ce matin, aujourd hui"),
+    # --- other things a ticket can be about (each costs score unless the incident's symptom is also reported)
+    "account": C(INTENT, "a password or account matter",
+                 "forgot, forgotten, reset my password, reset password, change my password, change password, new password, locked out, account locked, locked, unlock, delete my account, delete account, change my email address, add a user, remove a user",
+                 "vergessen, passwort zurücksetzen, zurücksetzen, passwort ändern, neues passwort, gesperrt, entsperren, konto löschen, e mail adresse ändern, nutzer hinzufügen",
+                 "oublié, réinitialiser, réinitialisation, changer mon mot de passe, nouveau mot de passe, compte bloqué, verrouillé, débloquer, supprimer mon compte, changer mon adresse, ajouter un utilisateur"),
+    "billing": C(INTENT, "billing",
+                 "invoice, billing, =charged, =charge, refund, credit note, credit card, subscription, pricing, price, vat, receipt",
+                 "rechnung, abrechnung, abgebucht, abbuchung, gutschrift, erstatten, erstattung, kreditkarte, abonnement, abo, preis, mehrwertsteuer, quittung",
+                 "facture, facturation, prélevé, prélèvement, rembourser, remboursement, carte bancaire, abonnement, tarif, prix, tva, reçu de paiement"),
+    "contract": C(INTENT, "a contract or offer",
+                  "contract, renewal, renew, quote, offer, licence, license, cancel my subscription, cancellation, upgrade my plan",
+                  "vertrag, verlängerung, verlängern, angebot, lizenz, kündigung, kündigen, tarifwechsel",
+                  "contrat, renouvellement, renouveler, devis, offre, licence, résiliation, résilier, changement de formule"),
+    "settings": C(INTENT, "a setting or configuration",
+                  "settings, setting, configuration, configure, customise, customize, template, branding, preferences, language, column, layout, certificate",
+                  "einstellung, einstellungen, konfiguration, konfigurieren, einrichten, anpassen, vorlage, sprache, spalte, spalten, layout, zertifikat",
+                  "paramètres, réglages, configuration, configurer, personnaliser, modèle, charte graphique, préférences, langue, colonne, colonnes, certificat"),
+    "howto": C(INTENT, "how to do something",
+               "^how do, ^how can, ^how to, ^how should, ^how does, ^where do, ^where can, ^where is, ^is it possible, ^can we, ^can i, ^could we, ^is there a way",
+               "^wie * ich, ^wie * wir, ^wie * man, ^wo * ich, ^wo * wir, ^wo * man, ^kann man, ^können wir, ^ist es möglich, ^gibt es eine möglichkeit, ^lässt sich",
+               "=^comment, =^ou, ^peut on, ^pouvons nous, ^puis je, ^est il possible, ^est ce possible, ^y a t il un moyen, ^est ce qu on peut"),
+    "feature": C(INTENT, "a new feature",
+                 "feature request, new feature, would be nice, would be great, suggestion, roadmap, please add",
+                 "neue funktion, feature request, funktionswunsch, wunsch, vorschlag, wäre schön, wäre toll, wäre praktisch",
+                 "nouvelle fonctionnalité, suggestion, serait bien, serait pratique, demande d évolution, souhaiterions"),
+    "report_request": C(INTENT, "an incident report",
+                        "root cause, post mortem, postmortem, rca, incident report, outage report, what happened",
+                        "ursache, ursachenanalyse, störungsbericht, vorfallsbericht, post mortem, was ist passiert",
+                        "cause racine, cause profonde, rapport d incident, post mortem, ce qui s est passé"),
+    "past": C(INTENT, "a past incident",
+              "last week, last month, previous week, earlier this week, a few days ago, the other day, past incident, was resolved",
+              "letzte woche, letzten woche, vergangene woche, vergangenen woche, letzten monat, vor ein paar tagen, vor einigen tagen, neulich, wurde behoben",
+              "la semaine dernière, semaine passée, le mois dernier, il y a quelques jours, l autre jour, a été résolu"),
+    "non_production": C(INTENT, "a non-production environment",
+                        "development environment, dev environment, staging, sandbox, test environment, test system, test instance",
+                        "entwicklungsumgebung, testumgebung, testsystem, staging, sandbox, testinstanz",
+                        "environnement de développement, environnement de test, recette, préproduction, pré production, staging, sandbox"),
+    # --- markers combined by the matcher
+    "maintenance": C(MARKER, "maintenance", "maintenance, maintenance window, scheduled work", "wartung, wartungsarbeiten, wartungsfenster", "maintenance, opération de maintenance, intervention technique, intervention planifiée"),
+    "future": C(MARKER, "the future", "next week, next month, next, upcoming, tomorrow, tonight, =will, going to", "nächste, nächsten, nächster, morgen, wird, werden, kommende, kommenden, bevorstehend, anstehend", "prochain, prochaine, demain, sera, seront, va, vont, à venir"),
+    "planned": C(MARKER, "planned", "planned, scheduled, announced", "geplant, geplante, angekündigt, angekündigte", "prévu, prévue, planifié, planifiée, annoncé, annoncée"),
+}
+
+# Symptom families: a ticket reporting a symptom of the incident's family fits even without the same word.
+FAMILIES: dict[str, frozenset[str]] = {
+    "outage": frozenset({"failure"}), "error": frozenset({"failure"}), "server_error": frozenset({"failure"}),
+    "gateway": frozenset({"failure"}), "cannot": frozenset({"failure"}), "no_results": frozenset({"failure"}),
+    "timeout": frozenset({"failure", "slowness"}), "slow": frozenset({"slowness"}),
+    "delay": frozenset({"slowness"}), "not_received": frozenset({"slowness"}),
+    "missing": frozenset({"data"}), "wrong": frozenset({"data"}),
+}
+# What customers experience when an incident describes the key: "delayed" email means "not received yet".
+IMPLIES: dict[str, frozenset[str]] = {
+    "delay": frozenset({"not_received"}), "outage": frozenset({"cannot", "error"}),
+    "gateway": frozenset({"error"}), "server_error": frozenset({"error"}), "timeout": frozenset({"slow"}),
+    "maintenance": frozenset({"outage", "cannot", "error", "timeout", "slow"}),
+}
+# Symptoms too vague to excuse a ticket that otherwise asks something else.
+WEAK_SYMPTOMS = frozenset({"cannot", "negation"})
+
+# Function words and support-desk small talk: never evidence for a match.
+STOPWORDS = frozenset("""
+a an the and or but if of to in on at by for from with without about into onto over after before since
+is are was were be been being am do does did done have has had having will would can could should may might must
+i me my we us our you your he she it its they them their this that these those there here what which who whom
+when where why how all any some no not very just also too so than then now only still again please thanks thank
+hello hi dear regards team best kind morning afternoon evening customer customers user users one two get got
+der die das den dem des ein eine einen einem einer und oder aber wenn von zu im in an am auf mit ohne fur uber
+nach vor seit ist sind war waren sein bin hat haben hatte wird werden kann konnen ich mich mein meine wir uns
+unser unsere unseren sie ihr ihre es er dieser diese dieses hier da was wer wie wo warum auch noch nur schon
+bitte danke hallo guten tag morgen gruss grusse viele freundlichen nutzer kunden kunde bei zum zur sehr
+le la les un une des du de d l et ou mais si en dans sur pour par avec sans depuis avant apres est sont etait
+etre ai avons avez ont je me mon ma mes nous notre nos vous votre vos il elle ils elles on ce cet cette ces
+qui que quoi quand comment ou pourquoi aussi encore seulement deja merci bonjour cordialement utilisateur
+utilisateurs client clients au aux tout tous toute toutes tres
+""".split())
