@@ -243,7 +243,7 @@ def _expect(expect: Mapping) -> dict:
     for name in ("body_contains", "body_regex"):
         if name in expect:
             value = expect[name]
-            if not isinstance(value, str) or not value or len(value) > 1000:
+            if not isinstance(value, str) or not value or len(value) > 1000 or "\0" in value:
                 raise DefinitionError(f"expect.{name}", "must be text of 1 to 1000 characters")
             result[name] = value
     if "body_regex" in result:

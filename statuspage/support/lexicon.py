@@ -7,9 +7,11 @@ Nothing here names a particular incident; incident and component wording comes f
 Form syntax (one comma-separated string per language; forms are stemmed like ticket text, so
 "delay" also covers "delays" and "delayed"):
     =form     only in a ticket of that language ("comment" is an English noun, "plus" English too)
+    !form     the word as written, not its stem ("settings" would stem to "set"); stems shorter
+              than four letters are never trusted ("devis" -> "dev"), the word is used instead
     ^form     only at the start of a sentence or clause ("^can we" asks; "we can" states)
     a * b     exactly one word between a and b ("^wie * ich": "Wie stelle ich ...")
-    a ... b   b up to three words after a ("ne ... plus")
+    a ... b   b after a, at most four words between ("ne ... plus")
 """
 from __future__ import annotations
 
@@ -34,16 +36,16 @@ CONCEPTS: dict[str, Concept] = {
                 "anmelden, anmeldung, einloggen, eingeloggt, anmeldeseite, login seite, login, log in, authentifizierung, authentifizieren, zugangsdaten, single sign on, sso, identity provider, zwei faktor",
                 "se connecter, connecter, connexion, s identifier, identification, authentification, authentifier, identifiants, authentification unique, fournisseur d identité, ouvrir une session, login"),
     "web_app": C(OBJECT, "the web app",
-                 "dashboard, web app, webapp, app, application, portal, customer portal, console, web interface, user interface, ui, website, web site, frontend, control panel, admin panel",
-                 "dashboard, oberfläche, benutzeroberfläche, weboberfläche, konsole, portal, kundenportal, anwendung, webanwendung, web app, app, webseite, website, frontend",
-                 "tableau de bord, interface, interface web, portail, portail client, console, application, appli, site web, =site, espace client"),
+                 "dashboard, web app, webapp, app, application, portal, customer portal, console, web interface, user interface, ui, website, web site, frontend, control panel, admin panel, platform, software, web page",
+                 "dashboard, oberfläche, benutzeroberfläche, weboberfläche, konsole, portal, kundenportal, anwendung, webanwendung, web app, app, webseite, website, frontend, plattform, software",
+                 "tableau de bord, interface, interface web, portail, portail client, console, application, appli, site web, =site, espace client, plateforme, logiciel, page web"),
     "email": C(OBJECT, "email",
                "email, e mail, mail, inbox, mailbox, spam folder, junk folder, newsletter",
                "e mail, email, mail, postfach, posteingang, spamordner, spam ordner",
                "e mail, email, courriel, mail, mél, boîte mail, boîte de réception, boîte e mail, courrier indésirable, spams"),
     "message": C(OBJECT, "messages",
                  "message, notification, alert, invitation, invite, link, verification code, confirmation code, one time code, otp, magic link",
-                 "nachricht, benachrichtigung, einladung, link, bestätigungscode, code",
+                 "nachricht, benachrichtigung, einladung, link, bestätigungscode, zugangscode",
                  "message, notification, alerte, invitation, lien, code de vérification, code de confirmation"),
     "password": C(OBJECT, "password", "password, passphrase", "passwort, kennwort", "mot de passe, mdp"),
     "api": C(OBJECT, "the API", "api, rest api, endpoint, sdk, graphql", "api, schnittstelle, endpunkt", "api, interface de programmation, point de terminaison"),
@@ -62,12 +64,12 @@ CONCEPTS: dict[str, Concept] = {
     "mobile": C(OBJECT, "the mobile app", "mobile app, ios, android, smartphone, mobile", "mobile app, handy, smartphone, ios, android", "application mobile, appli mobile, smartphone, mobile, ios, android"),
     "sync": C(OBJECT, "synchronisation", "sync, synchronization, synchronisation, integration", "synchronisierung, synchronisation, sync, integration", "synchronisation, sync, integration"),
     "storage": C(OBJECT, "storage", "storage, backup", "speicher, speicherplatz, sicherung, backup", "stockage, sauvegarde"),
-    "chat": C(OBJECT, "chat", "chat, live chat, messaging", "chat, livechat", "chat, tchat, messagerie"),
-    "calendar": C(OBJECT, "calendar", "calendar, scheduling, appointment", "kalender, termin, terminbuchung", "calendrier, agenda, rendez vous"),
+    "chat": C(OBJECT, "chat", "chat, live chat, !messaging", "chat, livechat", "chat, tchat, messagerie"),
+    "calendar": C(OBJECT, "calendar", "calendar, appointment", "kalender, termin, terminbuchung", "calendrier, agenda, rendez vous"),
     # --- what customers report (the part that makes a ticket an incident report)
     "outage": C(SYMPTOM, "outage",
                 "down, outage, offline, unavailable, not available, unreachable, inaccessible, not accessible, not working, does not work, stopped working, broken, dead, downtime, not loading, will not load, does not load, unusable, 503, service unavailable",
-                "ausgefallen, ausfall, offline, down, nicht erreichbar, unerreichbar, nicht verfügbar, funktioniert nicht, funktioniert nicht mehr, geht nicht, geht nicht mehr, kaputt, störung, nicht nutzbar, nicht benutzbar, unbenutzbar, lädt nicht, 503",
+                "ausgefallen, ausfall, offline, nicht erreichbar, unerreichbar, nicht verfügbar, funktioniert nicht, funktioniert nicht mehr, geht nicht, geht nicht mehr, kaputt, störung, nicht nutzbar, nicht benutzbar, unbenutzbar, lädt nicht, 503",
                 "en panne, panne, hors ligne, hors service, inaccessible, indisponible, ne fonctionne pas, ne fonctionne plus, ne marche pas, ne marche plus, down, coupure, interruption, inutilisable, ne charge pas, ne charge plus, 503"),
     "error": C(SYMPTOM, "errors",
                "error, errors, error page, error message, exception, fail, fails, failed, failing, failure, crash, crashes, crashed",
@@ -80,26 +82,27 @@ CONCEPTS: dict[str, Concept] = {
                  "504, timeout, zeitüberschreitung, hängt, hängen, hängt sich auf, friert ein, eingefroren, lädt ewig, passiert nichts, passiert nix, keine reaktion, reagiert nicht",
                  "504, timeout, délai d attente, délai dépassé, bloqué, bloquée, figé, tourne en boucle, charge indefiniment, rien ne se passe, ne se passe rien, ne répond pas, ne répond plus"),
     "slow": C(SYMPTOM, "slowness",
-              "slow, slowly, sluggish, latency, takes ages, takes forever, performance, stutter, stutters, choppy",
-              "langsam, träge, ladezeit, dauert ewig, ruckelt, ruckeln, performance, lange ladezeiten",
-              "lent, lente, lenteur, ralenti, ralentissement, ralentis, saccade, saccadent, performance, rame"),
+              "slow, slowly, sluggish, latency, takes ages, takes forever, take * minutes, take * seconds, performance, stutter, stutters, choppy",
+              "langsam, träge, ladezeit, dauert ewig, dauert * minuten, dauert * sekunden, ruckelt, ruckeln, performance, lange ladezeiten",
+              "lent, lente, lenteur, ralenti, ralentissement, ralentis, saccade, saccadent, prend * minutes, prennent * minutes, performance, rame"),
     "delay": C(SYMPTOM, "delay",
-               "delay, delayed, late, arrives late, lag, lagging, backlog, queued, queue, catching up",
-               "verzögert, verzögerung, verspätet, verspätung, zu spät, rückstand, warteschlange",
-               "retard, en retard, retardé, décalage, file d attente, arriéré"),
+               "delay, delayed, late, arrives late, lag, lagging, backlog, queued, queue, catching up, only after, hours later, minutes later, take * minutes, take * hours",
+               "verzögert, verzögerung, verspätet, verspätung, zu spät, rückstand, warteschlange, erst nach, stunden später, minuten später, dauert * minuten, dauert * stunde, dauert * stunden",
+               "retard, en retard, retardé, décalage, file d attente, arriéré, qu après, seulement après, heures plus tard, minutes plus tard, mettent * heure, mettent * heures, mettent * minutes, met * heure, met * heures, met * minutes"),
     "not_received": C(SYMPTOM, "not received",
-                      "not received, still ... not, never received, did not receive, have not received, not arrived, never arrived, never came, did not arrive, has not arrived, never got, still waiting, waiting for, still not",
-                      "nicht erhalten, nie erhalten, nicht bekommen, nicht angekommen, nie angekommen, kommt nicht an, kommen nicht an, kommt nie an, nicht zugestellt, warten auf, wartet, immer noch nicht",
-                      "pas reçu, non reçu, jamais reçu, pas arrivé, jamais arrivé, pas parvenu, toujours pas, attend depuis, attendons depuis, toujours en attente, non livré"),
+                      "not received, still ... not, never received, did not receive, have not received, not arrived, never arrived, never came, did not arrive, has not arrived, never got, still waiting, waiting for, still not, not receive, not receiving, no longer receive, not getting, not get",
+                      "nicht erhalten, nie erhalten, nicht bekommen, nicht angekommen, nie angekommen, kommt nicht an, kommen nicht an, kommt nie an, nicht zugestellt, warten auf, wartet, immer noch nicht, bekommen keine, bekomme keine, erhalten keine, erhalte keine, kommen keine, kommt keine, kommt ... nicht an, kommen ... nicht an, kam ... nicht an, kamen ... nicht an",
+                      "pas reçu, non reçu, jamais reçu, pas arrivé, jamais arrivé, pas parvenu, toujours pas, attend depuis, attendons depuis, toujours en attente, non livré, ne reçois, ne recevons, ne reçoit, ne reçoivent"),
     "no_results": C(SYMPTOM, "empty results",
-                    "no results, returns nothing, nothing found, empty, blank page, blank screen, white page",
-                    "keine ergebnisse, keine treffer, liefert nichts, nichts gefunden, leer, leere seite, weiße seite",
-                    "aucun résultat, ne renvoie rien, renvoie rien, rien trouvé, vide, page blanche, écran blanc"),
-    "missing": C(SYMPTOM, "missing data", "missing, lost, disappeared, gone, vanished", "fehlt, fehlen, verschwunden, verloren", "manquant, manquent, perdu, perdus, disparu, disparus"),
+                    "no results, returns nothing, nothing found, nothing shows, nothing loads, nothing at all, empty, blank page, blank screen, white page",
+                    "keine ergebnisse, keine treffer, liefert nichts, nichts gefunden, nichts mehr, leer, leere seite, weiße seite",
+                    "aucun résultat, renvoie ... rien, plus rien, rien trouvé, vide, page blanche, écran blanc"),
+    "read_only": C(SYMPTOM, "read-only", "read only, cannot save, unable to save", "schreibgeschützt, nur lesend, nur lesbar, speichern nicht möglich", "lecture seule, impossible d enregistrer"),
+    "missing": C(SYMPTOM, "missing data", "missing, lost, disappeared, vanished", "!fehlt, !fehlen, verschwunden, verloren", "manquant, manquent, perdu, perdus, disparu, disparus"),
     "wrong": C(SYMPTOM, "wrong data", "wrong, incorrect, inconsistent, duplicate, duplicated", "falsch, fehlerhaft, inkonsistent, doppelt", "incorrect, faux, erroné, incohérent, en double"),
     "cannot": C(SYMPTOM, "cannot",
                 "cannot, can not, unable, not able, impossible, no longer, not possible, anymore",
-                "kann nicht, können nicht, konnte nicht, konnten nicht, nicht möglich, unmöglich, nicht mehr, keine ... möglich, kein ... möglich",
+                "kann ... nicht, können ... nicht, konnte ... nicht, konnten ... nicht, kann ... nichts, können ... nichts, nicht möglich, unmöglich, nicht mehr, keine ... möglich, kein ... möglich",
                 "impossible, n arrive pas, n arrivons pas, n arrivent pas, ne peut pas, ne peux pas, ne pouvons pas, ne peuvent pas, plus possible, n ... plus"),
     "negation": C(WEAK, "negation", "not, never, no", "nicht, kein, keine, keinen, nie, nichts, nix", "ne ... pas, ne ... plus, ne ... rien, ne ... jamais, n ... pas, n ... rien, n ... jamais, aucun, aucune"),
     # --- weak support for "this is about something happening now"
@@ -129,7 +132,7 @@ CONCEPTS: dict[str, Concept] = {
                   "vertrag, verlängerung, verlängern, angebot, lizenz, kündigung, kündigen, tarifwechsel",
                   "contrat, renouvellement, renouveler, devis, offre, licence, résiliation, résilier, changement de formule"),
     "settings": C(INTENT, "a setting or configuration",
-                  "settings, setting, configuration, configure, customise, customize, template, branding, preferences, language, column, layout, certificate",
+                  "!settings, !setting, configuration, configure, !customise, !customize, !customising, !customizing, !customisation, !customization, template, branding, preferences, language, column, layout, certificate",
                   "einstellung, einstellungen, konfiguration, konfigurieren, einrichten, anpassen, vorlage, sprache, spalte, spalten, layout, zertifikat",
                   "paramètres, réglages, configuration, configurer, personnaliser, modèle, charte graphique, préférences, langue, colonne, colonnes, certificat"),
     "howto": C(INTENT, "how to do something",
@@ -137,7 +140,7 @@ CONCEPTS: dict[str, Concept] = {
                "^wie * ich, ^wie * wir, ^wie * man, ^wo * ich, ^wo * wir, ^wo * man, ^kann man, ^können wir, ^ist es möglich, ^gibt es eine möglichkeit, ^lässt sich",
                "=^comment, =^ou, ^peut on, ^pouvons nous, ^puis je, ^est il possible, ^est ce possible, ^y a t il un moyen, ^est ce qu on peut"),
     "feature": C(INTENT, "a new feature",
-                 "feature request, new feature, would be nice, would be great, suggestion, roadmap, please add",
+                 "feature request, new feature, would be nice, would be great, suggestion, roadmap, please add, ^could you add, ^can you add, ^would it be possible",
                  "neue funktion, feature request, funktionswunsch, wunsch, vorschlag, wäre schön, wäre toll, wäre praktisch",
                  "nouvelle fonctionnalité, suggestion, serait bien, serait pratique, demande d évolution, souhaiterions"),
     "report_request": C(INTENT, "an incident report",
@@ -145,15 +148,15 @@ CONCEPTS: dict[str, Concept] = {
                         "ursache, ursachenanalyse, störungsbericht, vorfallsbericht, post mortem, was ist passiert",
                         "cause racine, cause profonde, rapport d incident, post mortem, ce qui s est passé"),
     "past": C(INTENT, "a past incident",
-              "last week, last month, previous week, earlier this week, a few days ago, the other day, past incident, was resolved",
-              "letzte woche, letzten woche, vergangene woche, vergangenen woche, letzten monat, vor ein paar tagen, vor einigen tagen, neulich, wurde behoben",
-              "la semaine dernière, semaine passée, le mois dernier, il y a quelques jours, l autre jour, a été résolu"),
+              "last week, last month, previous week, earlier this week, a few days ago, the other day, past incident, was resolved, yesterday s",
+              "letzte woche, letzten woche, vergangene woche, vergangenen woche, letzten monat, vor ein paar tagen, vor einigen tagen, neulich, wurde behoben, gestrigen",
+              "la semaine dernière, semaine passée, le mois dernier, il y a quelques jours, l autre jour, a été résolu, d hier"),
     "non_production": C(INTENT, "a non-production environment",
                         "development environment, dev environment, staging, sandbox, test environment, test system, test instance",
                         "entwicklungsumgebung, testumgebung, testsystem, staging, sandbox, testinstanz",
                         "environnement de développement, environnement de test, recette, préproduction, pré production, staging, sandbox"),
     # --- markers combined by the matcher
-    "maintenance": C(MARKER, "maintenance", "maintenance, maintenance window, scheduled work", "wartung, wartungsarbeiten, wartungsfenster", "maintenance, opération de maintenance, intervention technique, intervention planifiée"),
+    "maintenance": C(MARKER, "maintenance", "maintenance, maintenance window, scheduled work, upgrade, migration", "wartung, wartungsarbeiten, wartungsfenster, upgrade, migration, umstellung", "maintenance, opération de maintenance, intervention technique, intervention planifiée, mise à niveau, migration"),
     "future": C(MARKER, "the future", "next week, next month, next, upcoming, tomorrow, tonight, =will, going to", "nächste, nächsten, nächster, morgen, wird, werden, kommende, kommenden, bevorstehend, anstehend", "prochain, prochaine, demain, sera, seront, va, vont, à venir"),
     "planned": C(MARKER, "planned", "planned, scheduled, announced", "geplant, geplante, angekündigt, angekündigte", "prévu, prévue, planifié, planifiée, annoncé, annoncée"),
 }
@@ -162,15 +165,16 @@ CONCEPTS: dict[str, Concept] = {
 FAMILIES: dict[str, frozenset[str]] = {
     "outage": frozenset({"failure"}), "error": frozenset({"failure"}), "server_error": frozenset({"failure"}),
     "gateway": frozenset({"failure"}), "cannot": frozenset({"failure"}), "no_results": frozenset({"failure"}),
+    "read_only": frozenset({"failure"}),
     "timeout": frozenset({"failure", "slowness"}), "slow": frozenset({"slowness"}),
     "delay": frozenset({"slowness"}), "not_received": frozenset({"slowness"}),
     "missing": frozenset({"data"}), "wrong": frozenset({"data"}),
 }
 # What customers experience when an incident describes the key: "delayed" email means "not received yet".
 IMPLIES: dict[str, frozenset[str]] = {
-    "delay": frozenset({"not_received"}), "outage": frozenset({"cannot", "error"}),
+    "delay": frozenset({"not_received"}), "outage": frozenset({"cannot", "error", "timeout"}),
     "gateway": frozenset({"error"}), "server_error": frozenset({"error"}), "timeout": frozenset({"slow"}),
-    "maintenance": frozenset({"outage", "cannot", "error", "timeout", "slow"}),
+    "maintenance": frozenset({"outage", "cannot", "error", "timeout", "slow", "read_only"}),
 }
 # Symptoms too vague to excuse a ticket that otherwise asks something else.
 WEAK_SYMPTOMS = frozenset({"cannot", "negation"})

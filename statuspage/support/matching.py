@@ -35,16 +35,17 @@ from typing import NamedTuple
 from rapidfuzz.distance import OSA
 
 from .lexicon import CONCEPTS, CONTEXT, FAMILIES, IMPLIES, INTENT, MARKER, OBJECT, STOPWORDS, SYMPTOM, WEAK, WEAK_SYMPTOMS
-from .text import LANGUAGES, Token, detect_language, prepare, stem, stems, tokenize
+from .text import LANGUAGES, Token, detect_language, normalize_word, prepare, stem, stems, tokenize
 
 DEFAULT_THRESHOLD = 0.5
 GRACE = timedelta(minutes=5)
 W_FIELD, W_FIELD_OTHER, W_OBJECT, W_OBJECT_MORE, W_OBJECT_TEXT, W_OTHER_COMPONENT = 0.2, -0.05, 0.3, 0.1, 0.15, -0.15
 W_SYMPTOM, W_SYMPTOM_MORE, W_SYMPTOM_CAP, W_FAMILY, W_WEAK, W_CONTEXT, W_WORD = 0.3, 0.1, 0.4, 0.2, 0.1, 0.05, 0.05
 CAP_NO_SYMPTOM = 0.35
+NEGATIONS = frozenset("not no never without nicht kein keine keinen keiner nie ohne pas aucun aucune jamais sans".split())
 PENALTY = {"account": 0.5, "billing": 0.5, "contract": 0.5, "settings": 0.4, "howto": 0.4, "feature": 0.4,
-           "report_request": 0.35, "past": 0.5, "non_production": 0.5, "maintenance_question": 0.6}
-EXCUSABLE = {"account", "billing", "settings", "howto", "feature", "report_request"}
+           "report_request": 0.35, "past": 0.6, "non_production": 0.8, "maintenance_question": 0.6}
+EXCUSABLE = {"account", "billing", "settings", "howto", "feature"}
 
 
 @dataclass(frozen=True)
@@ -87,11 +88,11 @@ class Match:
 
 class _Pattern(NamedTuple):
     concept: str
-    lang: str
-    head: tuple[str | None, ...]      # stems; None = any one word
-    tail: tuple[str, ...]             # "a ... b": b's stems, up to three words after a
-    bound: bool                       # only in a ticket of this language
-    anchored: bool                    # only at a sentence start
+    lang: str                                      # language the form is written in
+    head: tuple[tuple[str, str] | None, ...]       # (sequence, value): a stem in `lang`, or "raw" word; None = any word
+    tail: tuple[tuple[str, str], ...]              # "a ... b": b, at most four words after a
+    bound: bool                                    # only in a ticket of this language
+    anchored: bool                                 # only at a sentence start
 
 
 class _Hit(NamedTuple):
@@ -105,55 +106,59 @@ class _Analysis:
     language: str
     hits: tuple[_Hit, ...]
     concepts: frozenset[str]
-    words: frozenset[str]             # content stems not explained by a concept, for plain overlap
+    words: dict[str, str]             # content stems not explained by a concept -> as written
     codes: frozenset[str]             # HTTP status codes (4xx/5xx) mentioned
 
 
-def _form_stems(text: str, lang: str) -> tuple[str | None, ...]:
-    out: list[str | None] = []
+def _form_elements(text: str, lang: str) -> tuple[tuple[str, str] | None, ...]:
+    """Stems, except where a stem is too short to be safe ("devis" -> "dev"): then the word as written."""
+    out: list[tuple[str, str] | None] = []
     for word in text.split():
         if word == "*":
             out.append(None)
             continue
-        prepared = prepare(word)
-        out.extend(stem(prepared[t.start:t.end].casefold(), lang) for t in tokenize(prepared))
+        exact, prepared = word.startswith("!"), prepare(word.lstrip("!"))
+        for t in tokenize(prepared):
+            root = stem(prepared[t.start:t.end].casefold(), lang)
+            out.append(("raw", t.norm) if exact or (len(root) < 4 and root != t.norm) else (lang, root))
     return tuple(out)
 
 
 def _compile(concept: str, lang: str, form: str) -> _Pattern:
     bound, anchored = "=" in form[:2], "^" in form[:2]
     head, _, tail = form.lstrip("=^").partition(" ... ")
-    return _Pattern(concept, lang, _form_stems(head, lang), tuple(_form_stems(tail, lang)) if tail else (), bound, anchored)
+    return _Pattern(concept, lang, _form_elements(head, lang), _form_elements(tail, lang) if tail else (), bound, anchored)
 
 
 def _index(patterns: Iterable[_Pattern]) -> dict[tuple[str, str], list[_Pattern]]:
     index: dict[tuple[str, str], list[_Pattern]] = {}
     for p in patterns:
         if p.head:
-            index.setdefault((p.lang, p.head[0]), []).append(p)
+            index.setdefault(p.head[0], []).append(p)
     return index
 
 
 @lru_cache(maxsize=1)
 def _lexicon() -> tuple[list[_Pattern], dict, dict, dict]:
-    """Compiled forms, plus German compound heads/prefixes and the typo vocabulary."""
+    """Compiled forms, plus German compound heads and modifiers, and the typo vocabulary."""
     patterns = [_compile(name, lang, f.strip()) for name, c in CONCEPTS.items()
                 for lang in LANGUAGES for f in getattr(c, lang).split(",") if f.strip()]
-    suffixes, prefixes, fuzzy = {}, {}, {}
-    for p in patterns:
-        kind = CONCEPTS[p.concept].kind
-        if kind in (CONTEXT, MARKER, WEAK) or p.anchored or p.bound or p.tail or None in p.head:
-            continue
-        if len(p.head) == 1 and p.lang == "de" and len(p.head[0]) >= 4:
-            suffixes.setdefault(p.head[0], p.concept)
-            if len(p.head[0]) >= 5:
-                prefixes.setdefault(p.head[0], p.concept)
+    heads, modifiers, fuzzy = {}, {}, {}
     for name, c in CONCEPTS.items():
-        if c.kind in (OBJECT, SYMPTOM):
-            for lang in LANGUAGES:
-                for f in getattr(c, lang).split(","):
-                    _add_fuzzy(fuzzy, f.strip().lstrip("=^"), name)
-    return patterns, suffixes, prefixes, fuzzy
+        for lang in LANGUAGES:
+            for form in (f.strip() for f in getattr(c, lang).split(",")):
+                if c.kind in (OBJECT, SYMPTOM):
+                    _add_fuzzy(fuzzy, form.lstrip("=^"), name)
+                words = form.split()
+                if lang != "de" or c.kind in (CONTEXT, WEAK) or len(words) != 1 or form[0] in "=^":
+                    continue
+                raw, root = normalize_word(words[0]), stem(words[0].casefold(), "de")
+                if len(raw) >= 4:       # "Kundenportal" ends with "portal", "Serverfehlern" with "fehl(er)"
+                    heads.setdefault(raw, name)
+                if len(root) >= 5:
+                    heads.setdefault(root, name)
+                    modifiers.setdefault(root, name)    # "Fehlerseite" starts with "fehler"
+    return patterns, heads, modifiers, fuzzy
 
 
 def _add_fuzzy(vocabulary: dict, form: str, concept: str) -> None:
@@ -166,21 +171,22 @@ def _add_fuzzy(vocabulary: dict, form: str, concept: str) -> None:
 @lru_cache(maxsize=64)
 def _vocabulary(components: tuple[ComponentInfo, ...]):
     """Lexicon plus each component's name, slug and aliases as concept 'c:<slug>'."""
-    patterns, suffixes, prefixes, fuzzy = _lexicon()
+    patterns, heads, modifiers, fuzzy = _lexicon()
     extra, fuzzy = [], {k: dict(v) for k, v in fuzzy.items()}
     for comp in components:
         for form in (comp.name, comp.slug.replace("-", " ").replace("_", " "), *comp.aliases):
             if form.strip():
                 extra += [_compile(f"c:{comp.slug}", lang, form) for lang in LANGUAGES]
                 _add_fuzzy(fuzzy, form, f"c:{comp.slug}")
-    return _index(patterns + extra), suffixes, prefixes, fuzzy
+    return _index(patterns + extra), heads, modifiers, fuzzy
 
 
 def _analyze(text: str, language: str, components: tuple[ComponentInfo, ...] = ()) -> _Analysis:
-    index, suffixes, prefixes, fuzzy = _vocabulary(components)
+    index, heads, modifiers, fuzzy = _vocabulary(components)
     prepared = prepare(text)
     tokens = tokenize(prepared)
     by_lang = stems(prepared, tokens)
+    by_lang["raw"] = [t.norm for t in tokens]
     found = [h for i in range(len(tokens)) for h in _match_at(i, tokens, by_lang, language, index, prepared)]
     found.sort(key=lambda h: -len(h.positions))
     hits: list[_Hit] = []
@@ -189,48 +195,65 @@ def _analyze(text: str, language: str, components: tuple[ComponentInfo, ...] = (
                 and not any(k.concept == h.concept and k.positions == h.positions for k in hits):
             hits.append(h)
     covered = {i for h in hits for i in h.positions}
-    hits += _compounds_and_typos(tokens, by_lang["de"], covered, suffixes, prefixes, fuzzy, prepared)
+    hits += _compounds_and_typos(tokens, by_lang["de"], covered, heads, modifiers, fuzzy, prepared)
+    hits = [h for h in hits if not _negated(h, tokens)]
     covered = {i for h in hits for i in h.positions}
-    concepts = frozenset(h.concept for h in hits)
-    words = frozenset(by_lang[language][i] for i, t in enumerate(tokens)
-                      if i not in covered and len(t.norm) >= 3 and t.norm not in STOPWORDS and not t.norm.isdigit())
+    words: dict[str, str] = {}
+    for i, t in enumerate(tokens):
+        if i not in covered and len(t.norm) >= 3 and t.norm not in STOPWORDS and not t.norm.isdigit():
+            words.setdefault(by_lang[language][i], prepared[t.start:t.end])
     codes = frozenset(t.norm for t in tokens if len(t.norm) == 3 and t.norm[0] in "45" and t.norm.isdigit())
-    return _Analysis(language, tuple(hits), concepts, words, codes)
+    return _Analysis(language, tuple(hits), frozenset(h.concept for h in hits), words, codes)
 
 
-def _match_at(i: int, tokens: list[Token], by_lang: dict, language: str, index: dict, text: str):
-    for lang in LANGUAGES:
-        seq = by_lang[lang]
-        for p in index.get((lang, seq[i]), ()):
-            if (p.bound and lang != language) or (p.anchored and not tokens[i].sentence_start):
+def _negated(hit: _Hit, tokens: list[Token]) -> bool:
+    """A symptom right after a negation in the same clause ("no email is lost", "n'est pas lent")."""
+    if _kind(hit.concept) != SYMPTOM or hit.concept in WEAK_SYMPTOMS or any(tokens[i].norm in NEGATIONS for i in hit.positions):
+        return False
+    first = hit.positions[0]
+    for j in range(first - 1, max(first - 4, -1), -1):
+        if tokens[j].norm in NEGATIONS:
+            return True
+        if tokens[j].sentence_start:
+            return False
+    return False
+
+
+def _match_at(i: int, tokens: list[Token], seqs: dict, language: str, index: dict, text: str):
+    n_tokens = len(tokens)
+    for name in (*LANGUAGES, "raw"):
+        for p in index.get((name, seqs[name][i]), ()):
+            if (p.bound and p.lang != language) or (p.anchored and not tokens[i].sentence_start):
                 continue
             end = i + len(p.head)
-            if end > len(seq) or any(s is not None and s != seq[i + k] for k, s in enumerate(p.head)):
+            if end > n_tokens or any(e is not None and seqs[e[0]][i + k] != e[1] for k, e in enumerate(p.head)):
                 continue
-            positions = [i + k for k, s in enumerate(p.head) if s is not None]
+            positions = [i + k for k, e in enumerate(p.head) if e is not None]
             if p.tail:
                 n = len(p.tail)
-                at = next((j for j in range(end, min(end + 3, len(seq) - n + 1)) if tuple(seq[j:j + n]) == p.tail), None)
+                at = next((j for j in range(end, min(end + 5, n_tokens - n + 1))
+                           if all(seqs[e[0]][j + k] == e[1] for k, e in enumerate(p.tail))), None)
                 if at is None:
                     continue
                 positions += range(at, at + n)
-            last = tokens[positions[-1]]
-            yield _Hit(p.concept, tuple(positions), text[tokens[i].start:last.end])
+            yield _Hit(p.concept, tuple(positions), text[tokens[i].start:tokens[positions[-1]].end])
 
 
-def _compounds_and_typos(tokens, de_stems, covered, suffixes, prefixes, fuzzy, text) -> list[_Hit]:
-    """German compounds by a known head or prefix ("Kundenportal", "Fehlerseite"); typos by OSA distance."""
+def _compounds_and_typos(tokens, de_stems, covered, heads, modifiers, fuzzy, text) -> list[_Hit]:
+    """German compounds by a known head or modifier ("Kundenportal", "Fehlerseite"); typos by OSA distance."""
     out = []
     for i, t in enumerate(tokens):
         if i in covered or t.norm in STOPWORDS or t.norm.isdigit():
             continue
-        word, s = t.norm, de_stems[i]
-        concept = None
+        word, root = t.norm, de_stems[i]
+        found = set()
         if len(word) >= 7:
-            concept = next((suffixes[s[-k:]] for k in range(len(s) - 3, 3, -1) if s[-k:] in suffixes), None) \
-                or next((prefixes[word[:k]] for k in range(len(word) - 3, 4, -1) if word[:k] in prefixes), None)
+            head = next((w[-k:] for w in (word, root) for k in range(len(w) - 3, 3, -1) if w[-k:] in heads), None)
+            modifier = next((word[:k] for k in range(len(word) - 3, 4, -1) if word[:k] in modifiers), None)
+            found = {heads[head]} if head else set()
+            found |= {modifiers[modifier]} if modifier else set()
         span = (i,)
-        if concept is None:
+        if not found:
             for n in (3, 2, 1):
                 window = tokens[i:i + n]
                 if len(window) < n or any(j in covered for j in range(i, i + n)):
@@ -242,11 +265,10 @@ def _compounds_and_typos(tokens, de_stems, covered, suffixes, prefixes, fuzzy, t
                 best = min(((OSA.distance(joined, form, score_cutoff=limit), c) for form, c in fuzzy.get((n, joined[0]), {}).items()),
                            default=(limit + 1, None))
                 if best[0] <= limit:
-                    concept, span = best[1], tuple(range(i, i + n))
+                    found, span = {best[1]}, tuple(range(i, i + n))
                     break
-        if concept:
-            out.append(_Hit(concept, span, text[t.start:tokens[span[-1]].end]))
-            covered.update(span)
+        out += [_Hit(c, span, text[t.start:tokens[span[-1]].end]) for c in sorted(found)]
+        covered.update(span if found else ())
     return out
 
 
@@ -263,20 +285,22 @@ def _close(concepts: Iterable[str]) -> frozenset[str]:
 def _candidate_features(kind: str, title: str, texts: tuple[str, ...]) -> tuple[_Analysis, frozenset[str], frozenset[str]]:
     text = "\n".join((title, *texts))
     analysis = _analyze(text, detect_language(text))
-    symptoms = _close(c for c in analysis.concepts if CONCEPTS[c].kind == SYMPTOM)
-    if kind == "maintenance":
-        symptoms = symptoms | IMPLIES["maintenance"] | {"maintenance"}
-    families = frozenset(f for c in symptoms for f in FAMILIES.get(c, ()))
+    own = {c for c in analysis.concepts if _kind(c) == SYMPTOM}
+    if kind == "maintenance":   # a maintenance makes its components unavailable or slow
+        own |= IMPLIES["maintenance"] | {"maintenance"}
+    symptoms = _close(own)
+    families = frozenset(f for c in own for f in FAMILIES.get(c, ()))
     return analysis, symptoms, families
 
 
 @lru_cache(maxsize=64)
 def _component_concepts(components: tuple[ComponentInfo, ...]) -> dict[str, frozenset[str]]:
+    """Per slug: 'c:<slug>' plus the object concepts of its name, aliases and description."""
     out = {}
     for comp in components:
         analysis = _analyze("\n".join((comp.name, *comp.aliases, comp.description)), "en", components)
-        own = {c for c in analysis.concepts if c.startswith("c:") and c == f"c:{comp.slug}"}
-        out[comp.slug] = frozenset(own | {c for c in analysis.concepts if c in CONCEPTS and CONCEPTS[c].kind == OBJECT} | {f"c:{comp.slug}"})
+        objects = {c for c in analysis.concepts if _kind(c) == OBJECT}
+        out[comp.slug] = frozenset(objects | {f"c:{comp.slug}"})
     return out
 
 
@@ -326,7 +350,10 @@ def _score(t: _Analysis, ticket: TicketText, cand: Candidate, comp_concepts: dic
             reasons.append(f"names {', '.join(others)}, which this incident does not affect ({W_OTHER_COMPONENT:.2f})")
     total += obj_credit
     # symptoms
-    mine = {h.concept: h for h in t.hits if _kind(h.concept) == SYMPTOM}
+    mine: dict[str, _Hit] = {}
+    for h in t.hits:
+        if _kind(h.concept) == SYMPTOM:
+            mine.setdefault(h.concept, h)
     closed = {c: _close([c]) for c in mine}
     shared = [h for c, h in mine.items() if closed[c] & symptoms]
     codes = sorted(t.codes & analysis.codes)
@@ -347,7 +374,7 @@ def _score(t: _Analysis, ticket: TicketText, cand: Candidate, comp_concepts: dic
     if sym_credit > 0 or obj_credit > 0:
         context = [h for h in t.hits if _kind(h.concept) == CONTEXT]
         kinds = list(dict.fromkeys(h.concept for h in context))[:2]
-        overlap = sorted(t.words & analysis.words)[:2] if t.language == analysis.language else []
+        overlap = sorted(t.words[w] for w in t.words.keys() & analysis.words.keys())[:2] if t.language == analysis.language else []
         if kinds:
             total += W_CONTEXT * len(kinds)
             reasons.append(f"{', '.join(CONCEPTS[k].label for k in kinds)} (+{W_CONTEXT * len(kinds):.2f})")

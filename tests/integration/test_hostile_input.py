@@ -20,7 +20,7 @@ from statuspage.database import transaction
 from statuspage.extensions import db
 from statuspage.models import Incident, Role, User
 from statuspage.notify.messages import policy
-from statuspage.services import accounts, message_templates, subscriptions
+from statuspage.services import accounts, checks, message_templates, subscriptions
 from tests.builders import (
     START, SYSTEM, TEST_PASSWORD, csrf_token, make_component, make_group, make_incident, make_maintenance, make_subscriber,
 )
@@ -138,6 +138,19 @@ FORMS = [
          accepted=(200,), anonymous=True),
     Form("subscription-manage", "/subscribe/manage/{manage}", {"lang": "fr"},
          {"lang": "choice", "components": "choice"}, accepted=(200,), anonymous=True),
+    Form("check-new", "/admin/checks/new",
+         {"key": "search-page", "name": "Search page", "component": "api", "kind": "http",
+          "target": "https://example.com/search", "interval": "1m", "failure_status": "partial_outage",
+          "failures_to_open": "3", "successes_to_close": "2", "enabled": "y"},
+         {"key": "required", "name": "required", "component": "choice", "kind": "choice", "target": "optional",
+          "interval": "optional", "timeout": "optional", "failure_status": "choice", "expect_status": "optional",
+          "body_contains": "optional", "max_latency_ms": "optional"}),
+    Form("check-edit", "/admin/checks/{check}/edit",
+         {"key": "api-home", "name": "API home", "component": "api", "kind": "tcp", "target": "example.com:443",
+          "interval": "30s", "failure_status": "major_outage", "failures_to_open": "2", "successes_to_close": "2",
+          "enabled": "y"},
+         {"name": "required", "target": "optional", "interval": "optional", "kind": "choice",
+          "failures_to_open": "optional", "period": "optional", "grace": "optional"}),
     Form("template-edit", "/admin/templates/{template}",
          {"name": "DB slow", "title": "Database slow again", "impact": "major", "body": "Still slow."},
          {"name": "required", "title": "required", "body": "required", "impact": "choice"}),
@@ -150,6 +163,7 @@ ACTIONS = {
     "group-delete": "/admin/groups/{group}/delete",
     "token-revoke": "/admin/tokens/{token}/revoke",
     "template-delete": "/admin/templates/{template}/delete",
+    "check-delete": "/admin/checks/{check}/delete",
     "sign-out": "/admin/logout",
 }
 # Authorized by a signed link instead of a CSRF token (mail clients' one-click unsubscribe posts none).
@@ -190,7 +204,7 @@ BAD_ACTIONS = {
     f"/admin/groups/{HUGE_ID}/delete": 404, f"/admin/tokens/{HUGE_ID}/revoke": 404,
     "/admin/components/nope/delete": 404, "/admin/components/%00/delete": 404,
     f"/admin/templates/{HUGE_ID}/delete": 404, f"/admin/incidents/{HUGE_ID}/resolve": 404,
-    "/admin/incidents/{maintenance}/resolve": 404,
+    "/admin/incidents/{maintenance}/resolve": 404, f"/admin/checks/{HUGE_ID}/delete": 404,
 }
 MARKDOWN = {
     "script-tag": "<script>alert(1)</script>",
@@ -243,9 +257,11 @@ def world(app, clock):
         other = _quick_user("bo@example.com", Role.VIEWER)
         token, _plain = accounts.create_token(role="viewer", label="bot", by=SYSTEM, now=clock.now())
         subscriber = make_subscriber("sub@example.com", ["api"], now=clock.now())
+        check = checks.create_check({"key": "api-home", "name": "API home", "component": "api", "kind": "http",
+                                     "target": "https://example.com/"}, by=SYSTEM, now=clock.now())
         db.session.flush()
         ids = SimpleNamespace(incident=incident.id, maintenance=maintenance.id, group=group.id, user=other.id,
-                              template=template.id, token=token.id, component=api.id,
+                              template=template.id, token=token.id, component=api.id, check=check.id,
                               manage=subscriptions.manage_token(subscriber, policy(app.config["SETTINGS"])))
     with app.app_context():
         db.session.remove()
@@ -511,7 +527,7 @@ def test_a_signed_link_action_with_a_tampered_link_changes_nothing(app, client, 
 def test_every_form_route_in_the_app_is_on_the_hostile_list(app):
     """A new form (say POST /subscribe) must join FORMS or ACTIONS above, so it meets the same payloads."""
     adapter = app.url_map.bind("status.example.com")
-    world = SimpleNamespace(incident=1, maintenance=1, group=1, user=1, template=1, token=1, component=1,
+    world = SimpleNamespace(incident=1, maintenance=1, group=1, user=1, template=1, token=1, component=1, check=1,
                             manage="x")
     listed = [form.action for form in FORMS] + list(ACTIONS.values()) + list(SIGNED_LINK_ACTIONS.values()) + [
         "/admin/preview"]

@@ -108,3 +108,51 @@ class TemplateForm(Form):
 
 class ConfirmForm(Form):
     """A bare form for buttons that change something: it carries the CSRF token."""
+
+
+CHECK_KINDS = {"http": "HTTP", "tcp": "TCP", "dns": "DNS", "tls": "TLS", "heartbeat": _l("Heartbeat")}
+
+
+class CheckForm(Form):
+    """The common fields of a check; the file format (README) has every option, the API takes them all too."""
+
+    key = StringField(_l("Key"), validators=[DataRequired(), Length(max=100)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    component = SelectField(_l("Component"), choices=[], validate_choice=True)
+    kind = SelectField(_l("Kind"), choices=choices(CHECK_KINDS.items()))
+    target = StringField(_l("Target"), validators=[Optional(), Length(max=2000)])
+    interval = StringField(_l("Interval"), default="60s", validators=[Optional(), Length(max=20)])
+    timeout = StringField(_l("Timeout"), validators=[Optional(), Length(max=20)])
+    period = StringField(_l("Heartbeat period"), validators=[Optional(), Length(max=20)])
+    grace = StringField(_l("Heartbeat grace"), validators=[Optional(), Length(max=20)])
+    failure_status = SelectField(_l("A failure means"), choices=choices(
+        (value, COMPONENT_STATUS_LABELS[value]) for value in ("degraded_performance", "partial_outage", "major_outage")),
+        default="major_outage")
+    failures_to_open = StringField(_l("Failures before an incident"), default="3",
+                                   validators=[Optional(), Regexp(r"^\d{1,3}$")])
+    successes_to_close = StringField(_l("Successes before recovery"), default="2",
+                                     validators=[Optional(), Regexp(r"^\d{1,3}$")])
+    expect_status = StringField(_l("Expected status codes"), validators=[Optional(), Regexp(r"^[\d ,]{1,100}$")])
+    body_contains = StringField(_l("Body contains"), validators=[Optional(), Length(max=1000)])
+    max_latency_ms = StringField(_l("Slowest acceptable answer (ms)"), validators=[Optional(), Regexp(r"^\d{1,6}$")])
+    enabled = BooleanField(_l("Enabled"), default=True)
+
+    def definition(self) -> dict:
+        """The form as a check definition (the same dict a check file or an API body gives)."""
+        filled = {name: (getattr(self, name).data or "").strip() for name in (
+            "target", "interval", "timeout", "period", "grace", "failures_to_open", "successes_to_close",
+            "expect_status", "body_contains", "max_latency_ms")}
+        data = {"key": self.key.data, "name": self.name.data, "component": self.component.data,
+                "kind": self.kind.data, "failure_status": self.failure_status.data, "enabled": self.enabled.data}
+        data |= {name: filled[name] for name in ("target", "interval", "timeout", "period", "grace") if filled[name]}
+        data |= {name: int(filled[name]) for name in ("failures_to_open", "successes_to_close") if filled[name]}
+        expect = {}
+        if filled["expect_status"].replace(",", " ").split():
+            expect["status"] = [int(code) for code in filled["expect_status"].replace(",", " ").split()]
+        if filled["body_contains"]:
+            expect["body_contains"] = filled["body_contains"]
+        if filled["max_latency_ms"]:
+            expect["max_latency_ms"] = int(filled["max_latency_ms"])
+        if expect:
+            data["expect"] = expect
+        return data

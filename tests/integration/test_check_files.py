@@ -1,0 +1,202 @@
+"""checks/*.toml: validation with file, line and field; sync adds, changes and removes, all or nothing;
+file-managed checks are read-only in the API; the CLI commands."""
+import textwrap
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from statuspage.cli import main
+from statuspage.extensions import db
+from statuspage.models import Check
+from statuspage.monitoring import definitions
+from statuspage.monitoring.definitions import CheckFileError
+from statuspage.services import accounts, checks
+from tests.builders import START, SYSTEM, make_component
+
+REPO_CHECKS = Path(__file__).resolve().parents[2] / "checks"
+
+GOOD = """
+[[check]]
+key = "dashboard-login"
+name = "Dashboard login page"
+component = "dashboard"
+kind = "http"
+target = "https://dashboard.example.com/login"
+interval = "30s"
+timeout = "5s"
+failure_status = "major_outage"
+failures_to_open = 3
+successes_to_close = 2
+
+[check.expect]
+status = [200, 204]
+body_contains = "Sign in"
+json = { path = "$.status", equals = "ok" }
+max_latency_ms = 800
+
+[[check]]
+key = "api-port"
+name = "API port"
+component = "api"
+kind = "tcp"
+target = "api.example.com:443"
+
+[[check]]
+key = "nightly"
+name = "Nightly export"
+component = "api"
+kind = "heartbeat"
+period = "1d"
+grace = "1h"
+"""
+
+
+def write(directory: Path, name: str, text: str) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / name
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+@pytest.fixture
+def world(app, clock):
+    with app.app_context():
+        make_component("api", "API")
+        make_component("dashboard", "Dashboard")
+        yield
+        db.session.remove()
+
+
+def stored():
+    db.session.expire_all()
+    return {check.key: check for check in db.session.scalars(select(Check))}
+
+
+def test_the_contracts_example_file_loads(tmp_path):
+    loaded = definitions.load_file(write(tmp_path / "checks", "web.toml", GOOD))
+    first, tcp, beat = (definition for definition, _ in loaded)
+    assert (first.interval, first.timeout, first.failure_status.value) == (30, 5.0, "major_outage")
+    assert first.options["expect"] == {"status": [200, 204], "body_contains": "Sign in",
+                                       "json": {"path": "$.status", "equals": "ok"}, "max_latency_ms": 800}
+    assert (tcp.interval, tcp.failures_to_open, tcp.successes_to_close) == (60, 3, 2)
+    assert (beat.period, beat.grace, beat.failures_to_open) == (86400, 3600, 1)
+
+
+@pytest.mark.parametrize("change, line, field", [
+    (('interval = "30s"', 'interval = "soon"'), 8, "interval"),
+    (('kind = "http"', 'kind = "ftp"'), 6, "kind"),
+    (('target = "https://dashboard.example.com/login"', 'target = "ftp://dashboard.example.com/"'), 7, "target"),
+    (('failure_status = "major_outage"', 'failure_status = "under_maintenance"'), 10, "failure_status"),
+    (('max_latency_ms = 800', 'max_latency_ms = "fast"'), 18, "expect.max_latency_ms"),
+    (('timeout = "5s"', 'timeout = "1m"'), 9, "timeout"),
+    (('target = "api.example.com:443"', 'target = "api.example.com"'), 25, "target"),
+    (('grace = "1h"', 'grace = "1h"\ntarget = "x"'), 34, "target"),
+    (('successes_to_close = 2', 'succeses_to_close = 2'), 12, "succeses_to_close"),
+])
+def test_a_bad_field_is_reported_with_file_line_and_field(tmp_path, change, line, field):
+    path = write(tmp_path / "checks", "web.toml", GOOD.replace(*change))
+    with pytest.raises(CheckFileError) as raised:
+        definitions.load_file(path, relative_to=tmp_path)
+    message = str(raised.value)
+    assert message.startswith(f"checks/web.toml:{line}: check ") and f"field {field}:" in message, message
+
+
+def test_broken_toml_names_its_line(tmp_path):
+    path = write(tmp_path, "web.toml", '[[check]]\nkey = "a"\nname = \n')
+    with pytest.raises(CheckFileError, match=r"^web.toml:3: not valid TOML"):
+        definitions.load_file(path, relative_to=tmp_path)
+
+
+def test_a_key_used_in_two_files_is_refused(tmp_path):
+    write(tmp_path / "checks", "a.toml", GOOD)
+    write(tmp_path / "checks", "b.toml", GOOD.split("[[check]]")[2].join(["[[check]]", ""]))
+    with pytest.raises(CheckFileError, match=r"checks/b.toml:\d+: check key 'api-port' is already used in checks/a.toml"):
+        definitions.load_directory(tmp_path / "checks")
+
+
+def test_sync_adds_changes_and_removes_and_leaves_api_checks_alone(app, tmp_path, world):
+    directory = tmp_path / "checks"
+    write(directory, "web.toml", GOOD)
+    checks.create_check({"key": "made-by-hand", "name": "By hand", "component": "api", "kind": "dns",
+                         "target": "localhost"}, by=SYSTEM, now=START)
+    report = checks.sync_files(directory, by=SYSTEM, now=START)
+    assert (sorted(report.added), report.changed, report.removed) == (["api-port", "dashboard-login", "nightly"], [], [])
+    ping_id = stored()["nightly"].ping_id
+    assert str(checks.sync_files(directory, by=SYSTEM, now=START)) == "0 added, 0 changed, 0 removed, 3 unchanged"
+    api_port = '[[check]]\nkey = "api-port"\nname = "API port"\ncomponent = "api"\nkind = "tcp"\n' \
+               'target = "api.example.com:443"\n'
+    write(directory, "web.toml", GOOD.replace('interval = "30s"', 'interval = "1m"').replace(api_port, ""))
+    report = checks.sync_files(directory, by=SYSTEM, now=START)
+    assert (report.added, report.changed, report.removed) == ([], ["dashboard-login"], ["api-port"])
+    now = stored()
+    assert sorted(now) == ["dashboard-login", "made-by-hand", "nightly"]
+    assert now["dashboard-login"].interval_seconds == 60 and now["nightly"].ping_id == ping_id
+    assert now["made-by-hand"].source.value == "api" and now["dashboard-login"].source_file == "checks/web.toml"
+
+
+def test_a_bad_file_changes_nothing(app, tmp_path, world):
+    directory = tmp_path / "checks"
+    write(directory, "web.toml", GOOD)
+    checks.sync_files(directory, by=SYSTEM, now=START)
+    write(directory, "web.toml", GOOD.replace('interval = "30s"', 'interval = "1m"'))
+    write(directory, "zz.toml", '[[check]]\nkey = "x"\nname = "X"\ncomponent = "nowhere"\nkind = "dns"\n'
+                                'target = "localhost"\n')
+    with pytest.raises(CheckFileError, match=r'^checks/zz.toml:4: check "x" field component: '
+                                             r"no component with slug 'nowhere'"):
+        checks.sync_files(directory, by=SYSTEM, now=START)
+    assert stored()["dashboard-login"].interval_seconds == 30 and "x" not in stored()
+
+
+def test_file_managed_checks_are_read_only_over_the_api(app, client, tmp_path, world):
+    write(tmp_path / "checks", "web.toml", GOOD)
+    checks.sync_files(tmp_path / "checks", by=SYSTEM, now=START)
+    _record, plain = accounts.create_token(role="admin", label="bot", by=SYSTEM, now=START)
+    headers = {"Authorization": f"Bearer {plain}"}
+    check_id = stored()["api-port"].id
+    response = client.patch(f"/api/v1/checks/{check_id}", json={"interval": "10s"}, headers=headers)
+    assert response.status_code == 409 and "checks/web.toml" in response.get_json()["error"]["message"]
+    assert client.delete(f"/api/v1/checks/{check_id}", headers=headers).status_code == 409
+    shown = client.get(f"/api/v1/checks/{check_id}", headers=headers).get_json()
+    assert shown["source"] == "file" and shown["target"] == "api.example.com:443"
+
+
+def test_checks_over_the_api(app, client, world):
+    _record, plain = accounts.create_token(role="admin", label="bot", by=SYSTEM, now=START)
+    headers = {"Authorization": f"Bearer {plain}"}
+    body = {"key": "search", "name": "Search page", "component": "api", "kind": "http",
+            "target": "https://example.com/search", "interval": "1m", "expect": {"status": 200}}
+    created = client.post("/api/v1/checks", json=body, headers=headers)
+    assert created.status_code == 201, created.get_json()
+    check = created.get_json()
+    assert check["interval"] == 60 and check["expect"] == {"status": [200]} and check["state"]["status"] == "new"
+    assert client.post("/api/v1/checks", json=body, headers=headers).status_code == 409
+    bad = client.post("/api/v1/checks", json={**body, "key": "other", "interval": "often"}, headers=headers)
+    assert bad.status_code == 422 and bad.get_json()["error"]["field"] == "interval"
+    changed = client.patch(f"/api/v1/checks/{check['id']}", json={"interval": 120}, headers=headers)
+    assert changed.status_code == 200 and changed.get_json()["interval"] == 120
+    to_tcp = client.patch(f"/api/v1/checks/{check['id']}", json={"kind": "tcp", "target": "example.com:443"},
+                          headers=headers)
+    assert to_tcp.status_code == 200 and "expect" in to_tcp.get_json() and to_tcp.get_json()["kind"] == "tcp"
+    listed = client.get("/api/v1/checks?component=api", headers=headers)
+    assert [c["key"] for c in listed.get_json()] == ["search"] and listed.headers["X-Total-Count"] == "1"
+    assert client.get(f"/api/v1/checks/{check['id']}/results", headers=headers).get_json() == []
+    assert client.delete(f"/api/v1/checks/{check['id']}", headers=headers).status_code == 204
+    assert client.get(f"/api/v1/checks/{check['id']}", headers=headers).status_code == 404
+
+
+def test_cli_sync_list_and_a_bad_file(app, runner, tmp_path, world):
+    directory = tmp_path / "checks"
+    write(directory, "web.toml", GOOD)
+    result = runner.invoke(main, ["checks", "sync", "--dir", str(directory)])
+    assert result.exit_code == 0 and "3 added" in result.output
+    listed = runner.invoke(main, ["checks", "list"]).output
+    assert "dashboard-login" in listed and "https://status.example.com/ping/" in listed
+    write(directory, "web.toml", GOOD.replace('kind = "tcp"', 'kind = "udp"'))
+    failed = runner.invoke(main, ["checks", "sync", "--dir", str(directory)])
+    assert failed.exit_code == 1 and "checks/web.toml:24: check \"api-port\" field kind" in failed.output
+
+
+def test_the_repositorys_demo_checks_are_valid():
+    loaded = definitions.load_directory(REPO_CHECKS)
+    assert {definition.kind.value for definition, _ in loaded} >= {"http", "tcp", "dns", "heartbeat"}
