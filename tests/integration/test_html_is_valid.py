@@ -11,6 +11,7 @@ import shutil
 import subprocess
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import html5lib
 import pytest
@@ -21,7 +22,9 @@ from werkzeug.security import generate_password_hash
 from statuspage.database import transaction
 from statuspage.extensions import db
 from statuspage.models import Role, User
-from statuspage.services import accounts, message_templates
+from statuspage.monitoring import results
+from statuspage.monitoring.probes import ProbeResult
+from statuspage.services import accounts, checks, message_templates
 from statuspage.services.incidents import post_update, resolve_incident
 from tests.builders import (
     START, SYSTEM, TEST_PASSWORD, csrf_token, make_component, make_group, make_incident, make_maintenance, sign_in,
@@ -62,6 +65,11 @@ CONSOLE = {
     "console delivery log": "/admin/deliveries",
     "console failed deliveries": "/admin/deliveries?status=failed",
     "console account": "/admin/account",
+    "console checks": "/admin/checks",
+    "console check detail": "/admin/checks/{check}",
+    "console heartbeat detail": "/admin/checks/{heartbeat}",
+    "console new check": "/admin/checks/new",
+    "console check edit": "/admin/checks/{check}/edit",
 }
 REFUSED = {  # forms sent back with their errors (400)
     "sign-in after a wrong password": ("/admin/login", {"email": "ana@example.com", "password": "wrong password"}),
@@ -103,7 +111,18 @@ def _build_site(now) -> dict:
         _quick_user("ana@example.com", Role.ADMIN)
         user = _quick_user("bo@example.com", Role.VIEWER)
         accounts.create_token(role="viewer", label="deploy bot", by=SYSTEM, now=now)
-    return {"incident": incident.id, "resolved": resolved.id, "maintenance": maintenance.id, "user": user.id}
+        check = checks.create_check({"key": "api-home", "name": "API home", "component": "api", "kind": "http",
+                                     "target": "https://example.com/"}, by=SYSTEM, now=now)
+        heartbeat = checks.create_check({"key": "nightly", "name": "Nightly", "component": "database",
+                                         "kind": "heartbeat", "period": "1d"}, by=SYSTEM, now=now)
+    for hours_ago in range(0, 24 * 9, 5):  # bars and both charts get data, with some failures
+        at = now - timedelta(hours=hours_ago)
+        ok = hours_ago % 35 != 0
+        results.record([results.Outcome(check.id, at, ProbeResult(ok, 40 + hours_ago % 90 if ok else None,
+                                                                   error=None if ok else "timed out after 5 s",
+                                                                   started_at=at))], now=at, tz=ZoneInfo("Europe/Berlin"))
+    return {"incident": incident.id, "resolved": resolved.id, "maintenance": maintenance.id, "user": user.id,
+            "check": check.id, "heartbeat": heartbeat.id}
 
 
 def _get(client, url: str) -> str:
