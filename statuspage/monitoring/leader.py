@@ -41,7 +41,8 @@ def hold(holder: str, *, now: datetime, ttl: timedelta, name: str = CHECKS_LEASE
             return False
         insert = INSERTS[db.engine.dialect.name](table).values(
             name=name, holder=holder, expires_at=now + ttl, acquired_at=now)
-        return db.session.execute(insert.on_conflict_do_nothing(index_elements=["name"])).rowcount == 1
+        db.session.execute(insert.on_conflict_do_nothing(index_elements=["name"]))
+        return db.session.scalar(select(table.c.holder).where(table.c.name == name)) == holder
 
 
 def release(holder: str, *, now: datetime, name: str = CHECKS_LEASE) -> None:
