@@ -76,10 +76,11 @@ def prepare(text: str) -> str:
 
 
 def tokenize(text: str) -> list[Token]:
-    tokens = []
+    tokens: list[Token] = []
     for m in _WORD.finditer(text):
-        before = text[:m.start()].rstrip(" \t\"'«»“”‘’*-_")
-        tokens.append(Token(normalize_word(m.group()), m.start(), m.end(), not before or before[-1] in _CLAUSE_BREAK))
+        gap = text[tokens[-1].end if tokens else 0:m.start()].rstrip(" \t\"'«»“”‘’*-_")
+        starts = gap[-1] in _CLAUSE_BREAK if gap else not tokens
+        tokens.append(Token(normalize_word(m.group()), m.start(), m.end(), starts))
     return tokens
 
 
