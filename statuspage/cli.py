@@ -193,3 +193,32 @@ def checks_run_once(keys):
         if check.id in {c.id for c in chosen}:
             verdict = f"ok    {check.last_latency_ms} ms" if check.last_ok else f"FAIL  {check.last_error}"
             click.echo(f"{check.key:30} {verdict}".replace(" None ms", ""))
+
+
+@main.group("tickets")
+def tickets_group():
+    """Support tickets: evaluate the matching of tickets to incidents."""
+
+
+@tickets_group.command("evaluate")
+@click.argument("tickets_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--scenario", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="The status page the tickets were labelled against (default: scenario.json beside FILE).")
+def tickets_evaluate(tickets_file, scenario):
+    """Replay a labelled ticket file (JSON lines) against a fresh database; print precision and recall."""
+    from .support.evaluation import evaluate
+
+    scenario = scenario or tickets_file.with_name("scenario.json")
+    if not scenario.is_file():
+        raise click.ClickException(f"no scenario file: {scenario} (give --scenario)")
+    try:
+        scores, misses = evaluate(tickets_file, scenario, now=clock.now())
+    except (ValueError, KeyError, TypeError) as error:
+        raise click.ClickException(f"cannot replay {tickets_file}: {error}") from None
+    for miss in misses:
+        click.echo(f"MISS {miss.ticket_id}: expected {miss.expected or 'accepted'}, got {miss.got or 'accepted'} "
+                   f"(score {miss.score:.2f}: {'; '.join(miss.reasons)})")
+    click.echo(f"tickets {scores.tickets}, suppressed {scores.suppressed}, should be {scores.should_suppress}, "
+               f"correctly {scores.correctly_suppressed}")
+    click.echo(f"precision {scores.precision:.3f}  recall {scores.recall:.3f}  "
+               f"incident accuracy {scores.incident_accuracy:.3f}")

@@ -52,6 +52,11 @@ class Settings:
     support_hours: str = "09:00-17:00"
     holiday_country: str = "DE"
     holiday_subdivision: str = ""
+    ticket_match_threshold: float = 0.5
+    intake_secret: str = ""
+    suspect_tickets: int = 5
+    suspect_window_minutes: int = 15
+    suspect_publish: bool = False
 
     @property
     def tz(self) -> ZoneInfo:
@@ -73,6 +78,18 @@ def _int(name: str):
             return int(value)
         except ValueError:
             raise SettingsError(f"STATUSPAGE_{name.upper()} must be a whole number, got {value!r}") from None
+    return read
+
+
+def _share(name: str):
+    def read(value: str) -> float:
+        try:
+            share = float(value)
+        except ValueError:
+            share = -1.0
+        if not 0.0 <= share <= 1.0:
+            raise SettingsError(f"STATUSPAGE_{name.upper()} must be a number from 0 to 1, got {value!r}")
+        return share
     return read
 
 
@@ -160,6 +177,11 @@ READERS = {
     "support_hours": _text,
     "holiday_country": _text,
     "holiday_subdivision": _text,
+    "ticket_match_threshold": _share("ticket_match_threshold"),
+    "intake_secret": str,
+    "suspect_tickets": _int("suspect_tickets"),
+    "suspect_window_minutes": _int("suspect_window_minutes"),
+    "suspect_publish": _bool("suspect_publish"),
 }
 
 
@@ -186,6 +208,11 @@ def load_settings(overrides: dict | None = None, environ: dict | None = None) ->
         defaults["secret_key"] = _instance_secret_key(instance_dir)
     if settings.default_language not in settings.languages:
         raise SettingsError(f"STATUSPAGE_DEFAULT_LANGUAGE must be one of {', '.join(settings.languages)}")
+    from .support.sla import BusinessCalendar
+    try:
+        BusinessCalendar.from_settings(settings)
+    except ValueError as error:
+        raise SettingsError(f"support hours: {error}") from None
     return Settings(**{**settings.__dict__, **defaults})
 
 

@@ -28,7 +28,7 @@ class FeedInfo:
 def latest_updates(component: Component | None = None, limit: int = FEED_LENGTH) -> list[IncidentUpdate]:
     """The newest updates of any incident or maintenance (or only those touching one component)."""
     query = (select(IncidentUpdate).join(IncidentUpdate.incident).options(
-        contains_eager(IncidentUpdate.incident).selectinload(Incident.affected)))
+        contains_eager(IncidentUpdate.incident).selectinload(Incident.affected)).where(Incident.is_published))
     if component is not None:
         query = query.where(Incident.affected.any(AffectedComponent.component_id == component.id))
     return list(db.session.scalars(

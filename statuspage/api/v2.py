@@ -62,7 +62,7 @@ def _groups() -> list[ComponentGroup]:
 
 
 def _recent(kind: IncidentKind, statuses=None, limit: int = RECENT_LIMIT, oldest_first: bool = False) -> list[Incident]:
-    query = (select(Incident).where(Incident.kind == kind)
+    query = (select(Incident).where(Incident.kind == kind, Incident.is_published)
              .options(selectinload(Incident.updates), selectinload(Incident.affected)))
     if statuses is not None:
         query = query.where(Incident.status.in_([str(s) for s in statuses]))

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Enum, ForeignKey, String, Text
+from sqlalchemy import JSON, Enum, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import Base, UTCDateTime
@@ -58,6 +58,7 @@ class Component(Base):
     position: Mapped[int] = mapped_column(default=0)
     status: Mapped[ComponentStatus] = mapped_column(str_enum(ComponentStatus), default=ComponentStatus.OPERATIONAL)
     only_show_if_degraded: Mapped[bool] = mapped_column(default=False)
+    aliases: Mapped[list] = mapped_column(JSON, default=list)  # other names customers use, for ticket matching
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

@@ -69,6 +69,7 @@ class Incident(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(default=1)
     automatic: Mapped[bool] = mapped_column(default=False)  # opened by a health check, not by a person
+    is_published: Mapped[bool] = mapped_column(default=True)  # False: suspected from tickets, console only
 
     affected: Mapped[list[AffectedComponent]] = relationship(
         back_populates="incident", cascade="all, delete-orphan", order_by="AffectedComponent.component_id")

@@ -25,7 +25,7 @@ from ..extensions import db
 from ..models import (
     AffectedComponent, Check, Component, ComponentStatus, Impact, Incident, IncidentKind, IncidentStatus, Role,
 )
-from ..models.incidents import ACTIVE_MAINTENANCE_STATUSES, CLOSED_STATUSES
+from ..models.incidents import ACTIVE_MAINTENANCE_STATUSES
 from ..services import audit, incidents
 from ..services.audit import Actor
 
@@ -94,7 +94,7 @@ def _failing(component: Component, down: list[Check], linked: dict[int, Incident
     worst = max((check.failure_status for check in down), key=lambda status: status.severity)
     lead = max(down, key=lambda check: check.failure_status.severity)
     incident = next(iter(sorted(linked.values(), key=lambda i: (not i.automatic, i.id))), None) \
-        or _open_incident_on(component)
+        or incidents.open_incident_on(component.id)
     if incident is None:
         incident = incidents.open_incident(
             name=f"{component.name} {SAYS[worst]}", impact=IMPACT_OF[worst],
@@ -147,15 +147,6 @@ def _recovered(component: Component, checks: list[Check], linked: dict[int, Inci
 def _down_checks(component_id: int) -> bool:
     return db.session.scalar(select(Check.id).where(Check.component_id == component_id, Check.is_down,
                                                     Check.enabled).limit(1)) is not None
-
-
-def _open_incident_on(component: Component) -> Incident | None:
-    """An open incident already touching the component: the oldest, so every check joins the same one."""
-    return db.session.scalar(
-        select(Incident).join(AffectedComponent).where(AffectedComponent.component_id == component.id)
-        .where(Incident.kind == IncidentKind.INCIDENT)
-        .where(Incident.status.not_in([s.value for s in CLOSED_STATUSES]))
-        .order_by(Incident.started_at, Incident.id).limit(1))
 
 
 def _in_maintenance(component: Component) -> bool:

@@ -14,10 +14,13 @@ from ..models import (
 
 def queue_update(update: IncidentUpdate, component_ids: list[int], *, now: datetime) -> None:
     """One notification per confirmed subscriber who follows everything, one of these components, or
-    this very incident.
+    this very incident. Nothing for an incident not yet published (suspected from tickets): it is told
+    when an engineer publishes it.
 
     A single INSERT ... SELECT, so ten thousand subscribers cost one statement, not ten thousand.
     """
+    if not update.incident.is_published:
+        return
     follows_components = exists().where(SubscriberComponent.subscriber_id == Subscriber.id)
     follows_incidents = exists().where(SubscriberIncident.subscriber_id == Subscriber.id)
     follows_these = exists().where(SubscriberComponent.subscriber_id == Subscriber.id,

@@ -189,7 +189,7 @@ def recompute_statuses(components: Iterable[Component], *, now: datetime) -> dic
     rows = db.session.execute(
         select(AffectedComponent.component_id, AffectedComponent.status, Incident.kind, Incident.status)
         .join(Incident).where(AffectedComponent.component_id.in_([c.id for c in components]))
-        .where(Incident.status.not_in([s.value for s in CLOSED_STATUSES])))
+        .where(Incident.status.not_in([s.value for s in CLOSED_STATUSES]), Incident.is_published))
     held: dict[int, ComponentStatus] = {}
     for component_id, affected_status, kind, incident_status in rows:
         if kind == IncidentKind.MAINTENANCE:

@@ -13,6 +13,7 @@ from ..models import (
     AffectedComponent, Component, ComponentStatus, Impact, Incident, IncidentKind, IncidentStatus,
     IncidentUpdate, MaintenanceStatus,
 )
+from ..models.incidents import CLOSED_STATUSES
 from ..notify import outbox
 from . import audit, validate
 from .audit import Actor
@@ -33,13 +34,18 @@ def get_incident(incident_id: int, kind: IncidentKind = IncidentKind.INCIDENT) -
 
 def open_incident(*, name: str, status: str = IncidentStatus.INVESTIGATING, impact: str = Impact.MINOR,
                   body: str, components: dict[str, str] | None = None, started_at: datetime | None = None,
-                  by: Actor, now: datetime) -> Incident:
-    """Open an incident with its first message; its components take the statuses given."""
+                  published: bool = True, by: Actor, now: datetime) -> Incident:
+    """Open an incident with its first message; its components take the statuses given.
+
+    An unpublished incident (suspected from support tickets) shows only in the console: it changes no
+    component's public status and tells no subscriber until publish_incident.
+    """
     with transaction():
         incident = Incident(
             kind=IncidentKind.INCIDENT, name=validate.text(name, "name", max_length=200),
             status=IncidentStatus.INVESTIGATING, impact=validate.choice(Impact, impact, "impact"),
-            started_at=validate.instant(started_at or now, "started_at"), created_at=now, updated_at=now)
+            started_at=validate.instant(started_at or now, "started_at"), is_published=published,
+            created_at=now, updated_at=now)
         db.session.add(incident)
         db.session.flush()
         _post(incident, status, body, components or {}, by=by, now=now, first=True)
@@ -108,6 +114,29 @@ def edit_incident(incident_id: int, *, kind: IncidentKind = IncidentKind.INCIDEN
         audit.record(by, f"{kind.value}.edit", incident, summary=incident.name,
                      details={key: str(value) for key, value in changes.items()}, now=now)
     return incident
+
+
+def publish_incident(incident_id: int, *, by: Actor, now: datetime) -> Incident:
+    """Publish a suspected incident: its components take their statuses and subscribers hear of it."""
+    with transaction():
+        incident = get_incident(incident_id)
+        if incident.is_published:
+            raise Conflict("already_published", "This incident is public already.")
+        incident.is_published = True
+        latest = incident.latest_update
+        _post(incident, incident.status, latest.body if latest else "",
+              {link.component.slug: link.status.value for link in incident.affected}, by=by, now=now)
+        audit.record(by, "incident.publish", incident, summary=incident.name, now=now)
+    return incident
+
+
+def open_incident_on(component_id: int) -> Incident | None:
+    """The oldest open incident touching a component (published or not): a new failure joins it."""
+    return db.session.scalar(
+        select(Incident).join(AffectedComponent).where(AffectedComponent.component_id == component_id)
+        .where(Incident.kind == IncidentKind.INCIDENT)
+        .where(Incident.status.not_in([s.value for s in CLOSED_STATUSES]))
+        .order_by(Incident.started_at, Incident.id).limit(1))
 
 
 def advance_maintenance(*, now: datetime, by: Actor) -> list[Incident]:

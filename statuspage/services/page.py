@@ -103,14 +103,14 @@ def _with_details(query):
 def open_incidents() -> list[Incident]:
     """Unresolved incidents, newest first."""
     return list(db.session.scalars(_with_details(
-        select(Incident).where(Incident.kind == IncidentKind.INCIDENT)
+        select(Incident).where(Incident.kind == IncidentKind.INCIDENT, Incident.is_published)
         .where(Incident.status.not_in([s.value for s in CLOSED_STATUSES]))
         .order_by(Incident.started_at.desc(), Incident.id.desc()))))
 
 
 def maintenance_in(statuses, limit: int = 20) -> list[Incident]:
     return list(db.session.scalars(_with_details(
-        select(Incident).where(Incident.kind == IncidentKind.MAINTENANCE)
+        select(Incident).where(Incident.kind == IncidentKind.MAINTENANCE, Incident.is_published)
         .where(Incident.status.in_([str(s) for s in statuses]))
         .order_by(Incident.scheduled_for, Incident.id).limit(limit))))
 
@@ -140,7 +140,8 @@ def home_page(*, now: datetime, tz: ZoneInfo) -> HomePage:
     first_day = _local_midnight(today - timedelta(days=RECENT_DAYS - 1), tz)
     is_closed = Incident.status.in_([s.value for s in CLOSED_STATUSES])
     shown = list(db.session.scalars(_with_details(
-        select(Incident).where(or_(~is_closed, and_(Incident.started_at >= first_day, Incident.started_at <= now)))
+        select(Incident).where(Incident.is_published)
+        .where(or_(~is_closed, and_(Incident.started_at >= first_day, Incident.started_at <= now)))
         .order_by(case((is_closed, 1), else_=0), Incident.started_at.desc(), Incident.id.desc())
         .limit(HOME_LIMIT))))
     incidents = [i for i in shown if not i.is_maintenance and not i.is_closed]
@@ -167,7 +168,8 @@ def incidents_by_component(component_ids: list[int], *, now: datetime, tz: ZoneI
     rows = db.session.execute(
         select(AffectedComponent.component_id, Incident.id, Incident.name, Incident.impact, Incident.started_at,
                Incident.resolved_at).join(Incident)
-        .where(Incident.kind == IncidentKind.INCIDENT, AffectedComponent.component_id.in_(component_ids))
+        .where(Incident.kind == IncidentKind.INCIDENT, Incident.is_published,
+               AffectedComponent.component_id.in_(component_ids))
         .where(Incident.started_at <= now)
         .where(or_(Incident.resolved_at.is_(None), Incident.resolved_at >= since))
         .order_by(Incident.started_at).limit(HOME_LIMIT * 4))
@@ -207,11 +209,12 @@ def history_page(page: int, *, now: datetime, tz: ZoneInfo) -> HistoryPage:
     start = _local_midnight(months[-1], tz)
     end = _local_midnight(_add_months(months[0], 1), tz)
     incidents = list(db.session.scalars(
-        select(Incident).where(Incident.started_at >= start, Incident.started_at < end)
+        select(Incident).where(Incident.started_at >= start, Incident.started_at < end, Incident.is_published)
         .where(or_(Incident.kind == IncidentKind.INCIDENT, Incident.started_at <= now))
         .options(selectinload(Incident.updates), selectinload(Incident.affected))
         .order_by(Incident.started_at.desc(), Incident.id.desc())))
-    has_older = db.session.scalar(select(Incident.id).where(Incident.started_at < start).limit(1)) is not None
+    has_older = db.session.scalar(select(Incident.id).where(Incident.started_at < start, Incident.is_published)
+                                  .limit(1)) is not None
     return HistoryPage(
         [(month, [i for i in incidents if i.started_at.astimezone(tz).date().replace(day=1) == month])
          for month in months], page, has_older)
@@ -221,7 +224,7 @@ def component_incidents(component: Component, limit: int = 20) -> list[Incident]
     """The latest incidents and maintenance that touched a component."""
     return list(db.session.scalars(
         select(Incident).join(AffectedComponent).where(AffectedComponent.component_id == component.id)
-        .options(selectinload(Incident.updates), selectinload(Incident.affected))
+        .where(Incident.is_published).options(selectinload(Incident.updates), selectinload(Incident.affected))
         .order_by(Incident.started_at.desc(), Incident.id.desc()).limit(limit)))
 
 

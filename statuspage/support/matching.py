@@ -290,3 +290,16 @@ def score(pairs: Iterable[tuple[str | None, str | None]]) -> Scores:
 
 __all__ = ["DEFAULT_THRESHOLD", "Candidate", "ComponentInfo", "Match", "Scores", "TicketText", "detect_language",
            "match_ticket", "score"]
+
+
+def mentioned_components(ticket: TicketText, components: Sequence[ComponentInfo]) -> tuple[str, ...]:
+    """The slugs of the components a ticket is about: its component field (when it names one) and those its
+    text names, for spotting many tickets about one component when no incident is open."""
+    text = f"{ticket.subject or ''}\n{ticket.body or ''}"
+    language = ticket.language if ticket.language in LANGUAGES else detect_language(text)
+    comps = tuple(components)
+    analysis = analyze(text, language, _component_forms(comps))
+    named = [slug for slug, concepts in _component_concepts(comps).items() if analysis.concepts & concepts]
+    field = (ticket.component or "").strip().lower()
+    first = [field] if field in {c.slug for c in comps} else []
+    return tuple(dict.fromkeys(first + named))

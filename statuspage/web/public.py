@@ -2,6 +2,7 @@
 from flask import Blueprint, current_app, render_template, request
 
 from .. import clock
+from ..errors import NotFound
 from ..models import IncidentKind
 from ..services import page
 from ..services.components import get_component
@@ -25,7 +26,10 @@ def index():
 
 @bp.get("/incidents/<id:incident_id>")
 def incident(incident_id: int):
-    return render_template("public/incident.html", incident=get_incident(incident_id))
+    found = get_incident(incident_id)
+    if not found.is_published:
+        raise NotFound("incident_not_found", f"No incident with id {incident_id}.")
+    return render_template("public/incident.html", incident=found)
 
 
 @bp.get("/maintenance/<id:maintenance_id>")

@@ -37,7 +37,7 @@ def require_json_body() -> None:
 
 def init_app(app: Flask) -> None:
     from ...extensions import csrf
-    from . import checks, components, incidents, subscribers  # noqa: F401  (their routes join blp)
+    from . import checks, components, incidents, subscribers, tickets  # noqa: F401  (their routes join blp)
 
     app.config.update(
         API_TITLE="statuspage management API", API_VERSION="v1", OPENAPI_VERSION="3.0.3",

@@ -301,3 +301,68 @@ class CheckResultOut(Schema):
 
 class CheckListArgs(PageArgs):
     component = fields.String(validate=validate.Length(max=64))
+
+
+# Tickets: the intake hook's request and answer (CONTRACT.md); support/intake.py validates the body.
+
+class RequesterIn(Schema):
+    email = fields.String(required=True, validate=validate.Length(max=320))
+    name = fields.String(validate=validate.Length(max=200))
+
+
+class TicketIn(Schema):
+    external_id = fields.Raw(metadata={"description": "The desk's ticket id (text or number): sent twice, taken "
+                                                      "once."})
+    subject = fields.String(validate=validate.Length(max=1000))
+    body = fields.String(validate=validate.Length(max=100_000))
+    requester = fields.Nested(RequesterIn, required=True)
+    plan = fields.String(validate=validate.OneOf(["basic", "professional", "advanced"]))
+    priority = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1, max=3))
+    environment = fields.String(validate=validate.OneOf(["production", "staging", "development"]))
+    component = fields.String(validate=validate.Length(max=64))
+    created_at = fields.String(metadata={"description": "ISO 8601 with offset; default now."})
+
+
+class DeskPayload(Schema):
+    """A help desk's own webhook body (see the README for the templates); mapped onto TicketIn."""
+
+    class Meta:
+        unknown = "include"
+
+
+class TicketOut(Schema):
+    id = fields.Integer(required=True)
+    external_id = fields.String(allow_none=True)
+    status = fields.String(required=True)
+    priority = fields.Integer(required=True)
+    plan = fields.String(required=True)
+    first_response_due = fields.String(allow_none=True)
+    incident = fields.Dict(allow_none=True)
+    match = fields.Dict()
+    reply = fields.Dict()
+
+
+class TicketDetailOut(TicketOut):
+    subject = fields.String()
+    body = fields.String()
+    source = fields.String()
+    requester = fields.Dict()
+    requested_priority = fields.Integer(allow_none=True)
+    environment = fields.String()
+    component = fields.String(allow_none=True)
+    language = fields.String()
+    created_at = fields.String()
+    received_at = fields.String()
+    changes = fields.List(fields.Dict())
+
+
+class TicketPatch(Schema):
+    priority = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=3))
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class TicketListArgs(PageArgs):
+    status = fields.String(validate=validate.OneOf(["accepted", "suppressed"]))
+    plan = fields.String(validate=validate.OneOf(["basic", "professional", "advanced"]))
+    priority = fields.Integer(validate=validate.Range(min=1, max=3))
+    incident = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))

@@ -1,0 +1,117 @@
+"""The ticket-intake hook and the ticket queue.
+
+Intake (POST): a token with the intake role (or admin), or a signature made with STATUSPAGE_INTAKE_SECRET
+(`X-Statuspage-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of "<t>." + body>`, or Zendesk's own
+`X-Zendesk-Webhook-Signature` at /tickets/zendesk). With neither a token nor a secret it accepts nothing.
+Reading the queue needs viewer, re-classifying responder.
+"""
+from __future__ import annotations
+
+import functools
+
+from flask import current_app, g, request
+
+from ... import clock
+from ...errors import Unauthorized
+from ...models import Role
+from ...notify.channels.webhook import verify
+from ...services.audit import Actor
+from ...support import desks, intake, queue
+from . import blp
+from .auth import actor, requires
+from .http import page_headers
+from .schemas import DeskPayload, TicketDetailOut, TicketIn, TicketListArgs, TicketOut, TicketPatch
+
+SIGNATURE_HEADER = "X-Statuspage-Signature"
+
+
+def intake_auth(view):
+    """A valid signature lets a desk in without a token; anything else goes through the token check."""
+    token_checked = requires(Role.INTAKE)(view)
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        secret = current_app.config["SETTINGS"].intake_secret
+        if secret and (SIGNATURE_HEADER in request.headers or "X-Zendesk-Webhook-Signature" in request.headers):
+            if not _signed(secret):
+                raise Unauthorized(message="The request signature does not match (or its timestamp is stale).")
+            g.actor = Actor(label="intake:signed", role=Role.INTAKE)
+            return view(*args, **kwargs)
+        return token_checked(*args, **kwargs)
+    return wrapper
+
+
+def _signed(secret: str) -> bool:
+    body, now = request.get_data(cache=True), clock.now()
+    if SIGNATURE_HEADER in request.headers:
+        return verify(secret, request.headers[SIGNATURE_HEADER], body, now_ts=int(now.timestamp()))
+    return desks.zendesk_signature_ok(secret, request.headers["X-Zendesk-Webhook-Signature"],
+                                      request.headers.get("X-Zendesk-Webhook-Signature-Timestamp", ""), body, now=now)
+
+
+def _take(body: dict, source: str):
+    ticket, new = intake.take_ticket(intake.ticket_in(body, source=source), by=actor(), now=clock.now())
+    if not new:
+        return ticket.first_answer, 200
+    return ticket.first_answer, 201 if ticket.status.value == "accepted" else 200
+
+
+@blp.post("/tickets")
+@intake_auth
+@blp.arguments(TicketIn)
+@blp.response(201, TicketOut)
+@blp.alt_response(200, schema=TicketOut, description="Suppressed (about a known incident), or a repeat of an "
+                                                     "external_id already taken in: the first answer again.")
+def take_ticket(_fields):
+    """The intake hook: accept a ticket (201) or suppress it when it is about a known incident (200)."""
+    return _take(request.get_json(), "api")
+
+
+@blp.post("/tickets/zendesk")
+@intake_auth
+@blp.arguments(DeskPayload)
+@blp.response(201, TicketOut)
+@blp.alt_response(200, schema=TicketOut, description="Suppressed, or a repeat.")
+def take_zendesk_ticket(_fields):
+    """A Zendesk "ticket created" webhook (trigger payload {"ticket": {...}} or event payload {"detail": {...}})."""
+    return _take(desks.from_zendesk(request.get_json()), "zendesk")
+
+
+@blp.post("/tickets/freshdesk")
+@intake_auth
+@blp.arguments(DeskPayload)
+@blp.response(201, TicketOut)
+@blp.alt_response(200, schema=TicketOut, description="Suppressed, or a repeat.")
+def take_freshdesk_ticket(_fields):
+    """A Freshdesk automation webhook ({"freshdesk_webhook": {"ticket_id", ...}})."""
+    return _take(desks.from_freshdesk(request.get_json()), "freshdesk")
+
+
+@blp.get("/tickets")
+@requires(Role.VIEWER)
+@blp.arguments(TicketListArgs, location="query")
+@blp.response(200, TicketDetailOut(many=True))
+def list_tickets(args):
+    """The queue in answering order: earliest due first, then arrival; filters by status, plan, priority."""
+    items, total = queue.list_tickets(status=args.get("status"), plan=args.get("plan"),
+                                      priority=args.get("priority"), incident_id=args.get("incident"),
+                                      page=args["page"], per_page=args["per_page"])
+    return [queue.details(t) for t in items], page_headers(total, args["page"], args["per_page"])
+
+
+@blp.get("/tickets/<id:ticket_id>")
+@requires(Role.VIEWER)
+@blp.response(200, TicketDetailOut)
+def get_ticket(ticket_id):
+    """One ticket with its classification history."""
+    return queue.details(queue.get_ticket(ticket_id))
+
+
+@blp.patch("/tickets/<id:ticket_id>")
+@requires(Role.RESPONDER)
+@blp.arguments(TicketPatch)
+@blp.response(200, TicketDetailOut)
+def reclassify_ticket(fields, ticket_id):
+    """Re-classify: a new priority and the reason (kept and shown); the due time is recomputed from arrival."""
+    return queue.details(queue.reclassify(ticket_id, priority=fields["priority"], reason=fields["reason"],
+                                          by=actor(), now=clock.now()))

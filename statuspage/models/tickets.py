@@ -1,0 +1,69 @@
+"""Support tickets taken in by the intake hook, and every change of their classification."""
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..database import Base, UTCDateTime
+from .components import str_enum
+from .incidents import Incident
+
+
+class TicketStatus(StrEnum):
+    ACCEPTED = "accepted"      # a person answers it, by its due time
+    SUPPRESSED = "suppressed"  # about a known incident: linked, answered, its requester subscribed
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+    __table_args__ = (
+        Index("ix_tickets_queue", "status", "first_response_due", "created_at"),
+        Index("ix_tickets_component_received", "component_slug", "received_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    external_id: Mapped[str | None] = mapped_column(String(200), unique=True)  # the desk's id: sent twice, taken once
+    source: Mapped[str] = mapped_column(String(16), default="api")  # api, zendesk or freshdesk
+    subject: Mapped[str] = mapped_column(String(1000), default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    requester_email: Mapped[str] = mapped_column(String(320))
+    requester_name: Mapped[str] = mapped_column(String(200), default="")
+    plan: Mapped[str] = mapped_column(String(16), default="basic")
+    requested_priority: Mapped[int | None] = mapped_column()  # as the desk sent it
+    priority: Mapped[int] = mapped_column(default=3)  # after the rules (and any re-classification)
+    environment: Mapped[str] = mapped_column(String(16), default="production")
+    component_slug: Mapped[str | None] = mapped_column(String(64))  # the desk's field, or what the text names
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)  # when the customer wrote it (the SLA's start)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[TicketStatus] = mapped_column(str_enum(TicketStatus, 16))
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id", ondelete="SET NULL"), index=True)
+    first_response_due: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    match_score: Mapped[float] = mapped_column(default=0.0)
+    match_reasons: Mapped[list] = mapped_column(JSON, default=list)
+    reply: Mapped[dict] = mapped_column(JSON, default=dict)  # {"language", "subject", "body"}
+    first_answer: Mapped[dict] = mapped_column(JSON, default=dict)  # the response body, returned again on a repeat
+
+    incident: Mapped[Incident | None] = relationship()
+    changes: Mapped[list[TicketChange]] = relationship(
+        back_populates="ticket", cascade="all, delete-orphan", order_by="TicketChange.id")
+
+
+class TicketChange(Base):
+    """A re-classification or an unlinking: who, when, why, and the priority before and after."""
+
+    __tablename__ = "ticket_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(32))  # reclassify or unlink
+    reason: Mapped[str] = mapped_column(Text, default="")
+    old_priority: Mapped[int] = mapped_column()
+    new_priority: Mapped[int] = mapped_column()
+
+    ticket: Mapped[Ticket] = relationship(back_populates="changes")

@@ -1,0 +1,75 @@
+"""Zendesk- and Freshdesk-style "ticket created" webhooks, mapped onto the intake hook's request.
+
+Both desks send what their admin writes in a webhook template (README: "Connecting a help desk" has
+ready-to-paste ones), with placeholders that come out as text: ids, priorities and tags are strings.
+Plan, environment and component travel as tags: `plan_professional`, `env_staging`, `component_api`.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from datetime import datetime
+
+from ..errors import Invalid
+
+PRIORITY_WORDS = {"urgent": 1, "high": 2, "normal": 3, "medium": 3, "low": 3, "4": 1, "3": 2, "2": 3, "1": 3}
+ZENDESK_TOLERANCE_S = 300
+
+
+def from_zendesk(data) -> dict:
+    """A Zendesk trigger payload ({"ticket": {...}}) or event payload ({"detail": {...}}) as a contract body."""
+    ticket = _object(data, "ticket") or _object(data, "detail")
+    if ticket is None:
+        raise Invalid("invalid_payload", 'Expected a Zendesk payload: {"ticket": {"id", "subject", "description", '
+                                         '"requester": {"email", "name"}, "priority", "tags", "created_at"}}.')
+    requester = ticket.get("requester") if isinstance(ticket.get("requester"), dict) else {}
+    return _contract("zendesk", ticket.get("id"), ticket.get("subject"), ticket.get("description"),
+                     requester.get("email") or ticket.get("requester_email"),
+                     requester.get("name") or ticket.get("requester_name"), ticket.get("priority"),
+                     ticket.get("tags"), ticket.get("created_at"))
+
+
+def from_freshdesk(data) -> dict:
+    """A Freshdesk automation webhook ({"freshdesk_webhook": {"ticket_id", ...}}, or the same keys unwrapped)."""
+    ticket = _object(data, "freshdesk_webhook") or (data if isinstance(data, dict) and "ticket_id" in data else None)
+    if ticket is None:
+        raise Invalid("invalid_payload", 'Expected a Freshdesk payload: {"freshdesk_webhook": {"ticket_id", '
+                                         '"ticket_subject", "ticket_description", "ticket_requester_email", ...}}.')
+    return _contract("freshdesk", ticket.get("ticket_id"), ticket.get("ticket_subject"),
+                     ticket.get("ticket_description"),
+                     ticket.get("ticket_requester_email") or ticket.get("ticket_contact_email"),
+                     ticket.get("ticket_requester_name") or ticket.get("ticket_contact_name"),
+                     ticket.get("ticket_priority"), ticket.get("ticket_tags"), ticket.get("ticket_created_at"))
+
+
+def zendesk_signature_ok(secret: str, signature: str, timestamp: str, body: bytes, *, now: datetime) -> bool:
+    """Zendesk's own webhook signing: base64 HMAC-SHA256 over timestamp + body; stale timestamps refused."""
+    try:
+        signed_at = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+        if signed_at.tzinfo is None or abs((now - signed_at).total_seconds()) > ZENDESK_TOLERANCE_S:
+            return False
+    except ValueError:
+        return False
+    expected = base64.b64encode(hmac.new(secret.encode(), timestamp.encode() + body, hashlib.sha256).digest())
+    return hmac.compare_digest(expected, signature.encode("ascii", "replace"))
+
+
+def _object(data, key: str) -> dict | None:
+    return data[key] if isinstance(data, dict) and isinstance(data.get(key), dict) else None
+
+
+def _contract(desk: str, ticket_id, subject, body, email, name, priority, tags, created_at) -> dict:
+    if isinstance(ticket_id, bool) or not isinstance(ticket_id, (str, int)) or not str(ticket_id).strip():
+        raise Invalid("required", "The ticket's id is required.", field="id")
+    words = tags.split() if isinstance(tags, str) else [t for t in tags if isinstance(t, str)] \
+        if isinstance(tags, list) else []
+    tagged = {word.partition("_")[0]: word.partition("_")[2] for word in words if "_" in word}
+    body = {"external_id": f"{desk}-{str(ticket_id).strip()}", "subject": subject if isinstance(subject, str) else "",
+            "body": body if isinstance(body, str) else "",
+            "requester": {"email": email, "name": name if isinstance(name, str) else ""},
+            "priority": PRIORITY_WORDS.get(str(priority).strip().lower()) if priority not in (None, "") else None,
+            "plan": tagged.get("plan"), "environment": tagged.get("env"), "component": tagged.get("component")}
+    if isinstance(created_at, str) and created_at.strip():
+        body["created_at"] = created_at.strip()
+    return body

@@ -1,0 +1,237 @@
+"""The ticket-intake hook: take a ticket in, suppress it when it is about a known incident, else give it
+its priority and first-response due time. One function for the API, the desk formats and the evaluation.
+
+Precision over recall: a ticket is suppressed only when the matcher is confident, never for staging or
+development systems (the page is about production), and every decision is logged with its reasons.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from ..database import transaction
+from ..errors import Invalid
+from ..extensions import db
+from ..models import (
+    Component, ComponentStatus, Impact, Incident, IncidentKind, Ticket, TicketStatus,
+)
+from ..models.incidents import ACTIVE_MAINTENANCE_STATUSES, CLOSED_STATUSES
+from ..notify.messages import policy
+from ..services import audit, incidents, subscriptions, validate
+from ..services.accounts import normalize_email
+from ..services.audit import Actor
+from . import matching, sla
+from .replies import reply_for
+
+log = logging.getLogger(__name__)
+GRACE = timedelta(minutes=5)  # a ticket written just before the incident was opened still belongs to it
+
+
+@dataclass(frozen=True)
+class TicketIn:
+    """A ticket as the contract's request gives it, validated."""
+
+    subject: str
+    body: str
+    requester_email: str
+    requester_name: str = ""
+    external_id: str | None = None
+    plan: str = "basic"
+    priority: int | None = None
+    environment: str = "production"
+    component: str | None = None
+    created_at: datetime | None = None
+    source: str = "api"
+
+
+def ticket_in(data: dict, *, source: str = "api") -> TicketIn:
+    """Validate the contract's request body (already a dict); Invalid names the first bad field."""
+    if not isinstance(data, dict):
+        raise Invalid("invalid_type", "The body must be a JSON object.")
+    subject = validate.text(data.get("subject"), "subject", max_length=1000, required=False)
+    body = validate.text(data.get("body"), "body", max_length=100_000, required=False)
+    if not subject and not body:
+        raise Invalid("required", "Give a subject or a body.", field="subject")
+    requester = data.get("requester")
+    if not isinstance(requester, dict):
+        raise Invalid("required", "requester.email is required.", field="requester.email")
+    try:
+        email = normalize_email(requester.get("email"))
+    except Exception:
+        raise Invalid("invalid_email", "requester.email is not an email address.", field="requester.email") from None
+    priority = data.get("priority")
+    if priority is not None and (type(priority) is not int or priority not in sla.PRIORITIES):
+        raise Invalid("invalid_choice", "priority must be 1, 2 or 3.", field="priority")
+    plan = data.get("plan") or sla.DEFAULT_PLAN
+    if plan not in sla.PLANS:
+        raise Invalid("invalid_choice", f"plan must be one of: {', '.join(sla.PLANS)}.", field="plan")
+    environment = data.get("environment") or "production"
+    if environment not in sla.ENVIRONMENTS:
+        raise Invalid("invalid_choice", f"environment must be one of: {', '.join(sla.ENVIRONMENTS)}.",
+                      field="environment")
+    external_id = data.get("external_id")
+    if external_id is not None:
+        external_id = validate.text(str(external_id) if isinstance(external_id, int) and not isinstance(
+            external_id, bool) else external_id, "external_id", max_length=200) or None
+    component = data.get("component")
+    if component is not None:
+        component = validate.text(component, "component", max_length=64, required=False).lower() or None
+    created_at = data.get("created_at")
+    if created_at is not None:
+        if isinstance(created_at, str):
+            try:
+                created_at = datetime.fromisoformat(created_at.replace("Z", "+00:00"))
+            except ValueError:
+                raise Invalid("invalid_datetime", "created_at must be an ISO 8601 time with an offset.",
+                              field="created_at") from None
+        created_at = validate.instant(created_at, "created_at")
+    return TicketIn(subject=subject, body=body, requester_email=email,
+                    requester_name=validate.text(requester.get("name"), "requester.name", max_length=200,
+                                                 required=False),
+                    external_id=external_id, plan=plan, priority=priority, environment=environment,
+                    component=component, created_at=created_at, source=source)
+
+
+def take_ticket(ticket: TicketIn, *, by: Actor, now: datetime) -> tuple[Ticket, bool]:
+    """Store and classify a ticket; returns (ticket, True) when new, (the first one, False) for a repeat.
+
+    The same external_id twice stores nothing twice, also when both arrive at the same moment: the unique
+    index decides, and the loser returns the winner's answer.
+    """
+    if ticket.external_id and (first := _by_external_id(ticket.external_id)) is not None:
+        return first, False
+    try:
+        with transaction():
+            stored = _classify(ticket, by=by, now=now)
+    except IntegrityError:
+        db.session.rollback()
+        first = _by_external_id(ticket.external_id) if ticket.external_id else None
+        if first is None:
+            raise
+        return first, False
+    _suspect_incident(stored, by=by, now=now)
+    return stored, True
+
+
+def _by_external_id(external_id: str) -> Ticket | None:
+    return db.session.scalar(select(Ticket).where(Ticket.external_id == external_id))
+
+
+def _classify(given: TicketIn, *, by: Actor, now: datetime) -> Ticket:
+    settings = current_app.config["SETTINGS"]
+    created_at = given.created_at or now
+    components = [matching.ComponentInfo(c.slug, c.name, c.description, tuple(c.aliases or ()))
+                  for c in db.session.scalars(select(Component).order_by(Component.id))]
+    text = matching.TicketText(given.subject, given.body, given.component, None, created_at)
+    if given.environment == "production":
+        found = matching.match_ticket(text, _candidates(created_at), components,
+                                      threshold=settings.ticket_match_threshold, now=now)
+    else:
+        found = matching.Match(None, 0.0, (f"from {given.environment}: this page reports on production",),
+                               matching.detect_language(f"{given.subject}\n{given.body}"))
+    mentioned = matching.mentioned_components(text, components)
+    ticket = Ticket(
+        external_id=given.external_id, source=given.source, subject=given.subject, body=given.body,
+        requester_email=given.requester_email, requester_name=given.requester_name, plan=given.plan,
+        requested_priority=given.priority, priority=sla.effective_priority(given.priority, given.environment),
+        environment=given.environment, component_slug=mentioned[0] if mentioned else given.component,
+        language=found.language, created_at=created_at, received_at=now, match_score=found.score,
+        match_reasons=list(found.reasons))
+    incident = db.session.get(Incident, found.incident_id) if found.incident_id else None
+    if incident is not None:
+        ticket.status, ticket.incident = TicketStatus.SUPPRESSED, incident
+        subscriptions.follow_incident(ticket.requester_email, incident, language=ticket.language,
+                                      policy=policy(settings), now=now)
+    else:
+        ticket.status = TicketStatus.ACCEPTED
+        ticket.first_response_due = due_time(ticket)
+    db.session.add(ticket)
+    db.session.flush()
+    ticket.reply = reply_for(ticket, incident)
+    ticket.first_answer = answer(ticket)
+    audit.record(by, f"ticket.{ticket.status.value}", ticket,
+                 summary=f"score {found.score:.2f}: {'; '.join(found.reasons)}"[:2000], now=now)
+    log.info("ticket %s (%s) %s, score %.2f, incident %s: %s", ticket.id, ticket.external_id or "-",
+             ticket.status.value, found.score, found.incident_id, "; ".join(found.reasons))
+    return ticket
+
+
+def due_time(ticket: Ticket) -> datetime | None:
+    """The first-response deadline from the ticket's arrival, as the support policy says."""
+    calendar = sla.BusinessCalendar.from_settings(current_app.config["SETTINGS"])
+    return sla.first_response_due(ticket.created_at, ticket.priority, ticket.plan, ticket.environment, calendar)
+
+
+def _candidates(created_at: datetime) -> list[matching.Candidate]:
+    """Open incidents and maintenance in progress that had started by the ticket's time (plus a grace)."""
+    rows = db.session.scalars(
+        select(Incident).where(Incident.is_published, Incident.started_at <= created_at + GRACE)
+        .where(or_(
+            (Incident.kind == IncidentKind.INCIDENT) & Incident.status.not_in([s.value for s in CLOSED_STATUSES]),
+            (Incident.kind == IncidentKind.MAINTENANCE)
+            & Incident.status.in_([s.value for s in ACTIVE_MAINTENANCE_STATUSES]))))
+    return [matching.Candidate(
+        incident_id=i.id, kind=i.kind.value, title=i.name, texts=tuple(u.body for u in reversed(i.updates)),
+        components=tuple(c.slug for c in i.components), started_at=i.started_at, status=i.status) for i in rows]
+
+
+def answer(ticket: Ticket) -> dict:
+    """The contract's response body for a ticket."""
+    settings = current_app.config["SETTINGS"]
+    tz = sla.BusinessCalendar.from_settings(settings).zone
+    incident = ticket.incident
+    return {
+        "id": ticket.id, "external_id": ticket.external_id, "status": ticket.status.value,
+        "priority": ticket.priority, "plan": ticket.plan,
+        "first_response_due": ticket.first_response_due.astimezone(tz).isoformat()
+        if ticket.first_response_due else None,
+        "incident": None if incident is None else {
+            "id": incident.id, "name": incident.name, "status": incident.status,
+            "url": f"{settings.base_url}{incident.public_path}"},
+        "match": {"score": round(ticket.match_score, 3), "reasons": list(ticket.match_reasons)},
+        "reply": ticket.reply,
+    }
+
+
+def _suspect_incident(ticket: Ticket, *, by: Actor, now: datetime) -> None:
+    """K accepted production tickets about one component within T minutes, and no incident open on it:
+    open a suspected incident (console only, unless STATUSPAGE_SUSPECT_PUBLISH=1) and link those tickets."""
+    settings = current_app.config["SETTINGS"]
+    slug = ticket.component_slug
+    if ticket.status != TicketStatus.ACCEPTED or ticket.environment != "production" or not slug:
+        return
+    with transaction():
+        component = db.session.scalar(select(Component).where(Component.slug == slug))
+        if component is None or incidents.open_incident_on(component.id) is not None:
+            return
+        since = now - timedelta(minutes=settings.suspect_window_minutes)
+        recent = list(db.session.scalars(
+            select(Ticket).where(Ticket.status == TicketStatus.ACCEPTED, Ticket.component_slug == slug,
+                                 Ticket.environment == "production", Ticket.received_at >= since,
+                                 Ticket.incident_id.is_(None))))
+        if len(recent) < settings.suspect_tickets:
+            return
+        suspected = incidents.open_incident(
+            name=f"{component.name}: problems reported by customers", impact=Impact.MINOR,
+            body=f"{len(recent)} customers reported problems with {component.name} in the last "
+                 f"{settings.suspect_window_minutes} minutes. We are investigating.",
+            components={slug: ComponentStatus.PARTIAL_OUTAGE.value}, published=settings.suspect_publish,
+            by=Actor(label="ticket-intake"), now=now)
+        for linked in recent:
+            linked.incident_id = suspected.id
+        audit.record(by, "incident.suspect", suspected, summary=f"{len(recent)} tickets about {slug}", now=now)
+        log.warning("suspected incident %s opened: %d tickets about %s in %d minutes", suspected.id, len(recent),
+                    slug, settings.suspect_window_minutes)
+
+
+def affected_counts(incident_ids: list[int]) -> dict[int, int]:
+    """How many tickets are linked to each incident: "N customers affected" in the console."""
+    if not incident_ids:
+        return {}
+    return dict(db.session.execute(select(Ticket.incident_id, func.count(func.distinct(Ticket.requester_email)))
+                                   .where(Ticket.incident_id.in_(incident_ids)).group_by(Ticket.incident_id)).all())

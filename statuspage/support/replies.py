@@ -1,0 +1,26 @@
+"""Auto-replies to tickets, in the ticket's language: the incident and its latest status, or the promise.
+
+The desk sends them (they are in the intake hook's answer). They carry Auto-Submitted: auto-replied
+(RFC 3834), so a well-behaved mail system never answers them and no mail loop can start.
+"""
+from __future__ import annotations
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+
+from ..models import Incident, Ticket
+
+HEADERS = {"Auto-Submitted": "auto-replied", "X-Auto-Response-Suppress": "All"}
+
+
+def reply_for(ticket: Ticket, incident: Incident | None) -> dict:
+    """{"language", "subject", "body", "headers"} for a suppressed (incident given) or accepted ticket."""
+    settings = current_app.config["SETTINGS"]
+    name = "ticket_suppressed" if incident is not None else "ticket_accepted"
+    context = {"ticket": ticket, "incident": incident, "site_name": settings.site_name,
+               "incident_url": f"{settings.base_url}{incident.public_path}" if incident is not None else None,
+               "latest": incident.latest_update if incident is not None else None}
+    with force_locale(ticket.language):
+        subject = render_template(f"email/{name}.subject.txt", **context).strip()
+        body = render_template(f"email/{name}.txt", **context).strip() + "\n"
+    return {"language": ticket.language, "subject": subject, "body": body, "headers": dict(HEADERS)}
