@@ -5,7 +5,7 @@ import math
 from datetime import datetime
 
 from flask import Flask, current_app, g, request
-from flask_babel import format_date, format_decimal, format_time, lazy_gettext as _l
+from flask_babel import format_date, format_decimal, format_time, format_timedelta, lazy_gettext as _l
 
 LANG_COOKIE = "lang"
 LANG_COOKIE_AGE = 365 * 24 * 3600
@@ -92,6 +92,7 @@ def percent(value: float) -> str:
 def init_app(app: Flask) -> None:
     app.after_request(remember_language)
     app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.filters["timedelta"] = lambda delta: format_timedelta(delta, granularity="minute")
     app.jinja_env.globals.update(
         COMPONENT_STATUS_LABELS=COMPONENT_STATUS_LABELS, INCIDENT_STATUS_LABELS=INCIDENT_STATUS_LABELS,
         IMPACT_LABELS=IMPACT_LABELS, INDICATOR_LABELS=INDICATOR_LABELS, LANGUAGE_NAMES=LANGUAGE_NAMES,

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, selectinload
 
 from ..database import get_by_id, transaction
-from ..errors import Conflict, NotFound
+from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..models import AffectedComponent, Component, ComponentGroup, ComponentStatus, Incident
 from ..models.incidents import ACTIVE_MAINTENANCE_STATUSES, CLOSED_STATUSES, IncidentKind
@@ -94,7 +94,8 @@ def delete_group(group_id: int, *, by: Actor, now: datetime) -> None:
 
 def create_component(*, slug: str, name: str, description: str = "", group_id: int | None = None,
                      position: int | None = None, status: str = ComponentStatus.OPERATIONAL,
-                     only_show_if_degraded: bool = False, by: Actor, now: datetime) -> Component:
+                     only_show_if_degraded: bool = False, aliases: list[str] | None = None, by: Actor,
+                     now: datetime) -> Component:
     """Add a component; its slug must be new."""
     with transaction():
         slug = validate.slug(slug)
@@ -109,7 +110,8 @@ def create_component(*, slug: str, name: str, description: str = "", group_id: i
             position=(_next_position(Component, group_id=group_id) if position is None
                       else validate.integer(position, "position")),
             status=validate.choice(ComponentStatus, status, "status"),
-            only_show_if_degraded=bool(only_show_if_degraded), created_at=now, updated_at=now)
+            only_show_if_degraded=bool(only_show_if_degraded), aliases=_aliases(aliases or []),
+            created_at=now, updated_at=now)
         db.session.add(component)
         db.session.flush()
         audit.record(by, "component.create", component, summary=f"{component.name} ({slug})", now=now)
@@ -140,6 +142,8 @@ def update_component(slug: str, /, *, by: Actor, now: datetime, **changes) -> Co
             component.status = validate.choice(ComponentStatus, changes["status"], "status")
         if "only_show_if_degraded" in changes:
             component.only_show_if_degraded = bool(changes["only_show_if_degraded"])
+        if "aliases" in changes:
+            component.aliases = _aliases(changes["aliases"])
         component.updated_at = now
         audit.record(by, "component.update", component, summary=component.name, details=_jsonable(changes),
                      now=now)
@@ -207,6 +211,14 @@ def recompute_statuses(components: Iterable[Component], *, now: datetime) -> dic
             component.status = new_status
             component.updated_at = now
     return changed
+
+
+def _aliases(values) -> list[str]:
+    """Other names of a component (e.g. "Konsole", "tableau de bord"): up to 20, each one line."""
+    if not isinstance(values, (list, tuple)) or len(values) > 20:
+        raise Invalid("invalid_aliases", "aliases must be a list of at most 20 names.", field="aliases")
+    cleaned = [validate.text(value, "aliases", max_length=100) for value in values]
+    return list(dict.fromkeys(value for value in cleaned if value))
 
 
 def _jsonable(changes: dict) -> dict:

@@ -130,6 +130,13 @@ def publish_incident(incident_id: int, *, by: Actor, now: datetime) -> Incident:
     return incident
 
 
+def suspected_incidents() -> list[Incident]:
+    """Open incidents suspected from support tickets and not yet published: the console's to decide."""
+    return list(db.session.scalars(
+        select(Incident).where(Incident.kind == IncidentKind.INCIDENT, Incident.is_published.is_(False))
+        .where(Incident.status.not_in([s.value for s in CLOSED_STATUSES])).order_by(Incident.started_at.desc())))
+
+
 def open_incident_on(component_id: int) -> Incident | None:
     """The oldest open incident touching a component (published or not): a new failure joins it."""
     return db.session.scalar(

@@ -80,6 +80,7 @@ def reclassify(ticket_id: int, *, priority, reason, by: Actor, now: datetime) ->
 def unlink(ticket_id: int, *, reason: str = "", by: Actor, now: datetime) -> Ticket:
     """A wrongly suppressed ticket becomes accepted, with its due time from its arrival; the requester no
     longer follows that incident (unless another of their tickets is linked to it)."""
+    reason = validate.text(reason, "reason", max_length=2000, required=False)
     with transaction():
         ticket = get_ticket(ticket_id)
         if ticket.status != TicketStatus.SUPPRESSED:
@@ -88,7 +89,7 @@ def unlink(ticket_id: int, *, reason: str = "", by: Actor, now: datetime) -> Tic
         ticket.status, ticket.incident_id, ticket.incident = TicketStatus.ACCEPTED, None, None
         ticket.first_response_due = due_time(ticket)
         ticket.changes.append(TicketChange(at=now, actor=by.label, action="unlink",
-                                           reason=validate.text(reason, "reason", max_length=2000, required=False),
+                                           reason=reason,
                                            old_priority=ticket.priority, new_priority=ticket.priority))
         db.session.flush()
         others = db.session.scalar(select(func.count()).where(Ticket.incident_id == incident_id,

@@ -1,7 +1,5 @@
 """From check results to incidents: thresholds, one incident per outage, recovery, flapping, maintenance,
 the audit trail, rollups and heartbeats. Results are fed in with a fixed clock; nothing sleeps."""
-from datetime import timedelta
-
 import pytest
 from sqlalchemy import select
 

@@ -21,6 +21,7 @@ from statuspage.extensions import db
 from statuspage.models import Incident, Role, User
 from statuspage.notify.messages import policy
 from statuspage.services import accounts, checks, message_templates, subscriptions
+from statuspage.support import intake
 from tests.builders import (
     START, SYSTEM, TEST_PASSWORD, csrf_token, make_component, make_group, make_incident, make_maintenance, make_subscriber,
 )
@@ -115,7 +116,7 @@ FORMS = [
     Form("component-new", "/admin/components/new",
          {"name": "Search", "slug": "search", "description": "Finds things.", "group_id": "", "status": "operational"},
          {"name": "required", "slug": "required", "description": "optional", "group_id": "choice",
-          "status": "choice"}),
+          "status": "choice", "aliases": "optional"}),
     Form("component-edit", "/admin/components/api/edit",
          {"name": "API", "slug": "api", "description": "The API.", "group_id": "", "status": "operational"},
          {"name": "required", "slug": "required", "description": "optional", "group_id": "choice",
@@ -151,6 +152,10 @@ FORMS = [
           "enabled": "y"},
          {"name": "required", "target": "optional", "interval": "optional", "kind": "choice",
           "failures_to_open": "optional", "period": "optional", "grace": "optional"}),
+    Form("ticket-reclassify", "/admin/tickets/{ticket}/reclassify", {"priority": "2", "reason": "Only slow."},
+         {"priority": "choice", "reason": "required"}),
+    Form("ticket-unlink", "/admin/tickets/{ticket}/unlink", {"unlink_reason": "About SSO settings."},
+         {"unlink_reason": "optional"}),
     Form("template-edit", "/admin/templates/{template}",
          {"name": "DB slow", "title": "Database slow again", "impact": "major", "body": "Still slow."},
          {"name": "required", "title": "required", "body": "required", "impact": "choice"}),
@@ -164,6 +169,7 @@ ACTIONS = {
     "token-revoke": "/admin/tokens/{token}/revoke",
     "template-delete": "/admin/templates/{template}/delete",
     "check-delete": "/admin/checks/{check}/delete",
+    "incident-publish": "/admin/incidents/{incident}/publish",
     "sign-out": "/admin/logout",
 }
 # Authorized by a signed link instead of a CSRF token (mail clients' one-click unsubscribe posts none).
@@ -259,9 +265,12 @@ def world(app, clock):
         subscriber = make_subscriber("sub@example.com", ["api"], now=clock.now())
         check = checks.create_check({"key": "api-home", "name": "API home", "component": "api", "kind": "http",
                                      "target": "https://example.com/"}, by=SYSTEM, now=clock.now())
+        ticket, _new = intake.take_ticket(intake.ticket_in({
+            "subject": "API errors", "body": "The API answers 500 errors since this morning.", "component": "api",
+            "requester": {"email": "cy@customer.example"}}), by=SYSTEM, now=clock.now())
         db.session.flush()
         ids = SimpleNamespace(incident=incident.id, maintenance=maintenance.id, group=group.id, user=other.id,
-                              template=template.id, token=token.id, component=api.id, check=check.id,
+                              template=template.id, token=token.id, component=api.id, check=check.id, ticket=ticket.id,
                               manage=subscriptions.manage_token(subscriber, policy(app.config["SETTINGS"])))
     with app.app_context():
         db.session.remove()
@@ -527,7 +536,7 @@ def test_a_signed_link_action_with_a_tampered_link_changes_nothing(app, client, 
 def test_every_form_route_in_the_app_is_on_the_hostile_list(app):
     """A new form (say POST /subscribe) must join FORMS or ACTIONS above, so it meets the same payloads."""
     adapter = app.url_map.bind("status.example.com")
-    world = SimpleNamespace(incident=1, maintenance=1, group=1, user=1, template=1, token=1, component=1, check=1,
+    world = SimpleNamespace(incident=1, maintenance=1, group=1, user=1, template=1, token=1, component=1, check=1, ticket=1,
                             manage="x")
     listed = [form.action for form in FORMS] + list(ACTIONS.values()) + list(SIGNED_LINK_ACTIONS.values()) + [
         "/admin/preview"]

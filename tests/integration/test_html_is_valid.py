@@ -25,6 +25,7 @@ from statuspage.models import Role, User
 from statuspage.monitoring import results
 from statuspage.monitoring.probes import ProbeResult
 from statuspage.services import accounts, checks, message_templates
+from statuspage.support import intake
 from statuspage.services.incidents import post_update, resolve_incident
 from tests.builders import (
     START, SYSTEM, TEST_PASSWORD, csrf_token, make_component, make_group, make_incident, make_maintenance, sign_in,
@@ -70,6 +71,9 @@ CONSOLE = {
     "console heartbeat detail": "/admin/checks/{heartbeat}",
     "console new check": "/admin/checks/new",
     "console check edit": "/admin/checks/{check}/edit",
+    "console support queue": "/admin/tickets",
+    "console suppressed ticket": "/admin/tickets/{suppressed_ticket}",
+    "console accepted ticket": "/admin/tickets/{accepted_ticket}",
 }
 REFUSED = {  # forms sent back with their errors (400)
     "sign-in after a wrong password": ("/admin/login", {"email": "ana@example.com", "password": "wrong password"}),
@@ -121,8 +125,15 @@ def _build_site(now) -> dict:
         results.record([results.Outcome(check.id, at, ProbeResult(ok, 40 + hours_ago % 90 if ok else None,
                                                                    error=None if ok else "timed out after 5 s",
                                                                    started_at=at))], now=at, tz=ZoneInfo("Europe/Berlin"))
+    suppressed, _new = intake.take_ticket(intake.ticket_in({
+        "subject": "API down?", "body": "The API answers 500 errors for every call.", "component": "api",
+        "requester": {"email": "cy@customer.example", "name": "Cy"}}), by=SYSTEM, now=now)
+    accepted, _new = intake.take_ticket(intake.ticket_in({
+        "subject": "Invoice", "body": "Please send the invoice again.", "plan": "professional", "priority": 2,
+        "requester": {"email": "dee@customer.example"}}), by=SYSTEM, now=now - timedelta(days=1))
     return {"incident": incident.id, "resolved": resolved.id, "maintenance": maintenance.id, "user": user.id,
-            "check": check.id, "heartbeat": heartbeat.id}
+            "check": check.id, "heartbeat": heartbeat.id, "suppressed_ticket": suppressed.id,
+            "accepted_ticket": accepted.id}
 
 
 def _get(client, url: str) -> str:

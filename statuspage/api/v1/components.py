@@ -17,8 +17,13 @@ def _serializer() -> Serializer:
     return Serializer(current_app.config["SETTINGS"])
 
 
+def _out(component: Component) -> dict:
+    """The v2 shape, plus what only the management API has: the aliases used to match tickets."""
+    return {**_serializer().component(component), "aliases": list(component.aliases or [])}
+
+
 def _component(component: Component):
-    return _serializer().component(component), {"ETag": etag_of("component", component.id, component.updated_at)}
+    return _out(component), {"ETag": etag_of("component", component.id, component.updated_at)}
 
 
 def _group(group: ComponentGroup):
@@ -35,7 +40,7 @@ def list_components(args):
     everything = service.list_components()
     page, per_page = args["page"], args["per_page"]
     chosen = everything[(page - 1) * per_page: page * per_page]
-    return [_serializer().component(c) for c in chosen], page_headers(len(everything), page, per_page)
+    return [_out(c) for c in chosen], page_headers(len(everything), page, per_page)
 
 
 @blp.post("/components")

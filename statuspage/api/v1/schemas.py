@@ -94,6 +94,8 @@ class ComponentIn(Schema):
     position = _integer(validate=validate.Range(min=0, max=1_000_000))
     status = fields.String(validate=validate.OneOf(COMPONENT_STATUSES))
     only_show_if_degraded = StrictBoolean()
+    aliases = fields.List(fields.String(validate=validate.Length(min=1, max=100)), validate=validate.Length(max=20),
+                          metadata={"description": "Other names customers use (any language), for matching tickets."})
 
 
 class GroupPatch(GroupIn):
@@ -173,6 +175,7 @@ class ComponentOut(Schema):
     group = fields.Boolean()
     only_show_if_degraded = fields.Boolean()
     components = fields.List(fields.String())
+    aliases = fields.List(fields.String())
 
 
 class AffectedComponentOut(Schema):

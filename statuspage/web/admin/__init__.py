@@ -67,4 +67,4 @@ def site_tz() -> ZoneInfo:
     return current_app.config["SETTINGS"].tz
 
 
-from . import audit, auth, checks, components, incidents, subscribers, users  # noqa: E402,F401  (registers the views)
+from . import audit, auth, checks, components, incidents, subscribers, tickets, users  # noqa: E402,F401  (registers the views)

@@ -29,11 +29,13 @@ def component_edit(slug: str | None = None):
     form.group_id.choices = _group_choices()
     if existing is not None and not form.is_submitted():
         form.group_id.data = str(existing.group_id or "")
+        form.aliases.data = ", ".join(existing.aliases or [])
     errors = []
     if form.validate_on_submit():
         fields = {"slug": form.slug.data, "name": form.name.data, "description": form.description.data or "",
                   "group_id": int(form.group_id.data) if form.group_id.data else None, "status": form.status.data,
-                  "only_show_if_degraded": form.only_show_if_degraded.data}
+                  "only_show_if_degraded": form.only_show_if_degraded.data,
+                  "aliases": [alias.strip() for alias in (form.aliases.data or "").split(",") if alias.strip()]}
         try:
             if existing is None:
                 service.create_component(**fields, by=actor(), now=now())

@@ -75,6 +75,7 @@ class ComponentForm(Form):
     group_id = SelectField(_l("Group"), choices=[], validate_choice=True)
     status = SelectField(_l("Status"), choices=choices(COMPONENT_STATUS_LABELS.items()))
     only_show_if_degraded = BooleanField(_l("Show only when not operational"))
+    aliases = StringField(_l("Other names"), validators=[Optional(), Length(max=2000)])
 
 
 class GroupForm(Form):
@@ -156,3 +157,15 @@ class CheckForm(Form):
         if expect:
             data["expect"] = expect
         return data
+
+
+PRIORITY_LABELS = {"1": _l("1 · business critical"), "2": _l("2 · degraded service"), "3": _l("3 · general issue")}
+
+
+class ReclassifyForm(Form):
+    priority = SelectField(_l("Priority"), choices=choices(PRIORITY_LABELS.items()))
+    reason = TextAreaField(_l("Why"), validators=[DataRequired(), Length(max=2000)])
+
+
+class UnlinkForm(Form):
+    unlink_reason = TextAreaField(_l("Why it is not about this incident"), validators=[Optional(), Length(max=2000)])

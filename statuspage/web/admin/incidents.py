@@ -14,8 +14,10 @@ from ...models import ComponentStatus, Incident, IncidentKind, IncidentStatus, R
 from ...services import message_templates, page
 from ...services.components import list_components
 from ...services.incidents import (
-    edit_incident, get_incident, open_incident, post_update, resolve_incident, schedule_maintenance,
+    edit_incident, get_incident, open_incident, post_update, publish_incident, resolve_incident, schedule_maintenance,
+    suspected_incidents,
 )
+from ...support import intake, queue
 from ..forms import choices, explain
 from . import actor, bp, now, requires, site_tz
 from .forms import (
@@ -29,7 +31,7 @@ MAX_PAGE = 100_000
 @bp.get("/")
 def index():
     return render_template(
-        "admin/index.html", incidents=page.open_incidents(),
+        "admin/index.html", incidents=page.open_incidents(), suspected=suspected_incidents(),
         maintenance=page.maintenance_in(["in_progress", "verifying", "scheduled"]))
 
 
@@ -111,10 +113,25 @@ def _detail(item: Incident, update_form=None, edit_form=None, errors=(), status=
         update_form.status.data = item.status
     if edit_form is None:
         edit_form = IncidentEditForm(formdata=None, obj=item)
+    tickets, _total = queue.list_tickets(incident_id=item.id, per_page=200)
     return render_template("admin/incidents/detail.html", item=item, update_form=update_form, edit_form=edit_form,
                            confirm=ConfirmForm(), components=list_components(),
                            statuses={link.component.slug: link.status for link in item.affected},
+                           tickets=tickets, affected=intake.affected_counts([item.id]).get(item.id, 0),
                            errors=list(errors)), status
+
+
+@bp.post("/incidents/<id:incident_id>/publish")
+@requires(Role.RESPONDER)
+def incident_publish(incident_id: int):
+    if ConfirmForm().validate_on_submit():
+        try:
+            publish_incident(incident_id, by=actor(), now=now())
+        except AppError as error:
+            flash(explain(error), "error")
+        else:
+            flash(_("Incident published."), "info")
+    return redirect(url_for("admin.incident", incident_id=incident_id))
 
 
 @bp.post("/incidents/<id:incident_id>/updates")
