@@ -16,6 +16,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .extensions import babel, csrf, db, limiter, login_manager, migrate
     from .paths import MIGRATIONS_DIR
     from . import web
+    from .services import site_version
 
     settings = load_settings(overrides)
     app = Flask(__name__, template_folder=shared_dir("templates"), static_folder=shared_dir("static"),
@@ -24,7 +25,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         SETTINGS=settings,
         SECRET_KEY=settings.secret_key,
         SQLALCHEMY_DATABASE_URI=settings.database_url,
-        SQLALCHEMY_ENGINE_OPTIONS=_engine_options(settings.database_url, settings.db_pool_size),
+        SQLALCHEMY_ENGINE_OPTIONS=_engine_options(settings),
         MAX_CONTENT_LENGTH=settings.max_request_bytes,
         MAX_FORM_MEMORY_SIZE=settings.max_request_bytes,
         SESSION_COOKIE_HTTPONLY=True,
@@ -49,15 +50,18 @@ def create_app(overrides: dict | None = None) -> Flask:
     login_manager.init_app(app)
     i18n.init_app(app)
     errors.register_error_handlers(app)
+    site_version.install()
     web.init_app(app)
     api.init_app(app)
     return app
 
 
-def _engine_options(url: str, pool_size: int) -> dict:
+def _engine_options(settings) -> dict:
     # SQLite: a fresh connection per checkout (cheap for a local file). Handing pooled SQLite connections
     # from thread to thread (gunicorn gthread workers) crashed workers with SIGSEGV under load, with
     # SQLAlchemy's compiled extensions on; bench/bench_http.py reproduced it, NullPool ended it.
-    if url.startswith("sqlite"):
+    if settings.database_url.startswith("sqlite"):
         return {"connect_args": {"timeout": 5}, "poolclass": NullPool}
-    return {"pool_size": pool_size, "pool_pre_ping": True, "max_overflow": pool_size}
+    # A statement that runs away (a lock held by a stuck client, a bad plan) is cut off, not waited for.
+    return {"pool_size": settings.db_pool_size, "pool_pre_ping": True, "max_overflow": settings.db_pool_size,
+            "connect_args": {"options": f"-c statement_timeout={settings.db_statement_timeout_ms}"}}

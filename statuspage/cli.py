@@ -161,7 +161,8 @@ def checks_list():
     for check in checks.list_checks(per_page=1_000_000)[0]:
         state = "DOWN" if check.is_down else ("up" if check.last_ok is not None else "new")
         where = f"{base_url}{check.ping_path}" if check.ping_path else check.target
-        last = f"{check.last_latency_ms} ms" if check.last_ok else (check.last_error or "")
+        last = (f"{check.last_latency_ms} ms" if check.last_latency_ms is not None else "") if check.last_ok \
+            else (check.last_error or "")
         click.echo(f"{state:4}  {check.key:30} {check.kind.value:9} {check.component.slug:16} "
                    f"every {check.interval_seconds}s  {where}  {last}".rstrip())
 

@@ -33,6 +33,8 @@ class Settings:
     ratelimit_storage_url: str = "memory://"
     session_cookie_secure: bool = False
     db_pool_size: int = 5
+    db_statement_timeout_ms: int = 10_000
+    frame_ancestors: str = "'none'"
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25
     smtp_user: str = ""
@@ -158,6 +160,8 @@ READERS = {
     "ratelimit_storage_url": _text,
     "session_cookie_secure": _bool("session_cookie_secure"),
     "db_pool_size": _int("db_pool_size"),
+    "db_statement_timeout_ms": _int("db_statement_timeout_ms"),
+    "frame_ancestors": _text,
     "smtp_host": _text,
     "smtp_port": _int("smtp_port"),
     "smtp_user": _text,

@@ -72,6 +72,7 @@ def _empty_tables(request):
     if "app" not in request.fixturenames:
         return
     app = request.getfixturevalue("app")
+    app.extensions["statuspage.page_cache"].clear()  # the change counter starts again with the tables
     with app.app_context():
         db.session.remove()
         tables = [t.name for t in reversed(db.metadata.sorted_tables)]

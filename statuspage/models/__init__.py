@@ -6,6 +6,7 @@ from .components import Component, ComponentGroup, ComponentStatus
 from .subscribers import (
     Channel, DeliveryStatus, Notification, NotificationKind, Subscriber, SubscriberComponent, SubscriberIncident,
 )
+from .site import SiteVersion
 from .tickets import Ticket, TicketChange, TicketStatus
 from .incidents import (
     AffectedComponent,
@@ -23,5 +24,5 @@ __all__ = [
     "Rollup", "RollupPeriod", "RollupScope", "SchedulerLease", "Component", "ComponentGroup", "ComponentStatus",
     "Impact", "Incident", "IncidentKind", "IncidentStatus", "IncidentTemplate", "IncidentUpdate",
     "MaintenanceStatus", "Role", "User", "Channel", "DeliveryStatus", "Notification", "NotificationKind", "Subscriber",
-    "SubscriberComponent", "SubscriberIncident", "Ticket", "TicketChange", "TicketStatus",
+    "SubscriberComponent", "SubscriberIncident", "SiteVersion", "Ticket", "TicketChange", "TicketStatus",
 ]

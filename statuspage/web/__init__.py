@@ -23,6 +23,21 @@ def _refuse_odd_requests():
         abort(400)
 
 
+def _security_headers(response):
+    """Only the site's own resources, never framed (unless STATUSPAGE_FRAME_ANCESTORS allows), HSTS on HTTPS."""
+    settings = current_app.config["SETTINGS"]
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy",
+                       "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+                       f"object-src 'none'; base-uri 'self'; form-action 'self'; "
+                       f"frame-ancestors {settings.frame_ancestors}")
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    if request.is_secure:
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    return response
+
+
 def init_app(app: Flask) -> None:
     from .admin import bp as admin_bp
     from .badges import bp as badges_bp
@@ -31,7 +46,11 @@ def init_app(app: Flask) -> None:
     from .public import bp as public_bp
     from .subscribe import bp as subscribe_bp
 
+    from . import cache
+
     app.before_request(_refuse_odd_requests)
+    cache.init_app(app)
+    app.after_request(_security_headers)
     app.context_processor(_site_context)
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["markdown_text"] = plain_text

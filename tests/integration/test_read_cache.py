@@ -1,0 +1,103 @@
+"""The read path's cache: served from memory per change and language, 304 without rendering, gzip when asked,
+and a change committed through one worker (or host) is seen on the next request to any other."""
+from __future__ import annotations
+
+import gzip
+
+import pytest
+from sqlalchemy import event
+
+from statuspage import create_app
+from statuspage.extensions import db
+from statuspage.services import incidents
+from tests.builders import SYSTEM, make_component, make_incident
+
+PAGES = ["/", "/?lang=de", "/components/api", "/history", "/feed.atom", "/api/v2/summary.json", "/badge.svg"]
+
+
+@pytest.fixture
+def site(app, clock):
+    with app.app_context():
+        make_component("api", "API")
+        incident = make_incident("API errors", components_={"api": "major_outage"}, now=clock.now())
+        db.session.remove()
+    return incident.id
+
+
+class QueryCounter:
+    def __init__(self, engine):
+        self.engine, self.count = engine, 0
+
+    def __enter__(self):
+        event.listen(self.engine, "before_cursor_execute", self._count)
+        return self
+
+    def __exit__(self, *exc):
+        event.remove(self.engine, "before_cursor_execute", self._count)
+
+    def _count(self, *args):
+        self.count += 1
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_a_repeat_is_served_from_memory_with_one_query_and_a_304_for_a_known_etag(app, client, site, url):
+    first = client.get(url)
+    assert first.status_code == 200 and first.headers["ETag"] and first.headers["Cache-Control"]
+    with app.app_context(), QueryCounter(db.engine) as queries:
+        again = client.get(url)
+        unchanged = client.get(url, headers={"If-None-Match": first.headers["ETag"]})
+    assert again.get_data() == first.get_data()
+    assert unchanged.status_code == 304 and unchanged.get_data() == b""
+    assert queries.count == 2  # the change counter, once per request
+
+
+def test_a_change_is_visible_on_the_next_request(app, client, site, clock):
+    assert "API errors" in client.get("/").get_data(as_text=True)
+    etag = client.get("/").headers["ETag"]
+    with app.app_context():
+        incidents.resolve_incident(site, "Fixed.", by=SYSTEM, now=clock.now())
+    page = client.get("/", headers={"If-None-Match": etag})
+    assert page.status_code == 200 and "All systems operational" in page.get_data(as_text=True)
+
+
+def test_a_change_through_one_worker_is_seen_by_another_at_once(app, site, clock, database_url, tmp_path):
+    other = create_app({"database_url": database_url, "instance_dir": tmp_path, "secret_key": "test-secret-key",
+                        "base_url": "https://status.example.com"})
+    mine, theirs = app.test_client(), other.test_client()
+    assert "API errors" in theirs.get("/api/v2/summary.json").get_data(as_text=True)
+    assert "API errors" in mine.get("/api/v2/summary.json").get_data(as_text=True)
+    with other.app_context():  # the other worker resolves it
+        incidents.resolve_incident(site, "Fixed.", by=SYSTEM, now=clock.now())
+    assert mine.get("/api/v2/summary.json").get_json()["incidents"] == []
+    with other.app_context():
+        db.engine.dispose()
+
+
+def test_languages_are_cached_apart(app, client, site):
+    assert "Störung" in client.get("/?lang=de").get_data(as_text=True)
+    assert "Störung" not in client.get("/?lang=en").get_data(as_text=True)
+    assert "Störung" not in client.get("/").get_data(as_text=True)  # its cookie now says English
+    browser = app.test_client()  # no cookie: Accept-Language decides
+    assert "Störung" in browser.get("/", headers={"Accept-Language": "de"}).get_data(as_text=True)
+
+
+def test_gzip_when_the_client_accepts_it(client, site):
+    plain = client.get("/")
+    packed = client.get("/", headers={"Accept-Encoding": "gzip, br"})
+    assert packed.headers["Content-Encoding"] == "gzip" and "Accept-Encoding" in packed.headers["Vary"]
+    assert gzip.decompress(packed.get_data()) == plain.get_data()
+    assert len(packed.get_data()) < len(plain.get_data()) / 3
+
+
+def test_odd_query_arguments_bypass_the_cache_and_still_work(client, site):
+    assert client.get("/?utm_source=mail").status_code == 200
+
+
+def test_security_headers(client, site):
+    response = client.get("/")
+    policy = response.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy and "script-src 'self'" in policy
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "Strict-Transport-Security" not in response.headers
+    secure = client.get("/", headers={"X-Forwarded-Proto": "https"})
+    assert secure.headers["Strict-Transport-Security"].startswith("max-age=")
