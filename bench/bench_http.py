@@ -72,15 +72,21 @@ def wait_until_up(url: str, timeout_s: float = 30) -> None:
     raise SystemExit(f"gunicorn did not answer at {url}")
 
 
-def run_wrk(url: str, connections: int, seconds: int, threads: int) -> dict:
-    out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", url],
+def run_wrk(url: str, connections: int, seconds: int, threads: int, script: Path | None = None) -> dict:
+    """wrk's requests per second, median and p99 latency (ms) and errors; `script` may set headers."""
+    out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency",
+                              *(["-s", str(script)] if script else []), url],
                          capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
-    p99_ms = float(p99.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[p99.group(2)]
+
+    def percentile(label: str) -> float:
+        found = re.search(rf"{label}%\s+([\d.]+)(us|ms|s)", out)
+        return float(found.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[found.group(2)]
+
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     socket_errors = re.search(r"Socket errors: (.*)", out)
-    return {"rps": rps, "p99_ms": p99_ms, "non_2xx": int(errors.group(1)) if errors else 0,
+    return {"rps": rps, "p50_ms": percentile("50"), "p99_ms": percentile("99"),
+            "non_2xx": int(errors.group(1)) if errors else 0,
             "socket_errors": socket_errors.group(1) if socket_errors else ""}
 
 
