@@ -20,6 +20,7 @@ class Channel(StrEnum):
 class NotificationKind(StrEnum):
     UPDATE = "update"              # an incident or maintenance update
     CONFIRMATION = "confirmation"  # double opt-in: "click to confirm"
+    ALERT = "alert"                # to an engineer: an incident suspected from support tickets
 
 
 class DeliveryStatus(StrEnum):
@@ -82,7 +83,9 @@ class Notification(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
+    subscriber_id: Mapped[int | None] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
+    recipient: Mapped[str | None] = mapped_column(String(320))  # an alert's address (no subscriber)
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))  # an alert's
     kind: Mapped[NotificationKind] = mapped_column(str_enum(NotificationKind, 16), default=NotificationKind.UPDATE)
     update_id: Mapped[int | None] = mapped_column(ForeignKey("incident_updates.id", ondelete="CASCADE"), index=True)
     status: Mapped[DeliveryStatus] = mapped_column(str_enum(DeliveryStatus, 16), default=DeliveryStatus.PENDING)
@@ -93,8 +96,13 @@ class Notification(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    subscriber: Mapped[Subscriber] = relationship(lazy="joined")
+    subscriber: Mapped[Subscriber | None] = relationship(lazy="joined")
+    incident: Mapped[Incident | None] = relationship()
     update: Mapped[IncidentUpdate | None] = relationship()
+
+    @property
+    def address(self) -> str:
+        return self.recipient or self.subscriber.address
 
     @property
     def idempotency_key(self) -> str:

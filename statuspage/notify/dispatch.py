@@ -87,9 +87,9 @@ def deliver_due(*, now: datetime, limit: int = BATCH) -> DeliveryRun:
 
 def _send(notification: Notification, settings: Settings, *, now: datetime) -> None:
     subscriber = notification.subscriber
-    if subscriber.channel == Channel.EMAIL:
+    if subscriber is None or subscriber.channel == Channel.EMAIL:
         message = email_for(notification)
-        send_email(smtp_settings(settings), to=subscriber.address, subject=message.subject, text=message.text,
+        send_email(smtp_settings(settings), to=notification.address, subject=message.subject, text=message.text,
                    html=message.html, headers=message.headers,
                    message_id=f"<{notification.idempotency_key}@{settings.host}>")
     else:
@@ -110,5 +110,5 @@ def _record_failure(notification: Notification, error: DeliveryError, settings: 
         else:
             notification.status = DeliveryStatus.FAILED
             run.failed += 1
-    log.info("delivery %s to subscriber %s failed (%s): %s", notification.id, notification.subscriber_id,
+    log.info("delivery %s to %s failed (%s): %s", notification.id, notification.address,
              "will retry" if notification.status == DeliveryStatus.PENDING else "gave up", error.message)

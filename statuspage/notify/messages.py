@@ -17,7 +17,7 @@ from ..services.subscriptions import SubscriptionPolicy, confirm_token, manage_t
 class Email:
     subject: str
     text: str
-    html: str
+    html: str | None
     headers: dict[str, str]
 
 
@@ -43,6 +43,8 @@ def _links(notification: Notification, settings: Settings) -> dict[str, str]:
 def email_for(notification: Notification) -> Email:
     """The message in the subscriber's language; it says why the reader gets it and how to stop."""
     settings: Settings = current_app.config["SETTINGS"]
+    if notification.kind == NotificationKind.ALERT:
+        return _alert(notification, settings)
     subscriber = notification.subscriber
     links = _links(notification, settings)
     name = "confirmation" if notification.kind == NotificationKind.CONFIRMATION else "update"
@@ -59,6 +61,18 @@ def email_for(notification: Notification) -> Email:
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         headers["List-Id"] = f"{settings.site_name} <status.{settings.host}>"
     return Email(subject=" ".join(subject.split()), text=text, html=html, headers=headers)
+
+
+def _alert(notification: Notification, settings: Settings) -> Email:
+    """To an engineer, in the site's default language: what is suspected and where to decide on it."""
+    incident = notification.incident
+    context = {"site_name": settings.site_name, "incident": incident,
+               "console_url": f"{settings.base_url}/admin/incidents/{incident.id}"}
+    with force_locale(settings.default_language):
+        subject = render_template("email/alert.subject.txt", **context).strip()
+        text = render_template("email/alert.txt", **context)
+    return Email(subject=" ".join(subject.split()), text=text, html=None,
+                 headers={"Auto-Submitted": "auto-generated", "Content-Language": settings.default_language})
 
 
 def webhook_body(notification: Notification) -> bytes:

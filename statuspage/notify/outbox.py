@@ -42,3 +42,10 @@ def queue_confirmation(subscriber: Subscriber, *, now: datetime) -> None:
     """The double opt-in message for a new (or still unconfirmed) subscriber."""
     db.session.add(Notification(subscriber_id=subscriber.id, kind=NotificationKind.CONFIRMATION,
                                 status=DeliveryStatus.PENDING, next_attempt_at=now, created_at=now))
+
+
+def queue_alert(incident, recipients: list[str], *, now: datetime) -> None:
+    """Tell engineers (console users who can act) about an incident that needs them, by email."""
+    for address in recipients:
+        db.session.add(Notification(recipient=address, incident_id=incident.id, kind=NotificationKind.ALERT,
+                                    status=DeliveryStatus.PENDING, next_attempt_at=now, created_at=now))

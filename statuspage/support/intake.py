@@ -18,9 +18,10 @@ from ..database import transaction
 from ..errors import Invalid
 from ..extensions import db
 from ..models import (
-    Component, ComponentStatus, Impact, Incident, IncidentKind, Ticket, TicketStatus,
+    Component, ComponentStatus, Impact, Incident, IncidentKind, Role, Ticket, TicketStatus, User,
 )
 from ..models.incidents import ACTIVE_MAINTENANCE_STATUSES, CLOSED_STATUSES
+from ..notify import outbox
 from ..notify.messages import policy
 from ..services import audit, incidents, subscriptions, validate
 from ..services.accounts import normalize_email
@@ -200,7 +201,8 @@ def answer(ticket: Ticket) -> dict:
 
 def _suspect_incident(ticket: Ticket, *, by: Actor, now: datetime) -> None:
     """K accepted production tickets about one component within T minutes, and no incident open on it:
-    open a suspected incident (console only, unless STATUSPAGE_SUSPECT_PUBLISH=1) and link those tickets."""
+    open a suspected incident (console only, unless STATUSPAGE_SUSPECT_PUBLISH=1), link those tickets, and
+    email the engineers (every active responder and admin) through the outbox."""
     settings = current_app.config["SETTINGS"]
     slug = ticket.component_slug
     if ticket.status != TicketStatus.ACCEPTED or ticket.environment != "production" or not slug:
@@ -224,6 +226,9 @@ def _suspect_incident(ticket: Ticket, *, by: Actor, now: datetime) -> None:
             by=Actor(label="ticket-intake"), now=now)
         for linked in recent:
             linked.incident_id = suspected.id
+        engineers = db.session.scalars(select(User.email).where(User.role.in_([Role.RESPONDER, Role.ADMIN]),
+                                                                User.is_disabled.is_(False)))
+        outbox.queue_alert(suspected, list(engineers), now=now)
         audit.record(by, "incident.suspect", suspected, summary=f"{len(recent)} tickets about {slug}", now=now)
         log.warning("suspected incident %s opened: %d tickets about %s in %d minutes", suspected.id, len(recent),
                     slug, settings.suspect_window_minutes)

@@ -18,7 +18,8 @@ from statuspage.extensions import db
 from statuspage.models import AuditEntry, Incident, Notification, Subscriber, SubscriberIncident, Ticket
 from statuspage.notify.channels.webhook import signature
 from statuspage.services import accounts, incidents
-from tests.builders import START, SYSTEM, make_component, make_incident, make_maintenance
+from tests.builders import START, SYSTEM, make_component, make_incident, make_maintenance, make_user
+from tests.integration.test_subscriptions import body_of, deliver, inbox  # noqa: F401  (inbox is a fixture)
 
 EXAMPLE = {
     "external_id": "ZD-48213",
@@ -294,7 +295,10 @@ def test_a_freshdesk_webhook_with_a_token(client, world, intake):
 
 
 def test_many_tickets_about_one_component_open_a_suspected_incident_only_the_console_sees(app, client, world, intake,
-                                                                                         clock):
+                                                                                         clock, inbox):
+    with app.app_context():
+        make_user("oncall@example.com", role="responder")
+        make_user("reader@example.com", role="viewer")
     for n in range(5):
         body = {"subject": f"Search broken ({n})", "body": "The search returns an error for every query.",
                 "requester": {"email": f"u{n}@customer.example"}, "component": "search"}
@@ -304,7 +308,11 @@ def test_many_tickets_about_one_component_open_a_suspected_incident_only_the_con
         [suspected] = db.session.scalars(select(Incident)).all()
         assert not suspected.is_published and suspected.status == "investigating"
         assert db.session.scalar(select(func.count()).where(Ticket.incident_id == suspected.id)) == 5
-        assert db.session.scalar(select(func.count()).select_from(Notification)) == 0
+        assert db.session.scalar(select(func.count()).select_from(Notification)) == 1  # the engineer's alert
+    assert deliver(app, clock).sent == 1
+    [alert] = inbox.messages
+    assert alert["To"] == "oncall@example.com" and alert["Auto-Submitted"] == "auto-generated"
+    assert f"https://status.example.com/admin/incidents/{suspected.id}" in body_of(alert)
     page = client.get("/").get_data(as_text=True)
     assert "problems reported by customers" not in page and client.get("/components/search").status_code == 200
     assert client.get(f"/incidents/{suspected.id}").status_code == 404

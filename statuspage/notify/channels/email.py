@@ -46,7 +46,7 @@ class SmtpSettings:
     ca_file: str = ""
 
 
-def send_email(smtp: SmtpSettings, *, to: str, subject: str, text: str, html: str,
+def send_email(smtp: SmtpSettings, *, to: str, subject: str, text: str, html: str | None,
                headers: dict[str, str], message_id: str) -> None:
     """Send one multipart/alternative message (text and HTML parts) to one recipient.
 
@@ -100,7 +100,7 @@ def send_email(smtp: SmtpSettings, *, to: str, subject: str, text: str, html: st
                             retryable=True) from None
 
 
-def _build_message(smtp: SmtpSettings, *, to: str, subject: str, text: str, html: str,
+def _build_message(smtp: SmtpSettings, *, to: str, subject: str, text: str, html: str | None,
                    headers: dict[str, str], message_id: str) -> EmailMessage:
     """The message, after refusing anything that could add headers or recipients of its own."""
     if smtp.security not in SECURITY_MODES:
@@ -122,7 +122,8 @@ def _build_message(smtp: SmtpSettings, *, to: str, subject: str, text: str, html
     message["Message-ID"] = message_id
     # Quoted-printable keeps both parts 7-bit clean for any relay on the way.
     message.set_content(text, cte="quoted-printable")
-    message.add_alternative(html, subtype="html", cte="quoted-printable")
+    if html:  # engineers' alerts are plain text
+        message.add_alternative(html, subtype="html", cte="quoted-printable")
     # Only now: set_content() drops Content-* headers (the caller's Content-Language, say).
     for name, value in headers.items():
         message[name] = value
