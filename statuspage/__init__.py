@@ -17,6 +17,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .paths import MIGRATIONS_DIR
     from . import web
     from .services import site_version
+    from .web import cache as web_cache
 
     settings = load_settings(overrides)
     app = Flask(__name__, template_folder=shared_dir("templates"), static_folder=shared_dir("static"),
@@ -39,7 +40,6 @@ def create_app(overrides: dict | None = None) -> Flask:
         RATELIMIT_STORAGE_URI=settings.ratelimit_storage_url,
         RATELIMIT_HEADERS_ENABLED=True,
     )
-    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
     app.url_map.converters.update(id=IdConverter, group_id=GroupIdConverter)
 
     db.init_app(app)
@@ -48,11 +48,13 @@ def create_app(overrides: dict | None = None) -> Flask:
     limiter.init_app(app)
     babel.init_app(app, locale_selector=i18n.current_language, timezone_selector=i18n.select_timezone)
     login_manager.init_app(app)
+    site_version.install()
+    web_cache.init_app(app)  # first: its after_request hook runs last, keeping every other hook's headers
     i18n.init_app(app)
     errors.register_error_handlers(app)
-    site_version.install()
     web.init_app(app)
     api.init_app(app)
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # outermost: everything sees the client
     return app
 
 

@@ -46,13 +46,17 @@ INDICATOR_LABELS = {
 }
 
 
-def select_language() -> str:
+def choose_language(chosen: str | None, cookie: str | None, accept_languages, settings) -> str:
     """?lang= wins, then the lang cookie, then Accept-Language, then the default language."""
-    settings = current_app.config["SETTINGS"]
-    for candidate in (request.args.get("lang"), request.cookies.get(LANG_COOKIE)):
+    for candidate in (chosen, cookie):
         if candidate in settings.languages:
             return candidate
-    return request.accept_languages.best_match(settings.languages) or settings.default_language
+    return accept_languages.best_match(settings.languages) or settings.default_language
+
+
+def select_language() -> str:
+    return choose_language(request.args.get("lang"), request.cookies.get(LANG_COOKIE), request.accept_languages,
+                           current_app.config["SETTINGS"])
 
 
 def select_timezone() -> str:

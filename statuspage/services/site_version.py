@@ -7,9 +7,10 @@ today's uptime bar, which the caches refresh on a short timer instead.
 """
 from __future__ import annotations
 
-from sqlalchemy import event, select
+from sqlalchemy import create_engine, event, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import QueuePool, SingletonThreadPool
 
 from .. import clock
 from ..extensions import db
@@ -22,6 +23,25 @@ INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 def current() -> int:
     """The counter now (0 on a database that never changed)."""
     return db.session.scalar(select(SiteVersion.version).where(SiteVersion.id == 1)) or 0
+
+
+class Reader:
+    """The counter for the WSGI fast path, outside any application context: one small query on a
+    connection kept per thread (SQLite) or in a small pool without pre-ping (PostgreSQL), so reading
+    it costs a round trip and nothing more. A broken connection raises; the caller falls back to Flask."""
+
+    QUERY = text("SELECT version FROM site_version WHERE id = 1")
+
+    def __init__(self, app):
+        url = app.config["SQLALCHEMY_DATABASE_URI"]
+        if url.startswith("sqlite"):
+            self.engine = create_engine(url, poolclass=SingletonThreadPool, pool_size=64)
+        else:
+            self.engine = create_engine(url, poolclass=QueuePool, pool_size=4, max_overflow=16, pool_recycle=300)
+
+    def __call__(self) -> int:
+        with self.engine.connect() as connection:
+            return connection.execute(self.QUERY).scalar() or 0
 
 
 def _bump(session: Session, _context) -> None:

@@ -46,10 +46,7 @@ def init_app(app: Flask) -> None:
     from .public import bp as public_bp
     from .subscribe import bp as subscribe_bp
 
-    from . import cache
-
     app.before_request(_refuse_odd_requests)
-    cache.init_app(app)
     app.after_request(_security_headers)
     app.context_processor(_site_context)
     app.jinja_env.filters["markdown"] = render_markdown

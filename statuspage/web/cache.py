@@ -4,8 +4,12 @@ Every worker keeps its own cache. An entry is good while the site's change count
 per request, services/site_version.py) is what it was when the entry was made, and for at most TTL
 (check results move today's uptime bar without counting as a change). So a change committed on any
 host is visible on the next request everywhere. Entries keep a gzip copy for clients that accept it,
-and a request whose If-None-Match matches gets 304 without rendering. Compression of everything else
-(static files, the console) is left to the reverse proxy.
+and a request whose If-None-Match (or If-Modified-Since) matches gets 304 without rendering.
+
+Hits from visitors without a session are answered by FastPath, a WSGI layer in front of Flask: the
+request never reaches routing, sessions or templates, which is most of what a cached page would cost.
+Everything else goes through Flask, whose after_request hook stores what public views render.
+Compression of static files and the console is left to the reverse proxy.
 """
 from __future__ import annotations
 
@@ -15,11 +19,13 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from urllib.parse import parse_qsl
 
 from flask import Flask, Response, current_app, g, request, session
-from werkzeug.http import is_resource_modified, parse_date, unquote_etag
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import is_resource_modified, parse_accept_header, parse_cookie, parse_date, unquote_etag
 
-from ..i18n import current_language
+from ..i18n import LANG_COOKIE, choose_language, current_language
 from ..services import site_version
 
 CACHED_ENDPOINTS = {
@@ -33,30 +39,32 @@ MAX_ENTRIES = 2000
 COMPRESSIBLE = ("text/", "application/json", "application/rss+xml", "application/atom+xml", "image/svg+xml",
                 "application/xml")
 MIN_GZIP_BYTES = 512
+NOT_STORED = ("Content-Length", "Set-Cookie", "Content-Encoding", "Strict-Transport-Security")
+NOT_ON_304 = ("Content-Type", "Content-Language")
 
 
 @dataclass(frozen=True)
 class Entry:
     version: int
     made: float
-    status: int
     headers: tuple[tuple[str, str], ...]
     body: bytes
     gzipped: bytes | None
     etag: str
+    last_modified: object
 
-    def response(self) -> Response:
-        """The stored response, compressed when the client accepts it, or 304 when it has this version."""
+    def answer(self, environ: dict) -> tuple[int, list[tuple[str, str]], bytes]:
+        """Status, headers and body for this request: 304 when the client has it, gzip when it accepts it."""
         headers = list(self.headers)
-        last_modified = parse_date(dict(headers).get("Last-Modified"))
-        if (request.if_none_match or request.if_modified_since) and not is_resource_modified(
-                request.environ, etag=unquote_etag(self.etag)[0], last_modified=last_modified):
-            return Response(status=304, headers=[h for h in headers if h[0] in ("ETag", "Cache-Control", "Vary",
-                                                                                 "Last-Modified")])
-        if self.gzipped is not None and "gzip" in request.headers.get("Accept-Encoding", ""):
-            headers.append(("Content-Encoding", "gzip"))
-            return Response(self.gzipped, status=self.status, headers=headers)
-        return Response(self.body, status=self.status, headers=headers)
+        if environ.get("wsgi.url_scheme") == "https":
+            headers.append(("Strict-Transport-Security", "max-age=31536000; includeSubDomains"))
+        if (environ.get("HTTP_IF_NONE_MATCH") or environ.get("HTTP_IF_MODIFIED_SINCE")) and not is_resource_modified(
+                environ, etag=unquote_etag(self.etag)[0], last_modified=self.last_modified):
+            return 304, [h for h in headers if h[0] not in NOT_ON_304], b""
+        if self.gzipped is not None and "gzip" in environ.get("HTTP_ACCEPT_ENCODING", ""):
+            return 200, headers + [("Content-Encoding", "gzip"), ("Content-Length", str(len(self.gzipped)))], \
+                self.gzipped
+        return 200, headers + [("Content-Length", str(len(self.body)))], self.body
 
 
 class PageCache:
@@ -85,6 +93,48 @@ class PageCache:
             self.entries.clear()
 
 
+class FastPath:
+    """Answers cache hits for session-less GET and HEAD requests before Flask sees them."""
+
+    def __init__(self, wsgi_app, app: Flask):
+        self.wsgi_app = wsgi_app
+        self.app = app
+        self.settings = app.config["SETTINGS"]
+        self.session_cookie = app.config["SESSION_COOKIE_NAME"]
+        self.cache: PageCache = app.extensions["statuspage.page_cache"]
+        self.version = site_version.Reader(app)
+
+    def __call__(self, environ, start_response):
+        hit = self._hit(environ)
+        if hit is None:
+            return self.wsgi_app(environ, start_response)
+        status, headers, body = hit
+        start_response("304 NOT MODIFIED" if status == 304 else "200 OK", headers)
+        return [b""] if environ["REQUEST_METHOD"] == "HEAD" else [body]
+
+    def _hit(self, environ):
+        if environ["REQUEST_METHOD"] not in ("GET", "HEAD"):
+            return None
+        args = dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
+        if not set(args) <= KEY_ARGS:
+            return None
+        cookies = parse_cookie(environ.get("HTTP_COOKIE", ""))
+        chosen = args.get("lang")
+        if self.session_cookie in cookies or (chosen in self.settings.languages and cookies.get(LANG_COOKIE) != chosen):
+            return None  # a session may hold a flash message; a new ?lang= choice sets a cookie: Flask does both
+        language = choose_language(chosen, cookies.get(LANG_COOKIE),
+                                   parse_accept_header(environ.get("HTTP_ACCEPT_LANGUAGE"), LanguageAccept),
+                                   self.settings)
+        key = (environ.get("PATH_INFO", "/"), args.get("page", ""), language)
+        if key not in self.cache.entries:
+            return None
+        try:
+            entry = self.cache.get(key, self.version())
+        except Exception:  # the database is away: let Flask answer (and say so) as it would
+            return None
+        return entry.answer(environ) if entry is not None else None
+
+
 def _cacheable() -> bool:
     endpoint = request.endpoint or ""
     return (request.method in ("GET", "HEAD") and (endpoint in CACHED_ENDPOINTS or endpoint.startswith(CACHED_PREFIXES))
@@ -97,18 +147,19 @@ def _serve_from_cache():
     key, version = (request.path, request.args.get("page", ""), current_language()), site_version.current()
     entry = _cache().get(key, version)
     if entry is not None:
-        return entry.response()
+        status, headers, body = entry.answer(request.environ)
+        return Response(body, status=status, headers=[h for h in headers if h[0] != "Content-Length"])
     g.cache_key, g.cache_version = key, version  # a miss: _store keeps what the view renders
     return None
 
 
 def _store(response: Response) -> Response:
+    """Keep a public view's response (run after every other after_request hook, so with their headers)."""
     key = g.pop("cache_key", None)
     if key is None or response.status_code != 200 or response.direct_passthrough or request.method != "GET":
         return response
     body = response.get_data()
-    headers = [(name, value) for name, value in response.headers.items()
-               if name not in ("Content-Length", "Set-Cookie", "Content-Encoding")]  # cookies: this client's only
+    headers = [(name, value) for name, value in response.headers.items() if name not in NOT_STORED]
     etag = response.headers.get("ETag") or f'W/"{hashlib.blake2b(body, digest_size=12).hexdigest()}"'
     names = {name for name, _ in headers}
     if "ETag" not in names:
@@ -117,12 +168,17 @@ def _store(response: Response) -> Response:
         headers.append(("Cache-Control", "public, max-age=10"))
     compress = response.mimetype.startswith(COMPRESSIBLE) and len(body) >= MIN_GZIP_BYTES
     if compress:
-        headers = [(n, v) for n, v in headers if n != "Vary"] + [
-            ("Vary", ", ".join(filter(None, [response.headers.get("Vary"), "Accept-Encoding"])))]
-    entry = Entry(g.cache_version, time.monotonic(), 200, tuple(headers), body,
-                  gzip.compress(body, 6, mtime=0) if compress else None, etag)
+        vary = [v.strip() for v in response.headers.get("Vary", "").split(",") if v.strip()]
+        headers = [(n, v) for n, v in headers if n != "Vary"] + [("Vary", ", ".join(["Accept-Encoding", *vary]))]
+    entry = Entry(g.cache_version, time.monotonic(), tuple(headers), body,
+                  gzip.compress(body, 6, mtime=0) if compress else None, etag,
+                  parse_date(response.headers.get("Last-Modified")))
     _cache().put(key, entry)
-    return entry.response()  # what the client gets is exactly what a hit would give it
+    status, fresh_headers, fresh_body = entry.answer(request.environ)  # exactly what a hit will give
+    fresh = Response(fresh_body, status=status, headers=[h for h in fresh_headers if h[0] != "Content-Length"])
+    for cookie in response.headers.getlist("Set-Cookie"):  # e.g. the language cookie: this client's only
+        fresh.headers.add("Set-Cookie", cookie)
+    return fresh
 
 
 def _cache() -> PageCache:
@@ -130,7 +186,8 @@ def _cache() -> PageCache:
 
 
 def init_app(app: Flask) -> None:
+    """Call before any other after_request hook is registered: _store must run last, to keep their headers."""
     app.extensions["statuspage.page_cache"] = PageCache()
     app.before_request(_serve_from_cache)
     app.after_request(_store)
-
+    app.wsgi_app = FastPath(app.wsgi_app, app)
