@@ -223,3 +223,39 @@ def tickets_evaluate(tickets_file, scenario):
                f"correctly {scores.correctly_suppressed}")
     click.echo(f"precision {scores.precision:.3f}  recall {scores.recall:.3f}  "
                f"incident accuracy {scores.incident_accuracy:.3f}")
+
+
+@main.command("export-static")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--watch", is_flag=True,
+              help="Keep DIR fresh: export again within seconds of every change, until stopped.")
+@click.option("--interval", default=2.0, show_default=True, type=click.FloatRange(min=0.2),
+              help="With --watch: seconds between looks for a change.")
+@click.option("--index-html", "index_links", is_flag=True,
+              help="Link pages as .../index.html (object stores that serve no directory index).")
+def export_static(directory, watch, interval, index_links):
+    """Write the public site in every language, its feeds, v2 JSON and badges into DIR as static files."""
+    import logging
+    import time
+
+    from .export import ExportError, ScheduledExport, export_site
+
+    app = current_app._get_current_object()
+    try:
+        if not watch:
+            click.echo(export_site(app, directory, index_links=index_links, now=clock.now()))
+            return
+        job = ScheduledExport(app, directory, index_links=index_links)
+        click.echo(f"{clock.now().isoformat(timespec='seconds')} {job(now=clock.now())}")  # fails fast
+        while True:
+            time.sleep(interval)
+            try:
+                report = job(now=clock.now())
+                if report is not None:
+                    click.echo(f"{clock.now().isoformat(timespec='seconds')} {report}")
+            except ExportError as error:  # a transient failure (a 5xx while the database restarts): try again
+                logging.getLogger(__name__).error("export failed: %s", error)
+    except ExportError as error:
+        raise click.ClickException(str(error)) from None
+    except KeyboardInterrupt:
+        pass

@@ -45,6 +45,7 @@ class Settings:
     delivery_attempts: int = 8
     confirm_link_days: int = 7
     checks_dir: Path = Path("checks")
+    export_dir: str = ""
     checks_auto_resolve: bool = True
     check_result_retention_days: int = 14
     check_concurrency: int = 200
@@ -172,6 +173,7 @@ READERS = {
     "delivery_attempts": _int("delivery_attempts"),
     "confirm_link_days": _int("confirm_link_days"),
     "checks_dir": Path,
+    "export_dir": _text,
     "checks_auto_resolve": _bool("checks_auto_resolve"),
     "check_result_retention_days": _int("check_result_retention_days"),
     "check_concurrency": _int("check_concurrency"),

@@ -13,11 +13,13 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta, timezone
+from pathlib import Path
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
 from . import clock
+from .export import ScheduledExport
 from .extensions import db
 from .monitoring.definitions import CheckFileError
 from .monitoring.probes import ProbeLoop
@@ -48,7 +50,9 @@ def jobs_for(app: Flask, runner: CheckRunner) -> list[Job]:
         if runner.leading:
             checks.prune_results(now=now, keep_days=settings.check_result_retention_days)
 
-    return [
+    exports = [Job("export_static", ScheduledExport(app, Path(settings.export_dir)), every=timedelta(seconds=2))] \
+        if settings.export_dir else []
+    return exports + [
         Job("run_checks", runner.tick, every=timedelta(seconds=1)),
         Job("store_check_results", runner.flush, every=timedelta(seconds=1)),
         Job("prune_check_results", prune_results, every=timedelta(hours=1)),

@@ -102,7 +102,7 @@ class FastPath:
         self.settings = app.config["SETTINGS"]
         self.session_cookie = app.config["SESSION_COOKIE_NAME"]
         self.cache: PageCache = app.extensions["statuspage.page_cache"]
-        self.version = site_version.Reader(app)
+        self.version = app.extensions["statuspage.site_version_reader"]
 
     def __call__(self, environ, start_response):
         hit = self._hit(environ)
@@ -188,6 +188,7 @@ def _cache() -> PageCache:
 def init_app(app: Flask) -> None:
     """Call before any other after_request hook is registered: _store must run last, to keep their headers."""
     app.extensions["statuspage.page_cache"] = PageCache()
+    app.extensions["statuspage.site_version_reader"] = site_version.Reader(app)
     app.before_request(_serve_from_cache)
     app.after_request(_store)
     app.wsgi_app = FastPath(app.wsgi_app, app)
