@@ -104,17 +104,17 @@ def take_ticket(ticket: TicketIn, *, by: Actor, now: datetime) -> tuple[Ticket, 
     The same external_id twice stores nothing twice, also when both arrive at the same moment: the unique
     index decides, and the loser returns the winner's answer.
     """
-    if ticket.external_id and (first := _by_external_id(ticket.external_id)) is not None:
-        return first, False
-    try:
-        with transaction():
-            stored = _classify(ticket, by=by, now=now)
-    except IntegrityError:
-        db.session.rollback()
-        first = _by_external_id(ticket.external_id) if ticket.external_id else None
-        if first is None:
-            raise
-        return first, False
+    for attempt in (1, 2):
+        if ticket.external_id and (first := _by_external_id(ticket.external_id)) is not None:
+            return first, False
+        try:
+            with transaction():
+                stored = _classify(ticket, by=by, now=now)
+            break
+        except IntegrityError:  # a twin of this ticket, or a first ticket of the same requester, won the race
+            db.session.rollback()
+            if attempt == 2:
+                raise
     _suspect_incident(stored, by=by, now=now)
     return stored, True
 
