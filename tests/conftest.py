@@ -63,7 +63,7 @@ def app(database_url, tmp_path_factory):
     yield app
     with app.app_context():
         db.engine.dispose()  # close pooled connections before the interpreter exits
-    app.extensions["statuspage.site_version_reader"].engine.dispose()
+    app.extensions["statuspage.site_version_reader"].close_all()
 
 
 @pytest.fixture(autouse=True)

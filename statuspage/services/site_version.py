@@ -7,10 +7,12 @@ today's uptime bar, which the caches refresh on a short timer instead.
 """
 from __future__ import annotations
 
-from sqlalchemy import create_engine, event, select, text
+import sqlite3
+import threading
+
+from sqlalchemy import event, make_url, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
-from sqlalchemy.pool import QueuePool, SingletonThreadPool
 
 from .. import clock
 from ..extensions import db
@@ -27,21 +29,54 @@ def current() -> int:
 
 class Reader:
     """The counter for the WSGI fast path, outside any application context: one small query on a
-    connection kept per thread (SQLite) or in a small pool without pre-ping (PostgreSQL), so reading
-    it costs a round trip and nothing more. A broken connection raises; the caller falls back to Flask."""
+    connection each thread keeps open (sqlite3 or psycopg, no pool, no ORM), so reading it costs a
+    round trip and little else. A broken connection is dropped and the error raised: the caller lets
+    Flask answer that request, and the next one connects afresh."""
 
-    QUERY = text("SELECT version FROM site_version WHERE id = 1")
+    QUERY = "SELECT version FROM site_version WHERE id = 1"
 
     def __init__(self, app):
-        url = app.config["SQLALCHEMY_DATABASE_URI"]
-        if url.startswith("sqlite"):
-            self.engine = create_engine(url, poolclass=SingletonThreadPool, pool_size=64)
+        url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+        if url.get_backend_name() == "sqlite":
+            self.connect = lambda: sqlite3.connect(url.database or ":memory:", timeout=5)
         else:
-            self.engine = create_engine(url, poolclass=QueuePool, pool_size=4, max_overflow=16, pool_recycle=300)
+            import psycopg
+
+            conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
+            self.connect = lambda: psycopg.connect(conninfo, autocommit=True, connect_timeout=5)
+        self.local = threading.local()
+        self.reads = 0  # for tests and curious operators: how often the fast path asked
+        self.opened: list = []
+        self.lock = threading.Lock()
 
     def __call__(self) -> int:
-        with self.engine.connect() as connection:
-            return connection.execute(self.QUERY).scalar() or 0
+        self.reads += 1
+        connection = getattr(self.local, "connection", None)
+        if connection is None:
+            connection = self.local.connection = self.connect()
+            with self.lock:
+                self.opened.append(connection)
+        try:
+            row = connection.execute(self.QUERY).fetchone()
+        except Exception:
+            self.local.connection = None
+            self._close(connection)
+            raise
+        return row[0] if row else 0
+
+    def _close(self, connection) -> None:
+        with self.lock:
+            if connection in self.opened:
+                self.opened.remove(connection)
+        try:
+            connection.close()
+        except Exception:
+            pass
+
+    def close_all(self) -> None:
+        """Close every thread's connection (tests, shutdown)."""
+        for connection in list(self.opened):
+            self._close(connection)
 
 
 def _bump(session: Session, _context) -> None:

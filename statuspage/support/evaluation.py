@@ -86,5 +86,5 @@ def evaluate(tickets_file: Path, scenario_file: Path, *, now: datetime) -> tuple
                     misses.append(Miss(record["id"], expected, got, ticket.match_score, tuple(ticket.match_reasons)))
             db.session.remove()
             db.engine.dispose()
-        app.extensions["statuspage.site_version_reader"].engine.dispose()
+        app.extensions["statuspage.site_version_reader"].close_all()
     return score(pairs), misses
