@@ -53,6 +53,7 @@ class Incident(Base):
     __table_args__ = (
         Index("ix_incidents_kind_status", "kind", "status"),
         Index("ix_incidents_kind_started_at", "kind", "started_at"),
+        Index("ix_incidents_kind_resolved_at", "kind", "resolved_at"),  # open or resolved lately: the bars
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -36,11 +36,12 @@ def record(outcomes: list[Outcome], *, now: datetime, tz) -> set[int]:
     attention: set[int] = set()
     with transaction():
         ids = sorted({o.check_id for o in outcomes})
+        table = Check.__table__
         checks = {row.id: row for row in db.session.execute(
-            select(Check.id, Check.component_id, Check.kind, Check.failures_to_open, Check.successes_to_close,
-                   Check.consecutive_failures, Check.consecutive_successes, Check.is_down, Check.changed_at,
-                   Check.incident_id, Check.last_beat_at, Check.period_seconds, Check.grace_seconds,
-                   Check.created_at).where(Check.id.in_(ids)))}
+            select(table.c.id, table.c.component_id, table.c.kind, table.c.failures_to_open,
+                   table.c.successes_to_close, table.c.consecutive_failures, table.c.consecutive_successes,
+                   table.c.is_down, table.c.changed_at, table.c.incident_id, table.c.last_beat_at,
+                   table.c.period_seconds, table.c.grace_seconds, table.c.created_at).where(table.c.id.in_(ids)))}
         state: dict[int, dict] = {}
         results, samples = [], []
         for outcome in sorted(outcomes, key=lambda o: o.scheduled_at):
@@ -67,8 +68,8 @@ def record(outcomes: list[Outcome], *, now: datetime, tz) -> set[int]:
                     or (not current["is_down"] and row.incident_id is not None):
                 attention.add(row.component_id)
         if results:
-            db.session.execute(insert(CheckResult), results)
-            db.session.execute(update(Check), list(state.values()))
+            db.session.execute(insert(CheckResult.__table__), results)  # Core: no ORM bookkeeping per row
+            db.session.execute(update(Check), list(state.values()))  # ORM: refreshes Checks the session holds
             uptime.add_samples(samples, tz=tz)
     return attention
 
