@@ -479,4 +479,10 @@ def run_probes(specs: Sequence[ProbeSpec], *, now: datetime, concurrency: int = 
                 async with semaphore:
                     return await run_probe(spec, http, now=now)
             return list(await asyncio.gather(*(one(spec) for spec in specs)))
-    return asyncio.run(main())
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(main())
+    # A loop already runs in this thread (a caller's own, say Playwright's sync API): use a thread of ours.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(main())).result()
