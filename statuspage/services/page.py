@@ -258,36 +258,33 @@ def incidents_by_component(component_ids: list[int] | None, *, now: datetime, tz
     oldest first; of every component when component_ids is None. The times are uptime.epoch_seconds (for
     uptime.day_bars: thousands of them on a busy site).
 
-    Of every component: the open incidents and those resolved in the window, each found by
-    ix_incidents_kind_resolved_at (a UNION ALL of the two, so each is a range of the index), so older
-    history is never read; at most BAR_INCIDENT_LIMIT (component, incident) pairs, the newest. Of a few
-    components (a component's page): through their links to incidents (a few dozen a year each), which
-    costs less than every incident of the window.
+    The open incidents and those resolved in the window, each found by ix_incidents_kind_resolved_at (a
+    UNION ALL of the two, so each is a range of the index: with "resolved_at IS NULL OR resolved_at >= ?"
+    SQLite would read every incident), so older history is never read; at most BAR_INCIDENT_LIMIT
+    (component, incident) pairs, the newest.
     """
     since = _local_midnight(now.astimezone(tz).date() - timedelta(days=days - 1), tz)
     found: dict[int, list[tuple]] = {}
     if component_ids is not None and not component_ids:
         return found
 
-    def touching(*ended):
-        return (select(AffectedComponent.component_id, Incident.id, Incident.name,
-                       type_coerce(Incident.impact, String).label("impact"),
-                       uptime.epoch_seconds(Incident.started_at).label("started_at"),
-                       uptime.epoch_seconds(Incident.resolved_at).label("resolved_at"),
-                       type_coerce(Incident.resolved_at, String).label("resolved"))  # for ORDER BY only
-                .join(Incident, Incident.id == AffectedComponent.incident_id)
-                .where(Incident.kind == IncidentKind.INCIDENT, Incident.is_published, *ended))
+    def touching(ended):
+        query = (select(AffectedComponent.component_id, Incident.id, Incident.name,
+                        type_coerce(Incident.impact, String).label("impact"),
+                        uptime.epoch_seconds(Incident.started_at).label("started_at"),
+                        uptime.epoch_seconds(Incident.resolved_at).label("resolved_at"),
+                        type_coerce(Incident.resolved_at, String).label("resolved"))  # for ORDER BY only
+                 .join(Incident, Incident.id == AffectedComponent.incident_id)
+                 .where(Incident.kind == IncidentKind.INCIDENT, Incident.is_published, ended))
+        if component_ids is not None:
+            query = query.where(AffectedComponent.component_id.in_(component_ids))
+        return query
 
-    if component_ids is None:
-        # Ordered by the column of the index (open ones first, then the latest resolved), the database merges
-        # the two ranges as they come; by started_at it would read the incidents of the whole history.
-        statement = union_all(touching(Incident.resolved_at.is_(None)), touching(Incident.resolved_at >= since))
-        statement = statement.order_by(statement.selected_columns.resolved.desc().nulls_first())
-    else:
-        statement = touching(AffectedComponent.component_id.in_(component_ids),
-                             or_(Incident.resolved_at.is_(None), Incident.resolved_at >= since))
-        statement = statement.order_by(Incident.resolved_at.desc().nulls_first())
-    rows = db.session.connection().execute(statement.limit(BAR_INCIDENT_LIMIT)).all()
+    # Ordered by the column of the index (open ones first, then the latest resolved), the database merges
+    # the two ranges as they come; by started_at it would read the incidents of the whole history.
+    both = union_all(touching(Incident.resolved_at.is_(None)), touching(Incident.resolved_at >= since))
+    rows = db.session.connection().execute(both.order_by(both.selected_columns.resolved.desc().nulls_first())
+                                           .limit(BAR_INCIDENT_LIMIT)).all()
     now_seconds = now.timestamp()
     rows.sort(key=lambda row: (row[4], row[1]))
     for component_id, incident_id, name, impact, started_at, resolved_at, _resolved in rows:
