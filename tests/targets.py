@@ -116,13 +116,21 @@ class _Handler(BaseHTTPRequestHandler):
             server.seen.append(SeenRequest(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}))
             server.in_flight += 1
             server.max_in_flight = max(server.max_in_flight, server.in_flight)
+        self.counted = True
         try:
             self._route(send_body)
         except OSError:
             pass  # the client went away
         finally:
-            with server.lock:
-                server.in_flight -= 1
+            self._uncount()
+
+    def _uncount(self) -> None:
+        """No longer in flight: before the reply of /slow (a client freed by it may send its next request
+        before this thread gets here again), else when the handler ends."""
+        if self.counted:
+            self.counted = False
+            with self.server.lock:
+                self.server.in_flight -= 1
 
     def _route(self, send_body: bool) -> None:
         url = urlsplit(self.path)
@@ -139,6 +147,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(200, json.dumps(doc).encode(), send_body, "application/json")
         elif path == "/slow":
             if not self.server.closing.wait(int(query.get("ms", "1000")) / 1000):
+                self._uncount()
                 self._reply(200, b"slow", send_body)
         elif path == "/hang":
             self._wait_for_client_to_leave()
