@@ -67,6 +67,11 @@ class Entry:
         return 200, headers + [("Content-Length", str(len(self.body)))], self.body
 
 
+def cache_key(path: str, args, language: str) -> tuple:
+    """What a public response depends on: the one key both FastPath and Flask's hooks use."""
+    return path, args.get("page", ""), language
+
+
 class PageCache:
     def __init__(self, max_entries: int = MAX_ENTRIES):
         self.entries: OrderedDict[tuple, Entry] = OrderedDict()
@@ -125,7 +130,7 @@ class FastPath:
         language = choose_language(chosen, cookies.get(LANG_COOKIE),
                                    parse_accept_header(environ.get("HTTP_ACCEPT_LANGUAGE"), LanguageAccept),
                                    self.settings)
-        key = (environ.get("PATH_INFO", "/"), args.get("page", ""), language)
+        key = cache_key(environ.get("PATH_INFO", "/"), args, language)
         if key not in self.cache.entries:
             return None
         try:
@@ -144,7 +149,7 @@ def _cacheable() -> bool:
 def _serve_from_cache():
     if not _cacheable():
         return None
-    key, version = (request.path, request.args.get("page", ""), current_language()), site_version.current()
+    key, version = cache_key(request.path, request.args, current_language()), site_version.current()
     entry = _cache().get(key, version)
     if entry is not None:
         status, headers, body = entry.answer(request.environ)
