@@ -26,7 +26,7 @@ run: install catalogues
 	$(VENV)/bin/statuspage demo --if-empty
 	@echo "Serving http://$(HOST):$(PORT)/ (console: http://$(HOST):$(PORT)/admin/) with the scheduler beside it"
 	$(VENV)/bin/statuspage scheduler & scheduler=$$!; trap 'kill $$scheduler' EXIT INT TERM; \
-	  $(VENV)/bin/gunicorn --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile - wsgi:app
+	  STATUSPAGE_BIND=$(HOST):$(PORT) STATUSPAGE_ACCESS_LOG=- $(VENV)/bin/gunicorn -c gunicorn.conf.py
 
 # A local mail catcher that prints every message it gets: run `make run` with STATUSPAGE_SMTP_PORT=1025.
 mail: install

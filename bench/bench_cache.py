@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import urllib.request
+from email.message import Message
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,10 +48,10 @@ http {{
 """
 
 
-def fetch(url: str, headers: dict | None = None) -> tuple[bytes, dict]:
+def fetch(url: str, headers: dict | None = None) -> tuple[bytes, Message]:
     request = urllib.request.Request(url, headers=headers or {})
     with urllib.request.urlopen(request, timeout=10) as response:
-        return response.read(), dict(response.headers)
+        return response.read(), response.headers
 
 
 def first_view_bytes(base: str) -> dict:
@@ -89,8 +90,8 @@ def main() -> None:
                "STATUSPAGE_SECRET_KEY": "bench", "STATUSPAGE_ENV_FILE": "/nonexistent",
                "STATUSPAGE_BIND": f"127.0.0.1:{args.port}", "STATUSPAGE_WORKERS": str(args.workers),
                "STATUSPAGE_LOG_LEVEL": "warning"}
-        gunicorn = subprocess.Popen([str(Path(sys.executable).with_name("gunicorn")), "-c", "gunicorn.conf.py",
-                                     "wsgi:app"], cwd=ROOT, env=env)
+        gunicorn = subprocess.Popen([str(Path(sys.executable).with_name("gunicorn")), "-c", "gunicorn.conf.py"],
+                                    cwd=ROOT, env=env)
         base = f"http://127.0.0.1:{args.port}"
         (work / "www").mkdir()
         (work / "nginx.conf").write_text(NGINX_CONF.format(workers=args.workers, dir=work, port=args.nginx_port))

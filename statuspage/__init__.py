@@ -9,6 +9,10 @@ from .config import load_settings
 from .paths import TRANSLATIONS_DIR, shared_dir
 from .web.converters import GroupIdConverter, IdConverter
 
+# The one reverse proxy in front of us (README: "Running in production"): its X-Forwarded-For, -Proto and
+# -Host are the client's. Applied by ProxyFix to every request, and by web/server.py to cache hits.
+PROXY_FIX = {"x_for": 1, "x_proto": 1, "x_host": 1}
+
 
 def create_app(overrides: dict | None = None) -> Flask:
     """Build the application from settings (environment, .env, then these overrides)."""
@@ -54,7 +58,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     errors.register_error_handlers(app)
     web.init_app(app)
     api.init_app(app)
-    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # outermost: everything sees the client
+    app.wsgi_app = ProxyFix(app.wsgi_app, **PROXY_FIX)  # outermost: everything sees the client
     return app
 
 

@@ -33,6 +33,7 @@ class Settings:
     ratelimit_storage_url: str = "memory://"
     session_cookie_secure: bool = False
     db_pool_size: int = 5
+    web_threads: int = 8  # per web process, for requests the page cache cannot answer (web/server.py)
     db_statement_timeout_ms: int = 10_000
     frame_ancestors: str = "'none'"
     smtp_host: str = "127.0.0.1"
@@ -161,6 +162,7 @@ READERS = {
     "ratelimit_storage_url": _text,
     "session_cookie_secure": _bool("session_cookie_secure"),
     "db_pool_size": _int("db_pool_size"),
+    "web_threads": _int("web_threads"),
     "db_statement_timeout_ms": _int("db_statement_timeout_ms"),
     "frame_ancestors": _text,
     "smtp_host": _text,

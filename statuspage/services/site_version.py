@@ -28,10 +28,10 @@ def current() -> int:
 
 
 class Reader:
-    """The counter for the WSGI fast path, outside any application context: one small query on a
+    """The counter for the cache's fast paths, outside any application context: one small query on a
     connection each thread keeps open (sqlite3 or psycopg, no pool, no ORM), so reading it costs a
-    round trip and little else. A broken connection is dropped and the error raised: the caller lets
-    Flask answer that request, and the next one connects afresh."""
+    round trip and little else. When the database cannot say, the answer is None (the caller lets Flask
+    answer, and say what is wrong) and the next read connects afresh."""
 
     QUERY = "SELECT version FROM site_version WHERE id = 1"
 
@@ -49,19 +49,20 @@ class Reader:
         self.opened: list = []
         self.lock = threading.Lock()
 
-    def __call__(self) -> int:
+    def __call__(self) -> int | None:
         self.reads += 1
         connection = getattr(self.local, "connection", None)
-        if connection is None:
-            connection = self.local.connection = self.connect()
-            with self.lock:
-                self.opened.append(connection)
         try:
+            if connection is None:
+                connection = self.local.connection = self.connect()
+                with self.lock:
+                    self.opened.append(connection)
             row = connection.execute(self.QUERY).fetchone()
         except Exception:
             self.local.connection = None
-            self._close(connection)
-            raise
+            if connection is not None:
+                self._close(connection)
+            return None
         return row[0] if row else 0
 
     def _close(self, connection) -> None:

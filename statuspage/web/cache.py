@@ -23,7 +23,8 @@ from urllib.parse import parse_qsl
 
 from flask import Flask, Response, current_app, g, request, session
 from werkzeug.datastructures import LanguageAccept
-from werkzeug.http import is_resource_modified, parse_accept_header, parse_cookie, parse_date, unquote_etag
+from werkzeug.http import is_resource_modified, parse_accept_header, parse_date, unquote_etag
+from werkzeug.sansio.http import parse_cookie  # as Flask reads cookies: bytes that are not UTF-8 are no error
 
 from ..i18n import LANG_COOKIE, choose_language, current_language
 from ..services import site_version
@@ -36,6 +37,7 @@ CACHED_PREFIXES = ("api_v2.",)
 KEY_ARGS = {"lang", "page"}  # query arguments that change a public response; any other bypasses the cache
 TTL = 30.0  # seconds: how stale today's uptime bar may get
 MAX_ENTRIES = 2000
+RENDER_WAIT = 5.0  # seconds a reader waits for another's rendering of the same page before rendering it too
 COMPRESSIBLE = ("text/", "application/json", "application/rss+xml", "application/atom+xml", "image/svg+xml",
                 "application/xml")
 MIN_GZIP_BYTES = 512
@@ -73,18 +75,58 @@ def cache_key(path: str, args, language: str) -> tuple:
 
 
 class PageCache:
-    def __init__(self, max_entries: int = MAX_ENTRIES):
+    """Entries by key, the newest MAX_ENTRIES kept. When many readers miss the same page at once (just
+    after a change, in an outage) one of them renders it and the others wait for that, instead of all
+    rendering it; past TTL, the others are still served the old entry while it is rendered afresh."""
+
+    def __init__(self, max_entries: int = MAX_ENTRIES, monotonic=time.monotonic):
         self.entries: OrderedDict[tuple, Entry] = OrderedDict()
+        self.rendering: dict[tuple, tuple[int, float, threading.Event]] = {}  # key: version, since, done
         self.max_entries = max_entries
+        self.monotonic = monotonic
         self.lock = threading.Lock()
 
     def get(self, key: tuple, version: int) -> Entry | None:
+        """The entry, if good for this version and not past TTL, or past TTL while someone renders it."""
         with self.lock:
             entry = self.entries.get(key)
-            if entry is None or entry.version != version or time.monotonic() - entry.made > TTL:
+            if entry is None or entry.version != version:
+                return None
+            if self.monotonic() - entry.made > TTL and self._renderer(key, version) is None:
                 return None
             self.entries.move_to_end(key)
             return entry
+
+    def get_or_render(self, key: tuple, version: int) -> Entry | None:
+        """As get; or None when the caller is to render the page (and put it, then call `rendered`).
+        If someone else is rendering it, wait for that (up to RENDER_WAIT) rather than render it again."""
+        for _ in range(2):
+            with self.lock:
+                entry = self.entries.get(key)
+                good = entry is not None and entry.version == version
+                if good and self.monotonic() - entry.made <= TTL:
+                    return entry
+                renderer = self._renderer(key, version)
+                if renderer is None:
+                    self.rendering[key] = (version, self.monotonic(), threading.Event())
+                    return None
+                if good:
+                    return entry
+            renderer.wait(RENDER_WAIT)
+        return None
+
+    def rendered(self, key: tuple) -> None:
+        """The caller of get_or_render is done with key (stored or not): release whoever waits."""
+        with self.lock:
+            claim = self.rendering.pop(key, None)
+        if claim is not None:
+            claim[2].set()
+
+    def _renderer(self, key: tuple, version: int) -> threading.Event | None:
+        claim = self.rendering.get(key)
+        if claim is None or claim[0] != version or self.monotonic() - claim[1] > RENDER_WAIT:
+            return None
+        return claim[2]
 
     def put(self, key: tuple, entry: Entry) -> None:
         with self.lock:
@@ -103,21 +145,22 @@ class FastPath:
 
     def __init__(self, wsgi_app, app: Flask):
         self.wsgi_app = wsgi_app
-        self.app = app
         self.settings = app.config["SETTINGS"]
         self.session_cookie = app.config["SESSION_COOKIE_NAME"]
         self.cache: PageCache = app.extensions["statuspage.page_cache"]
         self.version = app.extensions["statuspage.site_version_reader"]
 
     def __call__(self, environ, start_response):
-        hit = self._hit(environ)
+        key = self.key(environ)
+        hit = self.answer(environ, key, self.version()) if key is not None else None
         if hit is None:
             return self.wsgi_app(environ, start_response)
         status, headers, body = hit
         start_response("304 NOT MODIFIED" if status == 304 else "200 OK", headers)
         return [b""] if environ["REQUEST_METHOD"] == "HEAD" else [body]
 
-    def _hit(self, environ):
+    def key(self, environ: dict) -> tuple | None:
+        """The cache key of a request that a hit may answer (a page in the cache), else None."""
         if environ["REQUEST_METHOD"] not in ("GET", "HEAD"):
             return None
         args = dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
@@ -131,12 +174,12 @@ class FastPath:
                                    parse_accept_header(environ.get("HTTP_ACCEPT_LANGUAGE"), LanguageAccept),
                                    self.settings)
         key = cache_key(environ.get("PATH_INFO", "/"), args, language)
-        if key not in self.cache.entries:
-            return None
-        try:
-            entry = self.cache.get(key, self.version())
-        except Exception:  # the database is away: let Flask answer (and say so) as it would
-            return None
+        return key if key in self.cache.entries else None
+
+    def answer(self, environ: dict, key: tuple, version: int | None) -> tuple[int, list, bytes] | None:
+        """Status, headers and body from the cache for the site's version now, or None for Flask to answer
+        (also when the version is unknown: the database is away, and Flask says so as it would)."""
+        entry = self.cache.get(key, version) if version is not None else None
         return entry.answer(environ) if entry is not None else None
 
 
@@ -150,17 +193,17 @@ def _serve_from_cache():
     if not _cacheable():
         return None
     key, version = cache_key(request.path, request.args, current_language()), site_version.current()
-    entry = _cache().get(key, version)
+    entry = _cache().get_or_render(key, version)
     if entry is not None:
         status, headers, body = entry.answer(request.environ)
         return Response(body, status=status, headers=[h for h in headers if h[0] != "Content-Length"])
-    g.cache_key, g.cache_version = key, version  # a miss: _store keeps what the view renders
+    g.cache_key, g.cache_version = key, version  # ours to render: _store keeps it, _rendered lets others in
     return None
 
 
 def _store(response: Response) -> Response:
     """Keep a public view's response (run after every other after_request hook, so with their headers)."""
-    key = g.pop("cache_key", None)
+    key = g.get("cache_key")
     if key is None or response.status_code != 200 or response.direct_passthrough or request.method != "GET":
         return response
     body = response.get_data()
@@ -186,6 +229,12 @@ def _store(response: Response) -> Response:
     return fresh
 
 
+def _rendered(_error) -> None:
+    key = g.pop("cache_key", None)
+    if key is not None:
+        _cache().rendered(key)
+
+
 def _cache() -> PageCache:
     return current_app.extensions["statuspage.page_cache"]
 
@@ -196,4 +245,5 @@ def init_app(app: Flask) -> None:
     app.extensions["statuspage.site_version_reader"] = site_version.Reader(app)
     app.before_request(_serve_from_cache)
     app.after_request(_store)
-    app.wsgi_app = FastPath(app.wsgi_app, app)
+    app.teardown_request(_rendered)
+    app.wsgi_app = app.extensions["statuspage.fast_path"] = FastPath(app.wsgi_app, app)

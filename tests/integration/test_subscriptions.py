@@ -6,7 +6,6 @@ import email
 import json
 import email.policy
 import re
-import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -21,6 +20,7 @@ from statuspage.notify import dispatch
 from statuspage.notify.channels.webhook import SIGNATURE_HEADER, verify
 from statuspage.services import incidents
 from tests.builders import SYSTEM, csrf_token, make_component, make_incident, make_subscriber
+from tests.servers import free_port
 
 
 class Inbox:
@@ -32,12 +32,6 @@ class Inbox:
     async def handle_DATA(self, server, session, envelope):
         self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
         return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture

@@ -1,0 +1,102 @@
+"""The production web server: gunicorn runs uvicorn's worker, whose event loop answers cached pages
+itself and hands every other request to Flask on a thread pool.
+
+Why not gunicorn's own workers: a cached page is a dictionary lookup and one indexed read of the change
+counter, so what it costs is HTTP itself. gthread parses requests in Python and passes each one to a
+thread; uvicorn parses in C (httptools) on one event loop (uvloop) per process and answers a hit
+without leaving the loop, about four times as many requests per second (bench/README.md, "The cached
+read path"). Flask views, which wait on the database, run on the pool, so a slow one never holds up a
+cached page.
+"""
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+
+from a2wsgi import WSGIMiddleware
+from flask import Flask
+from uvicorn_worker import UvicornWorker
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from .. import PROXY_FIX
+
+
+class Worker(UvicornWorker):
+    """uvloop and httptools, or fail to start (no silent fallback to the slow pure-Python parser);
+    forwarded headers are ProxyFix's, the one place that trusts them."""
+
+    CONFIG_KWARGS = {"loop": "uvloop", "http": "httptools", "proxy_headers": False}
+
+
+class Front:
+    """The ASGI application: cache hits from the loop, the rest through Flask (WSGI) on `threads` threads."""
+
+    def __init__(self, app: Flask, threads: int):
+        self.fast_path = app.extensions["statuspage.fast_path"]
+        self.proxy_fix = ProxyFix(lambda environ, _start: environ, **PROXY_FIX)  # returns the environ it fixed
+        self.version = SharedRead(app.extensions["statuspage.site_version_reader"])
+        self.flask = WSGIMiddleware(app, workers=threads)
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
+            environ = self.proxy_fix(_environ(scope), None)
+            key = self.fast_path.key(environ)
+            hit = self.fast_path.answer(environ, key, await self.version()) if key is not None else None
+            if hit is not None:
+                status, headers, body = hit
+                await send({"type": "http.response.start", "status": status,
+                            "headers": [(name.encode("latin-1"), value.encode("latin-1")) for name, value in headers]})
+                await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
+                return
+        await self.flask(scope, receive, send)
+
+
+class SharedRead:
+    """The change counter, read on a thread of its own (the loop never waits on the database) by one read
+    for every request waiting at once: a read that starts after they arrived, so a change committed
+    before a request is seen by it, at one round trip per batch instead of one per request."""
+
+    def __init__(self, read):
+        self.read = read
+        self.thread = ThreadPoolExecutor(1, thread_name_prefix="site-version")
+        self.running = False
+        self.waiting: list[asyncio.Future] = []
+
+    async def __call__(self) -> int | None:
+        future = asyncio.get_running_loop().create_future()
+        self.waiting.append(future)
+        if not self.running:
+            self._start()
+        return await future
+
+    def _start(self) -> None:
+        batch, self.waiting, self.running = self.waiting, [], True
+        read = asyncio.get_running_loop().run_in_executor(self.thread, self.read)
+        read.add_done_callback(lambda done: self._finish(batch, done))
+
+    def _finish(self, batch: list[asyncio.Future], done: asyncio.Future) -> None:
+        version = None if done.cancelled() or done.exception() else done.result()
+        for future in batch:
+            if not future.done():
+                future.set_result(version)
+        self.running = False
+        if self.waiting:
+            self._start()
+def _environ(scope) -> dict:
+    """What FastPath.hit and ProxyFix read of a request, as WSGI spells it."""
+    environ = {"REQUEST_METHOD": scope["method"], "PATH_INFO": scope["path"],
+               "QUERY_STRING": scope["query_string"].decode("latin-1"), "wsgi.url_scheme": scope["scheme"],
+               "REMOTE_ADDR": (scope.get("client") or ("", 0))[0]}
+    for name, value in scope["headers"]:
+        key = "HTTP_" + name.decode("latin-1").upper().replace("-", "_")
+        value = value.decode("latin-1")
+        environ[key] = f"{environ[key]},{value}" if key in environ else value
+    return environ
+
+
+def application() -> Front:
+    """What gunicorn.conf.py serves: `statuspage.web.server:application()`."""
+    from .. import create_app
+
+    app = create_app()
+    return Front(app, threads=app.config["SETTINGS"].web_threads)

@@ -1,0 +1,92 @@
+"""The production server (gunicorn.conf.py: uvicorn workers answering cache hits on their event loop, Flask
+on a thread pool for the rest), over real sockets: each worker has its own page cache, yet a change
+committed through one is what every later request sees; hits answer as Flask would (304, gzip, HEAD,
+HSTS behind the proxy); what a client may send gets no 500."""
+from __future__ import annotations
+
+import gzip
+import http.client
+import json
+import socket
+import urllib.error
+import urllib.request
+from email.message import Message
+
+import pytest
+
+from statuspage.services import accounts
+from tests.builders import SYSTEM, START, make_component, make_incident
+from tests.servers import production_server
+
+
+def get(url: str, headers: dict | None = None, method: str = "GET") -> tuple[int, Message, bytes]:
+    """A fresh connection each time, so the requests spread over both workers."""
+    request = urllib.request.Request(url, headers={"Connection": "close", **(headers or {})}, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read()
+
+
+@pytest.fixture
+def incident_and_token(app):
+    with app.app_context():
+        make_component("api", "API", now=START)
+        incident = make_incident("API errors", components_={"api": "major_outage"}, now=START)
+        _record, token = accounts.create_token(role="responder", label="bot", by=SYSTEM, now=START)
+    return incident.id, token
+
+
+@pytest.mark.slow
+def test_a_change_through_one_worker_is_seen_through_every_worker(database_url, tmp_path, incident_and_token):
+    incident_id, token = incident_and_token
+    with production_server(database_url, tmp_path, workers=2) as base:
+        for _ in range(40):  # both workers render and cache the open incident
+            status, headers, body = get(base + "/api/v2/summary.json")
+            assert status == 200 and json.loads(body)["incidents"][0]["name"] == "API errors"
+        request = urllib.request.Request(f"{base}/api/v1/incidents/{incident_id}", method="PATCH",
+                                         data=json.dumps({"status": "resolved"}).encode(),
+                                         headers={"Authorization": f"Bearer {token}",
+                                                  "Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 200
+        for _ in range(40):
+            status, headers, body = get(base + "/api/v2/summary.json")
+            assert json.loads(body)["incidents"] == [], "a worker served its cached page after the change"
+            page = get(base + "/", {"Accept-Encoding": "gzip"})
+            assert page[1]["Content-Encoding"] == "gzip"
+
+
+@pytest.mark.slow
+def test_cache_hits_answer_as_flask_does_and_no_request_gets_a_500(database_url, tmp_path, incident_and_token):
+    with production_server(database_url, tmp_path, workers=1) as base:
+        status, headers, body = get(base + "/")
+        assert status == 200 and "API errors" in body.decode()
+        for _ in range(3):  # from here on, hits
+            status, packed, zipped = get(base + "/", {"Accept-Encoding": "gzip, br"})
+            assert packed["Content-Encoding"] == "gzip" and gzip.decompress(zipped) == body
+            assert "Accept-Encoding" in packed["Vary"] and int(packed["Content-Length"]) == len(zipped)
+            assert get(base + "/", {"If-None-Match": headers["ETag"]})[:3:2] == (304, b"")
+            head = get(base + "/", method="HEAD")
+            assert head[0] == 200 and head[2] == b"" and int(head[1]["Content-Length"]) == len(body)
+            assert "Strict-Transport-Security" not in get(base + "/")[1]
+            assert "max-age" in get(base + "/", {"X-Forwarded-Proto": "https"})[1]["Strict-Transport-Security"]
+            assert "frame-ancestors" in get(base + "/")[1]["Content-Security-Policy"]
+        assert get(base + "/", {"Cookie": "session=\xff\xfe; statuspage_lang=\xc3"})[0] == 200
+        assert get(base + "/api/v1/incidents", {"Cookie": "\xff=\xfe"})[0] == 401
+        assert get(base + "/?page=%ff%fe")[0] in (200, 400, 404)
+        assert get(base + "/components/%C3%A9%ff")[0] == 404
+        for raw in (b"GET /?x=\xff HTTP/1.1\r\nHost: a\r\n\r\n", b"GET / HTTP/1.1\r\nHost: a\r\nCookie: \xff\xfe\r\n\r\n",
+                    b"BREW / HTTP/1.1\r\nHost: a\r\n\r\n", b"GET / HTTP/1.1\r\nContent-Length: x\r\n\r\n"):
+            assert raw_status(base, raw) in (200, 400, 405, 501), raw
+
+
+def raw_status(base: str, request: bytes) -> int:
+    """What the server answers to bytes no well-behaved client would send."""
+    host, port = base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        connection.sendall(request)
+        response = http.client.HTTPResponse(connection)
+        response.begin()
+        return response.status
