@@ -11,7 +11,6 @@ cached page.
 from __future__ import annotations
 
 import asyncio
-from concurrent.futures import ThreadPoolExecutor
 
 from a2wsgi import WSGIMiddleware
 from flask import Flask
@@ -19,6 +18,7 @@ from uvicorn_worker import UvicornWorker
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .. import PROXY_FIX
+from ..services import site_version
 
 
 class Worker(UvicornWorker):
@@ -34,7 +34,7 @@ class Front:
     def __init__(self, app: Flask, threads: int):
         self.fast_path = app.extensions["statuspage.fast_path"]
         self.proxy_fix = ProxyFix(lambda environ, _start: environ, **PROXY_FIX)  # returns the environ it fixed
-        self.version = SharedRead(app.extensions["statuspage.site_version_reader"])
+        self.version = SharedRead(site_version.LoopReader(app, app.extensions["statuspage.site_version_reader"]))
         self.flask = WSGIMiddleware(app, workers=threads)
 
     async def __call__(self, scope, receive, send) -> None:
@@ -52,38 +52,37 @@ class Front:
 
 
 class SharedRead:
-    """The change counter, read on a thread of its own (the loop never waits on the database) by one read
-    for every request waiting at once: a read that starts after they arrived, so a change committed
-    before a request is seen by it, at one round trip per batch instead of one per request."""
+    """The change counter, read once for every request waiting at the same moment: by a read that starts
+    after they arrived (a change committed before a request is seen by it), at one round trip per batch
+    instead of one per request."""
 
     def __init__(self, read):
         self.read = read
-        self.thread = ThreadPoolExecutor(1, thread_name_prefix="site-version")
-        self.running = False
+        self.reading: asyncio.Task | None = None
         self.waiting: list[asyncio.Future] = []
 
     async def __call__(self) -> int | None:
         future = asyncio.get_running_loop().create_future()
         self.waiting.append(future)
-        if not self.running:
-            self._start()
+        if self.reading is None:
+            self.reading = asyncio.get_running_loop().create_task(self._read_for_waiting())
         return await future
 
-    def _start(self) -> None:
-        batch, self.waiting, self.running = self.waiting, [], True
-        read = asyncio.get_running_loop().run_in_executor(self.thread, self.read)
-        read.add_done_callback(lambda done: self._finish(batch, done))
+    async def _read_for_waiting(self) -> None:
+        while self.waiting:
+            batch, self.waiting = self.waiting, []  # everyone who arrived before this read starts
+            try:
+                version = await self.read()
+            except Exception:  # the database is away: Flask answers, and says so
+                version = None
+            for future in batch:
+                if not future.done():
+                    future.set_result(version)
+        self.reading = None
 
-    def _finish(self, batch: list[asyncio.Future], done: asyncio.Future) -> None:
-        version = None if done.cancelled() or done.exception() else done.result()
-        for future in batch:
-            if not future.done():
-                future.set_result(version)
-        self.running = False
-        if self.waiting:
-            self._start()
+
 def _environ(scope) -> dict:
-    """What FastPath.hit and ProxyFix read of a request, as WSGI spells it."""
+    """What FastPath and ProxyFix read of a request, as WSGI spells it."""
     environ = {"REQUEST_METHOD": scope["method"], "PATH_INFO": scope["path"],
                "QUERY_STRING": scope["query_string"].decode("latin-1"), "wsgi.url_scheme": scope["scheme"],
                "REMOTE_ADDR": (scope.get("client") or ("", 0))[0]}
