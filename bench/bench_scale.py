@@ -17,12 +17,14 @@ instant "now" of the build, which the measurement then uses as the clock); a rer
 Then each page is measured in a forked process of its own (a page that crashes the interpreter, as
 /history has on this data, cannot take the others with it; it is then measured again with the garbage
 collector off, and the report says so), through a fresh test client, outside any app context (as in
-production), two ways: rendered, with the page cache stepped around (an extra query argument makes a
-request uncacheable), which is what the target is about; and as a cache miss (the cache emptied before
-each request: rendered, compressed and stored, as the first reader after a change gets it). Median,
-p90, p99, max and CPU median in ms, queries per rendering, bytes (raw and gzip-compressed).
-Last, every statement `/` and the component page send is explained with the parameters it was
-sent with: EXPLAIN QUERY PLAN on SQLite, EXPLAIN (ANALYZE, BUFFERS) on PostgreSQL.
+production), three ways: rendered, with the page cache stepped around (an extra query argument makes a
+request uncacheable) and the uptime bars' past days kept (services/bars.py), which is what the target
+is about; cold, rendered with nothing kept either (as the first rendering after a change); and as a
+cache miss (both emptied before each request: rendered, compressed and stored, as the first reader
+after a change gets it). Median, p90, p99, max and CPU median in ms, queries per rendering (with the
+past days kept, and cold), bytes (raw and gzip-compressed). Last, every statement `/` and the component
+page send, kept and cold, is explained with the parameters it was sent with: EXPLAIN QUERY PLAN on
+SQLite, EXPLAIN (ANALYZE, BUFFERS) on PostgreSQL.
 
     .venv/bin/python bench/bench_scale.py                   # SQLite: bench/.cache/scale.db (kept)
     createdb -h 127.0.0.1 -U postgres scale_bench
@@ -423,9 +425,11 @@ def sent_statements(engine, client, path: str) -> list[tuple[str, object]]:
     return statements
 
 
-def _empty_page_cache(app) -> None:
+def _forget(app, *, pages: bool = True) -> None:
+    """Empty what a change would make stale: the uptime bars' kept past days and (pages=True) the page cache."""
+    app.extensions.pop("statuspage.past_bars", None)
     cache = app.extensions.get("statuspage.page_cache")
-    if cache is not None:
+    if cache is not None and pages:
         cache.clear()
 
 
@@ -434,18 +438,19 @@ def uncached(path: str) -> str:
     return path + ("&" if "?" in path else "?") + "bench=uncached"
 
 
-def time_requests(app, client, path: str, requests: int, warmup: int, *, miss: bool) -> dict:
-    """Wall and CPU time per request (ms): rendered (miss=False, the cache stepped around) or each a
-    cache miss (miss=True); bytes as sent, with and without gzip."""
+def time_requests(app, client, path: str, requests: int, warmup: int, *, mode: str) -> dict:
+    """Wall and CPU time per request (ms), for mode "rendered" (the page cache stepped around, the bars'
+    past days kept), "cold" (the same with nothing kept) or "miss" (both emptied before each request);
+    bytes as sent, with and without gzip."""
     headers = {"Accept-Encoding": "gzip"}
-    target = path if miss else uncached(path)
+    target = path if mode == "miss" else uncached(path)
     for _ in range(warmup):
-        _empty_page_cache(app)
+        _forget(app, pages=mode == "miss")
         assert client.get(target, headers=headers).status_code == 200
     times, cpu_times = [], []
     for _ in range(requests):
-        if miss:
-            _empty_page_cache(app)
+        if mode != "rendered":
+            _forget(app, pages=mode == "miss")
         cpu_started = time.process_time()
         started = time.perf_counter()
         response = client.get(target, headers=headers)
@@ -467,10 +472,14 @@ def _measure(app, engine, path: str, requests: int, warmup: int, gc_off: bool = 
     if gc_off:
         gc.disable()
     client = app.test_client()
-    statements = sent_statements(engine, client, path)
-    return {"queries": len(statements), "statements": statements,
-            **time_requests(app, client, path, requests, warmup, miss=False),
-            "miss": time_requests(app, client, path, requests, warmup, miss=True)}
+    _forget(app)
+    cold = sent_statements(engine, client, path)
+    kept = sent_statements(engine, client, path)
+    return {"queries": len(kept), "cold_queries": len(cold),
+            "statements": kept + [statement for statement in cold if statement not in kept],
+            **time_requests(app, client, path, requests, warmup, mode="rendered"),
+            "cold": time_requests(app, client, path, requests, warmup, mode="cold"),
+            "miss": time_requests(app, client, path, requests, warmup, mode="miss")}
 
 
 def _in_child(work) -> dict:
@@ -543,6 +552,8 @@ def run(args) -> dict:
     clock.now = lambda: built_now  # the pages see the instant the data was built at
     pages = {"/": "/", "/?lang=de": "/?lang=de",
              "/components/<slug>": f"/components/{facts['busiest_component']}", "/history": "/history"}
+    if args.no_history:
+        del pages["/history"]
     results, statements = {}, {}
     engine.dispose()  # no pooled connection crosses into the children
     for label, path in pages.items():
@@ -579,17 +590,20 @@ def print_report(report: dict) -> None:
           f"requests per page after {report['warmup']} warm-up; data built at "
           f"{site['now']} in {site['build_seconds']} s")
     print("rows: " + ", ".join(f"{table} {count:,}" for table, count in report["rows"].items()))
-    print("rendered (page cache stepped around), and as a cache miss (rendered, gzipped, stored); ms")
+    print("rendered (page cache stepped around, bars' past days kept); cold (nothing kept); as a cache miss "
+          "(nothing kept: rendered, gzipped, stored); ms")
     print(f"{'page':<22}{'median':>8}{'p90':>8}{'p99':>8}{'max':>8}{'cpu':>8}{'queries':>9}"
-          f"{'miss median':>13}{'miss p99':>10}{'KB':>6}{'gzip KB':>9}")
+          f"{'cold median':>13}{'cold cpu':>10}{'miss median':>13}{'miss p99':>10}{'KB':>6}{'gzip KB':>9}")
     for label, row in report["pages"].items():
         if "crashed" in row:
             print(f"{label:<22}the process measuring it {row['crashed']}")
             continue
         if "crashed_with_gc" in row:
             label += " (gc off)"
+        queries = f"{row['queries']}/{row['cold_queries']}"
         print(f"{label:<22}{row['median_ms']:>8.2f}{row['p90_ms']:>8.2f}{row['p99_ms']:>8.2f}{row['max_ms']:>8.2f}"
-              f"{row['cpu_median_ms']:>8.2f}{row['queries']:>9}{row['miss']['median_ms']:>13.2f}"
+              f"{row['cpu_median_ms']:>8.2f}{queries:>9}{row['cold']['median_ms']:>13.2f}"
+              f"{row['cold']['cpu_median_ms']:>10.2f}{row['miss']['median_ms']:>13.2f}"
               f"{row['miss']['p99_ms']:>10.2f}{row['bytes'] / 1024:>6.0f}{row['gzip_bytes'] / 1024:>9.1f}")
     for label, row in report["pages"].items():
         if "crashed_with_gc" in row:
@@ -615,6 +629,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=200, help="timed requests per page (default 200)")
     parser.add_argument("--warmup", type=int, default=10, help="untimed requests first (default 10)")
     parser.add_argument("--no-plans", action="store_true", help="skip the query plans")
+    parser.add_argument("--no-history", action="store_true",
+                        help="leave /history out (slow, and it has crashed the interpreter on this data)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the report")
     parser.add_argument("--check", action="store_true", help="exit with status 1 when a page misses the target")
     args = parser.parse_args(argv)

@@ -74,6 +74,7 @@ def _empty_tables(request):
         return
     app = request.getfixturevalue("app")
     app.extensions["statuspage.page_cache"].clear()  # the change counter starts again with the tables
+    app.extensions.pop("statuspage.past_bars", None)  # so the bars' kept past days go too
     with app.app_context():
         db.session.remove()
         tables = [t.name for t in reversed(db.metadata.sorted_tables)]

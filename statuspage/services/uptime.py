@@ -2,7 +2,7 @@
 
 Each result is added to four rollups (its check's hour and day, its component's hour and day) in the
 same transaction as the result itself. Pages read only rollups, so their cost does not grow with history:
-the last 90 days of each component for the bars (through a partial index, and only the days with
+the last 90 days of each component for the bars (bars.py: through a partial index, and only the days with
 something to tell come back as rows), at most 7 x 24 hourly rows for a chart.
 """
 from __future__ import annotations
@@ -12,14 +12,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select, tuple_, update
-from sqlalchemy import Float, Integer, bindparam, cast, column, extract, func, literal_column, text
+from sqlalchemy import Float, cast, extract, func, literal_column, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from ..database import UTCDateTime
 from ..extensions import db
 from ..models import Rollup, RollupPeriod, RollupScope
 
@@ -211,238 +208,6 @@ def daily_counts(component_id: int, *, now: datetime, tz: ZoneInfo, days: int = 
     """A component's daily rollups (runs and failures) of the last `days` local days."""
     return _read(RollupScope.COMPONENT, [component_id], RollupPeriod.DAY,
                  day_start(now.astimezone(tz).date() - timedelta(days=days - 1), tz), latency=False)[component_id]
-
-
-class DayBar(NamedTuple):
-    """One day of a component's uptime bar; or, with last_day set, a run of days with nothing to tell:
-    no incident touched them, and either checks ran on each of them without a failure (all_up) or
-    nothing ran on any of them."""
-
-    day: date
-    counts: Counts | None  # that day's runs and failures; None when nothing ran, or when not read one by one
-    incidents: tuple = ()  # (id, name, impact) of incidents that touched the component that day
-    last_day: date | None = None  # the run's last day (inclusive)
-    all_up: bool = False  # checks ran and none failed, though their counts were not read day by day
-
-    @property
-    def days(self) -> int:
-        return 1 if self.last_day is None else (self.last_day - self.day).days + 1
-
-    @property
-    def failures(self) -> int:
-        return self.counts.failures if self.counts else 0
-
-    @property
-    def uptime(self) -> float | None:
-        if self.counts:
-            return self.counts.uptime
-        return 100.0 if self.all_up else None
-
-    @property
-    def level(self) -> str:
-        """The bar's colour class: worst of measured uptime and incident impact."""
-        return day_level(self.uptime, self.incidents)
-
-
-def day_level(uptime: float | None, incidents) -> str:
-    """A day's colour class: the worst of its measured uptime and its incidents' impacts."""
-    impacts = {impact for _id, _name, impact in incidents} if incidents else ()
-    if "critical" in impacts or (uptime is not None and uptime < 95):
-        return "major"
-    if "major" in impacts or (uptime is not None and uptime < 99):
-        return "partial"
-    if "minor" in impacts or (uptime is not None and uptime < 99.9):
-        return "minor"
-    if uptime is None and not impacts:
-        return "none"
-    return "ok"
-
-
-@dataclass(frozen=True)
-class UptimeBar:
-    """A component's bar over the days of a window, oldest first, and the counts over the whole window.
-
-    parts are plain tuples, cheap to make by the thousand: (first, last, counts, incidents, all_up) with
-    first and last numbers of dates (equal for a single day), counts (runs, failures) or None, and the
-    rest as in DayBar; days gives them as DayBars."""
-
-    dates: list[date]
-    parts: list[tuple]
-    total: Counts
-
-    @property
-    def days(self) -> list[DayBar]:
-        dates = self.dates
-        return [DayBar(dates[first], Counts(*counts) if counts else None, incidents,
-                       dates[last] if last != first else None, all_up)
-                for first, last, counts, incidents, all_up in self.parts]
-
-
-def day_bars(component_ids: Sequence[int], incidents_by_component: dict[int, list], *, now: datetime,
-             tz: ZoneInfo, days: int = BAR_DAYS, daily: dict[int, dict] | None = None) -> dict[int, UptimeBar]:
-    """The last `days` local days for each component, from daily rollups and incidents.
-
-    Days with nothing to tell (no incident, no failure) are merged into runs, so a bar has as many
-    parts as its component had eventful days, not one per day. With `daily` ({component id: {day start:
-    Counts}}, every day read) the bars are made from it. Otherwise two queries read what the bars need,
-    however many components there are: per component, on how many past days of the window it has a
-    rollup and the runs on them; then only the days with failures, today's, and every day of the
-    components that lack a rollup on some past day (new ones, or checks paused: usually none). Both read
-    the partial index over component days (ix_rollups_component_days), never the rollups themselves,
-    and return a row per component or per day with something to tell, not one per day.
-    """
-    today = now.astimezone(tz).date()
-    first = today - timedelta(days=days - 1)
-    dates = [first + timedelta(days=n) for n in range(days)]
-    starts = [day_start(day, tz) for day in dates]
-    stamps = [start.timestamp() for start in starts]
-    positions = {start: n for n, start in enumerate(starts)}
-
-    def day_of(starts_at: datetime) -> int:
-        found = positions.get(starts_at)
-        return found if found is not None else max(0, bisect.bisect_right(stamps, starts_at.timestamp()) - 1)
-
-    measured: dict[int, dict[int, tuple]] = defaultdict(dict)  # component -> day number -> (runs, failures)
-    spans: dict[int, list[tuple[int, int]]] = {}
-    totals: dict[int, Counts] = {}
-    if daily is not None:
-        for component_id in component_ids:
-            total = totals[component_id] = Counts()
-            for starts_at, counts in daily.get(component_id, {}).items():
-                _put(measured[component_id], day_of(starts_at), counts.runs, counts.failures)
-                total.merge(counts)
-            spans[component_id] = _spans(measured[component_id])
-    elif component_ids:
-        connection = db.session.connection()
-        window = {"ids": list(component_ids), "since": starts[0], "today": starts[-1]}
-        past_runs: dict[int, int] = {}
-        whole = set()  # components with a rollup on every past day of the window
-        for component_id, count, runs in connection.execute(_PAST_DAYS[connection.dialect.name], window).all():
-            past_runs[component_id] = runs
-            if count == days - 1:
-                whole.add(component_id)
-        gappy = [component_id for component_id in past_runs if component_id not in whole]
-        for component_id, n, runs, failures in connection.execute(
-                _DAYS_TO_TELL[connection.dialect.name], {**window, "gappy": gappy}).all():
-            _put(measured[component_id], min(max(n, 0), days - 1), runs, failures)
-        for component_id in component_ids:
-            read = measured.get(component_id, {})
-            today_counts = read.get(days - 1)
-            totals[component_id] = Counts(past_runs.get(component_id, 0) + (today_counts[0] if today_counts else 0),
-                                          sum([failures for _runs, failures in read.values()]))
-            if component_id in whole:
-                spans[component_id] = [(0, days - 1 if today_counts else days - 2)]
-            else:
-                spans[component_id] = _spans(read)
-
-    touched = _incident_days(incidents_by_component, stamps, now)
-    return {component_id: UptimeBar(dates, _bar(days, measured.get(component_id, {}), spans.get(component_id, []),
-                                                touched.get(component_id, {})), totals.get(component_id) or Counts())
-            for component_id in component_ids}
-
-
-def _component_days(sql: str, **columns) -> dict:
-    """A read of the component days of the rollups, for each database.
-
-    The conditions on scope and period are written literally, so the partial index ix_rollups_component_days
-    applies. SQLite is told to use it (INDEXED BY): without statistics its planner prefers the primary key,
-    which does not cover the read. PostgreSQL takes each list of ids as one array, not hundreds of
-    parameters (which psycopg would parse anew on every execution of so long a statement).
-    """
-    lists = [name for name in ("ids", "gappy") if f"{{{name}}}" in sql]
-    statements = {}
-    for dialect, table, listed, day in (
-            ("sqlite", "rollups INDEXED BY ix_rollups_component_days", "IN :{}",
-             "CAST(round(julianday(starts_at) - julianday(:since)) AS INTEGER)"),
-            ("postgresql", "rollups", "= ANY(CAST(:{} AS INTEGER[]))",
-             "CAST(round(extract(epoch FROM starts_at - :since) / 86400) AS INTEGER)")):
-        statement = text(sql.format(table=table, day=day, **{name: listed.format(name) for name in lists})).bindparams(
-            bindparam("since", type_=UTCDateTime()), bindparam("today", type_=UTCDateTime()),
-            *(bindparam(name, expanding=dialect == "sqlite") for name in lists))
-        statements[dialect] = statement.columns(*(column(name, type_) for name, type_ in columns.items()))
-    return statements
-
-
-# Per component: on how many past days of the window it has a rollup, and the runs on them.
-_PAST_DAYS = _component_days(
-    "SELECT scope_id, count(*) AS days, sum(runs) AS runs FROM {table}"
-    " WHERE scope = 'component' AND period = 'day' AND scope_id {ids}"
-    " AND starts_at >= :since AND starts_at < :today GROUP BY scope_id",
-    scope_id=Integer(), days=Integer(), runs=Integer())
-# The days a bar shows one by one: with failures, today's, and every day of a component with gaps; each by
-# its number in the window (whole days since the first: a local day has 23 to 25 hours, so it rounds right),
-# as parsing thousands of times would cost more than the rest of the read.
-_DAYS_TO_TELL = _component_days(
-    "SELECT scope_id, {day} AS day, runs, failures FROM {table}"
-    " WHERE scope = 'component' AND period = 'day' AND scope_id {ids} AND starts_at >= :since"
-    " AND (failures > 0 OR starts_at >= :today OR scope_id {gappy})",
-    scope_id=Integer(), day=Integer(), runs=Integer(), failures=Integer())
-
-
-def _put(days: dict[int, tuple], n: int, runs: int, failures: int) -> None:
-    if n in days:  # two rollups on one local day: only after the site's time zone changed
-        runs, failures = runs + days[n][0], failures + days[n][1]
-    days[n] = (runs, failures)
-
-
-def _spans(days: dict[int, tuple]) -> list[tuple[int, int]]:
-    """The runs of consecutive day numbers, as (first, last) pairs."""
-    spans: list[tuple[int, int]] = []
-    for n in sorted(days):
-        if spans and spans[-1][1] == n - 1:
-            spans[-1] = (spans[-1][0], n)
-        else:
-            spans.append((n, n))
-    return spans
-
-
-def _incident_days(incidents_by_component: dict[int, list], stamps: list[float], now: datetime) -> dict:
-    """{component id: {day number: [(id, name, impact)]}}: each incident on every local day it was open
-    (stamps: when each day starts; the incidents' times are datetimes or epoch_seconds)."""
-    now_stamp = now.timestamp()
-    touched: dict[int, dict[int, list]] = {}
-    for component_id, incidents in incidents_by_component.items():
-        days: dict[int, list] = touched.setdefault(component_id, {})
-        for incident_id, name, impact, started_at, ended_at in incidents:
-            if isinstance(started_at, datetime):
-                started_at = started_at.timestamp()
-            if ended_at is None:
-                ended_at = now_stamp
-            elif isinstance(ended_at, datetime):
-                ended_at = ended_at.timestamp()
-            low = max(0, bisect.bisect_right(stamps, started_at) - 1)
-            high = bisect.bisect_right(stamps, ended_at) - 1
-            for n in range(low, high + 1):
-                days.setdefault(n, []).append((incident_id, name, impact))
-    return touched
-
-
-def _bar(days: int, measured: dict[int, tuple], spans: list[tuple[int, int]], touched: dict[int, list]) -> list:
-    """A component's UptimeBar.parts: one per eventful day, one per run of quiet days between them."""
-    span_starts = [low for low, _high in spans]
-    parts: list[tuple] = []
-    n = 0
-    eventful_days = [n for n, (_runs, failures) in measured.items() if failures]
-    eventful_days.extend(touched)
-    for eventful in sorted(set(eventful_days)) + [days]:
-        while n < eventful:  # quiet days, split where data starts or stops
-            i = bisect.bisect_right(span_starts, n) - 1
-            if i >= 0 and n <= spans[i][1]:
-                end = min(spans[i][1] + 1, eventful)
-                parts.append((n, end - 1, None, (), True))
-            else:
-                end = min(span_starts[i + 1] if i + 1 < len(spans) else days, eventful)
-                parts.append((n, end - 1, None, (), False))
-            n = end
-        if eventful < days:
-            counts = measured.get(eventful)
-            up = False
-            if counts is None:
-                i = bisect.bisect_right(span_starts, eventful) - 1
-                up = i >= 0 and eventful <= spans[i][1]
-            parts.append((eventful, eventful, counts, tuple(touched.get(eventful, ())), up))
-            n = eventful + 1
-    return parts
 
 
 def uptime_figures(component_id: int, *, now: datetime, tz: ZoneInfo, hourly: dict | None = None,

@@ -1,0 +1,175 @@
+"""The uptime bars' HTML: one string per component, built in Python rather than by a Jinja loop.
+
+The home page shows 200 bars of up to 90 parts, and a template spends microseconds on each expression
+and translation. What can be said once per language (the phrases, each day's date, each percentage) is
+worked out once per process and looked up once per page; the HTML of a bar's past days is made once per
+kept entry (bars.PastEntry) and language, so a page adds only today's part and the legend to it.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date
+
+from babel.numbers import get_decimal_symbol
+from flask_babel import format_date, get_locale, gettext
+from markupsafe import Markup, escape
+
+from .bars import DayBar, PastEntry, UptimeBar, day_level
+from .uptime import Counts
+
+
+@dataclass(frozen=True)
+class BarView:
+    """A component's uptime bar as the pages show it (the bars of one page share their words), with the
+    kept entry of its past days when there is one."""
+
+    bar: UptimeBar
+    words: PageWords = field(default_factory=lambda: PageWords())
+    past: PastEntry | None = None
+
+    @property
+    def days(self) -> list[DayBar]:
+        return self.bar.days
+
+    @property
+    def total(self) -> Counts:
+        return self.bar.total
+
+    def html(self, name: str) -> Markup:
+        """The bar: an ordered list named after the component, a part per eventful day and per run of quiet
+        days (a wider part: as many of the 90 columns as it has days), each with the words its hover or
+        focus shows (date or dates, uptime, the incidents); days with trouble take focus. Then the legend.
+
+        The past days' parts are the same on every request but their last, when it is a run of quiet days
+        that today may lengthen: with a kept entry their HTML is made once, up to that run."""
+        words = self.words.get()
+        labels = self.words.labels(self.bar.dates)
+        parts = self.bar.parts
+        if self.past is None:
+            html = _head(words, name) + _parts(words, labels, parts)
+        else:
+            key = (words.language, name)
+            made = self.past.html.get(key)
+            if made is None:
+                past = self.past.days.parts
+                kept = len(past) - 1 if past and past[-1][2] is None and not past[-1][3] else len(past)
+                made = self.past.html[key] = (_head(words, name) + _parts(words, labels, past[:kept]), kept)
+            head, kept = made
+            html = head + _parts(words, labels, parts[kept:])
+        total = self.bar.total
+        return Markup(f'{html}</ol>\n<p class="bars-legend"><span>{words.days_ago}</span>\n'
+                      f'<span>{words.uptime(total.uptime) if total.runs else words.no_uptime_yet}</span>\n'
+                      f'<span>{words.today}</span></p>\n</div>')
+
+
+def _head(words: BarWords, name: str) -> str:
+    return f'<div class="uptime">\n<ol class="bars" aria-label="{words.label_before}{escape(name)}{words.label_after}">'
+
+
+def _parts(words: BarWords, labels: list[str], parts: list[tuple]) -> str:
+    """The <li> of these parts (UptimeBar.parts)."""
+    made = []
+    add = made.append
+    for first, last, counts, incidents, all_up in parts:
+        if incidents or counts is not None:  # one day: with trouble, or read one by one
+            if counts is not None and counts[0]:
+                value = 100.0 * (counts[0] - counts[1]) / counts[0]
+            else:
+                value = 100.0 if all_up else None
+            what = words.no_data if value is None else words.uptime(value)
+            names = "".join([_escaped_name(name_) for _id, name_, _impact in incidents]) if incidents else ""
+            focus = ' tabindex="0"' if incidents or counts[1] else ""
+            add(f'<li class="bar-{day_level(value, incidents)}"{focus}><span class="tip">'
+                f'{labels[first]}: {what}{names}</span></li>')
+        else:
+            what = words.all_up if all_up else words.no_data
+            if first == last:
+                add(f'<li class="bar-{"ok" if all_up else "none"}"><span class="tip">{labels[first]}: {what}'
+                    "</span></li>")
+            else:
+                add(f'<li class="bar-{"ok" if all_up else "none"} w{last - first + 1}"><span class="tip">'
+                    f'{labels[first]} – {labels[last]}: {what}</span></li>')
+    return "".join(made)
+
+
+class PageWords:
+    """The words of one page's bars: found on first use (get_locale is too slow to ask 200 times), and the
+    dates of the window as a list, by day number."""
+
+    def __init__(self):
+        self.words: BarWords | None = None
+        self.window: tuple[date, list[str]] | None = None
+
+    def get(self) -> BarWords:
+        if self.words is None:
+            self.words = _bar_words()
+        return self.words
+
+    def labels(self, dates: list[date]) -> list[str]:
+        if self.window is None or self.window[0] != dates[0] or len(self.window[1]) != len(dates):
+            words = self.get()
+            self.window = (dates[0], [words.date(day) for day in dates])
+        return self.window[1]
+
+
+class BarWords:
+    """What bars say in one language, escaped for HTML; dates and percentages remembered once made."""
+
+    def __init__(self, language: str):
+        self.language = language
+        self.label_before, _, self.label_after = _escaped(gettext("%(name)s, last 90 days", name=_SLOT))
+        self.uptime_before, _, self.uptime_after = _escaped(gettext("%(uptime)s%% uptime", uptime=_SLOT))
+        self.no_data = str(escape(gettext("no data")))
+        self.no_uptime_yet = str(escape(gettext("no uptime data yet")))
+        self.days_ago = str(escape(gettext("90 days ago")))
+        self.today = str(escape(gettext("Today")))
+        self.decimal = get_decimal_symbol(get_locale())
+        self.dates: dict[date, str] = {}
+        self.percents: dict[int, str] = {}
+        self.all_up = self.uptime(100.0)
+
+    def date(self, day: date) -> str:
+        found = self.dates.get(day)
+        if found is None:
+            if len(self.dates) > 1000:
+                self.dates.clear()
+            found = self.dates[day] = str(escape(format_date(day, "medium")))
+        return found
+
+    def uptime(self, value: float) -> str:
+        """"99.5% uptime", the number as i18n.percent writes it (rounded down, at most two decimals)."""
+        hundredths = math.floor(value * 100)
+        found = self.percents.get(hundredths)
+        if found is None:
+            whole, fraction = divmod(hundredths, 100)
+            number = f"{whole}{self.decimal}{fraction:02d}".rstrip("0") if fraction else str(whole)
+            found = self.percents[hundredths] = f"{self.uptime_before}{number}{self.uptime_after}"
+        return found
+
+
+_SLOT = "\x00"
+_WORDS: dict[str, BarWords] = {}
+_NAMES: dict[str, str] = {}
+
+
+def _escaped(text: str) -> tuple[str, str, str]:
+    return str(escape(text)).partition(_SLOT)
+
+
+def _escaped_name(name: str) -> str:
+    """"<br>" and an incident's name, escaped (names repeat across bars and days)."""
+    found = _NAMES.get(name)
+    if found is None:
+        if len(_NAMES) > 10_000:
+            _NAMES.clear()
+        found = _NAMES[name] = f"<br>{escape(name)}"
+    return found
+
+
+def _bar_words() -> BarWords:
+    language = str(get_locale())
+    words = _WORDS.get(language)
+    if words is None:
+        words = _WORDS[language] = BarWords(language)
+    return words

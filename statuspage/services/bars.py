@@ -1,0 +1,464 @@
+"""The 90-day uptime bars: what each day of a component's bar shows, read from the daily rollups and the
+incidents, and the past days of every bar kept between requests.
+
+A bar's days before today change only when an incident does, and the site's change counter sees that
+(services/site_version.py); check results add to today's rollup alone. So the pages keep each
+component's past days (and the HTML made of them, per language: bar_views.py) for one counter value,
+time zone and day, and read only today's rollups on each request. The few results that land on
+yesterday after midnight (a run that started before it) are picked up when an entry grows older than
+PAST_TTL, which also bounds what anything else the counter does not see could leave stale.
+"""
+from __future__ import annotations
+
+import bisect
+import threading
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import Integer, String, bindparam, column, select, text, type_coerce, union_all
+
+from ..database import UTCDateTime
+from ..extensions import db
+from ..models import AffectedComponent, Incident, IncidentKind
+from .uptime import BAR_DAYS, Counts, day_start, epoch_seconds
+
+BAR_INCIDENT_LIMIT = 5000  # (component, incident) pairs on the bars, newest kept
+PAST_TTL = timedelta(minutes=10)  # how long a component's past days are kept at most
+MAX_KEPT = 5000  # components whose past days are kept (per app), at most
+
+
+class DayBar(NamedTuple):
+    """One day of a component's uptime bar; or, with last_day set, a run of days with nothing to tell:
+    no incident touched them, and either checks ran on each of them without a failure (all_up) or
+    nothing ran on any of them."""
+
+    day: date
+    counts: Counts | None  # that day's runs and failures; None when nothing ran, or when not read one by one
+    incidents: tuple = ()  # (id, name, impact) of incidents that touched the component that day
+    last_day: date | None = None  # the run's last day (inclusive)
+    all_up: bool = False  # checks ran and none failed, though their counts were not read day by day
+
+    @property
+    def days(self) -> int:
+        return 1 if self.last_day is None else (self.last_day - self.day).days + 1
+
+    @property
+    def failures(self) -> int:
+        return self.counts.failures if self.counts else 0
+
+    @property
+    def uptime(self) -> float | None:
+        if self.counts:
+            return self.counts.uptime
+        return 100.0 if self.all_up else None
+
+    @property
+    def level(self) -> str:
+        """The bar's colour class: worst of measured uptime and incident impact."""
+        return day_level(self.uptime, self.incidents)
+
+
+def day_level(uptime: float | None, incidents) -> str:
+    """A day's colour class: the worst of its measured uptime and its incidents' impacts."""
+    impacts = {impact for _id, _name, impact in incidents} if incidents else ()
+    if "critical" in impacts or (uptime is not None and uptime < 95):
+        return "major"
+    if "major" in impacts or (uptime is not None and uptime < 99):
+        return "partial"
+    if "minor" in impacts or (uptime is not None and uptime < 99.9):
+        return "minor"
+    if uptime is None and not impacts:
+        return "none"
+    return "ok"
+
+
+@dataclass(frozen=True)
+class UptimeBar:
+    """A component's bar over the days of a window, oldest first, and the counts over the whole window.
+
+    parts are plain tuples, cheap to make by the thousand: (first, last, counts, incidents, all_up) with
+    first and last numbers of dates (equal for a single day), counts (runs, failures) or None, and the
+    rest as in DayBar; days gives them as DayBars."""
+
+    dates: list[date]
+    parts: list[tuple]
+    total: Counts
+
+    @property
+    def days(self) -> list[DayBar]:
+        dates = self.dates
+        return [DayBar(dates[first], Counts(*counts) if counts else None, incidents,
+                       dates[last] if last != first else None, all_up)
+                for first, last, counts, incidents, all_up in self.parts]
+
+
+class Window(NamedTuple):
+    """The local days of a bar, oldest first (the last is today): when each starts, as datetimes and as
+    epoch seconds."""
+
+    dates: list[date]
+    starts: list[datetime]
+    stamps: list[float]
+
+
+_WINDOWS: dict[tuple, Window] = {}
+
+
+def window(now: datetime, tz: ZoneInfo, days: int = BAR_DAYS) -> Window:
+    """The `days` local days up to today (made once per day and time zone)."""
+    today = now.astimezone(tz).date()
+    key = (today, str(tz), days)
+    found = _WINDOWS.get(key)
+    if found is None:
+        if len(_WINDOWS) > 100:
+            _WINDOWS.clear()
+        dates = [today - timedelta(days=days - 1 - n) for n in range(days)]
+        starts = [day_start(day, tz) for day in dates]
+        found = _WINDOWS[key] = Window(dates, starts, [start.timestamp() for start in starts])
+    return found
+
+
+@dataclass(frozen=True)
+class PastDays:
+    """What a component's bar shows of the days before today, and what it knows of today that only an
+    incident can change."""
+
+    parts: list[tuple]  # UptimeBar.parts, covering every day but today
+    runs: int
+    failures: int
+    today_incidents: tuple  # (id, name, impact) of the incidents that touch today too
+
+
+def read_days(component_ids: Sequence[int], incidents_by_component: dict[int, list], *, window: Window,
+              now: datetime, daily: dict[int, dict] | None = None) -> tuple[dict[int, PastDays], dict]:
+    """Each component's PastDays, and its runs and failures today ((runs, failures), None when nothing ran).
+
+    Days with nothing to tell (no incident, no failure) are merged into runs, so a bar has as many parts
+    as its component had eventful days, not one per day. With `daily` ({component id: {day start:
+    Counts}}, every day read) the bars are made from it. Otherwise two queries read what the bars need,
+    however many components there are: per component, on how many past days of the window it has a
+    rollup and the runs on them; then only the days with failures, today's, and every day of the
+    components that lack a rollup on some past day (new ones, or checks paused: usually none). Both read
+    the partial index over component days (ix_rollups_component_days), never the rollups themselves,
+    and return a row per component or per day with something to tell, not one per day.
+    """
+    days = len(window.dates)
+    today = days - 1
+    measured: dict[int, dict[int, tuple]] = defaultdict(dict)  # component -> day number -> (runs, failures)
+    past_runs: dict[int, int] = {}
+    whole = set()  # components with a rollup on every past day of the window
+    if daily is not None:
+        positions = {start: n for n, start in enumerate(window.starts)}
+        for component_id in component_ids:
+            for starts_at, counts in daily.get(component_id, {}).items():
+                n = positions.get(starts_at)
+                if n is None:
+                    n = max(0, bisect.bisect_right(window.stamps, starts_at.timestamp()) - 1)
+                _put(measured[component_id], n, counts.runs, counts.failures)
+            past_runs[component_id] = sum([runs for n, (runs, _f) in measured[component_id].items() if n < today])
+    elif component_ids:
+        connection = db.session.connection()
+        bounds = {"ids": list(component_ids), "since": window.starts[0], "today": window.starts[-1]}
+        for component_id, count, runs in connection.execute(_PAST_DAYS[connection.dialect.name], bounds).all():
+            past_runs[component_id] = runs
+            if count == today:
+                whole.add(component_id)
+        gappy = [component_id for component_id in past_runs if component_id not in whole]
+        for component_id, n, runs, failures in connection.execute(
+                _DAYS_TO_TELL[connection.dialect.name], {**bounds, "gappy": gappy}).all():
+            _put(measured[component_id], min(max(n, 0), today), runs, failures)
+
+    touched = _incident_days(incidents_by_component, window.stamps, now)
+    past: dict[int, PastDays] = {}
+    today_counts: dict[int, tuple | None] = {}
+    for component_id in component_ids:
+        read = measured.get(component_id, {})
+        today_counts[component_id] = read.pop(today, None)
+        spans = [(0, today - 1)] if component_id in whole else _spans(read)
+        on_days = touched.get(component_id, {})
+        today_incidents = tuple(on_days.pop(today, ()))
+        past[component_id] = PastDays(_bar(today, read, spans, on_days), past_runs.get(component_id, 0),
+                                      sum([failures for _runs, failures in read.values()]), today_incidents)
+    return past, today_counts
+
+
+def today_counts(component_ids: Sequence[int], *, window: Window) -> dict[int, tuple]:
+    """{component id: (runs, failures)} today, for those with a rollup today: one read of the partial index."""
+    found: dict[int, tuple] = {}
+    if component_ids:
+        connection = db.session.connection()
+        for component_id, runs, failures in connection.execute(
+                _TODAY[connection.dialect.name], {"ids": list(component_ids), "today": window.starts[-1]}):
+            _put(found, component_id, runs, failures)
+    return found
+
+
+def with_today(window: Window, past: PastDays, today: tuple | None) -> UptimeBar:
+    """The whole bar: the past days, and today (its runs and failures, or None) as a part of its own, or
+    the end of the run of quiet days before it when it is as quiet."""
+    n = len(window.dates) - 1
+    parts = list(past.parts)
+    incidents = past.today_incidents
+    if incidents or (today is not None and today[1]):
+        parts.append((n, n, today, incidents, False))
+    else:
+        all_up = today is not None
+        last = parts[-1] if parts else None
+        if last is not None and last[2] is None and not last[3] and last[1] == n - 1 and last[4] == all_up:
+            parts[-1] = (last[0], n, None, (), all_up)
+        else:
+            parts.append((n, n, None, (), all_up))
+    runs, failures = past.runs, past.failures
+    if today is not None:
+        runs, failures = runs + today[0], failures + today[1]
+    return UptimeBar(window.dates, parts, Counts(runs, failures))
+
+
+def day_bars(component_ids: Sequence[int], incidents_by_component: dict[int, list], *, now: datetime,
+             tz: ZoneInfo, days: int = BAR_DAYS, daily: dict[int, dict] | None = None) -> dict[int, UptimeBar]:
+    """The last `days` local days for each component, from daily rollups and incidents (read_days), with
+    nothing kept."""
+    days_window = window(now, tz, days)
+    past, today = read_days(component_ids, incidents_by_component, window=days_window, now=now, daily=daily)
+    return {component_id: with_today(days_window, past[component_id], today[component_id])
+            for component_id in component_ids}
+
+
+# ---- the past days, kept --------------------------------------------------------------------------------------
+
+@dataclass
+class PastEntry:
+    """A component's past days as kept, and the HTML made of them (bar_views.py fills it, by language and
+    component name)."""
+
+    days: PastDays
+    made_at: datetime
+    html: dict = field(default_factory=dict)
+
+
+class PastBars:
+    """The past days of the components' bars, for one stamp (site version, time zone, today) at a time.
+
+    Each app has its own (they may use different databases). The dict of entries is replaced, never
+    changed in place, so threads read it without a lock (an entry's html only ever gains keys)."""
+
+    def __init__(self):
+        self.stamp: tuple | None = None
+        self.entries: dict[int, PastEntry] = {}
+        self.lock = threading.Lock()
+
+    def get(self, stamp: tuple, component_ids: Sequence[int], now: datetime) -> dict[int, PastEntry]:
+        """The kept entries of these components that are still good at `now`."""
+        entries = self.entries
+        if stamp != self.stamp:
+            return {}
+        found = {}
+        for component_id in component_ids:
+            entry = entries.get(component_id)
+            if entry is not None and entry.made_at <= now < entry.made_at + PAST_TTL:
+                found[component_id] = entry
+        return found
+
+    def put(self, stamp: tuple, made: dict[int, PastEntry]) -> None:
+        with self.lock:
+            kept = self.entries if stamp == self.stamp and len(self.entries) + len(made) <= MAX_KEPT else {}
+            self.entries = {**kept, **made}
+            self.stamp = stamp
+
+
+def past_bars() -> PastBars:
+    """This app's PastBars."""
+    found = current_app.extensions.get("statuspage.past_bars")
+    if found is None:
+        found = current_app.extensions.setdefault("statuspage.past_bars", PastBars())
+    return found
+
+
+def kept_bars(component_ids: Sequence[int], *, now: datetime, tz: ZoneInfo, version: int,
+              daily: dict[int, dict] | None = None) -> dict[int, tuple[UptimeBar, PastEntry]]:
+    """Each component's bar and its kept past days. `version` is the site's change counter, read before
+    anything else the page reads (so what is kept is never older than the version it is kept under).
+
+    With every entry kept, one query: today's rollups (none with `daily`, which has them). Otherwise the
+    past days of all are read and kept again (read_days, with the incidents of the window: three queries,
+    today's rollups among them). Without `daily`, the incidents of every component are read (the home
+    page's case: one range of an index rather than a list of hundreds of ids).
+    """
+    days_window = window(now, tz)
+    stamp = (version, str(tz), days_window.dates[-1])
+    kept = past_bars()
+    found = kept.get(stamp, component_ids, now)
+    today: dict[int, tuple | None] = {}
+    if len(found) < len(component_ids):
+        touching = incidents_by_component(None if daily is None else list(component_ids), now=now, tz=tz)
+        past, today = read_days(component_ids, touching, window=days_window, now=now, daily=daily)
+        found = {component_id: PastEntry(past[component_id], now) for component_id in component_ids}
+        kept.put(stamp, found)
+    elif daily is None:
+        today.update(today_counts(component_ids, window=days_window))
+    if daily is not None:
+        today_start = days_window.starts[-1]
+        for component_id in component_ids:
+            counts = [c for starts_at, c in daily.get(component_id, {}).items() if starts_at >= today_start]
+            today[component_id] = ((sum([c.runs for c in counts]), sum([c.failures for c in counts]))
+                                   if counts else None)
+    return {component_id: (with_today(days_window, found[component_id].days, today.get(component_id)),
+                           found[component_id]) for component_id in component_ids}
+
+
+# ---- reading ---------------------------------------------------------------------------------------------------
+
+def incidents_by_component(component_ids: list[int] | None, *, now: datetime, tz: ZoneInfo,
+                           days: int = BAR_DAYS) -> dict[int, list[tuple]]:
+    """(id, name, impact, started, ended) of the incidents that touched each component in the last days,
+    oldest first; of every component when component_ids is None. The times are uptime.epoch_seconds (for
+    read_days: thousands of them on a busy site).
+
+    The open incidents and those resolved in the window, each found by ix_incidents_kind_resolved_at (a
+    UNION ALL of the two, so each is a range of the index: with "resolved_at IS NULL OR resolved_at >= ?"
+    SQLite would read every incident), so older history is never read; at most BAR_INCIDENT_LIMIT
+    (component, incident) pairs, the newest.
+    """
+    since = datetime.combine(now.astimezone(tz).date() - timedelta(days=days - 1), time(0), tzinfo=tz)
+    found: dict[int, list[tuple]] = {}
+    if component_ids is not None and not component_ids:
+        return found
+
+    def touching(ended):
+        query = (select(AffectedComponent.component_id, Incident.id, Incident.name,
+                        type_coerce(Incident.impact, String).label("impact"),
+                        epoch_seconds(Incident.started_at).label("started_at"),
+                        epoch_seconds(Incident.resolved_at).label("resolved_at"),
+                        type_coerce(Incident.resolved_at, String).label("resolved"))  # for ORDER BY only
+                 .join(Incident, Incident.id == AffectedComponent.incident_id)
+                 .where(Incident.kind == IncidentKind.INCIDENT, Incident.is_published, ended))
+        if component_ids is not None:
+            query = query.where(AffectedComponent.component_id.in_(component_ids))
+        return query
+
+    # Ordered by the column of the index (open ones first, then the latest resolved), the database merges
+    # the two ranges as they come; by started_at it would read the incidents of the whole history.
+    both = union_all(touching(Incident.resolved_at.is_(None)), touching(Incident.resolved_at >= since))
+    rows = db.session.connection().execute(both.order_by(both.selected_columns.resolved.desc().nulls_first())
+                                           .limit(BAR_INCIDENT_LIMIT)).all()
+    now_seconds = now.timestamp()
+    rows.sort(key=lambda row: (row[4], row[1]))
+    for component_id, incident_id, name, impact, started_at, resolved_at, _resolved in rows:
+        if started_at <= now_seconds:
+            found.setdefault(component_id, []).append((incident_id, name, impact, started_at, resolved_at))
+    return found
+
+
+def _component_days(sql: str, **columns) -> dict:
+    """A read of the component days of the rollups, for each database.
+
+    The conditions on scope and period are written literally, so the partial index ix_rollups_component_days
+    applies. SQLite is told to use it (INDEXED BY): without statistics its planner prefers the primary key,
+    which does not cover the read. PostgreSQL takes each list of ids as one array, not hundreds of
+    parameters (which psycopg would parse anew on every execution of so long a statement).
+    """
+    lists = [name for name in ("ids", "gappy") if f"{{{name}}}" in sql]
+    statements = {}
+    for dialect, table, listed, day in (
+            ("sqlite", "rollups INDEXED BY ix_rollups_component_days", "IN :{}",
+             "CAST(round(julianday(starts_at) - julianday(:since)) AS INTEGER)"),
+            ("postgresql", "rollups", "= ANY(CAST(:{} AS INTEGER[]))",
+             "CAST(round(extract(epoch FROM starts_at - :since) / 86400) AS INTEGER)")):
+        written = sql.format(table=table, day=day, **{name: listed.format(name) for name in lists})
+        statement = text(written).bindparams(
+            *(bindparam(name, type_=UTCDateTime()) for name in ("since", "today") if f":{name}" in written),
+            *(bindparam(name, expanding=dialect == "sqlite") for name in lists))
+        statements[dialect] = statement.columns(*(column(name, type_) for name, type_ in columns.items()))
+    return statements
+
+
+# Per component: on how many past days of the window it has a rollup, and the runs on them.
+_PAST_DAYS = _component_days(
+    "SELECT scope_id, count(*) AS days, sum(runs) AS runs FROM {table}"
+    " WHERE scope = 'component' AND period = 'day' AND scope_id {ids}"
+    " AND starts_at >= :since AND starts_at < :today GROUP BY scope_id",
+    scope_id=Integer(), days=Integer(), runs=Integer())
+# The days a bar shows one by one: with failures, today's, and every day of a component with gaps; each by
+# its number in the window (whole days since the first: a local day has 23 to 25 hours, so it rounds right),
+# as parsing thousands of times would cost more than the rest of the read.
+_DAYS_TO_TELL = _component_days(
+    "SELECT scope_id, {day} AS day, runs, failures FROM {table}"
+    " WHERE scope = 'component' AND period = 'day' AND scope_id {ids} AND starts_at >= :since"
+    " AND (failures > 0 OR starts_at >= :today OR scope_id {gappy})",
+    scope_id=Integer(), day=Integer(), runs=Integer(), failures=Integer())
+# Today's runs and failures of each component (when the past days are kept).
+_TODAY = _component_days(
+    "SELECT scope_id, runs, failures FROM {table}"
+    " WHERE scope = 'component' AND period = 'day' AND scope_id {ids} AND starts_at >= :today",
+    scope_id=Integer(), runs=Integer(), failures=Integer())
+
+
+def _put(days: dict, n: int, runs: int, failures: int) -> None:
+    if n in days:  # two rollups on one local day: only after the site's time zone changed
+        runs, failures = runs + days[n][0], failures + days[n][1]
+    days[n] = (runs, failures)
+
+
+def _spans(days: dict[int, tuple]) -> list[tuple[int, int]]:
+    """The runs of consecutive day numbers, as (first, last) pairs."""
+    spans: list[tuple[int, int]] = []
+    for n in sorted(days):
+        if spans and spans[-1][1] == n - 1:
+            spans[-1] = (spans[-1][0], n)
+        else:
+            spans.append((n, n))
+    return spans
+
+
+def _incident_days(incidents_by_component: dict[int, list], stamps: list[float], now: datetime) -> dict:
+    """{component id: {day number: [(id, name, impact)]}}: each incident on every local day it was open
+    (stamps: when each day starts; the incidents' times are datetimes or epoch_seconds)."""
+    now_stamp = now.timestamp()
+    touched: dict[int, dict[int, list]] = {}
+    for component_id, incidents in incidents_by_component.items():
+        days: dict[int, list] = touched.setdefault(component_id, {})
+        for incident_id, name, impact, started_at, ended_at in incidents:
+            if isinstance(started_at, datetime):
+                started_at = started_at.timestamp()
+            if ended_at is None:
+                ended_at = now_stamp
+            elif isinstance(ended_at, datetime):
+                ended_at = ended_at.timestamp()
+            low = max(0, bisect.bisect_right(stamps, started_at) - 1)
+            high = bisect.bisect_right(stamps, ended_at) - 1
+            for n in range(low, high + 1):
+                days.setdefault(n, []).append((incident_id, name, impact))
+    return touched
+
+
+def _bar(days: int, measured: dict[int, tuple], spans: list[tuple[int, int]], touched: dict[int, list]) -> list:
+    """UptimeBar.parts over days 0 to days - 1: one per eventful day, one per run of quiet days between them."""
+    span_starts = [low for low, _high in spans]
+    parts: list[tuple] = []
+    n = 0
+    eventful_days = [n for n, (_runs, failures) in measured.items() if failures]
+    eventful_days.extend(touched)
+    for eventful in sorted(set(eventful_days)) + [days]:
+        while n < eventful:  # quiet days, split where data starts or stops
+            i = bisect.bisect_right(span_starts, n) - 1
+            if i >= 0 and n <= spans[i][1]:
+                end = min(spans[i][1] + 1, eventful)
+                parts.append((n, end - 1, None, (), True))
+            else:
+                end = min(span_starts[i + 1] if i + 1 < len(spans) else days, eventful)
+                parts.append((n, end - 1, None, (), False))
+            n = end
+        if eventful < days:
+            counts = measured.get(eventful)
+            up = False
+            if counts is None:
+                i = bisect.bisect_right(span_starts, eventful) - 1
+                up = i >= 0 and eventful <= spans[i][1]
+            parts.append((eventful, eventful, counts, tuple(touched.get(eventful, ())), up))
+            n = eventful + 1
+    return parts
