@@ -11,6 +11,7 @@ cached page.
 from __future__ import annotations
 
 import asyncio
+import gc
 
 from a2wsgi import WSGIMiddleware
 from flask import Flask
@@ -98,4 +99,5 @@ def application() -> Front:
     from .. import create_app
 
     app = create_app()
+    gc.freeze()  # what the app is made of lives as long as the process: no collection need look at it again
     return Front(app, threads=app.config["SETTINGS"].web_threads)

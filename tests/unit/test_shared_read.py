@@ -3,8 +3,15 @@ that arrives while a read is under way waits for the next one (that read may pre
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 from statuspage.web.server import SharedRead
+
+
+def run(scenario) -> None:
+    """On a loop of its own in a thread of its own (the browser tests leave one running in this thread)."""
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, scenario()).result()
 
 
 class Database:
@@ -43,7 +50,7 @@ def test_requests_waiting_together_share_a_read_and_later_ones_wait_for_the_next
         assert await asyncio.wait_for(late, 5) == 2
         assert database.reads == 2
 
-    asyncio.run(scenario())
+    run(scenario)
 
 
 def test_a_failed_read_answers_none_and_the_next_request_reads_again():
@@ -60,4 +67,4 @@ def test_a_failed_read_answers_none_and_the_next_request_reads_again():
         assert await shared() is None
         assert await shared() == 7
 
-    asyncio.run(scenario())
+    run(scenario)
