@@ -1,7 +1,8 @@
 """Requests per second and latency of the read path under gunicorn, measured with wrk on loopback.
 
-Builds a page with 100 components and 20 open incidents (plus history), starts gunicorn on it, then
-runs wrk against /api/v2/summary.json and / in the same run, at each connection count asked for.
+Builds a page with 100 components and 20 open incidents (plus history), starts gunicorn on it as
+gunicorn.conf.py does, then runs wrk against /api/v2/summary.json and / in the same run, at each
+connection count asked for: uncached, every request renders (bench_cache.py measures the cache).
 
     .venv/bin/python bench/bench_http.py                       # SQLite in a temporary folder
     .venv/bin/python bench/bench_http.py --database-url postgresql+psycopg://postgres@127.0.0.1/bench
@@ -24,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-PATHS = ["/api/v2/summary.json", "/"]
+PATHS = ["/api/v2/summary.json?uncached=1", "/?uncached=1"]  # an unknown argument steps around the page cache
 
 
 def build_site(database_url: str, instance: Path, components: int, open_incidents: int) -> None:
@@ -98,7 +99,7 @@ def main() -> None:
     parser.add_argument("--connections", default="64")
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker (gthread)")
+    parser.add_argument("--threads", type=int, default=8, help="Flask threads per worker (STATUSPAGE_WEB_THREADS)")
     parser.add_argument("--port", type=int, default=8791)
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -108,11 +109,11 @@ def main() -> None:
     database_url = args.database_url or f"sqlite:///{workdir / 'bench.db'}"
     build_site(database_url, workdir, args.components, args.open_incidents)
     env = {**os.environ, "STATUSPAGE_DATABASE_URL": database_url, "STATUSPAGE_INSTANCE_DIR": str(workdir),
-           "STATUSPAGE_ENV_FILE": "/nonexistent"}
-    gunicorn = subprocess.Popen(
-        [str(Path(sys.executable).with_name("gunicorn")), "--bind", f"127.0.0.1:{args.port}", "--workers",
-         str(args.workers), "--threads", str(args.threads), "--worker-class", "gthread", "--keep-alive", "30",
-         "--log-level", "warning", "wsgi:app"], cwd=ROOT, env={**env, "PYTHONFAULTHANDLER": "1"})
+           "STATUSPAGE_ENV_FILE": "/nonexistent", "STATUSPAGE_BIND": f"127.0.0.1:{args.port}",
+           "STATUSPAGE_WORKERS": str(args.workers), "STATUSPAGE_WEB_THREADS": str(args.threads),
+           "STATUSPAGE_LOG_LEVEL": "warning", "PYTHONFAULTHANDLER": "1"}
+    gunicorn = subprocess.Popen([str(Path(sys.executable).with_name("gunicorn")), "-c", "gunicorn.conf.py"],
+                                cwd=ROOT, env=env)
     try:
         base = f"http://127.0.0.1:{args.port}"
         wait_until_up(base + "/healthz")
@@ -120,11 +121,11 @@ def main() -> None:
             run_wrk(base + path, 8, 2, 1)
         print(f"{args.components} components, {args.open_incidents} open incidents, {args.workers} workers x "
               f"{args.threads} threads, {args.seconds}s per run, database {database_url.split('://')[0]}")
-        print(f"{'path':28} {'conns':>5} {'req/s':>9} {'p99 ms':>8} {'non-2xx':>8}")
+        print(f"{'path':34} {'conns':>5} {'req/s':>9} {'p99 ms':>8} {'non-2xx':>8}")
         for connections in [int(c) for c in args.connections.split(",")]:
             for path in PATHS:
                 result = run_wrk(base + path, connections, args.seconds, 2)
-                print(f"{path:28} {connections:>5} {result['rps']:>9.0f} {result['p99_ms']:>8.1f} "
+                print(f"{path:34} {connections:>5} {result['rps']:>9.0f} {result['p99_ms']:>8.1f} "
                       f"{result['non_2xx']:>8} {result['socket_errors']}")
     finally:
         gunicorn.send_signal(signal.SIGTERM)
