@@ -7,6 +7,8 @@ today's uptime bar, which the caches refresh on a short timer instead.
 """
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import sqlite3
 import threading
 
@@ -37,13 +39,14 @@ class Reader:
 
     def __init__(self, app):
         url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
-        if url.get_backend_name() == "sqlite":
+        self.sqlite = url.get_backend_name() == "sqlite"
+        if self.sqlite:
             self.connect = lambda: sqlite3.connect(url.database or ":memory:", timeout=5)
         else:
             import psycopg
 
-            conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
-            self.connect = lambda: psycopg.connect(conninfo, autocommit=True, connect_timeout=5)
+            self.conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
+            self.connect = lambda: psycopg.connect(self.conninfo, autocommit=True, connect_timeout=5)
         self.local = threading.local()
         self.reads = 0  # for tests and curious operators: how often the fast path asked
         self.opened: list = []
@@ -82,35 +85,32 @@ class Reader:
 
 class LoopReader:
     """The counter for an event loop (web/server.py), which must never wait on the database: SQLite's read
-    is a local file in WAL mode, where a reader never waits for a writer, so it is Reader's; PostgreSQL's
+    is a local file in WAL mode, where a reader never waits for a writer, so it is the Reader's; PostgreSQL's
     goes through psycopg's async connection, and an answer later than TIMEOUT counts as none."""
 
     TIMEOUT = 2.0
 
-    def __init__(self, app, reader: Reader):
-        url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
-        self.reader = reader if url.get_backend_name() == "sqlite" else None
-        self.conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    def __init__(self, reader: Reader):
+        self.reader = reader
         self.connection = None
 
     async def __call__(self) -> int | None:
-        if self.reader is not None:
+        if self.reader.sqlite:
             return self.reader()
-        import asyncio
-
         try:
             return await asyncio.wait_for(self._read(), self.TIMEOUT)
         except Exception:
             connection, self.connection = self.connection, None
             if connection is not None:
-                await connection.close()
+                with contextlib.suppress(Exception):
+                    await connection.close()
             return None
 
     async def _read(self) -> int:
         import psycopg
 
         if self.connection is None:
-            self.connection = await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True,
+            self.connection = await psycopg.AsyncConnection.connect(self.reader.conninfo, autocommit=True,
                                                                     connect_timeout=5)
         cursor = await self.connection.execute(Reader.QUERY)
         row = await cursor.fetchone()

@@ -35,7 +35,7 @@ class Front:
     def __init__(self, app: Flask, threads: int):
         self.fast_path = app.extensions["statuspage.fast_path"]
         self.proxy_fix = ProxyFix(lambda environ, _start: environ, **PROXY_FIX)  # returns the environ it fixed
-        self.version = SharedRead(site_version.LoopReader(app, app.extensions["statuspage.site_version_reader"]))
+        self.version = SharedRead(site_version.LoopReader(app.extensions["statuspage.site_version_reader"]))
         self.flask = WSGIMiddleware(app, workers=threads)
 
     async def __call__(self, scope, receive, send) -> None:

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
 
+from statuspage.services.site_version import LoopReader
 from statuspage.web.server import SharedRead
+from tests.servers import free_port
 
 
-def run(scenario) -> None:
+def run(scenario):
     """On a loop of its own in a thread of its own (the browser tests leave one running in this thread)."""
     with ThreadPoolExecutor(1) as thread:
-        thread.submit(asyncio.run, scenario()).result()
+        return thread.submit(asyncio.run, scenario()).result()
 
 
 class Database:
@@ -68,3 +71,9 @@ def test_a_failed_read_answers_none_and_the_next_request_reads_again():
         assert await shared() == 7
 
     run(scenario)
+
+
+def test_a_postgresql_server_that_does_not_answer_reads_as_unknown():
+    nobody = SimpleNamespace(sqlite=False, conninfo=f"postgresql://postgres@127.0.0.1:{free_port()}/statuspage")
+    read = LoopReader(nobody)
+    assert run(read) is None and run(read) is None  # and again: a new connection each time, no error
