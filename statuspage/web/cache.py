@@ -6,10 +6,11 @@ per request, services/site_version.py) is what it was when the entry was made, a
 host is visible on the next request everywhere. Entries keep a gzip copy for clients that accept it,
 and a request whose If-None-Match (or If-Modified-Since) matches gets 304 without rendering.
 
-Hits from visitors without a session are answered by FastPath, a WSGI layer in front of Flask: the
-request never reaches routing, sessions or templates, which is most of what a cached page would cost.
-Everything else goes through Flask, whose after_request hook stores what public views render.
-Compression of static files and the console is left to the reverse proxy.
+Hits from visitors without a session are answered by FastPath (`key`, then `answer`): the request never
+reaches routing, sessions or templates, which is most of what a cached page would cost. It is a WSGI
+layer in front of Flask, and the production server (web/server.py) asks it from its event loop.
+Everything else goes through Flask, whose hooks store what public views render, one rendering per page
+at a time (PageCache). Compression of static files and the console is left to the reverse proxy.
 """
 from __future__ import annotations
 
