@@ -14,7 +14,7 @@ import bisect
 import threading
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
@@ -123,6 +123,16 @@ def window(now: datetime, tz: ZoneInfo, days: int = BAR_DAYS) -> Window:
     return found
 
 
+class Measured(NamedTuple):
+    """What a component's daily rollups tell of the past days of a window: the days read one by one (day
+    number -> (runs, failures)), the spans of days with a rollup, and the runs and failures over them."""
+
+    read: dict[int, tuple]
+    spans: list[tuple[int, int]]
+    runs: int
+    failures: int
+
+
 @dataclass(frozen=True)
 class PastDays:
     """What a component's bar shows of the days before today, and what it knows of today that only an
@@ -134,9 +144,10 @@ class PastDays:
     today_incidents: tuple  # (id, name, impact) of the incidents that touch today too
 
 
-def read_days(component_ids: Sequence[int], incidents_by_component: dict[int, list], *, window: Window,
-              now: datetime, daily: dict[int, dict] | None = None) -> tuple[dict[int, PastDays], dict]:
-    """Each component's PastDays, and its runs and failures today ((runs, failures), None when nothing ran).
+def read_rollups(component_ids: Sequence[int], *, window: Window,
+                 daily: dict[int, dict] | None = None) -> tuple[dict[int, Measured], dict]:
+    """What each component's rollups tell of its past days (Measured), and its runs and failures today
+    ((runs, failures), None when nothing ran).
 
     Days with nothing to tell (no incident, no failure) are merged into runs, so a bar has as many parts
     as its component had eventful days, not one per day. With `daily` ({component id: {day start:
@@ -173,18 +184,34 @@ def read_days(component_ids: Sequence[int], incidents_by_component: dict[int, li
                 _DAYS_TO_TELL[connection.dialect.name], {**bounds, "gappy": gappy}).all():
             _put(measured[component_id], min(max(n, 0), today), runs, failures)
 
-    touched = _incident_days(incidents_by_component, window.stamps, now)
-    past: dict[int, PastDays] = {}
+    found: dict[int, Measured] = {}
     today_counts: dict[int, tuple | None] = {}
     for component_id in component_ids:
         read = measured.get(component_id, {})
         today_counts[component_id] = read.pop(today, None)
         spans = [(0, today - 1)] if component_id in whole else _spans(read)
-        on_days = touched.get(component_id, {})
-        today_incidents = tuple(on_days.pop(today, ()))
-        past[component_id] = PastDays(_bar(today, read, spans, on_days), past_runs.get(component_id, 0),
-                                      sum([failures for _runs, failures in read.values()]), today_incidents)
-    return past, today_counts
+        found[component_id] = Measured(read, spans, past_runs.get(component_id, 0),
+                                       sum([failures for _runs, failures in read.values()]))
+    return found, today_counts
+
+
+def past_days(measured: Measured, on_days: dict[int, list], days: int) -> PastDays:
+    """A component's PastDays from its rollups and the incidents on each day of the window (_incident_days)."""
+    today = days - 1
+    past = {n: incidents for n, incidents in on_days.items() if n < today}
+    return PastDays(_bar(today, measured.read, measured.spans, past), measured.runs, measured.failures,
+                    tuple(on_days.get(today, ())))
+
+
+def read_days(component_ids: Sequence[int], incidents_by_component: dict[int, list], *, window: Window,
+              now: datetime, daily: dict[int, dict] | None = None) -> tuple[dict[int, PastDays], dict]:
+    """Each component's PastDays, and its runs and failures today (read_rollups)."""
+    measured, today = read_rollups(component_ids, window=window, daily=daily)
+    touched = _incident_days(incidents_by_component, window.stamps, now)
+    return {component_id: past_days(measured[component_id], touched.get(component_id, {}), len(window.dates))
+            for component_id in component_ids}, today
+
+
 
 
 def today_counts(component_ids: Sequence[int], *, window: Window) -> dict[int, tuple]:
@@ -233,16 +260,19 @@ def day_bars(component_ids: Sequence[int], incidents_by_component: dict[int, lis
 
 @dataclass
 class PastEntry:
-    """A component's past days as kept, and the HTML made of them (bar_views.py fills it, by language and
-    component name)."""
+    """A component's past days as kept, what they were made of, and the HTML made of them (bar_views.py
+    fills it, by language and component name). made_at is when the rollups were read."""
 
     days: PastDays
+    measured: Measured
+    incidents: tuple  # the component's incidents as incidents_by_component read them
+    version: int  # the site's change counter they were checked against
     made_at: datetime
     html: dict = field(default_factory=dict)
 
 
 class PastBars:
-    """The past days of the components' bars, for one stamp (site version, time zone, today) at a time.
+    """The past days of the components' bars, for one stamp (time zone, today) at a time.
 
     Each app has its own (they may use different databases). The dict of entries is replaced, never
     changed in place, so threads read it without a lock (an entry's html only ever gains keys)."""
@@ -253,7 +283,7 @@ class PastBars:
         self.lock = threading.Lock()
 
     def get(self, stamp: tuple, component_ids: Sequence[int], now: datetime) -> dict[int, PastEntry]:
-        """The kept entries of these components that are still good at `now`."""
+        """The kept entries of these components whose rollups are still good at `now`."""
         entries = self.entries
         if stamp != self.stamp:
             return {}
@@ -284,23 +314,40 @@ def kept_bars(component_ids: Sequence[int], *, now: datetime, tz: ZoneInfo, vers
     """Each component's bar and its kept past days. `version` is the site's change counter, read before
     anything else the page reads (so what is kept is never older than the version it is kept under).
 
-    With every entry kept, one query: today's rollups (none with `daily`, which has them). Otherwise the
-    past days of all are read and kept again (read_days, with the incidents of the window: three queries,
-    today's rollups among them). Without `daily`, the incidents of every component are read (the home
-    page's case: one range of an index rather than a list of hundreds of ids).
+    With every entry kept at this version, one query: today's rollups (none with `daily`, which has them).
+    After a change, the incidents of the window are read again and only the components whose incidents
+    differ get their past days made again, from the rollups kept with them (their HTML too; the others
+    keep theirs). When rollups are missing or older than PAST_TTL, they are read for all (read_rollups).
+    Without `daily`, the incidents of every component are read (the home page's case: one range of an
+    index rather than a list of hundreds of ids).
     """
     days_window = window(now, tz)
-    stamp = (version, str(tz), days_window.dates[-1])
+    stamp = (str(tz), days_window.dates[-1])
     kept = past_bars()
     found = kept.get(stamp, component_ids, now)
+    measured: dict[int, Measured] = {}
     today: dict[int, tuple | None] = {}
     if len(found) < len(component_ids):
-        touching = incidents_by_component(None if daily is None else list(component_ids), now=now, tz=tz)
-        past, today = read_days(component_ids, touching, window=days_window, now=now, daily=daily)
-        found = {component_id: PastEntry(past[component_id], now) for component_id in component_ids}
-        kept.put(stamp, found)
+        measured, today = read_rollups(component_ids, window=days_window, daily=daily)
+        found = {}
     elif daily is None:
-        today.update(today_counts(component_ids, window=days_window))
+        today = today_counts(component_ids, window=days_window)
+    stale = [component_id for component_id in component_ids
+             if component_id not in found or found[component_id].version != version]
+    if stale:
+        touching = incidents_by_component(None if daily is None else list(component_ids), now=now, tz=tz)
+        made = {}
+        for component_id in stale:
+            entry, incidents = found.get(component_id), tuple(touching.get(component_id, ()))
+            if entry is not None and entry.incidents == incidents:
+                made[component_id] = replace(entry, version=version)  # the same days, the same HTML
+                continue
+            rollups = measured[component_id] if entry is None else entry.measured
+            on_days = _incident_days({component_id: incidents}, days_window.stamps, now).get(component_id, {})
+            made[component_id] = PastEntry(past_days(rollups, on_days, len(days_window.dates)), rollups, incidents,
+                                           version, now if entry is None else entry.made_at)
+        kept.put(stamp, made)
+        found = {**found, **made}
     if daily is not None:
         today_start = days_window.starts[-1]
         for component_id in component_ids:

@@ -156,3 +156,26 @@ def test_the_component_page_and_other_languages_show_the_same_kept_bar(app, clie
     assert home.count("tabindex") == 6  # a failure six days ago, the open incident's five days up to today
     german = bar(rendered(client, "/?lang=de"), "API, letzte 90 Tage")
     assert "20.11.2026: 100\u00a0% Verfügbarkeit<br>API errors" in german and german.count("tabindex") == 6
+
+
+def test_after_a_change_only_the_bars_whose_incidents_changed_are_made_again(app, client, clock, site):
+    with app.app_context():
+        make_component("web", "Website", group=make_group("Sites"))
+        incident = make_incident("Website slow", impact="minor", components_={"web": "degraded_performance"},
+                                 now=clock.now() - timedelta(days=1))
+    run(app, site, False, clock.now() - timedelta(days=2))
+    rendered(client)
+    _kept, kept_statements = counted(app, client)
+    entries = app.extensions["statuspage.past_bars"].entries
+    api_id, web_id = sorted(entries)
+    api_html, web_html = entries[api_id].html, entries[web_id].html
+    assert api_html and web_html
+    with app.app_context():
+        edit_incident(incident.id, name="Website down", impact="critical", by=SYSTEM, now=clock.now())
+    page, statements = counted(app, client)
+    assert statements == kept_statements + 1  # the incidents of the window again, not the past rollups
+    entries = app.extensions["statuspage.past_bars"].entries
+    assert entries[api_id].html is api_html  # untouched by the change: kept, HTML and all
+    assert entries[web_id].html is not web_html
+    assert "Nov 19, 2026: no data<br>Website down" in bar(page, "Website, last 90 days")
+    assert "Nov 18, 2026: 0% uptime" in bar(page)
