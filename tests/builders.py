@@ -2,8 +2,12 @@
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
+from sqlalchemy import event
+
+from statuspage.extensions import db
 from statuspage.services import accounts, components, incidents
 from statuspage.services.audit import Actor
 
@@ -66,3 +70,20 @@ def make_subscriber(address: str = "ana@example.com", components: list[str] = ()
 
     return subscriptions.subscribe(channel, address, components=list(components), language=language,
                                    confirmed=confirmed, policy=policy(current_app.config["SETTINGS"]), now=now)
+
+
+@contextmanager
+def statements_sent(app):
+    """The SQL statements sent on the app's engine inside the block (requests push their own app context)."""
+    with app.app_context():
+        engine = db.engine
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)

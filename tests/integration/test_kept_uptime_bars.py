@@ -4,7 +4,6 @@ counter does not count), and results that land on yesterday after midnight, once
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import event
 
 from statuspage.extensions import db
 from statuspage.monitoring import results
@@ -13,7 +12,7 @@ from statuspage.services import checks, site_version
 from statuspage.services.bars import PAST_TTL
 from statuspage.services.components import update_component
 from statuspage.services.incidents import edit_incident, resolve_incident
-from tests.builders import START, SYSTEM, make_component, make_group, make_incident
+from tests.builders import START, SYSTEM, make_component, make_group, make_incident, statements_sent
 
 
 @pytest.fixture
@@ -39,18 +38,8 @@ def rendered(client, path: str = "/") -> str:
 
 def counted(app, client, path: str = "/") -> tuple[str, int]:
     """The page as rendered now and the number of SQL statements that took."""
-    with app.app_context():
-        engine = db.engine
-    statements = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with statements_sent(app) as statements:
         page = rendered(client, path)
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     return page, len(statements)
 
 

@@ -3,27 +3,15 @@ import re
 from collections import Counter
 from datetime import timedelta
 
-from sqlalchemy import event
 
-from statuspage.extensions import db
 from statuspage.services.incidents import post_update, resolve_incident
-from tests.builders import SYSTEM, make_component, make_group, make_incident
+from tests.builders import SYSTEM, make_component, make_group, make_incident, statements_sent
 
 
 def queries_for(app, client, path: str) -> list[str]:
     """The SQL statements one GET of path sends (the request runs in its own app context, as in production)."""
-    with app.app_context():
-        engine = db.engine
-    statements = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with statements_sent(app) as statements:
         response = client.get(path)
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     assert response.status_code == 200, f"GET {path} answered {response.status_code}"
     return statements
 
