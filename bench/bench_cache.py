@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import os
 import re
 import shutil
 import signal
@@ -27,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_http import build_site, run_wrk, wait_until_up  # noqa: E402
+from bench.bench_http import build_site, run_wrk, start_gunicorn, wait_until_up  # noqa: E402
 
 NGINX_CONF = """
 worker_processes {workers};
@@ -86,12 +85,7 @@ def main() -> None:
         work.chmod(0o755)  # nginx's workers run as another user and must read www/
         database_url = args.database_url or f"sqlite:///{work / 'bench.db'}"
         build_site(database_url, work, args.components, args.open_incidents)
-        env = {**os.environ, "STATUSPAGE_DATABASE_URL": database_url, "STATUSPAGE_INSTANCE_DIR": str(work),
-               "STATUSPAGE_SECRET_KEY": "bench", "STATUSPAGE_ENV_FILE": "/nonexistent",
-               "STATUSPAGE_BIND": f"127.0.0.1:{args.port}", "STATUSPAGE_WORKERS": str(args.workers),
-               "STATUSPAGE_LOG_LEVEL": "warning"}
-        gunicorn = subprocess.Popen([str(Path(sys.executable).with_name("gunicorn")), "-c", "gunicorn.conf.py"],
-                                    cwd=ROOT, env=env)
+        gunicorn = start_gunicorn(database_url, work, args.port, args.workers)
         base = f"http://127.0.0.1:{args.port}"
         (work / "www").mkdir()
         (work / "nginx.conf").write_text(NGINX_CONF.format(workers=args.workers, dir=work, port=args.nginx_port))

@@ -73,6 +73,16 @@ def wait_until_up(url: str, timeout_s: float = 30) -> None:
     raise SystemExit(f"gunicorn did not answer at {url}")
 
 
+def start_gunicorn(database_url: str, instance: Path, port: int, workers: int, threads: int = 8) -> subprocess.Popen:
+    """gunicorn as gunicorn.conf.py runs it in production, on this site and port."""
+    env = {**os.environ, "STATUSPAGE_DATABASE_URL": database_url, "STATUSPAGE_INSTANCE_DIR": str(instance),
+           "STATUSPAGE_SECRET_KEY": "bench", "STATUSPAGE_ENV_FILE": "/nonexistent",
+           "STATUSPAGE_BIND": f"127.0.0.1:{port}", "STATUSPAGE_WORKERS": str(workers),
+           "STATUSPAGE_WEB_THREADS": str(threads), "STATUSPAGE_LOG_LEVEL": "warning", "PYTHONFAULTHANDLER": "1"}
+    return subprocess.Popen([str(Path(sys.executable).with_name("gunicorn")), "-c", "gunicorn.conf.py"],
+                            cwd=ROOT, env=env)
+
+
 def run_wrk(url: str, connections: int, seconds: int, threads: int, script: Path | None = None) -> dict:
     """wrk's requests per second, median and p99 latency (ms) and errors; `script` may set headers."""
     out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency",
@@ -108,12 +118,7 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="statuspage-bench-"))
     database_url = args.database_url or f"sqlite:///{workdir / 'bench.db'}"
     build_site(database_url, workdir, args.components, args.open_incidents)
-    env = {**os.environ, "STATUSPAGE_DATABASE_URL": database_url, "STATUSPAGE_INSTANCE_DIR": str(workdir),
-           "STATUSPAGE_ENV_FILE": "/nonexistent", "STATUSPAGE_BIND": f"127.0.0.1:{args.port}",
-           "STATUSPAGE_WORKERS": str(args.workers), "STATUSPAGE_WEB_THREADS": str(args.threads),
-           "STATUSPAGE_LOG_LEVEL": "warning", "PYTHONFAULTHANDLER": "1"}
-    gunicorn = subprocess.Popen([str(Path(sys.executable).with_name("gunicorn")), "-c", "gunicorn.conf.py"],
-                                cwd=ROOT, env=env)
+    gunicorn = start_gunicorn(database_url, workdir, args.port, args.workers, args.threads)
     try:
         base = f"http://127.0.0.1:{args.port}"
         wait_until_up(base + "/healthz")
