@@ -1,8 +1,9 @@
 """Flask extensions: created here, bound to the app in create_app."""
+import functools
 import gc
 import sys
 import threading
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 
 from flask_babel import Babel
 from flask_limiter import Limiter
@@ -47,31 +48,21 @@ def _gc_paused():
                 gc.enable()
 
 
+def _with_gc_paused(walk):
+    @functools.wraps(walk)
+    def paused(self, *args, **kwargs):
+        with _gc_paused():
+            return walk(self, *args, **kwargs)
+    return paused
+
+
 class Session(FlaskSession):
     """The session's walks over all its states run with the collector paused (CPython 3.11, see above)."""
 
-    def _walk(self):
-        return _gc_paused() if _PAUSE_GC else nullcontext()
 
-    def close(self) -> None:
-        with self._walk():
-            super().close()
-
-    def rollback(self) -> None:
-        with self._walk():
-            super().rollback()
-
-    def commit(self) -> None:
-        with self._walk():
-            super().commit()
-
-    def expunge_all(self) -> None:
-        with self._walk():
-            super().expunge_all()
-
-    def expire_all(self) -> None:
-        with self._walk():
-            super().expire_all()
+if _PAUSE_GC:
+    for _walk in ("close", "rollback", "commit", "expunge_all", "expire_all"):
+        setattr(Session, _walk, _with_gc_paused(getattr(FlaskSession, _walk)))
 
 
 # Objects stay readable after commit: services return what they stored, views render it without reloading.
