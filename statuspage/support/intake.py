@@ -28,6 +28,7 @@ from ..services.accounts import normalize_email
 from ..services.audit import Actor
 from . import matching, sla
 from .replies import reply_for
+from .text import ticket_text
 
 log = logging.getLogger(__name__)
 GRACE = timedelta(minutes=5)  # a ticket written just before the incident was opened still belongs to it
@@ -134,7 +135,7 @@ def _classify(given: TicketIn, *, by: Actor, now: datetime) -> Ticket:
                                       threshold=settings.ticket_match_threshold, now=now)
     else:
         found = matching.Match(None, 0.0, (f"from {given.environment}: this page reports on production",),
-                               matching.detect_language(f"{given.subject}\n{given.body}"))
+                               matching.detect_language(ticket_text(given.subject, given.body)))
     mentioned = matching.mentioned_components(text, components)
     ticket = Ticket(
         external_id=given.external_id, source=given.source, subject=given.subject, body=given.body,

@@ -35,7 +35,7 @@ from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 
 from .lexicon import CONCEPTS, CONTEXT, FAMILIES, IMPLIES, INTENT, OBJECT, SYMPTOM, WEAK_SYMPTOMS
-from .text import LANGUAGES, Analysis, Hit, analyze, detect_language, kind
+from .text import LANGUAGES, Analysis, Hit, analyze, detect_language, kind, ticket_text
 
 DEFAULT_THRESHOLD = 0.5
 GRACE = timedelta(minutes=5)
@@ -242,7 +242,7 @@ class _Scorer:
 def match_ticket(ticket: TicketText, candidates: Sequence[Candidate], components: Sequence[ComponentInfo],
                  *, threshold: float = DEFAULT_THRESHOLD, now: datetime | None = None) -> Match:
     """The best candidate if its score reaches the threshold, else incident_id None (accept)."""
-    text = f"{ticket.subject or ''}\n{ticket.body or ''}"
+    text = ticket_text(ticket.subject, ticket.body)
     language = ticket.language if ticket.language in LANGUAGES else detect_language(text)
     if not candidates:
         return Match(None, 0.0, ("no open incident or maintenance in progress",), language)
@@ -295,7 +295,7 @@ __all__ = ["DEFAULT_THRESHOLD", "Candidate", "ComponentInfo", "Match", "Scores",
 def mentioned_components(ticket: TicketText, components: Sequence[ComponentInfo]) -> tuple[str, ...]:
     """The slugs of the components a ticket is about: its component field (when it names one) and those its
     text names, for spotting many tickets about one component when no incident is open."""
-    text = f"{ticket.subject or ''}\n{ticket.body or ''}"
+    text = ticket_text(ticket.subject, ticket.body)
     language = ticket.language if ticket.language in LANGUAGES else detect_language(text)
     comps = tuple(components)
     analysis = analyze(text, language, _component_forms(comps))

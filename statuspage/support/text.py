@@ -15,6 +15,7 @@ distance ("dashbaord"), and symptoms that are negated ("no email is lost").
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -29,11 +30,75 @@ from .lexicon import CONCEPTS, CONTEXT, OBJECT, STOPWORDS, SYMPTOM, WEAK, WEAK_S
 LANGUAGES = ("en", "de", "fr")
 _STEMMERS = {"en": "english", "de": "german", "fr": "french"}
 _WORD = re.compile(r"[^\W_]+")
-_EMAIL_ADDRESS = re.compile(r"\S+@\S+\.\w+")
+_NON_SPACE = re.compile(r"\S+")
+MAX_WORD = 40              # longer runs of letters are hashes, tokens or keyboard mashing, not words
 _CONTRACTIONS = ((re.compile(r"\bcan[’']t\b", re.I), "cannot"), (re.compile(r"\bwon[’']t\b", re.I), "will not"),
                  (re.compile(r"n[’']t\b", re.I), " not"))
 _CLAUSE_BREAK = set(".?!;:,\n(")
 NEGATIONS = frozenset("not no never without nicht kein keine keinen keiner nie ohne pas aucun aucune jamais sans".split())
+
+
+MAX_ANALYSED = 50_000     # an incident's whole text (ours, many updates); a ticket's is MAX_TEXT
+MAX_TEXT = 4000            # characters of a ticket's own words that are read: what a person reads to decide
+_SCAN_LIMIT = 40_000       # characters looked at to find them (quoted mails and signatures are skipped)
+_REPLY_HEADERS = ("wrote:", "schrieb:", "a écrit:", "a ecrit:", "a écrit :", "a ecrit :")
+_SEPARATORS = ("-----original message", "----- original message", "-----ursprüngliche nachricht",
+               "-----ursprungliche nachricht", "-----message d'origine", "----- message d'origine",
+               "---------- forwarded message", "-------- weitergeleitete nachricht", "-------- message transféré",
+               "-------- message transfere", "________________________________")
+_HEADER_FIELDS = frozenset("from von de sent gesendet envoyé envoye to an à a subject betreff objet date datum cc".split())
+_CLOSINGS = frozenset(line.strip() for line in """
+best regards, kind regards, regards, best wishes, warm regards, many thanks, thanks in advance, cheers, sincerely
+yours sincerely, mit freundlichen grüßen, mit freundlichen grüssen, mit freundlichem gruß, freundliche grüße
+viele grüße, beste grüße, liebe grüße, schöne grüße, herzliche grüße, gruß, grüße, mfg, vg, lg, cordialement
+bien cordialement, très cordialement, salutations, salutations distinguées, bien à vous, meilleures salutations
+sincères salutations, bonne journée, sent from my iphone, sent from my android, gesendet von meinem iphone
+von meinem iphone gesendet, envoyé de mon iphone, envoyé depuis mon iphone""".replace("\n", ",").split(",") if line.strip())
+_OWN_WORDS_ENOUGH = 6      # fewer words before a quoted mail: the quoted (forwarded) mail is the message
+
+
+def own_words(body: str, *, look_below: bool = True) -> str:
+    """The part of a mail body its sender wrote: up to a signature, a closing or a quoted earlier mail.
+
+    One pass over the lines with plain string tests (no pattern can backtrack). When the sender wrote
+    next to nothing above a quoted or forwarded mail ("see below"), the quoted mail is the message."""
+    lines = (body or "")[:_SCAN_LIMIT].splitlines()
+    own: list[str] = []
+    for n, line in enumerate(lines):
+        if _ends_own_words(line, lines[n + 1] if n + 1 < len(lines) else ""):
+            break
+        own.append(line)
+    else:
+        return "\n".join(own)[:MAX_TEXT]
+    text = "\n".join(own).strip()
+    if not look_below or len(_WORD.findall(text[:MAX_TEXT])) >= _OWN_WORDS_ENOUGH:
+        return text[:MAX_TEXT]
+    quoted = [line.lstrip("> \t") for line in lines[len(own):]]
+    rest = "\n".join(q for q in quoted if not _is_header_line(q) and not q.casefold().startswith(_SEPARATORS))
+    return f"{text}\n{own_words(rest, look_below=False)}"[:MAX_TEXT]
+
+
+def _ends_own_words(line: str, following: str) -> bool:
+    stripped = line.strip()
+    low = stripped.casefold()
+    if stripped.startswith(">") or stripped in ("--", "-- ") or low.startswith(_SEPARATORS):
+        return True
+    if low.rstrip(" ,.!:-") in _CLOSINGS:
+        return True
+    if low.endswith(_REPLY_HEADERS) and low.split(" ", 1)[0] in ("on", "am", "le", "el", "op"):
+        return True
+    return _is_header_line(stripped) and _is_header_line(following.strip())
+
+
+def _is_header_line(line: str) -> bool:
+    """ "From: ..." / "Von: ..." / "De : ...": one of a quoted mail's header fields."""
+    name, colon, _ = line.partition(":")
+    return bool(colon) and name.strip(" *").casefold() in _HEADER_FIELDS
+
+
+def ticket_text(subject: str, body: str) -> str:
+    """What of a ticket is read: its subject and the start of its own words, at most MAX_TEXT characters."""
+    return f"{(subject or '')[:500]}\n{own_words(body)}"[:MAX_TEXT]
 
 
 class Token(NamedTuple):
@@ -68,38 +133,57 @@ def strip_accents(text: str) -> str:
 
 
 def prepare(text: str) -> str:
-    """NFKC, e-mail addresses blanked (a requester's address says nothing), contractions expanded."""
-    text = _EMAIL_ADDRESS.sub(" ", unicodedata.normalize("NFKC", text or ""))
+    """NFKC, e-mail addresses blanked (a requester's address says nothing), contractions expanded.
+
+    Linear in the text: every pattern here matches a fixed shape or a run of one character class, so
+    no input can make it backtrack (a ticket is anyone's text)."""
+    text = _NON_SPACE.sub(_blank_address, unicodedata.normalize("NFKC", text or ""))
     for pattern, replacement in _CONTRACTIONS:
         text = pattern.sub(replacement, text)
     return text
 
 
+def _blank_address(m: re.Match) -> str:
+    word = m.group()
+    at = word.find("@")
+    return " " if 0 < at < len(word) - 1 and "." in word[at + 1:] else word
+
+
 def tokenize(text: str) -> list[Token]:
     tokens: list[Token] = []
     for m in _WORD.finditer(text):
+        if m.end() - m.start() > MAX_WORD:
+            continue
         gap = text[tokens[-1].end if tokens else 0:m.start()].rstrip(" \t\"'«»“”‘’*-_")
         starts = gap[-1] in _CLAUSE_BREAK if gap else not tokens
         tokens.append(Token(normalize_word(m.group()), m.start(), m.end(), starts))
     return tokens
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=32768)
 def normalize_word(word: str) -> str:
     return strip_accents(word.casefold())
 
 
-@lru_cache(maxsize=131072)
+@lru_cache(maxsize=65536)
 def stem(word: str, language: str) -> str:
-    """Snowball stem of a casefolded word (with its accents, which the stemmers use), then stripped."""
+    """Snowball stem of a casefolded word (with its accents, which the stemmers use), then stripped.
+
+    Words are at most MAX_WORD letters, so the cache holds at most a few megabytes."""
     if word.isdigit() or len(word) < 3:
         return strip_accents(word)
     return strip_accents(_stemmer(language).stemWord(word))
 
 
-@lru_cache(maxsize=4)
+_local = threading.local()
+
+
 def _stemmer(language: str):
-    return snowballstemmer.stemmer(_STEMMERS[language])
+    """This thread's stemmer: Snowball's stemmers keep state between calls and are not thread-safe."""
+    stemmers = _local.__dict__.setdefault("stemmers", {})
+    if language not in stemmers:
+        stemmers[language] = snowballstemmer.stemmer(_STEMMERS[language])
+    return stemmers[language]
 
 
 @lru_cache(maxsize=1)
@@ -110,10 +194,11 @@ def _identifier():
     return identifier
 
 
-@lru_cache(maxsize=4096)
 def detect_language(text: str, default: str = "en") -> str:
-    """en/de/fr by py3langid restricted to these three; the default for text without letters."""
-    if not any(ch.isalpha() for ch in text or ""):
+    """en/de/fr by py3langid restricted to these three (from the first MAX_TEXT characters); the default
+    for text without letters."""
+    text = (text or "")[:MAX_TEXT]
+    if not any(ch.isalpha() for ch in text):
         return default
     language = _identifier().classify(text)[0]
     return language if language in LANGUAGES else default
@@ -180,7 +265,7 @@ def _add_fuzzy(vocabulary: dict, form: str, concept: str) -> None:
         vocabulary.setdefault((len(words), joined[0]), {})[joined] = concept
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=8)
 def _vocabulary(extra: tuple[tuple[str, tuple[str, ...]], ...]):
     """The lexicon plus extra (concept, forms) pairs, e.g. component names as 'c:<slug>' in any language."""
     patterns, heads, modifiers, fuzzy = _lexicon()
@@ -199,17 +284,25 @@ def _vocabulary(extra: tuple[tuple[str, tuple[str, ...]], ...]):
 def analyze(text: str, language: str, extra: tuple[tuple[str, tuple[str, ...]], ...] = ()) -> Analysis:
     """The concepts a text mentions (with where), plus its leftover content words and status codes."""
     index, heads, modifiers, fuzzy = _vocabulary(extra)
-    prepared = prepare(text)
+    prepared = prepare(text[:MAX_ANALYSED])
     tokens = tokenize(prepared)
     words = [prepared[t.start:t.end].casefold() for t in tokens]
     seqs = {lang: [stem(w, lang) for w in words] for lang in LANGUAGES} | {"raw": [t.norm for t in tokens]}
     found = sorted((h for i in range(len(tokens)) for h in _match_at(i, tokens, seqs, language, index, prepared)),
                    key=lambda h: -len(h.positions))
     hits: list[Hit] = []
+    seen: set[tuple[str, tuple[int, ...]]] = set()
+    longest: dict[int, dict[str, int]] = {}    # position -> concept -> length of the longest kept hit there
     for h in found:   # a longer phrase hides a shorter one of another concept inside it ("error message")
-        if not any(k.concept == h.concept and k.positions == h.positions for k in hits) and not any(
-                k.concept != h.concept and len(k.positions) > len(h.positions) and set(h.positions) & set(k.positions) for k in hits):
-            hits.append(h)
+        n = len(h.positions)
+        if (h.concept, h.positions) in seen or any(
+                c != h.concept and length > n for p in h.positions for c, length in longest.get(p, {}).items()):
+            continue
+        seen.add((h.concept, h.positions))
+        hits.append(h)
+        for p in h.positions:
+            at = longest.setdefault(p, {})
+            at[h.concept] = max(at.get(h.concept, 0), n)
     covered = {i for h in hits for i in h.positions}
     hits += _compounds_and_typos(tokens, seqs["de"], covered, heads, modifiers, fuzzy, prepared)
     hits = [h for h in hits if not _negated(h, tokens)]

@@ -1,0 +1,141 @@
+"""What of a ticket is read, and that reading it is linear, bounded and safe from several threads.
+
+Customer text reaches the matcher through the help desk, so anyone can write it: no pattern may
+backtrack, no analysis may grow faster than the text, and what is read is cut to a fixed size.
+The timing guards below run the work in a child process with a limit hundreds of times what the
+work takes; they only fail when the work is pathological (a vulnerable pattern takes hours there).
+"""
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import textwrap
+
+import pytest
+
+from statuspage.support import text
+from statuspage.support.text import MAX_TEXT, analyze, own_words, prepare, stem, ticket_text, tokenize
+
+
+def _runs_within(code: str, seconds: float) -> None:
+    """Run code in a fresh interpreter; fail when it has not finished within seconds."""
+    try:
+        subprocess.run([sys.executable, "-c", textwrap.dedent(code)], check=True, timeout=seconds,
+                       capture_output=True)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"did not finish within {seconds} s: {code.strip()[:200]}")
+
+
+@pytest.mark.parametrize("payload", [
+    '"@." * 20_000',                   # made the old address pattern backtrack cubically (3 KB: 20 s)
+    '"a" * 100_000',                   # one run without spaces, no @
+    '"x@" * 30_000',
+    '("a@b." * 10_000) + "!"',
+    '"can\'" * 30_000',
+])
+def test_no_hostile_text_makes_the_preparation_backtrack(payload):
+    _runs_within(f"""
+        from statuspage.support.text import prepare, ticket_text, own_words, detect_language
+        t = {payload}
+        prepare(t); own_words(t); detect_language(ticket_text("s", t))
+    """, seconds=20)
+
+
+def test_a_huge_ticket_is_analysed_in_linear_time_and_only_its_start_is_read():
+    # 100,000 characters took 54 s with the quadratic de-duplication of concept hits
+    _runs_within("""
+        from statuspage.support.text import analyze, ticket_text
+        body = "error message " * 20_000 + "login fails " * 20_000
+        analyze(body, "en")
+        analyze(ticket_text("Fehler", body), "de")
+    """, seconds=20)
+    body = "error message " * 20_000
+    assert len(ticket_text("subject", body)) <= MAX_TEXT
+    assert len(analyze(ticket_text("subject", body), "en").hits) <= MAX_TEXT
+
+
+def test_the_concept_hits_of_a_long_text_are_deduplicated_by_position():
+    hits = analyze("error message " * 300, "en").hits
+    assert sum(len(h.positions) == 2 for h in hits) == 300    # each "error message" once
+    assert {h.concept for h in hits} == {"error"}             # its inner "message" (another concept) hidden
+
+
+def test_addresses_are_blanked_and_words_over_the_word_limit_skipped():
+    assert "@" not in prepare("write to ops@customer.example please")
+    assert prepare("at @home and user@ and @.") == "at @home and user@ and @."
+    assert [t.norm for t in tokenize("ok " + "a" * 41 + " fine")] == ["ok", "fine"]
+
+
+def test_stemmers_are_per_thread():
+    """Snowball's stemmers keep state between calls: one shared by threads raised IndexError inside the
+    French stemmer under concurrent intake (a 500 and a lost ticket)."""
+    mine = text._stemmer("fr")
+    theirs: list = []
+    worker = threading.Thread(target=lambda: theirs.append(text._stemmer("fr")))
+    worker.start()
+    worker.join()
+    assert theirs[0] is not mine and text._stemmer("fr") is mine
+
+
+def test_stemming_from_many_threads_gives_what_one_thread_gives():
+    words = [f"{w}{suffix}" for w in ("connexion", "paiement", "impossible", "téléchargement", "abgebrochen")
+             for suffix in ("", "s", "ement", "ations", "issent")]
+    expected = {w: text._stemmer("fr").stemWord(w) for w in words}
+    stem.cache_clear()
+    failures: list = []
+
+    def work():
+        try:
+            for _ in range(50):
+                for w in words:
+                    if text._stemmer("fr").stemWord(w) != expected[w]:
+                        failures.append(w)
+        except Exception as error:  # the shared stemmer's IndexError
+            failures.append(error)
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not failures
+
+
+GERMAN_REPLY = """Hallo,
+
+seit heute früh druckt kein Etikett mehr.
+
+Mit freundlichen Grüßen
+Max Muster
+Muster GmbH, Amtsgericht München HRB 1234
+
+Am 03.12.2026 um 10:12 schrieb Support <support@example.com>:
+> Sehr geehrter Kunde, Ihr Ticket zur Wartung wurde geschlossen.
+"""
+FORWARD = """FYI, see below
+
+From: Anna Beispiel <anna@shop.example>
+Sent: Monday, 7 December 2026 09:14
+Subject: urgent
+Labels are not printing since 9am for all our shipments.
+Best regards
+Anna"""
+
+
+def test_own_words_stop_at_signatures_closings_and_quoted_mails():
+    assert own_words(GERMAN_REPLY).strip() == "Hallo,\n\nseit heute früh druckt kein Etikett mehr."
+    assert own_words("It is down.\n-- \nJane\nACME").strip() == "It is down."
+    assert own_words("Le tableau de bord ne charge plus.\nCordialement,\nMarie").strip() == \
+        "Le tableau de bord ne charge plus."
+    assert own_words("Everything fails.\n\nOn Mon, 7 Dec 2026 at 10:00, Support wrote:\n> old").strip() == \
+        "Everything fails."
+
+
+def test_a_forwarded_mail_is_the_message_when_the_sender_wrote_next_to_nothing():
+    words = own_words(FORWARD)
+    assert "Labels are not printing" in words and "Anna Beispiel" not in words and "Best regards" not in words
+
+
+def test_a_mail_without_signature_is_read_whole():
+    assert own_words("line one\nline two") == "line one\nline two"
