@@ -7,31 +7,30 @@ development systems (the page is about production), and every decision is logged
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..database import transaction
 from ..errors import Invalid
 from ..extensions import db
 from ..models import (
-    Component, ComponentStatus, Impact, Incident, IncidentKind, Role, Ticket, TicketStatus, User,
+    Component, ComponentStatus, Impact, Incident, Role, Ticket, TicketStatus, User,
 )
-from ..models.incidents import ACTIVE_MAINTENANCE_STATUSES, CLOSED_STATUSES
 from ..notify import outbox
 from ..notify.messages import policy
 from ..services import audit, incidents, subscriptions, validate
 from ..services.accounts import normalize_email
 from ..services.audit import Actor
-from . import matching, sla
+from . import candidates, matching, sla
 from .replies import reply_for
 from .text import ticket_text
 
 log = logging.getLogger(__name__)
-GRACE = timedelta(minutes=5)  # a ticket written just before the incident was opened still belongs to it
 
 
 @dataclass(frozen=True)
@@ -108,9 +107,10 @@ def take_ticket(ticket: TicketIn, *, by: Actor, now: datetime) -> tuple[Ticket, 
     for attempt in (1, 2):
         if ticket.external_id and (first := _by_external_id(ticket.external_id)) is not None:
             return first, False
+        found, mentioned = _match(ticket, now=now)
         try:
             with transaction():
-                stored = _classify(ticket, by=by, now=now)
+                stored = _store(ticket, found, mentioned, by=by, now=now)
             break
         except IntegrityError:  # a twin of this ticket, or a first ticket of the same requester, won the race
             db.session.rollback()
@@ -124,19 +124,31 @@ def _by_external_id(external_id: str) -> Ticket | None:
     return db.session.scalar(select(Ticket).where(Ticket.external_id == external_id))
 
 
-def _classify(given: TicketIn, *, by: Actor, now: datetime) -> Ticket:
+# Tickets analysed at once in one process: the analysis is CPU work, and the pages a worker serves beside
+# it must not wait behind a burst of tickets (the rest queue here; the encoder batches what runs).
+_ANALYSIS_SLOTS = threading.BoundedSemaphore(2)
+
+
+def _match(given: TicketIn, *, now: datetime) -> tuple[matching.Match, tuple[str, ...]]:
+    """The matcher's decision and the components the ticket names, against the kept open incidents."""
     settings = current_app.config["SETTINGS"]
     created_at = given.created_at or now
-    components = [matching.ComponentInfo(c.slug, c.name, c.description, tuple(c.aliases or ()))
-                  for c in db.session.scalars(select(Component).order_by(Component.id))]
+    known = candidates.snapshot()
     text = matching.TicketText(given.subject, given.body, given.component, None, created_at)
-    if given.environment == "production":
-        found = matching.match_ticket(text, _candidates(created_at), components,
-                                      threshold=settings.ticket_match_threshold, now=now)
-    else:
-        found = matching.Match(None, 0.0, (f"from {given.environment}: this page reports on production",),
-                               matching.detect_language(ticket_text(given.subject, given.body)))
-    mentioned = matching.mentioned_components(text, components)
+    with _ANALYSIS_SLOTS:
+        if given.environment == "production":
+            found = matching.match_ticket(text, known.open_at(created_at), known.components,
+                                          threshold=settings.ticket_match_threshold, now=now)
+        else:
+            found = matching.Match(None, 0.0, (f"from {given.environment}: this page reports on production",),
+                                   matching.detect_language(ticket_text(given.subject, given.body)))
+        return found, matching.mentioned_components(text, known.components)
+
+
+def _store(given: TicketIn, found: matching.Match, mentioned: tuple[str, ...], *, by: Actor,
+           now: datetime) -> Ticket:
+    settings = current_app.config["SETTINGS"]
+    created_at = given.created_at or now
     ticket = Ticket(
         external_id=given.external_id, source=given.source, subject=given.subject, body=given.body,
         requester_email=given.requester_email, requester_name=given.requester_name, plan=given.plan,
@@ -145,6 +157,8 @@ def _classify(given: TicketIn, *, by: Actor, now: datetime) -> Ticket:
         language=found.language, created_at=created_at, received_at=now, match_score=found.score,
         match_reasons=list(found.reasons))
     incident = db.session.get(Incident, found.incident_id) if found.incident_id else None
+    if incident is not None and (incident.is_closed or not incident.is_published):
+        incident = None     # resolved (or withdrawn) while the ticket was being read: a person answers
     if incident is not None:
         ticket.status, ticket.incident = TicketStatus.SUPPRESSED, incident
         subscriptions.follow_incident(ticket.requester_email, incident, language=ticket.language,
@@ -167,19 +181,6 @@ def due_time(ticket: Ticket) -> datetime | None:
     """The first-response deadline from the ticket's arrival, as the support policy says."""
     calendar = sla.BusinessCalendar.from_settings(current_app.config["SETTINGS"])
     return sla.first_response_due(ticket.created_at, ticket.priority, ticket.plan, ticket.environment, calendar)
-
-
-def _candidates(created_at: datetime) -> list[matching.Candidate]:
-    """Open incidents and maintenance in progress that had started by the ticket's time (plus a grace)."""
-    rows = db.session.scalars(
-        select(Incident).where(Incident.is_published, Incident.started_at <= created_at + GRACE)
-        .where(or_(
-            (Incident.kind == IncidentKind.INCIDENT) & Incident.status.not_in([s.value for s in CLOSED_STATUSES]),
-            (Incident.kind == IncidentKind.MAINTENANCE)
-            & Incident.status.in_([s.value for s in ACTIVE_MAINTENANCE_STATUSES]))))
-    return [matching.Candidate(
-        incident_id=i.id, kind=i.kind.value, title=i.name, texts=tuple(u.body for u in reversed(i.updates)),
-        components=tuple(c.slug for c in i.components), started_at=i.started_at, status=i.status) for i in rows]
 
 
 def answer(ticket: Ticket) -> dict:

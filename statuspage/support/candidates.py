@@ -1,0 +1,79 @@
+"""What a ticket can be about, kept in each worker's memory: the components and the incidents that are
+open (or maintenance in progress), read once per change of the site instead of once per ticket.
+
+The site's change counter (services/site_version.py) moves with every change to an incident, its
+updates, its components or any component, published or not, so the snapshot is read again exactly
+when it could differ; a minute's age limit covers what the counter cannot see (a database restored
+from a backup). Reading the counter is one small query; everything else a ticket needs (texts, their
+analysis and sentence vectors) hangs off the snapshot and is computed at most once per snapshot.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..models import Component, Incident, IncidentKind
+from ..models.incidents import ACTIVE_MAINTENANCE_STATUSES, CLOSED_STATUSES, AffectedComponent
+from ..services import site_version
+from .matching import Candidate, ComponentInfo
+
+GRACE = timedelta(minutes=5)   # a ticket written just before the incident was opened still belongs to it
+MAX_AGE_S = 60.0
+EXTENSION = "statuspage.ticket_candidates"
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    version: int
+    read_at: float                                   # time.monotonic() when read
+    components: tuple[ComponentInfo, ...]
+    candidates: tuple[Candidate, ...]                # published, open; started_at filters per ticket
+    memo: dict = field(default_factory=dict, compare=False)   # per-snapshot derived data (the matcher's)
+
+    def open_at(self, moment: datetime) -> list[Candidate]:
+        """The candidates that had started by the ticket's time (with a grace)."""
+        return [c for c in self.candidates if c.started_at <= moment + GRACE]
+
+
+def snapshot() -> Snapshot:
+    """The current snapshot: the kept one while the change counter has not moved, else read anew."""
+    holder = current_app.extensions.setdefault(EXTENSION, {"snapshot": None, "lock": threading.Lock()})
+    version = site_version.current()
+    kept: Snapshot | None = holder["snapshot"]
+    if kept is not None and kept.version == version and time.monotonic() - kept.read_at < MAX_AGE_S:
+        return kept
+    with holder["lock"]:
+        kept = holder["snapshot"]
+        if kept is None or kept.version != version or time.monotonic() - kept.read_at >= MAX_AGE_S:
+            kept = holder["snapshot"] = _read(version)
+    return kept
+
+
+def forget() -> None:
+    """Drop the kept snapshot (tests empty the tables, and the counter starts again with them)."""
+    current_app.extensions.pop(EXTENSION, None)
+
+
+def _read(version: int) -> Snapshot:
+    components = tuple(ComponentInfo(c.slug, c.name, c.description or "", tuple(c.aliases or ()))
+                       for c in db.session.scalars(select(Component).order_by(Component.id)))
+    rows = db.session.scalars(
+        select(Incident).where(Incident.is_published)
+        .where(or_(
+            (Incident.kind == IncidentKind.INCIDENT) & Incident.status.not_in([s.value for s in CLOSED_STATUSES]),
+            (Incident.kind == IncidentKind.MAINTENANCE)
+            & Incident.status.in_([s.value for s in ACTIVE_MAINTENANCE_STATUSES])))
+        .options(selectinload(Incident.updates), selectinload(Incident.affected).joinedload(AffectedComponent.component))
+        .order_by(Incident.id))
+    candidates = tuple(Candidate(
+        incident_id=i.id, kind=i.kind.value, title=i.name, texts=tuple(u.body for u in reversed(i.updates)),
+        components=tuple(c.slug for c in i.components), started_at=i.started_at, status=i.status)
+        for i in rows)
+    return Snapshot(version, time.monotonic(), components, candidates)
