@@ -1,8 +1,11 @@
 """The declarative Base, a UTC time column type, and transaction()."""
 from __future__ import annotations
 
+import fcntl
+import os
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import datetime, timezone
 
 from sqlalchemy import DateTime, MetaData, event
@@ -72,7 +75,9 @@ def _tune_sqlite(dbapi_connection, _record) -> None:
 
 @contextmanager
 def transaction() -> Iterator:
-    """One unit of work: commit at the end, roll back on any error. Nested uses join the outer one."""
+    """One unit of work: commit at the end, roll back on any error. Nested uses join the outer one.
+
+    On SQLite, units of work take turns (see _SQLiteWriters)."""
     from .extensions import db
 
     session = db.session
@@ -81,10 +86,50 @@ def transaction() -> Iterator:
         return
     session.info["in_transaction"] = True
     try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+        with _writers(db.engine):
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
     finally:
         session.info.pop("in_transaction", None)
+
+
+class _SQLiteWriters:
+    """One unit of work at a time on a SQLite file, across the threads and processes of this host.
+
+    SQLite lets one writer in and makes the others retry, sleeping up to 100 ms between tries: a burst of
+    tickets from many threads of two workers then waits seconds at the tail. Here they queue instead, on
+    a lock in the process and an flock(2) on a file beside the database (opened per process: a
+    descriptor inherited across fork would let parent and child share the lock)."""
+
+    def __init__(self, path: str):
+        self.thread_lock = threading.Lock()
+        self.fd = os.open(f"{path}.writer-lock", os.O_RDWR | os.O_CREAT, 0o600)
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        with self.thread_lock:
+            fcntl.flock(self.fd, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(self.fd, fcntl.LOCK_UN)
+
+
+_sqlite_writers: dict[tuple[str, int], _SQLiteWriters] = {}
+_sqlite_writers_lock = threading.Lock()
+
+
+def _writers(engine: Engine):
+    path = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not path or path == ":memory:":
+        return nullcontext()
+    key = (os.path.abspath(path), os.getpid())
+    writers = _sqlite_writers.get(key)
+    if writers is None:
+        with _sqlite_writers_lock:
+            writers = _sqlite_writers.setdefault(key, _SQLiteWriters(key[0]))
+    return writers.held()

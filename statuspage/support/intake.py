@@ -111,12 +111,12 @@ def take_ticket(ticket: TicketIn, *, by: Actor, now: datetime) -> tuple[Ticket, 
         try:
             with transaction():
                 stored = _store(ticket, found, mentioned, by=by, now=now)
+                _suspect_incident(stored, by=by, now=now)
             break
         except IntegrityError:  # a twin of this ticket, or a first ticket of the same requester, won the race
             db.session.rollback()
             if attempt == 2:
                 raise
-    _suspect_incident(stored, by=by, now=now)
     return stored, True
 
 

@@ -74,7 +74,10 @@ def _holidays(country: str, subdivision: str, year: int) -> frozenset[date]:
     return frozenset(holidays.country_holidays(country, subdiv=subdivision or None, years=year))
 
 
+@lru_cache(maxsize=64)
 def _check_holiday_region(country: str, subdivision: str) -> None:
+    """Raise ValueError for a region the holidays package has no calendar for (a good answer is kept:
+    building the calendar reads translation files, and every ticket's due time builds one)."""
     try:
         holidays.country_holidays(country, subdiv=subdivision or None, years=())
     except (NotImplementedError, TypeError, AttributeError):  # how the holidays package says "no such region"
