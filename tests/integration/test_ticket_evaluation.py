@@ -205,7 +205,8 @@ def test_a_missing_path_and_a_misplaced_scenario_option_are_one_line_errors(runn
     empty = tmp_path / "empty"
     empty.mkdir()
     for args in (["tickets", "evaluate", str(tmp_path / "absent.jsonl")],
-                 ["tickets", "evaluate", *map(str, two_scenarios), "--scenario", str(two_scenarios[0] / "scenario.json")],
+                 ["tickets", "evaluate", *map(str, two_scenarios),
+                  "--scenario", str(two_scenarios[0] / "scenario.json")],
                  ["tickets", "evaluate", str(empty)]):
         result = runner.invoke(main, args)
         assert result.exit_code == 1, result.output
