@@ -224,6 +224,8 @@ def tickets_evaluate(paths, scenario, show_misses, as_json):
                    for source in evaluation.sources(list(paths), scenario)]
     except evaluation.EvaluationError as error:
         raise click.ClickException(str(error)) from None
+    except (KeyError, TypeError, ValueError) as error:  # a shape the file checks above do not cover
+        raise click.ClickException(f"cannot replay: {error!r}") from None
     if as_json:
         click.echo(json.dumps(evaluation.as_json(reports, misses=show_misses), indent=2, ensure_ascii=False))
         return
