@@ -202,27 +202,39 @@ def tickets_group():
 
 
 @tickets_group.command("evaluate")
-@click.argument("tickets_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--scenario", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="The status page the tickets were labelled against (default: scenario.json beside FILE).")
-def tickets_evaluate(tickets_file, scenario):
-    """Replay a labelled ticket file (JSON lines) against a fresh database; print precision and recall."""
-    from .support.evaluation import evaluate
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--scenario", type=click.Path(path_type=Path), default=None,
+              help="With one tickets FILE: the status page it was labelled against (default: scenario.json beside it).")
+@click.option("--misses", "show_misses", is_flag=True,
+              help="Also list every wrongly decided ticket (expected, got, score, reasons).")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON instead of a table.")
+def tickets_evaluate(paths, scenario, show_misses, as_json):
+    """Replay labelled tickets against fresh databases; print precision, recall and incident accuracy.
 
-    scenario = scenario or tickets_file.with_name("scenario.json")
-    if not scenario.is_file():
-        raise click.ClickException(f"no scenario file: {scenario} (give --scenario)")
+    Each PATH is a tickets file (JSON lines; scenario.json beside it, or --scenario), a directory holding
+    scenario.json and tickets.jsonl, or a directory of such directories. Figures are printed per scenario
+    and language, and for all scenarios together.
+    """
+    import json
+
+    from .support import evaluation
+
     try:
-        scores, misses = evaluate(tickets_file, scenario, now=clock.now())
-    except (ValueError, KeyError, TypeError) as error:
-        raise click.ClickException(f"cannot replay {tickets_file}: {error}") from None
-    for miss in misses:
-        click.echo(f"MISS {miss.ticket_id}: expected {miss.expected or 'accepted'}, got {miss.got or 'accepted'} "
-                   f"(score {miss.score:.2f}: {'; '.join(miss.reasons)})")
-    click.echo(f"tickets {scores.tickets}, suppressed {scores.suppressed}, should be {scores.should_suppress}, "
-               f"correctly {scores.correctly_suppressed}")
-    click.echo(f"precision {scores.precision:.3f}  recall {scores.recall:.3f}  "
-               f"incident accuracy {scores.incident_accuracy:.3f}")
+        reports = [evaluation.replay(source, now=clock.now())
+                   for source in evaluation.sources(list(paths), scenario)]
+    except evaluation.EvaluationError as error:
+        raise click.ClickException(str(error)) from None
+    except (KeyError, TypeError, ValueError) as error:  # a shape the file checks above do not cover
+        raise click.ClickException(f"cannot replay: {error!r}") from None
+    if as_json:
+        click.echo(json.dumps(evaluation.as_json(reports, misses=show_misses), indent=2, ensure_ascii=False))
+        return
+    if show_misses:
+        for report in reports:
+            for line in evaluation.miss_lines(report):
+                click.echo(line)
+    for line in evaluation.table(reports):
+        click.echo(line)
 
 
 @main.command("export-static")

@@ -322,7 +322,7 @@ def test_many_tickets_about_one_component_open_a_suspected_incident_only_the_con
 
 
 def test_the_evaluation_command_scores_the_development_set(runner, app):
-    result = runner.invoke(main, ["tickets", "evaluate", "tests/data/tickets_dev.jsonl"])
+    result = runner.invoke(main, ["tickets", "evaluate", "tests/data/tickets_dev.jsonl", "--json"])
     assert result.exit_code == 0, result.output
-    precision, recall = (float(result.output.split(word)[1].split()[0]) for word in ("precision", "recall"))
-    assert precision >= 0.97 and recall >= 0.90
+    figures = json.loads(result.output)["all"]["scores"]
+    assert figures["precision"] >= 0.97 and figures["recall"] >= 0.90
