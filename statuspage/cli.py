@@ -237,6 +237,26 @@ def tickets_evaluate(paths, scenario, show_misses, as_json):
         click.echo(line)
 
 
+@tickets_group.command("fit")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Where to write the weights (JSON); point STATUSPAGE_TICKET_MODEL at it to use them.")
+@click.option("--l2", default=0.1, show_default=True, type=click.FloatRange(min=0), help="Weight penalty.")
+@click.option("--negative-weight", default=1.5, show_default=True, type=click.FloatRange(min=0.1),
+              help="How much more a wrongly suppressed ticket counts than a missed one.")
+def tickets_fit(paths, out, l2, negative_weight):
+    """Fit the matcher's weights on labelled tickets (same PATHs as evaluate); never on held-out sets."""
+    from .support import evaluation, model, training
+
+    try:
+        fitted = training.fit_sources(evaluation.sources(list(paths)), now=clock.now(), l2=l2,
+                                      negative_weight=negative_weight)
+    except evaluation.EvaluationError as error:
+        raise click.ClickException(str(error)) from None
+    model.save(fitted, out)
+    click.echo(f"{fitted.about}; written to {out}")
+
+
 @main.command("export-static")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--watch", is_flag=True,

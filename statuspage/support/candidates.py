@@ -14,19 +14,25 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import numpy as np
 from flask import current_app
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import Component, Incident, IncidentKind
+from ..models import Component, Incident, IncidentKind, Ticket, TicketChange, TicketStatus
 from ..models.incidents import ACTIVE_MAINTENANCE_STATUSES, CLOSED_STATUSES, AffectedComponent
 from ..services import site_version
-from .matching import Candidate, ComponentInfo
+from . import semantic
+from .matching import Candidate, ComponentInfo, Examples
+from .text import ticket_text
 
 GRACE = timedelta(minutes=5)   # a ticket written just before the incident was opened still belongs to it
 MAX_AGE_S = 60.0
 EXTENSION = "statuspage.ticket_candidates"
+CONFIDENT = 0.8                # a ticket the matcher linked this surely serves as an example of its incident
+MAX_EXAMPLES = 200             # per incident, the newest
+EXAMPLE_CHARS = 300
 
 
 @dataclass(frozen=True)
@@ -35,11 +41,42 @@ class Snapshot:
     read_at: float                                   # time.monotonic() when read
     components: tuple[ComponentInfo, ...]
     candidates: tuple[Candidate, ...]                # published, open; started_at filters per ticket
-    memo: dict = field(default_factory=dict, compare=False)   # per-snapshot derived data (the matcher's)
+    linked: dict = field(default_factory=dict, compare=False)  # incident id -> [(ticket id, vector)], kept up
+    seen: list = field(default_factory=lambda: [0, 0], compare=False)   # newest ticket id, newest change id read
+    lock: threading.Lock = field(default_factory=threading.Lock, compare=False)
+
+    def examples(self) -> dict[int, Examples]:
+        """The tickets linked to each open incident, read since the last call (one small query each time);
+        when a person unlinked a ticket meanwhile, all of them are read again."""
+        ids = [c.incident_id for c in self.candidates]
+        if not ids:
+            return {}
+        with self.lock:
+            changed = db.session.scalar(select(func.max(TicketChange.id))) or 0
+            if changed != self.seen[1]:
+                self.linked.clear()
+                self.seen[:] = [0, changed]
+            query = (select(Ticket.id, Ticket.incident_id, Ticket.subject, Ticket.body)
+                     .where(Ticket.id > self.seen[0], Ticket.incident_id.in_(ids),
+                            Ticket.status == TicketStatus.SUPPRESSED, Ticket.match_score >= CONFIDENT)
+                     .order_by(Ticket.id.desc()).limit(MAX_EXAMPLES * len(ids)))
+            new = db.session.execute(query).all()
+            if new:
+                vectors = semantic.encoder().encode([ticket_text(r.subject, r.body)[:EXAMPLE_CHARS] for r in new],
+                                                    keep=True)   # read again after each change of the site
+                for row, vector in zip(reversed(new), vectors[::-1]):
+                    kept = self.linked.setdefault(row.incident_id, [])
+                    kept.append(vector)
+                    del kept[:-MAX_EXAMPLES]
+                self.seen[0] = max(self.seen[0], new[0].id)
+            return {i: Examples(np.array(v, dtype=np.float32), _NONE) for i, v in self.linked.items() if v}
 
     def open_at(self, moment: datetime) -> list[Candidate]:
         """The candidates that had started by the ticket's time (with a grace)."""
         return [c for c in self.candidates if c.started_at <= moment + GRACE]
+
+
+_NONE = np.zeros((0, semantic.DIMENSIONS), dtype=np.float32)
 
 
 def snapshot() -> Snapshot:

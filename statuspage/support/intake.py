@@ -138,7 +138,8 @@ def _match(given: TicketIn, *, now: datetime) -> tuple[matching.Match, tuple[str
     with _ANALYSIS_SLOTS:
         if given.environment == "production":
             found = matching.match_ticket(text, known.open_at(created_at), known.components,
-                                          threshold=settings.ticket_match_threshold, now=now)
+                                          threshold=settings.ticket_match_threshold, now=now,
+                                          examples=known.examples())
         else:
             found = matching.Match(None, 0.0, (f"from {given.environment}: this page reports on production",),
                                    matching.detect_language(ticket_text(given.subject, given.body)))

@@ -17,6 +17,7 @@ from importlib import resources
 from .text import normalize_word, tokenize
 
 MIN_POPULATION = 100_000
+MIN_POPULATION_OTHER_NAMES = 250_000
 _LATIN = re.compile(r"^[A-Za-zÀ-ÖØ-öø-ÿĀ-ž .'’-]+$")
 _DIALLING = re.compile(r"(?:\+|\b00)(\d{1,3})(?=[\s\d/()-])")    # fixed shapes: linear
 
@@ -81,9 +82,13 @@ def _gazetteer() -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]], 
             add(label, codes)
     capitals = {c["capital"] for c in countries.values()}
     for city in _data("cities15000.json").values():
-        if city["population"] < MIN_POPULATION and city["name"] not in capitals:
+        capital = city["name"] in capitals
+        if city["population"] < MIN_POPULATION and not capital:
             continue
-        for name in {city["name"], *city.get("alternatenames", ())}:
+        # other names (Köln, Cologne; Wien, Vienne) only for the big cities whose names travel: the lists
+        # of smaller ones hold nicknames, codes and the names of firms based there
+        others = city.get("alternatenames", ()) if capital or city["population"] >= MIN_POPULATION_OTHER_NAMES else ()
+        for name in {city["name"], *(o for o in others if o[:1].isupper() and not o.isupper())}:
             if len(name) >= 4 and _LATIN.match(name) and name.casefold() not in _COMMON:
                 names.setdefault(" ".join(t.norm for t in tokenize(name)), set()).add(city["countrycode"])
     longest = max(len(n.split()) for n in names)
@@ -113,7 +118,8 @@ def places(text: str) -> frozenset[str]:
             written = text[tokens[i].start:tokens[i + n - 1].end]
             if key in UPPERCASE_ONLY and not written.isupper():
                 continue
-            if n == 1 and not written[:1].isupper():    # a place is a proper noun: "nice" is not Nice
+            if n == 1 and (not written[:1].isupper()    # a place is a proper noun: "nice" is not Nice
+                           or (written.isupper() and key not in UPPERCASE_ONLY)):    # and "REST" is no Rest
                 continue
             found |= codes
             i += n - 1

@@ -9,9 +9,11 @@ The incident's text is cut into clauses (at sentence ends, colons, semicolons an
 a "not affected" marker (lexicon.py: "unaffected") rules out what it names, every other clause rules
 in. What a clause names is read two ways: places (places.py: countries, cities, regions, dialling
 codes) and name-like words (acronyms like SEPA, words with inner capitals like iOS, words with digits
-like CN23, and, outside German where every noun has one, capitalized words inside a sentence).
-Words named on both sides ("DHL" in "DHL Paket fails" and "DHL Express is not affected") decide
-nothing; the ones only one side names do.
+like CN23, and capitalized words, in German only in the clauses that rule out, since every German noun
+is capitalized).
+Words on both sides ("DHL" in "DHL Paket fails" and "DHL Express is not affected") decide nothing, nor
+do words the text also writes in lower case ("Change carrier" beside "a change") or the lexicon knows
+(general language); the ones only one side names do.
 """
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from dataclasses import dataclass
 
 from .places import place_words, places
 from .semantic import sentences
-from .text import STOPWORDS, analyze, tokenize
+from .text import STOPWORDS, analyze, stem, tokenize
 
 _CLAUSE_BREAK = re.compile(r"[:;]|,\s+(?:but|aber|mais|whereas|während|tandis que|sauf|except)\s", re.IGNORECASE)
 
@@ -33,6 +35,7 @@ class Scope:
     places_out: frozenset[str]
     terms_in: frozenset[str]                   # name-like words only clauses that rule in name
     terms_out: frozenset[str]                  # name-like words only clauses that rule out name
+    language: str = "en"                       # of the incident's text: its words are compared as its stems
 
     @property
     def excluding(self) -> tuple[str, ...]:
@@ -56,52 +59,76 @@ def clauses(text: str, language: str) -> list[tuple[str, bool]]:
     return out
 
 
-def name_like(text: str, language: str) -> set[str]:
-    """Words that read as names: acronyms, inner capitals, letters with digits, and (except in German)
-    capitalized words inside a sentence."""
+def name_like(text: str, language: str, *, initial: bool = False) -> set[str]:
+    """Words that read as names: acronyms, inner capitals, letters with digits, and capitalized words
+    (in German, where every noun is capitalized, only when `initial`: the clauses that rule out; and at a
+    sentence's start only when `initial`: "Android is not affected"). incident_scope drops those the text
+    also writes in lower case ("Labels for other carriers ..."). A German word cut short before "- und"
+    ("Volks- und Raiffeisenbanken") stands for every compound it starts: "volks*"."""
     tokens = tokenize(text)
     skip = place_words(text)
+    general = {i for h in analyze(text, language).hits for i in h.positions}   # the lexicon's words are no names
     out = set()
-    for t in tokens:
+    for i, t in enumerate(tokens):
         word = text[t.start:t.end]
-        if t.norm in STOPWORDS or t.norm in skip or len(word) < 2:
+        if t.norm in STOPWORDS or t.norm in skip or len(word) < 2 or i in general:
             continue
         inner = any(ch.isupper() for ch in word[1:])
         digits = any(ch.isdigit() for ch in word) and any(ch.isalpha() for ch in word)
-        capital = word[0].isupper() and not t.clause_start and language != "de"
+        capital = word[0].isupper() and (initial or (language != "de" and not _sentence_start(text, t.start)))
         if inner or digits or capital:
-            out.add(_base(t.norm))
+            cut = text[t.end:t.end + 2] == "- "
+            out.add(f"{t.norm}*" if cut and len(t.norm) >= 4 else _key(t.norm, language))
     return out
 
 
-def _base(norm: str) -> str:
-    return norm[:-1] if len(norm) > 3 and norm.endswith("s") else norm
+def _sentence_start(text: str, at: int) -> bool:
+    return text[:at].rstrip(" \t\"'«»“”(-*")[-1:] in ("", ".", "!", "?", "\n", ":", ";")
 
 
-def incident_scope(texts: Sequence[str], language: str) -> Scope:
-    """The scope an incident's title and updates state (see the module's docstring)."""
+def _key(norm: str, language: str) -> str:
+    return stem(norm, language) if len(norm) > 3 else norm
+
+
+def incident_scope(texts: Sequence[str], language: str, surface: Sequence[str] = ()) -> Scope:
+    """The scope an incident's title and updates state (see the module's docstring). `surface`: the names of
+    the affected components, which say where a problem shows, never what is ruled in or out ("REST API calls
+    work normally" does not make every ticket that names the API someone else's)."""
     parts = [c for text in texts for c in clauses(text, language)]
     ruled_in = [c for c, out in parts if not out]
     ruled_out = [c for c, out in parts if out]
     places_in = frozenset().union(*(places(c) for c in ruled_in)) if ruled_in else frozenset()
     places_out = (frozenset().union(*(places(c) for c in ruled_out)) if ruled_out else frozenset()) - places_in
+    lowercase = {_key(t.norm, language) for text in texts for t in tokenize(text) if text[t.start:t.end].islower()}
+    shown = {_key(t.norm, language) for name in surface for t in tokenize(name)}
     names_in = set().union(*(name_like(c, language) for c in ruled_in)) if ruled_in else set()
-    names_out = set().union(*(name_like(c, language) for c in ruled_out)) if ruled_out else set()
-    words_out = {_base(t.norm) for c in ruled_out for t in tokenize(c)}
-    return Scope(tuple(parts), places_in, places_out, frozenset(names_in - words_out), frozenset(names_out - names_in))
+    names_out = set().union(*(name_like(c, language, initial=True) for c in ruled_out)) if ruled_out else set()
+    words_in = {_key(t.norm, language) for c in ruled_in for t in tokenize(c)}
+    words_out = {_key(t.norm, language) for c in ruled_out for t in tokenize(c)}
+    return Scope(tuple(parts), places_in, places_out, frozenset(names_in - words_out - lowercase - shown),
+                 frozenset(names_out - words_in - lowercase - shown), language)
 
 
 def ticket_fit(scope: Scope, text: str) -> Fit:
     """Where a ticket stands against an incident's scope."""
     if not scope.places_in and not scope.places_out and not scope.terms_in and not scope.terms_out:
         return Fit()
-    words = {_base(t.norm): text[t.start:t.end] for t in tokenize(text)}
+    words: dict[str, str] = {}
+    for t in tokenize(text):
+        words.setdefault(_key(t.norm, scope.language), text[t.start:t.end])
+        words.setdefault(t.norm, text[t.start:t.end])
     named = places(text) if (scope.places_in or scope.places_out) else frozenset()
-    inside = [words[w] for w in scope.terms_in if w in words]
-    outside = [words[w] for w in scope.terms_out if w in words]
+    inside = sorted({said for term in scope.terms_in if (said := _said(term, words))})
+    outside = sorted({said for term in scope.terms_out if (said := _said(term, words))})
     if named & scope.places_in:
         inside.append("a place it names")
-    elif named & scope.places_out:
+    if named & scope.places_out and not named & scope.places_in:
         outside.append("a place it rules out")
     elsewhere = bool(named) and bool(scope.places_in) and not named & scope.places_in
-    return Fit(tuple(sorted(inside)), tuple(sorted(outside)) if not inside else (), elsewhere and not inside)
+    return Fit(tuple(inside), tuple(outside), elsewhere)
+
+
+def _said(term: str, words: dict[str, str]) -> str | None:
+    if term.endswith("*"):
+        return next((w for k, w in words.items() if k.startswith(term[:-1])), None)
+    return words.get(term)

@@ -35,7 +35,7 @@ MAX_WORD = 40              # longer runs of letters are hashes, tokens or keyboa
 _CONTRACTIONS = ((re.compile(r"\bcan[’']t\b", re.I), "cannot"), (re.compile(r"\bwon[’']t\b", re.I), "will not"),
                  (re.compile(r"n[’']t\b", re.I), " not"))
 _CLAUSE_BREAK = set(".?!;:,\n(")
-NEGATIONS = frozenset("not no never without nicht kein keine keinen keiner nie ohne pas aucun aucune jamais sans".split())
+NEGATIONS = frozenset("not no never without nicht kein keine keinen keiner keins keinem nie ohne pas aucun aucune jamais sans".split())
 
 
 MAX_ANALYSED = 50_000     # an incident's whole text (ours, many updates); a ticket's is MAX_TEXT

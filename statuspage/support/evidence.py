@@ -1,0 +1,398 @@
+"""What speaks for and against "this ticket is about that incident": one number per kind of evidence.
+
+Each incident is read once per snapshot of the open incidents (candidates.py) and each ticket once:
+  * meaning: the ticket's sentences against the incident's title and update sentences, its affected
+    components' names and descriptions, and the tickets already linked to it, as sentence vectors
+    (semantic.py), so German and French tickets meet English incidents. Status boilerplate ("we are
+    investigating") is left out of the incident's side;
+  * words: the lexicon's concepts (text.py, lexicon.py): the components named (by name, alias or a
+    concept of their name), the symptoms reported and whether they are the incident's kind ("slow" is
+    not "rejected"), the intents that ask for something else (a password, an invoice, a refund, how to);
+  * scope: what the updates rule in and out (scope.py), and where the ticket stands against it;
+  * the component field and the time since the incident started.
+The matcher (matching.py) weighs these with a model fitted on labelled tickets (model.py), and turns
+the strongest into the reasons a decision gives.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from functools import lru_cache
+
+import numpy as np
+
+from . import semantic
+from .lexicon import CONCEPTS, CONTEXT, FAMILIES, IMPLIES, INTENT, MARKER, OBJECT, SYMPTOM, WEAK_SYMPTOMS
+from .scope import Fit, Scope, incident_scope, ticket_fit
+from .text import Analysis, Hit, analyze, detect_language, kind
+
+INTENT_GROUPS = {   # what a ticket asks for instead of reporting an ongoing problem, by kind
+    "account": "asks_question", "settings": "asks_question", "howto": "asks_question", "feature": "asks_question",
+    "billing": "asks_money", "contract": "asks_money", "compensation": "asks_money",
+    "past": "asks_past", "report_request": "asks_past", "non_production": "asks_past",
+    "maintenance_question": "asks_planned",
+}
+EXCUSABLE = {"account", "billing", "settings", "howto", "feature"}   # by a strong shared symptom
+
+# General sentences, in the three languages, of the two things a ticket does: report that something is
+# broken, or ask for something. A ticket's sentences are compared with them as vectors, so a report is
+# recognised in words the lexicon does not list.
+REPORTS = (
+    "It does not work.", "It has stopped working since this morning.", "We get an error message.",
+    "It fails every time we try.", "It is extremely slow.", "Nothing arrives.", "It is stuck and never finishes.",
+    "The data is missing.", "The wrong value is shown.", "It keeps disconnecting.",
+    "Es funktioniert nicht mehr.", "Wir bekommen eine Fehlermeldung.", "Es ist extrem langsam.", "Es kommt nichts an.",
+    "Es hängt und wird nicht fertig.", "Die Daten fehlen.",
+    "Ça ne fonctionne plus.", "Nous avons un message d'erreur.", "C'est très lent.", "Rien n'arrive.",
+    "C'est bloqué et ne se termine jamais.", "Les données sont manquantes.",
+)
+REQUESTS = (
+    "How do I change this setting?", "Can you send me the invoice?", "We would like a refund.",
+    "Please add this feature.", "I forgot my password.", "Can you explain what happened last week?",
+    "Will the maintenance affect us?", "Please cancel our contract.",
+    "Wie kann ich diese Einstellung ändern?", "Bitte schicken Sie uns die Rechnung.", "Wir möchten eine Gutschrift.",
+    "Können Sie diese Funktion einbauen?", "Ich habe mein Passwort vergessen.",
+    "Comment modifier ce paramètre ?", "Pouvez-vous m'envoyer la facture ?", "Nous souhaitons un remboursement.",
+    "Pourriez-vous ajouter cette fonctionnalité ?", "J'ai oublié mon mot de passe.",
+)
+
+
+@lru_cache(maxsize=1)
+def _prototypes() -> tuple[np.ndarray, np.ndarray]:
+    encode = semantic.encoder().encode
+    return encode(list(REPORTS), keep=True), encode(list(REQUESTS), keep=True)
+
+
+@dataclass(frozen=True)
+class ComponentInfo:
+    slug: str
+    name: str
+    description: str = ""
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def descriptor(self) -> str:
+        return f"{self.name}: {self.description}" if self.description else self.name
+
+
+@dataclass(frozen=True)
+class Candidate:
+    incident_id: int
+    kind: str                     # "incident" or "maintenance"
+    title: str
+    texts: tuple[str, ...]        # update bodies, oldest first
+    components: tuple[str, ...]
+    started_at: datetime
+    status: str
+
+
+@dataclass(frozen=True)
+class Examples:
+    """Tickets already linked to an incident (by a person, or by the matcher when it was sure), and tickets a
+    person or the customer said are not about it: one vector each (subject and first sentences)."""
+
+    linked: np.ndarray
+    not_linked: np.ndarray
+
+
+NO_EXAMPLES = Examples(np.zeros((0, semantic.DIMENSIONS), dtype=np.float32),
+                       np.zeros((0, semantic.DIMENSIONS), dtype=np.float32))
+EXAMPLE_BASE = 0.35     # a linked ticket this alike says nothing either way: no examples count as this
+
+
+def close(concepts) -> frozenset[str]:
+    """Add what customers experience when a text says the key: "delayed" mail is "not received" yet."""
+    out = set(concepts)
+    for c in list(out):
+        out |= IMPLIES.get(c, frozenset())
+    return frozenset(out)
+
+
+def component_forms(components: Sequence[ComponentInfo]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    return tuple((f"c:{c.slug}", tuple(f for f in (c.name, c.slug.replace("-", " "), *c.aliases) if f.strip()))
+                 for c in components)
+
+
+@lru_cache(maxsize=8)
+def component_concepts(components: tuple[ComponentInfo, ...]) -> dict[str, frozenset[str]]:
+    """Per slug: 'c:<slug>', the object concepts of its name and aliases, and those of its description
+    that no component has in its name ("app" in "browser and app meetings" is the Web app's word)."""
+    def objects(text: str) -> set[str]:
+        return {c for c in analyze(text, "en").concepts if kind(c) == OBJECT}
+    named = {c.slug: objects("\n".join((c.name, *c.aliases))) for c in components}
+    claimed = set().union(*named.values()) if named else set()
+    return {c.slug: frozenset(named[c.slug] | (objects(c.description) - claimed) | {f"c:{c.slug}"}) for c in components}
+
+
+@dataclass
+class Page:
+    """The components of the page, read once per snapshot: their concepts and descriptor vectors."""
+
+    components: tuple[ComponentInfo, ...]
+    concepts: dict[str, frozenset[str]] = field(init=False)
+    forms: tuple = field(init=False)
+    vectors: np.ndarray = field(init=False)
+    index: dict[str, int] = field(init=False)
+
+    def __post_init__(self):
+        self.concepts = component_concepts(self.components)
+        self.forms = component_forms(self.components)
+        self.vectors = semantic.encoder().encode([c.descriptor for c in self.components], keep=True)
+        self.index = {c.slug: i for i, c in enumerate(self.components)}
+        self.names = {c.slug: c.name for c in self.components}
+        self.by_slug = {c.slug: c for c in self.components}
+
+
+@dataclass
+class IncidentReading:
+    """An incident read for matching: built once per snapshot."""
+
+    candidate: Candidate
+    language: str
+    analysis: Analysis
+    symptoms: frozenset[str]
+    families: frozenset[str]
+    sentences: tuple[str, ...]
+    vectors: np.ndarray
+    excluding: np.ndarray
+    scope: Scope
+
+
+def read_incident(candidate: Candidate, page: Page) -> IncidentReading:
+    text = "\n".join((candidate.title, *candidate.texts))
+    language = detect_language(text)
+    analysis = analyze(text, language, page.forms)
+    own = {c for c in analysis.concepts if kind(c) == SYMPTOM}
+    if candidate.kind == "maintenance":       # a maintenance makes its components unavailable, read-only or slow
+        own |= IMPLIES["maintenance"] | {"maintenance"}
+    surface = [n for slug in candidate.components if (c := page.by_slug.get(slug))
+               for n in (c.name, c.slug.replace("-", " "), *c.aliases)]
+    scope = incident_scope((candidate.title, *candidate.texts), language, surface)
+    excluded = set(scope.excluding)
+    sentences = [s for t in candidate.texts for s in semantic.sentences(t, limit=40)]
+    clauses = [c for c, out in scope.clauses if not out and c not in sentences]    # parts of long sentences
+    telling = [candidate.title] + [s for s in sentences + clauses if s not in excluded and _tells(s, language)]
+    encode = semantic.encoder().encode
+    return IncidentReading(
+        candidate, language, analysis, close(own), frozenset(f for c in own for f in FAMILIES.get(c, ())),
+        tuple(telling), encode(telling, keep=True), encode(scope.excluding, keep=True), scope)
+
+
+def _tells(sentence: str, language: str) -> bool:
+    """A sentence that says something of the problem (a thing, a symptom, a name, a number), not one of a
+    status update's stock phrases ("We are looking into it.", "A fix is being deployed.")."""
+    found = analyze(sentence, language)
+    return bool(found.codes or any(kind(c) in (OBJECT, SYMPTOM, "component") for c in found.concepts)
+                or len(found.words) >= 3)
+
+
+@dataclass
+class TicketReading:
+    """A ticket read for matching: its text (what is read of it), language, concepts per sentence, vectors."""
+
+    text: str
+    language: str
+    analysis: Analysis
+    sentences: tuple[str, ...]
+    vectors: np.ndarray
+    asking: tuple[bool, ...]                 # per sentence: a question or a request
+    sentence_concepts: tuple[frozenset[str], ...]
+    symptoms: dict[str, Hit]
+    whole: np.ndarray                        # one vector for the subject and first sentences
+
+
+def read_ticket(text: str, language: str, page: Page) -> TicketReading:
+    analysis = analyze(text, language, page.forms)
+    sentences = semantic.sentences(text) or [text[:semantic.MAX_SENTENCE_CHARS] or "-"]
+    whole = " ".join(sentences[:3])[:semantic.MAX_SENTENCE_CHARS]
+    vectors = semantic.encoder().encode([*sentences, whole])
+    per_sentence = [analyze(s, language).concepts for s in sentences]
+    symptoms: dict[str, Hit] = {}
+    for h in analysis.hits:
+        if kind(h.concept) == SYMPTOM:
+            symptoms.setdefault(h.concept, h)   # hits come longest first: quote "Bad Gateway", not "Gateway"
+    asking = tuple("?" in s or "request" in c for s, c in zip(sentences, per_sentence))
+    return TicketReading(text, language, analysis, tuple(sentences), vectors[:-1], asking, tuple(per_sentence),
+                         symptoms, vectors[-1:])
+
+
+FEATURES = (
+    "meaning", "meaning_two", "meaning_high", "meaning_component", "component_rather", "meaning_lead", "meaning_excluded",
+    "examples", "examples_lead", "counter_examples",
+    "names_affected", "names_other_only", "field_affected", "field_other",
+    "symptom_shared", "symptom_strong", "symptom_family", "symptom_other", "no_symptom", "codes_shared",
+    "reports", "requests", "asks_question", "asks_money", "asks_past", "asks_planned", "intent_excused",
+    "scope_inside", "scope_outside", "scope_elsewhere",
+    "maintenance", "context", "words_shared", "days_late",
+)
+
+
+@dataclass
+class Evidence:
+    values: dict[str, float]
+    notes: dict[str, str]          # feature -> what the ticket said, for the reasons
+    strong: bool                   # shares a strong symptom (a tie-breaker between incidents)
+    reports_problem: bool
+
+
+class Reader:
+    """Evidence for one ticket against each incident of a snapshot."""
+
+    def __init__(self, ticket: TicketReading, page: Page, field: str | None, created_at: datetime,
+                 examples: dict[int, Examples] | None = None):
+        self.t, self.page, self.created = ticket, page, _aware(created_at)
+        self.field = (field or "").strip().lower()
+        self.examples = examples or {}
+
+    def _alike(self, incident_id: int, which: str) -> float | None:
+        vectors = getattr(self.examples.get(incident_id, NO_EXAMPLES), which)
+        return float(semantic.similarity(self.t.whole, vectors).max()) if len(vectors) else None
+
+    def evidence(self, inc: IncidentReading, others: Sequence[IncidentReading]) -> Evidence:
+        v: dict[str, float] = dict.fromkeys(FEATURES, 0.0)
+        notes: dict[str, str] = {}
+        t, cand = self.t, inc.candidate
+        sims = semantic.similarity(t.vectors, inc.vectors)
+        best_per_sentence = sims.max(axis=1) if sims.size else np.zeros(len(t.vectors))
+        v["meaning"] = float(best_per_sentence.max()) if best_per_sentence.size else 0.0
+        v["meaning_two"] = float(np.sort(best_per_sentence)[-2:].mean()) if best_per_sentence.size else 0.0
+        v["meaning_high"] = max(0.0, v["meaning"] - 0.45)
+        if best_per_sentence.size and sims.size:
+            i, j = np.unravel_index(int(sims.argmax()), sims.shape)
+            notes["meaning"] = f"'{_short(t.sentences[i])}' ~ '{_short(inc.sentences[j])}'"
+        affected = [self.page.index[s] for s in cand.components if s in self.page.index]
+        comp = semantic.similarity(t.vectors, self.page.vectors)
+        if comp.size and affected:
+            mine = comp[:, affected].max()
+            rest = np.delete(comp, affected, axis=1)
+            v["meaning_component"] = float(mine)
+            v["component_rather"] = float(mine - (rest.max() if rest.size else 0.0))
+        rivals = [float(semantic.similarity(t.vectors, o.vectors).max()) for o in others
+                  if o is not inc and len(o.vectors)]
+        v["meaning_lead"] = v["meaning"] - max(rivals) if rivals else 0.0
+        if len(inc.excluding):
+            v["meaning_excluded"] = max(0.0, float(semantic.similarity(t.vectors, inc.excluding).max()) - v["meaning"])
+        alike = self._alike(cand.incident_id, "linked")
+        if alike is not None:       # centred: without examples, or with examples this alike, nothing moves
+            v["examples"] = alike - EXAMPLE_BASE
+            rivals = [a for o in others if o is not inc and (a := self._alike(o.candidate.incident_id, "linked"))]
+            v["examples_lead"] = alike - max(rivals, default=EXAMPLE_BASE)
+        unlike = self._alike(cand.incident_id, "not_linked")
+        if unlike is not None:
+            v["counter_examples"] = max(0.0, unlike - (alike if alike is not None else EXAMPLE_BASE))
+        self._components(inc, v, notes)
+        strong = self._symptoms(inc, v, notes)
+        problem = self._intent(inc, v, notes, strong)
+        fit: Fit = ticket_fit(inc.scope, t.text)
+        if fit.inside:
+            v["scope_inside"], notes["scope_inside"] = 1.0, ", ".join(fit.inside)
+        if fit.outside:
+            v["scope_outside"], notes["scope_outside"] = 1.0, ", ".join(fit.outside)
+        if fit.elsewhere:
+            v["scope_elsewhere"] = 1.0
+        v["maintenance"] = 1.0 if cand.kind == "maintenance" else 0.0
+        contexts = list(dict.fromkeys(h.concept for h in t.analysis.hits if kind(h.concept) == CONTEXT))[:2]
+        v["context"] = float(len(contexts))
+        if contexts:
+            notes["context"] = ", ".join(CONCEPTS[c].label for c in contexts)
+        if t.language == inc.language:
+            overlap = sorted(t.analysis.words[w] for w in t.analysis.words.keys() & inc.analysis.words.keys())[:2]
+            v["words_shared"] = float(len(overlap))
+            if overlap:
+                notes["words_shared"] = ", ".join(overlap)
+        hours = (self.created - _aware(cand.started_at)).total_seconds() / 3600
+        v["days_late"] = max(0.0, hours - 24) / 24
+        return Evidence(v, notes, strong, problem)
+
+    def _components(self, inc: IncidentReading, v: dict, notes: dict) -> None:
+        cand, hits = inc.candidate, self.t.analysis.hits
+        if self.field in cand.components:
+            v["field_affected"], notes["field_affected"] = 1.0, self.field
+        elif self.field in self.page.concepts:
+            v["field_other"], notes["field_other"] = 1.0, self.field
+        affected = {slug: self.page.concepts.get(slug, frozenset({f"c:{slug}"})) for slug in cand.components}
+        for slug, concepts in affected.items():
+            hit = next((h for h in hits if h.concept in concepts), None)
+            if hit:
+                v["names_affected"] = 1.0
+                notes["names_affected"] = f"'{hit.surface}' ({self.page.names.get(slug, slug)})"
+                return
+        in_text = {c for c in inc.analysis.concepts if kind(c) == OBJECT}
+        hit = next((h for h in hits if h.concept in in_text), None)
+        if hit:
+            v["names_affected"], notes["names_affected"] = 0.5, f"'{hit.surface}' (named in the incident)"
+            return
+        covered = frozenset().union(*affected.values()) if affected else frozenset()
+        others = [slug for slug, cs in self.page.concepts.items()
+                  if slug not in affected and (self.t.analysis.concepts & cs) - covered]
+        if others:
+            v["names_other_only"] = 1.0
+            notes["names_other_only"] = ", ".join(self.page.names.get(s, s) for s in others[:3])
+
+    def _symptoms(self, inc: IncidentReading, v: dict, notes: dict) -> bool:
+        t = self.t
+        shared = [h for c, h in t.symptoms.items() if close([c]) & inc.symptoms]
+        codes = sorted(t.analysis.codes & inc.analysis.codes)
+        strong = bool(codes) or any(h.concept not in WEAK_SYMPTOMS for h in shared)
+        if codes:
+            v["codes_shared"], notes["codes_shared"] = 1.0, ", ".join(codes)
+        if shared:
+            v["symptom_shared"] = 1.0
+            v["symptom_strong"] = 1.0 if strong else 0.0
+            notes["symptom_shared"] = ", ".join(f"'{h.surface}'" for h in shared[:3])
+        elif any(inc.families & FAMILIES.get(c, frozenset()) for c in t.symptoms):
+            v["symptom_family"], notes["symptom_family"] = 1.0, ", ".join(f"'{h.surface}'" for h in t.symptoms.values())
+        elif t.symptoms:
+            v["symptom_other"], notes["symptom_other"] = 1.0, ", ".join(f"'{h.surface}'" for h in t.symptoms.values())
+        elif "negation" not in t.analysis.concepts:
+            v["no_symptom"] = 1.0
+        return strong
+
+    def _intent(self, inc: IncidentReading, v: dict, notes: dict, strong: bool) -> bool:
+        """What the ticket asks for instead of reporting; whether it reports a problem at all.
+
+        An intent counts where it is asked (a question or a request), or when nothing else in the ticket
+        reports a problem: "the invoice module works, the labels don't" reports, "please send the invoice"
+        asks. A strong shared symptom excuses the milder intents (a late reset mail during a mail delay)."""
+        t = self.t
+        full = [i for i, s in enumerate(t.sentences) if len(s.split()) >= 4]    # "Bitte um Prüfung" asks nothing
+        reports_sims, requests_sims = (semantic.similarity(t.vectors[full], p) for p in _prototypes())
+        v["reports"] = float(reports_sims.max()) if reports_sims.size else 0.0
+        v["requests"] = float(requests_sims.max()) if requests_sims.size else 0.0
+        reporting = (bool(t.symptoms) and not set(t.symptoms) <= WEAK_SYMPTOMS) or v["reports"] >= 0.5
+        intents = {}
+        for h in reversed(t.analysis.hits):
+            if kind(h.concept) != INTENT:
+                continue
+            asked = any(h.concept in c and a for c, a in zip(t.sentence_concepts, t.asking))
+            if asked or not reporting or h.concept == "non_production":
+                intents[h.concept] = h
+        concepts = t.analysis.concepts
+        if "maintenance" in concepts and concepts & {"future", "planned"}:
+            # "the announced maintenance" during a maintenance in progress is that one; "next week" never is
+            fits = v["symptom_shared"] or v["symptom_family"]
+            if not (inc.candidate.kind == "maintenance" and "future" not in concepts and fits):
+                intents["maintenance_question"] = next(h for h in t.analysis.hits if h.concept == "maintenance")
+        open_ = {c: h for c, h in intents.items() if not (strong and c in EXCUSABLE)}
+        if intents and not open_:
+            v["intent_excused"] = 1.0
+        for concept, hit in open_.items():
+            group = INTENT_GROUPS[concept]
+            v[group] = 1.0
+            what = "planned maintenance" if concept == "maintenance_question" else CONCEPTS[concept].label
+            notes.setdefault(group, f"{what} ('{hit.surface}')")
+        return bool(t.symptoms) and not open_
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _short(text: str, limit: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+__all__ = ["Candidate", "ComponentInfo", "Evidence", "Examples", "FEATURES", "NO_EXAMPLES", "IncidentReading", "MARKER", "Page", "Reader",
+           "TicketReading", "close", "read_incident", "read_ticket"]

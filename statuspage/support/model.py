@@ -1,0 +1,117 @@
+"""How much each kind of evidence counts: three fitted gates whose product is the probability of a match.
+
+A ticket is about an incident when three things hold at once, and it is not when any one fails:
+  * topic: it is about what the incident is about (meaning, components named, the tickets linked);
+  * problem: it reports the incident's kind of problem and asks for nothing else (symptoms, intents);
+  * scope: it is within what the incident says it affects (places and names ruled in or out).
+Each gate is a logistic function of its own evidence (evidence.FEATURES, split by GATES), and the
+probability is their product (a "noisy AND"). Fitting the gates together lets each piece of evidence
+count where it belongs: a component field that names the affected component speaks for the topic even
+though many tickets that name it ask for a refund (the problem gate says no to those).
+
+The weights live in matcher_weights.json beside this file, written by `statuspage tickets fit` from
+labelled scenarios (the development set and the product scenarios in tests/data, never the held-out
+ones). STATUSPAGE_TICKET_MODEL may point to weights fitted on an operator's own labelled tickets. Each
+gate's terms (weight × value) are what a decision's reasons show.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from .evidence import FEATURES
+
+WEIGHTS_FILE = Path(__file__).with_name("matcher_weights.json")
+GATES: dict[str, tuple[str, ...]] = {
+    "topic": ("meaning", "meaning_two", "meaning_high", "meaning_component", "component_rather", "meaning_lead",
+              "examples", "examples_lead", "names_affected", "names_other_only", "field_affected", "field_other",
+              "words_shared", "maintenance", "scope_inside"),
+    "problem": ("symptom_shared", "symptom_strong", "symptom_family", "symptom_other", "no_symptom",
+                "codes_shared", "reports", "requests", "asks_question", "asks_money", "asks_past", "asks_planned",
+                "intent_excused", "context"),
+    "scope": ("scope_inside", "scope_outside", "scope_elsewhere", "meaning_excluded", "counter_examples",
+              "days_late"),
+}
+
+
+def _sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))
+
+
+@dataclass(frozen=True)
+class Model:
+    gates: dict[str, tuple[dict[str, float], float]]      # gate -> (weights, bias)
+    about: str = ""
+
+    def gate_values(self, values: dict[str, float]) -> dict[str, float]:
+        out = {}
+        for gate, (weights, bias) in self.gates.items():
+            z = bias + sum(w * values.get(f, 0.0) for f, w in weights.items())
+            out[gate] = 1.0 / (1.0 + math.exp(-max(-40.0, min(40.0, z))))
+        return out
+
+    def probability(self, values: dict[str, float]) -> float:
+        return math.prod(self.gate_values(values).values())
+
+    def terms(self, values: dict[str, float]) -> list[tuple[str, str, float]]:
+        """(gate, feature, weight × value) for every term that moved a gate, largest first."""
+        parts = [(gate, f, w * values.get(f, 0.0)) for gate, (weights, _) in self.gates.items() for f, w in weights.items()]
+        return sorted((p for p in parts if abs(p[2]) >= 0.05), key=lambda p: -abs(p[2]))
+
+    def as_json(self) -> dict:
+        return {"about": self.about,
+                "gates": {g: {"bias": round(b, 4), "weights": {f: round(w.get(f, 0.0), 4) for f in GATES[g]}}
+                          for g, (w, b) in self.gates.items()}}
+
+
+@lru_cache(maxsize=4)
+def load(path: str | None = None) -> Model:
+    """The fitted model (the packaged one unless a path is given)."""
+    data = json.loads(Path(path or WEIGHTS_FILE).read_text(encoding="utf-8"))
+    gates = {}
+    for gate, spec in data["gates"].items():
+        unknown = set(spec["weights"]) - set(FEATURES)
+        if gate not in GATES or unknown:
+            raise ValueError(f"the ticket model names a gate or features this version does not know: "
+                             f"{gate} {sorted(unknown)}")
+        gates[gate] = ({f: float(w) for f, w in spec["weights"].items()}, float(spec["bias"]))
+    return Model(gates, data.get("about", ""))
+
+
+def fit(rows: list[dict[str, float]], labels: list[int], *, l2: float = 0.5, negative_weight: float = 1.5,
+        steps: int = 4000, about: str = "") -> Model:
+    """Maximum likelihood of the gates' product with an L2 penalty, by gradient descent (Adam). Negatives
+    weigh more: a wrong suppression leaves a customer alone, a missed one costs an agent a minute."""
+    y = np.array(labels, dtype=float)
+    sample = np.where(y > 0, 1.0, negative_weight)
+    sample /= sample.sum()
+    xs = {g: np.array([[r.get(f, 0.0) for f in fs] for r in rows], dtype=float) for g, fs in GATES.items()}
+    params = {g: np.zeros(len(fs) + 1) for g, fs in GATES.items()}
+    for g in params:
+        params[g][-1] = 1.5                             # each gate starts mostly open
+    moments = {g: (np.zeros_like(p), np.zeros_like(p)) for g, p in params.items()}
+    rate, beta1, beta2 = 0.05, 0.9, 0.999
+    for step in range(1, steps + 1):
+        gates = {g: _sigmoid(xs[g] @ params[g][:-1] + params[g][-1]) for g in params}
+        p = np.prod(np.stack(list(gates.values())), axis=0).clip(1e-9, 1 - 1e-9)
+        # d(-log-likelihood)/dz_g = -(1 - gate) * (y - (1 - y) * p / (1 - p)), per row, weighted
+        common = sample * (y - (1 - y) * p / (1 - p))
+        for g in params:
+            dz = -(1 - gates[g]) * common
+            grad = np.append(xs[g].T @ dz, dz.sum())
+            grad[:-1] += l2 * params[g][:-1] / len(y)
+            m, v = moments[g]
+            m = beta1 * m + (1 - beta1) * grad
+            v = beta2 * v + (1 - beta2) * grad * grad
+            moments[g] = (m, v)
+            params[g] -= rate * (m / (1 - beta1 ** step)) / (np.sqrt(v / (1 - beta2 ** step)) + 1e-8)
+    return Model({g: (dict(zip(GATES[g], params[g][:-1].tolist())), float(params[g][-1])) for g in GATES}, about)
+
+
+def save(model: Model, path: Path) -> None:
+    path.write_text(json.dumps(model.as_json(), indent=2) + "\n", encoding="utf-8")
