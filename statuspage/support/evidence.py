@@ -24,13 +24,14 @@ import numpy as np
 
 from . import semantic
 from .lexicon import CONCEPTS, CONTEXT, FAMILIES, IMPLIES, INTENT, MARKER, OBJECT, SYMPTOM, WEAK_SYMPTOMS
-from .scope import Fit, Scope, incident_scope, ticket_fit
-from .text import Analysis, Hit, analyze, detect_language, kind
+from .scope import Fit, Scope, incident_scope, name_like, ticket_fit
+from .text import LANGUAGES, STOPWORDS, Analysis, Hit, analyze, detect_language, kind, stem, tokenize
 
 INTENT_GROUPS = {   # what a ticket asks for instead of reporting an ongoing problem, by kind
     "account": "asks_question", "settings": "asks_question", "howto": "asks_question", "feature": "asks_question",
+    "own_change": "own_change",
     "billing": "asks_money", "contract": "asks_money", "compensation": "asks_money",
-    "past": "asks_past", "report_request": "asks_past", "non_production": "asks_past",
+    "past": "asks_past", "report_request": "asks_past", "non_production": "non_production",
     "maintenance_question": "asks_planned",
 }
 EXCUSABLE = {"account", "billing", "settings", "howto", "feature"}   # by a strong shared symptom
@@ -48,13 +49,13 @@ REPORTS = (
     "C'est bloqué et ne se termine jamais.", "Les données sont manquantes.",
 )
 REQUESTS = (
-    "How do I change this setting?", "Can you send me the invoice?", "We would like a refund.",
-    "Please add this feature.", "I forgot my password.", "Can you explain what happened last week?",
-    "Will the maintenance affect us?", "Please cancel our contract.",
+    "How do I change this setting?", "How can we do this?", "Can you send me the invoice?", "We would like a refund.",
+    "Please add this feature.", "Can you explain what happened last week?", "Will the maintenance affect us?",
+    "Please cancel our contract.",
     "Wie kann ich diese Einstellung ändern?", "Bitte schicken Sie uns die Rechnung.", "Wir möchten eine Gutschrift.",
-    "Können Sie diese Funktion einbauen?", "Ich habe mein Passwort vergessen.",
+    "Können Sie diese Funktion einbauen?", "Was ist letzte Woche passiert?",
     "Comment modifier ce paramètre ?", "Pouvez-vous m'envoyer la facture ?", "Nous souhaitons un remboursement.",
-    "Pourriez-vous ajouter cette fonctionnalité ?", "J'ai oublié mon mot de passe.",
+    "Pourriez-vous ajouter cette fonctionnalité ?", "Que s'est-il passé la semaine dernière ?",
 )
 
 
@@ -142,6 +143,10 @@ class Page:
         self.index = {c.slug: i for i, c in enumerate(self.components)}
         self.names = {c.slug: c.name for c in self.components}
         self.by_slug = {c.slug: c for c in self.components}
+        # the names the page gives its things ("DHL, DPD, GLS, UPS" in a description): a ticket that names one
+        # the incident does not, and none it does, is about a sibling of what the incident is about
+        self.things = frozenset().union(*(name_like(f"{c.name}. {c.description}", "en", initial=True)
+                                          for c in self.components)) if self.components else frozenset()
 
 
 @dataclass
@@ -152,7 +157,10 @@ class IncidentReading:
     language: str
     analysis: Analysis
     symptoms: frozenset[str]
+    primary: frozenset[str]                  # the symptoms of its title and first update
     families: frozenset[str]
+    names: frozenset[str]                    # name-like words anywhere in its text
+    stems: frozenset[str]                    # every word of its text and components' names, as stems
     sentences: tuple[str, ...]
     vectors: np.ndarray
     excluding: np.ndarray
@@ -173,10 +181,14 @@ def read_incident(candidate: Candidate, page: Page) -> IncidentReading:
     sentences = [s for t in candidate.texts for s in semantic.sentences(t, limit=40)]
     clauses = [c for c, out in scope.clauses if not out and c not in sentences]    # parts of long sentences
     telling = [candidate.title] + [s for s in sentences + clauses if s not in excluded and _tells(s, language)]
+    first = analyze("\n".join((candidate.title, *candidate.texts[:1])), language, page.forms)
+    primary = {c for c in first.concepts if kind(c) == SYMPTOM} | (own if candidate.kind == "maintenance" else set())
+    names = frozenset().union(*(name_like(t, language, initial=True) for t in (candidate.title, *candidate.texts)))
+    stems = _stems(" ".join((text, *surface)))
     encode = semantic.encoder().encode
     return IncidentReading(
-        candidate, language, analysis, close(own), frozenset(f for c in own for f in FAMILIES.get(c, ())),
-        tuple(telling), encode(telling, keep=True), encode(scope.excluding, keep=True), scope)
+        candidate, language, analysis, close(own), close(primary), frozenset(f for c in own for f in FAMILIES.get(c, ())),
+        names, stems, tuple(telling), encode(telling, keep=True), encode(scope.excluding, keep=True), scope)
 
 
 def _tells(sentence: str, language: str) -> bool:
@@ -200,6 +212,7 @@ class TicketReading:
     sentence_concepts: tuple[frozenset[str], ...]
     symptoms: dict[str, Hit]
     whole: np.ndarray                        # one vector for the subject and first sentences
+    tokens: list = field(default_factory=list)
 
 
 def read_ticket(text: str, language: str, page: Page) -> TicketReading:
@@ -214,17 +227,18 @@ def read_ticket(text: str, language: str, page: Page) -> TicketReading:
             symptoms.setdefault(h.concept, h)   # hits come longest first: quote "Bad Gateway", not "Gateway"
     asking = tuple("?" in s or "request" in c for s, c in zip(sentences, per_sentence))
     return TicketReading(text, language, analysis, tuple(sentences), vectors[:-1], asking, tuple(per_sentence),
-                         symptoms, vectors[-1:])
+                         symptoms, vectors[-1:], tokenize(text))
 
 
 FEATURES = (
     "meaning", "meaning_two", "meaning_high", "meaning_component", "component_rather", "meaning_lead", "meaning_excluded",
     "examples", "examples_lead", "counter_examples",
-    "names_affected", "names_other_only", "field_affected", "field_other",
-    "symptom_shared", "symptom_strong", "symptom_family", "symptom_other", "no_symptom", "codes_shared",
-    "reports", "requests", "asks_question", "asks_money", "asks_past", "asks_planned", "intent_excused",
+    "names_affected", "names_other_only", "names_sibling", "field_affected", "field_other",
+    "symptom_shared", "symptom_later", "symptom_strong", "symptom_family", "symptom_other", "no_symptom", "codes_shared",
+    "reports", "requests", "asks_question", "asks_money", "asks_past", "asks_planned", "own_change", "non_production",
+    "intent_excused", "began_before",
     "scope_inside", "scope_outside", "scope_elsewhere",
-    "maintenance", "context", "words_shared", "days_late",
+    "maintenance", "context", "words_shared",
 )
 
 
@@ -302,7 +316,9 @@ class Reader:
             if overlap:
                 notes["words_shared"] = ", ".join(overlap)
         hours = (self.created - _aware(cand.started_at)).total_seconds() / 3600
-        v["days_late"] = max(0.0, hours - 24) / 24
+        began = began_days_ago(t.text, t.language, self.created)
+        if began is not None and began * 24 > hours + 6:     # "for three days", "since Monday": before it
+            v["began_before"], notes["began_before"] = 1.0, f"{began} day{'s' if began != 1 else ''} ago"
         return Evidence(v, notes, strong, problem)
 
     def _components(self, inc: IncidentReading, v: dict, notes: dict) -> None:
@@ -323,12 +339,19 @@ class Reader:
         if hit:
             v["names_affected"], notes["names_affected"] = 0.5, f"'{hit.surface}' (named in the incident)"
             return
+        self._siblings(inc, v, notes)
         covered = frozenset().union(*affected.values()) if affected else frozenset()
         others = [slug for slug, cs in self.page.concepts.items()
                   if slug not in affected and (self.t.analysis.concepts & cs) - covered]
         if others:
             v["names_other_only"] = 1.0
             notes["names_other_only"] = ", ".join(self.page.names.get(s, s) for s in others[:3])
+
+    def _siblings(self, inc: IncidentReading, v: dict, notes: dict) -> None:
+        said = {w: self.t.text[t.start:t.end] for t in self.t.tokens for w in (t.norm, _stem_en(t.norm))}
+        theirs = [said[w] for w in self.page.things - inc.names if w in said]
+        if theirs and not any(w in said for w in inc.names & self.page.things):
+            v["names_sibling"], notes["names_sibling"] = 1.0, ", ".join(sorted(set(theirs))[:3])
 
     def _symptoms(self, inc: IncidentReading, v: dict, notes: dict) -> bool:
         t = self.t
@@ -338,9 +361,11 @@ class Reader:
         if codes:
             v["codes_shared"], notes["codes_shared"] = 1.0, ", ".join(codes)
         if shared:
-            v["symptom_shared"] = 1.0
+            first = [h for h in shared if close([h.concept]) & inc.primary]
+            feature = "symptom_shared" if first else "symptom_later"     # the incident's own, or a side effect
+            v[feature] = 1.0
             v["symptom_strong"] = 1.0 if strong else 0.0
-            notes["symptom_shared"] = ", ".join(f"'{h.surface}'" for h in shared[:3])
+            notes[feature] = ", ".join(f"'{h.surface}'" for h in (first or shared)[:3])
         elif any(inc.families & FAMILIES.get(c, frozenset()) for c in t.symptoms):
             v["symptom_family"], notes["symptom_family"] = 1.0, ", ".join(f"'{h.surface}'" for h in t.symptoms.values())
         elif t.symptoms:
@@ -359,14 +384,15 @@ class Reader:
         full = [i for i, s in enumerate(t.sentences) if len(s.split()) >= 4]    # "Bitte um Prüfung" asks nothing
         reports_sims, requests_sims = (semantic.similarity(t.vectors[full], p) for p in _prototypes())
         v["reports"] = float(reports_sims.max()) if reports_sims.size else 0.0
-        v["requests"] = float(requests_sims.max()) if requests_sims.size else 0.0
+        # reads more like a request than like a report (each alone is vague: "please check" is both)
+        v["requests"] = max(0.0, (float(requests_sims.max()) if requests_sims.size else 0.0) - v["reports"])
         reporting = (bool(t.symptoms) and not set(t.symptoms) <= WEAK_SYMPTOMS) or v["reports"] >= 0.5
         intents = {}
         for h in reversed(t.analysis.hits):
-            if kind(h.concept) != INTENT:
-                continue
+            if kind(h.concept) != INTENT or h.concept in inc.analysis.concepts or _stems(h.surface) & inc.stems:
+                continue    # what the incident itself is about is its topic ("renewals fail"), not another intent
             asked = any(h.concept in c and a for c, a in zip(t.sentence_concepts, t.asking))
-            if asked or not reporting or h.concept == "non_production":
+            if asked or not reporting or h.concept in ("non_production", "compensation", "own_change"):
                 intents[h.concept] = h
         concepts = t.analysis.concepts
         if "maintenance" in concepts and concepts & {"future", "planned"}:
@@ -383,6 +409,50 @@ class Reader:
             what = "planned maintenance" if concept == "maintenance_question" else CONCEPTS[concept].label
             notes.setdefault(group, f"{what} ('{hit.surface}')")
         return bool(t.symptoms) and not open_
+
+
+_NUMBERS = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "several": 2, "few": 2,
+            "ein": 1, "einem": 1, "einen": 1, "zwei": 2, "drei": 3, "vier": 4, "funf": 5, "sechs": 6, "mehreren": 2,
+            "einigen": 2, "un": 1, "une": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "plusieurs": 2,
+            "quelques": 2}
+_UNITS = {"day": 1, "days": 1, "week": 7, "weeks": 7, "tag": 1, "tagen": 1, "tage": 1, "woche": 7, "wochen": 7,
+          "jour": 1, "jours": 1, "semaine": 7, "semaines": 7}
+_SINCE = ("for", "since", "seit", "vor", "depuis", "il y a")
+_YESTERDAY = {"en": ("yesterday",), "de": ("gestern", "vorgestern"), "fr": ("hier", "avant hier")}
+_WEEKDAYS = {"en": "monday tuesday wednesday thursday friday saturday sunday".split(),
+             "de": "montag dienstag mittwoch donnerstag freitag samstag sonntag".split(),
+             "fr": "lundi mardi mercredi jeudi vendredi samedi dimanche".split()}
+
+
+def began_days_ago(text: str, language: str, now: datetime) -> int | None:
+    """How many days ago a ticket says its problem began ("for three days", "seit Montag", "depuis hier"),
+    or None when it says nothing of it. Rough on purpose: it only has to tell "days ago" from "today"."""
+    words = [t.norm for t in tokenize(text)]
+    found = []
+    for i, w in enumerate(words):
+        before = " ".join(words[max(0, i - 4):i])
+        if w in _UNITS and i > 0:
+            n = words[i - 1]
+            count = int(n) if n.isdigit() and len(n) <= 2 else _NUMBERS.get(n)
+            lead = " ".join(words[max(0, i - 5):i - 1])
+            if count and (lead.endswith(_SINCE) or words[i + 1:i + 2] in (["ago"], ["now"])):
+                found.append(count * _UNITS[w])
+        elif w in _YESTERDAY.get(language, ()) and not (language == "fr" and before.endswith("avant")):
+            found.append(2 if before.endswith("avant") or w == "vorgestern" else 1)
+        elif w in _WEEKDAYS.get(language, ()) and before.endswith(("since", "on", "seit", "am", "depuis", "le")):
+            found.append((now.weekday() - _WEEKDAYS[language].index(w)) % 7)
+    return max(found) if found else None
+
+
+def _stems(text: str) -> frozenset[str]:
+    """Every longer word of a text as its stem in each language (so "renewal" meets "renewals", "Verlängerung"
+    meets "verlängern"), for asking whether two texts share a word."""
+    return frozenset(stem(t.norm, language) for t in tokenize(text) if len(t.norm) >= 5 and t.norm not in STOPWORDS
+                     for language in LANGUAGES)
+
+
+def _stem_en(norm: str) -> str:
+    return stem(norm, "en") if len(norm) > 3 else norm
 
 
 def _aware(moment: datetime) -> datetime:

@@ -40,9 +40,11 @@ LABELS = {
     "counter_examples": "resembles tickets that were not about it",
     "names_affected": "mentions {note}",
     "names_other_only": "names {note}, which this incident does not affect",
+    "names_sibling": "names {note}, not what the incident is about",
     "field_affected": "component field: {note}",
     "field_other": "component field names {note}, which this incident does not affect",
     "symptom_shared": "shares symptoms with the incident: {note}",
+    "symptom_later": "reports a side effect the incident's updates name: {note}",
     "symptom_strong": "a symptom the incident itself describes",
     "symptom_family": "reports a problem of the same kind: {note}",
     "symptom_other": "reports another kind of problem: {note}",
@@ -54,6 +56,9 @@ LABELS = {
     "asks_money": "asks for {note}: a person decides",
     "asks_past": "about {note}, not an ongoing problem",
     "asks_planned": "asks about {note}",
+    "own_change": "after {note}",
+    "non_production": "about {note}: this page reports on production",
+    "began_before": "began {note}, before the incident",
     "intent_excused": "asks something else too, but reports the incident's symptom",
     "scope_inside": "within the incident's scope: {note}",
     "scope_outside": "about what the incident rules out: {note}",
@@ -61,7 +66,6 @@ LABELS = {
     "maintenance": "maintenance in progress",
     "context": "{note}",
     "words_shared": "uses the incident's words: {note}",
-    "days_late": "written days after the incident started",
 }
 
 
@@ -125,19 +129,38 @@ def match_ticket(ticket: TicketText, candidates: Sequence[Candidate], components
         results.append((model.probability(evidence.values), inc, evidence))
     # a candidate sharing a strong symptom ("40 minutes late") beats one sharing only a weak one ("cannot sign
     # in") when both pass: a late sign-in code email is the email delay, not the sign-in outage
+    for n, (p, inc, evidence) in enumerate(results):
+        if evidence is not None:
+            results[n] = (p * _staleness(created, inc.candidate.started_at), inc, evidence)
     best, inc, evidence = max(results, key=lambda r: (r[0] >= threshold and bool(r[2] and r[2].strong), r[0]))
     alternatives = tuple((i.candidate.incident_id, round(p, 3)) for p, i, _ in sorted(results, key=lambda r: -r[0])
                          if i is not inc and p >= threshold * 0.6 and best - p <= ALTERNATIVE_GAP)
-    reasons = _reasons(model, evidence, inc) if evidence else ("created before the incident started",)
+    early = tuple(f"created before the incident started: {_named(i)}" for p, i, e in results if e is None)
+    reasons = early + (_reasons(model, evidence, inc, created) if evidence else ())
     return Match(inc.candidate.incident_id if best >= threshold else None, round(best, 3), reasons, language,
                  alternatives, bool(evidence and evidence.reports_problem))
 
 
-def _reasons(model: Model, evidence, inc: IncidentReading) -> tuple[str, ...]:
-    """The closest incident, how each gate judged it, and the evidence that moved the gates most."""
+def _staleness(created: datetime, started_at: datetime) -> float:
+    """Tickets written days after an incident began are less likely about it: from a day on, the probability
+    shrinks, down to 0.3 at five days (a customer who reports then has mostly a new problem)."""
+    hours = (created - _aware(started_at)).total_seconds() / 3600
+    return max(0.3, 1 - (hours - 24) / 96) if hours > 24 else 1.0
+
+
+def _named(inc: IncidentReading) -> str:
     kind = "maintenance" if inc.candidate.kind == "maintenance" else "incident"
+    return f"{kind} {inc.candidate.incident_id} '{inc.candidate.title}'"
+
+
+def _reasons(model: Model, evidence, inc: IncidentReading, created: datetime) -> tuple[str, ...]:
+    """The closest incident, how each gate judged it, and the evidence that moved the gates most."""
     gates = ", ".join(f"{gate} {value:.2f}" for gate, value in model.gate_values(evidence.values).items())
-    out = [f"closest: {kind} {inc.candidate.incident_id} '{inc.candidate.title}' ({gates})"]
+    out = [f"closest: {_named(inc)} ({gates})"]
+    factor = _staleness(created, inc.candidate.started_at)
+    if factor < 1:
+        days = (created - _aware(inc.candidate.started_at)).total_seconds() / 86400
+        out.append(f"created {days:.1f} days after the incident started (x{factor:.2f})")
     for gate, feature, part in model.terms(evidence.values):
         label = LABELS[feature]
         if "{note}" in label and feature not in evidence.notes:

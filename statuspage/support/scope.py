@@ -97,11 +97,14 @@ def incident_scope(texts: Sequence[str], language: str, surface: Sequence[str] =
     parts = [c for text in texts for c in clauses(text, language)]
     ruled_in = [c for c, out in parts if not out]
     ruled_out = [c for c, out in parts if out]
-    places_in = frozenset().union(*(places(c) for c in ruled_in)) if ruled_in else frozenset()
-    places_out = (frozenset().union(*(places(c) for c in ruled_out)) if ruled_out else frozenset()) - places_in
+    # a place ruled out is ruled out, even when a clause that rules in mentions it in passing ("served from
+    # Europe, which is too far away" beside "learners in Europe are not affected")
+    places_out = frozenset().union(*(places(c) for c in ruled_out)) if ruled_out else frozenset()
+    places_in = (frozenset().union(*(places(c) for c in ruled_in)) if ruled_in else frozenset()) - places_out
     lowercase = {_key(t.norm, language) for text in texts for t in tokenize(text) if text[t.start:t.end].islower()}
     shown = {_key(t.norm, language) for name in surface for t in tokenize(name)}
     names_in = set().union(*(name_like(c, language) for c in ruled_in)) if ruled_in else set()
+    names_in |= name_like(texts[0], language, initial=True) if texts else set()   # a title names its scope
     names_out = set().union(*(name_like(c, language, initial=True) for c in ruled_out)) if ruled_out else set()
     words_in = {_key(t.norm, language) for c in ruled_in for t in tokenize(c)}
     words_out = {_key(t.norm, language) for c in ruled_out for t in tokenize(c)}
@@ -118,8 +121,8 @@ def ticket_fit(scope: Scope, text: str) -> Fit:
         words.setdefault(_key(t.norm, scope.language), text[t.start:t.end])
         words.setdefault(t.norm, text[t.start:t.end])
     named = places(text) if (scope.places_in or scope.places_out) else frozenset()
-    inside = sorted({said for term in scope.terms_in if (said := _said(term, words))})
-    outside = sorted({said for term in scope.terms_out if (said := _said(term, words))})
+    inside = sorted({said for term in scope.terms_in if (said := _said(term, words, compounds=True))})
+    outside = sorted({said for term in scope.terms_out if (said := _said(term, words, compounds=False))})
     if named & scope.places_in:
         inside.append("a place it names")
     if named & scope.places_out and not named & scope.places_in:
@@ -128,7 +131,14 @@ def ticket_fit(scope: Scope, text: str) -> Fit:
     return Fit(tuple(inside), tuple(outside), elsewhere)
 
 
-def _said(term: str, words: dict[str, str]) -> str | None:
+def _said(term: str, words: dict[str, str], *, compounds: bool) -> str | None:
+    """The ticket's word for a term: the same word, or with `compounds` (for what is ruled in; a compound
+    narrows, so it cannot prove a ticket is outside: "Echtzeitüberweisung" is no plain "Überweisung") a
+    compound ending with it ("Kreissparkasse" for "Sparkasse"); "volks*" is any word starting so."""
     if term.endswith("*"):
         return next((w for k, w in words.items() if k.startswith(term[:-1])), None)
-    return words.get(term)
+    if term in words:
+        return words[term]
+    if compounds and len(term) >= 6:
+        return next((w for k, w in words.items() if k.endswith(term)), None)
+    return None
