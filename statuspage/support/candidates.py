@@ -32,7 +32,6 @@ MAX_AGE_S = 60.0
 EXTENSION = "statuspage.ticket_candidates"
 CONFIDENT = 0.8                # a ticket the matcher linked this surely serves as an example of its incident
 MAX_EXAMPLES = 200             # per incident, the newest
-EXAMPLE_CHARS = 300
 
 
 @dataclass(frozen=True)
@@ -62,8 +61,7 @@ class Snapshot:
                      .order_by(Ticket.id.desc()).limit(MAX_EXAMPLES * len(ids)))
             new = db.session.execute(query).all()
             if new:
-                vectors = semantic.encoder().encode([ticket_text(r.subject, r.body)[:EXAMPLE_CHARS] for r in new],
-                                                    keep=True)   # read again after each change of the site
+                vectors = [semantic.text_gist(ticket_text(r.subject, r.body), keep=True)[0] for r in new]
                 for row, vector in zip(reversed(new), vectors[::-1]):
                     kept = self.linked.setdefault(row.incident_id, [])
                     kept.append(vector)

@@ -24,6 +24,7 @@ import numpy as np
 
 from . import semantic
 from .lexicon import CONCEPTS, CONTEXT, FAMILIES, IMPLIES, INTENT, MARKER, OBJECT, SYMPTOM, WEAK_SYMPTOMS
+from .places import places
 from .scope import Fit, Scope, incident_scope, name_like, ticket_fit
 from .text import LANGUAGES, STOPWORDS, Analysis, Hit, analyze, detect_language, kind, stem, tokenize
 
@@ -213,21 +214,22 @@ class TicketReading:
     symptoms: dict[str, Hit]
     whole: np.ndarray                        # one vector for the subject and first sentences
     tokens: list = field(default_factory=list)
+    places: frozenset = frozenset()          # the countries of the places it names
 
 
 def read_ticket(text: str, language: str, page: Page) -> TicketReading:
     analysis = analyze(text, language, page.forms)
     sentences = semantic.sentences(text) or [text[:semantic.MAX_SENTENCE_CHARS] or "-"]
-    whole = " ".join(sentences[:3])[:semantic.MAX_SENTENCE_CHARS]
-    vectors = semantic.encoder().encode([*sentences, whole])
+    vectors = semantic.encoder().encode(sentences)
     per_sentence = [analyze(s, language).concepts for s in sentences]
     symptoms: dict[str, Hit] = {}
     for h in analysis.hits:
         if kind(h.concept) == SYMPTOM:
             symptoms.setdefault(h.concept, h)   # hits come longest first: quote "Bad Gateway", not "Gateway"
     asking = tuple("?" in s or "request" in c for s, c in zip(sentences, per_sentence))
-    return TicketReading(text, language, analysis, tuple(sentences), vectors[:-1], asking, tuple(per_sentence),
-                         symptoms, vectors[-1:], tokenize(text))
+    tokens = tokenize(text)
+    return TicketReading(text, language, analysis, tuple(sentences), vectors, asking, tuple(per_sentence),
+                         symptoms, semantic.gist(vectors), tokens, places(text))
 
 
 FEATURES = (
@@ -258,6 +260,7 @@ class Reader:
         self.t, self.page, self.created = ticket, page, _aware(created_at)
         self.field = (field or "").strip().lower()
         self.examples = examples or {}
+        self.began = began_days_ago(ticket.text, ticket.language, self.created)
 
     def _alike(self, incident_id: int, which: str) -> float | None:
         vectors = getattr(self.examples.get(incident_id, NO_EXAMPLES), which)
@@ -298,7 +301,7 @@ class Reader:
         self._components(inc, v, notes)
         strong = self._symptoms(inc, v, notes)
         problem = self._intent(inc, v, notes, strong)
-        fit: Fit = ticket_fit(inc.scope, t.text)
+        fit: Fit = ticket_fit(inc.scope, t.text, t.places)
         if fit.inside:
             v["scope_inside"], notes["scope_inside"] = 1.0, ", ".join(fit.inside)
         if fit.outside:
@@ -316,7 +319,7 @@ class Reader:
             if overlap:
                 notes["words_shared"] = ", ".join(overlap)
         hours = (self.created - _aware(cand.started_at)).total_seconds() / 3600
-        began = began_days_ago(t.text, t.language, self.created)
+        began = self.began
         if began is not None and began * 24 > hours + 6:     # "for three days", "since Monday": before it
             v["began_before"], notes["began_before"] = 1.0, f"{began} day{'s' if began != 1 else ''} ago"
         return Evidence(v, notes, strong, problem)

@@ -53,8 +53,8 @@ def _data(name: str):
 
 
 @lru_cache(maxsize=1)
-def _gazetteer() -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]], int]:
-    """Normalized name -> countries, dialling code -> countries, and the longest name in words."""
+def _gazetteer() -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]], dict[str, int]]:
+    """Normalized name -> countries, dialling code -> countries, and per first word the longest name."""
     from babel import Locale
 
     countries = _data("countries.json")
@@ -91,7 +91,10 @@ def _gazetteer() -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]], 
         for name in {city["name"], *(o for o in others if o[:1].isupper() and not o.isupper())}:
             if len(name) >= 4 and _LATIN.match(name) and name.casefold() not in _COMMON:
                 names.setdefault(" ".join(t.norm for t in tokenize(name)), set()).add(city["countrycode"])
-    longest = max(len(n.split()) for n in names)
+    longest = {}
+    for n in names:     # per first word, the most words a name starting with it has
+        first, count = n.split()[0], len(n.split())
+        longest[first] = max(longest.get(first, 0), count)
     return ({k: frozenset(v) for k, v in names.items()}, {k: frozenset(v) for k, v in dialling.items()}, longest)
 
 
@@ -110,7 +113,7 @@ def places(text: str) -> frozenset[str]:
     found: set[str] = set()
     i = 0
     while i < len(tokens):
-        for n in range(min(longest, len(tokens) - i), 0, -1):
+        for n in range(min(longest.get(tokens[i].norm, 0), len(tokens) - i), 0, -1):
             key = " ".join(t.norm for t in tokens[i:i + n])
             codes = names.get(key)
             if codes is None:
@@ -140,7 +143,7 @@ def place_words(text: str) -> frozenset[str]:
     tokens = tokenize(text)
     out: set[str] = set()
     for i in range(len(tokens)):
-        for n in range(min(longest, len(tokens) - i), 0, -1):
+        for n in range(min(longest.get(tokens[i].norm, 0), len(tokens) - i), 0, -1):
             key = " ".join(t.norm for t in tokens[i:i + n])
             if key in names:
                 out.update(key.split())

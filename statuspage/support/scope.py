@@ -112,15 +112,16 @@ def incident_scope(texts: Sequence[str], language: str, surface: Sequence[str] =
                  frozenset(names_out - words_in - lowercase - shown), language)
 
 
-def ticket_fit(scope: Scope, text: str) -> Fit:
-    """Where a ticket stands against an incident's scope."""
+def ticket_fit(scope: Scope, text: str, named: frozenset[str] | None = None) -> Fit:
+    """Where a ticket stands against an incident's scope (`named`: the places of the text, when known)."""
     if not scope.places_in and not scope.places_out and not scope.terms_in and not scope.terms_out:
         return Fit()
     words: dict[str, str] = {}
     for t in tokenize(text):
         words.setdefault(_key(t.norm, scope.language), text[t.start:t.end])
         words.setdefault(t.norm, text[t.start:t.end])
-    named = places(text) if (scope.places_in or scope.places_out) else frozenset()
+    if named is None:
+        named = places(text) if (scope.places_in or scope.places_out) else frozenset()
     inside = sorted({said for term in scope.terms_in if (said := _said(term, words, compounds=True))})
     outside = sorted({said for term in scope.terms_out if (said := _said(term, words, compounds=False))})
     if named & scope.places_in:

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 import numpy as np
 
 DIMENSIONS = 512
-MAX_SENTENCES = 12          # of one text: a ticket's own words rarely say more that matters
+MAX_SENTENCES = 8           # of one text: a ticket's own words rarely say more that matters
 MAX_SENTENCE_CHARS = 300
 _SENTENCE = re.compile(r"[^.!?;\n]+[.!?;]*")     # a run up to its end mark: linear, cannot backtrack
 _LETTERS = re.compile(r"[^\W\d_]{2,}")
@@ -161,3 +161,17 @@ def similarity(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     if not len(a) or not len(b):
         return np.zeros((len(a), len(b)), dtype=np.float32)
     return a @ b.T
+
+
+def gist(vectors: np.ndarray, first: int = 3) -> np.ndarray:
+    """One unit vector for a text from its first sentences' vectors (their mean, normalised): what a ticket
+    is about, to compare with other tickets, without encoding the text once more."""
+    if not len(vectors):
+        return np.zeros((1, DIMENSIONS), dtype=np.float32)
+    mean = vectors[:first].mean(axis=0, keepdims=True)
+    return (mean / max(float(np.linalg.norm(mean)), 1e-9)).astype(np.float32)
+
+
+def text_gist(text: str, *, keep: bool = False) -> np.ndarray:
+    """gist() of a text's sentences."""
+    return gist(encoder().encode(sentences(text) or [text[:MAX_SENTENCE_CHARS] or "-"], keep=keep))
