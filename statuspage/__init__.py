@@ -24,6 +24,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .web import cache as web_cache
 
     settings = load_settings(overrides)
+    if settings.ticket_model:
+        _check_ticket_model(settings.ticket_model)
     app = Flask(__name__, template_folder=shared_dir("templates"), static_folder=shared_dir("static"),
                 instance_path=str(settings.instance_dir))
     app.config.update(
@@ -60,6 +62,17 @@ def create_app(overrides: dict | None = None) -> Flask:
     api.init_app(app)
     app.wsgi_app = ProxyFix(app.wsgi_app, **PROXY_FIX)  # outermost: everything sees the client
     return app
+
+
+def _check_ticket_model(path: str) -> None:
+    """Fail at start, in one line, rather than on the first ticket."""
+    from .config import SettingsError
+    from .support import model
+
+    try:
+        model.load(path)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+        raise SettingsError(f"STATUSPAGE_TICKET_MODEL={path!r} is not a ticket model: {error}") from None
 
 
 def _engine_options(settings) -> dict:

@@ -57,6 +57,7 @@ class Settings:
     holiday_country: str = "DE"
     holiday_subdivision: str = ""
     ticket_match_threshold: float = 0.5
+    ticket_model: str = ""          # weights fitted by `statuspage tickets fit`; empty: the packaged ones
     intake_secret: str = ""
     suspect_tickets: int = 5
     suspect_window_minutes: int = 15
@@ -186,6 +187,7 @@ READERS = {
     "holiday_country": _text,
     "holiday_subdivision": _text,
     "ticket_match_threshold": _share("ticket_match_threshold"),
+    "ticket_model": _text,
     "intake_secret": str,
     "suspect_tickets": _int("suspect_tickets"),
     "suspect_window_minutes": _int("suspect_window_minutes"),

@@ -26,7 +26,7 @@ from ..notify.messages import policy
 from ..services import audit, incidents, subscriptions, validate
 from ..services.accounts import normalize_email
 from ..services.audit import Actor
-from . import candidates, matching, sla
+from . import candidates, matching, model, sla
 from .replies import reply_for
 from .text import ticket_text
 
@@ -139,7 +139,7 @@ def _match(given: TicketIn, *, now: datetime) -> tuple[matching.Match, tuple[str
         if given.environment == "production":
             found = matching.match_ticket(text, known.open_at(created_at), known.components,
                                           threshold=settings.ticket_match_threshold, now=now,
-                                          examples=known.examples())
+                                          examples=known.examples(), model=model.load(settings.ticket_model or None))
         else:
             found = matching.Match(None, 0.0, (f"from {given.environment}: this page reports on production",),
                                    matching.detect_language(ticket_text(given.subject, given.body)))

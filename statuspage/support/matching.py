@@ -171,6 +171,16 @@ def _reasons(model: Model, evidence, inc: IncidentReading, created: datetime) ->
     return tuple(out)
 
 
+def warm() -> None:
+    """Load what matching reads (the sentence encoder, the gazetteer, the weights) now: a web worker does this
+    before its first request, so no ticket waits for it."""
+    from . import places, semantic
+
+    semantic.encoder().encode(["warm up"])
+    places.warm()
+    load()
+
+
 def mentioned_components(ticket: TicketText, components: Sequence[ComponentInfo]) -> tuple[str, ...]:
     """The slugs of the components a ticket is about: its component field (when it names one) and those its
     text names, for spotting many tickets about one component when no incident is open."""

@@ -98,6 +98,9 @@ def application() -> Front:
     """What gunicorn.conf.py serves: `statuspage.web.server:application()`."""
     from .. import create_app
 
+    from ..support.matching import warm
+
     app = create_app()
+    warm()      # the ticket matcher's model and data, before the first ticket instead of during it
     gc.freeze()  # what the app is made of lives as long as the process: no collection need look at it again
     return Front(app, threads=app.config["SETTINGS"].web_threads)
