@@ -146,8 +146,9 @@ class Page:
         self.by_slug = {c.slug: c for c in self.components}
         # the names the page gives its things ("DHL, DPD, GLS, UPS" in a description): a ticket that names one
         # the incident does not, and none it does, is about a sibling of what the incident is about
-        self.things = frozenset().union(*(name_like(f"{c.name}. {c.description}", "en", initial=True)
-                                          for c in self.components)) if self.components else frozenset()
+        self.things = frozenset().union(*(name_like(c.description, "en") for c in self.components)) - frozenset(
+            stem(t.norm, "en") for c in self.components for t in tokenize(f"{c.name} {c.description}")
+            if t.norm == f"{c.name} {c.description}"[t.start:t.end])     # written in lower case somewhere: a word
 
 
 @dataclass
@@ -184,7 +185,7 @@ def read_incident(candidate: Candidate, page: Page) -> IncidentReading:
     telling = [candidate.title] + [s for s in sentences + clauses if s not in excluded and _tells(s, language)]
     first = analyze("\n".join((candidate.title, *candidate.texts[:1])), language, page.forms)
     primary = {c for c in first.concepts if kind(c) == SYMPTOM} | (own if candidate.kind == "maintenance" else set())
-    names = frozenset().union(*(name_like(t, language, initial=True) for t in (candidate.title, *candidate.texts)))
+    names = frozenset().union(*(name_like(t, language) for t in (candidate.title, *candidate.texts)))
     stems = _stems(" ".join((text, *surface)))
     encode = semantic.encoder().encode
     return IncidentReading(
@@ -325,6 +326,7 @@ class Reader:
         return Evidence(v, notes, strong, problem)
 
     def _components(self, inc: IncidentReading, v: dict, notes: dict) -> None:
+        self._siblings(inc, v, notes)
         cand, hits = inc.candidate, self.t.analysis.hits
         if self.field in cand.components:
             v["field_affected"], notes["field_affected"] = 1.0, self.field
@@ -342,7 +344,6 @@ class Reader:
         if hit:
             v["names_affected"], notes["names_affected"] = 0.5, f"'{hit.surface}' (named in the incident)"
             return
-        self._siblings(inc, v, notes)
         covered = frozenset().union(*affected.values()) if affected else frozenset()
         others = [slug for slug, cs in self.page.concepts.items()
                   if slug not in affected and (self.t.analysis.concepts & cs) - covered]

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 
 from .places import place_words, places
 from .semantic import sentences
-from .text import STOPWORDS, analyze, stem, tokenize
+from .lexicon import OBJECT
+from .text import STOPWORDS, analyze, kind, stem, tokenize
 
 _CLAUSE_BREAK = re.compile(r"[:;]|,\s+(?:but|aber|mais|whereas|während|tandis que|sauf|except)\s", re.IGNORECASE)
 
@@ -67,7 +68,8 @@ def name_like(text: str, language: str, *, initial: bool = False) -> set[str]:
     ("Volks- und Raiffeisenbanken") stands for every compound it starts: "volks*"."""
     tokens = tokenize(text)
     skip = place_words(text)
-    general = {i for h in analyze(text, language).hits for i in h.positions}   # the lexicon's words are no names
+    # the lexicon's words are no names, except the things it knows (iOS, Android, SMS can be a scope)
+    general = {i for h in analyze(text, language).hits if kind(h.concept) != OBJECT for i in h.positions}
     out = set()
     for i, t in enumerate(tokens):
         word = text[t.start:t.end]

@@ -1,0 +1,128 @@
+"""The matcher's kinds of evidence, each on a page of its own invented for the test (a telematics page, an
+app store page, a ledger): scope stated by the updates, a sibling the page names, what a ticket asks for,
+when its problem began, alternatives, and the tickets already linked. None of these words are in any
+labelled set; the tests check the behaviour of the evidence, not a phrase it was tuned on."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import numpy as np
+
+from statuspage.support import semantic
+from statuspage.support.evidence import Examples, began_days_ago
+from statuspage.support.matching import Candidate, ComponentInfo, TicketText, match_ticket
+from statuspage.support.places import places
+from statuspage.support.scope import incident_scope, ticket_fit
+
+NOW = datetime(2026, 3, 3, 12, 0, tzinfo=timezone.utc)   # a Tuesday
+FLEET = [
+    ComponentInfo("live-map", "Live map", "Vehicle positions on the map, updated every 30 seconds"),
+    ComponentInfo("trips", "Trip history", "Past trips, stops and distances per vehicle"),
+    ComponentInfo("networks", "Mobile networks", "Our trackers connect through Telia, Vodafone, Orange and Movistar"),
+    ComponentInfo("driver-app", "Driver app", "The app drivers use for tasks and messages, for iOS and Android"),
+]
+MAP_STALE = Candidate(
+    21, "incident", "Vehicle positions not updating",
+    ("Vehicle positions on the live map have stopped updating for some customers. We are investigating.",
+     "Only trackers in Sweden and Denmark that connect through Telia are affected. Vehicles in Norway and "
+     "Finland are not affected, and neither are trackers on other networks."),
+    ("live-map", "networks"), NOW - timedelta(hours=1), "identified")
+APP_CRASH = Candidate(
+    22, "incident", "Driver app crashes on start",
+    ("The driver app closes right after it starts. The Android app is not affected.",),
+    ("driver-app",), NOW - timedelta(minutes=40), "investigating")
+
+
+def _match(subject, body, candidates=(MAP_STALE, APP_CRASH), components=FLEET, **kwargs):
+    return match_ticket(TicketText(subject, body, created_at=NOW), list(candidates), components, now=NOW, **kwargs)
+
+
+def test_places_are_read_as_their_countries_in_any_language():
+    assert places("Unsere LKW in Göteborg und Malmö") == {"SE"}
+    assert places("nos camions à Copenhague") == {"DK"}
+    assert "NO" in places("call us at +47 22 00 00 00")
+    assert "SE" in places("everywhere in the Nordics") and "DK" in places("everywhere in the Nordics")
+    assert places("this is nice and we are reading it") == frozenset()     # words, not Nice or Reading
+
+
+def test_an_incident_scope_rules_places_and_names_in_and_out():
+    scope = incident_scope((MAP_STALE.title, *MAP_STALE.texts), "en", ["Live map", "Mobile networks"])
+    assert {"SE", "DK"} <= scope.places_in and {"NO", "FI"} <= scope.places_out
+    assert "telia" in scope.terms_in
+    assert ticket_fit(scope, "Our vans in Göteborg are frozen on the map").inside
+    assert ticket_fit(scope, "Our vans in Oslo are frozen on the map").outside
+
+
+def test_a_ticket_showing_the_scope_by_example_matches_in_another_language():
+    match = _match("Karte", "Seit einer Stunde bewegen sich unsere Fahrzeuge in Göteborg auf der Karte nicht mehr.")
+    assert match.incident_id == MAP_STALE.incident_id, match
+
+
+def test_a_ticket_about_a_place_the_updates_rule_out_is_accepted():
+    match = _match("Map frozen", "Our trucks in Oslo have not moved on the live map since noon.")
+    assert match.incident_id is None, match
+    assert any("rules out" in r or "does not cover" in r for r in match.reasons), match
+
+
+def test_a_platform_ruled_out_by_name_is_accepted():
+    ruled_out = _match("App crash", "The Android app crashes when drivers open it.")
+    assert ruled_out.incident_id is None, ruled_out
+    ruled_in = _match("App crash", "The driver app on iOS closes right after opening.")
+    assert ruled_in.incident_id == APP_CRASH.incident_id, ruled_in
+
+
+def test_a_sibling_the_page_names_is_not_the_incident():
+    match = _match("Orange trackers", "Trackers on Orange in Spain stopped sending positions to the live map.",
+                   candidates=(MAP_STALE,))
+    assert match.incident_id is None, match
+
+
+def test_a_refund_request_about_the_incident_goes_to_a_person():
+    match = _match("Compensation", "The live map was frozen all morning for our Swedish fleet. "
+                                   "We expect a credit on this month's fee.")
+    assert match.incident_id is None and not match.reports_problem, match
+    assert any("refund or credit" in r for r in match.reasons), match
+
+
+def test_a_problem_after_the_customers_own_change_goes_to_a_person():
+    match = _match("App crash", "Since we updated our phones to the new company image, the driver app closes at start.",
+                   candidates=(APP_CRASH,))
+    assert match.incident_id is None, match
+
+
+def test_a_problem_that_began_days_before_the_incident_is_not_it():
+    assert began_days_ago("stuck for three days now", "en", NOW) == 3
+    assert began_days_ago("seit Montag", "de", NOW) == 1
+    assert began_days_ago("depuis ce matin", "fr", NOW) is None
+    match = _match("App crash", "The driver app has been closing right after start for three days.",
+                   candidates=(APP_CRASH,))
+    assert match.incident_id is None, match
+
+
+def test_a_question_is_not_a_problem_report():
+    match = _match("Question", "How can drivers change the language of the driver app?")
+    assert match.incident_id is None and not match.reports_problem
+
+
+def test_close_incidents_are_named_as_alternatives():
+    twin = Candidate(23, "incident", "Vehicle positions delayed",
+                     ("Positions on the live map arrive minutes late for some customers.",),
+                     ("live-map",), NOW - timedelta(hours=1), "investigating")
+    match = _match("Map", "Positions on the live map are not updating.", candidates=(MAP_STALE, twin))
+    chosen = {match.incident_id} | {i for i, _ in match.alternatives}
+    assert chosen == {MAP_STALE.incident_id, twin.incident_id}, match
+
+
+def test_tickets_already_linked_make_a_like_ticket_more_likely():
+    ledger = [ComponentInfo("ledger", "Ledger", "Bookings and balances")]
+    outage = Candidate(31, "incident", "Ledger degraded", ("Some ledger requests fail.",), ("ledger",),
+                       NOW - timedelta(hours=1), "investigating")
+    ticket = "Quarter close report stops with code QX-17 every time"
+    linked = [semantic.text_gist(t)[0] for t in ("The quarter close report aborts with QX-17",
+                                                  "Quarterly closing report stops, code QX-17",
+                                                  "QX-17 when running the quarter close")]
+    without = _match("QX-17", ticket, candidates=(outage,), components=ledger)
+    with_examples = _match("QX-17", ticket, candidates=(outage,), components=ledger,
+                           examples={31: Examples(np.array(linked), np.zeros((0, semantic.DIMENSIONS), np.float32))})
+    assert with_examples.score > without.score, (without, with_examples)
+    assert any("linked" in r for r in with_examples.reasons)
