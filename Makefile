@@ -10,9 +10,10 @@ STATUS_WIDGET := @statuspage/status-widget@1.0.5
 
 .PHONY: install catalogues run mail test test-sqlite test-postgres chromium clients bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml pinned-by-hash.txt
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q --no-deps --require-hashes -r pinned-by-hash.txt
 	$(VENV)/bin/pip install -q -e ".[test]"
 	touch $(STAMP)
 
