@@ -302,7 +302,7 @@ class Reader:
         self._components(inc, v, notes)
         strong = self._symptoms(inc, v, notes)
         problem = self._intent(inc, v, notes, strong)
-        fit: Fit = ticket_fit(inc.scope, t.text, t.places)
+        fit: Fit = ticket_fit(inc.scope, t.text, t.places, t.language)
         if fit.inside:
             v["scope_inside"], notes["scope_inside"] = 1.0, ", ".join(fit.inside)
         if fit.outside:

@@ -23,9 +23,11 @@ from dataclasses import dataclass
 
 from .places import place_words, places
 from .semantic import sentences
-from .lexicon import OBJECT
+from .lexicon import OBJECT, SYMPTOM
 from .text import STOPWORDS, analyze, kind, stem, tokenize
 
+NOT_WORDS = ("not", "nicht", "pas", "non", "nor", "neither", "weder", "ebenso wenig", "ni", "un")
+_AGAIN = frozenset({"again", "wieder", "nouveau", "restored", "recovered"})
 _CLAUSE_BREAK = re.compile(r"[:;]|,\s+(?:but|aber|mais|whereas|während|tandis que|sauf|except)\s", re.IGNORECASE)
 
 
@@ -51,13 +53,24 @@ class Fit:
 
 
 def clauses(text: str, language: str) -> list[tuple[str, bool]]:
+    """The text's clauses, each with whether it says something works ("X is not affected", "Linux jobs ran
+    fine"): a "works" word with no symptom and no negation beside it."""
     out = []
     for sentence in sentences(text, limit=80):
         for clause in _CLAUSE_BREAK.split(sentence):
             clause = clause.strip(" ,")
             if len(clause) > 2:
-                out.append((clause, "unaffected" in analyze(clause, language).concepts))
+                found = analyze(clause, language).concepts
+                fine = ("unaffected" in found and not any(kind(c) == SYMPTOM for c in found)
+                        and not _AGAIN.intersection(t.norm for t in tokenize(clause)))   # "works again": recovered
+                out.append((clause, fine and ("negation" not in found or _rules_out(clause, language))))
     return out
+
+
+def _rules_out(clause: str, language: str) -> bool:
+    """ "is not affected" carries its own negation: the marker's negated forms count."""
+    return any(h.concept == "unaffected" and any(t in h.surface.casefold() for t in NOT_WORDS)
+               for h in analyze(clause, language).hits)
 
 
 def name_like(text: str, language: str, *, initial: bool = False) -> set[str]:
@@ -114,16 +127,23 @@ def incident_scope(texts: Sequence[str], language: str, surface: Sequence[str] =
                  frozenset(names_out - words_in - lowercase - shown), language)
 
 
-def ticket_fit(scope: Scope, text: str, named: frozenset[str] | None = None) -> Fit:
-    """Where a ticket stands against an incident's scope (`named`: the places of the text, when known)."""
+def ticket_fit(scope: Scope, text: str, named: frozenset[str] | None = None, language: str = "") -> Fit:
+    """Where a ticket stands against an incident's scope (`named`: the places of the text, when known;
+    `language`: the ticket's, to read which of its clauses say something works)."""
     if not scope.places_in and not scope.places_out and not scope.terms_in and not scope.terms_out:
         return Fit()
+    # what a ticket says works ("Linux jobs ran fine", "in Hamburg läuft alles") agrees with the scope: only
+    # the rest of it can be outside
+    working = [c for c, fine in clauses(text, language) if fine] if language else []
+    rest = text
+    for clause in working:
+        rest = rest.replace(clause, " ")
     words: dict[str, str] = {}
-    for t in tokenize(text):
-        words.setdefault(_key(t.norm, scope.language), text[t.start:t.end])
-        words.setdefault(t.norm, text[t.start:t.end])
-    if named is None:
-        named = places(text) if (scope.places_in or scope.places_out) else frozenset()
+    for t in tokenize(rest):
+        words.setdefault(_key(t.norm, scope.language), rest[t.start:t.end])
+        words.setdefault(t.norm, rest[t.start:t.end])
+    if named is None or working:
+        named = places(rest) if (scope.places_in or scope.places_out) else frozenset()
     inside = sorted({said for term in scope.terms_in if (said := _said(term, words, compounds=True))})
     outside = sorted({said for term in scope.terms_out if (said := _said(term, words, compounds=False))})
     if named & scope.places_in:
