@@ -46,6 +46,8 @@ class Ticket(Base):
     match_reasons: Mapped[list] = mapped_column(JSON, default=list)
     reply: Mapped[dict] = mapped_column(JSON, default=dict)  # {"language", "subject", "body"}
     first_answer: Mapped[dict] = mapped_column(JSON, default=dict)  # the response body, returned again on a repeat
+    # [{"code", "message"}]: what intake changed or left undone (a created_at clamped, a requester not subscribed)
+    warnings: Mapped[list] = mapped_column(JSON, default=list)
 
     incident: Mapped[Incident | None] = relationship()
     changes: Mapped[list[TicketChange]] = relationship(

@@ -31,6 +31,7 @@ from .replies import reply_for
 
 log = logging.getLogger(__name__)
 GRACE = timedelta(minutes=5)  # a ticket written just before the incident was opened still belongs to it
+OLDEST_CREATED_AT = timedelta(days=7)  # a ticket's own time may lie this far before its arrival, no further
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,7 @@ def _by_external_id(external_id: str) -> Ticket | None:
 
 def _classify(given: TicketIn, *, by: Actor, now: datetime) -> Ticket:
     settings = current_app.config["SETTINGS"]
-    created_at = given.created_at or now
+    created_at, warnings = bounded_created_at(given.created_at, now)
     components = [matching.ComponentInfo(c.slug, c.name, c.description, tuple(c.aliases or ()))
                   for c in db.session.scalars(select(Component).order_by(Component.id))]
     text = matching.TicketText(given.subject, given.body, given.component, None, created_at)
@@ -142,7 +143,7 @@ def _classify(given: TicketIn, *, by: Actor, now: datetime) -> Ticket:
         requested_priority=given.priority, priority=sla.effective_priority(given.priority, given.environment),
         environment=given.environment, component_slug=mentioned[0] if mentioned else given.component,
         language=found.language, created_at=created_at, received_at=now, match_score=found.score,
-        match_reasons=list(found.reasons))
+        match_reasons=list(found.reasons), warnings=warnings)
     incident = db.session.get(Incident, found.incident_id) if found.incident_id else None
     if incident is not None:
         ticket.status, ticket.incident = TicketStatus.SUPPRESSED, incident
@@ -160,6 +161,24 @@ def _classify(given: TicketIn, *, by: Actor, now: datetime) -> Ticket:
     log.info("ticket %s (%s) %s, score %.2f, incident %s: %s", ticket.id, ticket.external_id or "-",
              ticket.status.value, found.score, found.incident_id, "; ".join(found.reasons))
     return ticket
+
+
+def bounded_created_at(given: datetime | None, now: datetime) -> tuple[datetime, list[dict]]:
+    """The ticket's own time, kept within a week before its arrival and never after it; and a warning
+    when the caller's value had to move.
+
+    created_at starts the support clock and orders the queue, so a caller's 1971 would head the queue
+    for ever and a 2999 would never come due.
+    """
+    if given is None:
+        return now, []
+    bounded = min(max(given, now - OLDEST_CREATED_AT), now)
+    if bounded == given:
+        return given, []
+    why = "later than its arrival" if given > now else f"more than {OLDEST_CREATED_AT.days} days before its arrival"
+    return bounded, [{"code": "created_at_clamped",
+                      "message": f"created_at {given.isoformat()} is {why}; the ticket counts from "
+                                 f"{bounded.isoformat()} instead."}]
 
 
 def due_time(ticket: Ticket) -> datetime | None:
@@ -196,6 +215,7 @@ def answer(ticket: Ticket) -> dict:
             "url": f"{settings.base_url}{incident.public_path}"},
         "match": {"score": round(ticket.match_score, 3), "reasons": list(ticket.match_reasons)},
         "reply": ticket.reply,
+        "warnings": list(ticket.warnings or []),
     }
 
 

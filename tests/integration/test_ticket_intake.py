@@ -204,6 +204,34 @@ def test_a_bad_ticket_gets_a_clear_422_and_stores_nothing(app, client, world, in
         assert db.session.scalar(select(func.count()).select_from(Ticket)) == 0
 
 
+@pytest.mark.parametrize("created_at, stored, due", [
+    ("1971-01-01T00:00:00+00:00", START - timedelta(days=7), "2026-11-13T13:12:00+01:00"),  # a week at most
+    ("2999-01-01T00:00:00+00:00", START, "2026-11-20T13:12:00+01:00"),  # never later than its arrival
+])
+def test_a_created_at_far_from_arrival_is_clamped_and_the_answer_says_so(app, client, world, intake, staff,
+                                                                          created_at, stored, due):
+    client.post("/api/v1/tickets", json={**INVOICE, "external_id": "on-time"}, headers=intake)
+    response = client.post("/api/v1/tickets", json={**INVOICE, "created_at": created_at}, headers=intake)
+    assert response.status_code == 201
+    answer = response.get_json()
+    assert answer["first_response_due"] == due
+    [warning] = answer["warnings"]
+    assert warning["code"] == "created_at_clamped" and created_at[:10] in warning["message"]
+    with app.app_context():
+        assert db.session.get(Ticket, answer["id"]).created_at == stored
+    queue = [t["id"] for t in client.get("/api/v1/tickets", headers=staff).get_json()]
+    assert queue.index(answer["id"]) == (0 if created_at < "2026" else 1)  # at its clamped place, due or not
+
+
+def test_a_created_at_near_arrival_is_kept_without_a_warning(app, client, world, intake, clock):
+    for minutes in (0, -5, -24 * 60):
+        created_at = (clock.now() + timedelta(minutes=minutes)).isoformat()
+        answer = client.post("/api/v1/tickets", json={**INVOICE, "created_at": created_at}, headers=intake).get_json()
+        assert answer["warnings"] == []
+        with app.app_context():
+            assert db.session.get(Ticket, answer["id"]).created_at == clock.now() + timedelta(minutes=minutes)
+
+
 def test_reclassification_keeps_who_when_why_and_recomputes_from_arrival(client, world, intake, staff):
     ticket = client.post("/api/v1/tickets", json=INVOICE, headers=intake).get_json()
     changed = client.patch(f"/api/v1/tickets/{ticket['id']}", json={"priority": 3, "reason": "An invoice is not "

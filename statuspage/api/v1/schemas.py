@@ -343,6 +343,8 @@ class TicketOut(Schema):
     incident = fields.Dict(allow_none=True)
     match = fields.Dict()
     reply = fields.Dict()
+    warnings = fields.List(fields.Dict(), metadata={"description": "What intake changed or left undone, each "
+                                                                   "{code, message}: e.g. created_at_clamped."})
 
 
 class TicketDetailOut(TicketOut):
