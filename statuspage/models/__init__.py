@@ -7,7 +7,7 @@ from .subscribers import (
     Channel, DeliveryStatus, Notification, NotificationKind, Subscriber, SubscriberComponent, SubscriberIncident,
 )
 from .site import SiteVersion
-from .tickets import Ticket, TicketChange, TicketStatus
+from .tickets import SeenSignature, Ticket, TicketChange, TicketStatus
 from .incidents import (
     AffectedComponent,
     Impact,
@@ -24,5 +24,6 @@ __all__ = [
     "Rollup", "RollupPeriod", "RollupScope", "SchedulerLease", "Component", "ComponentGroup", "ComponentStatus",
     "Impact", "Incident", "IncidentKind", "IncidentStatus", "IncidentTemplate", "IncidentUpdate",
     "MaintenanceStatus", "Role", "User", "Channel", "DeliveryStatus", "Notification", "NotificationKind", "Subscriber",
-    "SubscriberComponent", "SubscriberIncident", "SiteVersion", "Ticket", "TicketChange", "TicketStatus",
+    "SubscriberComponent", "SubscriberIncident", "SeenSignature", "SiteVersion", "Ticket", "TicketChange",
+    "TicketStatus",
 ]

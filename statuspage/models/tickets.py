@@ -69,3 +69,15 @@ class TicketChange(Base):
     new_priority: Mapped[int] = mapped_column()
 
     ticket: Mapped[Ticket] = relationship(back_populates="changes")
+
+
+class SeenSignature(Base):
+    """A signed intake request already taken in, kept while its signature is valid, so that a replay (or a
+    desk's retry) gets the first answer instead of making a second ticket. The primary key decides between
+    twins arriving at once on any worker or host."""
+
+    __tablename__ = "intake_signatures"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 of what the signature signs
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)  # the signature is stale from then on

@@ -11,14 +11,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from ..database import transaction
 from ..errors import Invalid
 from ..extensions import db
 from ..models import (
-    Component, ComponentStatus, Impact, Incident, IncidentKind, Role, Ticket, TicketStatus, User,
+    Component, ComponentStatus, Impact, Incident, IncidentKind, Role, SeenSignature, Ticket, TicketStatus, User,
 )
 from ..models.incidents import ACTIVE_MAINTENANCE_STATUSES, CLOSED_STATUSES
 from ..notify import outbox
@@ -99,18 +99,36 @@ def ticket_in(data: dict, *, source: str = "api") -> TicketIn:
                     component=component, created_at=created_at, source=source)
 
 
-def take_ticket(ticket: TicketIn, *, by: Actor, now: datetime) -> tuple[Ticket, bool]:
+@dataclass(frozen=True)
+class SignedRequest:
+    """A request let in by its signature: what the signature signs, hashed, and until when it is valid."""
+
+    digest: str
+    valid_until: datetime
+
+
+def take_ticket(ticket: TicketIn, *, by: Actor, now: datetime,
+                signed: SignedRequest | None = None) -> tuple[Ticket, bool]:
     """Store and classify a ticket; returns (ticket, True) when new, (the first one, False) for a repeat.
 
     The same external_id twice stores nothing twice, also when both arrive at the same moment: the unique
-    index decides, and the loser returns the winner's answer.
+    index decides, and the loser returns the winner's answer. A signed request is remembered while its
+    signature is valid, in the ticket's transaction, so a replay of it is a repeat too (external_id or not).
     """
+    if signed is not None:
+        _forget_stale_signatures(now)
     for attempt in (1, 2):
+        if signed is not None and (first := _by_signature(signed.digest)) is not None:
+            return first, False
         if ticket.external_id and (first := _by_external_id(ticket.external_id)) is not None:
             return first, False
         try:
             with transaction():
                 stored = _classify(ticket, by=by, now=now)
+                if signed is not None:
+                    db.session.add(SeenSignature(digest=signed.digest, ticket_id=stored.id,
+                                                 expires_at=signed.valid_until))
+                    db.session.flush()
             break
         except IntegrityError:  # a twin of this ticket, or a first ticket of the same requester, won the race
             db.session.rollback()
@@ -122,6 +140,17 @@ def take_ticket(ticket: TicketIn, *, by: Actor, now: datetime) -> tuple[Ticket, 
 
 def _by_external_id(external_id: str) -> Ticket | None:
     return db.session.scalar(select(Ticket).where(Ticket.external_id == external_id))
+
+
+def _by_signature(digest: str) -> Ticket | None:
+    return db.session.scalar(select(Ticket).join(SeenSignature, SeenSignature.ticket_id == Ticket.id)
+                             .where(SeenSignature.digest == digest))
+
+
+def _forget_stale_signatures(now: datetime) -> None:
+    """Signatures past their validity are refused as stale before they get here: their records can go."""
+    with transaction():
+        db.session.execute(delete(SeenSignature).where(SeenSignature.expires_at < now))
 
 
 def _classify(given: TicketIn, *, by: Actor, now: datetime) -> Ticket:
