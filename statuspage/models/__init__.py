@@ -4,7 +4,8 @@ from .audit import AuditEntry
 from .checks import Check, CheckKind, CheckResult, CheckSource, Rollup, RollupPeriod, RollupScope, SchedulerLease
 from .components import Component, ComponentGroup, ComponentStatus
 from .subscribers import (
-    Channel, DeliveryStatus, Notification, NotificationKind, Subscriber, SubscriberComponent, SubscriberIncident,
+    Channel, DeliveryStatus, IntakeFollow, Notification, NotificationKind, Subscriber, SubscriberComponent,
+    SubscriberIncident, UnsubscribedAddress,
 )
 from .site import SiteVersion
 from .tickets import SeenSignature, Ticket, TicketChange, TicketStatus
@@ -25,5 +26,5 @@ __all__ = [
     "Impact", "Incident", "IncidentKind", "IncidentStatus", "IncidentTemplate", "IncidentUpdate",
     "MaintenanceStatus", "Role", "User", "Channel", "DeliveryStatus", "Notification", "NotificationKind", "Subscriber",
     "SubscriberComponent", "SubscriberIncident", "SeenSignature", "SiteVersion", "Ticket", "TicketChange",
-    "TicketStatus",
+    "TicketStatus", "IntakeFollow", "UnsubscribedAddress",
 ]

@@ -53,6 +53,11 @@ class Ticket(Base):
     changes: Mapped[list[TicketChange]] = relationship(
         back_populates="ticket", cascade="all, delete-orphan", order_by="TicketChange.id")
 
+    @property
+    def requester_not_subscribed(self) -> bool:
+        """Suppressed, but its requester was not made to follow the incident (support/following.py says why)."""
+        return any(str(warning.get("code", "")).startswith("not_subscribed") for warning in self.warnings or [])
+
 
 class TicketChange(Base):
     """A re-classification or an unlinking: who, when, why, and the priority before and after."""

@@ -22,11 +22,10 @@ from ..models import (
 )
 from ..models.incidents import ACTIVE_MAINTENANCE_STATUSES, CLOSED_STATUSES
 from ..notify import outbox
-from ..notify.messages import policy
-from ..services import audit, incidents, subscriptions, validate
+from ..services import audit, incidents, validate
 from ..services.accounts import normalize_email
 from ..services.audit import Actor
-from . import matching, sla
+from . import following, matching, sla
 from .replies import reply_for
 
 log = logging.getLogger(__name__)
@@ -176,8 +175,10 @@ def _classify(given: TicketIn, *, by: Actor, now: datetime) -> Ticket:
     incident = db.session.get(Incident, found.incident_id) if found.incident_id else None
     if incident is not None:
         ticket.status, ticket.incident = TicketStatus.SUPPRESSED, incident
-        subscriptions.follow_incident(ticket.requester_email, incident, language=ticket.language,
-                                      policy=policy(settings), now=now)
+        refused = following.follow_for_ticket(ticket.requester_email, incident, language=ticket.language,
+                                              source=by.label, settings=settings, now=now)
+        if refused is not None:
+            ticket.warnings = [*ticket.warnings, refused]
     else:
         ticket.status = TicketStatus.ACCEPTED
         ticket.first_response_due = due_time(ticket)
