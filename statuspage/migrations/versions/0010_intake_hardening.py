@@ -7,6 +7,7 @@ subscribers.incidents_only: a ticket's follower hears of its incidents alone, al
 (set for every subscriber that follows incidents and no component: exactly what they were sent before).
 unsubscribed_addresses: hashes of addresses that unsubscribed, never subscribed again by a ticket.
 intake_follows: follows made by tickets in the last hour, counted per requester domain and per token.
+notifications.claimed_by: the delivery worker whose lease-long claim a row is under.
 
 Revision ID: 0010
 Revises: 0008
@@ -59,9 +60,13 @@ def upgrade():
     op.create_index('ix_intake_follows_domain_created_at', 'intake_follows', ['domain', 'created_at'], unique=False)
     op.create_index('ix_intake_follows_source_created_at', 'intake_follows', ['source', 'created_at'], unique=False)
     op.create_index(op.f('ix_intake_follows_created_at'), 'intake_follows', ['created_at'], unique=False)
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('claimed_by', sa.String(length=200), nullable=True))
 
 
 def downgrade():
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.drop_column('claimed_by')
     op.drop_index(op.f('ix_intake_follows_created_at'), table_name='intake_follows')
     op.drop_index('ix_intake_follows_source_created_at', table_name='intake_follows')
     op.drop_index('ix_intake_follows_domain_created_at', table_name='intake_follows')
