@@ -13,7 +13,7 @@ from statuspage.extensions import db
 from statuspage.models import Notification, Subscriber
 from statuspage.services import accounts, incidents
 from statuspage.support import following, queue
-from tests.builders import START, SYSTEM, make_incident
+from tests.builders import START, SYSTEM, make_incident, make_user, sign_in
 from tests.integration.test_subscriptions import body_of, deliver, inbox  # noqa: F401  (inbox is a fixture)
 from tests.integration.test_ticket_intake import EXAMPLE, intake, outage, settings_with, world  # noqa: F401
 
@@ -151,3 +151,15 @@ def test_the_domain_limit_holds_for_tickets_arriving_at_the_same_moment(app, out
         thread.join()
     assert sorted(w["code"] for w in refused if w) == ["not_subscribed_domain_limit"] * 5
     assert len(followers(app)) == 3
+
+
+def test_admins_see_a_ticket_follower_as_following_its_incident_not_everything(app, client, outage, intake):
+    client.post("/api/v1/tickets", json=ticket(1, "ana@customer.example"), headers=intake)
+    with app.app_context():
+        _record, plain = accounts.create_token(role="admin", label="admin", by=SYSTEM, now=START)
+        make_user("boss@example.com", role="admin")
+    [shown] = client.get("/api/v1/subscribers", headers={"Authorization": f"Bearer {plain}"}).get_json()
+    assert (shown["components"], shown["follows_everything"], shown["incidents"]) == ([], False, [str(outage)])
+    sign_in(client, "boss@example.com")
+    page = client.get("/admin/subscribers").get_data(as_text=True)
+    assert f"incidents from support tickets: {outage}" in page and "everything" not in page
