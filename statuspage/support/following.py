@@ -36,7 +36,7 @@ def follow_for_ticket(email: str, incident: Incident, *, language: str, source: 
                            "subscribes it again."}
     if subscriptions.already_follows(email, incident):
         return None  # nothing new to send to: no share of the limits used
-    domain = email.rpartition("@")[2].lower()
+    domain, source = email.rpartition("@")[2].lower(), source[:200]
     refused = _count_follow(domain, source, settings, now)
     if refused == "domain":
         return {"code": "not_subscribed_domain_limit",

@@ -7,7 +7,7 @@ development systems (the page is about production), and every decision is logged
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -48,6 +48,7 @@ class TicketIn:
     component: str | None = None
     created_at: datetime | None = None
     source: str = "api"
+    warnings: tuple[dict, ...] = ()  # what intake changed on the way in (a created_at clamped), for the answer
 
 
 def ticket_in(data: dict, *, source: str = "api") -> TicketIn:
@@ -114,6 +115,7 @@ def take_ticket(ticket: TicketIn, *, by: Actor, now: datetime,
     index decides, and the loser returns the winner's answer. A signed request is remembered while its
     signature is valid, in the ticket's transaction, so a replay of it is a repeat too (external_id or not).
     """
+    ticket = bounded_created_at(ticket, now)
     if signed is not None:
         _forget_stale_signatures(now)
     for attempt in (1, 2):
@@ -154,7 +156,7 @@ def _forget_stale_signatures(now: datetime) -> None:
 
 def _classify(given: TicketIn, *, by: Actor, now: datetime) -> Ticket:
     settings = current_app.config["SETTINGS"]
-    created_at, warnings = bounded_created_at(given.created_at, now)
+    created_at = given.created_at or now
     components = [matching.ComponentInfo(c.slug, c.name, c.description, tuple(c.aliases or ()))
                   for c in db.session.scalars(select(Component).order_by(Component.id))]
     text = matching.TicketText(given.subject, given.body, given.component, None, created_at)
@@ -171,7 +173,7 @@ def _classify(given: TicketIn, *, by: Actor, now: datetime) -> Ticket:
         requested_priority=given.priority, priority=sla.effective_priority(given.priority, given.environment),
         environment=given.environment, component_slug=mentioned[0] if mentioned else given.component,
         language=found.language, created_at=created_at, received_at=now, match_score=found.score,
-        match_reasons=list(found.reasons), warnings=warnings)
+        match_reasons=list(found.reasons), warnings=list(given.warnings))
     incident = db.session.get(Incident, found.incident_id) if found.incident_id else None
     if incident is not None:
         ticket.status, ticket.incident = TicketStatus.SUPPRESSED, incident
@@ -193,22 +195,23 @@ def _classify(given: TicketIn, *, by: Actor, now: datetime) -> Ticket:
     return ticket
 
 
-def bounded_created_at(given: datetime | None, now: datetime) -> tuple[datetime, list[dict]]:
-    """The ticket's own time, kept within a week before its arrival and never after it; and a warning
-    when the caller's value had to move.
+def bounded_created_at(ticket: TicketIn, now: datetime) -> TicketIn:
+    """The ticket with its own time kept within a week before its arrival and never after it, and a
+    warning for the answer when the caller's value had to move.
 
-    created_at starts the support clock and orders the queue, so a caller's 1971 would head the queue
-    for ever and a 2999 would never come due.
+    created_at starts the support clock, orders the queue and picks the incidents a ticket can be about,
+    so a caller's 1971 would head the queue for ever and a 2999 would never come due.
     """
+    given = ticket.created_at
     if given is None:
-        return now, []
+        return replace(ticket, created_at=now)
     bounded = min(max(given, now - OLDEST_CREATED_AT), now)
     if bounded == given:
-        return given, []
+        return ticket
     why = "later than its arrival" if given > now else f"more than {OLDEST_CREATED_AT.days} days before its arrival"
-    return bounded, [{"code": "created_at_clamped",
-                      "message": f"created_at {given.isoformat()} is {why}; the ticket counts from "
-                                 f"{bounded.isoformat()} instead."}]
+    return replace(ticket, created_at=bounded, warnings=(*ticket.warnings, {
+        "code": "created_at_clamped",
+        "message": f"created_at {given.isoformat()} is {why}; the ticket counts from {bounded.isoformat()} instead."}))
 
 
 def due_time(ticket: Ticket) -> datetime | None:
