@@ -62,6 +62,8 @@ class Settings:
     suspect_tickets: int = 5
     suspect_window_minutes: int = 15
     suspect_publish: bool = False
+    intake_follows_per_domain: int = 20
+    intake_follows_per_token: int = 200
 
     @property
     def tz(self) -> ZoneInfo:
@@ -192,6 +194,8 @@ READERS = {
     "suspect_tickets": _int("suspect_tickets"),
     "suspect_window_minutes": _int("suspect_window_minutes"),
     "suspect_publish": _bool("suspect_publish"),
+    "intake_follows_per_domain": _int("intake_follows_per_domain"),
+    "intake_follows_per_token": _int("intake_follows_per_token"),
 }
 
 

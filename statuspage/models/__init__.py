@@ -4,10 +4,11 @@ from .audit import AuditEntry
 from .checks import Check, CheckKind, CheckResult, CheckSource, Rollup, RollupPeriod, RollupScope, SchedulerLease
 from .components import Component, ComponentGroup, ComponentStatus
 from .subscribers import (
-    Channel, DeliveryStatus, Notification, NotificationKind, Subscriber, SubscriberComponent, SubscriberIncident,
+    Channel, DeliveryStatus, IntakeFollow, Notification, NotificationKind, Subscriber, SubscriberComponent,
+    SubscriberIncident, UnsubscribedAddress,
 )
 from .site import SiteVersion
-from .tickets import Ticket, TicketChange, TicketStatus
+from .tickets import SeenSignature, Ticket, TicketChange, TicketStatus
 from .incidents import (
     AffectedComponent,
     Impact,
@@ -24,5 +25,6 @@ __all__ = [
     "Rollup", "RollupPeriod", "RollupScope", "SchedulerLease", "Component", "ComponentGroup", "ComponentStatus",
     "Impact", "Incident", "IncidentKind", "IncidentStatus", "IncidentTemplate", "IncidentUpdate",
     "MaintenanceStatus", "Role", "User", "Channel", "DeliveryStatus", "Notification", "NotificationKind", "Subscriber",
-    "SubscriberComponent", "SubscriberIncident", "SiteVersion", "Ticket", "TicketChange", "TicketStatus",
+    "SubscriberComponent", "SubscriberIncident", "SeenSignature", "SiteVersion", "Ticket", "TicketChange",
+    "TicketStatus", "IntakeFollow", "UnsubscribedAddress",
 ]

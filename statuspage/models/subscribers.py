@@ -43,6 +43,9 @@ class Subscriber(Base):
     secret: Mapped[str] = mapped_column(String(64))  # signs webhook deliveries; also salts manage links
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Made by a support ticket: follows the incidents in its list and nothing else, also when that list
+    # empties (an unlinked ticket, a deleted incident); choosing no component never means "everything" here.
+    incidents_only: Mapped[bool] = mapped_column(default=False)
 
     components: Mapped[list[Component]] = relationship(secondary="subscriber_components", lazy="selectin",
                                                        order_by="Component.position")
@@ -54,7 +57,9 @@ class Subscriber(Base):
 
     @property
     def follows_everything(self) -> bool:
-        return not self.components and not self.incidents
+        """Every update reaches it: no component chosen, and not a ticket's follower of single incidents.
+        Incidents it follows besides (from a ticket) add to what it gets, never narrow it."""
+        return not self.components and not self.incidents_only
 
 
 class SubscriberComponent(Base):
@@ -91,7 +96,8 @@ class Notification(Base):
     status: Mapped[DeliveryStatus] = mapped_column(str_enum(DeliveryStatus, 16), default=DeliveryStatus.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)  # a worker's lease on it, renewed
+    claimed_by: Mapped[str | None] = mapped_column(String(200))  # that worker ("host:pid:random")
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -108,3 +114,29 @@ class Notification(Base):
     def idempotency_key(self) -> str:
         """The same for every attempt of this delivery, so a receiver can drop a repeat."""
         return f"notification-{self.id}"
+
+
+class UnsubscribedAddress(Base):
+    """An email address that unsubscribed (or that an admin removed), kept for good: a support ticket never
+    subscribes it again. Only a hash is kept, enough to recognise the address, not to mail it."""
+
+    __tablename__ = "unsubscribed_addresses"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 of the normalised address
+    unsubscribed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class IntakeFollow(Base):
+    """One requester subscribed to an incident by the intake hook: counted per requester domain and per
+    intake token over the last hour to cap how many addresses tickets can make us mail. Pruned after that."""
+
+    __tablename__ = "intake_follows"
+    __table_args__ = (
+        Index("ix_intake_follows_domain_created_at", "domain", "created_at"),
+        Index("ix_intake_follows_source_created_at", "source", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    domain: Mapped[str] = mapped_column(String(255))  # of the requester's address
+    source: Mapped[str] = mapped_column(String(200))  # who posted the ticket: "token:<label>" or "intake:signed"
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

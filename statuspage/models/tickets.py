@@ -46,10 +46,17 @@ class Ticket(Base):
     match_reasons: Mapped[list] = mapped_column(JSON, default=list)
     reply: Mapped[dict] = mapped_column(JSON, default=dict)  # {"language", "subject", "body"}
     first_answer: Mapped[dict] = mapped_column(JSON, default=dict)  # the response body, returned again on a repeat
+    # [{"code", "message"}]: what intake changed or left undone (a created_at clamped, a requester not subscribed)
+    warnings: Mapped[list] = mapped_column(JSON, default=list)
 
     incident: Mapped[Incident | None] = relationship()
     changes: Mapped[list[TicketChange]] = relationship(
         back_populates="ticket", cascade="all, delete-orphan", order_by="TicketChange.id")
+
+    @property
+    def requester_not_subscribed(self) -> bool:
+        """Suppressed, but its requester was not made to follow the incident (support/following.py says why)."""
+        return any(str(warning.get("code", "")).startswith("not_subscribed") for warning in self.warnings or [])
 
 
 class TicketChange(Base):
@@ -67,3 +74,15 @@ class TicketChange(Base):
     new_priority: Mapped[int] = mapped_column()
 
     ticket: Mapped[Ticket] = relationship(back_populates="changes")
+
+
+class SeenSignature(Base):
+    """A signed intake request already taken in, kept while its signature is valid, so that a replay (or a
+    desk's retry) gets the first answer instead of making a second ticket. The primary key decides between
+    twins arriving at once on any worker or host."""
+
+    __tablename__ = "intake_signatures"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 of what the signature signs
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)  # the signature is stale from then on

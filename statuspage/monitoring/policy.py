@@ -3,8 +3,11 @@
 The rules, in the order they apply:
 - a component is failing while any of its enabled checks is confirmed down (N failures in a row);
 - during its maintenance window a failing component opens nothing (the window says enough);
-- one incident per outage: an open incident on the component (an engineer's or an automatic one)
-  takes the failure; only when there is none does the check open an automatic incident;
+- one incident per outage: an open public incident on the component (an engineer's or an automatic
+  one) takes the failure; only when there is none does the check open an automatic incident. A
+  suspected incident (unpublished, from support tickets) never counts: a confirmed outage always
+  reaches the page, and the suspected incident is merged into the check's (services/incidents.py
+  merge_suspected says why that way round);
 - recovery (M successes in a row) posts an update and resolves the automatic incident, or leaves it in
   `monitoring` for an engineer when STATUSPAGE_CHECKS_AUTO_RESOLVE=0; an engineer's incident is never
   changed by a check, only let go;
@@ -74,13 +77,14 @@ def reconcile_component(component_id: int, *, now: datetime, auto_resolve: bool)
 
 
 def _open_linked(checks: list[Check]) -> dict[int, Incident]:
-    """The open incidents the component's checks are attached to; links to closed ones are dropped."""
+    """The open public incidents the component's checks are attached to; links to closed ones, and to
+    suspected ones (which older versions let a check join), are dropped."""
     linked = {}
     for check in checks:
         if check.incident_id is None:
             continue
         incident = db.session.get(Incident, check.incident_id)
-        if incident is None or incident.is_closed:
+        if incident is None or incident.is_closed or not incident.is_published:
             check.incident_id = None
         else:
             linked[incident.id] = incident
@@ -94,7 +98,7 @@ def _failing(component: Component, down: list[Check], linked: dict[int, Incident
     worst = max((check.failure_status for check in down), key=lambda status: status.severity)
     lead = max(down, key=lambda check: check.failure_status.severity)
     incident = next(iter(sorted(linked.values(), key=lambda i: (not i.automatic, i.id))), None) \
-        or incidents.open_incident_on(component.id)
+        or incidents.open_incident_on(component.id, published=True)
     if incident is None:
         incident = incidents.open_incident(
             name=f"{component.name} {SAYS[worst]}", impact=IMPACT_OF[worst],
@@ -102,6 +106,9 @@ def _failing(component: Component, down: list[Check], linked: dict[int, Incident
                  f"({lead.last_error or 'no answer'}). We are investigating.",
             components={component.slug: worst.value}, by=actor_for(lead), now=now)
         incident.automatic = True
+        for suspected in incidents.suspected_incidents():
+            if component.id in {link.component_id for link in suspected.affected}:
+                incidents.merge_suspected(suspected, incident, by=actor_for(lead), now=now)
     elif incident.automatic and not flapping:
         held = next((link.status for link in incident.affected if link.component_id == component.id), None)
         if incident.status == IncidentStatus.MONITORING or held is None or worst.severity > held.severity:

@@ -1,12 +1,19 @@
 """Send what is due from the outbox: claim a batch, deliver outside any transaction, record the outcome.
 
-A claim is a conditional UPDATE that stamps `claimed_until`; a second worker (or a restart after
-kill -9) skips claimed rows until the claim lapses, so a crash mid-batch loses nothing and repeats
-at most the deliveries that were in flight, each with the same idempotency key.
+A claim is a conditional UPDATE that stamps `claimed_until` and `claimed_by`; a second worker (or a
+restart after kill -9) skips claimed rows until the claim lapses, so a crash mid-batch loses nothing and
+repeats at most the deliveries that were in flight, each with the same idempotency key.
+
+Claims are leases as long as the scheduler's (STATUSPAGE_SCHEDULER_LEASE_SECONDS, 15 s), renewed while
+the worker goes through its batch: a live worker keeps its rows however slow the mail server is, and
+the rows of a dead one are free again within one lease, not after minutes. Before each delivery the
+worker's claims still have at least two thirds of a lease left; a row another worker took over meanwhile
+(because one delivery outlasted the rest of the lease) is left to that worker.
 """
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -17,6 +24,7 @@ from ..config import Settings
 from ..database import transaction
 from ..extensions import db
 from ..models import Channel, DeliveryStatus, Notification
+from ..monitoring.leader import new_holder_id
 from .channels import DeliveryError
 from .channels.email import SmtpSettings, send_email
 from .channels.webhook import post_webhook
@@ -25,7 +33,6 @@ from .messages import email_for, webhook_body
 log = logging.getLogger(__name__)
 
 BATCH = 100
-CLAIM_FOR = timedelta(minutes=5)
 FIRST_RETRY = timedelta(minutes=1)
 LONGEST_WAIT = timedelta(hours=6)
 
@@ -47,8 +54,16 @@ def smtp_settings(settings: Settings) -> SmtpSettings:
                         user=settings.smtp_user, password=settings.smtp_password, mail_from=settings.mail_from)
 
 
-def claim_due(*, now: datetime, limit: int = BATCH) -> list[int]:
-    """Stamp up to `limit` due, unclaimed notifications as ours for a while; their ids."""
+def claim_length(settings: Settings) -> timedelta:
+    """How long a claim lasts unless renewed: the scheduler's lease."""
+    return timedelta(seconds=settings.scheduler_lease_seconds)
+
+
+def claim_due(*, now: datetime, limit: int = BATCH, holder: str | None = None,
+              claim_for: timedelta | None = None) -> list[int]:
+    """Stamp up to `limit` due, unclaimed notifications as the holder's for one lease; their ids."""
+    holder = holder or new_holder_id()
+    claim_for = claim_for or claim_length(current_app.config["SETTINGS"])
     with transaction():
         due = (select(Notification.id).where(Notification.status == DeliveryStatus.PENDING,
                                              Notification.next_attempt_at <= now,
@@ -58,15 +73,42 @@ def claim_due(*, now: datetime, limit: int = BATCH) -> list[int]:
         claimed = db.session.execute(
             update(Notification).where(Notification.id.in_(due.scalar_subquery()),
                                        or_(Notification.claimed_until.is_(None), Notification.claimed_until < now))
-            .values(claimed_until=now + CLAIM_FOR).returning(Notification.id)).scalars().all()
+            .values(claimed_until=now + claim_for, claimed_by=holder).returning(Notification.id)).scalars().all()
     return sorted(claimed)
 
 
-def deliver_due(*, now: datetime, limit: int = BATCH) -> DeliveryRun:
-    """Deliver every claimed notification once; failures wait their backoff, or fail for good."""
+def renew_claims(ids: list[int], *, holder: str, now: datetime, claim_for: timedelta) -> set[int]:
+    """Extend the holder's claims on these rows by one lease from now; the ids it still holds."""
+    if not ids:
+        return set()
+    with transaction():
+        renewed = db.session.execute(
+            update(Notification).where(Notification.id.in_(ids), Notification.claimed_by == holder,
+                                       Notification.status == DeliveryStatus.PENDING)
+            .values(claimed_until=now + claim_for).returning(Notification.id)).scalars().all()
+    return set(renewed)
+
+
+def deliver_due(*, now: datetime, limit: int = BATCH, holder: str | None = None) -> DeliveryRun:
+    """Deliver every claimed notification once; failures wait their backoff, or fail for good.
+
+    The claims are renewed on the way whenever a third of a lease has passed (measured on the
+    monotonic clock, added to `now`), so only a worker that stops working loses them.
+    """
     settings: Settings = current_app.config["SETTINGS"]
+    holder = holder or new_holder_id()
+    claim_for = claim_length(settings)
     run = DeliveryRun()
-    for notification_id in claim_due(now=now, limit=limit):
+    started = renewed = time.monotonic()
+    claimed = claim_due(now=now, limit=limit, holder=holder, claim_for=claim_for)
+    held = set(claimed)
+    for index, notification_id in enumerate(claimed):
+        if time.monotonic() - renewed >= claim_for.total_seconds() / 3:
+            renewed = time.monotonic()
+            held = renew_claims(claimed[index:], holder=holder, now=now + timedelta(seconds=renewed - started),
+                                claim_for=claim_for)
+        if notification_id not in held:
+            continue  # another worker took it over after one of ours outlasted the lease
         notification = db.session.get(Notification, notification_id)
         if notification is None:  # the subscriber left meanwhile
             continue
@@ -79,7 +121,7 @@ def deliver_due(*, now: datetime, limit: int = BATCH) -> DeliveryRun:
                 notification.status = DeliveryStatus.SENT
                 notification.attempts += 1
                 notification.sent_at = now
-                notification.claimed_until = None
+                notification.claimed_until = notification.claimed_by = None
                 notification.last_error = ""
             run.sent += 1
     return run
@@ -103,7 +145,7 @@ def _record_failure(notification: Notification, error: DeliveryError, settings: 
     with transaction():
         notification.attempts += 1
         notification.last_error = error.message[:2000]
-        notification.claimed_until = None
+        notification.claimed_until = notification.claimed_by = None
         if error.retryable and notification.attempts < settings.delivery_attempts:
             notification.next_attempt_at = now + backoff(notification.attempts)
             run.retried += 1

@@ -17,12 +17,14 @@ def queue_update(update: IncidentUpdate, component_ids: list[int], *, now: datet
     this very incident. Nothing for an incident not yet published (suspected from tickets): it is told
     when an engineer publishes it.
 
+    "Everything" is no component chosen by someone who subscribed themselves; a support ticket's
+    follower (incidents_only) hears of its incidents alone, also once it follows none any more.
+
     A single INSERT ... SELECT, so ten thousand subscribers cost one statement, not ten thousand.
     """
     if not update.incident.is_published:
         return
     follows_components = exists().where(SubscriberComponent.subscriber_id == Subscriber.id)
-    follows_incidents = exists().where(SubscriberIncident.subscriber_id == Subscriber.id)
     follows_these = exists().where(SubscriberComponent.subscriber_id == Subscriber.id,
                                    SubscriberComponent.component_id.in_(component_ids or [-1]))
     follows_this_incident = exists().where(SubscriberIncident.subscriber_id == Subscriber.id,
@@ -32,7 +34,8 @@ def queue_update(update: IncidentUpdate, component_ids: list[int], *, now: datet
         literal(DeliveryStatus.PENDING.value), literal(0), literal(now, Notification.next_attempt_at.type),
         literal(now, Notification.created_at.type), literal(""),
     ).where(Subscriber.confirmed_at.is_not(None),
-            or_(and_(~follows_components, ~follows_incidents), follows_these, follows_this_incident))
+            or_(and_(~follows_components, Subscriber.incidents_only.is_(False)), follows_these,
+                follows_this_incident))
     db.session.execute(insert(Notification).from_select(
         ["subscriber_id", "kind", "update_id", "status", "attempts", "next_attempt_at", "created_at", "last_error"],
         chosen))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, literal, select, update
 from sqlalchemy.orm import selectinload
 
 from ..database import get_by_id, transaction
@@ -11,7 +11,7 @@ from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..models import (
     AffectedComponent, Component, ComponentStatus, Impact, Incident, IncidentKind, IncidentStatus,
-    IncidentUpdate, MaintenanceStatus,
+    IncidentUpdate, MaintenanceStatus, SubscriberIncident, Ticket,
 )
 from ..models.incidents import CLOSED_STATUSES
 from ..notify import outbox
@@ -137,13 +137,45 @@ def suspected_incidents() -> list[Incident]:
         .where(Incident.status.not_in([s.value for s in CLOSED_STATUSES])).order_by(Incident.started_at.desc())))
 
 
-def open_incident_on(component_id: int) -> Incident | None:
-    """The oldest open incident touching a component (published or not): a new failure joins it."""
-    return db.session.scalar(
-        select(Incident).join(AffectedComponent).where(AffectedComponent.component_id == component_id)
-        .where(Incident.kind == IncidentKind.INCIDENT)
-        .where(Incident.status.not_in([s.value for s in CLOSED_STATUSES]))
-        .order_by(Incident.started_at, Incident.id).limit(1))
+def open_incident_on(component_id: int, *, published: bool | None = None) -> Incident | None:
+    """The oldest open incident touching a component: a new failure joins it.
+
+    `published=True` counts only public incidents (what a health check may join: a suspected incident
+    must never swallow a confirmed outage), `False` only suspected ones, None either.
+    """
+    query = (select(Incident).join(AffectedComponent).where(AffectedComponent.component_id == component_id)
+             .where(Incident.kind == IncidentKind.INCIDENT)
+             .where(Incident.status.not_in([s.value for s in CLOSED_STATUSES])))
+    if published is not None:
+        query = query.where(Incident.is_published.is_(published))
+    return db.session.scalar(query.order_by(Incident.started_at, Incident.id).limit(1))
+
+
+def merge_suspected(suspected: Incident, into: Incident, *, by: Actor, now: datetime) -> None:
+    """Close a suspected (unpublished) incident into the public one that now covers the same outage.
+
+    A health check that confirms an outage opens its own public incident, and a suspected incident on the
+    same component goes into it, rather than being published itself: the public words, impact and
+    component status then come from the evidence (the check's failure), and nothing written for the
+    console alone is published by accident. Nothing is lost: the suspected incident stays in the console,
+    resolved with an update naming the incident it went into; its linked tickets ("N customers affected")
+    and anyone following it move to that incident. Being unpublished, its resolution tells nobody.
+    """
+    with transaction():
+        if suspected.is_published or suspected.is_closed or suspected.id == into.id:
+            return
+        moved = db.session.execute(update(Ticket).where(Ticket.incident_id == suspected.id)
+                                   .values(incident_id=into.id)).rowcount
+        already = select(SubscriberIncident.subscriber_id).where(SubscriberIncident.incident_id == into.id)
+        db.session.execute(insert(SubscriberIncident).from_select(
+            ["subscriber_id", "incident_id"],
+            select(SubscriberIncident.subscriber_id, literal(into.id))
+            .where(SubscriberIncident.incident_id == suspected.id, SubscriberIncident.subscriber_id.not_in(already))))
+        _post(suspected, IncidentStatus.RESOLVED,
+              f"Merged into incident #{into.id} ({into.name}), which {by.label} opened; "
+              f"{moved} linked ticket(s) moved there.", {}, by=by, now=now)
+        audit.record(by, "incident.merge", suspected, summary=f"into incident {into.id}: {into.name}"[:2000],
+                     details={"into": into.id, "tickets": moved}, now=now)
 
 
 def advance_maintenance(*, now: datetime, by: Actor) -> list[Incident]:

@@ -1,6 +1,7 @@
 """Subscribing by email or webhook with double opt-in; managing and ending a subscription by signed link."""
 from __future__ import annotations
 
+import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,7 +12,7 @@ from sqlalchemy import func, select
 from ..database import get_by_id, transaction
 from ..errors import Invalid, NotFound
 from ..extensions import db
-from ..models import Channel, Component, Subscriber
+from ..models import Channel, Component, Subscriber, UnsubscribedAddress
 from ..notify import outbox
 from ..notify.channels.webhook import check_url
 from . import audit, validate
@@ -104,18 +105,19 @@ def follow_incident(email, incident, *, language: str, policy: SubscriptionPolic
     """Subscribe a support ticket's requester to the one incident the ticket was linked to.
 
     They asked us about it, so no confirmation round: every update of that incident reaches them, each
-    with its unsubscribe link. An address already subscribed keeps what it follows and gains this
-    incident; one still waiting for its confirmation stays unconfirmed (confirming it must not be
-    implied by a ticket).
+    with its unsubscribe link (and one-click unsubscribe). A new subscriber follows that incident only
+    (incidents_only), for good: it never turns into a follower of everything. An address already
+    subscribed keeps what it follows and gains this incident; one still waiting for its confirmation
+    stays unconfirmed (confirming it must not be implied by a ticket). Whether a ticket may subscribe
+    someone at all (an earlier unsubscribe, the hourly limits) is support/following.py's to decide.
     """
     with transaction():
         address = normalize_email(email)
-        subscriber = db.session.scalar(select(Subscriber).where(Subscriber.channel == Channel.EMAIL,
-                                                                Subscriber.address == address))
+        subscriber = _email_subscriber(address)
         if subscriber is None:
             subscriber = Subscriber(channel=Channel.EMAIL, address=address, secret=secrets.token_hex(32),
                                     language=language if language in policy.languages else policy.languages[0],
-                                    confirmed_at=now, created_at=now)
+                                    confirmed_at=now, created_at=now, incidents_only=True)
             db.session.add(subscriber)
         elif subscriber.is_confirmed and subscriber.follows_everything:
             return subscriber  # hears of everything already
@@ -123,6 +125,27 @@ def follow_incident(email, incident, *, language: str, policy: SubscriptionPolic
             subscriber.incidents.append(incident)
         db.session.flush()
     return subscriber
+
+
+def already_follows(email: str, incident) -> bool:
+    """Whether follow_incident would change nothing: the address follows this incident or everything."""
+    subscriber = _email_subscriber(normalize_email(email))
+    return subscriber is not None and (incident in subscriber.incidents
+                                       or (subscriber.is_confirmed and subscriber.follows_everything))
+
+
+def ever_unsubscribed(email: str) -> bool:
+    """Whether this address ever unsubscribed (or was removed by an admin)."""
+    return db.session.get(UnsubscribedAddress, _address_digest(normalize_email(email))) is not None
+
+
+def _email_subscriber(address: str) -> Subscriber | None:
+    return db.session.scalar(select(Subscriber).where(Subscriber.channel == Channel.EMAIL,
+                                                      Subscriber.address == address))
+
+
+def _address_digest(address: str) -> str:
+    return hashlib.sha256(address.lower().encode()).hexdigest()
 
 
 def confirm(token: str, *, policy: SubscriptionPolicy, now: datetime) -> Subscriber:
@@ -167,13 +190,21 @@ def change(subscriber: Subscriber, *, components, language: str, policy: Subscri
 
 
 def unsubscribe(subscriber_id: int, *, by: Actor | None = None, now: datetime) -> None:
-    """End a subscription; its pending deliveries go with it."""
+    """End a subscription; its pending deliveries go with it.
+
+    An email address is remembered as unsubscribed (a hash of it, for good), so that a support ticket
+    never subscribes it again; subscribing on the page, with its confirmation, still works.
+    """
     with transaction():
         subscriber = get_by_id(Subscriber, subscriber_id)
         if subscriber is None:
             raise NotFound("subscriber_not_found", f"No subscriber with id {subscriber_id}.")
         if by is not None:
             audit.record(by, "subscriber.delete", subscriber, summary=subscriber.address, now=now)
+        if subscriber.channel == Channel.EMAIL:
+            digest = _address_digest(subscriber.address)
+            if db.session.get(UnsubscribedAddress, digest) is None:
+                db.session.add(UnsubscribedAddress(digest=digest, unsubscribed_at=now))
         db.session.delete(subscriber)
 
 

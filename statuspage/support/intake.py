@@ -8,29 +8,29 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..database import transaction
 from ..errors import Invalid
 from ..extensions import db
 from ..models import (
-    Component, ComponentStatus, Impact, Incident, Role, Ticket, TicketStatus, User,
+    Component, ComponentStatus, Impact, Incident, Role, SeenSignature, Ticket, TicketStatus, User,
 )
 from ..notify import outbox
-from ..notify.messages import policy
-from ..services import audit, incidents, subscriptions, validate
+from ..services import audit, incidents, validate
 from ..services.accounts import normalize_email
 from ..services.audit import Actor
-from . import candidates, matching, model, sla
+from . import candidates, following, matching, model, sla
 from .replies import reply_for
 from .text import ticket_text
 
 log = logging.getLogger(__name__)
+OLDEST_CREATED_AT = timedelta(days=7)  # a ticket's own time may lie this far before its arrival, no further
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,7 @@ class TicketIn:
     component: str | None = None
     created_at: datetime | None = None
     source: str = "api"
+    warnings: tuple[dict, ...] = ()  # what intake changed on the way in (a created_at clamped), for the answer
 
 
 def ticket_in(data: dict, *, source: str = "api") -> TicketIn:
@@ -98,19 +99,38 @@ def ticket_in(data: dict, *, source: str = "api") -> TicketIn:
                     component=component, created_at=created_at, source=source)
 
 
-def take_ticket(ticket: TicketIn, *, by: Actor, now: datetime) -> tuple[Ticket, bool]:
+@dataclass(frozen=True)
+class SignedRequest:
+    """A request let in by its signature: what the signature signs, hashed, and until when it is valid."""
+
+    digest: str
+    valid_until: datetime
+
+
+def take_ticket(ticket: TicketIn, *, by: Actor, now: datetime,
+                signed: SignedRequest | None = None) -> tuple[Ticket, bool]:
     """Store and classify a ticket; returns (ticket, True) when new, (the first one, False) for a repeat.
 
     The same external_id twice stores nothing twice, also when both arrive at the same moment: the unique
-    index decides, and the loser returns the winner's answer.
+    index decides, and the loser returns the winner's answer. A signed request is remembered while its
+    signature is valid, in the ticket's transaction, so a replay of it is a repeat too (external_id or not).
     """
+    ticket = bounded_created_at(ticket, now)
+    if signed is not None:
+        _forget_stale_signatures(now)
     for attempt in (1, 2):
+        if signed is not None and (first := _by_signature(signed.digest)) is not None:
+            return first, False
         if ticket.external_id and (first := _by_external_id(ticket.external_id)) is not None:
             return first, False
         found, mentioned = _match(ticket, now=now)
         try:
             with transaction():
                 stored = _store(ticket, found, mentioned, by=by, now=now)
+                if signed is not None:
+                    db.session.add(SeenSignature(digest=signed.digest, ticket_id=stored.id,
+                                                 expires_at=signed.valid_until))
+                    db.session.flush()
                 _suspect_incident(stored, by=by, now=now)
             break
         except IntegrityError:  # a twin of this ticket, or a first ticket of the same requester, won the race
@@ -122,6 +142,17 @@ def take_ticket(ticket: TicketIn, *, by: Actor, now: datetime) -> tuple[Ticket, 
 
 def _by_external_id(external_id: str) -> Ticket | None:
     return db.session.scalar(select(Ticket).where(Ticket.external_id == external_id))
+
+
+def _by_signature(digest: str) -> Ticket | None:
+    return db.session.scalar(select(Ticket).join(SeenSignature, SeenSignature.ticket_id == Ticket.id)
+                             .where(SeenSignature.digest == digest))
+
+
+def _forget_stale_signatures(now: datetime) -> None:
+    """Signatures past their validity are refused as stale before they get here: their records can go."""
+    with transaction():
+        db.session.execute(delete(SeenSignature).where(SeenSignature.expires_at < now))
 
 
 # Tickets analysed at once in one process: the analysis is CPU work, and the pages a worker serves beside
@@ -156,14 +187,16 @@ def _store(given: TicketIn, found: matching.Match, mentioned: tuple[str, ...], *
         requested_priority=given.priority, priority=sla.effective_priority(given.priority, given.environment),
         environment=given.environment, component_slug=mentioned[0] if mentioned else given.component,
         language=found.language, created_at=created_at, received_at=now, match_score=found.score,
-        match_reasons=list(found.reasons))
+        match_reasons=list(found.reasons), warnings=list(given.warnings))
     incident = db.session.get(Incident, found.incident_id) if found.incident_id else None
     if incident is not None and (incident.is_closed or not incident.is_published):
         incident = None     # resolved (or withdrawn) while the ticket was being read: a person answers
     if incident is not None:
         ticket.status, ticket.incident = TicketStatus.SUPPRESSED, incident
-        subscriptions.follow_incident(ticket.requester_email, incident, language=ticket.language,
-                                      policy=policy(settings), now=now)
+        refused = following.follow_for_ticket(ticket.requester_email, incident, language=ticket.language,
+                                              source=by.label, settings=settings, now=now)
+        if refused is not None:
+            ticket.warnings = [*ticket.warnings, refused]
     else:
         ticket.status = TicketStatus.ACCEPTED
         ticket.first_response_due = due_time(ticket)
@@ -176,6 +209,25 @@ def _store(given: TicketIn, found: matching.Match, mentioned: tuple[str, ...], *
     log.info("ticket %s (%s) %s, score %.2f, incident %s: %s", ticket.id, ticket.external_id or "-",
              ticket.status.value, found.score, found.incident_id, "; ".join(found.reasons))
     return ticket
+
+
+def bounded_created_at(ticket: TicketIn, now: datetime) -> TicketIn:
+    """The ticket with its own time kept within a week before its arrival and never after it, and a
+    warning for the answer when the caller's value had to move.
+
+    created_at starts the support clock, orders the queue and picks the incidents a ticket can be about,
+    so a caller's 1971 would head the queue for ever and a 2999 would never come due.
+    """
+    given = ticket.created_at
+    if given is None:
+        return replace(ticket, created_at=now)
+    bounded = min(max(given, now - OLDEST_CREATED_AT), now)
+    if bounded == given:
+        return ticket
+    why = "later than its arrival" if given > now else f"more than {OLDEST_CREATED_AT.days} days before its arrival"
+    return replace(ticket, created_at=bounded, warnings=(*ticket.warnings, {
+        "code": "created_at_clamped",
+        "message": f"created_at {given.isoformat()} is {why}; the ticket counts from {bounded.isoformat()} instead."}))
 
 
 def due_time(ticket: Ticket) -> datetime | None:
@@ -199,6 +251,7 @@ def answer(ticket: Ticket) -> dict:
             "url": f"{settings.base_url}{incident.public_path}"},
         "match": {"score": round(ticket.match_score, 3), "reasons": list(ticket.match_reasons)},
         "reply": ticket.reply,
+        "warnings": list(ticket.warnings or []),
     }
 
 

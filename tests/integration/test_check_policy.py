@@ -1,15 +1,16 @@
 """From check results to incidents: thresholds, one incident per outage, recovery, flapping, maintenance,
 the audit trail, rollups and heartbeats. Results are fed in with a fixed clock; nothing sleeps."""
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from statuspage.extensions import db
-from statuspage.models import AuditEntry, Check, CheckResult, Incident, Rollup
+from statuspage.models import AuditEntry, Check, CheckResult, Incident, Notification, Role, Rollup, Ticket
 from statuspage.monitoring import policy, results
 from statuspage.monitoring.probes import ProbeResult
 from statuspage.services import checks, incidents, page, uptime
-from tests.builders import START, SYSTEM, make_component, make_incident, make_maintenance
-
+from statuspage.services.audit import Actor
+from statuspage.support import intake
+from tests.builders import START, SYSTEM, make_component, make_incident, make_maintenance, make_subscriber
 
 
 @pytest.fixture
@@ -138,6 +139,55 @@ def test_a_flapping_check_does_not_flood_the_page(app, clock, world):
     for _ in range(70):  # calm for more than the window: the incident is resolved
         run(app, check, True, clock)
     assert open_incidents() == [] and component_status("api") == "operational"
+
+
+def suspect_from_tickets(component, clock, *, tickets=5):
+    """Customers write before the checks fail: enough tickets about one component open a suspected incident."""
+    desk = Actor(label="token:desk", role=Role.INTAKE)
+    for n in range(tickets):
+        body = {"subject": f"{component} broken ({n})", "body": "Every request fails with an error since a minute.",
+                "requester": {"email": f"u{n}@customer.example"}, "component": component}
+        ticket, _new = intake.take_ticket(intake.ticket_in(body), by=desk, now=clock.now())
+        assert ticket.status.value == "accepted"
+        clock.advance(minutes=1)
+    [suspected] = incidents.suspected_incidents()
+    assert db.session.scalar(select(func.count()).where(Ticket.incident_id == suspected.id)) == tickets
+    return suspected.id
+
+
+def test_a_checks_outage_reaches_the_page_while_a_suspected_incident_is_open(app, clock, world):
+    make_subscriber("everything@example.com", [])
+    suspected_id = suspect_from_tickets("api", clock)
+    assert component_status("api") == "operational"  # suspected: console only
+    check = add_check(failures_to_open=2, successes_to_close=2, failure_status="major_outage")
+    run(app, check, False, clock)
+    run(app, check, False, clock)
+    [public] = [i for i in open_incidents() if i.is_published]
+    assert public.automatic and public.name == "API is unavailable" and public.impact.value == "critical"
+    assert component_status("api") == "major_outage"
+    assert db.session.get(Check, check.id).incident_id == public.id
+    # merged: the suspected incident stays in the console, closed into the public one, and its tickets moved
+    suspected = db.session.get(Incident, suspected_id)
+    assert suspected.is_closed and not suspected.is_published
+    assert f"#{public.id}" in suspected.latest_update.body
+    assert db.session.scalar(select(func.count()).where(Ticket.incident_id == public.id)) == 5
+    assert incidents.suspected_incidents() == [] and open_incidents() == [public]
+    told = db.session.scalars(select(Notification.update_id).where(Notification.kind == "update")).all()
+    assert told == [public.latest_update.id]  # subscribers hear of the check's incident, once
+    run(app, check, True, clock)
+    run(app, check, True, clock)
+    assert db.session.get(Incident, public.id).status == "resolved" and component_status("api") == "operational"
+
+
+def test_a_suspected_incident_a_check_was_attached_to_is_merged_at_the_next_failure(app, clock, world):
+    suspected_id = suspect_from_tickets("api", clock)
+    check = add_check(failures_to_open=1, failure_status="partial_outage")
+    db.session.get(Check, check.id).incident_id = suspected_id  # as the unfixed policy left it
+    db.session.commit()
+    run(app, check, False, clock)
+    [public] = open_incidents()
+    assert public.is_published and public.id != suspected_id and component_status("api") == "partial_outage"
+    assert db.session.get(Incident, suspected_id).is_closed
 
 
 def test_every_automatic_action_is_audited_with_the_check_that_caused_it(app, clock, world):

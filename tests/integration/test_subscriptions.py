@@ -169,7 +169,7 @@ def test_a_worker_killed_mid_batch_loses_nothing(app, clock, inbox):
         claimed = dispatch.claim_due(now=clock.now())  # ... and the worker dies here, sending nothing
     assert len(claimed) == 3
     assert deliver(app, clock).sent == 0  # still claimed by the dead worker
-    clock.advance(seconds=dispatch.CLAIM_FOR.total_seconds() + 1)
+    clock.advance(seconds=dispatch.claim_length(app.config["SETTINGS"]).total_seconds() + 1)
     assert deliver(app, clock).sent == 3
     assert sorted(m["To"] for m in inbox.messages) == [f"user{n}@example.com" for n in range(3)]
 

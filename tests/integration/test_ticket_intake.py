@@ -15,7 +15,9 @@ from sqlalchemy import func, select
 
 from statuspage.cli import main
 from statuspage.extensions import db
-from statuspage.models import AuditEntry, Incident, Notification, Subscriber, SubscriberIncident, Ticket
+from statuspage.models import (
+    AuditEntry, Incident, Notification, SeenSignature, Subscriber, SubscriberIncident, Ticket,
+)
 from statuspage.notify.channels.webhook import signature
 from statuspage.services import accounts, incidents
 from tests.builders import START, SYSTEM, make_component, make_incident, make_maintenance, make_user
@@ -204,6 +206,34 @@ def test_a_bad_ticket_gets_a_clear_422_and_stores_nothing(app, client, world, in
         assert db.session.scalar(select(func.count()).select_from(Ticket)) == 0
 
 
+@pytest.mark.parametrize("created_at, stored, due", [
+    ("1971-01-01T00:00:00+00:00", START - timedelta(days=7), "2026-11-13T13:12:00+01:00"),  # a week at most
+    ("2999-01-01T00:00:00+00:00", START, "2026-11-20T13:12:00+01:00"),  # never later than its arrival
+])
+def test_a_created_at_far_from_arrival_is_clamped_and_the_answer_says_so(app, client, world, intake, staff,
+                                                                          created_at, stored, due):
+    client.post("/api/v1/tickets", json={**INVOICE, "external_id": "on-time"}, headers=intake)
+    response = client.post("/api/v1/tickets", json={**INVOICE, "created_at": created_at}, headers=intake)
+    assert response.status_code == 201
+    answer = response.get_json()
+    assert answer["first_response_due"] == due
+    [warning] = answer["warnings"]
+    assert warning["code"] == "created_at_clamped" and created_at[:10] in warning["message"]
+    with app.app_context():
+        assert db.session.get(Ticket, answer["id"]).created_at == stored
+    queue = [t["id"] for t in client.get("/api/v1/tickets", headers=staff).get_json()]
+    assert queue.index(answer["id"]) == (0 if created_at < "2026" else 1)  # at its clamped place, due or not
+
+
+def test_a_created_at_near_arrival_is_kept_without_a_warning(app, client, world, intake, clock):
+    for minutes in (0, -5, -24 * 60):
+        created_at = (clock.now() + timedelta(minutes=minutes)).isoformat()
+        answer = client.post("/api/v1/tickets", json={**INVOICE, "created_at": created_at}, headers=intake).get_json()
+        assert answer["warnings"] == []
+        with app.app_context():
+            assert db.session.get(Ticket, answer["id"]).created_at == clock.now() + timedelta(minutes=minutes)
+
+
 def test_reclassification_keeps_who_when_why_and_recomputes_from_arrival(client, world, intake, staff):
     ticket = client.post("/api/v1/tickets", json=INVOICE, headers=intake).get_json()
     changed = client.patch(f"/api/v1/tickets/{ticket['id']}", json={"priority": 3, "reason": "An invoice is not "
@@ -256,6 +286,59 @@ def test_a_signed_request_needs_no_token_and_a_bad_or_stale_signature_is_refused
     assert post(f"t={now},v1={signature('wrong', now, raw)}").status_code == 401
     assert post(f"t={now - 600},v1={signature('desk-secret', now - 600, raw)}").status_code == 401
     assert client.post("/api/v1/tickets", json=INVOICE).status_code == 401
+
+
+def signed_headers(raw: bytes, at: int, secret: str = "desk-secret") -> dict:
+    return {"X-Statuspage-Signature": f"t={at},v1={signature(secret, at, raw)}"}
+
+
+def test_a_replayed_signed_request_gets_the_first_answer_and_stores_nothing_twice(app, client, world, clock,
+                                                                                  monkeypatch):
+    settings_with(app, monkeypatch, intake_secret="desk-secret")
+    raw = json.dumps(INVOICE).encode()  # no external_id: only the signature can tell a replay
+    headers = signed_headers(raw, int(clock.now().timestamp()))
+    first = client.post("/api/v1/tickets", data=raw, content_type="application/json", headers=headers)
+    clock.advance(minutes=4, seconds=59)  # still within the signature's five minutes
+    again = client.post("/api/v1/tickets", data=raw, content_type="application/json", headers=headers)
+    padded = {"X-Statuspage-Signature": headers["X-Statuspage-Signature"] + ",v1=00ff"}  # the same, dressed up
+    dressed = client.post("/api/v1/tickets", data=raw, content_type="application/json", headers=padded)
+    assert (first.status_code, again.status_code, dressed.status_code) == (201, 200, 200)
+    assert again.get_json() == first.get_json() == dressed.get_json()
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Ticket)) == 1
+    fresh = client.post("/api/v1/tickets", data=raw, content_type="application/json",
+                        headers=signed_headers(raw, int(clock.now().timestamp())))
+    assert fresh.status_code == 201  # signed anew by the desk: a new request
+    clock.advance(minutes=6)  # the first signature is stale now: refused, as before, and forgotten
+    assert client.post("/api/v1/tickets", data=raw, content_type="application/json",
+                       headers=headers).status_code == 401
+    client.post("/api/v1/tickets", data=raw, content_type="application/json",
+                headers=signed_headers(raw, int(clock.now().timestamp())))
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Ticket)) == 3
+        assert db.session.scalar(select(func.count()).select_from(SeenSignature)) == 1  # the others pruned
+
+
+def test_a_signed_request_sent_twice_at_the_same_moment_is_taken_once(app, world, clock, monkeypatch):
+    settings_with(app, monkeypatch, intake_secret="desk-secret")
+    raw = json.dumps({key: value for key, value in EXAMPLE.items() if key != "external_id"}).encode()
+    headers = signed_headers(raw, int(clock.now().timestamp()))
+    barrier, answers = threading.Barrier(6), []
+
+    def post():
+        client = app.test_client()
+        barrier.wait()
+        answers.append(client.post("/api/v1/tickets", data=raw, content_type="application/json", headers=headers))
+
+    threads = [threading.Thread(target=post) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(a.status_code for a in answers) == [200] * 5 + [201]
+    assert len({json.dumps(a.get_json(), sort_keys=True) for a in answers}) == 1
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Ticket)) == 1
 
 
 def test_without_a_secret_a_signature_lets_nothing_in(client, world, clock):

@@ -231,6 +231,9 @@ class SubscriberOut(Schema):
     email = fields.String(allow_none=True)
     webhook_url = fields.String(allow_none=True)
     components = fields.List(fields.String(), required=True)
+    follows_everything = fields.Boolean(metadata={
+        "description": "no component chosen by the subscriber; a support ticket's follower never follows everything"})
+    incidents = fields.List(fields.String(), metadata={"description": "incidents followed because of a ticket"})
     lang = fields.String(required=True)
     confirmed = fields.Boolean(required=True)
     created_at = fields.String(required=True)
@@ -343,6 +346,8 @@ class TicketOut(Schema):
     incident = fields.Dict(allow_none=True)
     match = fields.Dict()
     reply = fields.Dict()
+    warnings = fields.List(fields.Dict(), metadata={"description": "What intake changed or left undone, each "
+                                                                   "{code, message}: e.g. created_at_clamped."})
 
 
 class TicketDetailOut(TicketOut):

@@ -21,6 +21,8 @@ def _out(subscriber: Subscriber) -> dict:
     return {"id": str(subscriber.id), "channel": subscriber.channel.value,
             "email": subscriber.address if is_email else None, "webhook_url": None if is_email else subscriber.address,
             "components": [c.slug for c in subscriber.components], "lang": subscriber.language,
+            "follows_everything": subscriber.follows_everything,
+            "incidents": [str(i.id) for i in subscriber.incidents],
             "confirmed": subscriber.is_confirmed,
             "created_at": Serializer(current_app.config["SETTINGS"]).time(subscriber.created_at)}
 

@@ -8,13 +8,15 @@ Reading the queue needs viewer, re-classifying responder.
 from __future__ import annotations
 
 import functools
+import hashlib
+from datetime import datetime, timedelta, timezone
 
 from flask import current_app, g, request
 
 from ... import clock
 from ...errors import Unauthorized
 from ...models import Role
-from ...notify.channels.webhook import verify
+from ...notify.channels.webhook import parse_signature_header, signature, verify
 from ...services.audit import Actor
 from ...support import desks, intake, queue
 from . import blp
@@ -23,6 +25,7 @@ from .http import page_headers
 from .schemas import DeskPayload, TicketDetailOut, TicketIn, TicketListArgs, TicketOut, TicketPatch
 
 SIGNATURE_HEADER = "X-Statuspage-Signature"
+SIGNATURE_TOLERANCE_S = desks.ZENDESK_TOLERANCE_S  # 5 minutes either way, for both schemes
 
 
 def intake_auth(view):
@@ -33,24 +36,43 @@ def intake_auth(view):
     def wrapper(*args, **kwargs):
         secret = current_app.config["SETTINGS"].intake_secret
         if secret and (SIGNATURE_HEADER in request.headers or "X-Zendesk-Webhook-Signature" in request.headers):
-            if not _signed(secret):
+            signed = _signed(secret)
+            if signed is None:
                 raise Unauthorized(message="The request signature does not match (or its timestamp is stale).")
-            g.actor = Actor(label="intake:signed", role=Role.INTAKE)
+            g.actor, g.signed_request = Actor(label="intake:signed", role=Role.INTAKE), signed
             return view(*args, **kwargs)
         return token_checked(*args, **kwargs)
     return wrapper
 
 
-def _signed(secret: str) -> bool:
+def _signed(secret: str) -> intake.SignedRequest | None:
+    """The verified request's replay record, or None when the signature does not match or is stale.
+
+    A replay is recognised by what the signature signs (timestamp and body), never by the header's text,
+    which a replayer could dress up (another `v1=` value, spaces) without breaking the signature.
+    """
     body, now = request.get_data(cache=True), clock.now()
     if SIGNATURE_HEADER in request.headers:
-        return verify(secret, request.headers[SIGNATURE_HEADER], body, now_ts=int(now.timestamp()))
-    return desks.zendesk_signature_ok(secret, request.headers["X-Zendesk-Webhook-Signature"],
-                                      request.headers.get("X-Zendesk-Webhook-Signature-Timestamp", ""), body, now=now)
+        header = request.headers[SIGNATURE_HEADER]
+        if not verify(secret, header, body, now_ts=int(now.timestamp()), tolerance_s=SIGNATURE_TOLERANCE_S):
+            return None
+        stamp, _candidates = parse_signature_header(header)  # the timestamp verify() checked
+        signed_at = datetime.fromtimestamp(stamp, timezone.utc)
+        signed = f"statuspage:{signature(secret, stamp, body)}"
+    else:
+        stamp = request.headers.get("X-Zendesk-Webhook-Signature-Timestamp", "")
+        if not desks.zendesk_signature_ok(secret, request.headers["X-Zendesk-Webhook-Signature"], stamp, body,
+                                          now=now):
+            return None
+        signed_at = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+        signed = f"zendesk:{stamp}:{hashlib.sha256(body).hexdigest()}"
+    return intake.SignedRequest(digest=hashlib.sha256(signed.encode()).hexdigest(),
+                                valid_until=signed_at + timedelta(seconds=SIGNATURE_TOLERANCE_S + 1))
 
 
 def _take(body: dict, source: str):
-    ticket, new = intake.take_ticket(intake.ticket_in(body, source=source), by=actor(), now=clock.now())
+    ticket, new = intake.take_ticket(intake.ticket_in(body, source=source), by=actor(), now=clock.now(),
+                                     signed=g.get("signed_request"))
     if not new:
         return ticket.first_answer, 200
     return ticket.first_answer, 201 if ticket.status.value == "accepted" else 200

@@ -35,12 +35,8 @@ def signature(secret: str, timestamp: int, body: bytes) -> str:
     return hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
 
 
-def verify(secret: str, header: str, body: bytes, *, now_ts: int, tolerance_s: int = 300) -> bool:
-    """What a receiver does: parse the header, constant-time compare, refuse stale timestamps.
-
-    Several `v1=` values are accepted (any one may match), so a sender can sign with an old
-    and a new secret while they are being rotated.
-    """
+def parse_signature_header(header: str) -> tuple[int | None, list[str]]:
+    """`t=<unix time>,v1=<hex>[,v1=<hex>...]` as (the timestamp, the v1 values); the last `t=` counts."""
     timestamp = None
     candidates = []
     for item in header.split(","):
@@ -49,6 +45,16 @@ def verify(secret: str, header: str, body: bytes, *, now_ts: int, tolerance_s: i
             timestamp = int(value)
         elif key == "v1":
             candidates.append(value)
+    return timestamp, candidates
+
+
+def verify(secret: str, header: str, body: bytes, *, now_ts: int, tolerance_s: int = 300) -> bool:
+    """What a receiver does: parse the header, constant-time compare, refuse stale timestamps.
+
+    Several `v1=` values are accepted (any one may match), so a sender can sign with an old
+    and a new secret while they are being rotated.
+    """
+    timestamp, candidates = parse_signature_header(header)
     if timestamp is None or not candidates or abs(now_ts - timestamp) > tolerance_s:
         return False
     expected = signature(secret, timestamp, body)
