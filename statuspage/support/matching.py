@@ -83,6 +83,7 @@ class Match:
     score: float
     reasons: tuple[str, ...]
     language: str
+    alternatives: tuple[tuple[int, float], ...] = ()
 
 
 def _close(concepts: Iterable[str]) -> frozenset[str]:
