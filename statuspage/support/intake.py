@@ -143,6 +143,7 @@ def _classify(given: TicketIn, *, by: Actor, now: datetime) -> Ticket:
         environment=given.environment, component_slug=mentioned[0] if mentioned else given.component,
         language=found.language, created_at=created_at, received_at=now, match_score=found.score,
         match_reasons=list(found.reasons))
+    ticket.match_alternatives = [[incident_id, round(score, 3)] for incident_id, score in found.alternatives]
     incident = db.session.get(Incident, found.incident_id) if found.incident_id else None
     if incident is not None:
         ticket.status, ticket.incident = TicketStatus.SUPPRESSED, incident
@@ -194,9 +195,21 @@ def answer(ticket: Ticket) -> dict:
         "incident": None if incident is None else {
             "id": incident.id, "name": incident.name, "status": incident.status,
             "url": f"{settings.base_url}{incident.public_path}"},
-        "match": {"score": round(ticket.match_score, 3), "reasons": list(ticket.match_reasons)},
+        "match": {"score": round(ticket.match_score, 3), "reasons": list(ticket.match_reasons),
+                  "alternatives": alternatives(ticket)},
         "reply": ticket.reply,
     }
+
+
+def alternatives(ticket: Ticket) -> list[dict]:
+    """The other incidents the matcher found close to its choice, named, so the answer says so instead of
+    guessing; an incident deleted since is left out."""
+    close = []
+    for incident_id, score in ticket.match_alternatives or ():
+        incident = db.session.get(Incident, incident_id)
+        if incident is not None:
+            close.append({"id": incident.id, "name": incident.name, "score": round(score, 3)})
+    return close
 
 
 def _suspect_incident(ticket: Ticket, *, by: Actor, now: datetime) -> None:
