@@ -431,7 +431,7 @@ def test_the_console_marks_undone_tickets_and_counts_the_matchers_misses(app, cl
     assert listing.count("undone by the customer") == 1 and listing.count("unlinked by an agent") == 2
     detail = _text(console.get(f"/admin/tickets/{recent[0]['id']}"))
     assert "Undone by the customer" in detail
-    assert f"the customer · the customer says it is not about #{again.id} " in detail
+    assert f"the customer · says it is not about #{again.id} " in detail
     assert "Undone by" not in _text(console.get(f"/admin/tickets/{recent[1]['id']}"))
     assert "Unlinked by an agent" in _text(console.get(f"/admin/tickets/{old[1]['id']}"))
 
