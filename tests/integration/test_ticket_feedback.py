@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -310,6 +311,30 @@ def test_the_customers_page_speaks_the_tickets_language_unless_the_reader_picks_
     assert '<html lang="fr">' in french.get_data(as_text=True) and "Ce n’est pas ce que j’ai écrit" in _text(french)
     english = client.get(f"{path}?lang=en")
     assert "This is not what I wrote about" in _text(english)
+
+
+def test_clicks_at_the_same_moment_undo_once(app, site, desk, staff):
+    answer = _take(app.test_client(), desk, SUPPRESSED, status="suppressed")
+    path = _not_mine_path(answer)
+    barrier, answers = threading.Barrier(5), []
+
+    def press(unlink: bool):
+        client = app.test_client()
+        barrier.wait()
+        if unlink:  # an agent unlinks it at the same moment
+            answers.append(client.patch(f"/api/v1/tickets/{answer['id']}", json={"incident_id": None}, headers=staff))
+        else:
+            answers.append(client.post(path))
+
+    threads = [threading.Thread(target=press, args=(n == 0,)) for n in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(a.status_code for a in answers) in ([200] * 5, [200] * 4 + [409])
+    [undo] = _changes(app, answer["id"])
+    assert undo[0] in ("not_mine", "unlink") and undo[1] == site.outage
+    assert _follows(app, "ops@customer.example") is None
 
 
 def test_a_subscriber_made_only_by_the_ticket_goes_instead_of_hearing_of_everything(app, client, site, desk, clock):
