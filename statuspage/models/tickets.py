@@ -44,6 +44,7 @@ class Ticket(Base):
     first_response_due: Mapped[datetime | None] = mapped_column(UTCDateTime)
     match_score: Mapped[float] = mapped_column(default=0.0)
     match_reasons: Mapped[list] = mapped_column(JSON, default=list)
+    match_alternatives: Mapped[list] = mapped_column(JSON, default=list)  # [[incident id, score], ...]: close runners-up
     reply: Mapped[dict] = mapped_column(JSON, default=dict)  # {"language", "subject", "body"}
     first_answer: Mapped[dict] = mapped_column(JSON, default=dict)  # the response body, returned again on a repeat
     # [{"code", "message"}]: what intake changed or left undone (a created_at clamped, a requester not subscribed)
@@ -60,7 +61,8 @@ class Ticket(Base):
 
 
 class TicketChange(Base):
-    """A re-classification or an unlinking: who, when, why, and the priority before and after."""
+    """A re-classification, a link or an unlinking: who, when, why, the priority before and after, and for
+    link, unlink and not_mine the incident concerned (what the matcher learns from: see support/queue.py)."""
 
     __tablename__ = "ticket_changes"
 
@@ -68,10 +70,11 @@ class TicketChange(Base):
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     actor: Mapped[str] = mapped_column(String(200))
-    action: Mapped[str] = mapped_column(String(32))  # reclassify or unlink
+    action: Mapped[str] = mapped_column(String(32))  # reclassify, link, unlink (an agent) or not_mine (the customer)
     reason: Mapped[str] = mapped_column(Text, default="")
     old_priority: Mapped[int] = mapped_column()
     new_priority: Mapped[int] = mapped_column()
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id", ondelete="SET NULL"), index=True)
 
     ticket: Mapped[Ticket] = relationship(back_populates="changes")
 

@@ -188,6 +188,7 @@ def _store(given: TicketIn, found: matching.Match, mentioned: tuple[str, ...], *
         environment=given.environment, component_slug=mentioned[0] if mentioned else given.component,
         language=found.language, created_at=created_at, received_at=now, match_score=found.score,
         match_reasons=list(found.reasons), warnings=list(given.warnings))
+    ticket.match_alternatives = [[incident_id, round(score, 3)] for incident_id, score in found.alternatives]
     incident = db.session.get(Incident, found.incident_id) if found.incident_id else None
     if incident is not None and (incident.is_closed or not incident.is_published):
         incident = None     # resolved (or withdrawn) while the ticket was being read: a person answers
@@ -249,10 +250,22 @@ def answer(ticket: Ticket) -> dict:
         "incident": None if incident is None else {
             "id": incident.id, "name": incident.name, "status": incident.status,
             "url": f"{settings.base_url}{incident.public_path}"},
-        "match": {"score": round(ticket.match_score, 3), "reasons": list(ticket.match_reasons)},
+        "match": {"score": round(ticket.match_score, 3), "reasons": list(ticket.match_reasons),
+                  "alternatives": alternatives(ticket)},
         "reply": ticket.reply,
         "warnings": list(ticket.warnings or []),
     }
+
+
+def alternatives(ticket: Ticket) -> list[dict]:
+    """The other incidents the matcher found close to its choice, named, so the answer says so instead of
+    guessing; an incident deleted since is left out."""
+    close = []
+    for incident_id, score in ticket.match_alternatives or ():
+        incident = db.session.get(Incident, incident_id)
+        if incident is not None:
+            close.append({"id": incident.id, "name": incident.name, "score": round(score, 3)})
+    return close
 
 
 def _suspect_incident(ticket: Ticket, *, by: Actor, now: datetime) -> None:

@@ -5,21 +5,30 @@ The desk sends them (they are in the intake hook's answer). They carry Auto-Subm
 """
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import current_app, render_template
 from flask_babel import force_locale
 
 from ..models import Incident, Ticket
+from . import customer_link
 
 HEADERS = {"Auto-Submitted": "auto-replied", "X-Auto-Response-Suppress": "All"}
 
 
-def reply_for(ticket: Ticket, incident: Incident | None) -> dict:
-    """{"language", "subject", "body", "headers"} for a suppressed (incident given) or accepted ticket."""
+def reply_for(ticket: Ticket, incident: Incident | None, *, now: datetime | None = None) -> dict:
+    """{"language", "subject", "body", "headers"} for a suppressed (incident given) or accepted ticket.
+
+    A suppressed ticket's reply carries the customer's signed "not what I wrote about" link, made at `now`
+    (by default the ticket's arrival, which is when intake answers).
+    """
     settings = current_app.config["SETTINGS"]
     name = "ticket_suppressed" if incident is not None else "ticket_accepted"
     context = {"ticket": ticket, "incident": incident, "site_name": settings.site_name,
                "incident_url": f"{settings.base_url}{incident.public_path}" if incident is not None else None,
-               "latest": incident.latest_update if incident is not None else None}
+               "latest": incident.latest_update if incident is not None else None,
+               "not_mine_url": customer_link.link_for(ticket, incident, settings=settings,
+                                                      now=now or ticket.received_at) if incident is not None else None}
     with force_locale(ticket.language):
         subject = render_template(f"email/{name}.subject.txt", **context).strip()
         body = render_template(f"email/{name}.txt", **context).strip() + "\n"

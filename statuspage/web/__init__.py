@@ -45,6 +45,7 @@ def init_app(app: Flask) -> None:
     from .health import bp as health_bp
     from .public import bp as public_bp
     from .subscribe import bp as subscribe_bp
+    from .ticket_links import bp as ticket_links_bp
 
     app.before_request(_refuse_odd_requests)
     app.after_request(_security_headers)
@@ -56,4 +57,5 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(badges_bp)
     app.register_blueprint(feeds_bp)
     app.register_blueprint(subscribe_bp)
+    app.register_blueprint(ticket_links_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")

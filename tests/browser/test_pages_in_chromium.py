@@ -7,8 +7,11 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from statuspage.extensions import db
+from statuspage.models import Ticket
+from statuspage.support import intake, queue
 from tests.browser.conftest import DESKTOP, PHONE
-from tests.builders import TEST_PASSWORD, make_component, make_group, make_incident, make_user
+from tests.builders import SYSTEM, TEST_PASSWORD, make_component, make_group, make_incident, make_user
 
 pytestmark = pytest.mark.browser
 
@@ -135,3 +138,76 @@ def test_responder_opens_updates_and_resolves_an_incident_that_the_public_page_s
     expect(page.locator(".component", has_text="Public API")).to_contain_text("Operational")
     tab.screenshot("incident-resolved")
     assert tab.problems == []
+
+
+NOT_MINE = {"en": ("Not what you wrote about?", "This is not what I wrote about", "Thank you: a person will answer"),
+            "de": ("Nicht das, worüber Sie geschrieben haben?", "Darum ging es mir nicht",
+                   "Danke: ein Mensch antwortet Ihnen"),
+            "fr": ("Ce n’est pas le sujet de votre message ?", "Ce n’est pas ce que j’ai écrit",
+                   "Merci : une personne vous répondra")}
+BROKEN = {"en": "This link does not work", "de": "Dieser Link funktioniert nicht", "fr": "Ce lien ne fonctionne pas"}
+QUEUE = {"en": "Support queue", "de": "Support-Warteschlange", "fr": "File d’attente du support"}
+
+
+def _ticket(n: int, *, language: str, now) -> Ticket:
+    """An accepted ticket in `language`, about something the matcher does not take for the outage."""
+    texts = {"en": ("Invoice for October", "Could you send the October invoice again as a PDF, please?"),
+             "de": ("Rechnung für Oktober", "Könnten Sie uns die Rechnung für Oktober bitte noch einmal als PDF schicken?"),
+             "fr": ("Facture d’octobre", "Pourriez-vous nous renvoyer la facture d’octobre en PDF, s’il vous plaît ?")}
+    subject, body = texts[language]
+    ticket, _new = intake.take_ticket(intake.ticket_in({
+        "external_id": f"browser-{n}", "subject": subject, "body": body, "plan": "professional", "priority": 2,
+        "requester": {"email": f"customer{n}@example.com", "name": "Ana Beispiel-Langername"}}), by=SYSTEM, now=now)
+    return ticket
+
+
+@pytest.mark.parametrize("language", NOT_MINE)
+@pytest.mark.parametrize("width", WIDTHS)
+def test_ticket_pages_for_agents_and_customers_fit_and_speak_each_language(open_tab, app, clock, outage, language,
+                                                                           width):
+    """The console's queue and ticket pages (link form, undone marker, close alternatives) and the customer's
+    page from the auto-reply, before and after the button, at desktop and phone width in en, de and fr."""
+    with app.app_context():
+        linked = queue.link(_ticket(1, language=language, now=clock.now()).id, outage, reason="Same outage.",
+                            by=SYSTEM, now=clock.now())
+        undone = queue.link(_ticket(2, language=language, now=clock.now()).id, outage, by=SYSTEM, now=clock.now())
+        queue.not_mine(undone.id, outage, now=clock.now())
+        open_ = _ticket(3, language=language, now=clock.now())
+        open_.match_alternatives = [[outage, 0.42]]
+        db.session.commit()
+        ids = (linked.id, undone.id, open_.id)
+        path = re.search(r"https://status\.example\.com(/tickets/not-mine/\S+)", linked.reply["body"]).group(1)
+        db.session.remove()
+    heading, button, done = NOT_MINE[language]
+
+    customer = open_tab(path.split("?")[0] + f"?lang={language}", viewport=WIDTHS[width])
+    expect(customer.page.get_by_role("heading", level=1)).to_have_text(heading)
+    _assert_fits(customer)
+    customer.screenshot(f"ticket-not-mine-{language}-{width}")
+    customer.page.get_by_role("button", name=button).click()
+    expect(customer.page.get_by_role("heading", level=1)).to_have_text(done)
+    _assert_fits(customer)
+    customer.screenshot(f"ticket-not-mine-done-{language}-{width}")
+    with app.app_context():
+        assert db.session.get(Ticket, ids[0]).status.value == "accepted"
+    broken = open_tab(path.split("?")[0][:-4] + f"AAAA?lang={language}", viewport=WIDTHS[width])
+    expect(broken.page.get_by_role("heading", level=1)).to_have_text(BROKEN[language])
+    _assert_fits(broken)
+    broken.screenshot(f"ticket-not-mine-broken-{language}-{width}")
+
+    tab = _sign_in(open_tab, app, clock)
+    tab.page.set_viewport_size(WIDTHS[width])
+    tab.page.goto(f"/admin/tickets?lang={language}")
+    expect(tab.page.get_by_role("heading", level=1)).to_have_text(QUEUE[language])
+    expect(tab.page.locator(".matcher-counts")).to_contain_text("2")
+    _assert_fits(tab)
+    if width == "desktop":  # every column, the undone marker too, without scrolling the table sideways
+        sizes = tab.page.evaluate("(e => [e.scrollWidth, e.clientWidth])(document.querySelector('.table-wrap'))")
+        assert sizes[0] <= sizes[1], f"the queue's table is {sizes[0]}px wide in {sizes[1]}px"
+    tab.screenshot(f"console-ticket-queue-{language}-{width}")
+    for name, ticket_id in (("undone", ids[1]), ("accepted", ids[2])):
+        tab.page.goto(f"/admin/tickets/{ticket_id}")
+        _assert_fits(tab)
+        tab.screenshot(f"console-ticket-{name}-{language}-{width}")
+    expect(tab.page.locator("select[name=incident_id]")).to_be_visible()
+    assert customer.problems == [] and tab.problems == []

@@ -21,7 +21,7 @@ from statuspage.extensions import db
 from statuspage.models import Incident, Role, User
 from statuspage.notify.messages import policy
 from statuspage.services import accounts, checks, message_templates, subscriptions
-from statuspage.support import intake
+from statuspage.support import customer_link, intake
 from tests.builders import (
     START, SYSTEM, TEST_PASSWORD, csrf_token, make_component, make_group, make_incident, make_maintenance, make_subscriber,
 )
@@ -82,7 +82,7 @@ MUST_REFUSE = {
 class Form:
     name: str
     action: str  # may name {incident}, {maintenance}, {group}, {user}, {template}
-    valid: dict
+    valid: dict  # its text values may name them too
     fields: dict  # field name -> kind (a key of PAYLOADS)
     accepted: tuple = (302,)
     anonymous: bool = False
@@ -156,6 +156,9 @@ FORMS = [
          {"priority": "choice", "reason": "required"}),
     Form("ticket-unlink", "/admin/tickets/{ticket}/unlink", {"unlink_reason": "About SSO settings."},
          {"unlink_reason": "optional"}),
+    Form("ticket-link", "/admin/tickets/{accepted_ticket}/link",
+         {"incident_id": "{incident}", "link_reason": "The same outage."},
+         {"incident_id": "choice", "link_reason": "optional"}),
     Form("template-edit", "/admin/templates/{template}",
          {"name": "DB slow", "title": "Database slow again", "impact": "major", "body": "Still slow."},
          {"name": "required", "title": "required", "body": "required", "impact": "choice"}),
@@ -174,6 +177,8 @@ ACTIONS = {
 }
 # Authorized by a signed link instead of a CSRF token (mail clients' one-click unsubscribe posts none).
 SIGNED_LINK_ACTIONS = {"unsubscribe": "/subscribe/unsubscribe/{manage}"}
+# Likewise, but a broken link gets a page that says what is wrong (400, or 410 when expired), not a 404.
+SIGNED_LINK_PAGES = {"ticket-not-mine": "/tickets/not-mine/{not_mine}"}
 
 PUBLIC_ROUTES = [  # CONTRACT.md; routes not built yet answer 404, which is fine here
     "/", "/incidents/{incident}", "/maintenance/{maintenance}", "/history", "/components/api", "/subscribe",
@@ -181,7 +186,7 @@ PUBLIC_ROUTES = [  # CONTRACT.md; routes not built yet answer 404, which is fine
     "/components/api/badge.svg", "/healthz", "/readyz", "/api/v2/summary.json", "/api/v2/status.json",
     "/api/v2/components.json", "/api/v2/incidents.json", "/api/v2/incidents/unresolved.json",
     "/api/v2/scheduled-maintenances.json", "/api/v2/scheduled-maintenances/upcoming.json",
-    "/api/v2/scheduled-maintenances/active.json",
+    "/api/v2/scheduled-maintenances/active.json", *SIGNED_LINK_PAGES.values(),
 ]
 QUERY = {
     "huge-number": HUGE_ID, "negative": "-5", "not-a-number": "abc", "float": "1e9",
@@ -268,10 +273,16 @@ def world(app, clock):
         ticket, _new = intake.take_ticket(intake.ticket_in({
             "subject": "API errors", "body": "The API answers 500 errors since this morning.", "component": "api",
             "requester": {"email": "cy@customer.example"}}), by=SYSTEM, now=clock.now())
+        accepted, _new = intake.take_ticket(intake.ticket_in({
+            "subject": "Invoice", "body": "Please send the invoice again.", "requester": {"email": "dee@customer.example"}}),
+            by=SYSTEM, now=clock.now())
         db.session.flush()
         ids = SimpleNamespace(incident=incident.id, maintenance=maintenance.id, group=group.id, user=other.id,
                               template=template.id, token=token.id, component=api.id, check=check.id, ticket=ticket.id,
-                              manage=subscriptions.manage_token(subscriber, policy(app.config["SETTINGS"])))
+                              manage=subscriptions.manage_token(subscriber, policy(app.config["SETTINGS"])),
+                              accepted_ticket=accepted.id,
+                              not_mine=customer_link.token_for(ticket.id, incident.id, now=clock.now(),
+                                                               secret_key=app.config["SETTINGS"].secret_key))
     with app.app_context():
         db.session.remove()
     return ids
@@ -299,6 +310,11 @@ def console(client, world):
 
 def _url(template: str, world) -> str:
     return template.format(**vars(world))
+
+
+def _valid(form: Form, world) -> dict:
+    """The form's valid values, with the world's ids filled in."""
+    return {name: _url(value, world) if isinstance(value, str) else value for name, value in form.valid.items()}
 
 
 def _snapshot(app) -> dict:
@@ -452,7 +468,7 @@ def test_console_form_refuses_or_safely_stores_hostile_field(app, client, world,
     before = _snapshot(app)
 
     response = _post(client, _url(form.action, world),
-                     {**form.valid, field_name: PAYLOADS[kind][payload], "csrf_token": token})
+                     {**_valid(form, world), field_name: PAYLOADS[kind][payload], "csrf_token": token})
 
     assert response.status_code < 500, _tracebacks(caplog)
     if payload in MUST_REFUSE[kind]:
@@ -472,7 +488,7 @@ def test_console_form_refuses_or_safely_stores_hostile_field(app, client, world,
 def test_console_form_without_a_valid_csrf_token_is_refused_and_stores_nothing(app, client, world, form, token):
     _session_token(client, sign_in=not form.anonymous)
     before = _snapshot(app)
-    response = _post(client, _url(form.action, world), {**form.valid, **({"csrf_token": token} if token else {})})
+    response = _post(client, _url(form.action, world), {**_valid(form, world), **({"csrf_token": token} if token else {})})
     assert response.status_code == 400
     assert _snapshot(app) == before
 
@@ -503,9 +519,9 @@ def test_console_forms_given_a_value_of_the_wrong_type_refuse_it(app, clock, wor
         before = _snapshot(app)
         wrong = {name: WRONG_TYPES[kind] for name in form.fields}
         if kind == "file-upload":
-            response = _post(client, _url(form.action, world), {**form.valid, **wrong, "csrf_token": token})
+            response = _post(client, _url(form.action, world), {**_valid(form, world), **wrong, "csrf_token": token})
         else:
-            response = client.post(_url(form.action, world), json={**form.valid, **wrong},
+            response = client.post(_url(form.action, world), json={**_valid(form, world), **wrong},
                                    headers={"X-CSRFToken": token})
         optional = all(field_kind in ("optional", "flag") for field_kind in form.fields.values())
         if not ((response.status_code == 400 and _snapshot(app) == before)
@@ -533,13 +549,24 @@ def test_a_signed_link_action_with_a_tampered_link_changes_nothing(app, client, 
     assert _snapshot(app) == before
 
 
+@pytest.mark.parametrize("page", SIGNED_LINK_PAGES)
+def test_a_signed_link_page_with_a_tampered_link_explains_and_changes_nothing(app, client, world, caplog, page):
+    before = _snapshot(app)
+    for forged in ("x", "abc.def", world.not_mine[:-2] + "AA", "\u202e" + world.not_mine, world.manage):
+        for method in (client.get, client.post):
+            response = method(SIGNED_LINK_PAGES[page].format(not_mine=forged))
+            assert response.status_code == 400, _tracebacks(caplog)
+            assert "This link does not work" in response.get_data(as_text=True)
+    assert _snapshot(app) == before
+
+
 def test_every_form_route_in_the_app_is_on_the_hostile_list(app):
     """A new form (say POST /subscribe) must join FORMS or ACTIONS above, so it meets the same payloads."""
     adapter = app.url_map.bind("status.example.com")
     world = SimpleNamespace(incident=1, maintenance=1, group=1, user=1, template=1, token=1, component=1, check=1, ticket=1,
-                            manage="x")
-    listed = [form.action for form in FORMS] + list(ACTIONS.values()) + list(SIGNED_LINK_ACTIONS.values()) + [
-        "/admin/preview"]
+                            manage="x", accepted_ticket=1, not_mine="x")
+    listed = [form.action for form in FORMS] + list(ACTIONS.values()) + list(SIGNED_LINK_ACTIONS.values()) + list(
+        SIGNED_LINK_PAGES.values()) + ["/admin/preview"]
     covered = {adapter.match(_url(url, world), method="POST")[0] for url in listed}
     forms = {rule.endpoint for rule in app.url_map.iter_rules()
              if "POST" in rule.methods and not rule.rule.startswith(("/api/", "/ping/"))}  # machine endpoints

@@ -14,6 +14,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import html5lib
+from flask import current_app
 import pytest
 from html5lib.constants import E
 from html5lib.html5parser import ParseError
@@ -25,7 +26,7 @@ from statuspage.models import Role, User
 from statuspage.monitoring import results
 from statuspage.monitoring.probes import ProbeResult
 from statuspage.services import accounts, checks, message_templates
-from statuspage.support import intake
+from statuspage.support import customer_link, intake, queue
 from statuspage.services.incidents import post_update, resolve_incident
 from tests.builders import (
     START, SYSTEM, TEST_PASSWORD, csrf_token, make_component, make_group, make_incident, make_maintenance, sign_in,
@@ -42,6 +43,7 @@ PUBLIC = {
     "404 page": "/incidents/424242",
     "404 page in French": "/components/nope?lang=fr",
     "sign-in page": "/admin/login",
+    "customer's not-mine link": "/tickets/not-mine/{not_mine}?lang=de",
 }
 CONSOLE = {
     "console overview": "/admin/",
@@ -74,6 +76,7 @@ CONSOLE = {
     "console support queue": "/admin/tickets",
     "console suppressed ticket": "/admin/tickets/{suppressed_ticket}",
     "console accepted ticket": "/admin/tickets/{accepted_ticket}",
+    "console ticket its customer undid": "/admin/tickets/{undone_ticket}",
 }
 REFUSED = {  # forms sent back with their errors (400)
     "sign-in after a wrong password": ("/admin/login", {"email": "ana@example.com", "password": "wrong password"}),
@@ -131,9 +134,15 @@ def _build_site(now) -> dict:
     accepted, _new = intake.take_ticket(intake.ticket_in({
         "subject": "Invoice", "body": "Please send the invoice again.", "plan": "professional", "priority": 2,
         "requester": {"email": "dee@customer.example"}}), by=SYSTEM, now=now - timedelta(days=1))
+    undone, _new = intake.take_ticket(intake.ticket_in({
+        "subject": "API errors", "body": "Every call to the API answers 500 errors.", "component": "api",
+        "requester": {"email": "eve@customer.example"}}), by=SYSTEM, now=now)
+    assert queue.not_mine(undone.id, incident.id, now=now)[1]
     return {"incident": incident.id, "resolved": resolved.id, "maintenance": maintenance.id, "user": user.id,
             "check": check.id, "heartbeat": heartbeat.id, "suppressed_ticket": suppressed.id,
-            "accepted_ticket": accepted.id}
+            "accepted_ticket": accepted.id, "undone_ticket": undone.id,
+            "not_mine": customer_link.token_for(suppressed.id, incident.id, now=now,
+                                               secret_key=current_app.config["SETTINGS"].secret_key)}
 
 
 def _get(client, url: str) -> str:

@@ -1,7 +1,7 @@
 """Request and response schemas of the management API; the OpenAPI document is built from them."""
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from ...database import MAX_ID
 from ...models import ComponentStatus, Impact, IncidentStatus, MaintenanceStatus
@@ -336,6 +336,23 @@ class DeskPayload(Schema):
         unknown = "include"
 
 
+# Dicts passed through as they are (the answer is built by support/intake.py), documented by their properties.
+MATCH = {
+    "score": {"type": "number"},
+    "reasons": {"type": "array", "items": {"type": "string"}},
+    "alternatives": {"type": "array", "description": "Other incidents that scored close to the best: the "
+                     "matcher says so instead of guessing (empty when none).", "items": {
+                         "type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"},
+                                                          "score": {"type": "number"}}}},
+}
+UNDONE = {
+    "by": {"type": "string", "enum": ["customer", "agent"]},
+    "at": {"type": "string", "format": "date-time"},
+    "reason": {"type": "string"},
+    "incident_id": {"type": "integer", "nullable": True},
+}
+
+
 class TicketOut(Schema):
     id = fields.Integer(required=True)
     external_id = fields.String(allow_none=True)
@@ -344,7 +361,7 @@ class TicketOut(Schema):
     plan = fields.String(required=True)
     first_response_due = fields.String(allow_none=True)
     incident = fields.Dict(allow_none=True)
-    match = fields.Dict()
+    match = fields.Dict(metadata={"properties": MATCH})
     reply = fields.Dict()
     warnings = fields.List(fields.Dict(), metadata={"description": "What intake changed or left undone, each "
                                                                    "{code, message}: e.g. created_at_clamped."})
@@ -361,12 +378,34 @@ class TicketDetailOut(TicketOut):
     language = fields.String()
     created_at = fields.String()
     received_at = fields.String()
-    changes = fields.List(fields.Dict())
+    undone = fields.Dict(allow_none=True, metadata={
+        "properties": UNDONE, "description": "How the ticket's link to an incident was undone, while that stands: "
+                                             "by the customer's link in the auto-reply or by an agent's unlink."})
+    changes = fields.List(fields.Dict(metadata={"properties": {
+        "at": {"type": "string"}, "by": {"type": "string"},
+        "action": {"type": "string", "enum": ["reclassify", "link", "unlink", "not_mine"]},
+        "reason": {"type": "string"}, "old_priority": {"type": "integer"}, "new_priority": {"type": "integer"},
+        "incident_id": {"type": "integer", "nullable": True}}}))
 
 
 class TicketPatch(Schema):
-    priority = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=3))
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    """Re-classify ({"priority", "reason"}), link to an incident ({"incident_id": N, "reason"}) or unlink
+    ({"incident_id": null, "reason"}): one of priority and incident_id."""
+
+    priority = fields.Integer(strict=True, validate=validate.Range(min=1, max=3))
+    incident_id = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1, max=MAX_ID),
+                                 metadata={"description": "An open incident or maintenance in progress to link an "
+                                                          "accepted ticket to; null unlinks a suppressed one."})
+    reason = fields.String(validate=validate.Length(max=2000),
+                           metadata={"description": "Why: required with priority, optional with incident_id."})
+
+    @validates_schema
+    def _one_change(self, data, **_kwargs):
+        if ("priority" in data) == ("incident_id" in data):
+            raise ValidationError("Give priority (re-classify) or incident_id (link, or null to unlink), one of them.",
+                                  field_name="priority")
+        if "priority" in data and not data.get("reason"):
+            raise ValidationError("Missing data for required field.", field_name="reason")
 
 
 class TicketListArgs(PageArgs):

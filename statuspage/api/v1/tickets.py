@@ -134,6 +134,16 @@ def get_ticket(ticket_id):
 @blp.arguments(TicketPatch)
 @blp.response(200, TicketDetailOut)
 def reclassify_ticket(fields, ticket_id):
-    """Re-classify: a new priority and the reason (kept and shown); the due time is recomputed from arrival."""
-    return queue.details(queue.reclassify(ticket_id, priority=fields["priority"], reason=fields["reason"],
-                                          by=actor(), now=clock.now()))
+    """Re-classify: a new priority and the reason (kept and shown); the due time is recomputed from arrival.
+    Or link: `{"incident_id": N, "reason"}` suppresses an accepted ticket and links it to an open incident or
+    maintenance in progress (its requester follows it); `{"incident_id": null, "reason"}` unlinks a
+    suppressed one (accepted, its due time from arrival). 409 when the ticket is not in the state for it."""
+    if "incident_id" not in fields:
+        ticket = queue.reclassify(ticket_id, priority=fields["priority"], reason=fields["reason"], by=actor(),
+                                  now=clock.now())
+    elif fields["incident_id"] is None:
+        ticket = queue.unlink(ticket_id, reason=fields.get("reason", ""), by=actor(), now=clock.now())
+    else:
+        ticket = queue.link(ticket_id, fields["incident_id"], reason=fields.get("reason", ""), by=actor(),
+                            now=clock.now())
+    return queue.details(ticket)

@@ -169,3 +169,8 @@ class ReclassifyForm(Form):
 
 class UnlinkForm(Form):
     unlink_reason = TextAreaField(_l("Why it is not about this incident"), validators=[Optional(), Length(max=2000)])
+
+
+class LinkForm(Form):
+    incident_id = SelectField(_l("Incident or maintenance"), choices=[], validate_choice=True)
+    link_reason = TextAreaField(_l("Why it is about this incident"), validators=[Optional(), Length(max=2000)])
