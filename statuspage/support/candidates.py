@@ -40,13 +40,19 @@ class Snapshot:
     read_at: float                                   # time.monotonic() when read
     components: tuple[ComponentInfo, ...]
     candidates: tuple[Candidate, ...]                # published, open; started_at filters per ticket
-    linked: dict = field(default_factory=dict, compare=False)  # incident id -> [(ticket id, vector)], kept up
+    linked: dict = field(default_factory=dict, compare=False)     # incident id -> [vector], kept up to date
+    unlinked: dict = field(default_factory=dict, compare=False)   # incident id -> vectors of undone links
     seen: list = field(default_factory=lambda: [0, 0], compare=False)   # newest ticket id, newest change id read
     lock: threading.Lock = field(default_factory=threading.Lock, compare=False)
 
+    def open_at(self, moment: datetime) -> list[Candidate]:
+        """The candidates that had started by the ticket's time (with a grace)."""
+        return [c for c in self.candidates if c.started_at <= moment + GRACE]
+
     def examples(self) -> dict[int, Examples]:
-        """The tickets linked to each open incident, read since the last call (one small query each time);
-        when a person unlinked a ticket meanwhile, all of them are read again."""
+        """Per open incident, the tickets linked to it (by an agent, or by the matcher when it was sure) and
+        those an agent unlinked or the customer undid. New links are read since the last call (one small
+        query); after any change by a person (a new ticket change) everything is read again."""
         ids = [c.incident_id for c in self.candidates]
         if not ids:
             return {}
@@ -54,24 +60,31 @@ class Snapshot:
             changed = db.session.scalar(select(func.max(TicketChange.id))) or 0
             if changed != self.seen[1]:
                 self.linked.clear()
+                self.unlinked.clear()
                 self.seen[:] = [0, changed]
+                if changed:
+                    from .queue import feedback_examples   # queue sits above intake, which imports this module
+
+                    for incident_id, kinds in feedback_examples(ids).items():
+                        if kinds["negative"]:
+                            self.unlinked[incident_id] = np.vstack(
+                                [semantic.text_gist(ticket_text(s, b), keep=True) for s, b in kinds["negative"]])
+            agent_linked = select(TicketChange.ticket_id).where(TicketChange.action == "link")
             query = (select(Ticket.id, Ticket.incident_id, Ticket.subject, Ticket.body)
                      .where(Ticket.id > self.seen[0], Ticket.incident_id.in_(ids),
-                            Ticket.status == TicketStatus.SUPPRESSED, Ticket.match_score >= CONFIDENT)
+                            Ticket.status == TicketStatus.SUPPRESSED,
+                            or_(Ticket.match_score >= CONFIDENT, Ticket.id.in_(agent_linked)))
                      .order_by(Ticket.id.desc()).limit(MAX_EXAMPLES * len(ids)))
             new = db.session.execute(query).all()
             if new:
-                vectors = [semantic.text_gist(ticket_text(r.subject, r.body), keep=True)[0] for r in new]
-                for row, vector in zip(reversed(new), vectors[::-1]):
+                for row in reversed(new):     # read again after each change of the site: keep the vectors
                     kept = self.linked.setdefault(row.incident_id, [])
-                    kept.append(vector)
+                    kept.append(semantic.text_gist(ticket_text(row.subject, row.body), keep=True)[0])
                     del kept[:-MAX_EXAMPLES]
                 self.seen[0] = max(self.seen[0], new[0].id)
-            return {i: Examples(np.array(v, dtype=np.float32), _NONE) for i, v in self.linked.items() if v}
-
-    def open_at(self, moment: datetime) -> list[Candidate]:
-        """The candidates that had started by the ticket's time (with a grace)."""
-        return [c for c in self.candidates if c.started_at <= moment + GRACE]
+            return {i: Examples(np.array(self.linked[i], dtype=np.float32) if self.linked.get(i) else _NONE,
+                                self.unlinked.get(i, _NONE))
+                    for i in set(self.linked) | set(self.unlinked)}
 
 
 _NONE = np.zeros((0, semantic.DIMENSIONS), dtype=np.float32)

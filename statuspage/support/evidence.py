@@ -237,7 +237,7 @@ FEATURES = (
     "meaning", "meaning_two", "meaning_high", "meaning_component", "component_rather", "meaning_lead", "meaning_excluded",
     "examples", "examples_lead", "counter_examples",
     "names_affected", "names_other_only", "names_sibling", "field_affected", "field_other",
-    "symptom_shared", "symptom_later", "symptom_strong", "symptom_family", "symptom_other", "no_symptom", "codes_shared",
+    "symptom_shared", "symptom_later", "symptom_strong", "symptom_distinct", "symptom_family", "symptom_other", "no_symptom", "codes_shared",
     "reports", "requests", "asks_question", "asks_money", "asks_past", "asks_planned", "own_change", "non_production",
     "intent_excused", "began_before",
     "scope_inside", "scope_outside", "scope_elsewhere",
@@ -301,6 +301,11 @@ class Reader:
             v["counter_examples"] = max(0.0, unlike - (alike if alike is not None else EXAMPLE_BASE))
         self._components(inc, v, notes)
         strong = self._symptoms(inc, v, notes)
+        if v["symptom_shared"] or v["symptom_later"]:     # the ticket's symptom is this incident's and no other's
+            own = {c for c in t.symptoms if close([c]) & inc.symptoms}
+            rivals = [o for o in others if o is not inc]
+            if own and rivals and not any(close([c]) & o.symptoms for o in rivals for c in own):
+                v["symptom_distinct"] = 1.0
         problem = self._intent(inc, v, notes, strong)
         fit: Fit = ticket_fit(inc.scope, t.text, t.places, t.language)
         if fit.inside:

@@ -25,7 +25,7 @@ from .text import LANGUAGES, analyze, detect_language, ticket_text
 DEFAULT_THRESHOLD = 0.5
 GRACE = timedelta(minutes=5)
 ALTERNATIVE_GAP = 0.2          # incidents this close to the best (and likely in themselves) are named
-REASONS = 6
+REASONS = 16          # every piece of evidence that moved a gate, in practice
 
 LABELS = {
     "meaning": "says what the incident says: {note}",
@@ -46,6 +46,7 @@ LABELS = {
     "symptom_shared": "shares symptoms with the incident: {note}",
     "symptom_later": "reports a side effect the incident's updates name: {note}",
     "symptom_strong": "a symptom the incident itself describes",
+    "symptom_distinct": "a symptom of this incident and of no other open one",
     "symptom_family": "reports a problem of the same kind: {note}",
     "symptom_other": "reports another kind of problem: {note}",
     "no_symptom": "reports no symptom",

@@ -30,7 +30,7 @@ WEIGHTS_FILE = Path(__file__).with_name("matcher_weights.json")
 GATES: dict[str, tuple[str, ...]] = {
     "topic": ("meaning", "meaning_two", "meaning_high", "meaning_component", "component_rather", "meaning_lead",
               "examples", "examples_lead", "names_affected", "names_other_only", "names_sibling", "field_affected",
-              "field_other",
+              "field_other", "symptom_distinct",
               "words_shared", "maintenance", "scope_inside"),
     "problem": ("symptom_shared", "symptom_later", "symptom_strong", "symptom_family", "symptom_other", "no_symptom",
                 "codes_shared", "reports", "requests", "asks_question", "asks_money", "asks_past", "asks_planned",
@@ -45,6 +45,7 @@ GATES: dict[str, tuple[str, ...]] = {
 # that do so) as rules.
 FOR = frozenset({"meaning", "meaning_two", "meaning_high", "meaning_component", "component_rather", "meaning_lead",
                  "examples", "examples_lead", "names_affected", "field_affected", "symptom_shared", "symptom_later",
+                 "symptom_distinct",
                  "symptom_strong",
                  "codes_shared", "reports", "context", "scope_inside", "words_shared"})
 AGAINST = frozenset({"names_other_only", "names_sibling", "field_other", "symptom_other", "no_symptom", "requests", "asks_question",
@@ -55,7 +56,7 @@ AGAINST = frozenset({"names_other_only", "names_sibling", "field_other", "sympto
 # Evidence that is rare in labelled tickets but decisive where it occurs: a fit on a few hundred tickets may
 # not weigh it below these (weight, per gate value of 1), so one lucky scenario cannot unlearn it.
 AT_MOST = {"own_change": -3.0, "began_before": -3.0, "asks_money": -3.0, "names_sibling": -3.0,
-           "scope_outside": -3.0}
+           "scope_outside": -3.0, "counter_examples": -4.0, "names_other_only": -2.5}
 
 # Evidence the labelled scenarios cannot teach (their tickets from staging never reach the matcher, their
 # questions about the past are about incidents no longer open), weighed by hand and kept as it is.

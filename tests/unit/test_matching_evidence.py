@@ -105,10 +105,10 @@ def test_a_question_is_not_a_problem_report():
 
 
 def test_close_incidents_are_named_as_alternatives():
-    twin = Candidate(23, "incident", "Vehicle positions delayed",
-                     ("Positions on the live map arrive minutes late for some customers.",),
-                     ("live-map",), NOW - timedelta(hours=1), "investigating")
-    match = _match("Map", "Positions on the live map are not updating.", candidates=(MAP_STALE, twin))
+    twin = Candidate(23, "incident", "Vehicle positions not updating in the trip view",
+                     ("Vehicle positions on the live map and in trips have stopped updating for some customers.",),
+                     ("live-map", "trips"), NOW - timedelta(hours=1), "investigating")
+    match = _match("Map", "Vehicle positions on the live map stopped updating.", candidates=(MAP_STALE, twin))
     chosen = {match.incident_id} | {i for i, _ in match.alternatives}
     assert chosen == {MAP_STALE.incident_id, twin.incident_id}, match
 
