@@ -83,9 +83,11 @@ class Model:
         return math.prod(self.gate_values(values).values())
 
     def terms(self, values: dict[str, float]) -> list[tuple[str, str, float]]:
-        """(gate, feature, weight × value) for every term that moved a gate, largest first."""
-        parts = [(gate, f, w * values.get(f, 0.0)) for gate, (weights, _) in self.gates.items() for f, w in weights.items()]
-        return sorted((p for p in parts if abs(p[2]) >= 0.05), key=lambda p: -abs(p[2]))
+        """(gate, feature, weight × value) for every piece of evidence present, largest first (also those
+        the fit gave no weight: the reasons show what was found, and what it counted)."""
+        parts = [(gate, f, w * values.get(f, 0.0)) for gate, (weights, _) in self.gates.items() for f, w in weights.items()
+                 if values.get(f, 0.0)]
+        return sorted(parts, key=lambda p: -abs(p[2]))
 
     def as_json(self) -> dict:
         return {"about": self.about,
