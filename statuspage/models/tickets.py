@@ -44,6 +44,7 @@ class Ticket(Base):
     first_response_due: Mapped[datetime | None] = mapped_column(UTCDateTime)
     match_score: Mapped[float] = mapped_column(default=0.0)
     match_reasons: Mapped[list] = mapped_column(JSON, default=list)
+    reports_problem: Mapped[bool] = mapped_column(default=True)  # the matcher's reading: something is broken
     match_alternatives: Mapped[list] = mapped_column(JSON, default=list)  # [[incident id, score], ...]: close runners-up
     reply: Mapped[dict] = mapped_column(JSON, default=dict)  # {"language", "subject", "body"}
     first_answer: Mapped[dict] = mapped_column(JSON, default=dict)  # the response body, returned again on a repeat

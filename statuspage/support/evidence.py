@@ -233,6 +233,22 @@ def read_ticket(text: str, language: str, page: Page) -> TicketReading:
                          symptoms, semantic.gist(vectors), tokens, places(text))
 
 
+def reports_problem(t: TicketReading) -> bool:
+    """Whether a ticket says something is broken and asks for nothing else (no how-to, invoice, wish or
+    question about the past), whatever incidents are open: what a suspected incident counts."""
+    symptoms = set(t.symptoms) - WEAK_SYMPTOMS
+    if not symptoms and not (t.symptoms and _reads_as_report(t)):
+        return False
+    return not any(kind(h.concept) == INTENT and (a or h.concept in ("compensation", "non_production", "own_change"))
+                   for h in t.analysis.hits for c, a in zip(t.sentence_concepts, t.asking) if h.concept in c)
+
+
+def _reads_as_report(t: TicketReading) -> bool:
+    full = [i for i, s in enumerate(t.sentences) if len(s.split()) >= 4]
+    sims = semantic.similarity(t.vectors[full], _prototypes()[0])
+    return bool(sims.size) and float(sims.max()) >= 0.5
+
+
 FEATURES = (
     "meaning", "meaning_two", "meaning_high", "meaning_component", "component_rather", "meaning_lead", "meaning_excluded",
     "examples", "examples_lead", "counter_examples",
@@ -250,7 +266,6 @@ class Evidence:
     values: dict[str, float]
     notes: dict[str, str]          # feature -> what the ticket said, for the reasons
     strong: bool                   # shares a strong symptom (a tie-breaker between incidents)
-    reports_problem: bool
 
 
 class Reader:
@@ -306,7 +321,7 @@ class Reader:
             rivals = [o for o in others if o is not inc]
             if own and rivals and not any(close([c]) & o.symptoms for o in rivals for c in own):
                 v["symptom_distinct"] = 1.0
-        problem = self._intent(inc, v, notes, strong)
+        self._intent(inc, v, notes, strong)
         fit: Fit = ticket_fit(inc.scope, t.text, t.places, t.language)
         if fit.inside:
             v["scope_inside"], notes["scope_inside"] = 1.0, ", ".join(fit.inside)
@@ -328,7 +343,7 @@ class Reader:
         began = self.began
         if began is not None and began * 24 > hours + 6:     # "for three days", "since Monday": before it
             v["began_before"], notes["began_before"] = 1.0, f"{began} day{'s' if began != 1 else ''} ago"
-        return Evidence(v, notes, strong, problem)
+        return Evidence(v, notes, strong)
 
     def _components(self, inc: IncidentReading, v: dict, notes: dict) -> None:
         self._siblings(inc, v, notes)
@@ -383,8 +398,8 @@ class Reader:
             v["no_symptom"] = 1.0
         return strong
 
-    def _intent(self, inc: IncidentReading, v: dict, notes: dict, strong: bool) -> bool:
-        """What the ticket asks for instead of reporting; whether it reports a problem at all.
+    def _intent(self, inc: IncidentReading, v: dict, notes: dict, strong: bool) -> None:
+        """What the ticket asks for instead of reporting.
 
         An intent counts where it is asked (a question or a request), or when nothing else in the ticket
         reports a problem: "the invoice module works, the labels don't" reports, "please send the invoice"
@@ -417,7 +432,6 @@ class Reader:
             v[group] = 1.0
             what = "planned maintenance" if concept == "maintenance_question" else CONCEPTS[concept].label
             notes.setdefault(group, f"{what} ('{hit.surface}')")
-        return bool(t.symptoms) and not open_
 
 
 _NUMBERS = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "several": 2, "few": 2,

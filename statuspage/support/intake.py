@@ -187,7 +187,7 @@ def _store(given: TicketIn, found: matching.Match, mentioned: tuple[str, ...], *
         requested_priority=given.priority, priority=sla.effective_priority(given.priority, given.environment),
         environment=given.environment, component_slug=mentioned[0] if mentioned else given.component,
         language=found.language, created_at=created_at, received_at=now, match_score=found.score,
-        match_reasons=list(found.reasons), warnings=list(given.warnings))
+        match_reasons=list(found.reasons), warnings=list(given.warnings), reports_problem=found.reports_problem)
     ticket.match_alternatives = [[incident_id, round(score, 3)] for incident_id, score in found.alternatives]
     incident = db.session.get(Incident, found.incident_id) if found.incident_id else None
     if incident is not None and (incident.is_closed or not incident.is_published):
@@ -269,22 +269,25 @@ def alternatives(ticket: Ticket) -> list[dict]:
 
 
 def _suspect_incident(ticket: Ticket, *, by: Actor, now: datetime) -> None:
-    """K accepted production tickets about one component within T minutes, and no incident open on it:
-    open a suspected incident (console only, unless STATUSPAGE_SUSPECT_PUBLISH=1), link those tickets, and
-    email the engineers (every active responder and admin) through the outbox."""
+    """K accepted production tickets reporting a problem with one component within T minutes, and no
+    incident open nor maintenance in progress on it: open a suspected incident (console only, unless
+    STATUSPAGE_SUSPECT_PUBLISH=1), link those tickets, and email the engineers (every active responder and
+    admin) through the outbox. Questions, invoices and wishes about a component are no outage."""
     settings = current_app.config["SETTINGS"]
     slug = ticket.component_slug
-    if ticket.status != TicketStatus.ACCEPTED or ticket.environment != "production" or not slug:
+    if (ticket.status != TicketStatus.ACCEPTED or ticket.environment != "production" or not slug
+            or not ticket.reports_problem):
         return
     with transaction():
         component = db.session.scalar(select(Component).where(Component.slug == slug))
-        if component is None or incidents.open_incident_on(component.id) is not None:
+        if (component is None or incidents.open_incident_on(component.id) is not None
+                or component.status == ComponentStatus.UNDER_MAINTENANCE):
             return
         since = now - timedelta(minutes=settings.suspect_window_minutes)
         recent = list(db.session.scalars(
             select(Ticket).where(Ticket.status == TicketStatus.ACCEPTED, Ticket.component_slug == slug,
                                  Ticket.environment == "production", Ticket.received_at >= since,
-                                 Ticket.incident_id.is_(None))))
+                                 Ticket.incident_id.is_(None), Ticket.reports_problem.is_(True))))
         if len(recent) < settings.suspect_tickets:
             return
         suspected = incidents.open_incident(

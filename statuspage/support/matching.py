@@ -18,7 +18,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 
-from .evidence import Candidate, ComponentInfo, Examples, IncidentReading, Page, Reader, read_incident, read_ticket
+from .evidence import (
+    Candidate, ComponentInfo, Examples, IncidentReading, Page, Reader, read_incident, read_ticket, reports_problem,
+)
 from .model import Model, load
 from .text import LANGUAGES, analyze, detect_language, ticket_text
 
@@ -111,7 +113,9 @@ def match_ticket(ticket: TicketText, candidates: Sequence[Candidate], components
     text = ticket_text(ticket.subject, ticket.body)
     language = _language(ticket, text)
     if not candidates:
-        return Match(None, 0.0, ("no open incident or maintenance in progress",), language)
+        page = _page(tuple(components))
+        return Match(None, 0.0, ("no open incident or maintenance in progress",), language,
+                     reports_problem=reports_problem(read_ticket(text, language, page)))
     model = model or load()
     known = {c.slug for c in components}
     comps = tuple(components) + tuple(ComponentInfo(slug, slug) for slug in dict.fromkeys(
@@ -139,7 +143,7 @@ def match_ticket(ticket: TicketText, candidates: Sequence[Candidate], components
     early = tuple(f"created before the incident started: {_named(i)}" for p, i, e in results if e is None)
     reasons = early + (_reasons(model, evidence, inc, created) if evidence else ())
     return Match(inc.candidate.incident_id if best >= threshold else None, round(best, 3), reasons, language,
-                 alternatives, bool(evidence and evidence.reports_problem))
+                 alternatives, reports_problem(reading))
 
 
 def _staleness(created: datetime, started_at: datetime) -> float:

@@ -404,6 +404,40 @@ def test_many_tickets_about_one_component_open_a_suspected_incident_only_the_con
     assert "problems reported by customers" in client.get("/").get_data(as_text=True)
 
 
+@pytest.mark.parametrize("subject, body", [
+    ("Search filters", "How can we filter the search results by supplier?"),
+    ("Search invoice", "Please send us the invoice for the search add-on."),
+    ("Idea", "It would be great if the search could also find archived orders."),
+])
+def test_questions_about_one_component_open_no_suspected_incident(app, client, world, intake, clock, subject, body):
+    for n in range(6):
+        answer = client.post("/api/v1/tickets", headers=intake, json={
+            "subject": f"{subject} {n}", "body": body, "requester": {"email": f"q{n}@customer.example"},
+            "component": "search"}).get_json()
+        assert answer["status"] == "accepted", answer
+        clock.advance(minutes=1)
+    with app.app_context():
+        assert db.session.scalars(select(Incident)).all() == []
+        assert not any(db.session.scalars(select(Ticket.reports_problem)))
+
+
+def test_reports_about_a_component_under_maintenance_open_no_suspected_incident(app, client, world, intake, clock,
+                                                                                monkeypatch):
+    # every ticket accepted (a threshold no match reaches), so only the maintenance can hold the suspicion back
+    monkeypatch.setitem(app.config, "SETTINGS", dataclasses.replace(app.config["SETTINGS"], ticket_match_threshold=1.0))
+    with app.app_context():
+        make_maintenance("Search index rebuild", components_=("search",), starts=clock.now() - timedelta(minutes=5),
+                         now=clock.now() - timedelta(days=1))
+        incidents.advance_maintenance(now=clock.now(), by=SYSTEM)
+    for n in range(6):
+        client.post("/api/v1/tickets", headers=intake, json={
+            "subject": f"Search ({n})", "body": "Every search in our catalogue fails with an error.",
+            "requester": {"email": f"m{n}@customer.example"}, "component": "search"})
+        clock.advance(minutes=1)
+    with app.app_context():
+        assert [i.name for i in db.session.scalars(select(Incident))] == ["Search index rebuild"]
+
+
 def test_the_evaluation_command_scores_the_development_set(runner, app):
     result = runner.invoke(main, ["tickets", "evaluate", "tests/data/tickets_dev.jsonl", "--json"])
     assert result.exit_code == 0, result.output
