@@ -25,7 +25,7 @@ import numpy as np
 from . import semantic
 from .lexicon import CONCEPTS, CONTEXT, FAMILIES, IMPLIES, INTENT, MARKER, OBJECT, SYMPTOM, WEAK_SYMPTOMS
 from .places import places
-from .scope import Fit, Scope, incident_scope, name_like, ticket_fit
+from .scope import Fit, Scope, incident_scope, name_like, outside_words, ticket_fit
 from .text import LANGUAGES, STOPWORDS, Analysis, Hit, analyze, detect_language, kind, stem, tokenize
 
 INTENT_GROUPS = {   # what a ticket asks for instead of reporting an ongoing problem, by kind
@@ -215,7 +215,8 @@ class TicketReading:
     symptoms: dict[str, Hit]
     whole: np.ndarray                        # one vector for the subject and first sentences
     tokens: list = field(default_factory=list)
-    places: frozenset = frozenset()          # the countries of the places it names
+    places: frozenset = frozenset()          # the countries of the places it names (outside scope_text's clauses)
+    scope_text: str = ""                     # its text without the clauses saying something works
 
 
 def read_ticket(text: str, language: str, page: Page) -> TicketReading:
@@ -228,9 +229,9 @@ def read_ticket(text: str, language: str, page: Page) -> TicketReading:
         if kind(h.concept) == SYMPTOM:
             symptoms.setdefault(h.concept, h)   # hits come longest first: quote "Bad Gateway", not "Gateway"
     asking = tuple("?" in s or "request" in c for s, c in zip(sentences, per_sentence))
-    tokens = tokenize(text)
+    rest = outside_words(text, language)
     return TicketReading(text, language, analysis, tuple(sentences), vectors, asking, tuple(per_sentence),
-                         symptoms, semantic.gist(vectors), tokens, places(text))
+                         symptoms, semantic.gist(vectors), tokenize(text), places(rest), rest)
 
 
 def reports_problem(t: TicketReading) -> bool:
@@ -277,16 +278,45 @@ class Reader:
         self.field = (field or "").strip().lower()
         self.examples = examples or {}
         self.began = began_days_ago(ticket.text, ticket.language, self.created)
+        # what does not depend on the incident, read once per ticket
+        self.components = semantic.similarity(ticket.vectors, page.vectors)
+        self.said = {w: ticket.text[t.start:t.end] for t in ticket.tokens for w in (t.norm, _stem_en(t.norm))}
+        self.named = [slug for slug, cs in page.concepts.items() if ticket.analysis.concepts & cs]
+        full = [i for i, s in enumerate(ticket.sentences) if len(s.split()) >= 4]    # "Bitte um Prüfung" asks nothing
+        reports, requests = (semantic.similarity(ticket.vectors[full], p) for p in _prototypes())
+        self.reports = float(reports.max()) if reports.size else 0.0
+        # reads more like a request than like a report (each alone is vague: "please check" is both)
+        self.requests = max(0.0, (float(requests.max()) if requests.size else 0.0) - self.reports)
+        self._sims: dict[int, np.ndarray] = {}
+        self._alikes: dict[tuple[int, str], float | None] = {}     # also each incident's meaning
 
     def _alike(self, incident_id: int, which: str) -> float | None:
-        vectors = getattr(self.examples.get(incident_id, NO_EXAMPLES), which)
-        return float(semantic.similarity(self.t.whole, vectors).max()) if len(vectors) else None
+        key = (incident_id, which)
+        if key not in self._alikes:
+            vectors = getattr(self.examples.get(incident_id, NO_EXAMPLES), which)
+            self._alikes[key] = float(semantic.similarity(self.t.whole, vectors).max()) if len(vectors) else None
+        return self._alikes[key]
+
+    def _similarity(self, inc: IncidentReading) -> np.ndarray:
+        """The ticket's sentences against the incident's (kept: every incident is also another's rival)."""
+        key = inc.candidate.incident_id
+        if key not in self._sims:
+            self._sims[key] = semantic.similarity(self.t.vectors, inc.vectors)
+        return self._sims[key]
+
+    def meaning(self, inc: IncidentReading) -> float:
+        """The closest any of the ticket's sentences comes to any of the incident's."""
+        key = (inc.candidate.incident_id, "meaning")
+        if key not in self._alikes:
+            sims = self._similarity(inc)
+            self._alikes[key] = float(sims.max()) if sims.size else 0.0
+        return self._alikes[key]
 
     def evidence(self, inc: IncidentReading, others: Sequence[IncidentReading]) -> Evidence:
         v: dict[str, float] = dict.fromkeys(FEATURES, 0.0)
         notes: dict[str, str] = {}
         t, cand = self.t, inc.candidate
-        sims = semantic.similarity(t.vectors, inc.vectors)
+        sims = self._similarity(inc)
         best_per_sentence = sims.max(axis=1) if sims.size else np.zeros(len(t.vectors))
         v["meaning"] = float(best_per_sentence.max()) if best_per_sentence.size else 0.0
         v["meaning_two"] = float(np.sort(best_per_sentence)[-2:].mean()) if best_per_sentence.size else 0.0
@@ -295,14 +325,13 @@ class Reader:
             i, j = np.unravel_index(int(sims.argmax()), sims.shape)
             notes["meaning"] = f"'{_short(t.sentences[i])}' ~ '{_short(inc.sentences[j])}'"
         affected = [self.page.index[s] for s in cand.components if s in self.page.index]
-        comp = semantic.similarity(t.vectors, self.page.vectors)
+        comp = self.components
         if comp.size and affected:
             mine = comp[:, affected].max()
             rest = np.delete(comp, affected, axis=1)
             v["meaning_component"] = float(mine)
             v["component_rather"] = float(mine - (rest.max() if rest.size else 0.0))
-        rivals = [float(semantic.similarity(t.vectors, o.vectors).max()) for o in others
-                  if o is not inc and len(o.vectors)]
+        rivals = [self.meaning(o) for o in others if o is not inc and len(o.vectors)]
         v["meaning_lead"] = v["meaning"] - max(rivals) if rivals else 0.0
         if len(inc.excluding):
             v["meaning_excluded"] = max(0.0, float(semantic.similarity(t.vectors, inc.excluding).max()) - v["meaning"])
@@ -322,7 +351,7 @@ class Reader:
             if own and rivals and not any(close([c]) & o.symptoms for o in rivals for c in own):
                 v["symptom_distinct"] = 1.0
         self._intent(inc, v, notes, strong)
-        fit: Fit = ticket_fit(inc.scope, t.text, t.places, t.language)
+        fit: Fit = ticket_fit(inc.scope, t.scope_text, t.places)
         if fit.inside:
             v["scope_inside"], notes["scope_inside"] = 1.0, ", ".join(fit.inside)
         if fit.outside:
@@ -365,14 +394,14 @@ class Reader:
             v["names_affected"], notes["names_affected"] = 0.5, f"'{hit.surface}' (named in the incident)"
             return
         covered = frozenset().union(*affected.values()) if affected else frozenset()
-        others = [slug for slug, cs in self.page.concepts.items()
-                  if slug not in affected and (self.t.analysis.concepts & cs) - covered]
+        others = [slug for slug in self.named
+                  if slug not in affected and (self.t.analysis.concepts & self.page.concepts[slug]) - covered]
         if others:
             v["names_other_only"] = 1.0
             notes["names_other_only"] = ", ".join(self.page.names.get(s, s) for s in others[:3])
 
     def _siblings(self, inc: IncidentReading, v: dict, notes: dict) -> None:
-        said = {w: self.t.text[t.start:t.end] for t in self.t.tokens for w in (t.norm, _stem_en(t.norm))}
+        said = self.said
         theirs = [said[w] for w in self.page.things - inc.names if w in said]
         if theirs and not any(w in said for w in inc.names & self.page.things):
             v["names_sibling"], notes["names_sibling"] = 1.0, ", ".join(sorted(set(theirs))[:3])
@@ -405,11 +434,7 @@ class Reader:
         reports a problem: "the invoice module works, the labels don't" reports, "please send the invoice"
         asks. A strong shared symptom excuses the milder intents (a late reset mail during a mail delay)."""
         t = self.t
-        full = [i for i, s in enumerate(t.sentences) if len(s.split()) >= 4]    # "Bitte um Prüfung" asks nothing
-        reports_sims, requests_sims = (semantic.similarity(t.vectors[full], p) for p in _prototypes())
-        v["reports"] = float(reports_sims.max()) if reports_sims.size else 0.0
-        # reads more like a request than like a report (each alone is vague: "please check" is both)
-        v["requests"] = max(0.0, (float(requests_sims.max()) if requests_sims.size else 0.0) - v["reports"])
+        v["reports"], v["requests"] = self.reports, self.requests
         reporting = (bool(t.symptoms) and not set(t.symptoms) <= WEAK_SYMPTOMS) or v["reports"] >= 0.5
         intents = {}
         for h in reversed(t.analysis.hits):

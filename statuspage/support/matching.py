@@ -27,6 +27,7 @@ from .text import LANGUAGES, analyze, detect_language, ticket_text
 DEFAULT_THRESHOLD = 0.5
 GRACE = timedelta(minutes=5)
 ALTERNATIVE_GAP = 0.2          # incidents this close to the best (and likely in themselves) are named
+WEIGHED = 5
 REASONS = 16          # every piece of evidence that moved a gate, in practice
 
 LABELS = {
@@ -120,18 +121,20 @@ def match_ticket(ticket: TicketText, candidates: Sequence[Candidate], components
     known = {c.slug for c in components}
     comps = tuple(components) + tuple(ComponentInfo(slug, slug) for slug in dict.fromkeys(
         s for cand in candidates for s in cand.components) if slug not in known)
+    comps = _Components(comps)
     page = _page(comps)
     created = _aware(ticket.created_at or now or datetime.now(timezone.utc))
     reading = read_ticket(text, language, page)
     reader = Reader(reading, page, ticket.component, created, examples)
     incidents = [_incident(c, comps) for c in candidates]
+    weighed = _worth_weighing(reader, incidents)
     results = []
     for inc in incidents:
         if created < _aware(inc.candidate.started_at) - GRACE:
             results.append((0.0, inc, None))
-            continue
-        evidence = reader.evidence(inc, incidents)
-        results.append((model.probability(evidence.values), inc, evidence))
+        elif inc.candidate.incident_id in weighed:
+            evidence = reader.evidence(inc, incidents)
+            results.append((model.probability(evidence.values), inc, evidence))
     # a candidate sharing a strong symptom ("40 minutes late") beats one sharing only a weak one ("cannot sign
     # in") when both pass: a late sign-in code email is the email delay, not the sign-in outage
     for n, (p, inc, evidence) in enumerate(results):
@@ -144,6 +147,25 @@ def match_ticket(ticket: TicketText, candidates: Sequence[Candidate], components
     reasons = early + (_reasons(model, evidence, inc, created) if evidence else ())
     return Match(inc.candidate.incident_id if best >= threshold else None, round(best, 3), reasons, language,
                  alternatives, reports_problem(reading))
+
+
+class _Components(tuple):
+    """The page's components as a cache key that hashes once (a page has hundreds; every ticket asks)."""
+
+    def __hash__(self) -> int:
+        if not hasattr(self, "_hash"):
+            self._hash = tuple.__hash__(self)
+        return self._hash
+
+
+def _worth_weighing(reader: Reader, incidents: list[IncidentReading]) -> set[int]:
+    """The incidents whose full evidence is read: the WEIGHED closest in meaning, and any the ticket names
+    a component of (by text or field). The rest are too far away to win, and with a hundred components
+    and twenty open incidents reading them all would cost most of a ticket's time."""
+    by_meaning = sorted(incidents, key=lambda i: -reader.meaning(i))[:WEIGHED]
+    named = set(reader.named) | {reader.field}
+    return ({i.candidate.incident_id for i in by_meaning}
+            | {i.candidate.incident_id for i in incidents if named & set(i.candidate.components)})
 
 
 def _staleness(created: datetime, started_at: datetime) -> float:

@@ -127,23 +127,26 @@ def incident_scope(texts: Sequence[str], language: str, surface: Sequence[str] =
                  frozenset(names_out - words_in - lowercase - shown), language)
 
 
-def ticket_fit(scope: Scope, text: str, named: frozenset[str] | None = None, language: str = "") -> Fit:
-    """Where a ticket stands against an incident's scope (`named`: the places of the text, when known;
-    `language`: the ticket's, to read which of its clauses say something works)."""
+def outside_words(text: str, language: str) -> str:
+    """A ticket's text without the clauses that say something works ("Linux jobs ran fine", "in Hamburg läuft
+    alles"): those agree with any scope, so only the rest can put the ticket outside one."""
+    for clause, fine in clauses(text, language):
+        if fine:
+            text = text.replace(clause, " ")
+    return text
+
+
+def ticket_fit(scope: Scope, text: str, named: frozenset[str] | None = None) -> Fit:
+    """Where a ticket stands against an incident's scope: `text` is outside_words() of the ticket, `named`
+    the places of that text when already known."""
     if not scope.places_in and not scope.places_out and not scope.terms_in and not scope.terms_out:
         return Fit()
-    # what a ticket says works ("Linux jobs ran fine", "in Hamburg läuft alles") agrees with the scope: only
-    # the rest of it can be outside
-    working = [c for c, fine in clauses(text, language) if fine] if language else []
-    rest = text
-    for clause in working:
-        rest = rest.replace(clause, " ")
     words: dict[str, str] = {}
-    for t in tokenize(rest):
-        words.setdefault(_key(t.norm, scope.language), rest[t.start:t.end])
-        words.setdefault(t.norm, rest[t.start:t.end])
-    if named is None or working:
-        named = places(rest) if (scope.places_in or scope.places_out) else frozenset()
+    for t in tokenize(text):
+        words.setdefault(_key(t.norm, scope.language), text[t.start:t.end])
+        words.setdefault(t.norm, text[t.start:t.end])
+    if named is None:
+        named = places(text) if (scope.places_in or scope.places_out) else frozenset()
     inside = sorted({said for term in scope.terms_in if (said := _said(term, words, compounds=True))})
     outside = sorted({said for term in scope.terms_out if (said := _said(term, words, compounds=False))})
     if named & scope.places_in:
