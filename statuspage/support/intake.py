@@ -123,10 +123,10 @@ def take_ticket(ticket: TicketIn, *, by: Actor, now: datetime,
             return first, False
         if ticket.external_id and (first := _by_external_id(ticket.external_id)) is not None:
             return first, False
-        found, mentioned = _match(ticket, now=now)
+        found = _match(ticket, now=now)
         try:
             with transaction():
-                stored = _store(ticket, found, mentioned, by=by, now=now)
+                stored = _store(ticket, found, by=by, now=now)
                 if signed is not None:
                     db.session.add(SeenSignature(digest=signed.digest, ticket_id=stored.id,
                                                  expires_at=signed.valid_until))
@@ -160,32 +160,30 @@ def _forget_stale_signatures(now: datetime) -> None:
 _ANALYSIS_SLOTS = threading.BoundedSemaphore(2)
 
 
-def _match(given: TicketIn, *, now: datetime) -> tuple[matching.Match, tuple[str, ...]]:
-    """The matcher's decision and the components the ticket names, against the kept open incidents."""
+def _match(given: TicketIn, *, now: datetime) -> matching.Match:
+    """The matcher's decision (and the components the ticket is about), against the kept open incidents."""
     settings = current_app.config["SETTINGS"]
     created_at = given.created_at or now
     known = candidates.snapshot()
     text = matching.TicketText(given.subject, given.body, given.component, None, created_at)
     with _ANALYSIS_SLOTS:
         if given.environment == "production":
-            found = matching.match_ticket(text, known.open_at(created_at), known.components,
-                                          threshold=settings.ticket_match_threshold, now=now,
-                                          examples=known.examples(), model=model.load(settings.ticket_model or None))
-        else:
-            found = matching.Match(None, 0.0, (f"from {given.environment}: this page reports on production",),
-                                   matching.detect_language(ticket_text(given.subject, given.body)))
-        return found, matching.mentioned_components(text, known.components)
+            return matching.match_ticket(text, known.open_at(created_at), known.components,
+                                         threshold=settings.ticket_match_threshold, now=now,
+                                         examples=known.examples(), model=model.load(settings.ticket_model or None))
+        return matching.Match(None, 0.0, (f"from {given.environment}: this page reports on production",),
+                              matching.detect_language(ticket_text(given.subject, given.body)),
+                              mentioned=matching.mentioned_components(text, known.components))
 
 
-def _store(given: TicketIn, found: matching.Match, mentioned: tuple[str, ...], *, by: Actor,
-           now: datetime) -> Ticket:
+def _store(given: TicketIn, found: matching.Match, *, by: Actor, now: datetime) -> Ticket:
     settings = current_app.config["SETTINGS"]
     created_at = given.created_at or now
     ticket = Ticket(
         external_id=given.external_id, source=given.source, subject=given.subject, body=given.body,
         requester_email=given.requester_email, requester_name=given.requester_name, plan=given.plan,
         requested_priority=given.priority, priority=sla.effective_priority(given.priority, given.environment),
-        environment=given.environment, component_slug=mentioned[0] if mentioned else given.component,
+        environment=given.environment, component_slug=found.mentioned[0] if found.mentioned else given.component,
         language=found.language, created_at=created_at, received_at=now, match_score=found.score,
         match_reasons=list(found.reasons), warnings=list(given.warnings), reports_problem=found.reports_problem)
     ticket.match_alternatives = [[incident_id, round(score, 3)] for incident_id, score in found.alternatives]

@@ -22,7 +22,7 @@ from .evidence import (
     Candidate, ComponentInfo, Examples, IncidentReading, Page, Reader, read_incident, read_ticket, reports_problem,
 )
 from .model import Model, load
-from .text import LANGUAGES, analyze, detect_language, ticket_text
+from .text import LANGUAGES, detect_language, ticket_text
 
 DEFAULT_THRESHOLD = 0.5
 GRACE = timedelta(minutes=5)
@@ -90,6 +90,7 @@ class Match:
     language: str
     alternatives: tuple[tuple[int, float], ...] = ()    # (incident id, probability) close to the decision
     reports_problem: bool = False                        # reports a symptom and asks nothing else
+    mentioned: tuple[str, ...] = ()                      # the components it is about (field first, then named)
 
 
 @lru_cache(maxsize=8)
@@ -114,9 +115,10 @@ def match_ticket(ticket: TicketText, candidates: Sequence[Candidate], components
     text = ticket_text(ticket.subject, ticket.body)
     language = _language(ticket, text)
     if not candidates:
-        page = _page(tuple(components))
+        page = _page(_Components(components))
+        reading = read_ticket(text, language, page)
         return Match(None, 0.0, ("no open incident or maintenance in progress",), language,
-                     reports_problem=reports_problem(read_ticket(text, language, page)))
+                     reports_problem=reports_problem(reading), mentioned=_mentioned(ticket, page, reading))
     model = model or load()
     known = {c.slug for c in components}
     comps = tuple(components) + tuple(ComponentInfo(slug, slug) for slug in dict.fromkeys(
@@ -146,7 +148,7 @@ def match_ticket(ticket: TicketText, candidates: Sequence[Candidate], components
     early = tuple(f"created before the incident started: {_named(i)}" for p, i, e in results if e is None)
     reasons = early + (_reasons(model, evidence, inc, created) if evidence else ())
     return Match(inc.candidate.incident_id if best >= threshold else None, round(best, 3), reasons, language,
-                 alternatives, reports_problem(reading))
+                 alternatives, reports_problem(reading), _mentioned(ticket, page, reading))
 
 
 class _Components(tuple):
@@ -212,10 +214,12 @@ def mentioned_components(ticket: TicketText, components: Sequence[ComponentInfo]
     """The slugs of the components a ticket is about: its component field (when it names one) and those its
     text names, for spotting many tickets about one component when no incident is open."""
     text = ticket_text(ticket.subject, ticket.body)
-    comps = tuple(components)
-    page = _page(comps)
-    analysis = analyze(text, _language(ticket, text), page.forms)
-    named = [slug for slug, concepts in page.concepts.items() if analysis.concepts & concepts]
+    page = _page(_Components(components))
+    return _mentioned(ticket, page, read_ticket(text, _language(ticket, text), page))
+
+
+def _mentioned(ticket: TicketText, page: Page, reading) -> tuple[str, ...]:
+    named = [slug for slug, concepts in page.concepts.items() if reading.analysis.concepts & concepts]
     field = (ticket.component or "").strip().lower()
     first = [field] if field in page.index else []
     return tuple(dict.fromkeys(first + named))
