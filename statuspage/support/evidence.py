@@ -223,13 +223,14 @@ def read_ticket(text: str, language: str, page: Page) -> TicketReading:
     analysis = analyze(text, language, page.forms)
     sentences = semantic.sentences(text) or [text[:semantic.MAX_SENTENCE_CHARS] or "-"]
     vectors = semantic.encoder().encode(sentences)
-    per_sentence = [analyze(s, language).concepts for s in sentences]
+    asks = any(kind(c) == INTENT for c in analysis.concepts)     # per sentence only when something is asked
+    per_sentence = [analyze(s, language).concepts if asks else frozenset() for s in sentences]
     symptoms: dict[str, Hit] = {}
     for h in analysis.hits:
         if kind(h.concept) == SYMPTOM:
             symptoms.setdefault(h.concept, h)   # hits come longest first: quote "Bad Gateway", not "Gateway"
     asking = tuple("?" in s or "request" in c for s, c in zip(sentences, per_sentence))
-    rest = outside_words(text, language)
+    rest = outside_words(text, language) if "unaffected" in analysis.concepts else text
     return TicketReading(text, language, analysis, tuple(sentences), vectors, asking, tuple(per_sentence),
                          symptoms, semantic.gist(vectors), tokenize(text), places(rest), rest)
 
