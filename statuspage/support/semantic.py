@@ -50,13 +50,14 @@ class _Waiting:
 class Encoder:
     """Sentences to unit vectors, batching concurrent callers; keeps the vectors of recent sentences."""
 
-    def __init__(self, model=None, *, keep: int = 20_000):
+    def __init__(self, model=None, *, keep: int = 10_000):
         self._model = model
         self._load_lock = threading.Lock()
         self._turn = threading.Condition()
         self._waiting: list[_Waiting] = []
         self._busy = False
-        self._kept: OrderedDict[str, np.ndarray] = OrderedDict()   # 2 KB a sentence: 40 MB at most
+        # at most 300 characters and a 2 KB vector a sentence: under 30 MB however long the tickets
+        self._kept: OrderedDict[str, np.ndarray] = OrderedDict()
         self._keep = keep
         self.batches = 0          # for tests and benchmarks: how many model calls were made
         self.encoded = 0
@@ -70,8 +71,9 @@ class Encoder:
         return self._model
 
     def encode(self, texts: Sequence[str], *, keep: bool = False) -> np.ndarray:
-        """(len(texts), 512) float32 unit vectors. keep=True remembers them (incident sentences, which
-        are asked for again); ticket sentences are not kept, so no customer text piles up in memory."""
+        """(len(texts), 512) float32 unit vectors. keep=True remembers them, the most recent first, up to
+        `keep` sentences (incident sentences are asked for with every ticket; a ticket's own again when it
+        becomes an example of its incident)."""
         texts = list(texts)
         if not texts:
             return np.zeros((0, DIMENSIONS), dtype=np.float32)
