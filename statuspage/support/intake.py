@@ -157,7 +157,7 @@ def _forget_stale_signatures(now: datetime) -> None:
 
 # Tickets analysed at once in one process: the analysis is CPU work, and the pages a worker serves beside
 # it must not wait behind a burst of tickets (the rest queue here; the encoder batches what runs).
-_ANALYSIS_SLOTS = threading.BoundedSemaphore(2)
+_ANALYSIS_SLOTS = threading.BoundedSemaphore(1)
 
 
 def _match(given: TicketIn, *, now: datetime) -> matching.Match:
