@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from types import SimpleNamespace
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 import pytest
 from werkzeug.security import generate_password_hash
@@ -558,17 +558,29 @@ def test_console_button_on_a_missing_or_odd_target_never_fails(app, console, wor
     assert response.status_code == BAD_ACTIONS[path], _tracebacks(caplog)
 
 
+def _as_a_browser_reads(location: str) -> str:
+    """A Location as browsers take it (WHATWG URL): tabs and line breaks dropped, controls and spaces
+    around it trimmed, backslashes as slashes."""
+    return re.sub(r"[\t\n\r]", "", location).strip("".join(map(chr, range(0x21)))).replace("\\", "/")
+
+
 @pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/", "/\\evil.example", "\\\\evil.example",
                                     "javascript:alert(1)", "/%2F%2Fevil.example", "\x00//evil.example",
-                                    "%0d%0aLocation: x"])
-def test_sign_in_never_redirects_off_site(client, world, target):
+                                    "%0d%0aLocation: x", "/\t/evil.example", "/\n/evil.example", "/\r\n/evil.example",
+                                    "\t//evil.example", " //evil.example", "/\t\\evil.example", "\n", "/\n", "/\r",
+                                    "/x\r\nSet-Cookie: a=b", "\x0b//evil.example", "/\x00/evil.example",
+                                    "https:evil.example", "\\/evil.example", "/%09/evil.example"])
+def test_sign_in_never_redirects_off_site(client, world, caplog, target):
     page = client.get("/admin/login")
     response = client.post(f"/admin/login?{urlencode({'next': target})}",
                            data={"email": ADMIN_EMAIL, "password": TEST_PASSWORD, "csrf_token": csrf_token(page)})
-    assert response.status_code == 302
+    assert response.status_code == 302, _tracebacks(caplog)
     location = response.headers["Location"]
     assert location.startswith("/") and not location.startswith(("//", "/\\")), location
     assert "\r" not in location and "\n" not in location
+    read = urlsplit(_as_a_browser_reads(location))
+    assert read.path.startswith("/") and not read.path.startswith("//") and not read.scheme and not read.netloc, \
+        f"{location!r} leads a browser to {read.geturl()!r}"
 
 
 # ---- Markdown ------------------------------------------------------------------------------------------------

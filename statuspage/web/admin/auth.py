@@ -1,4 +1,7 @@
 """Sign-in, sign-out and the user's own password."""
+import re
+from urllib.parse import urlsplit
+
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
@@ -9,11 +12,23 @@ from ...services import accounts
 from . import actor, bp, now
 from .forms import LoginForm, PasswordForm
 
+_BROWSER_IGNORES = re.compile(r"[\t\n\r]")
+_C0_AND_SPACE = "".join(map(chr, range(0x21)))
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
 
 def _safe_next(target: str | None) -> str:
-    """Only a path on this site: an open redirect would let a phishing link borrow our sign-in page."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
+    """Only a path on this site: an open redirect would let a phishing link borrow our sign-in page.
+
+    The target is read as a browser would read it (WHATWG URL): tabs and line breaks anywhere are dropped,
+    control characters and spaces around it trimmed, backslashes are slashes. What is left must be a path
+    starting with a single "/" (so no scheme and no host), without control characters.
+    """
+    path = _BROWSER_IGNORES.sub("", target or "").strip(_C0_AND_SPACE).replace("\\", "/")
+    parts = urlsplit(path)
+    if (path.startswith("/") and not path.startswith("//") and not parts.scheme and not parts.netloc
+            and not _CONTROL.search(path)):
+        return path
     return url_for("admin.index")
 
 
