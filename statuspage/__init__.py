@@ -6,6 +6,7 @@ from sqlalchemy.pool import NullPool
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import load_settings
+from .json_input import JSONProvider
 from .paths import TRANSLATIONS_DIR, shared_dir
 from .web.converters import GroupIdConverter, IdConverter
 
@@ -26,6 +27,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     settings = load_settings(overrides)
     app = Flask(__name__, template_folder=shared_dir("templates"), static_folder=shared_dir("static"),
                 instance_path=str(settings.instance_dir))
+    app.json = JSONProvider(app)  # request bodies: bounded depth, lone surrogates replaced
     app.config.update(
         SETTINGS=settings,
         SECRET_KEY=settings.secret_key,
