@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from dataclasses import dataclass, fields
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -225,11 +226,28 @@ def load_settings(overrides: dict | None = None, environ: dict | None = None) ->
 
 
 def _instance_secret_key(instance_dir: Path) -> str:
-    """The secret key generated on first start and kept in instance/, so sessions survive restarts."""
+    """The secret key generated on first start and kept in instance/, so sessions survive restarts.
+
+    Several processes may start at once on a fresh folder (gunicorn's workers, the scheduler): each writes a
+    candidate key to a temporary file of its own and links it into place (os.link fails if the name exists),
+    so the key file appears complete or not at all, the first link wins and everyone reads the winner's key.
+    """
     instance_dir.mkdir(parents=True, exist_ok=True)
     key_file = instance_dir / "secret_key"
     if not key_file.exists():
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as out:
-            out.write(secrets.token_urlsafe(48))
-    return key_file.read_text().strip()
+        fd, temporary = tempfile.mkstemp(dir=instance_dir, prefix=".secret_key-")  # mode 600
+        try:
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_urlsafe(48))
+                out.flush()
+                os.fsync(out.fileno())
+            try:
+                os.link(temporary, key_file)
+            except FileExistsError:
+                pass  # another process was first: its key is the key
+        finally:
+            os.unlink(temporary)
+    key = key_file.read_text().strip()
+    if not key:
+        raise SettingsError(f"{key_file} is empty: delete it (a new key is made) or set STATUSPAGE_SECRET_KEY")
+    return key
