@@ -90,3 +90,14 @@ def raw_status(base: str, request: bytes) -> int:
         response = http.client.HTTPResponse(connection)
         response.begin()
         return response.status
+
+
+@pytest.mark.slow
+def test_gzip_follows_the_q_values_on_the_event_loop_and_in_flask(database_url, tmp_path, incident_and_token):
+    from tests.integration.test_read_cache import ACCEPT_ENCODINGS
+
+    with production_server(database_url, tmp_path, workers=1) as base:
+        for accept, gzipped in ACCEPT_ENCODINGS.items():
+            for url in ("/", "/api/v2/summary.json", "/?lang=de"):  # hits on the loop; ?lang= sets a cookie: Flask
+                status, headers, body = get(base + url, {"Accept-Encoding": accept})
+                assert status == 200 and (headers["Content-Encoding"] == "gzip") is gzipped, (url, accept)

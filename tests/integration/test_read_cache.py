@@ -109,3 +109,18 @@ def test_security_headers(client, site):
     assert "Strict-Transport-Security" not in response.headers
     secure = client.get("/", headers={"X-Forwarded-Proto": "https"})
     assert secure.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+ACCEPT_ENCODINGS = {  # Accept-Encoding -> whether gzip may be sent (RFC 9110, 12.5.3)
+    "gzip": True, "gzip, deflate, br": True, "br;q=1.0, gzip;q=0.8, *;q=0.1": True, "*": True, "GZIP": True,
+    "gzip;q=0": False, "gzip; q=0.000": False, "*;q=0": False, "identity": False, "identity, *;q=0": False,
+    "gzip;q=0, *": False, "br, *;q=0": False, "deflate": False, "": False, "gzipx": False, "x-gzipped": False,
+}
+
+
+@pytest.mark.parametrize("accept", ACCEPT_ENCODINGS)
+def test_gzip_only_when_the_client_accepts_it_by_its_q_values(client, site, accept):
+    for _ in range(2):  # rendered and stored, then a hit from the cache
+        response = client.get("/", headers={"Accept-Encoding": accept})
+        assert response.status_code == 200
+        assert (response.headers.get("Content-Encoding") == "gzip") is ACCEPT_ENCODINGS[accept], accept
