@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import current_app, render_template
 from flask_babel import force_locale
 
+from ..markup import one_line
 from ..models import Incident, Ticket
 
 HEADERS = {"Auto-Submitted": "auto-replied", "X-Auto-Response-Suppress": "All"}
@@ -21,6 +22,6 @@ def reply_for(ticket: Ticket, incident: Incident | None) -> dict:
                "incident_url": f"{settings.base_url}{incident.public_path}" if incident is not None else None,
                "latest": incident.latest_update if incident is not None else None}
     with force_locale(ticket.language):
-        subject = render_template(f"email/{name}.subject.txt", **context).strip()
+        subject = one_line(render_template(f"email/{name}.subject.txt", **context))  # names may hold CR/LF
         body = render_template(f"email/{name}.txt", **context).strip() + "\n"
     return {"language": ticket.language, "subject": subject, "body": body, "headers": dict(HEADERS)}

@@ -19,10 +19,11 @@ from werkzeug.security import generate_password_hash
 
 from statuspage.database import transaction
 from statuspage.extensions import db
-from statuspage.models import Incident, Role, User
+from statuspage.models import Incident, Notification, Role, Ticket, User
+from statuspage.notify import messages
 from statuspage.notify.messages import policy
 from statuspage.services import accounts, checks, message_templates, subscriptions
-from statuspage.support import intake
+from statuspage.support import intake, replies
 from tests.builders import (
     START, SYSTEM, TEST_PASSWORD, csrf_token, make_component, make_group, make_incident, make_maintenance, make_subscriber,
 )
@@ -923,3 +924,28 @@ def test_an_odd_remember_or_session_cookie_is_ignored(app, world, caplog, cookie
         response = client.get(url, headers={"Cookie": cookie})
         assert response.status_code in (200, 302), f"{url}: {response.status_code}\n{_tracebacks(caplog)}"
     assert client.get("/admin/", headers={"Cookie": cookie}).status_code == 302, "not signed in by it"
+
+
+ONE_LINE = re.compile(r"[^\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+MULTILINE_NAME = "Login down\r\nBcc: evil@example.com\n\x0b\x1b[31m\u2028\x85now"
+
+
+@pytest.mark.parametrize("kind", ["suppressed", "accepted"])
+def test_auto_reply_subjects_handed_to_the_desk_stay_on_one_line(app, world, kind):
+    """Names and ticket subjects may hold line breaks and control characters; a Subject may not."""
+    with app.app_context():
+        incident = make_incident(MULTILINE_NAME, components_={"database": "major_outage"})
+        ticket = Ticket(language="en", subject="Help\r\nBcc: evil@example.com\x00\x7f", body="Down\r\nnow")
+        subject = replies.reply_for(ticket, incident if kind == "suppressed" else None)["subject"]
+        db.session.remove()
+    assert ONE_LINE.fullmatch(subject), repr(subject)
+    assert "Bcc: evil@example.com" in subject, "the words stay, on one line"
+
+
+def test_notification_subjects_stay_on_one_line(app, world):
+    with app.app_context():
+        incident = make_incident(MULTILINE_NAME, components_={"api": "major_outage"})
+        owed = db.session.scalars(db.select(Notification).where(Notification.update_id == incident.updates[0].id))
+        subjects = [messages.email_for(notification).subject for notification in owed]
+        db.session.remove()
+    assert subjects and all(ONE_LINE.fullmatch(subject) for subject in subjects), subjects
