@@ -1,12 +1,12 @@
 """Typed SQLAlchemy 2.0 models, one module per area; importing this registers them all."""
-from .accounts import ApiToken, Role, User
+from .accounts import ApiToken, LoginSession, Role, User
 from .audit import AuditEntry
 from .checks import Check, CheckKind, CheckResult, CheckSource, Rollup, RollupPeriod, RollupScope, SchedulerLease
 from .components import Component, ComponentGroup, ComponentStatus
 from .subscribers import (
     Channel, DeliveryStatus, Notification, NotificationKind, Subscriber, SubscriberComponent, SubscriberIncident,
 )
-from .site import SiteVersion
+from .site import RateLimitCounter, SiteVersion
 from .tickets import Ticket, TicketChange, TicketStatus
 from .incidents import (
     AffectedComponent,
@@ -23,6 +23,6 @@ __all__ = [
     "AffectedComponent", "ApiToken", "AuditEntry", "Check", "CheckKind", "CheckResult", "CheckSource",
     "Rollup", "RollupPeriod", "RollupScope", "SchedulerLease", "Component", "ComponentGroup", "ComponentStatus",
     "Impact", "Incident", "IncidentKind", "IncidentStatus", "IncidentTemplate", "IncidentUpdate",
-    "MaintenanceStatus", "Role", "User", "Channel", "DeliveryStatus", "Notification", "NotificationKind", "Subscriber",
+    "MaintenanceStatus", "Role", "User", "LoginSession", "RateLimitCounter", "Channel", "DeliveryStatus", "Notification", "NotificationKind", "Subscriber",
     "SubscriberComponent", "SubscriberIncident", "SiteVersion", "Ticket", "TicketChange", "TicketStatus",
 ]

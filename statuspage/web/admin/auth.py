@@ -41,7 +41,7 @@ def login():
     if form.validate_on_submit():
         user = accounts.authenticate(form.email.data, form.password.data, now=now())
         if user is not None:
-            login_user(user, remember=form.remember.data)
+            login_user(accounts.start_session(user, now=now()), remember=form.remember.data)
             return redirect(_safe_next(request.args.get("next")))
         form.password.errors.append(_("Wrong email or password."))
     return render_template("admin/login.html", form=form), 400 if form.is_submitted() else 200
@@ -49,6 +49,7 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    accounts.end_session(current_user.get_id())  # a copy of this session's cookie is worth nothing now
     logout_user()
     flash(_("You are signed out."), "info")
     return redirect(url_for("public.index"))
@@ -64,7 +65,7 @@ def account():
         except Invalid:
             form.current_password.errors.append(_("The current password is not right."))
         else:
-            login_user(user)  # this session carries the new token; every other session has ended
+            login_user(accounts.start_session(user, now=now()))  # a new session; every other one has ended
             flash(_("Password changed. Your other sessions have been signed out."), "info")
             return redirect(url_for("admin.account"))
     return render_template("admin/account.html", form=form), 400 if form.is_submitted() else 200
