@@ -60,7 +60,8 @@ def test_a_change_through_one_worker_is_seen_through_every_worker(database_url, 
 
 @pytest.mark.slow
 def test_cache_hits_answer_as_flask_does_and_no_request_gets_a_500(database_url, tmp_path, incident_and_token):
-    with production_server(database_url, tmp_path, workers=1) as base:
+    behind_a_proxy = {"STATUSPAGE_TRUSTED_PROXIES": "127.0.0.1"}  # its X-Forwarded-Proto says HTTPS
+    with production_server(database_url, tmp_path, workers=1, settings=behind_a_proxy) as base:
         status, headers, body = get(base + "/")
         assert status == 200 and "API errors" in body.decode()
         for _ in range(3):  # from here on, hits
