@@ -15,7 +15,6 @@ import pytest
 from sqlalchemy import select
 
 from statuspage.extensions import db
-from statuspage.models import RateLimitCounter
 from tests.builders import TEST_PASSWORD, csrf_token, make_user
 from tests.servers import production_server
 
@@ -82,6 +81,8 @@ def test_behind_a_trusted_proxy_each_client_is_counted_on_its_own(database_url, 
 
 
 def _counted_addresses(app) -> list[str]:
+    from statuspage.models import RateLimitCounter
+
     with app.app_context():
         keys = list(db.session.scalars(select(RateLimitCounter.key)))
         db.session.remove()
