@@ -306,12 +306,16 @@ def _url(template: str, world) -> str:
     return template.format(**vars(world))
 
 
+# Counted for every attempt, refused or not (that is their point): bookkeeping of requests, not what a form stores.
+NOT_FORM_DATA = {"rate_limits"}
+
+
 def _snapshot(app) -> dict:
-    """Every row of every table: what "nothing stored" is compared against."""
+    """Every row of every table (but the rate-limit counters): what "nothing stored" is compared against."""
     with app.app_context():
         try:
             return {table.name: sorted(map(tuple, db.session.execute(table.select())), key=repr)
-                    for table in db.metadata.sorted_tables}
+                    for table in db.metadata.sorted_tables if table.name not in NOT_FORM_DATA}
         finally:
             db.session.remove()
 
@@ -819,7 +823,10 @@ def test_every_api_route_and_method_takes_hostile_bodies_without_failing(app, cl
     headers = api_admin if identity == "admin" else {}
     for method, rule in _api_rules(app):
         path = _api_path(rule, world)
-        for name, data in WHOLE_BODIES.items():
+        # A read or a delete takes no body: a few bodies show it is not read; writes get every one.
+        bodies = WHOLE_BODIES if method in ("POST", "PUT", "PATCH") else {
+            name: WHOLE_BODIES[name] for name in ("nested-arrays-100k", "not-utf8", "lone-surrogate-keys")}
+        for name, data in bodies.items():
             response = calls(method, path, name, data=data, content_type="application/json", headers=headers)
             if identity == "anonymous" and rule.startswith("/api/v1/") and not rule.endswith("openapi.json"):
                 assert response.status_code in (401, 405), f"{method} {path} {name}: {response.status_code}"
