@@ -15,9 +15,9 @@ FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 def refuse_nul_in_query() -> None:
-    """A query argument with a NUL is refused (400 naming it) where arguments filter lists in the database
-    (the API, the console): PostgreSQL cannot even compare text holding one. Called after authentication;
-    public pages ignore what they cannot use (?lang=de%00) instead."""
+    """A query argument with a NUL is refused (400 naming it) in the console, where arguments filter lists in
+    the database and PostgreSQL cannot even compare text holding one. Called after sign-in. The API's list
+    filters find nothing for a value that cannot be a slug; public pages ignore what they cannot use."""
     for name, value in request.args.items(multi=True):
         if "\x00" in name or "\x00" in value:
             shown = name.replace("\x00", "")[:40]

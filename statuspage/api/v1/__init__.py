@@ -7,7 +7,6 @@ from webargs.flaskparser import FlaskParser
 
 from ...errors import InvalidJson, UnsupportedMediaType
 from ...database import MAX_ID
-from ...web import refuse_nul_in_query
 from ...web.converters import GroupIdConverter, IdConverter
 from .schemas import ErrorSchema
 
@@ -22,7 +21,7 @@ class ManagementApi(Api):
 
 
 class BodyParser(FlaskParser):
-    """Arguments as the views read them. Writes take JSON: another content type is 415, a body that does not parse (or nests too deep) is 400.
+    """Writes take JSON: another content type is 415, a body that does not parse (or nests too deep) is 400.
 
     Read when a view's arguments are, so after its token and role are checked (auth.requires wraps the
     parsing): an anonymous caller gets 401 whatever it sends, and learns nothing about validation. The body
@@ -36,11 +35,6 @@ class BodyParser(FlaskParser):
         if data is None:
             raise InvalidJson(message="The request body is not valid JSON (or nests too deep).")
         return data
-
-
-    def load_querystring(self, req, schema):
-        refuse_nul_in_query()  # filters reach the database, and PostgreSQL refuses NUL in text
-        return super().load_querystring(req, schema)
 
 
 class ApiBlueprint(Blueprint):
