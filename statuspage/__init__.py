@@ -1,22 +1,52 @@
 """statuspage: a status page and incident notification service."""
 from __future__ import annotations
 
+import ipaddress
+
 from flask import Flask
 from sqlalchemy.pool import NullPool
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import load_settings
+from .json_input import JSONProvider
 from .paths import TRANSLATIONS_DIR, shared_dir
 from .web.converters import GroupIdConverter, IdConverter
 
 # The one reverse proxy in front of us (README: "Running in production"): its X-Forwarded-For, -Proto and
-# -Host are the client's. Applied by ProxyFix to every request, and by web/server.py to cache hits.
+# -Host are the client's, when the request comes from it. Applied by TrustedProxyFix to every request
+# Flask sees, and by web/server.py to cache hits.
 PROXY_FIX = {"x_for": 1, "x_proto": 1, "x_host": 1}
+
+
+class TrustedProxyFix:
+    """Werkzeug's ProxyFix (PROXY_FIX), for requests whose immediate peer (REMOTE_ADDR) is one of the
+    STATUSPAGE_TRUSTED_PROXIES; from anyone else X-Forwarded-* headers are the client's own word and are
+    ignored: a client could otherwise pick any address to count its sign-in attempts against, or claim HTTPS.
+    With no proxy configured (the default) nothing is trusted."""
+
+    def __init__(self, app, proxies):
+        self.app = app
+        self.fixed = ProxyFix(app, **PROXY_FIX)
+        self.networks = tuple(ipaddress.ip_network(str(proxy), strict=False) for proxy in proxies)
+
+    def trusts(self, address: str | None) -> bool:
+        try:
+            peer = ipaddress.ip_address(address or "")
+        except ValueError:
+            return False
+        if peer.version == 6 and peer.ipv4_mapped is not None:  # ::ffff:10.0.0.1 from a dual-stack socket
+            peer = peer.ipv4_mapped
+        return any(peer in network for network in self.networks)
+
+    def __call__(self, environ, start_response):
+        if self.networks and self.trusts(environ.get("REMOTE_ADDR")):
+            return self.fixed(environ, start_response)
+        return self.app(environ, start_response)
 
 
 def create_app(overrides: dict | None = None) -> Flask:
     """Build the application from settings (environment, .env, then these overrides)."""
-    from . import api, errors, i18n, models  # noqa: F401  (models registers the tables)
+    from . import api, errors, i18n, models, ratelimits  # noqa: F401  (models registers the tables)
     from .extensions import babel, csrf, db, limiter, login_manager, migrate
     from .paths import MIGRATIONS_DIR
     from . import web
@@ -28,6 +58,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         _check_ticket_model(settings.ticket_model)
     app = Flask(__name__, template_folder=shared_dir("templates"), static_folder=shared_dir("static"),
                 instance_path=str(settings.instance_dir))
+    app.json = JSONProvider(app)  # request bodies: bounded depth, lone surrogates replaced
     app.config.update(
         SETTINGS=settings,
         SECRET_KEY=settings.secret_key,
@@ -43,7 +74,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         BABEL_DEFAULT_LOCALE=settings.default_language,
         BABEL_DEFAULT_TIMEZONE=settings.timezone,
         BABEL_TRANSLATION_DIRECTORIES=str(TRANSLATIONS_DIR),
-        RATELIMIT_STORAGE_URI=settings.ratelimit_storage_url,
+        RATELIMIT_STORAGE_URI=settings.ratelimit_storage_url or f"{ratelimits.SCHEME}://",
         RATELIMIT_HEADERS_ENABLED=True,
     )
     app.url_map.converters.update(id=IdConverter, group_id=GroupIdConverter)
@@ -60,7 +91,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     errors.register_error_handlers(app)
     web.init_app(app)
     api.init_app(app)
-    app.wsgi_app = ProxyFix(app.wsgi_app, **PROXY_FIX)  # outermost: everything sees the client
+    app.wsgi_app = TrustedProxyFix(app.wsgi_app, settings.trusted_proxies)  # outermost: everything sees the client
     return app
 
 

@@ -1,8 +1,10 @@
 """Settings from STATUSPAGE_* environment variables and .env, typed, with clear errors."""
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
+import tempfile
 from dataclasses import dataclass, fields
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -30,7 +32,9 @@ class Settings:
     max_request_bytes: int = 1_000_000
     login_rate_limit: str = "10 per minute"
     subscribe_rate_limit: str = "5 per minute; 30 per hour"
-    ratelimit_storage_url: str = "memory://"
+    ratelimit_storage_url: str = ""  # empty: the database (ratelimits.py), which every worker and host shares
+    confirmation_rate_limit: str = "3 per day"  # confirmation messages per address
+    trusted_proxies: tuple = ()  # networks whose X-Forwarded-* headers are believed (statuspage/__init__.py)
     session_cookie_secure: bool = False
     db_pool_size: int = 5
     web_threads: int = 8  # per web process, for requests the page cache cannot answer (web/server.py)
@@ -138,6 +142,28 @@ def _site_name(value: str) -> str:
     return value
 
 
+def _limit(name: str):
+    def read(value: str) -> str:
+        from limits import parse_many
+
+        try:
+            parse_many(value)
+        except ValueError:
+            raise SettingsError(f"STATUSPAGE_{name.upper()} must be a rate such as \"10 per minute\" "
+                                f"(several with ;), got {value!r}") from None
+        return value.strip()
+    return read
+
+
+def _networks(value: str) -> tuple:
+    """Comma-separated IP addresses or networks (CIDR): 127.0.0.1, 10.0.0.0/8, ::1."""
+    try:
+        return tuple(ipaddress.ip_network(part.strip(), strict=False) for part in value.split(",") if part.strip())
+    except ValueError:
+        raise SettingsError("STATUSPAGE_TRUSTED_PROXIES must list IP addresses or networks such as 10.0.0.0/8, "
+                            f"comma-separated, got {value!r}") from None
+
+
 def _smtp_security(value: str) -> str:
     if value not in ("none", "starttls", "tls"):
         raise SettingsError(f"STATUSPAGE_SMTP_SECURITY must be none, starttls or tls, got {value!r}")
@@ -160,9 +186,11 @@ READERS = {
     "languages": _languages,
     "default_language": _text,
     "max_request_bytes": _int("max_request_bytes"),
-    "login_rate_limit": _text,
-    "subscribe_rate_limit": _text,
+    "login_rate_limit": _limit("login_rate_limit"),
+    "subscribe_rate_limit": _limit("subscribe_rate_limit"),
     "ratelimit_storage_url": _text,
+    "confirmation_rate_limit": _limit("confirmation_rate_limit"),
+    "trusted_proxies": _networks,
     "session_cookie_secure": _bool("session_cookie_secure"),
     "db_pool_size": _int("db_pool_size"),
     "web_threads": _int("web_threads"),
@@ -231,11 +259,28 @@ def load_settings(overrides: dict | None = None, environ: dict | None = None) ->
 
 
 def _instance_secret_key(instance_dir: Path) -> str:
-    """The secret key generated on first start and kept in instance/, so sessions survive restarts."""
+    """The secret key generated on first start and kept in instance/, so sessions survive restarts.
+
+    Several processes may start at once on a fresh folder (gunicorn's workers, the scheduler): each writes a
+    candidate key to a temporary file of its own and links it into place (os.link fails if the name exists),
+    so the key file appears complete or not at all, the first link wins and everyone reads the winner's key.
+    """
     instance_dir.mkdir(parents=True, exist_ok=True)
     key_file = instance_dir / "secret_key"
     if not key_file.exists():
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as out:
-            out.write(secrets.token_urlsafe(48))
-    return key_file.read_text().strip()
+        fd, temporary = tempfile.mkstemp(dir=instance_dir, prefix=".secret_key-")  # mode 600
+        try:
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_urlsafe(48))
+                out.flush()
+                os.fsync(out.fileno())
+            try:
+                os.link(temporary, key_file)
+            except FileExistsError:
+                pass  # another process was first: its key is the key
+        finally:
+            os.unlink(temporary)
+    key = key_file.read_text().strip()
+    if not key:
+        raise SettingsError(f"{key_file} is empty: delete it (a new key is made) or set STATUSPAGE_SECRET_KEY")
+    return key

@@ -3,7 +3,8 @@
 What is exported, rendered through the application itself (a test client without cookies), so every
 byte is what the live site would send, except the links in HTML pages:
 
-- pages: `/`, `/history` and each older history page (followed until there is none), `/incidents/<id>`
+- pages: `/`, `/history` and each older history page (exactly the pages there are: a link to a page beyond
+  the last leads to the last, as on the live site), `/incidents/<id>`
   and `/maintenance/<id>` of every published incident and maintenance, `/components/<slug>` of every
   component; and whatever else in the site a page links to, if it is one of these routes;
 - feeds (`/feed.rss|atom`, `/components/<slug>/feed.rss|atom`) and badges (`/badge.svg`,
@@ -72,6 +73,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urljoin, urlsplit
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
@@ -79,7 +81,8 @@ from . import clock
 from .extensions import db
 from .models import Check, Component, Incident, IncidentKind
 from .services import site_version
-from .web.public import MAX_HISTORY_PAGE
+from .services.page import history_page_count
+from .web.cache import cache_key
 
 log = logging.getLogger(__name__)
 
@@ -244,6 +247,7 @@ class _Site:
         split = urlsplit(self.settings.base_url)
         self.origin = f"{split.scheme}://{split.netloc}"
         self.adapter = app.url_map.bind("localhost")
+        self.history_pages = 1  # counted when the seeds are
         self.rendered: dict[Resource, bytes] = {}
         self.tags: dict[Resource, list[tuple[int, str]]] = {}  # each page is parsed once
 
@@ -261,18 +265,16 @@ class _Site:
             return None
         if kind not in PER_LANGUAGE:
             return Resource(kind, path)
-        params = dict(parse_qsl(query))
+        params = MultiDict(parse_qsl(query))
         language = params["lang"] if params.get("lang") in self.settings.languages else (lang or self.default)
-        page = 1
-        if endpoint == "public.history":
-            try:
-                page = min(max(int(params.get("page", 1)), 1), MAX_HISTORY_PAGE)
-            except ValueError:
-                page = 1
+        # The page as the cache keys it (web/cache.py): only /history has pages, never beyond the last, so a
+        # link to /history?page=400 in an update leads to the last page instead of 397 empty ones.
+        _path, page, _language = cache_key(decoded, params, language, self.history_pages)
         return Resource(kind, path, language, page)
 
     def seeds(self) -> list[Resource]:
         with self.app.app_context():
+            self.history_pages = history_page_count(now=clock.now(), tz=self.settings.tz)
             incidents = db.session.execute(
                 select(Incident.id, Incident.kind).where(Incident.is_published).order_by(Incident.id)).all()
             slugs = list(db.session.scalars(select(Component.slug).order_by(Component.id)))
@@ -286,6 +288,8 @@ class _Site:
                       build("feeds.component_feed", {"slug": slug, "fmt": "rss"}),
                       build("feeds.component_feed", {"slug": slug, "fmt": "atom"})]
         found = [self.resource(path, lang=lang) for lang in self.settings.languages for path in paths]
+        found += [Resource(PAGE, build("public.history"), lang, number) for lang in self.settings.languages
+                  for number in range(2, self.history_pages + 1)]  # exactly the history pages there are
         found += [self.resource(rule.rule) for rule in self.app.url_map.iter_rules()
                   if rule.endpoint.startswith(JSON_PREFIX) and not rule.arguments and "GET" in rule.methods]
         return [r for r in dict.fromkeys(found) if r is not None]

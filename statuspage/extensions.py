@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from flask_login import LoginManager
+import flask_login
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_sqlalchemy.session import Session as FlaskSession
@@ -63,6 +63,16 @@ class Session(FlaskSession):
 if _PAUSE_GC:
     for _walk in ("close", "rollback", "commit", "expunge_all", "expire_all"):
         setattr(Session, _walk, _with_gc_paused(getattr(FlaskSession, _walk)))
+
+
+class LoginManager(flask_login.LoginManager):
+    """Flask-Login's, except that a remember cookie that is not ASCII (none of ours is) counts as no cookie:
+    Flask-Login hands it to hmac.compare_digest, which raises TypeError on non-ASCII text (a 500)."""
+
+    def _load_user_from_remember_cookie(self, cookie: str):
+        if not cookie.isascii():
+            return None
+        return super()._load_user_from_remember_cookie(cookie)
 
 
 # Objects stay readable after commit: services return what they stored, views render it without reloading.

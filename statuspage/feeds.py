@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from feedgen.feed import FeedGenerator
+from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, selectinload
 
@@ -47,7 +48,8 @@ def build_feed(info: FeedInfo, updates: list[IncidentUpdate], *, entry_title, en
     feed.title(info.title)
     feed.link(href=info.page_url, rel="alternate")
     feed.link(href=info.feed_url, rel="self")
-    feed.description(info.title)
+    # RSS readers take a channel description as HTML, Atom's subtitle is text unless it says otherwise.
+    feed.description(str(escape(info.title)) if fmt == "rss" else info.title)
     feed.language(info.language)
     feed.updated(updates[0].created_at if updates else empty_updated_at)
     feed.generator("statuspage")
@@ -58,7 +60,8 @@ def build_feed(info: FeedInfo, updates: list[IncidentUpdate], *, entry_title, en
         entry.guid(permalink, permalink=True)
         entry.title(entry_title(update))
         entry.link(href=permalink, rel="alternate")
-        body = str(render_markdown(update.body)) if update.body else f"<p>{entry_title(update)}</p>"
+        # The entry's HTML: the update's text, or for one without text its title, escaped as the pages do.
+        body = str(render_markdown(update.body)) if update.body else str(Markup("<p>{}</p>").format(entry_title(update)))
         entry.content(body, type="html")
         entry.description(body)
         entry.published(update.created_at)

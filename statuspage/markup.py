@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import html
+import re
 from functools import lru_cache
 
 import nh3
@@ -38,3 +39,12 @@ def plain_text(text: str) -> str:
     Put it into HTML only through an autoescaping template.
     """
     return html.unescape(nh3.clean(_markdown.render(text or ""), tags=set())).strip()
+
+
+_NOT_ON_ONE_LINE = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+def one_line(text: str) -> str:
+    """The text on one line, for a mail Subject: every run of white space or control characters (CR, LF,
+    tabs, escapes, NUL, Unicode line separators) becomes one space, so nothing can start a header of its own."""
+    return _NOT_ON_ONE_LINE.sub(" ", text or "").strip()

@@ -55,6 +55,7 @@ def app(database_url, tmp_path_factory):
         "login_rate_limit": "1000 per minute",
         "subscribe_rate_limit": "1000 per minute",
         "webhook_allow_private": True,
+        "trusted_proxies": ("127.0.0.1",),  # the test client's address: as behind a reverse proxy on the host
     })
     app.config["TESTING"] = True
     with app.app_context():

@@ -21,14 +21,16 @@ def free_port() -> int:
 
 
 @contextmanager
-def production_server(database_url: str, instance_dir: Path, workers: int = 2, threads: int = 4):
+def production_server(database_url: str, instance_dir: Path, workers: int = 2, threads: int = 4,
+                      settings: dict[str, str] | None = None):
     """`gunicorn -c gunicorn.conf.py` on a free port: yields its base URL. On the way out the server is
-    stopped and its log must show no crash (a worker that died would be restarted and otherwise unseen)."""
+    stopped and its log must show no crash (a worker that died would be restarted and otherwise unseen).
+    settings: more STATUSPAGE_* environment variables."""
     port = free_port()
     env = {**os.environ, "STATUSPAGE_DATABASE_URL": database_url, "STATUSPAGE_INSTANCE_DIR": str(instance_dir),
            "STATUSPAGE_SECRET_KEY": "test", "STATUSPAGE_ENV_FILE": "/nonexistent",
            "STATUSPAGE_BIND": f"127.0.0.1:{port}", "STATUSPAGE_WORKERS": str(workers),
-           "STATUSPAGE_WEB_THREADS": str(threads), "STATUSPAGE_LOG_LEVEL": "warning"}
+           "STATUSPAGE_WEB_THREADS": str(threads), "STATUSPAGE_LOG_LEVEL": "warning", **(settings or {})}
     log_path = instance_dir / "gunicorn.log"
     with open(log_path, "wb") as log:
         server = subprocess.Popen([str(Path(sys.executable).with_name("gunicorn")), "-c", "gunicorn.conf.py"],

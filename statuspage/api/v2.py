@@ -49,9 +49,11 @@ def _serializer() -> Serializer:
 
 
 def _page_block(s: Serializer) -> dict:
+    """The page, updated when something the public sees last changed: an incident in the console only (one
+    suspected from tickets, not published) is not that, nor does it change its components' public status."""
     updated_at = max(filter(None, [
         db.session.scalar(select(func.max(Component.updated_at))),
-        db.session.scalar(select(func.max(Incident.updated_at))),
+        db.session.scalar(select(func.max(Incident.updated_at)).where(Incident.is_published)),
         db.session.scalar(select(func.max(ComponentGroup.updated_at))),
     ]), default=EMPTY_PAGE_UPDATED_AT)
     return s.page(current_app.config["SETTINGS"].site_name, updated_at)

@@ -1,5 +1,5 @@
 """Typed SQLAlchemy 2.0 models, one module per area; importing this registers them all."""
-from .accounts import ApiToken, Role, User
+from .accounts import ApiToken, LoginSession, Role, User
 from .audit import AuditEntry
 from .checks import Check, CheckKind, CheckResult, CheckSource, Rollup, RollupPeriod, RollupScope, SchedulerLease
 from .components import Component, ComponentGroup, ComponentStatus
@@ -7,7 +7,7 @@ from .subscribers import (
     Channel, DeliveryStatus, IntakeFollow, Notification, NotificationKind, Subscriber, SubscriberComponent,
     SubscriberIncident, UnsubscribedAddress,
 )
-from .site import SiteVersion
+from .site import RateLimitCounter, SiteVersion
 from .tickets import SeenSignature, Ticket, TicketChange, TicketStatus
 from .incidents import (
     AffectedComponent,
@@ -24,7 +24,7 @@ __all__ = [
     "AffectedComponent", "ApiToken", "AuditEntry", "Check", "CheckKind", "CheckResult", "CheckSource",
     "Rollup", "RollupPeriod", "RollupScope", "SchedulerLease", "Component", "ComponentGroup", "ComponentStatus",
     "Impact", "Incident", "IncidentKind", "IncidentStatus", "IncidentTemplate", "IncidentUpdate",
-    "MaintenanceStatus", "Role", "User", "Channel", "DeliveryStatus", "Notification", "NotificationKind", "Subscriber",
-    "SubscriberComponent", "SubscriberIncident", "SeenSignature", "SiteVersion", "Ticket", "TicketChange",
-    "TicketStatus", "IntakeFollow", "UnsubscribedAddress",
+    "MaintenanceStatus", "Role", "User", "LoginSession", "RateLimitCounter", "Channel", "DeliveryStatus",
+    "Notification", "NotificationKind", "Subscriber", "SubscriberComponent", "SubscriberIncident", "SeenSignature",
+    "SiteVersion", "Ticket", "TicketChange", "TicketStatus", "IntakeFollow", "UnsubscribedAddress",
 ]

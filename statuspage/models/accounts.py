@@ -37,11 +37,15 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(100), default="")
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(str_enum(Role, 16), default=Role.VIEWER)
-    # Part of the login session id: changing it (on a password change) ends every other session.
+    # Part of every login session's id: changing it (a password change, disabling) ends all of them.
     session_token: Mapped[str] = mapped_column(String(64))
     is_disabled: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    # The secret of the login session this object was signed in or loaded for (services/accounts.py); not a
+    # column: a user has one row and any number of sessions.
+    login_secret = None
 
     # Flask-Login's user interface.
     @property
@@ -57,7 +61,8 @@ class User(Base):
         return False
 
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_token}"
+        """What the session (and remember) cookie holds: "<user id>:<session token>:<login session secret>"."""
+        return f"{self.id}:{self.session_token}:{self.login_secret or ''}"
 
     def can(self, needed: Role) -> bool:
         return self.role.allows(needed)
@@ -65,6 +70,18 @@ class User(Base):
     @property
     def label(self) -> str:
         return self.email
+
+
+class LoginSession(Base):
+    """One signed-in browser. Its secret is part of the session cookie (only its SHA-256 is kept here);
+    signing out deletes the row, so a copy of the cookie signs nobody in afterwards."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class ApiToken(Base):

@@ -9,6 +9,7 @@ from flask_babel import force_locale
 
 from ..api.serialize import Serializer
 from ..config import Settings
+from ..markup import one_line
 from ..models import Notification, NotificationKind
 from ..services.subscriptions import SubscriptionPolicy, confirm_token, manage_token
 
@@ -60,7 +61,7 @@ def email_for(notification: Notification) -> Email:
         headers["List-Unsubscribe"] = f"<{links['unsubscribe']}>"
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         headers["List-Id"] = f"{settings.site_name} <status.{settings.host}>"
-    return Email(subject=" ".join(subject.split()), text=text, html=html, headers=headers)
+    return Email(subject=one_line(subject), text=text, html=html, headers=headers)
 
 
 def _alert(notification: Notification, settings: Settings) -> Email:
@@ -71,7 +72,7 @@ def _alert(notification: Notification, settings: Settings) -> Email:
     with force_locale(settings.default_language):
         subject = render_template("email/alert.subject.txt", **context).strip()
         text = render_template("email/alert.txt", **context)
-    return Email(subject=" ".join(subject.split()), text=text, html=None,
+    return Email(subject=one_line(subject), text=text, html=None,
                  headers={"Auto-Submitted": "auto-generated", "Content-Language": settings.default_language})
 
 

@@ -7,17 +7,18 @@ import secrets
 from datetime import datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..database import get_by_id, transaction
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
-from ..models import ApiToken, Role, User
+from ..models import ApiToken, LoginSession, Role, User
 from . import audit, validate
 from .audit import Actor
 
 MIN_PASSWORD_LENGTH = 10
+SESSION_DAYS = 366  # a login session (and its remember cookie, 365 days) is forgotten after this
 TOKEN_PREFIX = "sp_"
 # Compared against when the address is unknown, so a wrong address costs as long as a wrong password.
 _DUMMY_HASH = generate_password_hash("not a real password")
@@ -91,7 +92,7 @@ def change_password(user_id: int, current_password: str, new_password: str, *, b
         if not check_password_hash(user.password_hash, current_password or ""):
             raise Invalid("wrong_password", "The current password is not right.", field="current_password")
         user.password_hash = generate_password_hash(_check_password(new_password))
-        user.session_token = secrets.token_hex(16)
+        _end_every_session(user)
         audit.record(by, "user.password", user, summary=user.email, now=now)
     return user
 
@@ -107,25 +108,56 @@ def update_user(user_id: int, *, by: Actor, now: datetime, role: str | None = No
             user.role = validate.choice(Role, role, "role")
         if is_disabled is not None:
             user.is_disabled = bool(is_disabled)
-            user.session_token = secrets.token_hex(16)
+            _end_every_session(user)
         audit.record(by, "user.update", user, summary=f"{user.email}: {user.role}"
                      + (" (disabled)" if user.is_disabled else ""), now=now)
     return user
 
 
+def start_session(user: User, *, now: datetime) -> User:
+    """A login session for one browser, to sign in with: its secret joins the user's id in the cookie
+    (User.get_id). Sessions older than SESSION_DAYS (as long as a remember cookie lasts) go on the way."""
+    secret = secrets.token_urlsafe(32)
+    with transaction():
+        db.session.execute(delete(LoginSession).where(LoginSession.user_id == user.id,
+                                                      LoginSession.created_at < now - timedelta(days=SESSION_DAYS)))
+        db.session.add(LoginSession(user_id=user.id, secret_hash=hash_token(secret), created_at=now))
+    user.login_secret = secret
+    return user
+
+
+def end_session(session_id: str) -> None:
+    """Sign-out: the session's row goes, so a copy of its cookie (or its remember cookie) signs nobody in."""
+    secret = session_id.split(":")[-1]
+    with transaction():
+        db.session.execute(delete(LoginSession).where(LoginSession.secret_hash == hash_token(secret)))
+
+
+def _end_every_session(user: User) -> None:
+    """Inside a transaction: a new session token refuses every cookie made before, and their rows go."""
+    user.session_token = secrets.token_hex(16)
+    db.session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
+
+
 def load_session_user(session_id: str) -> User | None:
-    """Flask-Login's loader: the session id is "<user id>:<session token>"."""
-    user_id, _, token = session_id.partition(":")
-    if not user_id.isdigit() or not token:
+    """Flask-Login's loader: the id is "<user id>:<session token>:<login session secret>", and the session
+    must still be there (not signed out, not ended by a password change)."""
+    parts = session_id.split(":")
+    if len(parts) != 3 or not parts[0].isdigit() or not all(parts):
         return None
-    user = get_by_id(User, int(user_id))
-    if user is None or not hmac.compare_digest(user.session_token, token):
+    user = get_by_id(User, int(parts[0]))
+    if user is None or not hmac.compare_digest(user.session_token.encode(), parts[1].encode()):
         return None
+    live = db.session.scalar(select(LoginSession.id).where(LoginSession.user_id == user.id,
+                                                           LoginSession.secret_hash == hash_token(parts[2])))
+    if live is None:
+        return None
+    user.login_secret = parts[2]
     return user
 
 
 def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def create_token(*, role: str, label: str = "", by: Actor, now: datetime) -> tuple[ApiToken, str]:

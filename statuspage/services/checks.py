@@ -22,7 +22,7 @@ from ..extensions import db
 from ..models import Check, CheckResult, CheckSource, Component, Rollup, RollupScope
 from ..monitoring import definitions, policy
 from ..monitoring.definitions import CheckDefinition, DefinitionError
-from . import audit
+from . import audit, validate
 from .audit import Actor
 
 PRUNE_CHUNK = 10_000
@@ -38,6 +38,8 @@ def get_check(check_id: int) -> Check:
 def list_checks(*, component: str | None = None, page: int = 1, per_page: int = 100) -> tuple[list[Check], int]:
     query = select(Check)
     if component is not None:
+        if not validate.SLUG.match(component):
+            return [], 0  # no component has such a slug (and a NUL byte must not reach PostgreSQL)
         query = query.join(Component, Check.component_id == Component.id).where(Component.slug == component)
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     items = db.session.scalars(query.order_by(Check.key).limit(per_page).offset((page - 1) * per_page))

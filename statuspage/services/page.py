@@ -287,6 +287,29 @@ def component_page(component: Component, *, now: datetime, tz: ZoneInfo) -> Comp
                          week[-24:], week)
 
 
+def history_page_count(*, now: datetime, tz: ZoneInfo) -> int:
+    """How many /history pages there are: up to the one holding the oldest published incident or maintenance
+    (at least one). Further pages would only repeat "No incidents reported"."""
+    oldest = db.session.scalar(select(func.min(Incident.started_at)).where(Incident.is_published))
+    if oldest is None:
+        return 1
+    newest_month = now.astimezone(tz).date()
+    oldest_month = oldest.astimezone(tz).date()
+    months_back = (newest_month.year - oldest_month.year) * 12 + newest_month.month - oldest_month.month
+    return max(1, months_back // HISTORY_MONTHS_PER_PAGE + 1)
+
+
+def history_page_number(value, last: int | None = None) -> int:
+    """The /history page a `?page=` value asks for: a whole number from 1 (anything else is page 1), and
+    at most `last` when that is known; a number too long to be a page is the last page."""
+    text = value if isinstance(value, str) else ""
+    if not (text.isascii() and text.isdigit()):
+        return 1
+    number = int(text) if len(text) <= 9 else 10**9
+    number = max(number, 1)
+    return min(number, last) if last is not None else number
+
+
 def history_page(page: int, *, now: datetime, tz: ZoneInfo) -> HistoryPage:
     """Past incidents and maintenance by month, newest first, a few months to a page."""
     page = max(1, page)

@@ -7,6 +7,7 @@ from enum import StrEnum
 from typing import TypeVar
 
 from ..errors import Invalid
+from ..json_input import without_lone_surrogates
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -14,12 +15,16 @@ SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
 def text(value, field: str, *, max_length: int, required: bool = True) -> str:
-    """A stripped string of at most max_length characters (and not empty when required)."""
+    """A stripped string of at most max_length characters (and not empty when required).
+
+    A lone surrogate (no UTF-8 can hold it: a JSON escape, a command-line argument that was not UTF-8) is
+    replaced by U+FFFD, so what can be stored is stored.
+    """
     if value is None:
         value = ""
     if not isinstance(value, str):
         raise Invalid("invalid_type", f"{field} must be text.", field=field)
-    value = value.strip()
+    value = without_lone_surrogates(value).strip()
     if required and not value:
         raise Invalid("required", f"{field} is required.", field=field)
     if len(value) > max_length:

@@ -10,6 +10,7 @@ from datetime import datetime
 from flask import current_app, render_template
 from flask_babel import force_locale
 
+from ..markup import one_line
 from ..models import Incident, Ticket
 from . import customer_link
 
@@ -30,6 +31,6 @@ def reply_for(ticket: Ticket, incident: Incident | None, *, now: datetime | None
                "not_mine_url": customer_link.link_for(ticket, incident, settings=settings,
                                                       now=now or ticket.received_at) if incident is not None else None}
     with force_locale(ticket.language):
-        subject = render_template(f"email/{name}.subject.txt", **context).strip()
+        subject = one_line(render_template(f"email/{name}.subject.txt", **context))  # names may hold CR/LF
         body = render_template(f"email/{name}.txt", **context).strip() + "\n"
     return {"language": ticket.language, "subject": subject, "body": body, "headers": dict(HEADERS)}

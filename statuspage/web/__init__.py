@@ -1,6 +1,7 @@
 """HTML blueprints, and the one place that registers every blueprint and template helper on the app."""
 from flask import Flask, abort, current_app, request
 
+from ..errors import AppError
 from ..markup import plain_text, render_markdown
 
 
@@ -11,6 +12,17 @@ def _site_context() -> dict:
 
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def refuse_nul_in_query() -> None:
+    """A query argument with a NUL is refused (400 naming it) in the console, where arguments filter lists in
+    the database and PostgreSQL cannot even compare text holding one. Called after sign-in. The API's list
+    filters find nothing for a value that cannot be a slug; public pages ignore what they cannot use."""
+    for name, value in request.args.items(multi=True):
+        if "\x00" in name or "\x00" in value:
+            shown = name.replace("\x00", "")[:40]
+            raise AppError("invalid_query", f"The query argument {shown!r} must not contain NUL characters.",
+                           field=shown)
 
 
 def _refuse_odd_requests():

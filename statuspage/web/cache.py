@@ -20,22 +20,24 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import parse_qsl
 
 from flask import Flask, Response, current_app, g, request, session
-from werkzeug.datastructures import LanguageAccept
+from werkzeug.datastructures import LanguageAccept, MultiDict
 from werkzeug.http import is_resource_modified, parse_accept_header, parse_date, unquote_etag
 from werkzeug.sansio.http import parse_cookie  # as Flask reads cookies: bytes that are not UTF-8 are no error
 
+from .. import clock
 from ..i18n import LANG_COOKIE, choose_language, current_language
-from ..services import site_version
+from ..services import page, site_version
 
 CACHED_ENDPOINTS = {
     "public.index", "public.incident", "public.maintenance", "public.history", "public.component",
     "feeds.site_feed", "feeds.component_feed", "badges.page_badge", "badges.component_badge",
 }
 CACHED_PREFIXES = ("api_v2.",)
-KEY_ARGS = {"lang", "page"}  # query arguments that change a public response; any other bypasses the cache
+HISTORY_PATH = "/history"  # the one cached page that takes ?page=
 TTL = 30.0  # seconds: how stale today's uptime bar may get
 MAX_ENTRIES = 2000
 RENDER_WAIT = 5.0  # seconds a reader waits for another's rendering of the same page before rendering it too
@@ -64,15 +66,38 @@ class Entry:
         if (environ.get("HTTP_IF_NONE_MATCH") or environ.get("HTTP_IF_MODIFIED_SINCE")) and not is_resource_modified(
                 environ, etag=unquote_etag(self.etag)[0], last_modified=self.last_modified):
             return 304, [h for h in headers if h[0] not in NOT_ON_304], b""
-        if self.gzipped is not None and "gzip" in environ.get("HTTP_ACCEPT_ENCODING", ""):
+        if self.gzipped is not None and accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING")):
             return 200, headers + [("Content-Encoding", "gzip"), ("Content-Length", str(len(self.gzipped)))], \
                 self.gzipped
         return 200, headers + [("Content-Length", str(len(self.body)))], self.body
 
 
-def cache_key(path: str, args, language: str) -> tuple:
-    """What a public response depends on: the one key both FastPath and Flask's hooks use."""
-    return path, args.get("page", ""), language
+@lru_cache(maxsize=256)  # a few browsers' headers, over and over
+def accepts_gzip(accept_encoding: str | None) -> bool:
+    """Whether a client's Accept-Encoding lets us send gzip, by its q-values (RFC 9110, 12.5.3), as werkzeug
+    reads them: `gzip;q=0`, or `*;q=0` without gzip named, or only `identity`, say no; no header says no too
+    (HTTP/1.0 clients and scripts). The one reading for cache hits on the event loop and in Flask."""
+    return parse_accept_header(accept_encoding or "").quality("gzip") > 0
+
+
+def cache_key(path: str, args, language: str, history_pages: int | None = None) -> tuple:
+    """What a public response depends on: the one key FastPath, Flask's hooks and the static export use.
+
+    The language (from ?lang=, the cookie or Accept-Language: i18n.py) and, for /history only, the page:
+    a whole number from 1 (anything else is page 1) and at most history_pages when known, so no request
+    makes an entry for a page that is not there. No other query argument is part of a key: the views read
+    none, so `/?utm_source=x` is `/`, served from its entry, never stored apart.
+    """
+    if path != HISTORY_PATH:
+        return path, 1, language
+    return path, page.history_page_number(args.get("page"), history_pages), language
+
+
+def history_pages() -> int:
+    """How many /history pages there are now (counted once per request: the cache's key and the view)."""
+    if "history_pages" not in g:
+        g.history_pages = page.history_page_count(now=clock.now(), tz=current_app.config["SETTINGS"].tz)
+    return g.history_pages
 
 
 class PageCache:
@@ -164,9 +189,7 @@ class FastPath:
         """The cache key of a request that a hit may answer (a page in the cache), else None."""
         if environ["REQUEST_METHOD"] not in ("GET", "HEAD"):
             return None
-        args = dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
-        if not set(args) <= KEY_ARGS:
-            return None
+        args = MultiDict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))  # first wins, as in Flask
         cookies = parse_cookie(environ.get("HTTP_COOKIE", ""))
         chosen = args.get("lang")
         if self.session_cookie in cookies or (chosen in self.settings.languages and cookies.get(LANG_COOKIE) != chosen):
@@ -174,6 +197,8 @@ class FastPath:
         language = choose_language(chosen, cookies.get(LANG_COOKIE),
                                    parse_accept_header(environ.get("HTTP_ACCEPT_LANGUAGE"), LanguageAccept),
                                    self.settings)
+        # A /history page beyond the last is not clamped here (the count needs the database): its key is in
+        # no entry, so Flask answers it, clamped, from the last page's entry.
         key = cache_key(environ.get("PATH_INFO", "/"), args, language)
         return key if key in self.cache.entries else None
 
@@ -187,13 +212,14 @@ class FastPath:
 def _cacheable() -> bool:
     endpoint = request.endpoint or ""
     return (request.method in ("GET", "HEAD") and (endpoint in CACHED_ENDPOINTS or endpoint.startswith(CACHED_PREFIXES))
-            and set(request.args) <= KEY_ARGS and "_flashes" not in session)
+            and "_flashes" not in session)
 
 
 def _serve_from_cache():
     if not _cacheable():
         return None
-    key, version = cache_key(request.path, request.args, current_language()), site_version.current()
+    pages = history_pages() if request.path == HISTORY_PATH else None
+    key, version = cache_key(request.path, request.args, current_language(), pages), site_version.current()
     entry = _cache().get_or_render(key, version)
     if entry is not None:
         status, headers, body = entry.answer(request.environ)

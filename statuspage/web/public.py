@@ -8,10 +8,9 @@ from ..services import page
 from ..services.components import get_component
 from ..services.incidents import get_incident
 from . import charts
+from .cache import history_pages
 
 bp = Blueprint("public", __name__)
-
-MAX_HISTORY_PAGE = 400  # 100 years of three-month pages; further is not history but a probe
 
 
 def _tz():
@@ -39,8 +38,9 @@ def maintenance(maintenance_id: int):
 
 @bp.get("/history")
 def history():
-    page_number = min(max(request.args.get("page", 1, type=int), 1), MAX_HISTORY_PAGE)
-    return render_template("public/history.html", history=page.history_page(page_number, now=clock.now(), tz=_tz()))
+    """The page asked for, within the pages there are (the cache keys it the same way: web/cache.py)."""
+    number = page.history_page_number(request.args.get("page"), history_pages())
+    return render_template("public/history.html", history=page.history_page(number, now=clock.now(), tz=_tz()))
 
 
 @bp.get("/components/<slug>")

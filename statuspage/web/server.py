@@ -16,15 +16,14 @@ import gc
 from a2wsgi import WSGIMiddleware
 from flask import Flask
 from uvicorn_worker import UvicornWorker
-from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .. import PROXY_FIX
+from .. import TrustedProxyFix
 from ..services import site_version
 
 
 class Worker(UvicornWorker):
     """uvloop and httptools, or fail to start (no silent fallback to the slow pure-Python parser);
-    forwarded headers are ProxyFix's, the one place that trusts them."""
+    forwarded headers are TrustedProxyFix's, the one place that trusts them."""
 
     CONFIG_KWARGS = {"loop": "uvloop", "http": "httptools", "proxy_headers": False}
 
@@ -34,7 +33,8 @@ class Front:
 
     def __init__(self, app: Flask, threads: int):
         self.fast_path = app.extensions["statuspage.fast_path"]
-        self.proxy_fix = ProxyFix(lambda environ, _start: environ, **PROXY_FIX)  # returns the environ it fixed
+        # The same rule as Flask's requests (statuspage/__init__.py): returns the environ, fixed when trusted.
+        self.proxy_fix = TrustedProxyFix(lambda environ, _start: environ, app.config["SETTINGS"].trusted_proxies)
         self.version = SharedRead(site_version.LoopReader(app.extensions["statuspage.site_version_reader"]))
         self.flask = WSGIMiddleware(app, workers=threads)
 

@@ -1,9 +1,13 @@
 """Subscribing from the page: the form, the confirmation link, and the manage / unsubscribe links."""
 from __future__ import annotations
 
+import hashlib
+import hmac
+
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from limits import parse_many
 from wtforms import EmailField, SelectField, SelectMultipleField, URLField
 from wtforms.validators import Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -14,6 +18,7 @@ from ..extensions import csrf, limiter
 from ..i18n import LANGUAGE_NAMES, current_language
 from ..notify.messages import policy
 from ..services import subscriptions
+from ..services.accounts import normalize_email
 from ..services.components import list_components
 from .forms import Form, choices, explain
 
@@ -62,6 +67,9 @@ def create():
         email, url = subscribe_form.email.data, subscribe_form.webhook_url.data
         if bool(email) == bool(url):
             subscribe_form.email.errors.append(_("Give an email address or a webhook URL (one of them)."))
+        elif not _may_confirm("email" if email else "webhook", email or url):
+            # The same answer as always, and nothing sent: no one can flood an address with confirmations.
+            return render_template("public/subscribe_sent.html", channel="email" if email else "webhook")
         else:
             try:
                 subscriptions.subscribe("email" if email else "webhook", email or url,
@@ -74,6 +82,20 @@ def create():
                 # The same answer whether or not the address was known: it reveals nothing.
                 return render_template("public/subscribe_sent.html", channel="email" if email else "webhook")
     return render_template("public/subscribe.html", form=subscribe_form), 400
+
+
+def _may_confirm(channel: str, address: str) -> bool:
+    """Counts a confirmation to this address (STATUSPAGE_CONFIRMATION_RATE_LIMIT, e.g. 3 per day, in the
+    rate limits' shared storage); False once the address has had its share."""
+    try:
+        key = normalize_email(address) if channel == "email" else address.strip().lower()
+    except Invalid:
+        return True  # not an address: subscribe() refuses it and sends nothing
+    settings = current_app.config["SETTINGS"]
+    # Counted under an HMAC of the address: the counters keep no address.
+    digest = hmac.new(settings.secret_key.encode(), f"{channel}:{key}".encode(), hashlib.sha256).hexdigest()
+    rates = parse_many(settings.confirmation_rate_limit)
+    return all([limiter.limiter.hit(rate, "confirmation", digest) for rate in rates])  # every rate counts the try
 
 
 @bp.get("/subscribe/confirm/<token>")

@@ -1,4 +1,6 @@
 """The management API: what scripts do with it, and the errors they get for bad requests."""
+import re
+
 import pytest
 from sqlalchemy import func, select
 
@@ -218,3 +220,16 @@ def test_a_subscriber_needs_one_address(admin):
     assert both.status_code == 422
     assert admin.post("/api/v1/subscribers", json={"lang": "de"}).status_code == 422
     assert admin.post("/api/v1/subscribers", json={"email": "a@example.com", "components": ["nope"]}).status_code == 422
+
+
+@pytest.mark.parametrize("headers", [{"X-Forwarded-Host": "evil.example"}, {"Host": "evil.example"},
+                                     {"X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "http"}],
+                         ids=["x-forwarded-host", "host", "host-and-proto"])
+def test_link_headers_use_the_configured_base_url_never_the_request_host(app, admin, headers):
+    with app.app_context():
+        for n in range(3):
+            make_incident(f"Incident {n}", now=START)
+    links = admin.get("/api/v1/incidents?per_page=1&page=2", headers=headers).headers["Link"]
+    targets = re.findall(r"<([^>]+)>", links)
+    assert len(targets) == 4 and all(t.startswith("https://status.example.com/api/v1/incidents?") for t in targets), \
+        links

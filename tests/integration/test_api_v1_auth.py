@@ -90,3 +90,59 @@ def test_a_token_records_its_last_use(app, client, clock):
     client.get("/api/v1/components", headers={"Authorization": f"Bearer {plain}"})
     with app.app_context():
         assert accounts.authenticate_token(plain, now=clock.now()).last_used_at is not None
+
+
+BAD_BODIES = {
+    "form-encoded": ("name=x&status=investigating", "application/x-www-form-urlencoded"),
+    "plain-text": ("hello", "text/plain"),
+    "no-content-type": ("{}", None),
+    "malformed-json": ("{not json", "application/json"),
+    "nested-100k": ("[" * 100_000, "application/json"),
+}
+
+
+@pytest.mark.parametrize("body", BAD_BODIES)
+def test_authentication_comes_before_the_body_is_looked_at(app, client, every_operation, body):
+    """An anonymous (or wrongly authenticated) write learns nothing about its body: 401, never 415 or 400."""
+    data, content_type = BAD_BODIES[body]
+    wrong = token(app, "admin", revoked=True)
+    failures = []
+    for method, path, _needed in every_operation:
+        if method not in ("POST", "PATCH", "PUT"):
+            continue
+        for headers in ({}, {"Authorization": f"Bearer {wrong}"}):
+            response = client.open(path, method=method, data=data, content_type=content_type, headers=headers)
+            if response.status_code != 401:
+                failures.append(f"{method} {path} {headers and 'revoked' or 'anonymous'}: {response.status_code}")
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize("body", BAD_BODIES)
+def test_a_role_too_weak_is_told_so_before_the_body_is_looked_at(app, client, every_operation, body):
+    data, content_type = BAD_BODIES[body]
+    plain = token(app, "viewer")
+    failures = []
+    for method, path, _needed in every_operation:
+        if method not in ("POST", "PATCH", "PUT"):
+            continue
+        response = client.open(path, method=method, data=data, content_type=content_type,
+                               headers={"Authorization": f"Bearer {plain}"})
+        if response.status_code != 403:
+            failures.append(f"{method} {path}: {response.status_code}")
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize("body", BAD_BODIES)
+def test_an_authorized_caller_learns_what_is_wrong_with_the_body(app, client, every_operation, body):
+    data, content_type = BAD_BODIES[body]
+    plain = token(app, "admin")
+    expected = 415 if content_type != "application/json" else 400
+    failures = []
+    for method, path, _needed in every_operation:
+        if method not in ("POST", "PATCH", "PUT"):
+            continue
+        response = client.open(path, method=method, data=data, content_type=content_type,
+                               headers={"Authorization": f"Bearer {plain}"})
+        if response.status_code not in (expected, 404):  # 404: the object in the path does not exist
+            failures.append(f"{method} {path}: {response.status_code}")
+    assert not failures, "\n".join(failures)

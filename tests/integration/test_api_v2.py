@@ -15,7 +15,7 @@ from referencing import Registry, Resource
 from statuspage.api.serialize import group_key
 from statuspage.extensions import db
 from statuspage.models import IncidentKind
-from statuspage.services.incidents import post_update, resolve_incident
+from statuspage.services.incidents import open_incident, post_update, publish_incident, resolve_incident
 from tests.builders import SYSTEM, START, make_component, make_group, make_incident, make_maintenance
 
 SCHEMA_DIR = Path(__file__).resolve().parents[1] / "schemas" / "statuspage_v2"
@@ -456,3 +456,16 @@ def test_a_statuspage_client_reads_the_summary_as_expected(client, site):
         "Maintenance Queue upgrade (scheduled) from 2026-11-23T15:12:00.000+01:00 "
         "to 2026-11-23T17:12:00.000+01:00",
     ])
+
+
+def test_an_unpublished_incident_does_not_move_the_page_time(app, client, clock):
+    """A suspected incident (console only) is nothing the public sees: page.updated_at stays; publishing moves it."""
+    with app.app_context():
+        make_component("api", "API", now=clock.now())
+        before = {url: get_json(client, url)["page"]["updated_at"] for url in ENDPOINTS}
+        suspected = open_incident(name="Many tickets about the API", body="Suspected.", published=False,
+                                  components={"api": "major_outage"}, by=SYSTEM, now=clock.advance(hours=1))
+    assert {url: get_json(client, url)["page"]["updated_at"] for url in ENDPOINTS} == before
+    with app.app_context():
+        publish_incident(suspected.id, by=SYSTEM, now=clock.advance(hours=1))
+    assert {get_json(client, url)["page"]["updated_at"] for url in ENDPOINTS} == {"2026-11-20T12:12:00.000+01:00"}

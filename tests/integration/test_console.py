@@ -141,6 +141,49 @@ def test_changing_the_password_ends_the_other_sessions(app, responder):
     assert phone.get("/admin/").status_code == 302
 
 
+def _copied_cookies(browser, *names) -> str:
+    return "; ".join(f"{name}={browser.get_cookie(name).value}" for name in names if browser.get_cookie(name))
+
+
+@pytest.mark.parametrize("remember", [False, True], ids=["session-cookie", "remember-cookie"])
+def test_signing_out_ends_the_session_so_a_copied_cookie_is_refused(app, responder, remember):
+    browser = app.test_client()
+    page = browser.get("/admin/login")
+    response = browser.post("/admin/login", data={"email": "ana@example.com", "password": TEST_PASSWORD,
+                                                  "csrf_token": csrf_token(page), **({"remember": "y"} if remember else {})})
+    assert response.status_code == 302
+    names = ["remember_token"] if remember else [app.config["SESSION_COOKIE_NAME"]]
+    copy = _copied_cookies(browser, *names)
+    assert copy, "nothing to copy"
+    thief = app.test_client(use_cookies=False)  # sends exactly the copied cookie header
+    assert thief.get("/admin/", headers={"Cookie": copy}).status_code == 200, "the copy works while signed in"
+
+    assert form_post(browser, "/admin/logout", {}, page_url="/admin/").status_code == 302
+    assert browser.get("/admin/").status_code == 302
+    replayed = thief.get("/admin/incidents", headers={"Cookie": copy})
+    assert replayed.status_code == 302 and replayed.headers["Location"].startswith("/admin/login")
+
+
+def test_signing_out_in_one_browser_leaves_the_others_signed_in(app, responder):
+    laptop, phone = app.test_client(), app.test_client()
+    sign_in(laptop)
+    sign_in(phone)
+    assert form_post(phone, "/admin/logout", {}, page_url="/admin/").status_code == 302
+    assert phone.get("/admin/").status_code == 302
+    assert laptop.get("/admin/").status_code == 200
+
+
+def test_a_session_from_before_a_password_change_is_refused_even_as_a_copy(app, responder):
+    laptop, phone = app.test_client(), app.test_client()
+    sign_in(laptop)
+    sign_in(phone)
+    copy = _copied_cookies(phone, app.config["SESSION_COOKIE_NAME"])
+    form_post(laptop, "/admin/account", {"current_password": TEST_PASSWORD, "new_password": "a brand new secret",
+                                         "confirm": "a brand new secret"})
+    assert app.test_client(use_cookies=False).get("/admin/", headers={"Cookie": copy}).status_code == 302
+    assert laptop.get("/admin/").status_code == 200
+
+
 def test_a_new_token_is_shown_once_and_stored_hashed(app, client):
     with app.app_context():
         make_user("root@example.com", "admin")

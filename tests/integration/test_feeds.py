@@ -1,5 +1,6 @@
 """RSS and Atom feeds, read by feedparser (a real feed reader)."""
 from datetime import timedelta
+from html.parser import HTMLParser
 
 import feedparser
 import pytest
@@ -109,3 +110,43 @@ def test_feeds_speak_the_readers_language(client, site):
 
 def test_an_unknown_component_has_no_feed(client):
     assert client.get("/components/nope/feed.rss").status_code == 404
+
+
+HOSTILE_NAME = "<script>alert(1)</script>&"
+
+
+class _Tags(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+
+
+def _tags(html: str) -> list[str]:
+    parser = _Tags()
+    parser.feed(html)
+    parser.close()
+    return parser.tags
+
+
+@pytest.mark.parametrize("url", ["/feed.rss", "/feed.atom", "/components/evil/feed.rss", "/components/evil/feed.atom"])
+def test_names_in_entry_html_are_escaped_as_the_pages_escape_them(app, client, clock, url):
+    """An update without text shows its title as HTML: the incident's and components' names are text in it,
+    never markup (read without feedparser's own sanitizing, as a reader that trusts the feed would)."""
+    with app.app_context():
+        make_component("evil", HOSTILE_NAME)
+        make_incident(HOSTILE_NAME, components_={"evil": "major_outage"}, body="", now=clock.now())
+    response = client.get(url)
+    feed = feedparser.parse(response.data, sanitize_html=False)
+    assert not feed.bozo, feed.get("bozo_exception")
+    entry = feed.entries[0]
+    html = entry.content[0].value if "content" in entry else entry.description
+    assert _tags(html) == ["p"], html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;&amp;" in html
+    assert entry.summary == html or _tags(entry.summary) == ["p"]
+    details = [feed.feed.get("title_detail"), feed.feed.get("subtitle_detail"), entry.get("title_detail")]
+    for detail in details:  # what a reader shows as HTML (the RSS channel description) holds no tag
+        if detail and detail["type"] == "text/html":
+            assert _tags(detail["value"]) == [], detail

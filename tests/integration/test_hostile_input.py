@@ -6,22 +6,24 @@ on a page; a form that refuses its input says why (400) and leaves the database 
 from __future__ import annotations
 
 import io
+import json
 import re
 import secrets
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from types import SimpleNamespace
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 import pytest
 from werkzeug.security import generate_password_hash
 
 from statuspage.database import transaction
 from statuspage.extensions import db
-from statuspage.models import Incident, Role, User
+from statuspage.models import Incident, Notification, Role, Ticket, User
+from statuspage.notify import messages
 from statuspage.notify.messages import policy
 from statuspage.services import accounts, checks, message_templates, subscriptions
-from statuspage.support import customer_link, intake
+from statuspage.support import customer_link, intake, replies
 from tests.builders import (
     START, SYSTEM, TEST_PASSWORD, csrf_token, make_component, make_group, make_incident, make_maintenance, make_subscriber,
 )
@@ -277,12 +279,15 @@ def world(app, clock):
             "subject": "Invoice", "body": "Please send the invoice again.", "requester": {"email": "dee@customer.example"}}),
             by=SYSTEM, now=clock.now())
         db.session.flush()
+        beat = checks.create_check({"key": "nightly", "name": "Nightly", "component": "api", "kind": "heartbeat",
+                                    "period": "1d"}, by=SYSTEM, now=clock.now())
         ids = SimpleNamespace(incident=incident.id, maintenance=maintenance.id, group=group.id, user=other.id,
                               template=template.id, token=token.id, component=api.id, check=check.id, ticket=ticket.id,
                               manage=subscriptions.manage_token(subscriber, policy(app.config["SETTINGS"])),
                               accepted_ticket=accepted.id,
                               not_mine=customer_link.token_for(ticket.id, incident.id, now=clock.now(),
-                                                               secret_key=app.config["SETTINGS"].secret_key))
+                                                               secret_key=app.config["SETTINGS"].secret_key),
+                              subscriber=subscriber.id, ping=beat.ping_id)
     with app.app_context():
         db.session.remove()
     return ids
@@ -317,12 +322,16 @@ def _valid(form: Form, world) -> dict:
     return {name: _url(value, world) if isinstance(value, str) else value for name, value in form.valid.items()}
 
 
+# Counted for every attempt, refused or not (that is their point): bookkeeping of requests, not what a form stores.
+NOT_FORM_DATA = {"rate_limits"}
+
+
 def _snapshot(app) -> dict:
-    """Every row of every table: what "nothing stored" is compared against."""
+    """Every row of every table (but the rate-limit counters): what "nothing stored" is compared against."""
     with app.app_context():
         try:
             return {table.name: sorted(map(tuple, db.session.execute(table.select())), key=repr)
-                    for table in db.metadata.sorted_tables}
+                    for table in db.metadata.sorted_tables if table.name not in NOT_FORM_DATA}
         finally:
             db.session.remove()
 
@@ -427,7 +436,8 @@ def test_public_route_shrugs_off_hostile_query_values(client, world, caplog, rou
 def test_every_get_route_in_the_app_survives_hostile_path_and_query_values(app, console, world, caplog, payload):
     value = QUERY[payload]
     in_path = quote(value, safe="") if isinstance(value, str) else quote(value)
-    query = urlencode({"page": value, "lang": value, "template": value, "next": value})
+    query = urlencode({"page": value, "lang": value, "template": value, "next": value, "status": value, "plan": value,
+                       "priority": value, "component": value, "per_page": value, "incident": value, "q": value})
     failures = []
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods:
@@ -585,17 +595,29 @@ def test_console_button_on_a_missing_or_odd_target_never_fails(app, console, wor
     assert response.status_code == BAD_ACTIONS[path], _tracebacks(caplog)
 
 
+def _as_a_browser_reads(location: str) -> str:
+    """A Location as browsers take it (WHATWG URL): tabs and line breaks dropped, controls and spaces
+    around it trimmed, backslashes as slashes."""
+    return re.sub(r"[\t\n\r]", "", location).strip("".join(map(chr, range(0x21)))).replace("\\", "/")
+
+
 @pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/", "/\\evil.example", "\\\\evil.example",
                                     "javascript:alert(1)", "/%2F%2Fevil.example", "\x00//evil.example",
-                                    "%0d%0aLocation: x"])
-def test_sign_in_never_redirects_off_site(client, world, target):
+                                    "%0d%0aLocation: x", "/\t/evil.example", "/\n/evil.example", "/\r\n/evil.example",
+                                    "\t//evil.example", " //evil.example", "/\t\\evil.example", "\n", "/\n", "/\r",
+                                    "/x\r\nSet-Cookie: a=b", "\x0b//evil.example", "/\x00/evil.example",
+                                    "https:evil.example", "\\/evil.example", "/%09/evil.example"])
+def test_sign_in_never_redirects_off_site(client, world, caplog, target):
     page = client.get("/admin/login")
     response = client.post(f"/admin/login?{urlencode({'next': target})}",
                            data={"email": ADMIN_EMAIL, "password": TEST_PASSWORD, "csrf_token": csrf_token(page)})
-    assert response.status_code == 302
+    assert response.status_code == 302, _tracebacks(caplog)
     location = response.headers["Location"]
     assert location.startswith("/") and not location.startswith(("//", "/\\")), location
     assert "\r" not in location and "\n" not in location
+    read = urlsplit(_as_a_browser_reads(location))
+    assert read.path.startswith("/") and not read.path.startswith("//") and not read.scheme and not read.netloc, \
+        f"{location!r} leads a browser to {read.geturl()!r}"
 
 
 # ---- Markdown ------------------------------------------------------------------------------------------------
@@ -636,3 +658,328 @@ def test_markdown_preview_of_a_huge_body_is_cut_not_a_server_error(console, worl
                             headers={"X-CSRFToken": console.token})
     assert response.status_code == 200
     assert len(response.get_json()["html"]) < 100_000
+
+
+# ---- the management API, the v2 JSON and heartbeat pings: every machine route and method --------------------
+
+MACHINE_ROUTES = ("/api/", "/ping/")
+LATER = "2026-12-01T10:00:00+00:00"
+LATER_END = "2026-12-01T12:00:00+00:00"
+# A body each write takes, by method and rule: the hostile cases replace one field (or one nested field) at a time.
+API_WRITES = {
+    ("POST", "/api/v1/components"): {
+        "slug": "search", "name": "Search", "description": "Finds things.", "group_id": "g{group}", "position": 3,
+        "status": "operational", "only_show_if_degraded": False, "aliases": ["find", "Suche"]},
+    ("PATCH", "/api/v1/components/<slug>"): {
+        "name": "API", "description": "The API.", "group_id": "g{group}", "position": 1,
+        "status": "degraded_performance", "only_show_if_degraded": False, "aliases": ["interface"]},
+    ("POST", "/api/v1/groups"): {"name": "Backend", "description": "All of it.", "position": 2},
+    ("PATCH", "/api/v1/groups/<group_id:group_id>"): {"name": "Frontend", "description": "Pages.", "position": 1},
+    ("POST", "/api/v1/incidents"): {"name": "Login fails", "status": "investigating", "impact": "minor",
+                                    "body": "We look into it.", "components": {"api": "major_outage"}},
+    ("PATCH", "/api/v1/incidents/<id:incident_id>"): {"name": "API errors, edited", "impact": "major",
+                                                      "status": "identified", "body": "Found it."},
+    ("POST", "/api/v1/incidents/<id:incident_id>/updates"): {"status": "identified", "body": "Found it.",
+                                                             "components": {"api": "partial_outage"}},
+    ("POST", "/api/v1/maintenances"): {"name": "Disk swap", "status": "scheduled", "body": "We swap disks.",
+                                       "scheduled_for": LATER, "scheduled_until": LATER_END,
+                                       "components": {"database": "under_maintenance"}},
+    ("PATCH", "/api/v1/maintenances/<id:maintenance_id>"): {"name": "Disk swap, later", "status": "scheduled",
+                                                            "body": "Moved.", "scheduled_for": LATER,
+                                                            "scheduled_until": LATER_END},
+    ("POST", "/api/v1/maintenances/<id:maintenance_id>/updates"): {
+        "status": "in_progress", "body": "Started.", "components": {"database": "under_maintenance"}},
+    ("POST", "/api/v1/subscribers"): {"email": "new@example.com", "components": ["api"], "lang": "de",
+                                      "confirmed": True},
+    ("POST", "/api/v1/checks"): {
+        "key": "search-page", "name": "Search page", "component": "api", "kind": "http",
+        "target": "https://example.com/search", "interval": "1m", "timeout": "5s", "failure_status": "partial_outage",
+        "failures_to_open": 3, "successes_to_close": 2, "method": "GET", "headers": {"X-Probe": "status"},
+        "follow_redirects": True, "verify_tls": True, "enabled": True,
+        "expect": {"status": [200], "body_contains": "ok", "json": {"path": "$.status", "equals": "ok"},
+                   "max_latency_ms": 800}},
+    ("PATCH", "/api/v1/checks/<id:check_id>"): {"name": "API home page", "target": "https://example.com/",
+                                                "interval": "30s", "enabled": False},
+    ("POST", "/api/v1/tickets"): {
+        "external_id": "ZD-1", "subject": "Dashboard down", "body": "We get 502 errors since 10:00.",
+        "requester": {"email": "ops@customer.example", "name": "Ana"}, "plan": "professional", "priority": 1,
+        "environment": "production", "component": "api", "created_at": "2026-11-20T10:12:00+01:00"},
+    ("POST", "/api/v1/tickets/zendesk"): {"ticket": {
+        "id": "48213", "subject": "Dashboard down", "description": "502 since 10:00",
+        "requester": {"email": "ops@customer.example", "name": "Ana"}, "priority": "urgent",
+        "tags": "plan_professional component_api", "created_at": "2026-11-20T10:12:00+01:00"}},
+    ("POST", "/api/v1/tickets/freshdesk"): {"freshdesk_webhook": {
+        "ticket_id": "77", "ticket_subject": "Dashboard down", "ticket_description": "502 since 10:00",
+        "ticket_requester_email": "ops@customer.example", "ticket_requester_name": "Ana", "ticket_priority": "4",
+        "ticket_tags": "plan_advanced"}},
+    ("PATCH", "/api/v1/tickets/<id:ticket_id>"): {"priority": 2, "reason": "Only slow."},
+}
+# What goes in place of one field. Strings are JSON-encoded, so "\ud800" arrives as the escape \ud800.
+FIELD_VALUES = {
+    "huge-int": 10**30, "huge-negative": -(10**30), "max-float": 1.7e308, "negative": -1, "fraction": 1.5,
+    "true": True, "null": None, "list": [1, "two", None], "object": {"a": {"b": [1]}},
+    "nested-40": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]],
+    "empty": "", "lone-surrogate": "API \ud800 down \udfff", "nul": "api\x00down", "long-100k": "A" * 100_000,
+    "markup": "<script>alert(1)</script>", "line-breaks": "x\r\nBcc: evil@example.com", "not-a-date": "2026-13-45",
+}
+WHOLE_BODIES = {  # raw bytes, sent as application/json unless the name says otherwise
+    "nested-arrays-100k": b"[" * 100_000,
+    "nested-objects-50k": b'{"a":' * 50_000,
+    "nested-closed-1000": b"[" * 1000 + b"]" * 1000,
+    "not-utf8": b'{"name": "\xff\xfe\xc0\xaf", "body": "\xed\xa0\x80"}',
+    "utf16": '{"name": "x"}'.encode("utf-16"),
+    "bom": b'\xef\xbb\xbf{"name": "x"}',
+    "infinite-number": b'{"name": 1e400, "position": 1e400, "priority": 1e400, "requester": {"email": 1e400}}',
+    "nan": b'{"position": NaN, "priority": Infinity, "name": -Infinity}',
+    "int-5000-digits": b'{"position": ' + b"9" * 5000 + b"}",
+    "lone-surrogate-keys": b'{"\\ud800": "\\udfff", "name": "\\ud800", "requester": {"email": "a\\udc00@example.com"}}',
+    "json-list": b"[]", "json-string": b'"text"', "json-null": b"null", "json-number": b"12",
+    "empty": b"", "whitespace": b" \n\t ", "truncated": b'{"name": "x"',
+    "duplicate-keys": b'{"name": "a", "name": {"b": 1}}',
+}
+CONTENT_TYPES = {
+    "text-plain": "text/plain", "form": "application/x-www-form-urlencoded", "none": None,
+    "multipart": "multipart/form-data; boundary=xyz", "json-latin1": "application/json; charset=latin-1",
+    "json-utf16": "application/json; charset=utf-16", "json-suffix": "application/evil+json",
+}
+AUTHORIZATIONS = {
+    "none": None, "empty-bearer": "Bearer ", "basic": "Basic YWRtaW46cGFzcw==", "huge": "Bearer " + "x" * 10_000,
+    "latin1": "Bearer sp_\xff\xfe", "two-tokens": "Bearer sp_a, Bearer sp_b", "scheme-only": "Bearer",
+}
+PATH_VALUES = {"huge": HUGE_ID, "zero": "0", "negative": "-1", "nul": "%00", "text": "abc", "fraction": "1.5",
+               "long": "9" * 300, "not-utf8": "%ff%fe", "group-prefix": "g" + HUGE_ID, "traversal": "..%2f..%2f1"}
+QUERY_VALUES = {"nul": "\x00", "nul-inside": "api\x00x", "huge": HUGE_ID, "negative": "-1", "text": "abc",
+                "long": "9" * 10_000, "markup": "<script>", "not-utf8": b"\xff\xfe", "float": "1e9", "empty": ""}
+
+
+def _api_rules(app) -> list[tuple[str, str]]:
+    return sorted((method, rule.rule) for rule in app.url_map.iter_rules() if rule.rule.startswith(MACHINE_ROUTES)
+                  for method in rule.methods - {"HEAD", "OPTIONS"})
+
+
+def _api_path(rule: str, world, value: str | None = None) -> str:
+    """The rule with its arguments filled from world (or all of them set to value)."""
+    names = {"slug": "api", "incident_id": world.incident, "maintenance_id": world.maintenance,
+             "group_id": f"g{world.group}", "check_id": world.check, "ticket_id": world.ticket,
+             "subscriber_id": world.subscriber, "ping_id": world.ping}
+    return re.sub(r"<(?:[^:>]+:)?([^>]+)>", lambda m: str(names[m.group(1)] if value is None else value), rule)
+
+
+def _fill(body, world):
+    if isinstance(body, str):
+        return body.format(**vars(world))
+    if isinstance(body, dict):
+        return {key: _fill(value, world) for key, value in body.items()}
+    if isinstance(body, list):
+        return [_fill(value, world) for value in body]
+    return body
+
+
+def _field_paths(body: dict, prefix: tuple = ()) -> list[tuple]:
+    """Each field of a body, and each field of the objects inside it, as a path of keys."""
+    paths = []
+    for key, value in body.items():
+        paths.append(prefix + (key,))
+        if isinstance(value, dict):
+            paths += _field_paths(value, prefix + (key,))
+    return paths + [prefix + ("unknown_field",)]
+
+
+def _replaced(body: dict, path: tuple, value) -> dict:
+    copy = json.loads(json.dumps(body))
+    inner = copy
+    for key in path[:-1]:
+        inner = inner[key]
+    inner[path[-1]] = value
+    return copy
+
+
+@pytest.fixture
+def api_admin(app, world):
+    with app.app_context():
+        _record, plain = accounts.create_token(role="admin", label="hostile admin", by=SYSTEM, now=START)
+        db.session.remove()
+    return {"Authorization": f"Bearer {plain}"}
+
+
+class _Calls:
+    """Sends requests and collects every answer that is a 500 (or shows a traceback), for one assertion."""
+
+    def __init__(self, client):
+        self.client = client
+        self.failures: list[str] = []
+        self.sent = 0
+
+    def __call__(self, method: str, path: str, what: str, **kwargs):
+        self.sent += 1
+        response = self.client.open(path, method=method, **kwargs)
+        body = response.get_data()
+        if response.status_code >= 500 or b"Traceback" in body:
+            self.failures.append(f"{method} {path[:100]} {what}: {response.status_code}")
+        return response
+
+    def check(self, caplog):
+        assert not self.failures, "\n".join(self.failures[:40]) + "\n" + _tracebacks(caplog)
+        assert not [r for r in caplog.records if r.exc_info or r.exc_text], _tracebacks(caplog)
+
+
+def test_every_api_write_is_on_the_hostile_list(app):
+    """A new write in the API (or any machine route) must join API_WRITES, so it meets the payloads below."""
+    writes = {(method, rule) for method, rule in _api_rules(app) if method in ("POST", "PUT", "PATCH")}
+    assert writes - {("POST", "/ping/<ping_id>")} == set(API_WRITES), "add the route's valid body to API_WRITES"
+
+
+@pytest.mark.parametrize("method, rule", list(API_WRITES), ids=[f"{m} {r}" for m, r in API_WRITES])
+def test_api_write_with_a_hostile_field_never_fails(app, client, world, api_admin, caplog, method, rule):
+    """Every field (and nested field) of every write, replaced in turn by each hostile value, as admin."""
+    calls = _Calls(client)
+    body = _fill(API_WRITES[(method, rule)], world)
+    assert calls(method, _api_path(rule, world), "valid", json=body, headers=api_admin).status_code < 300, \
+        _tracebacks(caplog)
+    for path in _field_paths(body):
+        for name, value in FIELD_VALUES.items():
+            calls(method, _api_path(rule, world), f"{'.'.join(path)}={name}", json=_replaced(body, path, value),
+                  headers=api_admin)
+    calls.check(caplog)
+
+
+@pytest.mark.parametrize("identity", ["anonymous", "admin"])
+def test_every_api_route_and_method_takes_hostile_bodies_without_failing(app, client, world, api_admin, caplog,
+                                                                          identity):
+    calls = _Calls(client)
+    headers = api_admin if identity == "admin" else {}
+    for method, rule in _api_rules(app):
+        path = _api_path(rule, world)
+        # A read or a delete takes no body: a few bodies show it is not read; writes get every one.
+        bodies = WHOLE_BODIES if method in ("POST", "PUT", "PATCH") else {
+            name: WHOLE_BODIES[name] for name in ("nested-arrays-100k", "not-utf8", "lone-surrogate-keys")}
+        for name, data in bodies.items():
+            response = calls(method, path, name, data=data, content_type="application/json", headers=headers)
+            if identity == "anonymous" and rule.startswith("/api/v1/") and not rule.endswith("openapi.json"):
+                assert response.status_code in (401, 405), f"{method} {path} {name}: {response.status_code}"
+        for name, content_type in CONTENT_TYPES.items():
+            calls(method, path, name, data=b'{"name": "x"}', content_type=content_type, headers=headers)
+        calls(method, path, "file-upload", data={"file": (io.BytesIO(b"{}"), "x.json")}, headers=headers)
+        calls(method, path, "over-the-limit", data=b" " * OVER_LIMIT, content_type="application/json",
+              headers=headers)
+    calls.check(caplog)
+
+
+def test_every_api_route_and_method_shrugs_off_odd_authorization(app, client, world, caplog):
+    calls = _Calls(client)
+    for method, rule in _api_rules(app):
+        body = _fill(API_WRITES.get((method, rule), {}), world)
+        for name, value in AUTHORIZATIONS.items():
+            response = calls(method, _api_path(rule, world), name, json=body,
+                             headers={"Authorization": value} if value is not None else {})
+            if rule.startswith("/api/v1/") and not rule.endswith("openapi.json"):
+                assert response.status_code in (401, 405), f"{method} {rule} {name}: {response.status_code}"
+    calls.check(caplog)
+
+
+@pytest.mark.parametrize("identity", ["anonymous", "admin"])
+def test_every_api_route_and_method_takes_hostile_path_values(app, client, world, api_admin, caplog, identity):
+    calls = _Calls(client)
+    for method, rule in _api_rules(app):
+        if "<" not in rule:
+            continue
+        body = _fill(API_WRITES.get((method, rule), {}), world)
+        for name, value in PATH_VALUES.items():
+            calls(method, _api_path(rule, world, value), name, json=body,
+                  headers=api_admin if identity == "admin" else {})
+    calls.check(caplog)
+
+
+@pytest.mark.parametrize("identity", ["anonymous", "admin"])
+def test_every_api_read_takes_hostile_query_values(app, client, world, api_admin, caplog, identity):
+    """Each query parameter a read declares (and page, per_page, lang) given NUL (which PostgreSQL refuses in
+    text), huge and negative numbers, markup, bytes that are not UTF-8, or twice."""
+    spec = app.test_client().get("/api/v1/openapi.json").get_json()
+    declared = {path: {p["name"] for p in item.get("get", {}).get("parameters", []) if p.get("in") == "query"}
+                for path, item in spec["paths"].items()}
+    calls = _Calls(client)
+    for method, rule in _api_rules(app):
+        if method != "GET" or (identity == "anonymous" and rule.startswith("/api/v1/")):
+            continue  # an anonymous read of the management API is a 401 before any argument is read
+        documented = re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule)
+        for name in sorted(declared.get(documented, set()) | {"page", "per_page", "lang"}):
+            for label, value in QUERY_VALUES.items():
+                calls("GET", f"{_api_path(rule, world)}?{urlencode({name: value})}", f"{name}={label}",
+                      headers=api_admin if identity == "admin" else {})
+            calls("GET", f"{_api_path(rule, world)}?{urlencode([(name, '1'), (name, 'x')])}", f"{name} twice",
+                  headers=api_admin if identity == "admin" else {})
+    calls.check(caplog)
+
+
+def test_a_ticket_with_a_lone_surrogate_is_stored_with_a_replacement_character(app, client, world, api_admin,
+                                                                                 caplog):
+    """A lone surrogate is valid JSON but no UTF-8: the ticket is taken, the character replaced by U+FFFD."""
+    raw = (b'{"external_id": "ZD-\\ud800", "subject": "Login \\ud800 broken", "body": "It fails \\udfff here",'
+           b' "requester": {"email": "ops@customer.example", "name": "An\\udc00a"}}')
+    response = client.post("/api/v1/tickets", data=raw, content_type="application/json", headers=api_admin)
+    assert response.status_code in (200, 201), f"{response.status_code}\n{_tracebacks(caplog)}"
+    stored = client.get(f"/api/v1/tickets/{response.get_json()['id']}", headers=api_admin).get_json()
+    assert stored["subject"] == "Login \ufffd broken" and stored["body"] == "It fails \ufffd here"
+    assert stored["external_id"] == "ZD-\ufffd"
+
+
+@pytest.mark.parametrize("field", ["name", "body"])
+def test_a_lone_surrogate_in_an_incident_is_replaced_not_a_server_error(client, world, api_admin, caplog, field):
+    body = {"name": "Login fails", "impact": "minor", "body": "Looking.", field: "before \ud800 after"}
+    response = client.post("/api/v1/incidents", json=body, headers=api_admin)
+    assert response.status_code == 201, f"{response.status_code}\n{_tracebacks(caplog)}"
+    shown = response.get_json()
+    text = shown["name"] if field == "name" else shown["incident_updates"][0]["body"]
+    assert text == "before \ufffd after"
+
+
+@pytest.mark.parametrize("where", ["api-incidents", "api-maintenances", "api-checks", "api-tickets", "console-tickets",
+                                   "console-incidents", "console-audit", "console-subscribers"])
+def test_a_nul_in_a_list_filter_is_refused_or_ignored_never_a_server_error(app, console, world, api_admin, caplog,
+                                                                           where):
+    url = {"api-incidents": "/api/v1/incidents?component=ap%00i&status=investigating",
+           "api-maintenances": "/api/v1/maintenances?component=%00",
+           "api-checks": "/api/v1/checks?component=a%00",
+           "api-tickets": "/api/v1/tickets?plan=basic%00&status=%00",
+           "console-tickets": "/admin/tickets?plan=%00&priority=%00&status=%00&component=%00&q=%00",
+           "console-incidents": "/admin/incidents?status=%00&component=%00&q=%00",
+           "console-audit": "/admin/audit?actor=%00&action=%00&q=%00",
+           "console-subscribers": "/admin/subscribers?q=%00&channel=%00"}[where]
+    response = console.get(url, headers=api_admin if where.startswith("api") else {})
+    assert response.status_code in (200, 400, 422), f"{response.status_code}\n{_tracebacks(caplog)}"
+
+
+@pytest.mark.parametrize("cookie", ["remember_token=\u00e9\u00e9|\u00e9", "remember_token=1:abc|\u00ff\u00fe",
+                                    "remember_token=%ff%fe", "remember_token=" + "\u00e9" * 3000,
+                                    "session=\u00e9\u00e9.\u00e9", "remember_token=1|2|3"])
+def test_an_odd_remember_or_session_cookie_is_ignored(app, world, caplog, cookie):
+    client = app.test_client(use_cookies=False)  # a client with a cookie jar would send the jar's cookies instead
+    for url in ("/admin/", "/", "/admin/login", "/subscribe"):
+        response = client.get(url, headers={"Cookie": cookie})
+        assert response.status_code in (200, 302), f"{url}: {response.status_code}\n{_tracebacks(caplog)}"
+    assert client.get("/admin/", headers={"Cookie": cookie}).status_code == 302, "not signed in by it"
+
+
+ONE_LINE = re.compile(r"[^\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+MULTILINE_NAME = "Login down\r\nBcc: evil@example.com\n\x0b\x1b[31m\u2028\x85now"
+
+
+@pytest.mark.parametrize("kind", ["suppressed", "accepted"])
+def test_auto_reply_subjects_handed_to_the_desk_stay_on_one_line(app, world, kind):
+    """Names and ticket subjects may hold line breaks and control characters; a Subject may not."""
+    with app.app_context():
+        incident = make_incident(MULTILINE_NAME, components_={"database": "major_outage"})
+        ticket = Ticket(language="en", subject="Help\r\nBcc: evil@example.com\x00\x7f", body="Down\r\nnow")
+        subject = replies.reply_for(ticket, incident if kind == "suppressed" else None)["subject"]
+        db.session.remove()
+    assert ONE_LINE.fullmatch(subject), repr(subject)
+    assert "Bcc: evil@example.com" in subject, "the words stay, on one line"
+
+
+def test_notification_subjects_stay_on_one_line(app, world):
+    with app.app_context():
+        incident = make_incident(MULTILINE_NAME, components_={"api": "major_outage"})
+        owed = db.session.scalars(db.select(Notification).where(Notification.update_id == incident.updates[0].id))
+        subjects = [messages.email_for(notification).subject for notification in owed]
+        db.session.remove()
+    assert subjects and all(ONE_LINE.fullmatch(subject) for subject in subjects), subjects

@@ -60,7 +60,8 @@ def test_a_change_through_one_worker_is_seen_through_every_worker(database_url, 
 
 @pytest.mark.slow
 def test_cache_hits_answer_as_flask_does_and_no_request_gets_a_500(database_url, tmp_path, incident_and_token):
-    with production_server(database_url, tmp_path, workers=1) as base:
+    behind_a_proxy = {"STATUSPAGE_TRUSTED_PROXIES": "127.0.0.1"}  # its X-Forwarded-Proto says HTTPS
+    with production_server(database_url, tmp_path, workers=1, settings=behind_a_proxy) as base:
         status, headers, body = get(base + "/")
         assert status == 200 and "API errors" in body.decode()
         for _ in range(3):  # from here on, hits
@@ -90,3 +91,14 @@ def raw_status(base: str, request: bytes) -> int:
         response = http.client.HTTPResponse(connection)
         response.begin()
         return response.status
+
+
+@pytest.mark.slow
+def test_gzip_follows_the_q_values_on_the_event_loop_and_in_flask(database_url, tmp_path, incident_and_token):
+    from tests.integration.test_read_cache import ACCEPT_ENCODINGS
+
+    with production_server(database_url, tmp_path, workers=1) as base:
+        for accept, gzipped in ACCEPT_ENCODINGS.items():
+            for url in ("/", "/api/v2/summary.json", "/?lang=de"):  # hits on the loop; ?lang= sets a cookie: Flask
+                status, headers, body = get(base + url, {"Accept-Encoding": accept})
+                assert status == 200 and (headers["Content-Encoding"] == "gzip") is gzipped, (url, accept)

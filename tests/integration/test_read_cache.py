@@ -3,6 +3,7 @@ and a change committed through one worker (or host) is seen on the next request 
 from __future__ import annotations
 
 import gzip
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import event
@@ -97,8 +98,34 @@ def test_gzip_when_the_client_accepts_it(client, site):
     assert len(packed.get_data()) < len(plain.get_data()) / 3
 
 
-def test_odd_query_arguments_bypass_the_cache_and_still_work(client, site):
+def test_odd_query_arguments_are_served_and_never_stored_apart(app, client, site):
     assert client.get("/?utm_source=mail").status_code == 200
+    plain = client.get("/")
+    assert client.get("/?utm_source=other&x=1").get_data() == plain.get_data()
+    assert len(app.extensions["statuspage.page_cache"].entries) == 1
+
+
+def test_thousands_of_page_values_leave_the_cache_small(app, site):
+    """?page= is part of the key of /history only, clamped to the pages there are: 2,000 made-up values on
+    `/` and `/history` (numbers, huge numbers, words) make no more entries than there are real pages."""
+    browser = app.test_client(use_cookies=False)  # the fast path too: no session cookie
+    values = [str(n) for n in range(1000)] + [f"{n}x" for n in range(400)] + ["9" * (n % 40 + 10) for n in range(300)] \
+        + [f"-{n}" for n in range(300)]
+    for n, value in enumerate(values):
+        assert browser.get(("/", "/history")[n % 2], query_string={"page": value}).status_code == 200
+    entries = app.extensions["statuspage.page_cache"].entries
+    assert sorted(entries) == [("/", 1, "en"), ("/history", 1, "en")], sorted(entries)[:10]
+
+
+def test_a_history_page_beyond_the_last_shows_the_last(app, client, clock, site):
+    with app.app_context():
+        make_incident("Old outage", now=clock.now() - timedelta(days=200))  # seven months ago: page 3 of 3
+        db.session.remove()
+    last = client.get("/history?page=3").get_data(as_text=True)
+    assert "Old outage" in last and 'rel="next"' not in last
+    for beyond in ("4", "400", "99999999999999999999"):
+        assert client.get(f"/history?page={beyond}").get_data(as_text=True) == last
+    assert client.get("/history?page=abc").get_data() == client.get("/history").get_data()
 
 
 def test_security_headers(client, site):
@@ -109,3 +136,18 @@ def test_security_headers(client, site):
     assert "Strict-Transport-Security" not in response.headers
     secure = client.get("/", headers={"X-Forwarded-Proto": "https"})
     assert secure.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+ACCEPT_ENCODINGS = {  # Accept-Encoding -> whether gzip may be sent (RFC 9110, 12.5.3)
+    "gzip": True, "gzip, deflate, br": True, "br;q=1.0, gzip;q=0.8, *;q=0.1": True, "*": True, "GZIP": True,
+    "gzip;q=0": False, "gzip; q=0.000": False, "*;q=0": False, "identity": False, "identity, *;q=0": False,
+    "gzip;q=0, *": False, "br, *;q=0": False, "deflate": False, "": False, "gzipx": False, "x-gzipped": False,
+}
+
+
+@pytest.mark.parametrize("accept", ACCEPT_ENCODINGS)
+def test_gzip_only_when_the_client_accepts_it_by_its_q_values(client, site, accept):
+    for _ in range(2):  # rendered and stored, then a hit from the cache
+        response = client.get("/", headers={"Accept-Encoding": accept})
+        assert response.status_code == 200
+        assert (response.headers.get("Content-Encoding") == "gzip") is ACCEPT_ENCODINGS[accept], accept

@@ -334,3 +334,20 @@ def test_the_scheduler_keeps_the_export_fresh_when_a_directory_is_set(app, clock
         make_component("api", "API")
         job.func(now=clock.now())
     assert (tmp_path / "site" / "index.html").is_file() and (tmp_path / "site" / "api/v2/summary.json").is_file()
+
+
+def test_a_link_to_a_history_page_beyond_the_last_exports_no_extra_pages(app, site, tmp_path, clock):
+    """An update linking /history?page=400 (or a huge or odd page) must not make the export crawl hundreds of
+    empty pages: exactly the real history pages are exported, and such a link leads to the last one."""
+    with app.app_context():
+        post_update(site["open"], status="monitoring", by=SYSTEM, now=clock.advance(minutes=5),
+                    body=f"See [old ones]({BASE_URL}/history?page=400), [older](/history?page=99999999999999999999)"
+                         " and [odd](/history?page=-2&lang=de).")
+    export = tmp_path / "status"
+    report = export_site(app, export)
+    assert report.pages == 27  # as without the links: two history pages in each of three languages
+    assert sorted(p.relative_to(export).as_posix() for p in export.rglob("history/**/index.html")) == [
+        "de/history/index.html", "de/history/page/2/index.html", "fr/history/index.html",
+        "fr/history/page/2/index.html", "history/index.html", "history/page/2/index.html"]
+    incident = (export / f"incidents/{site['open']}/index.html").read_text()
+    assert 'href="../../history/page/2/"' in incident and 'href="../../de/history/"' in incident

@@ -323,3 +323,22 @@ def test_following_an_incident_does_not_widen_or_confirm_an_existing_subscriptio
                                          .where(Notification.kind == "update")))
     # everything@ hears of both updates; api@ only of the one after it started following; pending@ of none
     assert told == ["api@example.com", "everything@example.com", "everything@example.com"]
+
+
+@pytest.mark.parametrize("field, address, variants", [
+    ("email", "victim@example.com", ["victim@example.com", "VICTIM@example.com", " victim@Example.com "]),
+    ("webhook_url", "http://127.0.0.1:9/victim", ["http://127.0.0.1:9/victim"]),
+])
+def test_an_address_gets_at_most_three_confirmations_a_day_whoever_asks(app, clock, field, address, variants):
+    """Anyone can type someone else's address into the form; after three confirmations in a day that address
+    gets no more, while the form answers exactly as always (it reveals nothing)."""
+    pages = []
+    for attempt in range(6):
+        visitor = app.test_client()  # a new visitor each time: the per-client limit is not what stops this
+        response = subscribe(visitor, **{field: variants[attempt % len(variants)]})
+        assert response.status_code == 200
+        pages.append(re.sub(r'value="[^"]+"', "", response.get_data(as_text=True)))
+    assert len(set(pages)) == 1, "every answer is the same page"
+    assert count(app, Notification.kind == "confirmation") == 3
+    other = subscribe(app.test_client(), **{field: address.replace("victim", "someone")})
+    assert other.status_code == 200 and count(app, Notification.kind == "confirmation") == 4

@@ -1,4 +1,6 @@
 """Settings come from the environment and .env, typed, with one clear line when wrong."""
+import multiprocessing
+
 import pytest
 
 from statuspage.config import SettingsError, load_settings
@@ -42,3 +44,29 @@ def test_a_bad_value_stops_start_up_with_one_clear_line(tmp_path, name, value, m
                                "STATUSPAGE_ENV_FILE": "/nonexistent"})
     assert message in str(raised.value)
     assert "\n" not in str(raised.value)
+
+
+def _first_start(instance_dir, barrier, results):
+    environ = {"STATUSPAGE_INSTANCE_DIR": str(instance_dir), "STATUSPAGE_ENV_FILE": "/nonexistent"}
+    barrier.wait()  # every process starts reading settings at the same moment
+    results.put(load_settings(environ=environ).secret_key)
+
+
+def test_processes_starting_at_once_all_end_with_the_same_secret_key(tmp_path):
+    """Several gunicorn workers (or a worker and the scheduler) start on a fresh instance folder together:
+    exactly one key is made, and none of them reads a half-written (empty) file."""
+    context = multiprocessing.get_context("fork")
+    processes, rounds = 6, 15
+    for round_ in range(rounds):
+        instance_dir = tmp_path / f"instance-{round_}"
+        barrier, results = context.Barrier(processes), context.Queue()
+        started = [context.Process(target=_first_start, args=(instance_dir, barrier, results)) for _ in range(processes)]
+        for process in started:
+            process.start()
+        for process in started:
+            process.join(60)
+        assert [process.exitcode for process in started] == [0] * processes, f"round {round_}: a start failed"
+        keys = [results.get(timeout=5) for _ in started]
+        assert len(set(keys)) == 1 and len(keys[0]) >= 40, f"round {round_}: {keys}"
+        assert (instance_dir / "secret_key").read_text().strip() == keys[0]
+        assert [p.name for p in instance_dir.iterdir()] == ["secret_key"], "no temporary file left behind"

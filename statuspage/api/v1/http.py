@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import hashlib
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
-from flask import request
+from flask import current_app, request
 
 from ...errors import PreconditionFailed
 
@@ -18,7 +18,9 @@ def page_headers(total: int, page: int, per_page: int) -> dict[str, str]:
     if page < last:
         links["next"] = page + 1
     args = request.args.to_dict()
-    parts = [f'<{request.base_url}?{urlencode({**args, "page": number, "per_page": per_page})}>; rel="{rel}"'
+    # Absolute links from STATUSPAGE_BASE_URL: the request's Host (or X-Forwarded-Host) is the client's word.
+    here = current_app.config["SETTINGS"].base_url + quote(request.path)
+    parts = [f'<{here}?{urlencode({**args, "page": number, "per_page": per_page})}>; rel="{rel}"'
              for rel, number in links.items()]
     return {"Link": ", ".join(parts), "X-Total-Count": str(total)}
 

@@ -14,6 +14,7 @@ from ...extensions import login_manager
 from ...models import Role
 from ...services import accounts
 from ...services.audit import Actor
+from .. import refuse_nul_in_query
 
 bp = Blueprint("admin", __name__)
 
@@ -33,6 +34,7 @@ def _require_sign_in():
         return None
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
+    refuse_nul_in_query()
     return None
 
 

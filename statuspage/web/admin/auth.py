@@ -1,4 +1,7 @@
 """Sign-in, sign-out and the user's own password."""
+import re
+from urllib.parse import urlsplit
+
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
@@ -9,11 +12,23 @@ from ...services import accounts
 from . import actor, bp, now
 from .forms import LoginForm, PasswordForm
 
+_BROWSER_IGNORES = re.compile(r"[\t\n\r]")
+_C0_AND_SPACE = "".join(map(chr, range(0x21)))
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
 
 def _safe_next(target: str | None) -> str:
-    """Only a path on this site: an open redirect would let a phishing link borrow our sign-in page."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
+    """Only a path on this site: an open redirect would let a phishing link borrow our sign-in page.
+
+    The target is read as a browser would read it (WHATWG URL): tabs and line breaks anywhere are dropped,
+    control characters and spaces around it trimmed, backslashes are slashes. What is left must be a path
+    starting with a single "/" (so no scheme and no host), without control characters.
+    """
+    path = _BROWSER_IGNORES.sub("", target or "").strip(_C0_AND_SPACE).replace("\\", "/")
+    parts = urlsplit(path)
+    if (path.startswith("/") and not path.startswith("//") and not parts.scheme and not parts.netloc
+            and not _CONTROL.search(path)):
+        return path
     return url_for("admin.index")
 
 
@@ -26,7 +41,7 @@ def login():
     if form.validate_on_submit():
         user = accounts.authenticate(form.email.data, form.password.data, now=now())
         if user is not None:
-            login_user(user, remember=form.remember.data)
+            login_user(accounts.start_session(user, now=now()), remember=form.remember.data)
             return redirect(_safe_next(request.args.get("next")))
         form.password.errors.append(_("Wrong email or password."))
     return render_template("admin/login.html", form=form), 400 if form.is_submitted() else 200
@@ -34,6 +49,7 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    accounts.end_session(current_user.get_id())  # a copy of this session's cookie is worth nothing now
     logout_user()
     flash(_("You are signed out."), "info")
     return redirect(url_for("public.index"))
@@ -49,7 +65,7 @@ def account():
         except Invalid:
             form.current_password.errors.append(_("The current password is not right."))
         else:
-            login_user(user)  # this session carries the new token; every other session has ended
+            login_user(accounts.start_session(user, now=now()))  # a new session; every other one has ended
             flash(_("Password changed. Your other sessions have been signed out."), "info")
             return redirect(url_for("admin.account"))
     return render_template("admin/account.html", form=form), 400 if form.is_submitted() else 200
