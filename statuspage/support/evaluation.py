@@ -17,7 +17,7 @@ from typing import Iterable, Sequence
 from zoneinfo import ZoneInfo
 
 from .. import create_app
-from ..database_admin import upgrade_to_head
+from ..database_admin import drop_everything, upgrade_to_head
 from ..errors import AppError
 from ..extensions import db
 from ..models import IncidentKind, MaintenanceStatus
@@ -321,16 +321,19 @@ def _maintenance_in_progress(spec: dict, *, now: datetime):
 
 # --- replaying ---------------------------------------------------------------------------------------------------
 
-def replay(source: Source, *, now: datetime) -> Report:
-    """Build the scenario in a fresh, temporary SQLite database and take every ticket in it, as the hook does."""
+def replay(source: Source, *, now: datetime, database_url: str | None = None) -> Report:
+    """Build the scenario in a fresh, temporary SQLite database (or in `database_url`, emptied first: a
+    benchmark's, never a live site's) and take every ticket in it, as the hook does."""
     scenario = read_scenario(source.scenario_file)
     records = read_tickets(source.tickets_file, scenario)
     with tempfile.TemporaryDirectory() as directory:
-        app = create_app({"database_url": f"sqlite:///{directory}/evaluation.db", "instance_dir": Path(directory),
-                          "secret_key": "evaluation"})
+        app = create_app({"database_url": database_url or f"sqlite:///{directory}/evaluation.db",
+                          "instance_dir": Path(directory), "secret_key": "evaluation"})
         try:
             with app.app_context():
                 try:
+                    if database_url:
+                        drop_everything()
                     upgrade_to_head()
                     try:
                         ids = load_scenario(scenario, now=now, tz=app.config["SETTINGS"].tz)

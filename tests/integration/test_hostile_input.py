@@ -969,7 +969,8 @@ def test_auto_reply_subjects_handed_to_the_desk_stay_on_one_line(app, world, kin
     """Names and ticket subjects may hold line breaks and control characters; a Subject may not."""
     with app.app_context():
         incident = make_incident(MULTILINE_NAME, components_={"database": "major_outage"})
-        ticket = Ticket(language="en", subject="Help\r\nBcc: evil@example.com\x00\x7f", body="Down\r\nnow")
+        ticket = Ticket(id=1, language="en", subject="Help\r\nBcc: evil@example.com\x00\x7f", body="Down\r\nnow",
+                        received_at=START)     # a suppressed ticket's reply signs a link with its arrival
         subject = replies.reply_for(ticket, incident if kind == "suppressed" else None)["subject"]
         db.session.remove()
     assert ONE_LINE.fullmatch(subject), repr(subject)
