@@ -139,3 +139,30 @@ def test_a_forwarded_mail_is_the_message_when_the_sender_wrote_next_to_nothing()
 
 def test_a_mail_without_signature_is_read_whole():
     assert own_words("line one\nline two") == "line one\nline two"
+
+
+def test_matching_huge_tickets_keeps_no_more_memory_than_their_bounded_reading():
+    """The matcher's caches are bounded by what they hold, not only by count: every kept entry is a word, a
+    sentence of at most 300 characters or its vector (about 0.2 MB a ticket of new words, until the caches are
+    full). 100 KB tickets kept about 0.55 MB each before."""
+    import gc
+    import tracemalloc
+    from datetime import datetime, timedelta, timezone
+
+    from statuspage.support.matching import Candidate, ComponentInfo, TicketText, match_ticket
+
+    now = datetime(2026, 3, 3, 12, 0, tzinfo=timezone.utc)
+    components = [ComponentInfo("search", "Search", "Full-text search")]
+    outage = Candidate(1, "incident", "Search is down", ("Search fails.",), ("search",), now - timedelta(hours=1),
+                       "investigating")
+    match_ticket(TicketText("warm", "Search fails for us"), [outage], components, now=now)
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    for n in range(8):
+        body = " ".join(f"word{n}x{i} search fails" for i in range(8_000))      # about 100 KB, every one new
+        match_ticket(TicketText(f"Search {n}", body), [outage], components, now=now)
+    gc.collect()
+    kept = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    assert kept < 3_000_000, f"{kept / 1e6:.1f} MB kept after 8 tickets of 100 KB"
