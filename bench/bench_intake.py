@@ -152,7 +152,7 @@ def main() -> None:
     try:
         wait_until_up(base + "/healthz")
         warm = post_script(workdir, token, tickets_file(workdir, big=False), "warm")
-        run_wrk(base + "/", 4, 2, 1, warm)    # loads the model in each worker and reads the open incidents
+        run_wrk(base + "/", 8, 5, 1, warm)    # every thread of both workers takes tickets before measuring
         print(f"{args.components} components, {args.open_incidents} open incidents, {args.workers} workers, "
               f"database {database_url.split('://')[0]}, {args.seconds}s per run")
         if args.burst:

@@ -104,6 +104,17 @@ def snapshot() -> Snapshot:
     return kept
 
 
+def warm(app) -> None:
+    """Read the open incidents for matching now (their sentences, scope, vectors): a web worker does it at
+    start, so the first ticket after a restart does not wait for twenty incidents to be read."""
+    from .matching import prepare
+
+    with app.app_context():
+        known = snapshot()
+        prepare(known.candidates, known.components)
+        db.session.remove()
+
+
 def forget() -> None:
     """Drop the kept snapshot (tests empty the tables, and the counter starts again with them)."""
     current_app.extensions.pop(EXTENSION, None)

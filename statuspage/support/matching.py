@@ -200,6 +200,13 @@ def _reasons(model: Model, evidence, inc: IncidentReading, created: datetime) ->
     return tuple(out)
 
 
+def prepare(candidates: Sequence[Candidate], components: Sequence[ComponentInfo]) -> None:
+    """Read incidents (and the page) ahead of the first ticket that needs them."""
+    comps = _Components(components)
+    for candidate in candidates:
+        _incident(candidate, comps)
+
+
 def warm() -> None:
     """Load what matching reads (the sentence encoder, the gazetteer, the weights) now: a web worker does this
     before its first request, so no ticket waits for it."""
