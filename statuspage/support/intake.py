@@ -115,6 +115,11 @@ def take_ticket(ticket: TicketIn, *, by: Actor, now: datetime,
     index decides, and the loser returns the winner's answer. A signed request is remembered while its
     signature is valid, in the ticket's transaction, so a replay of it is a repeat too (external_id or not).
     """
+    with _INTAKE_SLOTS:
+        return _take_ticket(ticket, by=by, now=now, signed=signed)
+
+
+def _take_ticket(ticket: TicketIn, *, by: Actor, now: datetime, signed: SignedRequest | None) -> tuple[Ticket, bool]:
     ticket = bounded_created_at(ticket, now)
     if signed is not None:
         _forget_stale_signatures(now)
@@ -155,9 +160,10 @@ def _forget_stale_signatures(now: datetime) -> None:
         db.session.execute(delete(SeenSignature).where(SeenSignature.expires_at < now))
 
 
-# Tickets analysed at once in one process: the analysis is CPU work, and the pages a worker serves beside
-# it must not wait behind a burst of tickets (the rest queue here; the encoder batches what runs).
-_ANALYSIS_SLOTS = threading.BoundedSemaphore(1)
+# Tickets taken in at once in one process: reading one is CPU work, storing it a transaction, and the pages a
+# worker serves beside them must not wait behind a burst of tickets (the rest queue here, one at a time:
+# fewer threads wanting the interpreter lock and the database at once also take more tickets a second).
+_INTAKE_SLOTS = threading.BoundedSemaphore(1)
 
 
 def _match(given: TicketIn, *, now: datetime) -> matching.Match:
@@ -166,14 +172,13 @@ def _match(given: TicketIn, *, now: datetime) -> matching.Match:
     created_at = given.created_at or now
     known = candidates.snapshot()
     text = matching.TicketText(given.subject, given.body, given.component, None, created_at)
-    with _ANALYSIS_SLOTS:
-        if given.environment == "production":
-            return matching.match_ticket(text, known.open_at(created_at), known.components,
-                                         threshold=settings.ticket_match_threshold, now=now,
-                                         examples=known.examples(), model=model.load(settings.ticket_model or None))
-        return matching.Match(None, 0.0, (f"from {given.environment}: this page reports on production",),
-                              matching.detect_language(ticket_text(given.subject, given.body)),
-                              mentioned=matching.mentioned_components(text, known.components))
+    if given.environment == "production":
+        return matching.match_ticket(text, known.open_at(created_at), known.components,
+                                     threshold=settings.ticket_match_threshold, now=now,
+                                     examples=known.examples(), model=model.load(settings.ticket_model or None))
+    return matching.Match(None, 0.0, (f"from {given.environment}: this page reports on production",),
+                          matching.detect_language(ticket_text(given.subject, given.body)),
+                          mentioned=matching.mentioned_components(text, known.components))
 
 
 def _store(given: TicketIn, found: matching.Match, *, by: Actor, now: datetime) -> Ticket:
