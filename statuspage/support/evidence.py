@@ -23,7 +23,7 @@ from functools import lru_cache
 import numpy as np
 
 from . import semantic
-from .lexicon import CONCEPTS, CONTEXT, FAMILIES, IMPLIES, INTENT, MARKER, OBJECT, SYMPTOM, WEAK_SYMPTOMS
+from .lexicon import CONCEPTS, CONTEXT, FAMILIES, IMPLIES, INTENT, OBJECT, SYMPTOM, WEAK_SYMPTOMS
 from .places import places
 from .scope import Fit, Scope, incident_scope, name_like, outside_words, ticket_fit
 from .text import LANGUAGES, STOPWORDS, Analysis, Hit, analyze, detect_language, kind, stem, tokenize
@@ -513,5 +513,5 @@ def _short(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
-__all__ = ["Candidate", "ComponentInfo", "Evidence", "Examples", "FEATURES", "NO_EXAMPLES", "IncidentReading", "MARKER", "Page", "Reader",
+__all__ = ["Candidate", "ComponentInfo", "Evidence", "Examples", "FEATURES", "NO_EXAMPLES", "IncidentReading", "Page", "Reader",
            "TicketReading", "close", "read_incident", "read_ticket"]

@@ -28,14 +28,6 @@ from .matching import TicketText, _aware, _incident, _page
 from .model import Model, fit
 from .text import detect_language, ticket_text
 
-EXAMPLE_CHARS = 300
-
-
-def example_text(subject: str, body: str) -> str:
-    """What of a linked ticket is kept as an example: the subject and the start of its own words."""
-    return ticket_text(subject, body)[:EXAMPLE_CHARS]
-
-
 @dataclass
 class Labelled:
     record: dict
