@@ -50,7 +50,10 @@ clients: .cache/clients/status-widget/dist/index.js
 	  { rm -rf status-widget; echo "Could not fetch $(STATUS_WIDGET): the widget test will be skipped."; }; \
 	else echo "npm not found: the Statuspage widget test will be skipped."; fi
 
-test: install catalogues chromium clients test-sqlite test-postgres
+# The two passes run side by side (each pytest keeps one core busy; the machine has two), each printing
+# its output when it ends.
+test: install catalogues chromium clients
+	@$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
 
 test-sqlite: install catalogues
 	$(PY) -m pytest -q -p no:cacheprovider
