@@ -25,7 +25,7 @@ from ..notify import outbox
 from ..services import audit, incidents, validate
 from ..services.accounts import normalize_email
 from ..services.audit import Actor
-from . import candidates, following, matching, model, sla
+from . import candidates, following, matching, model, reader_process, sla
 from .replies import reply_for
 from .text import ticket_text
 
@@ -128,7 +128,8 @@ def _take_ticket(ticket: TicketIn, *, by: Actor, now: datetime, signed: SignedRe
             return first, False
         if ticket.external_id and (first := _by_external_id(ticket.external_id)) is not None:
             return first, False
-        found = _match(ticket, now=now)
+        reader = current_app.extensions.get(reader_process.EXTENSION)
+        found = reader.read(ticket, now=now) if reader is not None else read_ticket(ticket, now=now)
         try:
             with transaction():
                 stored = _store(ticket, found, by=by, now=now)
@@ -166,8 +167,9 @@ def _forget_stale_signatures(now: datetime) -> None:
 _INTAKE_SLOTS = threading.BoundedSemaphore(1)
 
 
-def _match(given: TicketIn, *, now: datetime) -> matching.Match:
-    """The matcher's decision (and the components the ticket is about), against the kept open incidents."""
+def read_ticket(given: TicketIn, *, now: datetime) -> matching.Match:
+    """The matcher's decision (and the components the ticket is about), against the kept open incidents.
+    The production server reads in a child process (reader_process.py), which calls this."""
     settings = current_app.config["SETTINGS"]
     created_at = given.created_at or now
     known = candidates.snapshot()

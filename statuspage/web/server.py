@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import logging
 import sys
 
 from a2wsgi import WSGIMiddleware
@@ -21,9 +20,6 @@ from uvicorn_worker import UvicornWorker
 
 from .. import TrustedProxyFix
 from ..services import site_version
-
-
-log = logging.getLogger(__name__)
 
 
 class Worker(UvicornWorker):
@@ -103,15 +99,10 @@ def application() -> Front:
     """What gunicorn.conf.py serves: `statuspage.web.server:application()`."""
     from .. import create_app
 
-    from ..support import candidates
-    from ..support.matching import warm
+    from ..support import reader_process
 
     app = create_app()
-    warm()      # the ticket matcher's model and data, before the first ticket instead of during it
-    try:
-        candidates.warm(app)
-    except Exception:       # a database not there yet is no reason not to serve: the first ticket reads them
-        log.warning("could not read the open incidents for ticket matching at start", exc_info=True)
+    reader_process.install(app)    # tickets are read beside the worker, so its pages never wait for them
     sys.setswitchinterval(0.001)   # the event loop answers cached pages: it waits at most 1 ms for the GIL
     gc.freeze()  # what the app is made of lives as long as the process: no collection need look at it again
     return Front(app, threads=app.config["SETTINGS"].web_threads)
