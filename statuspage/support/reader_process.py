@@ -7,18 +7,24 @@ stays free for the pages and the kernel gives the pages (and the database) the C
 every cycle the pages leave. The child reads the same database and keeps the same snapshot of open incidents
 (candidates.py); the worker stores what it decides. Should the child die or hang, the ticket is read in the
 worker instead and the next one starts a new child: a ticket is never lost for it.
+
+The child is `python -m statuspage.support.reader_process`, spoken to over its stdin and stdout: pickled
+(request, answer) pairs, each behind its length. It ends when its stdin closes, so it never outlives its worker.
 """
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
+import pickle
+import select
+import struct
+import subprocess
+import sys
 import threading
 import time
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
-from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import datetime
+from pathlib import Path
+from typing import BinaryIO
 
 from flask import Flask
 
@@ -28,50 +34,77 @@ NICENESS = 10        # the pages first: tickets take the CPU they leave
 READ_TIMEOUT_S = 30  # a ticket's reading is bounded far below this (text.MAX_TEXT); past it the child is stuck
 START_TIMEOUT_S = 120
 EXTENSION = "statuspage.ticket_reader"
+_LENGTH = struct.Struct("!I")
+
+
+class Silent(Exception):
+    """The other side ended, or said nothing in time."""
 
 
 class ReaderProcess:
-    """One child process that reads tickets for this worker, started at once and again after a failure."""
+    """One child process that reads this worker's tickets, one at a time; started at once, again after a failure."""
 
     def __init__(self, app: Flask):
         self.settings = dict(app.config["SETTINGS"].__dict__)
         self.lock = threading.Lock()
-        self.pool: ProcessPoolExecutor | None = None
-        self.ready: Future | None = None
+        self.child: subprocess.Popen | None = None
+        self.started = False                     # the child said it is ready
 
     def start(self) -> None:
-        """Start the child now (it loads the model and reads the open incidents) without waiting for it."""
+        """Start the child now: it loads the model and reads the open incidents; the first read waits for that."""
         with self.lock:
-            if self.pool is None:
-                self.pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
-                                                initializer=_start_child, initargs=(self.settings, os.getpid()))
-                self.ready = self.pool.submit(os.getpid)
+            self._spawn()
 
     def pid(self) -> int:
-        """The child's process id (it starts the child if needed)."""
-        self.start()
-        return self.ready.result(timeout=START_TIMEOUT_S)
+        """The child's process id, once it is ready (started if needed)."""
+        with self.lock:
+            self._ready()
+            return self.child.pid
 
     def read(self, given, *, now: datetime):
         """The matcher's decision for a ticket (intake.TicketIn), read in the child; in this process if the
-        child cannot (it died, or took too long: it is then replaced)."""
+        child cannot (it died, hung or is not there: it is then replaced)."""
         from .intake import read_ticket
 
-        self.start()
-        try:
-            return self.pool.submit(_read_in_child, given, now).result(timeout=READ_TIMEOUT_S)
-        except (BrokenProcessPool, FutureTimeout, OSError) as failure:
-            log.warning("the ticket reader process failed (%r): reading this ticket here, restarting it", failure)
-            self.stop()
-            return read_ticket(given, now=now)
+        with self.lock:
+            try:
+                self._ready()
+                _send(self.child.stdin, (given, now), READ_TIMEOUT_S)
+                answer = _receive(self.child.stdout, READ_TIMEOUT_S)
+            except (Silent, OSError) as failure:
+                log.warning("the ticket reader process failed (%s): reading this ticket here, restarting it", failure)
+                self._kill()
+                answer = None
+        return answer if answer is not None else read_ticket(given, now=now)
 
     def stop(self) -> None:
         with self.lock:
-            pool, self.pool, self.ready = self.pool, None, None
-        if pool is not None:
-            for process in list(getattr(pool, "_processes", {}).values()):
-                process.kill()   # a stuck child does not finish its reading first
-            pool.shutdown(wait=False, cancel_futures=True)
+            self._kill()
+
+    def _spawn(self) -> None:
+        if self.child is None or self.child.poll() is not None:
+            package_root = str(Path(__file__).resolve().parents[2])    # this very statuspage, also in a checkout
+            path = os.pathsep.join(filter(None, (package_root, os.environ.get("PYTHONPATH"))))
+            self.child = subprocess.Popen([sys.executable, "-m", __name__], stdin=subprocess.PIPE,
+                                          stdout=subprocess.PIPE, env={**os.environ, "PYTHONPATH": path})
+            os.set_blocking(self.child.stdin.fileno(), False)
+            self.started = False
+            _send(self.child.stdin, self.settings, START_TIMEOUT_S)
+
+    def _ready(self) -> None:
+        self._spawn()
+        if not self.started:
+            if _receive(self.child.stdout, START_TIMEOUT_S) != "ready":
+                raise Silent("it did not start")
+            self.started = True
+
+    def _kill(self) -> None:
+        if self.child is not None:
+            self.child.kill()
+            self.child.wait()
+            for pipe in (self.child.stdin, self.child.stdout):
+                pipe.close()
+            self.child = None
 
 
 def install(app: Flask) -> ReaderProcess:
@@ -81,37 +114,74 @@ def install(app: Flask) -> ReaderProcess:
     return reader
 
 
-_APP: Flask | None = None
+def _send(pipe: BinaryIO, message, timeout: float | None = None) -> None:
+    """Write one message; Silent when the other side takes none of it for timeout seconds (the pipe
+    is then non-blocking, so a stopped child cannot hold the worker's thread)."""
+    data = memoryview(_LENGTH.pack(len(body := pickle.dumps(message, pickle.HIGHEST_PROTOCOL))) + body)
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while data:
+        if deadline is not None and not select.select([], [pipe], [], max(0.0, deadline - time.monotonic()))[1]:
+            raise Silent(f"took nothing in {timeout:g} s")
+        try:
+            data = data[os.write(pipe.fileno(), data):]
+        except BlockingIOError:
+            continue
 
 
-def _start_child(settings: dict, parent: int) -> None:
-    global _APP
-    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True, name="parent-watch").start()
+def _receive(pipe: BinaryIO, timeout: float | None):
+    """The next message; Silent when none comes within timeout seconds (None: wait for ever) or the
+    other side is gone."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    (size,) = _LENGTH.unpack(_exactly(pipe, _LENGTH.size, deadline))
+    return pickle.loads(_exactly(pipe, size, deadline))
+
+
+def _exactly(pipe: BinaryIO, wanted: int, deadline: float | None) -> bytes:
+    data = b""
+    while len(data) < wanted:
+        if deadline is not None and not select.select([pipe], [], [], max(0.0, deadline - time.monotonic()))[0]:
+            raise Silent("no answer in time")
+        chunk = os.read(pipe.fileno(), wanted - len(data))
+        if not chunk:
+            raise Silent("it ended")
+        data += chunk
+    return data
+
+
+def _serve(requests: BinaryIO, answers: BinaryIO) -> None:
+    """The child: build the app from the worker's settings, load what reading needs, then answer until the
+    worker closes the pipe."""
     from .. import create_app
-    from . import candidates, matching
-
-    _APP = create_app(settings)
-    matching.warm()
-    try:
-        candidates.warm(_APP)
-    except Exception:   # no database yet: the first ticket reads the incidents
-        log.warning("could not read the open incidents for ticket matching at start", exc_info=True)
-    os.nice(NICENESS)    # after loading, which a worker's first tickets would otherwise wait for
-
-
-def _exit_with_parent(parent: int) -> None:
-    """A worker killed outright cannot stop its child: the child goes when its parent is gone."""
-    while os.getppid() == parent:
-        time.sleep(1)
-    os._exit(0)
-
-
-def _read_in_child(given, now: datetime):
     from ..extensions import db
+    from . import candidates, matching
     from .intake import read_ticket
 
-    with _APP.app_context():
-        try:
-            return read_ticket(given, now=now)
-        finally:
-            db.session.remove()
+    app = create_app(_receive(requests, None))
+    matching.warm()
+    try:
+        candidates.warm(app)
+    except Exception:   # no database yet: the first ticket reads the incidents
+        log.warning("could not read the open incidents for ticket matching at start", exc_info=True)
+    os.nice(NICENESS)   # after loading, which the worker's first ticket waits for
+    _send(answers, "ready")
+    while True:
+        given, now = _receive(requests, None)     # Silent when the worker is gone
+        with app.app_context():
+            try:
+                answer = read_ticket(given, now=now)
+            except Exception:   # the worker reads it again itself, and answers for it as it would have
+                log.exception("could not read a ticket")
+                answer = None
+            finally:
+                db.session.remove()
+        _send(answers, answer)
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    answers = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)       # whatever prints goes to the log, not into the answers
+    try:
+        _serve(sys.stdin.buffer, answers)
+    except (BrokenPipeError, Silent):
+        pass            # the worker went away (before this child was ready, say): nothing to answer

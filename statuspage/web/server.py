@@ -102,7 +102,7 @@ def application() -> Front:
     from ..support import reader_process
 
     app = create_app()
-    reader_process.install(app)    # tickets are read beside the worker, so its pages never wait for them
     sys.setswitchinterval(0.001)   # the event loop answers cached pages: it waits at most 1 ms for the GIL
     gc.freeze()  # what the app is made of lives as long as the process: no collection need look at it again
+    reader_process.install(app)    # tickets are read beside the worker (after the freeze: it may be replaced)
     return Front(app, threads=app.config["SETTINGS"].web_threads)

@@ -50,9 +50,10 @@ def test_a_child_that_dies_costs_no_ticket_and_is_replaced(client, outage, intak
 def test_a_child_that_hangs_is_given_up_and_the_ticket_read_here(client, outage, intake, reader, monkeypatch):
     stuck = reader.pid()
     monkeypatch.setattr(reader_process, "READ_TIMEOUT_S", 2)
-    os.kill(stuck, signal.SIGSTOP)   # alive, but reads nothing
+    os.kill(stuck, signal.SIGSTOP)   # alive, but reads nothing: not even a ticket larger than the pipe holds
+    long_thread = EXAMPLE["body"] + "\n\n" + "> earlier mail in the thread\n" * 3000
     try:
-        answer = client.post("/api/v1/tickets", json=EXAMPLE, headers=intake)
+        answer = client.post("/api/v1/tickets", json={**EXAMPLE, "body": long_thread}, headers=intake)
         assert answer.status_code == 200 and answer.get_json()["incident"]["id"] == outage
         assert reader.pid() != stuck
     finally:
