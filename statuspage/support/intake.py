@@ -115,11 +115,6 @@ def take_ticket(ticket: TicketIn, *, by: Actor, now: datetime,
     index decides, and the loser returns the winner's answer. A signed request is remembered while its
     signature is valid, in the ticket's transaction, so a replay of it is a repeat too (external_id or not).
     """
-    with _INTAKE_SLOTS:
-        return _take_ticket(ticket, by=by, now=now, signed=signed)
-
-
-def _take_ticket(ticket: TicketIn, *, by: Actor, now: datetime, signed: SignedRequest | None) -> tuple[Ticket, bool]:
     ticket = bounded_created_at(ticket, now)
     if signed is not None:
         _forget_stale_signatures(now)
@@ -128,10 +123,9 @@ def _take_ticket(ticket: TicketIn, *, by: Actor, now: datetime, signed: SignedRe
             return first, False
         if ticket.external_id and (first := _by_external_id(ticket.external_id)) is not None:
             return first, False
-        reader = current_app.extensions.get(reader_process.EXTENSION)
-        found = reader.read(ticket, now=now) if reader is not None else read_ticket(ticket, now=now)
+        found = _read(ticket, now=now)
         try:
-            with transaction():
+            with _INTAKE_SLOTS, transaction():
                 stored = _store(ticket, found, by=by, now=now)
                 if signed is not None:
                     db.session.add(SeenSignature(digest=signed.digest, ticket_id=stored.id,
@@ -161,10 +155,19 @@ def _forget_stale_signatures(now: datetime) -> None:
         db.session.execute(delete(SeenSignature).where(SeenSignature.expires_at < now))
 
 
-# Tickets taken in at once in one process: reading one is CPU work, storing it a transaction, and the pages a
-# worker serves beside them must not wait behind a burst of tickets (the rest queue here, one at a time:
-# fewer threads wanting the interpreter lock and the database at once also take more tickets a second).
+# Tickets read or stored at once in one process: reading one is CPU work, storing it a transaction, and the
+# pages a worker serves beside them must not wait behind a burst of tickets (the rest queue here, one at a
+# time: fewer threads wanting the interpreter lock and the database at once also take more tickets a second).
+# A ticket read in the reader process (reader_process.py) leaves the slot to the storing of another.
 _INTAKE_SLOTS = threading.BoundedSemaphore(1)
+
+
+def _read(given: TicketIn, *, now: datetime) -> matching.Match:
+    reader = current_app.extensions.get(reader_process.EXTENSION)
+    if reader is not None:
+        return reader.read(given, now=now)
+    with _INTAKE_SLOTS:
+        return read_ticket(given, now=now)
 
 
 def read_ticket(given: TicketIn, *, now: datetime) -> matching.Match:
