@@ -182,7 +182,7 @@ SIGNED_LINK_ACTIONS = {"unsubscribe": "/subscribe/unsubscribe/{manage}"}
 # Likewise, but a broken link gets a page that says what is wrong (400, or 410 when expired), not a 404.
 SIGNED_LINK_PAGES = {"ticket-not-mine": "/tickets/not-mine/{not_mine}"}
 
-PUBLIC_ROUTES = [  # CONTRACT.md; routes not built yet answer 404, which is fine here
+PUBLIC_ROUTES = [  # docs/CONTRACT.md; routes not built yet answer 404, which is fine here
     "/", "/incidents/{incident}", "/maintenance/{maintenance}", "/history", "/components/api", "/subscribe",
     "/feed.rss", "/feed.atom", "/components/api/feed.rss", "/components/api/feed.atom", "/badge.svg",
     "/components/api/badge.svg", "/healthz", "/readyz", "/api/v2/summary.json", "/api/v2/status.json",

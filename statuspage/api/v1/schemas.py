@@ -239,7 +239,7 @@ class SubscriberOut(Schema):
     created_at = fields.String(required=True)
 
 
-# Health checks: the fields of a check file (CONTRACT.md), validated by monitoring/definitions.py so that
+# Health checks: the fields of a check file (docs/CONTRACT.md), validated by monitoring/definitions.py so that
 # a file and a request body mean the same; the schema documents them.
 
 def _any(description: str, **kwargs):
@@ -309,7 +309,7 @@ class CheckListArgs(PageArgs):
     component = fields.String(validate=validate.Length(max=64))
 
 
-# Tickets: the intake hook's request and answer (CONTRACT.md); support/intake.py validates the body.
+# Tickets: the intake hook's request and answer (docs/CONTRACT.md); support/intake.py validates the body.
 
 class RequesterIn(Schema):
     email = fields.String(required=True, validate=validate.Length(max=320))
