@@ -355,7 +355,7 @@ class Reader:
         fit: Fit = ticket_fit(inc.scope, t.scope_text, t.places)
         if fit.inside:
             v["scope_inside"], notes["scope_inside"] = 1.0, ", ".join(fit.inside)
-        if fit.outside:
+        if fit.outside and not fit.inside:     # naming what is ruled in too, it is (also) about the incident
             v["scope_outside"], notes["scope_outside"] = 1.0, ", ".join(fit.outside)
         if fit.elsewhere:
             v["scope_elsewhere"] = 1.0

@@ -71,6 +71,22 @@ def test_a_platform_ruled_out_by_name_is_accepted():
     assert ruled_in.incident_id == APP_CRASH.incident_id, ruled_in
 
 
+def test_a_ticket_naming_both_a_ruled_in_and_a_ruled_out_part_is_about_the_incident():
+    shop = [ComponentInfo("checkout", "Checkout", "Payment at the end of an order"),
+            ComponentInfo("catalog", "Catalog", "Products and prices")]
+    wallet = Candidate(31, "incident", "Payments with Zelvo failing",
+                       ("Payments with the Zelvo wallet fail at checkout with an error. We are investigating.",
+                        "Payments with Korrin are not affected."), ("checkout",), NOW - timedelta(hours=1),
+                       "investigating")
+    only_out = _match("Checkout", "At checkout, payments with Korrin fail with an error since an hour.",
+                      candidates=(wallet,), components=shop)
+    assert only_out.incident_id is None, only_out
+    both = _match("Checkout", "At checkout, payments with Zelvo and with Korrin both fail with an error since an hour.",
+                  candidates=(wallet,), components=shop)
+    assert both.incident_id == wallet.incident_id and both.score > 0.9, both
+    assert not any(r.startswith("about what the incident rules out") for r in both.reasons), both
+
+
 def test_a_sibling_the_page_names_is_not_the_incident():
     match = _match("Orange trackers", "Trackers on Orange in Spain stopped sending positions to the live map.",
                    candidates=(MAP_STALE,))
