@@ -192,7 +192,7 @@ def worker_rss(master: int) -> list[str]:
     out = []
     for pid in _children(master):
         readers = " + ".join(f"{_rss_mb(child)} MB" for child in _children(int(pid))
-                             if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes())
+                             if b"reader_process" in Path(f"/proc/{child}/cmdline").read_bytes())
         out.append(f"{_rss_mb(pid)} MB" + (f" (ticket reader {readers})" if readers else ""))
     return out
 
