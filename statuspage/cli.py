@@ -100,11 +100,9 @@ def demo(if_empty):
 @main.command("scheduler")
 def scheduler():
     """Run the background jobs (notification delivery, maintenance windows) until stopped."""
-    import logging
-
     from . import scheduler as process
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    process.configure_logging(current_app.config["SETTINGS"].log_level)
     process.run(current_app._get_current_object())
 
 
