@@ -65,7 +65,7 @@ run: install catalogues
 	$(VENV)/bin/statuspage init-db
 	$(VENV)/bin/statuspage demo --if-empty
 	@echo "Serving $(LOCAL_URL)/ (console: $(LOCAL_URL)/admin/) with the scheduler beside it"
-	$(VENV)/bin/statuspage scheduler & scheduler=$$!; trap 'kill $$scheduler' EXIT INT TERM; \
+	$(VENV)/bin/statuspage scheduler & scheduler=$$!; trap 'kill $$scheduler 2>/dev/null' EXIT INT TERM; \
 	  STATUSPAGE_BIND=$(BIND) STATUSPAGE_ACCESS_LOG=- $(VENV)/bin/gunicorn -c gunicorn.conf.py
 
 # A local mail catcher that prints every message it gets, decoded (statuspage/devmail.py): run `make run`

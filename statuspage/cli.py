@@ -62,12 +62,13 @@ def init_db():
 @click.option("--role", type=click.Choice([r.value for r in (Role.VIEWER, Role.RESPONDER, Role.ADMIN)]),
               default="viewer", show_default=True)
 @click.option("--name", default="")
+@click.option("--language", default=None, help="Of the user's alert mail (en, de, fr); the site's default if not given.")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
               help="Prompted for when not given.")
 @_fail_on_app_error
-def create_user(email, role, name, password):
+def create_user(email, role, name, language, password):
     """Add a console user."""
-    user = accounts.create_user(email, password, role=role, name=name, by=CLI, now=clock.now())
+    user = accounts.create_user(email, password, role=role, name=name, language=language, by=CLI, now=clock.now())
     click.echo(f"Created {user.role} {user.email}")
 
 

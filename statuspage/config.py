@@ -165,7 +165,7 @@ def _networks(value: str) -> tuple:
                             f"comma-separated, got {value!r}") from None
 
 
-LOG_LEVELS = ("debug", "info", "warning", "error")
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 
 
 def _log_level(value: str) -> str:

@@ -37,7 +37,7 @@ def production_server(database_url: str, instance_dir: Path, workers: int = 2, t
                                    *([app] if app else [])], cwd=ROOT, env=env, stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60  # a loaded machine (two test passes side by side) starts slowly
         while not _answers(base + "/healthz"):
             assert server.poll() is None and time.monotonic() < deadline, \
                 f"gunicorn did not start:\n{log_path.read_text()[-3000:]}"

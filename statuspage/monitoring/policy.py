@@ -31,14 +31,13 @@ from ..models import (
 from ..models.incidents import ACTIVE_MAINTENANCE_STATUSES
 from ..services import audit, incidents
 from ..services.audit import Actor
+from ..system_text import incidents as says
 
 log = logging.getLogger(__name__)
 FLAP_WINDOW = timedelta(minutes=30)
 FLAP_CHANGES = 4
 IMPACT_OF = {ComponentStatus.DEGRADED_PERFORMANCE: Impact.MINOR, ComponentStatus.PARTIAL_OUTAGE: Impact.MAJOR,
              ComponentStatus.MAJOR_OUTAGE: Impact.CRITICAL}
-SAYS = {ComponentStatus.DEGRADED_PERFORMANCE: "is slow or partly failing",
-        ComponentStatus.PARTIAL_OUTAGE: "is partly unavailable", ComponentStatus.MAJOR_OUTAGE: "is unavailable"}
 
 
 def actor_for(check: Check) -> Actor:
@@ -104,9 +103,8 @@ def _failing(component: Component, down: list[Check], linked: dict[int, Incident
         or incidents.open_incident_on(component.id, published=True)
     if incident is None:
         incident = incidents.open_incident(
-            name=f"{component.name} {SAYS[worst]}", impact=IMPACT_OF[worst],
-            body=f"Our automatic check “{lead.name}” has failed {lead.consecutive_failures} times in a row "
-                 f"({lead.last_error or 'no answer'}). We are investigating.",
+            name=says.check_failing_name(component.name, worst), impact=IMPACT_OF[worst],
+            body=says.check_failed_body(lead.name, lead.consecutive_failures, lead.last_error),
             components={component.slug: worst.value}, by=actor_for(lead), now=now)
         incident.automatic = True
         said.append(f"incident #{incident.id} opened by check {lead.key}: {incident.name}")
@@ -119,8 +117,7 @@ def _failing(component: Component, down: list[Check], linked: dict[int, Incident
         if incident.status == IncidentStatus.MONITORING or held is None or worst.severity > held.severity:
             incidents.post_update(
                 incident.id, status=IncidentStatus.INVESTIGATING, components={component.slug: worst.value},
-                body=f"Our automatic check “{lead.name}” is failing again ({lead.last_error or 'no answer'}).",
-                by=actor_for(lead), now=now)
+                body=says.check_failing_again_body(lead.name, lead.last_error), by=actor_for(lead), now=now)
             said.append(f"incident #{incident.id} investigating again: check {lead.key} fails")
     for check in down:
         if check.incident_id != incident.id:
@@ -149,9 +146,8 @@ def _recovered(component: Component, checks: list[Check], linked: dict[int, Inci
         lead = attached[0] if attached else checks[0]
         incidents.post_update(
             incident.id, status=status, components={component.slug: ComponentStatus.OPERATIONAL.value},
-            body=f"Our automatic check “{lead.name}” has passed {lead.consecutive_successes} times in a row: "
-                 f"{component.name} is working again." + ("" if status == IncidentStatus.RESOLVED else
-                                                          " We are monitoring the situation."),
+            body=says.check_passed_body(lead.name, lead.consecutive_successes, component.name,
+                                        resolved=status == IncidentStatus.RESOLVED),
             by=actor_for(lead), now=now)
         said.append(f"incident #{incident.id} {status.value} by check {lead.key}: {component.name} works again")
         if status == IncidentStatus.RESOLVED:

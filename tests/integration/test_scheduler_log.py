@@ -140,5 +140,5 @@ def test_the_log_level_setting_is_checked(tmp_path):
     environ = {"STATUSPAGE_INSTANCE_DIR": str(tmp_path), "STATUSPAGE_ENV_FILE": "/nonexistent"}
     assert load_settings(environ=environ).log_level == "info"
     assert load_settings(environ={**environ, "STATUSPAGE_LOG_LEVEL": "DEBUG"}).log_level == "debug"
-    with pytest.raises(SettingsError, match="STATUSPAGE_LOG_LEVEL must be one of debug, info, warning, error"):
+    with pytest.raises(SettingsError, match="STATUSPAGE_LOG_LEVEL must be one of debug, info, warning, error, critical"):
         load_settings(environ={**environ, "STATUSPAGE_LOG_LEVEL": "loud"})
