@@ -124,7 +124,11 @@ def deliver(at):
 @click.option("--debug/--no-debug", default=False)
 def run(host, port, debug):
     """Serve the site with the development server (use gunicorn in production)."""
-    current_app.run(host=host, port=port, debug=debug, use_reloader=debug)
+    from werkzeug.serving import run_simple
+
+    # Not app.run(): inside the flask command line (FlaskGroup) it returns at once, serving nothing.
+    run_simple(host, port, current_app._get_current_object(), use_reloader=debug, use_debugger=debug,
+               threaded=True)
 
 
 @main.group("checks")
