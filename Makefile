@@ -1,23 +1,62 @@
 # make run: set up and serve the demo site on SQLite.   make test: set up and run every test.
 VENV ?= .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Everything that names the site follows HOST and PORT: links in mail and feeds, and the demo's health checks
+# (checks/demo.toml probes ${base_url}). A wildcard bind address is reached on loopback. STATUSPAGE_BASE_URL
+# set in the environment, on the command line or in .env wins.
+BRACKETED := $(if $(findstring [,$(HOST)),$(HOST),$(if $(findstring :,$(HOST)),[$(HOST)],$(HOST)))
+BIND := $(BRACKETED):$(PORT)
+LOCAL_URL := http://$(if $(filter 0.0.0.0 [::],$(BRACKETED)),127.0.0.1,$(BRACKETED)):$(PORT)
+ifeq ($(origin STATUSPAGE_BASE_URL),undefined)
+ifeq ($(shell grep -qsE '^[[:space:]]*(export[[:space:]]+)?STATUSPAGE_BASE_URL[[:space:]]*=' $(or $(STATUSPAGE_ENV_FILE),.env) && echo set),)
+run: export STATUSPAGE_BASE_URL := $(LOCAL_URL)
+endif
+endif
 
 STATUS_WIDGET := @statuspage/status-widget@1.0.5
 
-.PHONY: install catalogues run mail test test-sqlite test-postgres chromium clients bench clean
+# Three installs, each with its stamp: what the site needs (make run); the mail catcher (make mail); the
+# test tools (make test). An extra's packages are installed alone (read from pyproject.toml), so the site
+# that `make run` is serving is never reinstalled under it. Every install holds one lock and then asks
+# make again whether it is still needed: `make run` and `make mail` started together on a fresh clone (two
+# terminals, or make -j2 run mail) install one after the other, and the second finds the venv made. The
+# lock is Python's fcntl.flock (flock(1) is Linux-only); the file lives beside the venv, which may not exist.
+STAMP := $(VENV)/.installed-runtime
+MAIL_STAMP := $(VENV)/.installed-mail
+TEST_STAMP := $(VENV)/.installed-test
+LOCK := python3 -c 'import fcntl, subprocess, sys; lock = open(sys.argv[1], "a"); \
+  fcntl.flock(lock, fcntl.LOCK_EX); sys.exit(subprocess.call(sys.argv[2:]))' $(VENV).lock
+UNDER_LOCK = @$(LOCK) $(MAKE) --no-print-directory -s LOCK_HELD=1 $@
+EXTRA = $(PY) -c 'import sys, tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["project"]["optional-dependencies"][sys.argv[1]], sep="\n")'
+
+.PHONY: install install-test catalogues run mail test test-sqlite test-postgres chromium clients bench clean
 
 $(STAMP): pyproject.toml pinned-by-hash.txt
-	python3 -m venv $(VENV)
-	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q --no-deps --require-hashes -r pinned-by-hash.txt
-	$(VENV)/bin/pip install -q -e ".[test]"
-	touch $(STAMP)
+ifndef LOCK_HELD
+	$(UNDER_LOCK)
+else
+	@echo "Installing the site into $(VENV) (make test adds the test tools, make mail the mail catcher)"
+	@[ -x $(PY) ] || python3 -m venv $(VENV)
+	@$(VENV)/bin/pip install -q --upgrade pip
+	@$(VENV)/bin/pip install -q --no-deps --require-hashes -r pinned-by-hash.txt
+	@$(VENV)/bin/pip install -q -e .
+	@touch $@
+endif
+
+$(MAIL_STAMP) $(TEST_STAMP): $(STAMP)
+ifndef LOCK_HELD
+	$(UNDER_LOCK)
+else
+	@$(EXTRA) $(if $(filter $@,$(MAIL_STAMP)),mail,test) | $(VENV)/bin/pip install -q -r /dev/stdin
+	@touch $@
+endif
 
 install: $(STAMP)
+
+install-test: $(TEST_STAMP)
 
 catalogues: $(STAMP)
 	$(VENV)/bin/pybabel compile -d statuspage/translations >/dev/null
@@ -25,13 +64,15 @@ catalogues: $(STAMP)
 run: install catalogues
 	$(VENV)/bin/statuspage init-db
 	$(VENV)/bin/statuspage demo --if-empty
-	@echo "Serving http://$(HOST):$(PORT)/ (console: http://$(HOST):$(PORT)/admin/) with the scheduler beside it"
-	$(VENV)/bin/statuspage scheduler & scheduler=$$!; trap 'kill $$scheduler' EXIT INT TERM; \
-	  STATUSPAGE_BIND=$(HOST):$(PORT) STATUSPAGE_ACCESS_LOG=- $(VENV)/bin/gunicorn -c gunicorn.conf.py
+	@echo "Serving $(LOCAL_URL)/ (console: $(LOCAL_URL)/admin/) with the scheduler beside it"
+	$(VENV)/bin/statuspage scheduler & scheduler=$$!; trap 'kill $$scheduler 2>/dev/null' EXIT INT TERM; \
+	  STATUSPAGE_BIND=$(BIND) STATUSPAGE_ACCESS_LOG=- $(VENV)/bin/gunicorn -c gunicorn.conf.py
 
-# A local mail catcher that prints every message it gets: run `make run` with STATUSPAGE_SMTP_PORT=1025.
-mail: install
-	$(PY) -m aiosmtpd -n -l 127.0.0.1:1025
+# A local mail catcher that prints every message it gets, decoded (statuspage/devmail.py): run `make run`
+# with STATUSPAGE_SMTP_PORT=1025 (MAIL_PORT=… for another port).
+MAIL_PORT ?= 1025
+mail: $(MAIL_STAMP)
+	$(PY) -m statuspage.devmail --host 127.0.0.1 --port $(MAIL_PORT)
 
 chromium:
 	@command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || \
@@ -52,14 +93,14 @@ clients: .cache/clients/status-widget/dist/index.js
 
 # The two passes run side by side (each pytest keeps one core busy; the machine has two), each printing
 # its output when it ends.
-test: install catalogues chromium clients
+test: install-test catalogues chromium clients
 	@$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
 
-test-sqlite: install catalogues
+test-sqlite: install-test catalogues
 	$(PY) -m pytest -q -p no:cacheprovider
 
 # The PostgreSQL pass: skipped with one line when no server answers, unless STATUSPAGE_REQUIRE_POSTGRES=1 (CI).
-test-postgres: install catalogues
+test-postgres: install-test catalogues
 	@if $(PY) -c "import psycopg; psycopg.connect('$(subst +psycopg,,$(PG_TEST_URL))', connect_timeout=3).close()" 2>/dev/null; then \
 	  STATUSPAGE_TEST_DATABASE_URL=$(PG_TEST_URL) $(PY) -m pytest -q -p no:cacheprovider; \
 	elif [ "$$STATUSPAGE_REQUIRE_POSTGRES" = 1 ]; then \
@@ -68,8 +109,8 @@ test-postgres: install catalogues
 	  echo "PostgreSQL not reachable at $(PG_TEST_URL): ran the SQLite pass only."; \
 	fi
 
-bench: install catalogues
+bench: install-test catalogues
 	$(PY) bench/bench_index.py
 
 clean:
-	rm -rf $(VENV) dist build *.egg-info test-artifacts .cache
+	rm -rf $(VENV) $(VENV).lock dist build *.egg-info test-artifacts .cache

@@ -46,7 +46,7 @@ class TrustedProxyFix:
 
 def create_app(overrides: dict | None = None) -> Flask:
     """Build the application from settings (environment, .env, then these overrides)."""
-    from . import api, errors, i18n, models, ratelimits  # noqa: F401  (models registers the tables)
+    from . import api, errors, i18n, models, ratelimits, system_text  # noqa: F401  (models registers the tables)
     from .extensions import babel, csrf, db, limiter, login_manager, migrate
     from .paths import MIGRATIONS_DIR
     from . import web
@@ -88,6 +88,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     site_version.install()
     web_cache.init_app(app)  # first: its after_request hook runs last, keeping every other hook's headers
     i18n.init_app(app)
+    system_text.init_app(app)
     errors.register_error_handlers(app)
     web.init_app(app)
     api.init_app(app)

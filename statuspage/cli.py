@@ -62,12 +62,13 @@ def init_db():
 @click.option("--role", type=click.Choice([r.value for r in (Role.VIEWER, Role.RESPONDER, Role.ADMIN)]),
               default="viewer", show_default=True)
 @click.option("--name", default="")
+@click.option("--language", default=None, help="Of the user's alert mail (en, de, fr); the site's default if not given.")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
               help="Prompted for when not given.")
 @_fail_on_app_error
-def create_user(email, role, name, password):
+def create_user(email, role, name, language, password):
     """Add a console user."""
-    user = accounts.create_user(email, password, role=role, name=name, by=CLI, now=clock.now())
+    user = accounts.create_user(email, password, role=role, name=name, language=language, by=CLI, now=clock.now())
     click.echo(f"Created {user.role} {user.email}")
 
 
@@ -100,11 +101,9 @@ def demo(if_empty):
 @main.command("scheduler")
 def scheduler():
     """Run the background jobs (notification delivery, maintenance windows) until stopped."""
-    import logging
-
     from . import scheduler as process
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    process.configure_logging(current_app.config["SETTINGS"].log_level)
     process.run(current_app._get_current_object())
 
 
@@ -125,7 +124,11 @@ def deliver(at):
 @click.option("--debug/--no-debug", default=False)
 def run(host, port, debug):
     """Serve the site with the development server (use gunicorn in production)."""
-    current_app.run(host=host, port=port, debug=debug, use_reloader=debug)
+    from werkzeug.serving import run_simple
+
+    # Not app.run(): inside the flask command line (FlaskGroup) it returns at once, serving nothing.
+    run_simple(host, port, current_app._get_current_object(), use_reloader=debug, use_debugger=debug,
+               threaded=True)
 
 
 @main.group("checks")

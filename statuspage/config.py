@@ -68,6 +68,7 @@ class Settings:
     suspect_publish: bool = False
     intake_follows_per_domain: int = 20
     intake_follows_per_token: int = 200
+    log_level: str = "info"         # the scheduler's (and gunicorn's): warning, info, or debug for every job run
 
     @property
     def tz(self) -> ZoneInfo:
@@ -164,6 +165,16 @@ def _networks(value: str) -> tuple:
                             f"comma-separated, got {value!r}") from None
 
 
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+
+
+def _log_level(value: str) -> str:
+    value = value.strip().lower()
+    if value not in LOG_LEVELS:
+        raise SettingsError(f"STATUSPAGE_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {value!r}")
+    return value
+
+
 def _smtp_security(value: str) -> str:
     if value not in ("none", "starttls", "tls"):
         raise SettingsError(f"STATUSPAGE_SMTP_SECURITY must be none, starttls or tls, got {value!r}")
@@ -224,6 +235,7 @@ READERS = {
     "suspect_publish": _bool("suspect_publish"),
     "intake_follows_per_domain": _int("intake_follows_per_domain"),
     "intake_follows_per_token": _int("intake_follows_per_token"),
+    "log_level": _log_level,
 }
 
 

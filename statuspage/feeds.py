@@ -12,6 +12,7 @@ from sqlalchemy.orm import contains_eager, selectinload
 from .extensions import db
 from .markup import render_markdown
 from .models import AffectedComponent, Component, Incident, IncidentUpdate
+from .system_text import localized
 
 FEED_LENGTH = 50
 
@@ -61,7 +62,8 @@ def build_feed(info: FeedInfo, updates: list[IncidentUpdate], *, entry_title, en
         entry.title(entry_title(update))
         entry.link(href=permalink, rel="alternate")
         # The entry's HTML: the update's text, or for one without text its title, escaped as the pages do.
-        body = str(render_markdown(update.body)) if update.body else str(Markup("<p>{}</p>").format(entry_title(update)))
+        text = localized(update, "body")  # the reader's language, when the system wrote it in each
+        body = str(render_markdown(text)) if text else str(Markup("<p>{}</p>").format(entry_title(update)))
         entry.content(body, type="html")
         entry.description(body)
         entry.published(update.created_at)

@@ -30,6 +30,19 @@ from .services.audit import Actor
 
 log = logging.getLogger(__name__)
 SCHEDULER = Actor(label="scheduler")
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def configure_logging(level: str = "info") -> None:
+    """What the terminal shows: at `info` what a person acts on (the start, checks going down and up,
+    incidents opened and resolved by checks, maintenance moving, failed deliveries, failed jobs); APScheduler
+    says only what goes wrong, not the two lines per job run it writes at INFO (about three a second here).
+    `debug` (STATUSPAGE_LOG_LEVEL) shows those too, and our own detail; `warning` only problems."""
+    chosen = getattr(logging, level.upper())
+    logging.basicConfig(format=LOG_FORMAT)
+    logging.getLogger().setLevel(max(chosen, logging.INFO))  # other libraries' debug lines: never
+    logging.getLogger("statuspage").setLevel(chosen)
+    logging.getLogger("apscheduler").setLevel(logging.INFO if level == "debug" else max(chosen, logging.WARNING))
 
 
 @dataclass(frozen=True)
@@ -40,7 +53,10 @@ class Job:
 
 
 def advance_maintenance(*, now):
-    return incidents.advance_maintenance(now=now, by=SCHEDULER)
+    moved = incidents.advance_maintenance(now=now, by=SCHEDULER)
+    for maintenance in moved:
+        log.info("maintenance #%s %r is now %s", maintenance.id, maintenance.name, maintenance.status)
+    return moved
 
 
 def jobs_for(app: Flask, runner: CheckRunner) -> list[Job]:
@@ -90,6 +106,12 @@ def with_app(app: Flask, job: Job) -> Callable[[], None]:
     return run
 
 
+def add_jobs(scheduler, app: Flask, jobs: list[Job]) -> list:
+    """Each job at its interval, never two runs of one at once, a late run not made up for."""
+    return [scheduler.add_job(with_app(app, job), "interval", seconds=job.every.total_seconds(), id=job.name,
+                              max_instances=1, coalesce=True, misfire_grace_time=None) for job in jobs]
+
+
 def run(app: Flask) -> None:
     settings = app.config["SETTINGS"]
     sync_check_files(app)
@@ -97,11 +119,11 @@ def run(app: Flask) -> None:
     runner = CheckRunner(probes=probes, settings=settings)
     jobs = jobs_for(app, runner)
     scheduler = BlockingScheduler(timezone=timezone.utc)
-    for job in jobs:
-        scheduler.add_job(with_app(app, job), "interval", seconds=job.every.total_seconds(), id=job.name,
-                          max_instances=1, coalesce=True, misfire_grace_time=None)
+    add_jobs(scheduler, app, jobs)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # treat SIGTERM like Ctrl-C
-    log.info("scheduler %s started with %s", runner.holder, ", ".join(job.name for job in jobs))
+    log.info("scheduler %s started: checks (when it leads), deliveries every 10 s, maintenance every 30 s%s; "
+             "STATUSPAGE_LOG_LEVEL=debug shows every job run", runner.holder,
+             ", static export to " + settings.export_dir if settings.export_dir else "")
     probes.start()
     try:
         scheduler.start()

@@ -22,10 +22,10 @@ def free_port() -> int:
 
 @contextmanager
 def production_server(database_url: str, instance_dir: Path, workers: int = 2, threads: int = 4,
-                      settings: dict[str, str] | None = None):
-    """`gunicorn -c gunicorn.conf.py` on a free port: yields its base URL. On the way out the server is
+                      settings: dict[str, str] | None = None, app: str | None = None):
+    """`gunicorn -c gunicorn.conf.py [app]` on a free port: yields its base URL. On the way out the server is
     stopped and its log must show no crash (a worker that died would be restarted and otherwise unseen).
-    settings: more STATUSPAGE_* environment variables."""
+    settings: more STATUSPAGE_* environment variables; app: gunicorn's app argument (`wsgi:app`)."""
     port = free_port()
     env = {**os.environ, "STATUSPAGE_DATABASE_URL": database_url, "STATUSPAGE_INSTANCE_DIR": str(instance_dir),
            "STATUSPAGE_SECRET_KEY": "test", "STATUSPAGE_ENV_FILE": "/nonexistent",
@@ -33,11 +33,11 @@ def production_server(database_url: str, instance_dir: Path, workers: int = 2, t
            "STATUSPAGE_WEB_THREADS": str(threads), "STATUSPAGE_LOG_LEVEL": "warning", **(settings or {})}
     log_path = instance_dir / "gunicorn.log"
     with open(log_path, "wb") as log:
-        server = subprocess.Popen([str(Path(sys.executable).with_name("gunicorn")), "-c", "gunicorn.conf.py"],
-                                  cwd=ROOT, env=env, stdout=log, stderr=log)
+        server = subprocess.Popen([str(Path(sys.executable).with_name("gunicorn")), "-c", "gunicorn.conf.py",
+                                   *([app] if app else [])], cwd=ROOT, env=env, stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60  # a loaded machine (two test passes side by side) starts slowly
         while not _answers(base + "/healthz"):
             assert server.poll() is None and time.monotonic() < deadline, \
                 f"gunicorn did not start:\n{log_path.read_text()[-3000:]}"

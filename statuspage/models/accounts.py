@@ -40,6 +40,7 @@ class User(Base):
     # Part of every login session's id: changing it (a password change, disabling) ends all of them.
     session_token: Mapped[str] = mapped_column(String(64))
     is_disabled: Mapped[bool] = mapped_column(default=False)
+    language: Mapped[str | None] = mapped_column(String(8))  # of the alert mail; None: the site's default
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

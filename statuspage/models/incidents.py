@@ -71,6 +71,9 @@ class Incident(Base):
     version: Mapped[int] = mapped_column(default=1)
     automatic: Mapped[bool] = mapped_column(default=False)  # opened by a health check, not by a person
     is_published: Mapped[bool] = mapped_column(default=True)  # False: suspected from tickets, console only
+    # A name the system wrote (a health check, the ticket intake), in every language: {"en": ..., "de": ...};
+    # `name` is the default language's. None once a person names the incident (texts.py reads both).
+    name_translations: Mapped[dict | None] = mapped_column(JSON)
 
     affected: Mapped[list[AffectedComponent]] = relationship(
         back_populates="incident", cascade="all, delete-orphan", order_by="AffectedComponent.component_id")
@@ -132,6 +135,7 @@ class IncidentUpdate(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     author_name: Mapped[str] = mapped_column(String(200), default="")
+    body_translations: Mapped[dict | None] = mapped_column(JSON)  # as Incident.name_translations, for the body
     # [{"code": component id as text, "name", "old_status", "new_status"}], as Statuspage's v2 API shows it.
     affected_components: Mapped[list | None] = mapped_column(JSON)
 

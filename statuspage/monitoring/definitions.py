@@ -2,6 +2,8 @@
 
 One parser for both, so a check file and a POST /api/v1/checks body mean exactly the same thing.
 A bad file is reported as `checks/web.toml:12: check "login" field interval: ...` and changes nothing.
+A file's `target` may name the site itself (site_variables): `${base_url}/healthz`, `${base_host}:${base_port}`,
+so checks of the site follow STATUSPAGE_BASE_URL (the demo's do: `make run PORT=9000` moves them).
 """
 from __future__ import annotations
 
@@ -31,6 +33,7 @@ EXPECT_BY_KIND = {
 }
 KEY = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,99}$")
 HOST = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62}[A-Za-z0-9_])?)*\.?$")
+VARIABLE = re.compile(r"\$\{([^}]*)\}")
 DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$")
 UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
 
@@ -159,8 +162,36 @@ def parse(data: Mapping) -> CheckDefinition:
     return CheckDefinition(**definition)
 
 
-def load_file(path: Path, *, relative_to: Path | None = None) -> list[tuple[CheckDefinition, Source]]:
-    """Every check in one TOML file, validated; CheckFileError names the file and line of the first problem."""
+def site_variables(base_url: str) -> dict[str, str]:
+    """What a check file's target may name as ${...}: the site, where STATUSPAGE_BASE_URL says it is."""
+    parts = urlsplit(base_url)
+    host = parts.hostname or "localhost"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return {"base_url": base_url.rstrip("/"), "base_host": f"[{host}]" if ":" in host else host,
+            "base_port": str(port or (443 if parts.scheme == "https" else 80))}
+
+
+def _with_variables(data, variables: Mapping[str, str]):
+    """The [[check]] table with ${name} in its target replaced; DefinitionError for a name not known."""
+    target = data.get("target") if isinstance(data, Mapping) else None
+    if not isinstance(target, str) or "${" not in target:
+        return data
+
+    def value(match: re.Match) -> str:
+        if match.group(1) not in variables:
+            known = ", ".join(f"${{{name}}}" for name in variables) or "none here"
+            raise DefinitionError("target", f"unknown variable ${{{match.group(1)}}} (known: {known})")
+        return variables[match.group(1)]
+    return {**data, "target": VARIABLE.sub(value, target)}
+
+
+def load_file(path: Path, *, relative_to: Path | None = None,
+              variables: Mapping[str, str] | None = None) -> list[tuple[CheckDefinition, Source]]:
+    """Every check in one TOML file, validated; CheckFileError names the file and line of the first problem.
+    `variables`: what ${name} in a target stands for (site_variables)."""
     name = str(path.relative_to(relative_to) if relative_to else path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -180,19 +211,20 @@ def load_file(path: Path, *, relative_to: Path | None = None) -> list[tuple[Chec
     for index, data in enumerate(checks):
         source = Source(name, text, index)
         try:
-            loaded.append((parse(data), source))
+            loaded.append((parse(_with_variables(data, variables or {})), source))
         except DefinitionError as problem:
             key = data.get("key") if isinstance(data.get("key"), str) else None
             raise source.error(key, problem) from None
     return loaded
 
 
-def load_directory(directory: Path) -> list[tuple[CheckDefinition, Source]]:
+def load_directory(directory: Path, *,
+                   variables: Mapping[str, str] | None = None) -> list[tuple[CheckDefinition, Source]]:
     """All checks of all `*.toml` files in a directory (sorted by name); a key used twice is an error."""
     loaded: list[tuple[CheckDefinition, Source]] = []
     seen: dict[str, Source] = {}
     for path in sorted(directory.glob("*.toml")):
-        for definition, source in load_file(path, relative_to=directory.parent):
+        for definition, source in load_file(path, relative_to=directory.parent, variables=variables):
             if definition.key in seen:
                 first = seen[definition.key]
                 raise CheckFileError(f"{source.file}:{source.line_of('key')}: check key {definition.key!r} "

@@ -31,14 +31,13 @@ from ..models import (
 from ..models.incidents import ACTIVE_MAINTENANCE_STATUSES
 from ..services import audit, incidents
 from ..services.audit import Actor
+from ..system_text import incidents as says
 
 log = logging.getLogger(__name__)
 FLAP_WINDOW = timedelta(minutes=30)
 FLAP_CHANGES = 4
 IMPACT_OF = {ComponentStatus.DEGRADED_PERFORMANCE: Impact.MINOR, ComponentStatus.PARTIAL_OUTAGE: Impact.MAJOR,
              ComponentStatus.MAJOR_OUTAGE: Impact.CRITICAL}
-SAYS = {ComponentStatus.DEGRADED_PERFORMANCE: "is slow or partly failing",
-        ComponentStatus.PARTIAL_OUTAGE: "is partly unavailable", ComponentStatus.MAJOR_OUTAGE: "is unavailable"}
 
 
 def actor_for(check: Check) -> Actor:
@@ -62,6 +61,7 @@ def reconcile(component_ids: Iterable[int], *, now: datetime, auto_resolve: bool
 
 
 def reconcile_component(component_id: int, *, now: datetime, auto_resolve: bool) -> None:
+    said: list[str] = []  # what a person watching the scheduler should read, once it is stored
     with transaction():
         component = db.session.get(Component, component_id)
         if component is None:
@@ -71,9 +71,11 @@ def reconcile_component(component_id: int, *, now: datetime, auto_resolve: bool)
         down = [check for check in checks if check.is_down and check.enabled]
         flapping = any(is_flapping(check, now) for check in checks)
         if down:
-            _failing(component, down, linked, flapping=flapping, now=now)
+            _failing(component, down, linked, flapping=flapping, now=now, said=said)
         else:
-            _recovered(component, checks, linked, flapping=flapping, now=now, auto_resolve=auto_resolve)
+            _recovered(component, checks, linked, flapping=flapping, now=now, auto_resolve=auto_resolve, said=said)
+    for line in said:
+        log.info("%s", line)
 
 
 def _open_linked(checks: list[Check]) -> dict[int, Incident]:
@@ -92,7 +94,7 @@ def _open_linked(checks: list[Check]) -> dict[int, Incident]:
 
 
 def _failing(component: Component, down: list[Check], linked: dict[int, Incident], *, flapping: bool,
-             now: datetime) -> None:
+             now: datetime, said: list[str]) -> None:
     if _in_maintenance(component):
         return  # the window explains it; the component already shows under_maintenance
     worst = max((check.failure_status for check in down), key=lambda status: status.severity)
@@ -101,31 +103,33 @@ def _failing(component: Component, down: list[Check], linked: dict[int, Incident
         or incidents.open_incident_on(component.id, published=True)
     if incident is None:
         incident = incidents.open_incident(
-            name=f"{component.name} {SAYS[worst]}", impact=IMPACT_OF[worst],
-            body=f"Our automatic check “{lead.name}” has failed {lead.consecutive_failures} times in a row "
-                 f"({lead.last_error or 'no answer'}). We are investigating.",
+            name=says.check_failing_name(component.name, worst), impact=IMPACT_OF[worst],
+            body=says.check_failed_body(lead.name, lead.consecutive_failures, lead.last_error),
             components={component.slug: worst.value}, by=actor_for(lead), now=now)
         incident.automatic = True
+        said.append(f"incident #{incident.id} opened by check {lead.key}: {incident.name}")
         for suspected in incidents.suspected_incidents():
             if component.id in {link.component_id for link in suspected.affected}:
                 incidents.merge_suspected(suspected, incident, by=actor_for(lead), now=now)
+                said.append(f"suspected incident #{suspected.id} merged into incident #{incident.id}")
     elif incident.automatic and not flapping:
         held = next((link.status for link in incident.affected if link.component_id == component.id), None)
         if incident.status == IncidentStatus.MONITORING or held is None or worst.severity > held.severity:
             incidents.post_update(
                 incident.id, status=IncidentStatus.INVESTIGATING, components={component.slug: worst.value},
-                body=f"Our automatic check “{lead.name}” is failing again ({lead.last_error or 'no answer'}).",
-                by=actor_for(lead), now=now)
+                body=says.check_failing_again_body(lead.name, lead.last_error), by=actor_for(lead), now=now)
+            said.append(f"incident #{incident.id} investigating again: check {lead.key} fails")
     for check in down:
         if check.incident_id != incident.id:
             check.incident_id = incident.id
             if not incident.automatic or check is not lead:
                 audit.record(actor_for(check), "check.attach", incident,
                              summary=f"{check.name}: {check.last_error or 'failing'}", now=now)
+                said.append(f"check {check.key} joins incident #{incident.id}")
 
 
 def _recovered(component: Component, checks: list[Check], linked: dict[int, Incident], *, flapping: bool,
-               now: datetime, auto_resolve: bool) -> None:
+               now: datetime, auto_resolve: bool, said: list[str]) -> None:
     for incident in linked.values():
         attached = [check for check in checks if check.incident_id == incident.id]
         if not incident.automatic:
@@ -142,10 +146,10 @@ def _recovered(component: Component, checks: list[Check], linked: dict[int, Inci
         lead = attached[0] if attached else checks[0]
         incidents.post_update(
             incident.id, status=status, components={component.slug: ComponentStatus.OPERATIONAL.value},
-            body=f"Our automatic check “{lead.name}” has passed {lead.consecutive_successes} times in a row: "
-                 f"{component.name} is working again." + ("" if status == IncidentStatus.RESOLVED else
-                                                          " We are monitoring the situation."),
+            body=says.check_passed_body(lead.name, lead.consecutive_successes, component.name,
+                                        resolved=status == IncidentStatus.RESOLVED),
             by=actor_for(lead), now=now)
+        said.append(f"incident #{incident.id} {status.value} by check {lead.key}: {component.name} works again")
         if status == IncidentStatus.RESOLVED:
             for check in attached:
                 check.incident_id = None

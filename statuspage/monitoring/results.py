@@ -6,6 +6,7 @@ the policy runs after the commit, so a failing incident update can never cost us
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -17,6 +18,7 @@ from ..models import Check, CheckResult
 from ..services import uptime
 from .probes import ProbeResult
 
+log = logging.getLogger(__name__)
 KEEP_CHANGES = 12  # state changes remembered per check, enough to recognise flapping
 
 
@@ -38,7 +40,7 @@ def record(outcomes: list[Outcome], *, now: datetime, tz) -> set[int]:
         ids = sorted({o.check_id for o in outcomes})
         table = Check.__table__
         checks = {row.id: row for row in db.session.execute(
-            select(table.c.id, table.c.component_id, table.c.kind, table.c.failures_to_open,
+            select(table.c.id, table.c.key, table.c.component_id, table.c.kind, table.c.failures_to_open,
                    table.c.successes_to_close, table.c.consecutive_failures, table.c.consecutive_successes,
                    table.c.is_down, table.c.changed_at, table.c.incident_id, table.c.last_beat_at,
                    table.c.period_seconds, table.c.grace_seconds, table.c.created_at).where(table.c.id.in_(ids)))}
@@ -62,15 +64,24 @@ def record(outcomes: list[Outcome], *, now: datetime, tz) -> set[int]:
                             "status_code": result.status_code, "error": (result.error or None) and result.error[:300],
                             "lateness_ms": lateness})
             samples.append(uptime.Sample(row.id, row.component_id, at, result.ok, result.latency_ms))
+        changed = []
         for check_id, current in state.items():
             row = checks[check_id]
             if current["is_down"] != row.is_down or (current["is_down"] and row.incident_id is None) \
                     or (not current["is_down"] and row.incident_id is not None):
                 attention.add(row.component_id)
+            if current["is_down"] != row.is_down:
+                changed.append((row, current))
         if results:
             db.session.execute(insert(CheckResult.__table__), results)  # Core: no ORM bookkeeping per row
             db.session.execute(update(Check), list(state.values()))  # ORM: refreshes Checks the session holds
             uptime.add_samples(samples, tz=tz)
+    for row, current in changed:  # stored: now say so
+        if current["is_down"]:
+            log.warning("check %s is down: %d failures in a row, the last: %s", row.key,
+                        current["consecutive_failures"], current["last_error"] or "no answer")
+        else:
+            log.info("check %s is up again: %d successes in a row", row.key, current["consecutive_successes"])
     return attention
 
 

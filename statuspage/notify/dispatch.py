@@ -152,5 +152,7 @@ def _record_failure(notification: Notification, error: DeliveryError, settings: 
         else:
             notification.status = DeliveryStatus.FAILED
             run.failed += 1
-    log.info("delivery %s to %s failed (%s): %s", notification.id, notification.address,
-             "will retry" if notification.status == DeliveryStatus.PENDING else "gave up", error.message)
+    retrying = notification.status == DeliveryStatus.PENDING
+    log.log(logging.INFO if retrying else logging.WARNING, "delivery %s to %s failed (%s): %s", notification.id,
+            notification.address, f"attempt {notification.attempts}, will retry" if retrying else "gave up",
+            error.message)

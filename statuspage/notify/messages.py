@@ -6,11 +6,13 @@ from dataclasses import dataclass
 
 from flask import current_app, render_template
 from flask_babel import force_locale
+from sqlalchemy import select
 
 from ..api.serialize import Serializer
 from ..config import Settings
 from ..markup import one_line
-from ..models import Notification, NotificationKind
+from ..extensions import db
+from ..models import Notification, NotificationKind, User
 from ..services.subscriptions import SubscriptionPolicy, confirm_token, manage_token
 
 
@@ -65,15 +67,18 @@ def email_for(notification: Notification) -> Email:
 
 
 def _alert(notification: Notification, settings: Settings) -> Email:
-    """To an engineer, in the site's default language: what is suspected and where to decide on it."""
+    """To an engineer, in their language (the console's account page; by default the site's): what is
+    suspected and where to decide on it."""
     incident = notification.incident
+    chosen = db.session.scalar(select(User.language).where(User.email == notification.recipient))
+    language = chosen if chosen in settings.languages else settings.default_language
     context = {"site_name": settings.site_name, "incident": incident,
                "console_url": f"{settings.base_url}/admin/incidents/{incident.id}"}
-    with force_locale(settings.default_language):
+    with force_locale(language):
         subject = render_template("email/alert.subject.txt", **context).strip()
         text = render_template("email/alert.txt", **context)
     return Email(subject=one_line(subject), text=text, html=None,
-                 headers={"Auto-Submitted": "auto-generated", "Content-Language": settings.default_language})
+                 headers={"Auto-Submitted": "auto-generated", "Content-Language": language})
 
 
 def webhook_body(notification: Notification) -> bytes:

@@ -7,6 +7,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 from sqlalchemy import delete, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -49,8 +50,8 @@ def get_user(user_id: int) -> User:
 
 
 def create_user(email: str, password: str, *, role: str = Role.VIEWER, name: str = "", by: Actor,
-                now: datetime) -> User:
-    """Add a console user; the address must be new."""
+                now: datetime, language: str | None = None) -> User:
+    """Add a console user; the address must be new. `language`: of their alert mail (None: the site's)."""
     with transaction():
         email = normalize_email(email)
         role = validate.choice(Role, role, "role")
@@ -60,7 +61,7 @@ def create_user(email: str, password: str, *, role: str = Role.VIEWER, name: str
             raise Conflict("email_taken", "A user with this email already exists.", field="email")
         user = User(email=email, name=validate.text(name, "name", max_length=100, required=False),
                     password_hash=generate_password_hash(_check_password(password)), role=role,
-                    session_token=secrets.token_hex(16), created_at=now)
+                    language=_language(language), session_token=secrets.token_hex(16), created_at=now)
         db.session.add(user)
         db.session.flush()
         audit.record(by, "user.create", user, summary=f"{email} ({role})", now=now)
@@ -112,6 +113,24 @@ def update_user(user_id: int, *, by: Actor, now: datetime, role: str | None = No
         audit.record(by, "user.update", user, summary=f"{user.email}: {user.role}"
                      + (" (disabled)" if user.is_disabled else ""), now=now)
     return user
+
+
+def set_language(user_id: int, language: str | None, *, by: Actor, now: datetime) -> User:
+    """The language of a user's alert mail; None (or "") for the site's default language."""
+    with transaction():
+        user = get_user(user_id)
+        user.language = _language(language)
+        audit.record(by, "user.language", user, summary=f"{user.email}: {user.language or 'site default'}", now=now)
+    return user
+
+
+def _language(language: str | None) -> str | None:
+    if not language:
+        return None
+    offered = current_app.config["SETTINGS"].languages
+    if language not in offered:
+        raise Invalid("invalid_choice", f"language must be one of {', '.join(offered)}.", field="language")
+    return language
 
 
 def start_session(user: User, *, now: datetime) -> User:

@@ -15,6 +15,7 @@ from babel.numbers import get_decimal_symbol
 from flask_babel import format_date, get_locale, gettext
 from markupsafe import Markup, escape
 
+from ..system_text import in_language
 from .bars import DayBar, PastEntry, UptimeBar, day_level
 from .uptime import Counts
 
@@ -78,7 +79,8 @@ def _parts(words: BarWords, labels: list[str], parts: list[tuple]) -> str:
             else:
                 value = 100.0 if all_up else None
             what = words.no_data if value is None else words.uptime(value)
-            names = "".join([_escaped_name(name_) for _id, name_, _impact in incidents]) if incidents else ""
+            names = "".join([_escaped_name(name_, words.language) for _id, name_, _impact in incidents]) \
+                if incidents else ""
             focus = ' tabindex="0"' if incidents or counts[1] else ""
             add(f'<li class="bar-{day_level(value, incidents)}"{focus}><span class="tip">'
                 f'{labels[first]}: {what}{names}</span></li>')
@@ -157,13 +159,14 @@ def _escaped(text: str) -> tuple[str, str, str]:
     return str(escape(text)).partition(_SLOT)
 
 
-def _escaped_name(name: str) -> str:
-    """"<br>" and an incident's name, escaped (names repeat across bars and days)."""
-    found = _NAMES.get(name)
+def _escaped_name(name: str, language: str) -> str:
+    """"<br>" and an incident's name in the reader's language, escaped (names repeat across bars and days)."""
+    shown = in_language(name, language)
+    found = _NAMES.get(shown)
     if found is None:
         if len(_NAMES) > 10_000:
             _NAMES.clear()
-        found = _NAMES[name] = f"<br>{escape(name)}"
+        found = _NAMES[shown] = f"<br>{escape(shown)}"
     return found
 
 

@@ -25,6 +25,7 @@ from sqlalchemy import Integer, String, bindparam, column, select, text, type_co
 from ..database import UTCDateTime
 from ..extensions import db
 from ..models import AffectedComponent, Incident, IncidentKind
+from ..system_text import Translated
 from .uptime import BAR_DAYS, Counts, day_start, epoch_seconds
 
 BAR_INCIDENT_LIMIT = 5000  # (component, incident) pairs on the bars, newest kept
@@ -377,7 +378,7 @@ def incidents_by_component(component_ids: list[int] | None, *, now: datetime, tz
         return found
 
     def touching(ended):
-        query = (select(AffectedComponent.component_id, Incident.id, Incident.name,
+        query = (select(AffectedComponent.component_id, Incident.id, Incident.name, Incident.name_translations,
                         type_coerce(Incident.impact, String).label("impact"),
                         epoch_seconds(Incident.started_at).label("started_at"),
                         epoch_seconds(Incident.resolved_at).label("resolved_at"),
@@ -394,10 +395,11 @@ def incidents_by_component(component_ids: list[int] | None, *, now: datetime, tz
     rows = db.session.connection().execute(both.order_by(both.selected_columns.resolved.desc().nulls_first())
                                            .limit(BAR_INCIDENT_LIMIT)).all()
     now_seconds = now.timestamp()
-    rows.sort(key=lambda row: (row[4], row[1]))
-    for component_id, incident_id, name, impact, started_at, resolved_at, _resolved in rows:
-        if started_at <= now_seconds:
-            found.setdefault(component_id, []).append((incident_id, name, impact, started_at, resolved_at))
+    rows.sort(key=lambda row: (row[5], row[1]))
+    for component_id, incident_id, name, translations, impact, started_at, resolved_at, _resolved in rows:
+        if started_at <= now_seconds:  # the bars are kept across languages: the name knows each (bar_views)
+            found.setdefault(component_id, []).append(
+                (incident_id, Translated(name, translations), impact, started_at, resolved_at))
     return found
 
 

@@ -165,7 +165,8 @@ def sync_files(directory: Path, *, by: Actor, now: datetime) -> SyncReport:
 
     Raises CheckFileError (file:line: check "key" field name: problem) and changes nothing on any error.
     """
-    loaded = definitions.load_directory(directory) if directory.is_dir() else []
+    variables = definitions.site_variables(current_app.config["SETTINGS"].base_url)
+    loaded = definitions.load_directory(directory, variables=variables) if directory.is_dir() else []
     added, changed, removed, unchanged = [], [], [], 0
     touched: set[int] = set()
     with transaction():

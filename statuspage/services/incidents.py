@@ -1,6 +1,7 @@
 """Incidents and maintenance windows: open, update, resolve. One set of rules for both kinds."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from sqlalchemy import func, insert, literal, select, update
@@ -14,13 +15,27 @@ from ..models import (
     IncidentUpdate, MaintenanceStatus, SubscriberIncident, Ticket,
 )
 from ..models.incidents import CLOSED_STATUSES
+from ..config import LANGUAGES
 from ..notify import outbox
+from ..system_text import incidents as system_text
 from . import audit, validate
 from .audit import Actor
 from .components import recompute_statuses
 
 STATUSES = {IncidentKind.INCIDENT: IncidentStatus, IncidentKind.MAINTENANCE: MaintenanceStatus}
 MAX_BODY = 20_000
+# A name or body is text, or, when the system writes it (health checks, the ticket intake), the same text in
+# every language ({"en": ..., "de": ..., "fr": ...}): the default language's is stored as the text and the
+# whole as its translations, so each reader gets their own (system_text.localized).
+Text = str | Mapping[str, str]
+
+
+def _text_and_translations(text: Text) -> tuple[str, dict | None]:
+    if isinstance(text, Mapping):
+        from ..system_text import default_text
+
+        return default_text(text), dict(text)
+    return text, None
 
 
 def get_incident(incident_id: int, kind: IncidentKind = IncidentKind.INCIDENT) -> Incident:
@@ -32,17 +47,19 @@ def get_incident(incident_id: int, kind: IncidentKind = IncidentKind.INCIDENT) -
     return incident
 
 
-def open_incident(*, name: str, status: str = IncidentStatus.INVESTIGATING, impact: str = Impact.MINOR,
-                  body: str, components: dict[str, str] | None = None, started_at: datetime | None = None,
+def open_incident(*, name: Text, status: str = IncidentStatus.INVESTIGATING, impact: str = Impact.MINOR,
+                  body: Text, components: dict[str, str] | None = None, started_at: datetime | None = None,
                   published: bool = True, by: Actor, now: datetime) -> Incident:
     """Open an incident with its first message; its components take the statuses given.
 
     An unpublished incident (suspected from support tickets) shows only in the console: it changes no
     component's public status and tells no subscriber until publish_incident.
     """
+    name, name_translations = _text_and_translations(name)
     with transaction():
         incident = Incident(
             kind=IncidentKind.INCIDENT, name=validate.text(name, "name", max_length=200),
+            name_translations=name_translations,
             status=IncidentStatus.INVESTIGATING, impact=validate.choice(Impact, impact, "impact"),
             started_at=validate.instant(started_at or now, "started_at"), is_published=published,
             created_at=now, updated_at=now)
@@ -76,7 +93,7 @@ def schedule_maintenance(*, name: str, body: str, scheduled_for: datetime, sched
     return maintenance
 
 
-def post_update(incident_id: int, *, status: str, body: str, components: dict[str, str] | None = None,
+def post_update(incident_id: int, *, status: str, body: Text, components: dict[str, str] | None = None,
                 kind: IncidentKind = IncidentKind.INCIDENT, by: Actor, now: datetime) -> IncidentUpdate:
     """Post an update, possibly changing the status and the components' statuses."""
     with transaction():
@@ -98,7 +115,9 @@ def edit_incident(incident_id: int, *, kind: IncidentKind = IncidentKind.INCIDEN
     with transaction():
         incident = get_incident(incident_id, kind)
         if "name" in changes:
-            incident.name = validate.text(changes["name"], "name", max_length=200)
+            name = validate.text(changes["name"], "name", max_length=200)
+            if name != incident.name:  # a person's words now: the same in every language
+                incident.name, incident.name_translations = name, None
         if "impact" in changes and kind is IncidentKind.INCIDENT:
             incident.impact = validate.choice(Impact, changes["impact"], "impact")
         if kind is IncidentKind.MAINTENANCE and ({"scheduled_for", "scheduled_until"} & changes.keys()):
@@ -124,7 +143,7 @@ def publish_incident(incident_id: int, *, by: Actor, now: datetime) -> Incident:
             raise Conflict("already_published", "This incident is public already.")
         incident.is_published = True
         latest = incident.latest_update
-        _post(incident, incident.status, latest.body if latest else "",
+        _post(incident, incident.status, (latest.body_translations or latest.body) if latest else "",
               {link.component.slug: link.status.value for link in incident.affected}, by=by, now=now)
         audit.record(by, "incident.publish", incident, summary=incident.name, now=now)
     return incident
@@ -171,9 +190,9 @@ def merge_suspected(suspected: Incident, into: Incident, *, by: Actor, now: date
             ["subscriber_id", "incident_id"],
             select(SubscriberIncident.subscriber_id, literal(into.id))
             .where(SubscriberIncident.incident_id == suspected.id, SubscriberIncident.subscriber_id.not_in(already))))
-        _post(suspected, IncidentStatus.RESOLVED,
-              f"Merged into incident #{into.id} ({into.name}), which {by.label} opened; "
-              f"{moved} linked ticket(s) moved there.", {}, by=by, now=now)
+        _post(suspected, IncidentStatus.RESOLVED, system_text.merged_body(
+            into.id, into.name_translations or dict.fromkeys(LANGUAGES, into.name), by.label, moved), {},
+              by=by, now=now)
         audit.record(by, "incident.merge", suspected, summary=f"into incident {into.id}: {into.name}"[:2000],
                      details={"into": into.id, "tickets": moved}, now=now)
 
@@ -198,10 +217,11 @@ def advance_maintenance(*, now: datetime, by: Actor) -> list[Incident]:
     return moved
 
 
-def _post(incident: Incident, status: str, body: str, components: dict[str, str], *, by: Actor,
+def _post(incident: Incident, status: str, body: Text, components: dict[str, str], *, by: Actor,
           now: datetime, first: bool = False) -> IncidentUpdate:
     """The one path every update takes: check the move, set component links, recompute, record."""
     new_status = validate.choice(STATUSES[incident.kind], status, "status")
+    body, body_translations = _text_and_translations(body)
     body = validate.text(body, "body", max_length=MAX_BODY, required=False)
     if incident.is_closed and not first and new_status not in (IncidentStatus.POSTMORTEM, IncidentStatus.RESOLVED):
         raise Conflict("already_closed", "This is closed already; it cannot be reopened.", field="status")
@@ -222,7 +242,8 @@ def _post(incident: Incident, status: str, body: str, components: dict[str, str]
     incident.updated_at = now
     changed = recompute_statuses([link.component for link in incident.affected], now=now)
     update = IncidentUpdate(
-        status=new_status, body=body, created_at=now, author_id=by.user_id, author_name=by.label,
+        status=new_status, body=body, body_translations=body_translations, created_at=now, author_id=by.user_id,
+        author_name=by.label,
         affected_components=[
             {"code": str(link.component.id), "name": link.component.name,
              "old_status": changed[link.component_id][0].value, "new_status": changed[link.component_id][1].value}

@@ -19,6 +19,7 @@ from ..models import (
     IncidentUpdate, MaintenanceStatus,
 )
 from ..models.incidents import ACTIVE_MAINTENANCE_STATUSES, CLOSED_STATUSES
+from ..system_text import Translated
 from . import site_version, uptime
 from .bar_views import BarView, PageWords
 from .bars import DayBar, kept_bars
@@ -223,8 +224,10 @@ def home_page(*, now: datetime, tz: ZoneInfo) -> HomePage:
     maintenance = sorted((i for i in unclosed if i.is_maintenance), key=lambda m: (m.scheduled_for, m.id))
     active = [m for m in maintenance if m.is_active_maintenance]
     upcoming = [m for m in maintenance if m.status == MaintenanceStatus.SCHEDULED][:UPCOMING_LIMIT]
-    recent = [PageIncident(*row) for row in db.session.connection().execute(
-        select(Incident.id, Incident.kind, Incident.name, Incident.status, Incident.impact, Incident.started_at)
+    recent = [PageIncident(id_, kind, Translated(name, translations), *rest)
+              for id_, kind, name, translations, *rest in db.session.connection().execute(
+        select(Incident.id, Incident.kind, Incident.name, Incident.name_translations, Incident.status,
+               Incident.impact, Incident.started_at)
         .where(any_kind, Incident.started_at >= first_day, Incident.started_at <= now, Incident.is_published)
         .order_by(Incident.started_at.desc(), Incident.id.desc()).limit(HOME_LIMIT))]
     recent_days = [(day, [i for i in recent if i.started_at.astimezone(tz).date() == day])

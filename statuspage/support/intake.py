@@ -25,6 +25,7 @@ from ..notify import outbox
 from ..services import audit, incidents, validate
 from ..services.accounts import normalize_email
 from ..services.audit import Actor
+from ..system_text import incidents as says
 from . import candidates, following, matching, model, reader_process, sla
 from .replies import reply_for
 from .text import ticket_text
@@ -298,10 +299,9 @@ def _suspect_incident(ticket: Ticket, *, by: Actor, now: datetime) -> None:
                                  Ticket.incident_id.is_(None), Ticket.reports_problem.is_(True))))
         if len(recent) < settings.suspect_tickets:
             return
-        suspected = incidents.open_incident(
-            name=f"{component.name}: problems reported by customers", impact=Impact.MINOR,
-            body=f"{len(recent)} customers reported problems with {component.name} in the last "
-                 f"{settings.suspect_window_minutes} minutes. We are investigating.",
+        suspected = incidents.open_incident(  # in every language (system_text.incidents), each reader's own
+            name=says.suspected_name(component.name), impact=Impact.MINOR,
+            body=says.suspected_body(len(recent), component.name, settings.suspect_window_minutes),
             components={slug: ComponentStatus.PARTIAL_OUTAGE.value}, published=settings.suspect_publish,
             by=Actor(label="ticket-intake"), now=now)
         for linked in recent:

@@ -11,6 +11,7 @@ from ..feeds import FeedInfo, build_feed, latest_updates
 from ..i18n import INCIDENT_STATUS_LABELS, current_language
 from ..models import IncidentUpdate
 from ..services.components import get_component
+from ..system_text import localized
 
 bp = Blueprint("feeds", __name__)
 
@@ -30,7 +31,7 @@ def _entry_url(update: IncidentUpdate) -> str:
 def _entry_title(update: IncidentUpdate) -> str:
     """Says what, how it stands, and which components: "Dashboard down: Identified (Dashboard, Sign-in)"."""
     incident = update.incident
-    title = f"{incident.name}: {INCIDENT_STATUS_LABELS[update.status]}"
+    title = f"{localized(incident)}: {INCIDENT_STATUS_LABELS[update.status]}"
     names = ", ".join(link.component.name for link in incident.affected)
     return f"{title} ({names})" if names else title
 

@@ -28,6 +28,23 @@ class Worker(UvicornWorker):
 
     CONFIG_KWARGS = {"loop": "uvloop", "http": "httptools", "proxy_headers": False}
 
+    def load_wsgi(self) -> None:
+        """gunicorn.conf.py names application(); the conventional `gunicorn -c gunicorn.conf.py wsgi:app`
+        names the Flask app of wsgi.py instead, a WSGI app this ASGI worker could not call: either way the
+        worker serves the same Front."""
+        super().load_wsgi()
+        self.wsgi = as_asgi(self.wsgi)
+
+
+def as_asgi(loaded):
+    """What gunicorn loaded, as the ASGI app to serve: our Flask app goes behind Front (as application()
+    puts it), any other WSGI app behind a2wsgi, and an ASGI app (application() itself) stays as it is."""
+    if isinstance(loaded, Flask):
+        return application(loaded)
+    if isinstance(loaded, Front) or asyncio.iscoroutinefunction(getattr(loaded, "__call__", None)):
+        return loaded
+    return WSGIMiddleware(loaded)
+
 
 class Front:
     """The ASGI application: cache hits from the loop, the rest through Flask (WSGI) on `threads` threads."""
@@ -95,13 +112,14 @@ def _environ(scope) -> dict:
     return environ
 
 
-def application() -> Front:
-    """What gunicorn.conf.py serves: `statuspage.web.server:application()`."""
+def application(app: Flask | None = None) -> Front:
+    """What gunicorn.conf.py serves: `statuspage.web.server:application()`; given a Flask app (wsgi.py's),
+    that one, ready the same way."""
     from .. import create_app
 
     from ..support import reader_process
 
-    app = create_app()
+    app = app or create_app()
     sys.setswitchinterval(0.001)   # the event loop answers cached pages: it waits at most 1 ms for the GIL
     gc.freeze()  # what the app is made of lives as long as the process: no collection need look at it again
     reader_process.install(app)    # tickets are read beside the worker (after the freeze: it may be replaced)

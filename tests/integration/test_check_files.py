@@ -197,6 +197,47 @@ def test_cli_sync_list_and_a_bad_file(app, runner, tmp_path, world):
     assert failed.exit_code == 1 and "checks/web.toml:24: check \"api-port\" field kind" in failed.output
 
 
-def test_the_repositorys_demo_checks_are_valid():
-    loaded = definitions.load_directory(REPO_CHECKS)
+def test_the_repositorys_demo_checks_are_valid_and_follow_the_sites_address():
+    loaded = definitions.load_directory(REPO_CHECKS, variables=definitions.site_variables("http://127.0.0.1:9000"))
     assert {definition.kind.value for definition, _ in loaded} >= {"http", "tcp", "dns", "heartbeat"}
+    targets = {definition.key: definition.target for definition, _ in loaded}
+    assert targets["website-health"] == "http://127.0.0.1:9000/healthz" and targets["database-port"] == "127.0.0.1:9000"
+    assert not any(":8000" in target for target in targets.values())
+
+
+SITE_CHECKS = """
+[[check]]
+key = "self"
+name = "This site"
+component = "api"
+kind = "http"
+target = "${base_url}/healthz"
+
+[[check]]
+key = "self-port"
+name = "Its port"
+component = "api"
+kind = "tcp"
+target = "${base_host}:${base_port}"
+"""
+
+
+def test_a_check_file_names_the_site_by_its_base_url(app, tmp_path, world, monkeypatch):
+    import dataclasses
+
+    write(tmp_path / "checks", "site.toml", SITE_CHECKS)
+    checks.sync_files(tmp_path / "checks", by=SYSTEM, now=START)
+    assert stored()["self"].target == "https://status.example.com/healthz"
+    assert stored()["self-port"].target == "status.example.com:443"
+    moved = dataclasses.replace(app.config["SETTINGS"], base_url="http://[::1]:9000")
+    monkeypatch.setitem(app.config, "SETTINGS", moved)
+    report = checks.sync_files(tmp_path / "checks", by=SYSTEM, now=START)
+    assert sorted(report.changed) == ["self", "self-port"]  # the same checks, pointed at the new address
+    assert stored()["self"].target == "http://[::1]:9000/healthz" and stored()["self-port"].target == "[::1]:9000"
+
+
+def test_an_unknown_variable_names_file_line_and_the_known_ones(tmp_path):
+    path = write(tmp_path / "checks", "site.toml", SITE_CHECKS.replace("${base_url}", "${base_uri}"))
+    with pytest.raises(CheckFileError, match=r'checks/site.toml:7: check "self" field target: unknown variable '
+                                             r"\$\{base_uri\} \(known: \$\{base_url\}, \$\{base_host\}"):
+        definitions.load_file(path, relative_to=tmp_path, variables=definitions.site_variables("http://a:1"))

@@ -54,3 +54,36 @@ def test_every_command_has_help(runner):
     for command in ("init-db", "create-user", "create-token", "demo", "run"):
         result = runner.invoke(main, [command, "--help"])
         assert result.exit_code == 0 and "Usage" in result.output
+
+
+def test_statuspage_run_serves_the_site(tmp_path):
+    """The development server the README names: it listens and answers (app.run() inside the flask command
+    line would return at once)."""
+    import os
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    from pathlib import Path
+
+    from tests.servers import ROOT, free_port
+
+    port = free_port()
+    env = {**os.environ, "STATUSPAGE_INSTANCE_DIR": str(tmp_path), "STATUSPAGE_ENV_FILE": "/nonexistent",
+           "STATUSPAGE_SECRET_KEY": "test"}
+    command = [str(Path(sys.executable).with_name("statuspage")), "run", "--port", str(port)]
+    with subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as server:
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                assert server.poll() is None, "statuspage run exited"
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
+                        assert response.status == 200
+                        break
+                except OSError:
+                    assert time.monotonic() < deadline, "statuspage run did not answer"
+                    time.sleep(0.1)  # waiting for a process to listen, not for timing
+        finally:
+            server.terminate()
+            server.wait(10)

@@ -97,6 +97,7 @@ FORMS = [
     Form("account", "/admin/account",
          {"current_password": TEST_PASSWORD, "new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
          {"current_password": "secret", "new_password": "secret", "confirm": "secret"}),
+    Form("account-language", "/admin/account/language", {"language": "de"}, {"language": "choice"}),
     Form("incident-new", "/admin/incidents/new",
          {"name": "Login fails", "impact": "minor", "status": "investigating", "body": "We look into it.",
           "component-api": "major_outage"},

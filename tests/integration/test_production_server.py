@@ -102,3 +102,33 @@ def test_gzip_follows_the_q_values_on_the_event_loop_and_in_flask(database_url, 
             for url in ("/", "/api/v2/summary.json", "/?lang=de"):  # hits on the loop; ?lang= sets a cookie: Flask
                 status, headers, body = get(base + url, {"Accept-Encoding": accept})
                 assert status == 200 and (headers["Content-Encoding"] == "gzip") is gzipped, (url, accept)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("app_argument", [None, "wsgi:app"])
+def test_the_config_alone_and_the_conventional_wsgi_app_argument_serve_the_same_site(
+        database_url, tmp_path, incident_and_token, app_argument):
+    """`gunicorn -c gunicorn.conf.py` and `gunicorn -c gunicorn.conf.py wsgi:app`: pages (rendered, then cache
+    hits on the event loop), Flask for the rest, the same answers."""
+    incident_id, token = incident_and_token
+    with production_server(database_url, tmp_path, workers=1, app=app_argument) as base:
+        first = get(base + "/")
+        assert first[0] == 200 and "API errors" in first[2].decode()
+        assert get(base + "/")[2] == first[2]  # a hit
+        assert get(base + "/", {"If-None-Match": first[1]["ETag"]})[0] == 304
+        assert get(base + "/api/v1/incidents")[0] == 401
+        status, _headers, body = get(base + f"/api/v1/incidents/{incident_id}",
+                                     {"Authorization": f"Bearer {token}"})
+        assert status == 200 and json.loads(body)["name"] == "API errors"
+        assert get(base + "/healthz")[0] == 200 and get(base + "/readyz")[0] == 200
+
+
+def test_wsgi_py_stays_a_plain_wsgi_app(app):
+    """Any WSGI server can still serve `wsgi:app`: it is the Flask app, nothing wrapped around it."""
+    from flask import Flask
+
+    from statuspage.web.server import Front, as_asgi
+
+    assert isinstance(app, Flask)
+    front = as_asgi(app)
+    assert isinstance(front, Front) and as_asgi(front) is front

@@ -3,7 +3,8 @@
 Intake (POST): a token with the intake role (or admin), or a signature made with STATUSPAGE_INTAKE_SECRET
 (`X-Statuspage-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of "<t>." + body>`, or Zendesk's own
 `X-Zendesk-Webhook-Signature` at /tickets/zendesk). With neither a token nor a secret it accepts nothing.
-Reading the queue needs viewer, re-classifying responder.
+Reading the queue needs viewer, re-classifying responder. Match reasons are the matcher's English lines,
+or the client's language when its Accept-Language asks for another of the site's.
 """
 from __future__ import annotations
 
@@ -19,10 +20,20 @@ from ...models import Role
 from ...notify.channels.webhook import parse_signature_header, signature, verify
 from ...services.audit import Actor
 from ...support import desks, intake, queue
+from ...system_text import match_reasons
 from . import blp
 from .auth import actor, requires
 from .http import page_headers
 from .schemas import DeskPayload, TicketDetailOut, TicketIn, TicketListArgs, TicketOut, TicketPatch
+
+def _for_reader(ticket: dict) -> dict:
+    """The answer with its match reasons in the language the client's Accept-Language asks for."""
+    language = request.accept_languages.best_match(current_app.config["SETTINGS"].languages)
+    if language in (None, "en") or not ticket.get("match"):
+        return ticket
+    return {**ticket, "match": {**ticket["match"],
+                                "reasons": match_reasons.describe_all(ticket["match"]["reasons"], language)}}
+
 
 SIGNATURE_HEADER = "X-Statuspage-Signature"
 SIGNATURE_TOLERANCE_S = desks.ZENDESK_TOLERANCE_S  # 5 minutes either way, for both schemes
@@ -74,8 +85,8 @@ def _take(body: dict, source: str):
     ticket, new = intake.take_ticket(intake.ticket_in(body, source=source), by=actor(), now=clock.now(),
                                      signed=g.get("signed_request"))
     if not new:
-        return ticket.first_answer, 200
-    return ticket.first_answer, 201 if ticket.status.value == "accepted" else 200
+        return _for_reader(ticket.first_answer), 200
+    return _for_reader(ticket.first_answer), 201 if ticket.status.value == "accepted" else 200
 
 
 @blp.post("/tickets")
@@ -118,7 +129,7 @@ def list_tickets(args):
     items, total = queue.list_tickets(status=args.get("status"), plan=args.get("plan"),
                                       priority=args.get("priority"), incident_id=args.get("incident"),
                                       page=args["page"], per_page=args["per_page"])
-    return [queue.details(t) for t in items], page_headers(total, args["page"], args["per_page"])
+    return [_for_reader(queue.details(t)) for t in items], page_headers(total, args["page"], args["per_page"])
 
 
 @blp.get("/tickets/<id:ticket_id>")
@@ -126,7 +137,7 @@ def list_tickets(args):
 @blp.response(200, TicketDetailOut)
 def get_ticket(ticket_id):
     """One ticket with its classification history."""
-    return queue.details(queue.get_ticket(ticket_id))
+    return _for_reader(queue.details(queue.get_ticket(ticket_id)))
 
 
 @blp.patch("/tickets/<id:ticket_id>")
@@ -146,4 +157,4 @@ def reclassify_ticket(fields, ticket_id):
     else:
         ticket = queue.link(ticket_id, fields["incident_id"], reason=fields.get("reason", ""), by=actor(),
                             now=clock.now())
-    return queue.details(ticket)
+    return _for_reader(queue.details(ticket))

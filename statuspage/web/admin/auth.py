@@ -1,4 +1,4 @@
-"""Sign-in, sign-out and the user's own password."""
+"""Sign-in, sign-out, and the user's own password and alert language."""
 import re
 from urllib.parse import urlsplit
 
@@ -8,9 +8,11 @@ from flask_login import current_user, login_user, logout_user
 
 from ...extensions import limiter
 from ...errors import Invalid
+from ...i18n import LANGUAGE_NAMES
 from ...services import accounts
+from ..forms import choices
 from . import actor, bp, now
-from .forms import LoginForm, PasswordForm
+from .forms import LanguageForm, LoginForm, PasswordForm
 
 _BROWSER_IGNORES = re.compile(r"[\t\n\r]")
 _C0_AND_SPACE = "".join(map(chr, range(0x21)))
@@ -55,6 +57,26 @@ def logout():
     return redirect(url_for("public.index"))
 
 
+def language_form(formdata=None) -> LanguageForm:
+    """Every language the site offers, and "the site's default" (which follows a change of the setting)."""
+    settings = current_app.config["SETTINGS"]
+    form = LanguageForm(formdata=formdata, language=current_user.language or "")
+    form.language.choices = choices(
+        [("", _("The site's default (%(language)s)", language=LANGUAGE_NAMES[settings.default_language]))]
+        + [(code, LANGUAGE_NAMES[code]) for code in settings.languages])
+    return form
+
+
+@bp.post("/account/language")
+def account_language():
+    form = language_form(request.form)
+    if form.validate_on_submit():
+        accounts.set_language(current_user.id, form.language.data or None, by=actor(), now=now())
+        flash(_("Saved: your alert emails come in this language."), "info")
+        return redirect(url_for("admin.account"))
+    return render_template("admin/account.html", form=PasswordForm(formdata=None), language_form=form), 400
+
+
 @bp.route("/account", methods=["GET", "POST"])
 def account():
     form = PasswordForm()
@@ -68,4 +90,5 @@ def account():
             login_user(accounts.start_session(user, now=now()))  # a new session; every other one has ended
             flash(_("Password changed. Your other sessions have been signed out."), "info")
             return redirect(url_for("admin.account"))
-    return render_template("admin/account.html", form=form), 400 if form.is_submitted() else 200
+    return render_template("admin/account.html", form=form, language_form=language_form()), \
+        400 if form.is_submitted() else 200

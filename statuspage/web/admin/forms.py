@@ -35,6 +35,12 @@ class PasswordForm(Form):
                             validators=[EqualTo("new_password", message=_l("The passwords do not match."))])
 
 
+class LanguageForm(Form):
+    """The language of the alert mail a user gets (incidents suspected from support tickets)."""
+
+    language = SelectField(_l("Language of your alert emails"), validators=[Optional()])
+
+
 class IncidentForm(Form):
     name = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     impact = SelectField(_l("Impact"), choices=_choices(Impact, IMPACT_LABELS), default="minor")

@@ -8,6 +8,7 @@ from ...errors import AppError
 from ...i18n import INCIDENT_STATUS_LABELS
 from ...models import Role
 from ...support import intake, queue, sla
+from ...system_text import localized
 from ..forms import choices, explain
 from . import actor, bp, now, requires
 from .forms import LinkForm, ReclassifyForm, UnlinkForm
@@ -46,7 +47,7 @@ def _link_form(*, submitted: bool) -> LinkForm:
     """The link form (as posted, or empty), its choices the incidents a ticket can be linked to now."""
     form = LinkForm() if submitted else LinkForm(formdata=None)
     form.incident_id.choices = choices(
-        (str(incident.id), f"#{incident.id} {incident.name} ({INCIDENT_STATUS_LABELS[incident.status]})")
+        (str(incident.id), f"#{incident.id} {localized(incident)} ({INCIDENT_STATUS_LABELS[incident.status]})")
         for incident in queue.linkable_incidents())
     return form
 
