@@ -130,6 +130,7 @@ def test_the_title_carries_the_status(app, client, clock):
     assert title_of(client.get("/")) == "Partial system outage · Example Status"
     assert title_of(client.get("/?lang=de")) == "Teilweiser Systemausfall · Example Status"
     assert title_of(client.get(f"/incidents/{incident.id}?lang=en")) == "API errors · Investigating · Example Status"
+    assert title_of(client.get("/components/api?lang=fr")) == "API · Panne partielle · Example Status"
 
 
 def test_the_header_says_status_once(client):
