@@ -17,6 +17,8 @@ endif
 endif
 
 STATUS_WIDGET := @statuspage/status-widget@1.0.5
+VNU_JAR := vnu-jar@26.9.27
+AXE_CORE := axe-core@4.14.1
 
 # Three installs, each with its stamp: what the site needs (make run); the mail catcher (make mail); the
 # test tools (make test). An extra's packages are installed alone (read from pyproject.toml), so the site
@@ -80,8 +82,26 @@ chromium:
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null); } || \
 	  { echo "Browser tests need Debian's Chromium at /usr/bin/chromium: run 'sudo apt-get install chromium'."; exit 1; }
 
-# Third-party clients the tests drive unchanged (from the npm registry; skipped with a note without npm).
-clients: .cache/clients/status-widget/dist/index.js
+# Third-party clients and checkers the tests drive unchanged (from the npm registry; skipped with a note
+# without npm): Atlassian's status widget, the W3C Nu HTML validator (vnu.jar, run with Java) and axe-core.
+clients: .cache/clients/status-widget/dist/index.js .cache/clients/vnu-jar/.$(VNU_JAR) .cache/clients/axe-core/.$(AXE_CORE)
+
+# $(call npm_fetch,package@version,folder,what is skipped without it): the package unpacked into
+# .cache/clients/folder, with a stamp naming the version (a new version is fetched anew).
+define npm_fetch
+	@if command -v npm >/dev/null 2>&1; then \
+	  rm -rf .cache/clients/$(2) && mkdir -p .cache/clients/$(2) && cd .cache/clients && \
+	  { tarball=$$(npm pack --silent $(1) | tail -n 1) && tar xzf "$$tarball" -C $(2) --strip-components=1 && \
+	    rm -f "$$tarball" && touch $(2)/.$(1); } || \
+	  { rm -rf $(2); echo "Could not fetch $(1): $(3) will be skipped."; }; \
+	else echo "npm not found: $(3) will be skipped."; fi
+endef
+
+.cache/clients/vnu-jar/.$(VNU_JAR):
+	$(call npm_fetch,$(VNU_JAR),vnu-jar,the W3C validator test)
+
+.cache/clients/axe-core/.$(AXE_CORE):
+	$(call npm_fetch,$(AXE_CORE),axe-core,the accessibility (axe) test)
 
 .cache/clients/status-widget/dist/index.js:
 	@if command -v npm >/dev/null 2>&1; then \

@@ -28,6 +28,8 @@ values change) that points into the site, whether an absolute path (`/incidents/
   or in `/index.html` with index_links=True (`--index-html`: for object stores without directory indexes);
 - an absolute link to the live site otherwise, with the page's language added: `/subscribe` (a form with a
   CSRF token: it cannot be static), the console `/admin/`, anything the app answered 404 to.
+Relative times ("(2 hours ago)" beside a time) are left out of HTML pages: a file keeps them until the next
+export, long after they stopped being true; the times themselves stay.
 Feeds and JSON are exported byte for byte: their links (entry permalinks, the feed's own URL, the JSON's
 `page.url` and shortlinks) keep pointing to the live site, since feed readers key entries by them.
 Fragments (`#update-7`) are kept. Links to other sites are left alone.
@@ -233,6 +235,16 @@ def rewrite_links(document: str, replace: Callable[[str], str], tags: list[tuple
     return "".join(out)
 
 
+# "(2 hours ago)" beside a time, as templates/_macros.html (when_ago) writes it: true when the live site
+# serves it, stale in a file that stays until the next change.
+_RELATIVE_TIME = re.compile(r'<span class="relative">[^<]*</span>')
+
+
+def drop_relative_times(document: str) -> str:
+    """The page without its relative times; the times themselves stay."""
+    return _RELATIVE_TIME.sub("", document)
+
+
 # --- rendering --------------------------------------------------------------------------------------------
 
 class _Site:
@@ -372,7 +384,7 @@ class _Site:
                 link = self.settings.base_url + quote(unquote(path)) + ("?" + urlencode(params) if params else "")
             return link + ("#" + fragment if fragment else "")
 
-        return rewrite_links(body.decode("utf-8"), replace, self.tags[resource]).encode("utf-8")
+        return drop_relative_times(rewrite_links(body.decode("utf-8"), replace, self.tags[resource])).encode("utf-8")
 
     def files(self) -> dict[str, tuple[str, bytes]]:
         """file path -> (kind, bytes), for every rendered resource."""

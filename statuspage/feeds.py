@@ -47,8 +47,9 @@ def build_feed(info: FeedInfo, updates: list[IncidentUpdate], *, entry_title, en
     feed = FeedGenerator()
     feed.id(info.page_url)
     feed.title(info.title)
-    feed.link(href=info.page_url, rel="alternate")
+    # feedgen makes RSS's channel <link> of the last link given: the page, as RSS 2.0 wants, not the feed.
     feed.link(href=info.feed_url, rel="self")
+    feed.link(href=info.page_url, rel="alternate")
     # RSS readers take a channel description as HTML, Atom's subtitle is text unless it says otherwise.
     feed.description(str(escape(info.title)) if fmt == "rss" else info.title)
     feed.language(info.language)
@@ -64,8 +65,10 @@ def build_feed(info: FeedInfo, updates: list[IncidentUpdate], *, entry_title, en
         # The entry's HTML: the update's text, or for one without text its title, escaped as the pages do.
         text = localized(update, "body")  # the reader's language, when the system wrote it in each
         body = str(render_markdown(text)) if text else str(Markup("<p>{}</p>").format(entry_title(update)))
-        entry.content(body, type="html")
+        # description first: feedgen makes it Atom's <content> too, without a type (plain text, so readers would
+        # show the tags); content() then replaces that with type="html" and gives RSS its content:encoded.
         entry.description(body)
+        entry.content(body, type="html")
         entry.published(update.created_at)
         entry.updated(update.created_at)
     return feed.rss_str(pretty=False) if fmt == "rss" else feed.atom_str(pretty=False)

@@ -2,10 +2,15 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from babel.units import format_unit
 from flask import Flask, current_app, g, request
-from flask_babel import format_date, format_decimal, format_time, format_timedelta, lazy_gettext as _l
+from flask_babel import (
+    format_date, format_decimal, format_time, format_timedelta, get_locale, gettext as _, lazy_gettext as _l, refresh,
+)
+
+from . import clock
 
 LANG_COOKIE = "lang"
 LANG_COOKIE_AGE = 365 * 24 * 3600
@@ -69,6 +74,13 @@ def current_language() -> str:
     return g.lang
 
 
+def speak(language: str) -> None:
+    """Answer this request in `language` (a subscriber's own pages speak the subscriber's language)."""
+    if language in current_app.config["SETTINGS"].languages:
+        g.lang = language
+        refresh()  # Flask-Babel keeps the locale it chose for the request: choose again
+
+
 def remember_language(response):
     """Keep an explicit ?lang= choice in a cookie, so the next page speaks the same language."""
     chosen = request.args.get("lang")
@@ -88,6 +100,35 @@ def local_time(value: datetime | None) -> str:
     return f"{format_date(value, 'medium')}, {format_time(value, 'short')} {zone}"
 
 
+def relative_time(value: datetime | None, now: datetime | None = None) -> str:
+    """How long ago (or how soon) an instant is, in the reader's language: "2 hours ago", "in 1 week".
+    Babel rounds (50 minutes read "1 hour"); under a minute is "just now". Pages are cached for up to half
+    a minute (web/cache.py), so nothing finer is shown."""
+    if value is None:
+        return ""
+    delta = value - (now or clock.now())
+    if abs(delta) < timedelta(minutes=1):
+        return _("just now")
+    return format_timedelta(delta, granularity="minute", add_direction=True)
+
+
+DURATION_UNITS = (("duration-day", 86400), ("duration-hour", 3600), ("duration-minute", 60))
+
+
+def duration(delta: timedelta) -> str:
+    """An exact length in its two largest units, short: "2 hr 14 min", "2 Std. 14 Min.", "1 j 3 h".
+    Under a minute counts as one minute: an incident that was opened and resolved took some time."""
+    minutes = max(1, int(delta.total_seconds() // 60))
+    parts = []
+    for unit, seconds in DURATION_UNITS:
+        amount, minutes = divmod(minutes, seconds // 60)
+        if amount or parts:
+            parts.append((amount, unit))
+    shown = [(amount, unit) for amount, unit in parts[:2] if amount]
+    locale = get_locale()
+    return " ".join(format_unit(amount, unit, length="short", locale=locale) for amount, unit in shown)
+
+
 def percent(value: float) -> str:
     """An uptime share in the reader's notation, rounded down: 99.999 shows as 99.99, never as a false 100."""
     return format_decimal(math.floor(value * 100) / 100, format="0.##")
@@ -97,6 +138,8 @@ def init_app(app: Flask) -> None:
     app.after_request(remember_language)
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["timedelta"] = lambda delta: format_timedelta(delta, granularity="minute")
+    app.jinja_env.filters["relative_time"] = relative_time
+    app.jinja_env.filters["duration"] = duration
     app.jinja_env.globals.update(
         COMPONENT_STATUS_LABELS=COMPONENT_STATUS_LABELS, INCIDENT_STATUS_LABELS=INCIDENT_STATUS_LABELS,
         IMPACT_LABELS=IMPACT_LABELS, INDICATOR_LABELS=INDICATOR_LABELS, LANGUAGE_NAMES=LANGUAGE_NAMES,

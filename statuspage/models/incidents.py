@@ -109,6 +109,22 @@ class Incident(Base):
     def latest_update(self) -> IncidentUpdate | None:
         return self.updates[0] if self.updates else None
 
+    def worst_statuses(self) -> dict[int, ComponentStatus]:
+        """Each affected component's worst status while the incident was open (component id -> status): the
+        last one the incident gave it, or a worse one an earlier update set (an outage eased to "degraded"
+        before it was resolved was an outage), as the updates recorded them. The update that closed it only
+        gave statuses back, so it does not count."""
+        worst = {link.component_id: link.status for link in self.affected}
+        for update in self.updates:
+            if update.status in CLOSED_STATUSES:
+                continue
+            for change in update.affected_components or []:
+                component_id = int(change["code"])
+                status = ComponentStatus(change["new_status"])
+                if component_id in worst and status.severity > worst[component_id].severity:
+                    worst[component_id] = status
+        return worst
+
 
 class AffectedComponent(Base):
     """A component touched by an incident, with the status the incident gives it."""

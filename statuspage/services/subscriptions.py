@@ -156,7 +156,7 @@ def confirm(token: str, *, policy: SubscriptionPolicy, now: datetime) -> Subscri
     except SignatureExpired:
         raise Invalid("link_expired", "This confirmation link has expired; subscribe again.") from None
     except BadSignature:
-        raise NotFound("subscription_not_found", "This link is not valid.") from None
+        raise Invalid("link_invalid", "This link is not valid: it was changed or cut short.") from None
     with transaction():
         subscriber = _subscriber_for(subscriber_id, secret_prefix)
         if subscriber.confirmed_at is None:
@@ -168,7 +168,7 @@ def from_manage_token(token: str, *, policy: SubscriptionPolicy) -> Subscriber:
     try:
         subscriber_id, secret_prefix = _manage_signer(policy).loads(token)
     except BadSignature:
-        raise NotFound("subscription_not_found", "This link is not valid.") from None
+        raise Invalid("link_invalid", "This link is not valid: it was changed or cut short.") from None
     return _subscriber_for(subscriber_id, secret_prefix)
 
 

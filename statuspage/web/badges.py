@@ -5,8 +5,7 @@ import hashlib
 
 from flask import Blueprint, Response, render_template, request
 from flask_babel import gettext as _
-
-from ..i18n import COMPONENT_STATUS_LABELS, INDICATOR_LABELS
+from flask_babel import lazy_gettext as _l
 from ..services import page
 from ..services.components import get_component
 
@@ -19,6 +18,16 @@ COLOURS = {
     "maintenance": "#0550ae", "under_maintenance": "#0550ae",
 }
 MAX_AGE_S = 60
+# A badge's words, in lower case as shields.io writes them where the language allows: its own messages, not
+# the page's labels lowercased, which would lowercase German nouns ("Teilausfall").
+BADGE_WORDS = {
+    "none": _l("all systems operational"), "minor": _l("minor service outage"),
+    "major": _l("partial system outage"), "critical": _l("major service outage"),
+    "maintenance": _l("service under maintenance"),
+    "operational": _l("operational"), "degraded_performance": _l("degraded performance"),
+    "partial_outage": _l("partial outage"), "major_outage": _l("major outage"),
+    "under_maintenance": _l("under maintenance"),
+}
 
 
 def text_width(text: str) -> int:
@@ -40,11 +49,10 @@ def badge(label: str, message: str, colour: str) -> Response:
 @bp.get("/badge.svg")
 def page_badge():
     status = page.current_status()
-    return badge(_("status"), str(INDICATOR_LABELS[status.indicator]).lower(), COLOURS[status.indicator])
+    return badge(_("status"), str(BADGE_WORDS[status.indicator]), COLOURS[status.indicator])
 
 
 @bp.get("/components/<slug>/badge.svg")
 def component_badge(slug: str):
     component = get_component(slug)
-    return badge(component.name, str(COMPONENT_STATUS_LABELS[component.status]).lower(),
-                 COLOURS[component.status.value])
+    return badge(component.name, str(BADGE_WORDS[component.status.value]), COLOURS[component.status.value])

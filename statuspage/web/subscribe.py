@@ -10,12 +10,11 @@ from flask_babel import lazy_gettext as _l
 from limits import parse_many
 from wtforms import EmailField, SelectField, SelectMultipleField, URLField
 from wtforms.validators import Length, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from .. import clock
-from ..errors import AppError, Invalid
+from ..errors import AppError, Invalid, NotFound
 from ..extensions import csrf, limiter
-from ..i18n import LANGUAGE_NAMES, current_language
+from ..i18n import LANGUAGE_NAMES, current_language, speak
 from ..notify.messages import policy
 from ..services import subscriptions
 from ..services.accounts import normalize_email
@@ -25,30 +24,52 @@ from .forms import Form, choices, explain
 bp = Blueprint("subscribe", __name__)
 
 
-class CheckboxList(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
+class ComponentChoice(Form):
+    """The components to hear about, grouped as on the page (templates/public/_component_picker.html draws
+    them). A ticked group box stands for all its components: without JavaScript it is how a whole group is
+    chosen, and it is never drawn ticked, so unticking one of its components is never undone by it."""
+
+    components = SelectMultipleField(_l("Components (none chosen: everything)"), choices=[])
+    groups = SelectMultipleField(_l("Groups"), choices=[])
+    lang = SelectField(_l("Language of the messages"), choices=[])
+
+    def chosen(self) -> list[str]:
+        """The slugs chosen, each component once, ticked one by one or by its group."""
+        slugs = list(self.components.data or [])
+        wanted = set(self.groups.data or [])
+        slugs += [c.slug for c in self.listed if c.group_id is not None and str(c.group_id) in wanted]
+        return list(dict.fromkeys(slugs))
 
 
-class SubscribeForm(Form):
+class SubscribeForm(ComponentChoice):
     email = EmailField(_l("Email address"), validators=[Optional(), Length(max=254)])
     webhook_url = URLField(_l("Or a webhook URL"), validators=[Optional(), Length(max=2000)])
-    components = CheckboxList(_l("Components (none chosen: everything)"), choices=[])
-    lang = SelectField(_l("Language of the messages"), choices=[])
 
 
-class ManageForm(Form):
-    components = CheckboxList(_l("Components (none chosen: everything)"), choices=[])
-    lang = SelectField(_l("Language of the messages"), choices=[])
+class ManageForm(ComponentChoice):
+    pass
 
 
 def _policy() -> subscriptions.SubscriptionPolicy:
     return policy(current_app.config["SETTINGS"])
 
 
-def _fill_choices(form) -> None:
-    form.components.choices = choices((c.slug, c.name) for c in list_components())
+def _fill_choices(form: ComponentChoice) -> None:
+    """Every component in page order, and the groups (each with its components) for the picker."""
+    form.listed = list_components()
+    form.components.choices = choices((c.slug, c.name) for c in form.listed)
+    form.groups.choices = choices(dict.fromkeys((str(c.group_id), c.group.name) for c in form.listed
+                                                if c.group_id is not None))
+    form.sections = page_sections(form.listed)
     form.lang.choices = choices((code, LANGUAGE_NAMES[code]) for code in current_app.config["SETTINGS"].languages)
+
+
+def page_sections(components) -> list[tuple[object, list]]:
+    """(group or None, its components) in page order: ungrouped components first, as on `/`."""
+    sections: dict[int | None, tuple[object, list]] = {None: (None, [])}
+    for component in components:
+        sections.setdefault(component.group_id, (component.group, []))[1].append(component)
+    return [section for section in sections.values() if section[1]]
 
 
 @bp.get("/subscribe")
@@ -73,7 +94,7 @@ def create():
         else:
             try:
                 subscriptions.subscribe("email" if email else "webhook", email or url,
-                                        components=subscribe_form.components.data, language=subscribe_form.lang.data,
+                                        components=subscribe_form.chosen(), language=subscribe_form.lang.data,
                                         policy=_policy(), now=clock.now())
             except Invalid as error:
                 field = subscribe_form.webhook_url if url else subscribe_form.email
@@ -81,6 +102,7 @@ def create():
             else:
                 # The same answer whether or not the address was known: it reveals nothing.
                 return render_template("public/subscribe_sent.html", channel="email" if email else "webhook")
+    subscribe_form.components.data = subscribe_form.chosen()  # a group ticked shows as its components ticked
     return render_template("public/subscribe.html", form=subscribe_form), 400
 
 
@@ -100,24 +122,50 @@ def _may_confirm(channel: str, address: str) -> bool:
 
 @bp.get("/subscribe/confirm/<token>")
 def confirm(token: str):
-    subscriber = subscriptions.confirm(token, policy=_policy(), now=clock.now())
+    try:
+        subscriber = subscriptions.confirm(token, policy=_policy(), now=clock.now())
+    except (Invalid, NotFound) as error:
+        return _link_problem(error, confirming=True)
     return redirect(url_for("subscribe.manage", token=subscriptions.manage_token(subscriber, _policy()),
                             confirmed=1))
 
 
+def _link_problem(error: AppError, *, confirming: bool = False):
+    """A confirmation, manage or unsubscribe link that cannot be used: what happened, and a way to subscribe
+    again. 410 when the link was good but its time or its subscription is gone, 400 when it was altered."""
+    problem = {"link_expired": "expired", "link_invalid": "invalid"}.get(error.code, "gone")
+    return render_template("public/link_problem.html", problem=problem, confirming=confirming,
+                           confirm_link_days=_policy().confirm_link_days), 400 if problem == "invalid" else 410
+
+
+def _subscriber_from(token: str):
+    """The subscriber a manage or unsubscribe link names; its pages speak the subscriber's language unless
+    the reader chose another here (?lang=)."""
+    subscriber = subscriptions.from_manage_token(token, policy=_policy())
+    if request.args.get("lang") not in current_app.config["SETTINGS"].languages:
+        speak(subscriber.language)
+    return subscriber
+
+
 @bp.route("/subscribe/manage/<token>", methods=["GET", "POST"])
 def manage(token: str):
-    subscriber = subscriptions.from_manage_token(token, policy=_policy())
+    try:
+        subscriber = _subscriber_from(token)
+    except (Invalid, NotFound) as error:
+        return _link_problem(error)
     manage_form = ManageForm(components=[c.slug for c in subscriber.components], lang=subscriber.language)
     _fill_choices(manage_form)
     saved = False
     if manage_form.validate_on_submit():
         try:
-            subscriptions.change(subscriber, components=manage_form.components.data, language=manage_form.lang.data,
+            subscriptions.change(subscriber, components=manage_form.chosen(), language=manage_form.lang.data,
                                  policy=_policy())
             saved = True
         except AppError as error:
             manage_form.components.errors.append(explain(error))
+        if saved and request.args.get("lang") not in current_app.config["SETTINGS"].languages:
+            speak(subscriber.language)  # the page answers in the language just chosen
+    manage_form.components.data = manage_form.chosen()
     status = 400 if manage_form.is_submitted() and not saved else 200
     return render_template("public/subscription.html", form=manage_form, subscriber=subscriber, token=token,
                            saved=saved, confirmed=request.args.get("confirmed") == "1"), status
@@ -126,7 +174,10 @@ def manage(token: str):
 @bp.route("/subscribe/unsubscribe/<token>", methods=["GET", "POST"])
 @csrf.exempt  # authorized by the signed link; mail clients' one-click unsubscribe (RFC 8058) posts no token
 def unsubscribe(token: str):
-    subscriber = subscriptions.from_manage_token(token, policy=_policy())
+    try:
+        subscriber = _subscriber_from(token)
+    except (Invalid, NotFound) as error:
+        return _link_problem(error)
     if request.method == "POST":
         subscriptions.unsubscribe(subscriber.id, now=clock.now())
         return render_template("public/unsubscribed.html")

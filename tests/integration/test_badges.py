@@ -41,3 +41,14 @@ def test_a_component_name_cannot_inject_markup_into_the_svg(app, client):
     response = client.get("/components/x/badge.svg")
     assert b"<script>" not in response.data
     assert words(response).startswith("<script>")
+
+
+def test_badges_keep_german_nouns_capitalised_and_speak_french(app, client):
+    with app.app_context():
+        make_component("api", "REST API")
+        make_incident(components_={"api": "partial_outage"}, impact="major")
+    assert words(client.get("/badge.svg?lang=de")) == "Status: teilweiser Systemausfall"
+    assert words(client.get("/components/api/badge.svg?lang=de")) == "REST API: Teilausfall"
+    assert words(client.get("/badge.svg?lang=fr")) == "statut: panne partielle du système"
+    assert words(client.get("/components/api/badge.svg?lang=fr")) == "REST API: panne partielle"
+    assert words(client.get("/components/api/badge.svg?lang=en")) == "REST API: partial outage"

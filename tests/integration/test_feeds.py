@@ -1,7 +1,10 @@
-"""RSS and Atom feeds, read by feedparser (a real feed reader)."""
+"""RSS and Atom feeds, read by feedparser (a real feed reader) and, where a reader could go wrong, by a second
+independent parser (fastfeedparser) and by the XML itself."""
 from datetime import timedelta
 from html.parser import HTMLParser
+from xml.etree import ElementTree
 
+import fastfeedparser
 import feedparser
 import pytest
 
@@ -150,3 +153,31 @@ def test_names_in_entry_html_are_escaped_as_the_pages_escape_them(app, client, c
     for detail in details:  # what a reader shows as HTML (the RSS channel description) holds no tag
         if detail and detail["type"] == "text/html":
             assert _tags(detail["value"]) == [], detail
+
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+@pytest.mark.parametrize("url", ["/feed.atom", "/components/api/feed.atom"])
+def test_atom_content_says_it_is_html_so_readers_render_it_rather_than_show_tags(client, site, url):
+    """RFC 4287 3.1.1: a <content> without type is text, which readers show as it is, tags and all."""
+    raw = client.get(url).data
+    contents = ElementTree.fromstring(raw).findall(f"{ATOM}entry/{ATOM}content")
+    assert contents and [c.get("type") for c in contents] == ["html"] * len(contents)
+    identified = next(e for e in feedparser.parse(raw).entries if e.title.startswith("API errors: Identified"))
+    assert identified.content[0].type == "text/html" and "<strong>deploy</strong>" in identified.content[0].value
+    second = next(e for e in fastfeedparser.parse(raw).entries if e.title.startswith("API errors: Identified"))
+    assert second.content[0]["type"] == "html" and "<strong>deploy</strong>" in second.content[0]["value"]
+    assert "<script" not in second.content[0]["value"]
+
+
+@pytest.mark.parametrize("url, page", [("/feed.rss", "https://status.example.com/"),
+                                       ("/components/api/feed.rss", "https://status.example.com/components/api")])
+def test_rss_channel_link_is_the_page_the_feed_is_about(client, site, url, page):
+    """RSS 2.0: the channel's <link> is "the URL to the HTML website"; the feed's own URL is atom:link rel=self."""
+    raw = client.get(url).data
+    channel = ElementTree.fromstring(raw).find("channel")
+    assert channel.find("link").text == page
+    assert channel.find(f"{ATOM}link[@rel='self']").get("href") == f"https://status.example.com{url}"
+    assert feedparser.parse(raw).feed.link == page
+    assert fastfeedparser.parse(raw).feed.link == page

@@ -7,6 +7,7 @@ import json
 import email.policy
 import re
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -17,9 +18,10 @@ from statuspage.errors import Invalid
 from statuspage.extensions import db
 from statuspage.models import DeliveryStatus, Notification, Subscriber
 from statuspage.notify import dispatch
+from statuspage.notify.messages import policy
 from statuspage.notify.channels.webhook import SIGNATURE_HEADER, verify
-from statuspage.services import incidents
-from tests.builders import SYSTEM, csrf_token, make_component, make_incident, make_subscriber
+from statuspage.services import incidents, subscriptions
+from tests.builders import START, SYSTEM, csrf_token, make_component, make_group, make_incident, make_subscriber
 from tests.servers import free_port
 
 
@@ -196,10 +198,103 @@ def test_bad_subscriptions_are_refused_with_a_message(client):
     assert page.status_code == 400 and "public http or https address" in page.get_data(as_text=True)
 
 
-def test_a_tampered_link_finds_nothing(client):
-    assert client.get("/subscribe/confirm/abc.def").status_code == 404
-    assert client.get("/subscribe/manage/abc.def").status_code == 404
-    assert client.post("/subscribe/unsubscribe/abc.def").status_code == 404
+def test_a_tampered_link_says_so_and_offers_to_subscribe_again(client):
+    for response in (client.get("/subscribe/confirm/abc.def"), client.get("/subscribe/manage/abc.def"),
+                     client.get("/subscribe/unsubscribe/abc.def"), client.post("/subscribe/unsubscribe/abc.def")):
+        page = response.get_data(as_text=True)
+        assert response.status_code == 400, response.status_code
+        assert "This link does not work" in page and "changed or cut short" in page
+        assert 'href="/subscribe"' in page and "Subscribe again" in page
+
+
+def _expired_confirmation(app, monkeypatch, address="late@example.com") -> str:
+    """A confirmation link signed eight days ago (links last seven)."""
+    with app.app_context():
+        subscriber = make_subscriber(address, confirmed=False)
+        with monkeypatch.context() as patch:
+            patch.setattr("itsdangerous.timed.TimestampSigner.get_timestamp",
+                          lambda _signer: int(time.time()) - 8 * 86400)
+            return subscriptions.confirm_token(subscriber, policy(app.config["SETTINGS"]))
+
+
+def test_an_expired_confirmation_link_says_it_expired_confirms_nothing_and_offers_to_subscribe_again(
+        app, client, monkeypatch):
+    token = _expired_confirmation(app, monkeypatch)
+    response = client.get(f"/subscribe/confirm/{token}")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 410
+    assert "This confirmation link has expired" in page and "work for 7 days" in page
+    assert 'href="/subscribe"' in page
+    with app.app_context():
+        assert not db.session.scalar(select(Subscriber)).is_confirmed
+    german = client.get(f"/subscribe/confirm/{token}?lang=de")
+    assert german.status_code == 410 and "Dieser Bestätigungslink ist abgelaufen" in german.get_data(as_text=True)
+
+
+def test_the_links_of_an_ended_subscription_say_it_no_longer_exists(app, client):
+    with app.app_context():
+        subscriber = make_subscriber("gone@example.com")
+        rules = policy(app.config["SETTINGS"])
+        manage, confirm = subscriptions.manage_token(subscriber, rules), subscriptions.confirm_token(subscriber, rules)
+        subscriptions.unsubscribe(subscriber.id, now=START)
+    for response in (client.get(f"/subscribe/manage/{manage}"), client.post(f"/subscribe/unsubscribe/{manage}"),
+                     client.get(f"/subscribe/confirm/{confirm}")):
+        assert response.status_code == 410
+        assert "This subscription no longer exists" in response.get_data(as_text=True)
+
+
+def test_manage_and_unsubscribe_pages_speak_the_subscribers_language_not_the_browsers(app, client):
+    with app.app_context():
+        subscriber = make_subscriber("jo@example.com", language="de")
+        token = subscriptions.manage_token(subscriber, policy(app.config["SETTINGS"]))
+    english_browser = {"Accept-Language": "en-US,en;q=0.9"}
+    client.set_cookie("lang", "fr")  # chosen on the page before, in another language
+    manage = client.get(f"/subscribe/manage/{token}", headers=english_browser).get_data(as_text=True)
+    assert '<html lang="de">' in manage and "Ihr Abonnement" in manage
+    leave = client.get(f"/subscribe/unsubscribe/{token}", headers=english_browser).get_data(as_text=True)
+    assert '<html lang="de">' in leave and "Abbestellen" in leave
+    chosen = client.get(f"/subscribe/manage/{token}?lang=en", headers=english_browser).get_data(as_text=True)
+    assert '<html lang="en">' in chosen  # the reader's own choice on the page wins
+
+
+def test_saving_another_language_answers_in_it(app, client):
+    with app.app_context():
+        subscriber = make_subscriber("jo@example.com", language="de")
+        token = subscriptions.manage_token(subscriber, policy(app.config["SETTINGS"]))
+    form = client.get(f"/subscribe/manage/{token}")
+    saved = client.post(f"/subscribe/manage/{token}", data={"csrf_token": csrf_token(form), "lang": "fr"})
+    assert saved.status_code == 200 and '<html lang="fr">' in saved.get_data(as_text=True)
+
+
+def test_ticking_a_group_without_javascript_subscribes_to_all_of_its_components(app, client):
+    with app.app_context():
+        web = make_group("Web")
+        make_component("website", "Website", group=web)
+        make_component("dashboard", "Dashboard", group=web)
+        make_component("api", "API")
+        group_id = web.id
+    page = client.get("/subscribe").get_data(as_text=True)
+    assert f'name="groups" value="{group_id}"' in page and 'checked' not in page
+    assert subscribe(client, email="ana@example.com", groups=str(group_id)).status_code == 200
+    with app.app_context():
+        assert sorted(c.slug for c in db.session.scalar(select(Subscriber)).components) == ["dashboard", "website"]
+
+
+def test_a_group_box_is_never_drawn_ticked_so_unticking_one_component_without_javascript_sticks(app, client):
+    with app.app_context():
+        web = make_group("Web")
+        make_component("website", "Website", group=web)
+        make_component("dashboard", "Dashboard", group=web)
+        subscriber = make_subscriber("jo@example.com", ["website", "dashboard"])
+        token = subscriptions.manage_token(subscriber, policy(app.config["SETTINGS"]))
+    form = client.get(f"/subscribe/manage/{token}")
+    page = form.get_data(as_text=True)
+    assert re.search(r'<input type="checkbox" id="group-\d+"[^>]*>', page).group(0).count("checked") == 0
+    assert page.count(" checked>") == 2  # both components, ticked one by one
+    client.post(f"/subscribe/manage/{token}", data={"csrf_token": csrf_token(form), "lang": "en",
+                                                     "components": ["website"]})
+    with app.app_context():
+        assert [c.slug for c in db.session.get(Subscriber, subscriber.id).components] == ["website"]
 
 
 class Receiver(BaseHTTPRequestHandler):

@@ -11,9 +11,10 @@ from sqlalchemy import func, select
 from statuspage.database import transaction
 from statuspage.extensions import db
 from statuspage.models import Notification, Subscriber
-from statuspage.services import accounts, incidents
+from statuspage.notify.messages import policy
+from statuspage.services import accounts, incidents, subscriptions
 from statuspage.support import following, queue
-from tests.builders import START, SYSTEM, make_incident, make_user, sign_in
+from tests.builders import START, SYSTEM, make_incident, make_subscriber, make_user, sign_in
 from tests.integration.test_subscriptions import body_of, deliver, inbox  # noqa: F401  (inbox is a fixture)
 from tests.integration.test_ticket_intake import EXAMPLE, intake, outage, settings_with, world  # noqa: F401
 
@@ -162,4 +163,29 @@ def test_admins_see_a_ticket_follower_as_following_its_incident_not_everything(a
     assert (shown["components"], shown["follows_everything"], shown["incidents"]) == ([], False, [str(outage)])
     sign_in(client, "boss@example.com")
     page = client.get("/admin/subscribers").get_data(as_text=True)
-    assert f"incidents from support tickets: {outage}" in page and "everything" not in page
+    assert "Incidents from support tickets:" in page and "everything" not in page
+    assert f'<a href="/admin/incidents/{outage}">' in page
+
+
+def test_a_ticket_follower_sees_on_the_manage_page_what_reaches_them_not_everything(app, client, outage, intake):
+    client.post("/api/v1/tickets", json=ticket(1, "ana@customer.example"), headers=intake)
+    with app.app_context():
+        follower = db.session.scalar(select(Subscriber))
+        token = subscriptions.manage_token(follower, policy(app.config["SETTINGS"]))
+        name = incidents.get_incident(outage).name
+    page = client.get(f"/subscribe/manage/{token}?lang=en").get_data(as_text=True)
+    assert "Updates about the incidents your support requests are linked to:" in page
+    assert f'<a href="/incidents/{outage}">{name}</a>' in page
+    assert "Every update" not in page and "none chosen: everything" not in page
+    assert "Also hear about these components (optional)" in page
+
+
+def test_a_page_subscriber_who_also_follows_a_ticket_s_incident_is_shown_with_both(app, client, outage):
+    with app.app_context():
+        make_subscriber("ana@customer.example", ["dashboard"])
+        following.follow_for_ticket("ana@customer.example", incidents.get_incident(outage), language="en",
+                                    source="token:desk", settings=app.config["SETTINGS"], now=START)
+        make_user("boss@example.com", role="admin")
+    sign_in(client, "boss@example.com")
+    page = client.get("/admin/subscribers").get_data(as_text=True)
+    assert "Dashboard<br>Incidents from support tickets:" in page
