@@ -25,7 +25,7 @@ from statuspage.extensions import db
 from statuspage.models import Role, User
 from statuspage.monitoring import results
 from statuspage.monitoring.probes import ProbeResult
-from statuspage.services import accounts, checks, message_templates
+from statuspage.services import accounts, checks, incidents, message_templates
 from statuspage.support import customer_link, intake, queue
 from statuspage.services.incidents import post_update, resolve_incident
 from tests.builders import (
@@ -48,6 +48,8 @@ PUBLIC = {
 CONSOLE = {
     "console overview": "/admin/",
     "console incidents list": "/admin/incidents",
+    "console incidents list, filtered": "/admin/incidents?status=open&impact=critical&component=api&since=2026-11-01&q=API",
+    "console suspected incident": "/admin/incidents/{suspected}",
     "console new incident": "/admin/incidents/new",
     "console incident detail": "/admin/incidents/{incident}",
     "console resolved incident detail": "/admin/incidents/{resolved}",
@@ -56,6 +58,8 @@ CONSOLE = {
     "console new maintenance": "/admin/maintenance/new",
     "console components": "/admin/components",
     "console component edit": "/admin/components/api/edit",
+    "console component deletion": "/admin/components/api/delete",
+    "console group deletion": "/admin/groups/{group}/delete",
     "console new group": "/admin/groups/new",
     "console users": "/admin/users",
     "console user edit": "/admin/users/{user}",
@@ -82,6 +86,9 @@ REFUSED = {  # forms sent back with their errors (400)
     "sign-in after a wrong password": ("/admin/login", {"email": "ana@example.com", "password": "wrong password"}),
     "new incident with errors": ("/admin/incidents/new", {"name": "", "body": "", "impact": "minor",
                                                           "status": "investigating"}),
+    "maintenance in the past": ("/admin/maintenance/new", {"name": "Old", "scheduled_for": "2026-11-01T08:00",
+                                                           "scheduled_until": "2026-11-01T09:00", "body": "x",
+                                                           "remind_minutes_before": "60"}),
     "new user with errors": ("/admin/users", {"email": "not an address", "role": "viewer", "password": "short"}),
     "account with errors": ("/admin/account", {"current_password": TEST_PASSWORD, "new_password": "x",
                                                "confirm": "y"}),
@@ -113,6 +120,9 @@ def _build_site(now) -> dict:
                                  body="- one\n- two\n\n> quoted\n\n`code`", now=now - timedelta(minutes=10))
         post_update(incident.id, status="identified", body="# Cause\n\n1. found\n2. fixing", by=SYSTEM, now=now)
         maintenance = make_maintenance(components_=("database",), now=now)
+        suspected = incidents.open_incident(name="Dashboard: problems reported by customers", body="3 tickets.",
+                                            components={"dashboard": "partial_outage"}, published=False,
+                                            by=SYSTEM, now=now)
         message_templates.save_template(None, name="DB slow", title="Database slow", impact="minor", body="Slow.",
                                         by=SYSTEM, now=now)
         _quick_user("ana@example.com", Role.ADMIN)
@@ -139,6 +149,7 @@ def _build_site(now) -> dict:
         "requester": {"email": "eve@customer.example"}}), by=SYSTEM, now=now)
     assert queue.not_mine(undone.id, incident.id, now=now)[1]
     return {"incident": incident.id, "resolved": resolved.id, "maintenance": maintenance.id, "user": user.id,
+            "suspected": suspected.id, "group": group.id,
             "check": check.id, "heartbeat": heartbeat.id, "suppressed_ticket": suppressed.id,
             "accepted_ticket": accepted.id, "undone_ticket": undone.id,
             "not_mine": customer_link.token_for(suppressed.id, incident.id, now=now,
