@@ -59,6 +59,11 @@ def advance_maintenance(*, now):
     return moved
 
 
+def remind_maintenance(*, now):
+    """Queue the reminders of maintenance windows that start soon (each window's own lead time)."""
+    return incidents.send_maintenance_reminders(now=now, by=SCHEDULER)
+
+
 def jobs_for(app: Flask, runner: CheckRunner) -> list[Job]:
     settings = app.config["SETTINGS"]
 
@@ -74,6 +79,7 @@ def jobs_for(app: Flask, runner: CheckRunner) -> list[Job]:
         Job("prune_check_results", prune_results, every=timedelta(hours=1)),
         Job("deliver_notifications", dispatch.deliver_due, every=timedelta(seconds=10)),
         Job("advance_maintenance", advance_maintenance, every=timedelta(seconds=30)),
+        Job("remind_maintenance", remind_maintenance, every=timedelta(seconds=30)),
     ]
 
 

@@ -63,7 +63,7 @@ class Serializer:
             "id": str(update.id), "status": update.status, "body": update.body,
             "incident_id": str(update.incident_id), "created_at": self.time(update.created_at),
             "updated_at": self.time(update.created_at), "display_at": self.time(update.created_at),
-            "affected_components": update.affected_components, "deliver_notifications": True,
+            "affected_components": update.affected_components, "deliver_notifications": update.deliver_notifications,
             "custom_tweet": None, "tweet_id": None,
         }
 

@@ -74,6 +74,13 @@ class Incident(Base):
     # A name the system wrote (a health check, the ticket intake), in every language: {"en": ..., "de": ...};
     # `name` is the default language's. None once a person names the incident (texts.py reads both).
     name_translations: Mapped[dict | None] = mapped_column(JSON)
+    # Maintenance only: what subscribers are told besides the updates people post. A reminder this many
+    # minutes before the start (None: no reminder), sent once (reminded_at); and whether the scheduler's
+    # own updates at the start and at the end of the window notify.
+    remind_minutes_before: Mapped[int | None] = mapped_column()
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    notify_at_start: Mapped[bool] = mapped_column(default=True)
+    notify_at_end: Mapped[bool] = mapped_column(default=True)
 
     affected: Mapped[list[AffectedComponent]] = relationship(
         back_populates="incident", cascade="all, delete-orphan", order_by="AffectedComponent.component_id")
@@ -152,6 +159,8 @@ class IncidentUpdate(Base):
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     author_name: Mapped[str] = mapped_column(String(200), default="")
     body_translations: Mapped[dict | None] = mapped_column(JSON)  # as Incident.name_translations, for the body
+    # False: posted without telling subscribers (the author's choice); nothing was queued for it.
+    deliver_notifications: Mapped[bool] = mapped_column(default=True)
     # [{"code": component id as text, "name", "old_status", "new_status"}], as Statuspage's v2 API shows it.
     affected_components: Mapped[list | None] = mapped_column(JSON)
 

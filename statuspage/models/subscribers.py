@@ -21,6 +21,7 @@ class NotificationKind(StrEnum):
     UPDATE = "update"              # an incident or maintenance update
     CONFIRMATION = "confirmation"  # double opt-in: "click to confirm"
     ALERT = "alert"                # to an engineer: an incident suspected from support tickets
+    REMINDER = "reminder"          # a maintenance window starts soon (its incident_id; no update)
 
 
 class DeliveryStatus(StrEnum):
@@ -90,7 +91,7 @@ class Notification(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     subscriber_id: Mapped[int | None] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
     recipient: Mapped[str | None] = mapped_column(String(320))  # an alert's address (no subscriber)
-    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))  # an alert's
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))  # alert, reminder
     kind: Mapped[NotificationKind] = mapped_column(str_enum(NotificationKind, 16), default=NotificationKind.UPDATE)
     update_id: Mapped[int | None] = mapped_column(ForeignKey("incident_updates.id", ondelete="CASCADE"), index=True)
     status: Mapped[DeliveryStatus] = mapped_column(str_enum(DeliveryStatus, 16), default=DeliveryStatus.PENDING)

@@ -40,6 +40,8 @@ def _links(notification: Notification, settings: Settings) -> dict[str, str]:
              "confirm": f"{base}/subscribe/confirm/{confirm_token(subscriber, rules)}"}
     if notification.update is not None:
         links["incident"] = base + notification.update.incident.public_path
+    elif notification.kind == NotificationKind.REMINDER and notification.incident is not None:
+        links["incident"] = base + notification.incident.public_path
     return links
 
 
@@ -50,15 +52,17 @@ def email_for(notification: Notification) -> Email:
         return _alert(notification, settings)
     subscriber = notification.subscriber
     links = _links(notification, settings)
-    name = "confirmation" if notification.kind == NotificationKind.CONFIRMATION else "update"
+    name = {NotificationKind.CONFIRMATION: "confirmation", NotificationKind.REMINDER: "reminder"}.get(
+        notification.kind, "update")
+    incident = notification.update.incident if notification.update else notification.incident
     context = {"site_name": settings.site_name, "subscriber": subscriber, "links": links,
-               "update": notification.update, "incident": notification.update.incident if notification.update else None}
+               "update": notification.update, "incident": incident}
     with force_locale(subscriber.language):
         subject = render_template(f"email/{name}.subject.txt", **context).strip()
         text = render_template(f"email/{name}.txt", **context)
         html = render_template(f"email/{name}.html", **context)
     headers = {"Auto-Submitted": "auto-generated", "Content-Language": subscriber.language}
-    if notification.kind == NotificationKind.UPDATE:
+    if notification.kind in (NotificationKind.UPDATE, NotificationKind.REMINDER):
         # RFC 2369 and RFC 8058: mail clients offer a one-click unsubscribe button.
         headers["List-Unsubscribe"] = f"<{links['unsubscribe']}>"
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
@@ -89,6 +93,11 @@ def webhook_body(notification: Notification) -> bytes:
     if notification.kind == NotificationKind.CONFIRMATION:
         payload = {"event": "subscription.confirm", "confirm_url": links["confirm"],
                    "manage_url": links["manage"], "signing_secret": notification.subscriber.secret}
+    elif notification.kind == NotificationKind.REMINDER:
+        maintenance = notification.incident
+        payload = {"event": "maintenance.reminder",
+                   "page": serializer.page(settings.site_name, notification.created_at),
+                   "maintenance": serializer.incident(maintenance), "manage_url": links["manage"]}
     else:
         update = notification.update
         incident = update.incident

@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import select
+
 from ..extensions import db
 from ..models import AuditEntry, Role, User
 
@@ -34,3 +36,40 @@ def record(actor: Actor, action: str, target, *, summary: str = "", details: dic
     )
     db.session.add(entry)
     return entry
+
+
+def target_names(entries: list[AuditEntry]) -> dict[tuple[str, str], str]:
+    """The current name of what each entry is about ({(target_type, target_id): name}), one query per kind
+    of target on the page; what has been deleted since is missing (its entry's summary still names it)."""
+    from ..models import (
+        ApiToken, Check, Component, ComponentGroup, Incident, IncidentTemplate, Subscriber, Ticket,
+    )
+
+    named = {Incident: Incident.name, Component: Component.name, ComponentGroup: ComponentGroup.name,
+             Check: Check.name, User: User.email, IncidentTemplate: IncidentTemplate.name,
+             Subscriber: Subscriber.address, Ticket: Ticket.subject}
+    wanted: dict[str, set[int]] = {}
+    for entry in entries:
+        if entry.target_id.isdigit():
+            wanted.setdefault(entry.target_type, set()).add(int(entry.target_id))
+    names: dict[tuple[str, str], str] = {}
+    for model, column in named.items():
+        ids = wanted.get(model.__tablename__)
+        if ids:
+            for target_id, name in db.session.execute(select(model.id, column).where(model.id.in_(sorted(ids)))):
+                names[(model.__tablename__, str(target_id))] = name
+    if wanted.get(ApiToken.__tablename__):
+        for target_id, label, prefix in db.session.execute(
+                select(ApiToken.id, ApiToken.label, ApiToken.prefix)
+                .where(ApiToken.id.in_(sorted(wanted[ApiToken.__tablename__])))):
+            names[(ApiToken.__tablename__, str(target_id))] = label or f"{prefix}…"
+    return names
+
+
+def user_names(entries: list[AuditEntry]) -> dict[int, str]:
+    """The name (else the email) of each console user who made one of these entries."""
+    ids = sorted({entry.user_id for entry in entries if entry.user_id is not None})
+    if not ids:
+        return {}
+    return {user_id: name or email for user_id, name, email in
+            db.session.execute(select(User.id, User.name, User.email).where(User.id.in_(ids)))}

@@ -1,7 +1,10 @@
 """Components and groups: create, change, order, delete, and the status incidents give them."""
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -41,6 +44,18 @@ def list_components() -> list[Component]:
     return list(db.session.scalars(
         select(Component).outerjoin(Component.group).options(contains_eager(Component.group))
         .order_by(func.coalesce(ComponentGroup.position, -1), ComponentGroup.id, Component.position, Component.id)))
+
+
+def component_tree() -> list[tuple[ComponentGroup | None, list[Component]]]:
+    """Every component (hidden ones too) grouped as the public page shows them: ungrouped first, then each
+    group in order, empty groups left out. One query."""
+    components = list_components()
+    by_group: dict[int | None, list[Component]] = {}
+    for component in components:
+        by_group.setdefault(component.group_id, []).append(component)
+    tree = [(None, by_group[None])] if by_group.get(None) else []
+    groups = sorted({c.group for c in components if c.group is not None}, key=lambda g: (g.position, g.id))
+    return tree + [(group, by_group[group.id]) for group in groups]
 
 
 def _next_position(model, **filters) -> int:
@@ -148,6 +163,56 @@ def update_component(slug: str, /, *, by: Actor, now: datetime, **changes) -> Co
         audit.record(by, "component.update", component, summary=component.name, details=_jsonable(changes),
                      now=now)
     return component
+
+
+_TRANSLITERATE = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "æ": "ae", "œ": "oe", "ø": "o",
+                                "đ": "d", "ł": "l", "þ": "th"})
+
+
+def slug_from(name: str) -> str:
+    """A slug made from a name ("Zahlungsübersicht (EU)" -> "zahlungsuebersicht-eu"); empty when the name has
+    no letter or digit a URL can carry as they are. static/console.js makes the same one while people type."""
+    text = unicodedata.normalize("NFKD", (name or "").lower().translate(_TRANSLITERATE))
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:64].strip("-")
+
+
+@dataclass
+class DeletionImpact:
+    """What goes with a component (or a group) when it is deleted: what the confirmation says."""
+
+    incidents: int = 0              # incidents and maintenance that list it: they keep their history, without it
+    open_incidents: int = 0         # ... of them still open
+    subscribers: int = 0            # subscribers who chose it
+    subscribers_only_this: int = 0  # ... and nothing else: with no component left they hear of everything
+    checks: list[str] = field(default_factory=list)  # health checks deleted with it (and their results)
+    components: list[str] = field(default_factory=list)  # a group's components: they stay, ungrouped
+
+
+def component_deletion_impact(slug: str) -> DeletionImpact:
+    """What deleting this component takes with it (a few counting queries)."""
+    from ..models import Check, SubscriberComponent
+
+    component = get_component(slug)
+    links = select(AffectedComponent.incident_id).where(AffectedComponent.component_id == component.id)
+    incidents = db.session.scalar(select(func.count()).select_from(links.subquery()))
+    open_incidents = db.session.scalar(select(func.count(Incident.id)).where(
+        Incident.id.in_(links), Incident.status.not_in([s.value for s in CLOSED_STATUSES])))
+    choosers = select(SubscriberComponent.subscriber_id).where(SubscriberComponent.component_id == component.id)
+    subscribers = db.session.scalar(select(func.count()).select_from(choosers.subquery()))
+    only_this = db.session.scalar(
+        select(func.count()).select_from(
+            select(SubscriberComponent.subscriber_id).where(SubscriberComponent.subscriber_id.in_(choosers))
+            .group_by(SubscriberComponent.subscriber_id).having(func.count() == 1).subquery()))
+    checks = list(db.session.scalars(select(Check.name).where(Check.component_id == component.id)
+                                     .order_by(Check.name)))
+    return DeletionImpact(incidents=incidents, open_incidents=open_incidents, subscribers=subscribers,
+                          subscribers_only_this=only_this, checks=checks)
+
+
+def group_deletion_impact(group_id: int) -> DeletionImpact:
+    """What deleting this group changes: its components stay, ungrouped."""
+    return DeletionImpact(components=[component.name for component in get_group(group_id).components])
 
 
 def delete_component(slug: str, *, by: Actor, now: datetime) -> None:

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, insert, literal, select, update
+from sqlalchemy import func, insert, literal, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from ..database import get_by_id, transaction
@@ -36,6 +36,30 @@ def _text_and_translations(text: Text) -> tuple[str, dict | None]:
 
         return default_text(text), dict(text)
     return text, None
+LONGEST_REMINDER = timedelta(days=7)  # a reminder at most this long before a window starts
+
+_OPEN_INCIDENT = (IncidentStatus.INVESTIGATING, IncidentStatus.IDENTIFIED, IncidentStatus.MONITORING,
+                  IncidentStatus.RESOLVED)
+_STARTED_MAINTENANCE = (MaintenanceStatus.IN_PROGRESS, MaintenanceStatus.VERIFYING, MaintenanceStatus.COMPLETED)
+# The statuses an update may give, by the status it has now. An open incident moves freely between the open
+# statuses (a fix that did not hold goes back to "identified") or resolves; a resolved one takes further
+# notes and its postmortem, and is never reopened. A maintenance window never goes back to "scheduled" once
+# it has started.
+NEXT_STATUSES: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys(_OPEN_INCIDENT[:3], _OPEN_INCIDENT),
+    IncidentStatus.RESOLVED: (IncidentStatus.RESOLVED, IncidentStatus.POSTMORTEM),
+    IncidentStatus.POSTMORTEM: (IncidentStatus.POSTMORTEM,),
+    MaintenanceStatus.SCHEDULED: (MaintenanceStatus.SCHEDULED, MaintenanceStatus.IN_PROGRESS,
+                                  MaintenanceStatus.COMPLETED),
+    MaintenanceStatus.IN_PROGRESS: _STARTED_MAINTENANCE,
+    MaintenanceStatus.VERIFYING: _STARTED_MAINTENANCE,
+    MaintenanceStatus.COMPLETED: (MaintenanceStatus.COMPLETED,),
+}
+
+
+def next_statuses(incident: Incident) -> tuple[str, ...]:
+    """The statuses an update on this incident (or maintenance) may give it, in their usual order."""
+    return NEXT_STATUSES[incident.status]
 
 
 def get_incident(incident_id: int, kind: IncidentKind = IncidentKind.INCIDENT) -> Incident:
@@ -49,8 +73,10 @@ def get_incident(incident_id: int, kind: IncidentKind = IncidentKind.INCIDENT) -
 
 def open_incident(*, name: Text, status: str = IncidentStatus.INVESTIGATING, impact: str = Impact.MINOR,
                   body: Text, components: dict[str, str] | None = None, started_at: datetime | None = None,
-                  published: bool = True, by: Actor, now: datetime) -> Incident:
-    """Open an incident with its first message; its components take the statuses given.
+                  published: bool = True, deliver_notifications: bool = True, by: Actor,
+                  now: datetime) -> Incident:
+    """Open an incident with its first message; its components take the statuses given. Subscribers hear
+    of it unless deliver_notifications is false.
 
     An unpublished incident (suspected from support tickets) shows only in the console: it changes no
     component's public status and tells no subscriber until publish_incident.
@@ -65,53 +91,97 @@ def open_incident(*, name: Text, status: str = IncidentStatus.INVESTIGATING, imp
             created_at=now, updated_at=now)
         db.session.add(incident)
         db.session.flush()
-        _post(incident, status, body, components or {}, by=by, now=now, first=True)
-        audit.record(by, "incident.open", incident, summary=incident.name, now=now)
+        update = _post(incident, status, body, components or {}, by=by, now=now, first=True,
+                       notify=deliver_notifications)
+        audit.record(by, "incident.open", incident, summary=incident.name,
+                     details=_update_details(update), now=now)
     return incident
 
 
 def schedule_maintenance(*, name: str, body: str, scheduled_for: datetime, scheduled_until: datetime,
                          components: list[str] | dict | None = None,
-                         status: str = MaintenanceStatus.SCHEDULED, by: Actor, now: datetime) -> Incident:
-    """Schedule a maintenance window; its components show under_maintenance while it is in progress."""
+                         status: str = MaintenanceStatus.SCHEDULED, deliver_notifications: bool = True,
+                         remind_minutes_before: int | None = None, notify_at_start: bool = True,
+                         notify_at_end: bool = True, by: Actor, now: datetime) -> Incident:
+    """Schedule a maintenance window; its components show under_maintenance while it is in progress.
+
+    A window that has ended already is refused. Subscribers hear of it now (unless deliver_notifications is
+    false), get a reminder `remind_minutes_before` its start (none when None), and hear of its start and its
+    end when the scheduler moves it on (notify_at_start, notify_at_end). A reminder that would fall before
+    now is covered by the announcement itself and is not sent again.
+    """
     with transaction():
         scheduled_for = validate.instant(scheduled_for, "scheduled_for")
         scheduled_until = validate.instant(scheduled_until, "scheduled_until")
         if scheduled_until <= scheduled_for:
             raise Invalid("invalid_window", "scheduled_until must be after scheduled_for.", field="scheduled_until")
+        if scheduled_until <= now:
+            raise Invalid("window_in_past", "This window has ended already: scheduled_until must be in the "
+                          "future.", field="scheduled_until")
         maintenance = Incident(
             kind=IncidentKind.MAINTENANCE, name=validate.text(name, "name", max_length=200),
             status=MaintenanceStatus.SCHEDULED, impact=Impact.NONE,
             started_at=scheduled_for, scheduled_for=scheduled_for, scheduled_until=scheduled_until,
+            remind_minutes_before=_reminder(remind_minutes_before),
+            notify_at_start=validate.boolean(notify_at_start, "notify_at_start"),
+            notify_at_end=validate.boolean(notify_at_end, "notify_at_end"),
             created_at=now, updated_at=now)
+        notify = validate.boolean(deliver_notifications, "deliver_notifications")
+        if notify and maintenance.remind_minutes_before is not None and \
+                scheduled_for - timedelta(minutes=maintenance.remind_minutes_before) <= now:
+            maintenance.reminded_at = now
         db.session.add(maintenance)
         db.session.flush()
         slugs = components.keys() if isinstance(components, dict) else (components or [])
-        _post(maintenance, status, body, {slug: ComponentStatus.UNDER_MAINTENANCE for slug in slugs},
-              by=by, now=now, first=True)
-        audit.record(by, "maintenance.schedule", maintenance, summary=maintenance.name, now=now)
+        update = _post(maintenance, status, body, {slug: ComponentStatus.UNDER_MAINTENANCE for slug in slugs},
+                       by=by, now=now, first=True, notify=notify)
+        audit.record(by, "maintenance.schedule", maintenance, summary=maintenance.name,
+                     details=_update_details(update), now=now)
     return maintenance
 
 
+def _reminder(minutes) -> int | None:
+    if minutes is None:
+        return None
+    minutes = validate.integer(minutes, "remind_minutes_before")
+    if not 1 <= minutes <= LONGEST_REMINDER.total_seconds() // 60:
+        raise Invalid("invalid_reminder", "remind_minutes_before must be from 1 to 10080 minutes (a week), "
+                      "or null for no reminder.", field="remind_minutes_before")
+    return minutes
+
+
+def _update_details(update: IncidentUpdate) -> dict:
+    """What the audit log keeps of an update: its status, and whether subscribers were told."""
+    return {"status": update.status, "deliver_notifications": update.deliver_notifications}
+
+
 def post_update(incident_id: int, *, status: str, body: Text, components: dict[str, str] | None = None,
-                kind: IncidentKind = IncidentKind.INCIDENT, by: Actor, now: datetime) -> IncidentUpdate:
-    """Post an update, possibly changing the status and the components' statuses."""
+                kind: IncidentKind = IncidentKind.INCIDENT, deliver_notifications: bool = True, by: Actor,
+                now: datetime) -> IncidentUpdate:
+    """Post an update, possibly changing the status and the components' statuses; subscribers hear of it
+    unless deliver_notifications is false (then nothing is queued for it)."""
     with transaction():
         incident = get_incident(incident_id, kind)
-        update = _post(incident, status, body, components or {}, by=by, now=now)
-        audit.record(by, f"{kind.value}.update", incident, summary=f"{update.status}: {update.body[:200]}", now=now)
+        update = _post(incident, status, body, components or {}, by=by, now=now,
+                       notify=validate.boolean(deliver_notifications, "deliver_notifications"))
+        audit.record(by, f"{kind.value}.update", incident, summary=f"{update.status}: {update.body[:200]}",
+                     details=_update_details(update), now=now)
     return update
 
 
-def resolve_incident(incident_id: int, message: str, *, by: Actor, now: datetime) -> Incident:
+def resolve_incident(incident_id: int, message: str, *, deliver_notifications: bool = True, by: Actor,
+                     now: datetime) -> Incident:
     """Resolve an incident and give its components their status back (unless another incident holds them)."""
-    post_update(incident_id, status=IncidentStatus.RESOLVED, body=message, by=by, now=now)
+    post_update(incident_id, status=IncidentStatus.RESOLVED, body=message,
+                deliver_notifications=deliver_notifications, by=by, now=now)
     return get_incident(incident_id)
 
 
 def edit_incident(incident_id: int, *, kind: IncidentKind = IncidentKind.INCIDENT, by: Actor, now: datetime,
                   **changes) -> Incident:
-    """Change the name, impact or schedule; a new status posts an update without a message."""
+    """Change the name, impact or schedule (and a maintenance window's reminder and start and end
+    notifications); a new status posts an update with `body`, told to subscribers unless
+    deliver_notifications is false."""
     with transaction():
         incident = get_incident(incident_id, kind)
         if "name" in changes:
@@ -126,10 +196,19 @@ def edit_incident(incident_id: int, *, kind: IncidentKind = IncidentKind.INCIDEN
             if ends <= starts:
                 raise Invalid("invalid_window", "scheduled_until must be after scheduled_for.",
                               field="scheduled_until")
+            if starts != incident.scheduled_for:
+                incident.reminded_at = None  # moved: the reminder is due again before the new start
             incident.scheduled_for, incident.scheduled_until, incident.started_at = starts, ends, starts
+        if kind is IncidentKind.MAINTENANCE:
+            if "remind_minutes_before" in changes:
+                incident.remind_minutes_before = _reminder(changes["remind_minutes_before"])
+            for flag in ("notify_at_start", "notify_at_end"):
+                if flag in changes:
+                    setattr(incident, flag, validate.boolean(changes[flag], flag))
         incident.updated_at = now
         if changes.get("status") and changes["status"] != incident.status:
-            _post(incident, changes["status"], changes.get("body", ""), {}, by=by, now=now)
+            _post(incident, changes["status"], changes.get("body", ""), {}, by=by, now=now,
+                  notify=validate.boolean(changes.get("deliver_notifications", True), "deliver_notifications"))
         audit.record(by, f"{kind.value}.edit", incident, summary=incident.name,
                      details={key: str(value) for key, value in changes.items()}, now=now)
     return incident
@@ -147,6 +226,45 @@ def publish_incident(incident_id: int, *, by: Actor, now: datetime) -> Incident:
               {link.component.slug: link.status.value for link in incident.affected}, by=by, now=now)
         audit.record(by, "incident.publish", incident, summary=incident.name, now=now)
     return incident
+
+
+def dismiss_incident(incident_id: int, *, reason: str = "", by: Actor, now: datetime) -> Incident:
+    """Dismiss a suspected incident: not an outage after all. It is closed without ever being published (so
+    nobody is told, and no component changed); it stays in the console, and its tickets stay in the queue,
+    linked to it, so the same reports do not raise it again."""
+    with transaction():
+        incident = get_incident(incident_id)
+        if incident.is_published:
+            raise Conflict("already_published", "This incident is public: resolve it instead.")
+        if incident.is_closed:
+            raise Conflict("already_closed", "This is closed already; it cannot be reopened.")
+        reason = validate.text(reason, "reason", max_length=2000, required=False)
+        _post(incident, IncidentStatus.RESOLVED, reason or "Dismissed: not an outage.", {}, by=by, now=now,
+              notify=False)
+        audit.record(by, "incident.dismiss", incident, summary=incident.name, now=now)
+    return incident
+
+
+def send_maintenance_reminders(*, now: datetime, by: Actor) -> list[Incident]:
+    """Queue the reminder of every scheduled window whose reminder time has come (once each, through the
+    outbox, to everyone its updates reach); returns the windows reminded of. A window that has started
+    without its reminder (the scheduler was down) gets none: its start says more."""
+    reminded = []
+    with transaction():
+        due = db.session.scalars(
+            select(Incident).where(Incident.kind == IncidentKind.MAINTENANCE,
+                                   Incident.status == MaintenanceStatus.SCHEDULED, Incident.is_published,
+                                   Incident.remind_minutes_before.is_not(None), Incident.reminded_at.is_(None),
+                                   Incident.scheduled_for > now, Incident.scheduled_for <= now + LONGEST_REMINDER)
+            .order_by(Incident.scheduled_for, Incident.id))
+        for maintenance in due:
+            if maintenance.scheduled_for - timedelta(minutes=maintenance.remind_minutes_before) > now:
+                continue
+            maintenance.reminded_at = now
+            outbox.queue_reminder(maintenance, [link.component_id for link in maintenance.affected], now=now)
+            audit.record(by, "maintenance.remind", maintenance, summary=maintenance.name, now=now)
+            reminded.append(maintenance)
+    return reminded
 
 
 def suspected_incidents() -> list[Incident]:
@@ -207,9 +325,11 @@ def advance_maintenance(*, now: datetime, by: Actor) -> list[Incident]:
             .where(Incident.scheduled_for <= now))
         for maintenance in due:
             if maintenance.scheduled_until <= now:
-                _post(maintenance, MaintenanceStatus.COMPLETED, "", {}, by=by, now=now)
+                _post(maintenance, MaintenanceStatus.COMPLETED, "", {}, by=by, now=now,
+                      notify=maintenance.notify_at_end)
             elif maintenance.status == MaintenanceStatus.SCHEDULED:
-                _post(maintenance, MaintenanceStatus.IN_PROGRESS, "", {}, by=by, now=now)
+                _post(maintenance, MaintenanceStatus.IN_PROGRESS, "", {}, by=by, now=now,
+                      notify=maintenance.notify_at_start)
             else:
                 continue
             audit.record(by, "maintenance.advance", maintenance, summary=maintenance.status, now=now)
@@ -218,13 +338,17 @@ def advance_maintenance(*, now: datetime, by: Actor) -> list[Incident]:
 
 
 def _post(incident: Incident, status: str, body: Text, components: dict[str, str], *, by: Actor,
-          now: datetime, first: bool = False) -> IncidentUpdate:
-    """The one path every update takes: check the move, set component links, recompute, record."""
+          now: datetime, first: bool = False, notify: bool = True) -> IncidentUpdate:
+    """The one path every update takes: check the move, set component links, recompute, record, and queue
+    the subscribers' notifications unless `notify` is false."""
     new_status = validate.choice(STATUSES[incident.kind], status, "status")
     body, body_translations = _text_and_translations(body)
     body = validate.text(body, "body", max_length=MAX_BODY, required=False)
-    if incident.is_closed and not first and new_status not in (IncidentStatus.POSTMORTEM, IncidentStatus.RESOLVED):
-        raise Conflict("already_closed", "This is closed already; it cannot be reopened.", field="status")
+    if not first and new_status not in next_statuses(incident):
+        if incident.is_closed:
+            raise Conflict("already_closed", "This is closed already; it cannot be reopened.", field="status")
+        raise Conflict("invalid_transition", f"A {incident.kind.value} that is {incident.status} cannot become "
+                       f"{new_status}; it can become: {', '.join(next_statuses(incident))}.", field="status")
     links = {link.component_id: link for link in incident.affected}
     wanted = _components_by_slug(components)
     for component, component_status in wanted:
@@ -243,15 +367,15 @@ def _post(incident: Incident, status: str, body: Text, components: dict[str, str
     changed = recompute_statuses([link.component for link in incident.affected], now=now)
     update = IncidentUpdate(
         status=new_status, body=body, body_translations=body_translations, created_at=now, author_id=by.user_id,
-        author_name=by.label,
-        affected_components=[
+        author_name=by.label, deliver_notifications=notify, affected_components=[
             {"code": str(link.component.id), "name": link.component.name,
              "old_status": changed[link.component_id][0].value, "new_status": changed[link.component_id][1].value}
             for link in incident.affected if link.component_id in changed] or None)
     incident.updates.insert(0, update)
     db.session.flush()
     # Subscribers hear of exactly what is stored: their deliveries commit or roll back with the update.
-    outbox.queue_update(update, [link.component_id for link in incident.affected], now=now)
+    if notify:
+        outbox.queue_update(update, [link.component_id for link in incident.affected], now=now)
     return update
 
 
@@ -269,11 +393,25 @@ def _components_by_slug(components: dict[str, str]) -> list[tuple[Component, Com
 
 
 def list_incidents(kind: IncidentKind, *, status: str | None = None, component: str | None = None,
-                   page: int = 1, per_page: int = 50) -> tuple[list[Incident], int]:
-    """One page of incidents (or maintenance), newest first, optionally of one status or component."""
+                   impact: str | None = None, state: str | None = None, started_from: datetime | None = None,
+                   started_before: datetime | None = None, search: str | None = None,
+                   published: bool | None = None, page: int = 1, per_page: int = 50) -> tuple[list[Incident], int]:
+    """One page of incidents (or maintenance), newest first, with their updates and components.
+
+    Filters (all optional, combined): one status; `state` "open" or "closed"; one impact; one component
+    slug; started in [started_from, started_before); `search` in the title or any update's text;
+    published or not (suspected from tickets).
+    """
     query = select(Incident).where(Incident.kind == kind)
+    if published is not None:
+        query = query.where(Incident.is_published.is_(published))
     if status:
         query = query.where(Incident.status == validate.choice(STATUSES[kind], status, "status"))
+    if state in ("open", "closed"):
+        closed = [s.value for s in CLOSED_STATUSES]
+        query = query.where(Incident.status.in_(closed) if state == "closed" else Incident.status.not_in(closed))
+    if impact:
+        query = query.where(Incident.impact == validate.choice(Impact, impact, "impact"))
     if component:
         if not validate.SLUG.match(component):
             return [], 0  # no component has such a slug (and a NUL byte must not reach PostgreSQL)
@@ -281,6 +419,15 @@ def list_incidents(kind: IncidentKind, *, status: str | None = None, component: 
         if component_id is None:
             return [], 0
         query = query.where(Incident.affected.any(AffectedComponent.component_id == component_id))
+    if started_from is not None:
+        query = query.where(Incident.started_at >= started_from)
+    if started_before is not None:
+        query = query.where(Incident.started_at < started_before)
+    words = (search or "").replace("\x00", "").strip().lower()[:200]
+    if words:
+        query = query.where(or_(
+            func.lower(Incident.name).contains(words, autoescape=True),
+            Incident.updates.any(func.lower(IncidentUpdate.body).contains(words, autoescape=True))))
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     items = db.session.scalars(
         query.options(selectinload(Incident.updates), selectinload(Incident.affected))

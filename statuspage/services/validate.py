@@ -72,3 +72,10 @@ def integer(value, field: str, *, minimum: int = 0, maximum: int = 1_000_000) ->
     if not minimum <= value <= maximum:
         raise Invalid("out_of_range", f"{field} must be between {minimum} and {maximum}.", field=field)
     return value
+
+
+def boolean(value, field: str) -> bool:
+    """True or False, nothing else (a "false" string must not read as true)."""
+    if not isinstance(value, bool):
+        raise Invalid("invalid_type", f"{field} must be true or false.", field=field)
+    return value

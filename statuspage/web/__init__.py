@@ -62,6 +62,7 @@ def init_app(app: Flask) -> None:
     app.before_request(_refuse_odd_requests)
     app.after_request(_security_headers)
     app.context_processor(_site_context)
+    app.jinja_env.add_extension("jinja2.ext.do")  # {% do list.append(...) %} in the console's form macros
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["markdown_text"] = plain_text
     app.register_blueprint(public_bp)

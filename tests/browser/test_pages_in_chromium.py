@@ -96,7 +96,7 @@ def _sign_in(open_tab, app, clock):
     tab.page.get_by_label("Email").fill("rita@example.com")
     tab.page.get_by_label("Password").fill(TEST_PASSWORD)
     tab.page.get_by_role("button", name="Sign in").click()
-    expect(tab.page.get_by_role("heading", level=1)).to_have_text("Console")
+    expect(tab.page.get_by_role("heading", level=1)).to_have_text("Overview")
     return tab
 
 
@@ -114,14 +114,14 @@ def test_responder_opens_updates_and_resolves_an_incident_that_the_public_page_s
     page = tab.page
     page.get_by_role("link", name="Open an incident").first.click()
     page.get_by_label("Title").fill("Search is slow")
-    page.get_by_label("Impact").select_option("major")
-    page.get_by_label("Public API").select_option("degraded_performance")
+    page.get_by_role("radio", name="Major impact").check()
+    page.get_by_role("group", name="Public API").get_by_role("radio", name="Degraded").check()
     page.get_by_label("Message (Markdown)").fill("Searches take **seconds**.")
     page.get_by_role("button", name="Open incident").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Search is slow")
     incident_url = page.get_by_role("link", name="Public page").get_attribute("href")
 
-    page.get_by_label("Status", exact=True).select_option("identified")
+    page.get_by_role("radio", name="Identified").check()
     page.get_by_label("Message (Markdown)").fill("An index was missing.")
     page.get_by_role("button", name="Post update").click()
     expect(page.locator(".updates")).to_contain_text("An index was missing.")

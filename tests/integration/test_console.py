@@ -189,7 +189,7 @@ def test_a_new_token_is_shown_once_and_stored_hashed(app, client):
         make_user("root@example.com", "admin")
     sign_in(client, "root@example.com")
     page = form_post(client, "/admin/tokens", {"label": "deploy bot", "role": "responder"}).get_data(as_text=True)
-    plain = page.split('<p class="token">')[1].split("</p>")[0]
+    plain = page.split('<p class="token" id="new-token-value">')[1].split("</p>")[0]
     assert plain.startswith("sp_")
     listing = client.get("/admin/tokens").get_data(as_text=True)
     assert plain not in listing and "deploy bot" in listing
@@ -232,4 +232,4 @@ def test_every_change_lands_in_the_audit_log(app, client, responder):
     form_post(client, "/admin/incidents/new", {"name": "Slow API", "impact": "minor", "status": "investigating",
                                                "body": "Looking."})
     log = client.get("/admin/audit").get_data(as_text=True)
-    assert "incident.open" in log and "ana@example.com" in log and "Slow API" in log
+    assert "ana@example.com opened incident “Slow API”" in log and "incident.open" in log

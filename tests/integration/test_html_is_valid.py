@@ -28,7 +28,7 @@ from statuspage.models import Role, User
 from statuspage.notify.messages import policy
 from statuspage.monitoring import results
 from statuspage.monitoring.probes import ProbeResult
-from statuspage.services import accounts, checks, message_templates, subscriptions
+from statuspage.services import accounts, checks, incidents, message_templates, subscriptions
 from statuspage.support import customer_link, intake, queue
 from statuspage.services.incidents import advance_maintenance, post_update, resolve_incident
 from tests.builders import (
@@ -61,6 +61,8 @@ PUBLIC = {
 CONSOLE = {
     "console overview": "/admin/",
     "console incidents list": "/admin/incidents",
+    "console incidents list, filtered": "/admin/incidents?status=open&impact=critical&component=api&since=2026-11-01&q=API",
+    "console suspected incident": "/admin/incidents/{suspected}",
     "console new incident": "/admin/incidents/new",
     "console incident detail": "/admin/incidents/{incident}",
     "console resolved incident detail": "/admin/incidents/{resolved}",
@@ -69,6 +71,8 @@ CONSOLE = {
     "console new maintenance": "/admin/maintenance/new",
     "console components": "/admin/components",
     "console component edit": "/admin/components/api/edit",
+    "console component deletion": "/admin/components/api/delete",
+    "console group deletion": "/admin/groups/{group}/delete",
     "console new group": "/admin/groups/new",
     "console users": "/admin/users",
     "console user edit": "/admin/users/{user}",
@@ -94,6 +98,9 @@ REFUSED = {  # forms sent back with their errors (400)
     "sign-in after a wrong password": ("/admin/login", {"email": "ana@example.com", "password": "wrong password"}),
     "new incident with errors": ("/admin/incidents/new", {"name": "", "body": "", "impact": "minor",
                                                           "status": "investigating"}),
+    "maintenance in the past": ("/admin/maintenance/new", {"name": "Old", "scheduled_for": "2026-11-01T08:00",
+                                                           "scheduled_until": "2026-11-01T09:00", "body": "x",
+                                                           "remind_minutes_before": "60"}),
     "new user with errors": ("/admin/users", {"email": "not an address", "role": "viewer", "password": "short"}),
     "account with errors": ("/admin/account", {"current_password": TEST_PASSWORD, "new_password": "x",
                                                "confirm": "y"}),
@@ -135,6 +142,9 @@ def _build_site(now) -> dict:
         follower = subscriptions.follow_incident("tia@customer.example", incident, language="fr", policy=rules,
                                                  now=now)
         stale = make_subscriber("uma@example.com", confirmed=False, now=now)
+        suspected = incidents.open_incident(name="Dashboard: problems reported by customers", body="3 tickets.",
+                                            components={"dashboard": "partial_outage"}, published=False,
+                                            by=SYSTEM, now=now)
         message_templates.save_template(None, name="DB slow", title="Database slow", impact="minor", body="Slow.",
                                         by=SYSTEM, now=now)
         _quick_user("ana@example.com", Role.ADMIN)
@@ -164,7 +174,7 @@ def _build_site(now) -> dict:
         patch.setattr("itsdangerous.timed.TimestampSigner.get_timestamp", lambda _signer: int(time.time()) - 30 * 86400)
         expired = subscriptions.confirm_token(stale, rules)
     return {"incident": incident.id, "resolved": resolved.id, "maintenance": maintenance.id,
-            "maintenance_now": maintenance_now.id, "manage": subscriptions.manage_token(subscriber, rules),
+            "maintenance_now": maintenance_now.id, "suspected": suspected.id, "group": group.id, "manage": subscriptions.manage_token(subscriber, rules),
             "follower": subscriptions.manage_token(follower, rules), "expired": expired, "user": user.id,
             "check": check.id, "heartbeat": heartbeat.id, "suppressed_ticket": suppressed.id,
             "accepted_ticket": accepted.id, "undone_ticket": undone.id,

@@ -4,7 +4,8 @@ from __future__ import annotations
 from flask import current_app
 
 from ... import clock
-from ...models import Incident, IncidentKind, Role
+from ...errors import Invalid
+from ...models import Incident, IncidentKind, MaintenanceStatus, Role
 from ...services import incidents as service
 from ..serialize import Serializer
 from . import blp
@@ -99,9 +100,13 @@ def list_maintenances(args):
 def create_maintenance(fields):
     """Schedule maintenance; its components show under_maintenance while it is in progress."""
     status = fields.pop("status")
+    if status not in service.NEXT_STATUSES[MaintenanceStatus.SCHEDULED]:
+        raise Invalid("invalid_transition", f"A new maintenance window is scheduled, in_progress or completed, "
+                      f"not {status}.", field="status")
     maintenance = service.schedule_maintenance(**fields, by=actor(), now=clock.now())
     if status != "scheduled":
-        service.post_update(maintenance.id, status=status, body="", kind=MAINTENANCE, by=actor(), now=clock.now())
+        service.post_update(maintenance.id, status=status, body="", kind=MAINTENANCE,
+                            deliver_notifications=fields["deliver_notifications"], by=actor(), now=clock.now())
     return _one(maintenance)
 
 

@@ -114,6 +114,8 @@ class IncidentIn(Schema):
     body = _text(20_000, load_default="")
     components = fields.Dict(keys=fields.String(validate=validate.Length(max=64)),
                              values=fields.String(validate=validate.OneOf(COMPONENT_STATUSES)), load_default=dict)
+    deliver_notifications = StrictBoolean(load_default=True, metadata={
+        "description": "Tell subscribers of this update (default); false posts it on the page only."})
 
 
 class IncidentPatch(Schema):
@@ -121,6 +123,8 @@ class IncidentPatch(Schema):
     impact = fields.String(validate=validate.OneOf([i.value for i in Impact]))
     status = fields.String(validate=validate.OneOf([s.value for s in IncidentStatus]))
     body = _text(20_000)
+    deliver_notifications = StrictBoolean(metadata={
+        "description": "With a new status: tell subscribers of that update (default true)."})
 
 
 class UpdateIn(Schema):
@@ -128,6 +132,8 @@ class UpdateIn(Schema):
     body = _text(20_000, load_default="")
     components = fields.Dict(keys=fields.String(validate=validate.Length(max=64)),
                              values=fields.String(validate=validate.OneOf(COMPONENT_STATUSES)), load_default=dict)
+    deliver_notifications = StrictBoolean(load_default=True, metadata={
+        "description": "Tell subscribers of this update (default); false posts it on the page only."})
 
 
 class MaintenanceUpdateIn(Schema):
@@ -136,6 +142,8 @@ class MaintenanceUpdateIn(Schema):
     components = fields.Dict(keys=fields.String(validate=validate.Length(max=64)),
                              values=fields.String(validate=validate.OneOf([ComponentStatus.UNDER_MAINTENANCE.value])),
                              load_default=dict)
+    deliver_notifications = StrictBoolean(load_default=True, metadata={
+        "description": "Tell subscribers of this update (default); false posts it on the page only."})
 
 
 class MaintenanceIn(Schema):
@@ -147,6 +155,15 @@ class MaintenanceIn(Schema):
     components = fields.Dict(keys=fields.String(validate=validate.Length(max=64)), values=fields.String(),
                              load_default=dict, metadata={"description": "slug: any status; in progress they show "
                                                                          "under_maintenance"})
+    deliver_notifications = StrictBoolean(load_default=True, metadata={
+        "description": "Tell subscribers of this update (default); false posts it on the page only."})
+    remind_minutes_before = fields.Integer(strict=True, allow_none=True, load_default=None,
+                                           validate=validate.Range(min=1, max=10_080), metadata={
+        "description": "Remind subscribers this many minutes before the start (at most a week); null: no reminder."})
+    notify_at_start = StrictBoolean(load_default=True, metadata={
+        "description": "Tell subscribers when the window starts (it moves to in_progress by itself)."})
+    notify_at_end = StrictBoolean(load_default=True, metadata={
+        "description": "Tell subscribers when the window ends (it moves to completed by itself)."})
 
 
 class MaintenancePatch(Schema):
@@ -155,6 +172,11 @@ class MaintenancePatch(Schema):
     body = _text(20_000)
     scheduled_for = fields.AwareDateTime()
     scheduled_until = fields.AwareDateTime()
+    deliver_notifications = StrictBoolean(metadata={
+        "description": "With a new status: tell subscribers of that update (default true)."})
+    remind_minutes_before = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1, max=10_080))
+    notify_at_start = StrictBoolean()
+    notify_at_end = StrictBoolean()
 
 
 # Responses: the shapes of Statuspage's v2 API, plus a few fields of our own (slug).

@@ -40,13 +40,17 @@ def login():
     if current_user.is_authenticated:
         return redirect(url_for("admin.index"))
     form = LoginForm()
+    # Where to go once signed in: kept through a wrong password (the form posts to this URL with it).
+    target = request.args.get("next") or None
+    if target is not None and _safe_next(target) != target:
+        target = None
     if form.validate_on_submit():
         user = accounts.authenticate(form.email.data, form.password.data, now=now())
         if user is not None:
             login_user(accounts.start_session(user, now=now()), remember=form.remember.data)
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(_safe_next(target))
         form.password.errors.append(_("Wrong email or password."))
-    return render_template("admin/login.html", form=form), 400 if form.is_submitted() else 200
+    return render_template("admin/login.html", form=form, next_target=target), 400 if form.is_submitted() else 200
 
 
 @bp.post("/logout")

@@ -13,7 +13,7 @@ from .forms import ComponentForm, ConfirmForm, GroupForm
 @bp.get("/components")
 def components():
     return render_template("admin/components/list.html", groups=service.list_groups(),
-                           components=service.list_components(), confirm=ConfirmForm())
+                           tree=service.component_tree(), confirm=ConfirmForm())
 
 
 def _group_choices():
@@ -31,7 +31,14 @@ def component_edit(slug: str | None = None):
         form.group_id.data = str(existing.group_id or "")
         form.aliases.data = ", ".join(existing.aliases or [])
     errors = []
-    if form.validate_on_submit():
+    valid = form.validate_on_submit()
+    if valid and not (form.slug.data or "").strip():
+        # Left empty: made from the name, as the form does while people type (static/console.js).
+        form.slug.data = service.slug_from(form.name.data)
+        if not form.slug.data:
+            form.slug.errors.append(_("Give a slug: the name has no letters or digits a URL can carry."))
+            valid = False
+    if valid:
         fields = {"slug": form.slug.data, "name": form.name.data, "description": form.description.data or "",
                   "group_id": int(form.group_id.data) if form.group_id.data else None, "status": form.status.data,
                   "only_show_if_degraded": form.only_show_if_degraded.data,
@@ -50,13 +57,18 @@ def component_edit(slug: str | None = None):
         400 if form.is_submitted() else 200
 
 
-@bp.post("/components/<slug>/delete")
+@bp.route("/components/<slug>/delete", methods=["GET", "POST"])
 @requires(Role.ADMIN)
 def component_delete(slug: str):
-    if ConfirmForm().validate_on_submit():
+    """A page that says what goes with the component, and the button that deletes it."""
+    component = service.get_component(slug)
+    form = ConfirmForm()
+    if form.validate_on_submit():
         service.delete_component(slug, by=actor(), now=now())
-        flash(_("Component deleted."), "info")
-    return redirect(url_for("admin.components"))
+        flash(_("Component “%(name)s” deleted.", name=component.name), "info")
+        return redirect(url_for("admin.components"))
+    return render_template("admin/components/delete.html", component=component, group=None,
+                           impact=service.component_deletion_impact(slug)), 400 if form.is_submitted() else 200
 
 
 @bp.post("/components/<id:item_id>/move/<direction>")
@@ -100,10 +112,14 @@ def group_edit(group_id: int | None = None):
         400 if form.is_submitted() else 200
 
 
-@bp.post("/groups/<id:group_id>/delete")
+@bp.route("/groups/<id:group_id>/delete", methods=["GET", "POST"])
 @requires(Role.ADMIN)
 def group_delete(group_id: int):
-    if ConfirmForm().validate_on_submit():
+    group = service.get_group(group_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
         service.delete_group(group_id, by=actor(), now=now())
         flash(_("Group deleted; its components are now ungrouped."), "info")
-    return redirect(url_for("admin.components"))
+        return redirect(url_for("admin.components"))
+    return render_template("admin/components/delete.html", component=None, group=group,
+                           impact=service.group_deletion_impact(group_id)), 400 if form.is_submitted() else 200

@@ -22,17 +22,22 @@ def _choices(values, labels):
 
 
 class LoginForm(Form):
-    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1000)])
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)],
+                       render_kw={"autocomplete": "email", "spellcheck": "false"})
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1000)],
+                             render_kw={"autocomplete": "current-password"})
     remember = BooleanField(_l("Keep me signed in"))
 
 
 class PasswordForm(Form):
-    current_password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=1000)])
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=1000)],
+                                     render_kw={"autocomplete": "current-password"})
     new_password = PasswordField(_l("New password"),
-                                 validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=1000)])
+                                 validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=1000)],
+                                 render_kw={"autocomplete": "new-password"})
     confirm = PasswordField(_l("Repeat the new password"),
-                            validators=[EqualTo("new_password", message=_l("The passwords do not match."))])
+                            validators=[EqualTo("new_password", message=_l("The passwords do not match."))],
+                            render_kw={"autocomplete": "new-password"})
 
 
 class LanguageForm(Form):
@@ -45,8 +50,10 @@ class IncidentForm(Form):
     name = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     impact = SelectField(_l("Impact"), choices=_choices(Impact, IMPACT_LABELS), default="minor")
     status = SelectField(_l("Status"), choices=_choices(
-        [IncidentStatus.INVESTIGATING, IncidentStatus.IDENTIFIED, IncidentStatus.MONITORING], INCIDENT_STATUS_LABELS))
+        [IncidentStatus.INVESTIGATING, IncidentStatus.IDENTIFIED, IncidentStatus.MONITORING], INCIDENT_STATUS_LABELS),
+        default="investigating")
     body = TextAreaField(_l("Message (Markdown)"), validators=[DataRequired(), Length(max=20_000)])
+    deliver_notifications = BooleanField(_l("Notify subscribers"), default=True)
 
 
 class IncidentEditForm(Form):
@@ -55,13 +62,20 @@ class IncidentEditForm(Form):
 
 
 class UpdateForm(Form):
+    """An update on an incident; the view narrows the status choices to those the incident can take now."""
+
     status = SelectField(_l("Status"), choices=_choices(IncidentStatus, INCIDENT_STATUS_LABELS))
     body = TextAreaField(_l("Message (Markdown)"), validators=[DataRequired(), Length(max=20_000)])
+    deliver_notifications = BooleanField(_l("Notify subscribers"), default=True)
 
 
 class MaintenanceUpdateForm(Form):
     status = SelectField(_l("Status"), choices=_choices(MaintenanceStatus, INCIDENT_STATUS_LABELS))
     body = TextAreaField(_l("Message (Markdown)"), validators=[Optional(), Length(max=20_000)])
+    deliver_notifications = BooleanField(_l("Notify subscribers"), default=True)
+
+
+REMINDERS = {"": _l("No reminder"), "60": _l("1 hour before"), "1440": _l("24 hours before")}
 
 
 class MaintenanceForm(Form):
@@ -70,12 +84,16 @@ class MaintenanceForm(Form):
     scheduled_until = DateTimeLocalField(_l("Ends"), format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
     components = SelectMultipleField(_l("Components"), choices=[], validate_choice=True)
     body = TextAreaField(_l("Message (Markdown)"), validators=[DataRequired(), Length(max=20_000)])
+    deliver_notifications = BooleanField(_l("Notify subscribers now that it is scheduled"), default=True)
+    remind_minutes_before = SelectField(_l("Reminder"), choices=choices(REMINDERS.items()), default="60")
+    notify_at_start = BooleanField(_l("Notify subscribers when it starts"), default=True)
+    notify_at_end = BooleanField(_l("Notify subscribers when it ends"), default=True)
 
 
 class ComponentForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
     slug = StringField(_l("Slug"), validators=[
-        DataRequired(), Length(max=64),
+        Optional(), Length(max=64),
         Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", message=_l("Use lowercase letters, digits and single dashes."))])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=2000)])
     group_id = SelectField(_l("Group"), choices=[], validate_choice=True)
@@ -90,10 +108,12 @@ class GroupForm(Form):
 
 
 class UserForm(Form):
-    email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
-    name = StringField(_l("Name"), validators=[Optional(), Length(max=100)])
+    email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)],
+                       render_kw={"autocomplete": "off", "spellcheck": "false"})
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=100)], render_kw={"autocomplete": "off"})
     role = SelectField(_l("Role"), choices=_choices(USER_ROLES, ROLE_LABELS))
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=1000)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=1000)],
+                             render_kw={"autocomplete": "new-password"})
 
 
 class RoleForm(Form):

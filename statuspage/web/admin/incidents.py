@@ -1,38 +1,62 @@
-"""Incidents and maintenance in the console: open, update, edit, resolve, schedule; templates; preview."""
+"""Incidents and maintenance in the console: the overview, lists with filters, the composer (open, update,
+resolve, publish or dismiss a suspected one), scheduling maintenance; templates; the Markdown preview."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 
 from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import func, select
 
 from ...errors import AppError
-from ...extensions import db
+from ...i18n import INCIDENT_STATUS_LABELS
 from ...markup import render_markdown
-from ...models import ComponentStatus, Incident, IncidentKind, IncidentStatus, Role
-from ...services import message_templates, page
-from ...services.components import list_components
+from ...models import ComponentStatus, Impact, Incident, IncidentKind, IncidentStatus, MaintenanceStatus, Role
+from ...services import message_templates
+from ...services.components import component_tree, list_components
 from ...services.incidents import (
-    edit_incident, get_incident, open_incident, post_update, publish_incident, resolve_incident, schedule_maintenance,
-    suspected_incidents,
+    dismiss_incident, edit_incident, get_incident, list_incidents, next_statuses, open_incident, post_update,
+    publish_incident, resolve_incident, schedule_maintenance,
 )
+from ...services.overview import overview
 from ...support import intake, queue
 from ..forms import choices, explain
 from . import actor, bp, now, requires, site_tz
 from .forms import (
-    ConfirmForm, IncidentEditForm, IncidentForm, MaintenanceForm, MaintenanceUpdateForm, TemplateForm, UpdateForm, choices,
+    ConfirmForm, IncidentEditForm, IncidentForm, MaintenanceForm, MaintenanceUpdateForm, TemplateForm, UpdateForm,
 )
 
 PER_PAGE = 50
 MAX_PAGE = 100_000
+# The list's status filter: a state, or one status (of incidents, or of maintenance).
+STATES = ("open", "closed", "suspected")
 
 
 @bp.get("/")
 def index():
-    return render_template(
-        "admin/index.html", incidents=page.open_incidents(), suspected=suspected_incidents(),
-        maintenance=page.maintenance_in(["in_progress", "verifying", "scheduled"]))
+    return render_template("admin/index.html", view=overview(now=now()))
+
+
+def _filters(kind: IncidentKind) -> dict:
+    """The list's filters from the query string; what cannot be used is left out (never an error)."""
+    args = request.args
+    statuses = [s.value for s in (IncidentStatus if kind is IncidentKind.INCIDENT else MaintenanceStatus)]
+    found = {"status": args.get("status", ""), "impact": args.get("impact", ""),
+             "component": args.get("component", ""), "since": args.get("since", ""), "until": args.get("until", ""),
+             "q": args.get("q", "").strip()[:200]}
+    if found["status"] not in (*STATES, *statuses):
+        found["status"] = ""
+    if found["impact"] not in [i.value for i in Impact] or kind is IncidentKind.MAINTENANCE:
+        found["impact"] = ""
+    for name in ("since", "until"):
+        try:
+            date.fromisoformat(found[name])
+        except ValueError:
+            found[name] = ""
+    return found
+
+
+def _local_midnight(day: str) -> datetime:
+    return datetime.combine(date.fromisoformat(day), time(0), tzinfo=site_tz())
 
 
 @bp.get("/incidents")
@@ -47,16 +71,24 @@ def maintenances():
 
 def _list(kind: IncidentKind):
     page_number = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
-    query = select(Incident).where(Incident.kind == kind)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    items = db.session.scalars(query.order_by(Incident.started_at.desc(), Incident.id.desc())
-                               .limit(PER_PAGE).offset((page_number - 1) * PER_PAGE))
-    return render_template("admin/incidents/list.html", kind=kind, items=list(items), page=page_number,
-                           has_more=total > page_number * PER_PAGE)
+    found = _filters(kind)
+    status = found["status"]
+    items, total = list_incidents(
+        kind, status=status if status not in STATES else None,
+        state=status if status in ("open", "closed") else None,
+        published=False if status == "suspected" else None,
+        impact=found["impact"] or None, component=found["component"] or None,
+        started_from=_local_midnight(found["since"]) if found["since"] else None,
+        started_before=_local_midnight(found["until"]) + timedelta(days=1) if found["until"] else None,
+        search=found["q"] or None, page=page_number, per_page=PER_PAGE)
+    return render_template("admin/incidents/list.html", kind=kind, items=items, page=page_number, total=total,
+                           has_more=total > page_number * PER_PAGE, filters=found,
+                           filtered=any(found.values()), components=list_components(), now=now(),
+                           confirm=ConfirmForm())
 
 
 def _component_statuses(components, allowed=ComponentStatus) -> tuple[dict[str, str], list[str]]:
-    """Read the per-component status selects (name "component-<slug>"); empty means not affected."""
+    """Read the per-component status choices (name "component-<slug>"); empty means not affected."""
     chosen, errors = {}, []
     for component in components:
         value = request.form.get(f"component-{component.slug}", "")
@@ -73,12 +105,13 @@ def _component_statuses(components, allowed=ComponentStatus) -> tuple[dict[str, 
 @requires(Role.RESPONDER)
 def incident_new():
     form = IncidentForm()
-    components = list_components()
+    tree = component_tree()
+    components = [component for _group, members in tree for component in members]
     templates = message_templates.list_templates()
     template_id = request.args.get("template", type=int)
-    if request.method == "GET" and template_id:
-        template = message_templates.get_template(template_id)
-        form.name.data, form.impact.data, form.body.data = template.title, template.impact, template.body
+    template = message_templates.get_template(template_id) if template_id else None  # an unknown one: 404
+    if request.method == "GET" and template is not None:
+        form.name.data, form.impact.data, form.body.data = template.title, template.impact.value, template.body
     statuses, errors = _component_statuses(components) if form.is_submitted() else ({}, [])
     if form.validate_on_submit() and not errors:
         values = {"components": ", ".join(c.name for c in components if c.slug in statuses),
@@ -87,14 +120,16 @@ def incident_new():
             incident = open_incident(
                 name=message_templates.fill(form.name.data, values), impact=form.impact.data,
                 status=form.status.data, body=message_templates.fill(form.body.data, values),
-                components=statuses, by=actor(), now=now())
+                components=statuses, deliver_notifications=form.deliver_notifications.data, by=actor(), now=now())
         except AppError as error:
             errors.append(explain(error))
         else:
-            flash(_("Incident opened."), "info")
+            flash(_("Incident opened.") if form.deliver_notifications.data
+                  else _("Incident opened; subscribers were not notified."), "info")
             return redirect(url_for("admin.incident", incident_id=incident.id))
-    return render_template("admin/incidents/new.html", form=form, components=components, statuses=statuses,
-                           templates=templates, errors=errors), 400 if form.is_submitted() else 200
+    return render_template("admin/incidents/new.html", form=form, tree=tree, statuses=statuses,
+                           templates=templates, template=template, errors=errors), \
+        400 if form.is_submitted() else 200
 
 
 @bp.get("/incidents/<id:incident_id>")
@@ -107,18 +142,27 @@ def maintenance(maintenance_id: int):
     return _detail(get_incident(maintenance_id, IncidentKind.MAINTENANCE))
 
 
+def _update_form(item: Incident, *, submitted: bool):
+    """The update form (as posted, or fresh), its status choices those the item can move to now."""
+    form_class = MaintenanceUpdateForm if item.is_maintenance else UpdateForm
+    form = form_class() if submitted else form_class(formdata=None)
+    form.status.choices = choices((value, INCIDENT_STATUS_LABELS[value]) for value in next_statuses(item))
+    if not submitted:
+        form.status.data = item.status
+    return form
+
+
 def _detail(item: Incident, update_form=None, edit_form=None, errors=(), status=200):
     if update_form is None:
-        update_form = MaintenanceUpdateForm() if item.is_maintenance else UpdateForm(formdata=None)
-        update_form.status.data = item.status
+        update_form = _update_form(item, submitted=False)
     if edit_form is None:
         edit_form = IncidentEditForm(formdata=None, obj=item)
     tickets, _total = queue.list_tickets(incident_id=item.id, per_page=200)
     return render_template("admin/incidents/detail.html", item=item, update_form=update_form, edit_form=edit_form,
-                           confirm=ConfirmForm(), components=list_components(),
-                           statuses={link.component.slug: link.status for link in item.affected},
+                           confirm=ConfirmForm(), tree=component_tree(),
+                           statuses={link.component.slug: link.status.value for link in item.affected},
                            tickets=tickets, affected=intake.affected_counts([item.id]).get(item.id, 0),
-                           errors=list(errors)), status
+                           errors=list(errors), now=now()), status
 
 
 @bp.post("/incidents/<id:incident_id>/publish")
@@ -134,29 +178,49 @@ def incident_publish(incident_id: int):
     return redirect(url_for("admin.incident", incident_id=incident_id))
 
 
+@bp.post("/incidents/<id:incident_id>/dismiss")
+@requires(Role.RESPONDER)
+def incident_dismiss(incident_id: int):
+    """A suspected incident that is no outage: closed unpublished; its tickets stay in the queue."""
+    if ConfirmForm().validate_on_submit():
+        try:
+            dismiss_incident(incident_id, by=actor(), now=now())
+        except AppError as error:
+            flash(explain(error), "error")
+        else:
+            flash(_("Suspected incident dismissed: it was never public, and its tickets stay in the queue."),
+                  "info")
+    return redirect(url_for("admin.incident", incident_id=incident_id))
+
+
 @bp.post("/incidents/<id:incident_id>/updates")
 @requires(Role.RESPONDER)
 def incident_update(incident_id: int):
-    return _post_update(get_incident(incident_id), UpdateForm())
+    return _post_update(get_incident(incident_id))
 
 
 @bp.post("/maintenance/<id:maintenance_id>/updates")
 @requires(Role.RESPONDER)
 def maintenance_update(maintenance_id: int):
-    return _post_update(get_incident(maintenance_id, IncidentKind.MAINTENANCE), MaintenanceUpdateForm())
+    return _post_update(get_incident(maintenance_id, IncidentKind.MAINTENANCE))
 
 
-def _post_update(item: Incident, form):
-    allowed = [ComponentStatus.UNDER_MAINTENANCE] if item.is_maintenance else ComponentStatus
-    statuses, errors = _component_statuses(list_components(), allowed)
+def _post_update(item: Incident):
+    form = _update_form(item, submitted=True)
+    if item.is_maintenance:
+        picked, errors = _picked(component_tree())
+        statuses = {slug: ComponentStatus.UNDER_MAINTENANCE.value for slug in picked}
+    else:
+        statuses, errors = _component_statuses(list_components())
     if form.validate_on_submit() and not errors:
         try:
             post_update(item.id, status=form.status.data, body=form.body.data or "", components=statuses,
-                        kind=item.kind, by=actor(), now=now())
+                        kind=item.kind, deliver_notifications=form.deliver_notifications.data, by=actor(), now=now())
         except AppError as error:
             errors.append(explain(error))
         else:
-            flash(_("Update posted."), "info")
+            flash(_("Update posted.") if form.deliver_notifications.data
+                  else _("Update posted; subscribers were not notified."), "info")
             return redirect(_detail_url(item))
     return _detail(item, update_form=form, errors=errors, status=400)
 
@@ -185,12 +249,27 @@ def incident_resolve(incident_id: int):
     if not ConfirmForm().validate_on_submit():
         return _detail(item, errors=[_("The form has expired; please try again.")], status=400)
     message = request.form.get("body", "").strip() or _("This incident has been resolved.")
+    notify = request.form.get("deliver_notifications", "") not in ("", "false")  # a ticked box, as WTForms reads it
     try:
-        resolve_incident(item.id, message, by=actor(), now=now())
+        resolve_incident(item.id, message, deliver_notifications=notify, by=actor(), now=now())
     except AppError as error:
         return _detail(item, errors=[explain(error)], status=400 if error.status == 422 else error.status)
-    flash(_("Incident resolved."), "info")
+    flash(_("Incident resolved.") if notify else _("Incident resolved; subscribers were not notified."), "info")
     return redirect(_detail_url(item))
+
+
+def _picked(tree) -> tuple[list[str], list[str]]:
+    """The components ticked in the maintenance picker, in page order, and what is wrong with the choice. A
+    group's box stands for all its components (so the picker works without JavaScript too); a component or a
+    group that is not on the page is refused, not ignored."""
+    groups = {value for value in request.form.getlist("group") if value}
+    chosen = set(request.form.getlist("components"))
+    known_groups = {str(group.id) for group, _members in tree if group is not None}
+    known = {c.slug for _group, members in tree for c in members}
+    errors = [_("Choose components from the list.")] if (chosen - known or groups - known_groups) else []
+    picked = [c.slug for group, members in tree for c in members
+              if c.slug in chosen or (group is not None and str(group.id) in groups)]
+    return picked, errors
 
 
 def _detail_url(item: Incident) -> str:
@@ -208,21 +287,34 @@ def _local_to_utc(value: datetime | None) -> datetime | None:
 @requires(Role.RESPONDER)
 def maintenance_new():
     form = MaintenanceForm()
-    form.components.choices = choices((c.slug, c.name) for c in list_components())
+    tree = component_tree()
+    form.components.choices = choices((c.slug, c.name) for _group, members in tree for c in members)
     errors = []
-    if form.validate_on_submit():
+    if form.is_submitted():
+        form.components.data, errors = _picked(tree)
+    if form.validate_on_submit() and not errors:
         try:
             item = schedule_maintenance(
                 name=form.name.data, body=form.body.data, components=form.components.data,
                 scheduled_for=_local_to_utc(form.scheduled_for.data),
-                scheduled_until=_local_to_utc(form.scheduled_until.data), by=actor(), now=now())
+                scheduled_until=_local_to_utc(form.scheduled_until.data),
+                deliver_notifications=form.deliver_notifications.data,
+                remind_minutes_before=int(form.remind_minutes_before.data) if form.remind_minutes_before.data else None,
+                notify_at_start=form.notify_at_start.data, notify_at_end=form.notify_at_end.data,
+                by=actor(), now=now())
         except AppError as error:
-            errors.append(explain(error))
+            if error.code == "window_in_past":
+                form.scheduled_until.errors.append(
+                    _("This window has ended already: maintenance is scheduled for the future."))
+            elif error.code == "invalid_window":
+                form.scheduled_until.errors.append(explain(error))
+            else:
+                errors.append(explain(error))
         else:
             flash(_("Maintenance scheduled."), "info")
             return redirect(_detail_url(item))
-    return render_template("admin/incidents/maintenance_new.html", form=form, errors=errors), \
-        400 if form.is_submitted() else 200
+    return render_template("admin/incidents/maintenance_new.html", form=form, tree=tree, errors=errors,
+                           selected=set(form.components.data or ())), 400 if form.is_submitted() else 200
 
 
 @bp.post("/preview")
