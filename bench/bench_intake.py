@@ -188,22 +188,13 @@ def burst(base: str, workdir: Path, token: str, args) -> None:
 
 
 def worker_rss(master: int) -> list[str]:
-    """Each worker's resident memory, and its ticket reader's (a child of the worker)."""
+    children = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True).stdout.split()
     out = []
-    for pid in _children(master):
-        readers = " + ".join(f"{_rss_mb(child)} MB" for child in _children(int(pid))
-                             if b"reader_process" in Path(f"/proc/{child}/cmdline").read_bytes())
-        out.append(f"{_rss_mb(pid)} MB" + (f" (ticket reader {readers})" if readers else ""))
+    for pid in children:
+        status = Path(f"/proc/{pid}/status").read_text()
+        rss = next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS"))
+        out.append(f"{int(rss) // 1024} MB")
     return out
-
-
-def _children(pid) -> list[str]:
-    return subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
-
-
-def _rss_mb(pid) -> int:
-    status = Path(f"/proc/{pid}/status").read_text()
-    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS"))) // 1024
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ from ..services import audit, incidents, validate
 from ..services.accounts import normalize_email
 from ..services.audit import Actor
 from ..system_text import incidents as says
-from . import candidates, following, matching, model, reader_process, sla
+from . import candidates, following, matching, model, sla
 from .replies import reply_for
 from .text import ticket_text
 
@@ -116,6 +116,11 @@ def take_ticket(ticket: TicketIn, *, by: Actor, now: datetime,
     index decides, and the loser returns the winner's answer. A signed request is remembered while its
     signature is valid, in the ticket's transaction, so a replay of it is a repeat too (external_id or not).
     """
+    with _INTAKE_SLOTS:
+        return _take_ticket(ticket, by=by, now=now, signed=signed)
+
+
+def _take_ticket(ticket: TicketIn, *, by: Actor, now: datetime, signed: SignedRequest | None) -> tuple[Ticket, bool]:
     ticket = bounded_created_at(ticket, now)
     if signed is not None:
         _forget_stale_signatures(now)
@@ -124,9 +129,9 @@ def take_ticket(ticket: TicketIn, *, by: Actor, now: datetime,
             return first, False
         if ticket.external_id and (first := _by_external_id(ticket.external_id)) is not None:
             return first, False
-        found = _read(ticket, now=now)
+        found = _match(ticket, now=now)
         try:
-            with _INTAKE_SLOTS, transaction():
+            with transaction():
                 stored = _store(ticket, found, by=by, now=now)
                 if signed is not None:
                     db.session.add(SeenSignature(digest=signed.digest, ticket_id=stored.id,
@@ -156,24 +161,14 @@ def _forget_stale_signatures(now: datetime) -> None:
         db.session.execute(delete(SeenSignature).where(SeenSignature.expires_at < now))
 
 
-# Tickets read or stored at once in one process: reading one is CPU work, storing it a transaction, and the
-# pages a worker serves beside them must not wait behind a burst of tickets (the rest queue here, one at a
-# time: fewer threads wanting the interpreter lock and the database at once also take more tickets a second).
-# A ticket read in the reader process (reader_process.py) leaves the slot to the storing of another.
+# Tickets taken in at once in one process: reading one is CPU work, storing it a transaction, and the pages a
+# worker serves beside them must not wait behind a burst of tickets (the rest queue here, one at a time:
+# fewer threads wanting the interpreter lock and the database at once also take more tickets a second).
 _INTAKE_SLOTS = threading.BoundedSemaphore(1)
 
 
-def _read(given: TicketIn, *, now: datetime) -> matching.Match:
-    reader = current_app.extensions.get(reader_process.EXTENSION)
-    if reader is not None:
-        return reader.read(given, now=now)
-    with _INTAKE_SLOTS:
-        return read_ticket(given, now=now)
-
-
-def read_ticket(given: TicketIn, *, now: datetime) -> matching.Match:
-    """The matcher's decision (and the components the ticket is about), against the kept open incidents.
-    The production server reads in a child process (reader_process.py), which calls this."""
+def _match(given: TicketIn, *, now: datetime) -> matching.Match:
+    """The matcher's decision (and the components the ticket is about), against the kept open incidents."""
     settings = current_app.config["SETTINGS"]
     created_at = given.created_at or now
     known = candidates.snapshot()

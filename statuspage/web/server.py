@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 import sys
 
 from a2wsgi import WSGIMiddleware
@@ -20,6 +21,8 @@ from uvicorn_worker import UvicornWorker
 
 from .. import TrustedProxyFix
 from ..services import site_version
+
+log = logging.getLogger(__name__)
 
 
 class Worker(UvicornWorker):
@@ -117,10 +120,15 @@ def application(app: Flask | None = None) -> Front:
     that one, ready the same way."""
     from .. import create_app
 
-    from ..support import reader_process
+    from ..support import candidates
+    from ..support.matching import warm
 
     app = app or create_app()
+    warm()      # the ticket matcher's model and data, before the first ticket instead of during it
+    try:
+        candidates.warm(app)
+    except Exception:       # a database not there yet is no reason not to serve: the first ticket reads them
+        log.warning("could not read the open incidents for ticket matching at start", exc_info=True)
     sys.setswitchinterval(0.001)   # the event loop answers cached pages: it waits at most 1 ms for the GIL
     gc.freeze()  # what the app is made of lives as long as the process: no collection need look at it again
-    reader_process.install(app)    # tickets are read beside the worker (after the freeze: it may be replaced)
     return Front(app, threads=app.config["SETTINGS"].web_threads)
