@@ -145,7 +145,7 @@ def test_the_export_serves_every_page_feed_and_json_from_a_plain_static_server(a
     report = export_site(app, tmp_path / "status")
     # 3 languages x (home, history, its older page, 2 incidents, 1 maintenance, 3 components)
     assert (report.pages, report.feeds, report.badges) == (27, 24, 12)
-    assert report.json == 8 and report.assets == 2 and report.written > 0 and report.removed == 0
+    assert report.json == 8 and report.assets == 3 and report.written > 0 and report.removed == 0  # css, icon, js
 
     fetched, outside = crawl(static_server)
     pages = {url for url in fetched if url.endswith("/")}
