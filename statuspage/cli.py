@@ -11,7 +11,6 @@ from flask.cli import FlaskGroup, routes_command, shell_command
 from . import clock, create_app
 from .config import SettingsError
 from .errors import AppError
-from .extensions import db
 from .models import Role
 from .services import accounts
 from .services.audit import CLI
@@ -174,25 +173,14 @@ def checks_list():
 @click.argument("keys", nargs=-1)
 def checks_run_once(keys):
     """Run every enabled check (or those named) once now, store the results, and print them."""
-    from .monitoring import policy, results
-    from .monitoring.probes import run_probes
-    from .monitoring.runner import spec_for
     from .services import checks
 
-    settings = current_app.config["SETTINGS"]
     chosen = [check for check in checks.list_checks(per_page=1_000_000)[0]
               if (check.key in keys if keys else check.enabled)]
     unknown = sorted(set(keys) - {check.key for check in chosen})
     if unknown:
         raise click.ClickException(f"no check with key {', '.join(unknown)}")
-    now = clock.now()
-    probed = [check for check in chosen if spec_for(check) is not None]
-    found = dict(zip([c.id for c in probed], run_probes([spec_for(c) for c in probed], now=now,
-                                                        ca_file=settings.check_ca_file or None)))
-    outcomes = [results.Outcome(check.id, now, found.get(check.id)) for check in chosen]
-    attention = results.record(outcomes, now=clock.now(), tz=settings.tz)
-    policy.reconcile(attention, now=clock.now(), auto_resolve=settings.checks_auto_resolve)
-    db.session.expire_all()  # the counters were written in bulk, past the session's copies
+    checks.run_checks(chosen, now=clock.now())
     for check in checks.list_checks(per_page=1_000_000)[0]:
         if check.id in {c.id for c in chosen}:
             verdict = f"ok    {check.last_latency_ms} ms" if check.last_ok else f"FAIL  {check.last_error}"

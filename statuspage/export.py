@@ -45,8 +45,8 @@ list is in DIR/.statuspage-export.json (with a hash of the change marker, nothin
 
 Freshness. export_if_changed() exports only when change_marker() differs from the last export's: the
 site's change counter (services/site_version.py: bumped by every public change), the local date (the
-pages show the last days and months) and, when health checks exist, a five-minute bucket (uptime bars and
-response times move without counting as changes). ScheduledExport is the scheduler job; `statuspage
+pages show the last days and months) and, when health checks exist or an incident is open, a five-minute
+bucket (uptime bars and response times move without counting as changes). ScheduledExport is the scheduler job; `statuspage
 export-static DIR --watch` does the same in the foreground.
 
 Serving: the web server should send `.rss` as application/rss+xml, `.atom` as application/atom+xml and
@@ -159,10 +159,13 @@ def change_marker(*, now: datetime, settings) -> str:
     """What the exported files depend on; a different value means export again. Needs an app context.
 
     The change counter covers incidents, updates, components and groups. The date covers the "last
-    days" and history months; the bucket covers check results, which move the uptime bars without
-    counting as changes (only when there are checks). The settings and FORMAT_VERSION cover the rest.
+    days" and history months; the bucket covers check results and open incidents, which move today's
+    uptime as time passes without counting as changes (only when there are checks or an open incident).
+    The settings and FORMAT_VERSION cover the rest.
     """
-    measured = db.session.scalar(select(Check.id).limit(1)) is not None
+    measured = db.session.scalar(select(Check.id).limit(1)) is not None or db.session.scalar(
+        select(Incident.id).where(Incident.kind == IncidentKind.INCIDENT, Incident.resolved_at.is_(None),
+                                  Incident.is_published).limit(1)) is not None
     return "|".join(map(str, (
         FORMAT_VERSION, site_version.current(), now.astimezone(settings.tz).date().isoformat(),
         int(now.timestamp() // MEASURED_REFRESH_S) if measured else "-",

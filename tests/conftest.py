@@ -76,6 +76,7 @@ def _empty_tables(request):
     app = request.getfixturevalue("app")
     app.extensions["statuspage.page_cache"].clear()  # the change counter starts again with the tables
     app.extensions.pop("statuspage.past_bars", None)  # so the bars' kept past days go too
+    app.extensions.pop("statuspage.status_changes", None)  # and the incidents' status changes (ids start again)
     app.extensions.pop("statuspage.ticket_candidates", None)  # and the open incidents tickets are matched to
     with app.app_context():
         db.session.remove()

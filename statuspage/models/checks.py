@@ -112,7 +112,7 @@ class Rollup(Base):
     __tablename__ = "rollups"
     # The bars of the public pages read the component days of a window, runs and failures only: a partial
     # index over those rows alone covers the read, and no other rollup pays for it on writes. Queries must
-    # say scope and period literally for it to apply, and SQLite must be told to use it (bars.read_days).
+    # say scope and period literally for it to apply, and SQLite must be told to use it (bars.read_rollups).
     __table_args__ = (
         Index("ix_rollups_component_days", "scope_id", "starts_at", "runs", "failures",
               sqlite_where=text("scope = 'component' AND period = 'day'"),

@@ -26,76 +26,13 @@ from ..database import UTCDateTime
 from ..extensions import db
 from ..models import AffectedComponent, Incident, IncidentKind
 from ..system_text import Translated
+from . import status_history
+from .bar_days import UptimeBar, day_stat
 from .uptime import BAR_DAYS, Counts, day_start, epoch_seconds
 
 BAR_INCIDENT_LIMIT = 5000  # (component, incident) pairs on the bars, newest kept
 PAST_TTL = timedelta(minutes=10)  # how long a component's past days are kept at most
 MAX_KEPT = 5000  # components whose past days are kept (per app), at most
-
-
-class DayBar(NamedTuple):
-    """One day of a component's uptime bar; or, with last_day set, a run of days with nothing to tell:
-    no incident touched them, and either checks ran on each of them without a failure (all_up) or
-    nothing ran on any of them."""
-
-    day: date
-    counts: Counts | None  # that day's runs and failures; None when nothing ran, or when not read one by one
-    incidents: tuple = ()  # (id, name, impact) of incidents that touched the component that day
-    last_day: date | None = None  # the run's last day (inclusive)
-    all_up: bool = False  # checks ran and none failed, though their counts were not read day by day
-
-    @property
-    def days(self) -> int:
-        return 1 if self.last_day is None else (self.last_day - self.day).days + 1
-
-    @property
-    def failures(self) -> int:
-        return self.counts.failures if self.counts else 0
-
-    @property
-    def uptime(self) -> float | None:
-        if self.counts:
-            return self.counts.uptime
-        return 100.0 if self.all_up else None
-
-    @property
-    def level(self) -> str:
-        """The bar's colour class: worst of measured uptime and incident impact."""
-        return day_level(self.uptime, self.incidents)
-
-
-def day_level(uptime: float | None, incidents) -> str:
-    """A day's colour class: the worst of its measured uptime and its incidents' impacts."""
-    impacts = {impact for _id, _name, impact in incidents} if incidents else ()
-    if "critical" in impacts or (uptime is not None and uptime < 95):
-        return "major"
-    if "major" in impacts or (uptime is not None and uptime < 99):
-        return "partial"
-    if "minor" in impacts or (uptime is not None and uptime < 99.9):
-        return "minor"
-    if uptime is None and not impacts:
-        return "none"
-    return "ok"
-
-
-@dataclass(frozen=True)
-class UptimeBar:
-    """A component's bar over the days of a window, oldest first, and the counts over the whole window.
-
-    parts are plain tuples, cheap to make by the thousand: (first, last, counts, incidents, all_up) with
-    first and last numbers of dates (equal for a single day), counts (runs, failures) or None, and the
-    rest as in DayBar; days gives them as DayBars."""
-
-    dates: list[date]
-    parts: list[tuple]
-    total: Counts
-
-    @property
-    def days(self) -> list[DayBar]:
-        dates = self.dates
-        return [DayBar(dates[first], Counts(*counts) if counts else None, incidents,
-                       dates[last] if last != first else None, all_up)
-                for first, last, counts, incidents, all_up in self.parts]
 
 
 class Window(NamedTuple):
@@ -143,6 +80,9 @@ class PastDays:
     runs: int
     failures: int
     today_incidents: tuple  # (id, name, impact) of the incidents that touch today too
+    first: float | None = None  # when the component's history begins (epoch seconds); None: not yet
+    down: float = 0.0  # weighted downtime of the past days, seconds
+    troubles: tuple = ()  # status_history.segments: today's part is worked out from them on each request
 
 
 def read_rollups(component_ids: Sequence[int], *, window: Window,
@@ -196,23 +136,30 @@ def read_rollups(component_ids: Sequence[int], *, window: Window,
     return found, today_counts
 
 
-def past_days(measured: Measured, on_days: dict[int, list], days: int) -> PastDays:
-    """A component's PastDays from its rollups and the incidents on each day of the window (_incident_days)."""
-    today = days - 1
+def past_days(measured: Measured, on_days: dict[int, list], window: Window, *, first: float | None,
+              troubles: tuple = ()) -> PastDays:
+    """A component's PastDays from its rollups, the incidents on each day of the window (_incident_days),
+    when its history begins (history_start) and its stretches of trouble (status_history.segments)."""
+    today = len(window.dates) - 1
     past = {n: incidents for n, incidents in on_days.items() if n < today}
-    return PastDays(_bar(today, measured.read, measured.spans, past), measured.runs, measured.failures,
-                    tuple(on_days.get(today, ())))
+    in_trouble = status_history.by_day(troubles, window.stamps, window.stamps[-1]) if troubles else {}
+    parts = _bar(window, measured.read, past, in_trouble, first)
+    return PastDays(parts, measured.runs, measured.failures, tuple(on_days.get(today, ())), first,
+                    sum([part[5][1] for part in parts if part[5] is not None]),
+                    tuple(s for s in troubles if s[1] is None or s[1] > window.stamps[-1]))
 
 
-def read_days(component_ids: Sequence[int], incidents_by_component: dict[int, list], *, window: Window,
-              now: datetime, daily: dict[int, dict] | None = None) -> tuple[dict[int, PastDays], dict]:
-    """Each component's PastDays, and its runs and failures today (read_rollups)."""
-    measured, today = read_rollups(component_ids, window=window, daily=daily)
-    touched = _incident_days(incidents_by_component, window.stamps, now)
-    return {component_id: past_days(measured[component_id], touched.get(component_id, {}), len(window.dates))
-            for component_id in component_ids}, today
-
-
+def history_start(created: float | None, incidents: Sequence[tuple], measured: Measured,
+                  window: Window) -> float | None:
+    """When a component's history begins: its creation, or earlier when an incident or a check result
+    says it was there before (incidents entered afterwards, results kept from before a re-creation).
+    Days before it have no data; from it on, a day without trouble counts as up."""
+    candidates = [] if created is None else [created]
+    candidates += [incident[3] for incident in incidents]
+    if measured.read or measured.spans:
+        first_day = min([*measured.read, *(low for low, _high in measured.spans)])
+        candidates.append(window.stamps[first_day])
+    return min(candidates) if candidates else None
 
 
 def today_counts(component_ids: Sequence[int], *, window: Window) -> dict[int, tuple]:
@@ -226,35 +173,37 @@ def today_counts(component_ids: Sequence[int], *, window: Window) -> dict[int, t
     return found
 
 
-def with_today(window: Window, past: PastDays, today: tuple | None) -> UptimeBar:
-    """The whole bar: the past days, and today (its runs and failures, or None) as a part of its own, or
-    the end of the run of quiet days before it when it is as quiet."""
+def with_today(window: Window, past: PastDays, today: tuple | None, now: datetime) -> UptimeBar:
+    """The whole bar: the past days, and today (its runs and failures, or None; its stretches of trouble
+    up to now) as a part of its own, or the end of the run of quiet days before it when it is as quiet."""
     n = len(window.dates) - 1
+    now_s = now.timestamp()
+    today_start = window.stamps[-1]
+    first = past.first
+    if first is None and today is not None:
+        first = today_start
+    observed = 0.0 if first is None else max(0.0, now_s - max(today_start, first))
+    troubled = status_history.time_in(past.troubles, today_start, now_s) if past.troubles else None
     parts = list(past.parts)
     incidents = past.today_incidents
-    if incidents or (today is not None and today[1]):
-        parts.append((n, n, today, incidents, False))
+    stat = day_stat(observed, today, troubled) if observed > 0 else None
+    if incidents or (today is not None and today[1]) or (troubled and any(troubled)):
+        parts.append((n, n, today, incidents, False, stat))
     else:
-        all_up = today is not None
+        all_up = stat is not None
         last = parts[-1] if parts else None
-        if last is not None and last[2] is None and not last[3] and last[1] == n - 1 and last[4] == all_up:
-            parts[-1] = (last[0], n, None, (), all_up)
+        if last is not None and last[2] is None and not last[3] and last[5] is None and last[1] == n - 1 \
+                and last[4] == all_up:
+            parts[-1] = (last[0], n, None, (), all_up, None)
         else:
-            parts.append((n, n, None, (), all_up))
+            parts.append((n, n, None, (), all_up, None))
     runs, failures = past.runs, past.failures
     if today is not None:
         runs, failures = runs + today[0], failures + today[1]
-    return UptimeBar(window.dates, parts, Counts(runs, failures))
-
-
-def day_bars(component_ids: Sequence[int], incidents_by_component: dict[int, list], *, now: datetime,
-             tz: ZoneInfo, days: int = BAR_DAYS, daily: dict[int, dict] | None = None) -> dict[int, UptimeBar]:
-    """The last `days` local days for each component, from daily rollups and incidents (read_days), with
-    nothing kept."""
-    days_window = window(now, tz, days)
-    past, today = read_days(component_ids, incidents_by_component, window=days_window, now=now, daily=daily)
-    return {component_id: with_today(days_window, past[component_id], today[component_id])
-            for component_id in component_ids}
+    observed_total = 0.0 if first is None else max(0.0, now_s - max(window.stamps[0], first))
+    down = past.down + (stat[1] if stat is not None else 0.0)
+    return UptimeBar(window.dates, parts, Counts(runs, failures), observed_total, down, window.stamps, first,
+                     now_s)
 
 
 # ---- the past days, kept --------------------------------------------------------------------------------------
@@ -270,6 +219,8 @@ class PastEntry:
     version: int  # the site's change counter they were checked against
     made_at: datetime
     html: dict = field(default_factory=dict)
+    created: float | None = None  # the component's creation (epoch seconds), as given to kept_bars
+    troubles: tuple = ()  # its stretches of trouble (status_history.segments) over the window
 
 
 class PastBars:
@@ -311,19 +262,25 @@ def past_bars() -> PastBars:
 
 
 def kept_bars(component_ids: Sequence[int], *, now: datetime, tz: ZoneInfo, version: int,
-              daily: dict[int, dict] | None = None) -> dict[int, tuple[UptimeBar, PastEntry]]:
+              created: dict[int, float | None], daily: dict[int, dict] | None = None
+              ) -> dict[int, tuple[UptimeBar, PastEntry]]:
     """Each component's bar and its kept past days. `version` is the site's change counter, read before
-    anything else the page reads (so what is kept is never older than the version it is kept under).
+    anything else the page reads (so what is kept is never older than the version it is kept under);
+    `created` gives each component's creation (epoch seconds), where its history begins at the latest.
 
     With every entry kept at this version, one query: today's rollups (none with `daily`, which has them).
-    After a change, the incidents of the window are read again and only the components whose incidents
-    differ get their past days made again, from the rollups kept with them (their HTML too; the others
-    keep theirs). When rollups are missing or older than PAST_TTL, they are read for all (read_rollups).
-    Without `daily`, the incidents of every component are read (the home page's case: one range of an
-    index rather than a list of hundreds of ids).
+    After a change, the incidents of the window are read again (with the status each gives each of its
+    components) and only the components whose incidents differ get their past days made again, from the
+    rollups kept with them and the status history of their incidents (one more query: their updates;
+    their HTML too; the others keep theirs). When rollups are missing or older than PAST_TTL, they are read
+    for all (read_rollups). Without `daily`, the incidents of every component are read (the home page's
+    case: one range of an index rather than a list of hundreds of ids).
     """
     days_window = window(now, tz)
     stamp = (str(tz), days_window.dates[-1])
+    # To the second: the home page reads creation as the database works it out, the component page as
+    # Python does, and both must see the same entry as the same.
+    created = {component_id: None if at is None else float(int(at)) for component_id, at in created.items()}
     kept = past_bars()
     found = kept.get(stamp, component_ids, now)
     measured: dict[int, Measured] = {}
@@ -337,16 +294,24 @@ def kept_bars(component_ids: Sequence[int], *, now: datetime, tz: ZoneInfo, vers
              if component_id not in found or found[component_id].version != version]
     if stale:
         touching = incidents_by_component(None if daily is None else list(component_ids), now=now, tz=tz)
-        made = {}
+        made, remade = {}, []
         for component_id in stale:
             entry, incidents = found.get(component_id), tuple(touching.get(component_id, ()))
-            if entry is not None and entry.incidents == incidents:
+            if entry is not None and entry.incidents == incidents and entry.created == created.get(component_id):
                 made[component_id] = replace(entry, version=version)  # the same days, the same HTML
-                continue
+            else:
+                remade.append((component_id, entry, incidents))
+        changes = status_history.read_changes(
+            {incident[0]: (incident[3], incident[6]) for _id, _entry, incidents in remade for incident in incidents},
+            status_history.known_changes())
+        for component_id, entry, incidents in remade:
             rollups = measured[component_id] if entry is None else entry.measured
             on_days = _incident_days({component_id: incidents}, days_window.stamps, now).get(component_id, {})
-            made[component_id] = PastEntry(past_days(rollups, on_days, len(days_window.dates)), rollups, incidents,
-                                           version, now if entry is None else entry.made_at)
+            troubles = status_history.segments(incidents, changes.get(component_id, ()))
+            first = history_start(created.get(component_id), incidents, rollups, days_window)
+            made[component_id] = PastEntry(past_days(rollups, on_days, days_window, first=first, troubles=troubles),
+                                           rollups, incidents, version, now if entry is None else entry.made_at,
+                                           created=created.get(component_id), troubles=troubles)
         kept.put(stamp, made)
         found = {**found, **made}
     if daily is not None:
@@ -355,7 +320,7 @@ def kept_bars(component_ids: Sequence[int], *, now: datetime, tz: ZoneInfo, vers
             counts = [c for starts_at, c in daily.get(component_id, {}).items() if starts_at >= today_start]
             today[component_id] = ((sum([c.runs for c in counts]), sum([c.failures for c in counts]))
                                    if counts else None)
-    return {component_id: (with_today(days_window, found[component_id].days, today.get(component_id)),
+    return {component_id: (with_today(days_window, found[component_id].days, today.get(component_id), now),
                            found[component_id]) for component_id in component_ids}
 
 
@@ -363,9 +328,10 @@ def kept_bars(component_ids: Sequence[int], *, now: datetime, tz: ZoneInfo, vers
 
 def incidents_by_component(component_ids: list[int] | None, *, now: datetime, tz: ZoneInfo,
                            days: int = BAR_DAYS) -> dict[int, list[tuple]]:
-    """(id, name, impact, started, ended) of the incidents that touched each component in the last days,
-    oldest first; of every component when component_ids is None. The times are uptime.epoch_seconds (for
-    read_days: thousands of them on a busy site).
+    """(id, name, impact, started, ended, status, version) of the incidents that touched each component in
+    the last days, oldest first, status being the one the incident gives the component and version the
+    incident row's (a new one with every update); of every component when component_ids is None. The
+    times are uptime.epoch_seconds (thousands of them on a busy site).
 
     The open incidents and those resolved in the window, each found by ix_incidents_kind_resolved_at (a
     UNION ALL of the two, so each is a range of the index: with "resolved_at IS NULL OR resolved_at >= ?"
@@ -382,7 +348,8 @@ def incidents_by_component(component_ids: list[int] | None, *, now: datetime, tz
                         type_coerce(Incident.impact, String).label("impact"),
                         epoch_seconds(Incident.started_at).label("started_at"),
                         epoch_seconds(Incident.resolved_at).label("resolved_at"),
-                        type_coerce(Incident.resolved_at, String).label("resolved"))  # for ORDER BY only
+                        type_coerce(Incident.resolved_at, String).label("resolved"),  # for ORDER BY only
+                        type_coerce(AffectedComponent.status, String).label("status"), Incident.version)
                  .join(Incident, Incident.id == AffectedComponent.incident_id)
                  .where(Incident.kind == IncidentKind.INCIDENT, Incident.is_published, ended))
         if component_ids is not None:
@@ -396,10 +363,11 @@ def incidents_by_component(component_ids: list[int] | None, *, now: datetime, tz
                                            .limit(BAR_INCIDENT_LIMIT)).all()
     now_seconds = now.timestamp()
     rows.sort(key=lambda row: (row[5], row[1]))
-    for component_id, incident_id, name, translations, impact, started_at, resolved_at, _resolved in rows:
+    for component_id, incident_id, name, translations, impact, started_at, resolved_at, _resolved, status, version \
+            in rows:
         if started_at <= now_seconds:  # the bars are kept across languages: the name knows each (bar_views)
             found.setdefault(component_id, []).append(
-                (incident_id, Translated(name, translations), impact, started_at, resolved_at))
+                (incident_id, Translated(name, translations), impact, started_at, resolved_at, status, version))
     return found
 
 
@@ -471,7 +439,7 @@ def _incident_days(incidents_by_component: dict[int, list], stamps: list[float],
     touched: dict[int, dict[int, list]] = {}
     for component_id, incidents in incidents_by_component.items():
         days: dict[int, list] = touched.setdefault(component_id, {})
-        for incident_id, name, impact, started_at, ended_at in incidents:
+        for incident_id, name, impact, started_at, ended_at, *_status in incidents:
             if isinstance(started_at, datetime):
                 started_at = started_at.timestamp()
             if ended_at is None:
@@ -485,29 +453,34 @@ def _incident_days(incidents_by_component: dict[int, list], stamps: list[float],
     return touched
 
 
-def _bar(days: int, measured: dict[int, tuple], spans: list[tuple[int, int]], touched: dict[int, list]) -> list:
-    """UptimeBar.parts over days 0 to days - 1: one per eventful day, one per run of quiet days between them."""
-    span_starts = [low for low, _high in spans]
+def _bar(window: Window, measured: dict[int, tuple], touched: dict[int, list], in_trouble: dict[int, tuple],
+         first: float | None) -> list:
+    """UptimeBar.parts over the past days of the window: one per eventful day (a failed run, an incident,
+    time in trouble), one per run of quiet days between them (split where the component's history
+    begins: before it no data, from it on all up)."""
+    stamps = window.stamps
+    days = len(stamps) - 1
+    today_start = stamps[-1]
+    # The first day with data: the day the history begins on (before the window: the first day).
+    begins = days if first is None or first >= today_start else max(0, bisect.bisect_right(stamps, first) - 1)
     parts: list[tuple] = []
     n = 0
-    eventful_days = [n for n, (_runs, failures) in measured.items() if failures]
+    eventful_days = [n for n, (_runs, failures) in measured.items() if failures and n < days]
     eventful_days.extend(touched)
+    eventful_days.extend(in_trouble)
     for eventful in sorted(set(eventful_days)) + [days]:
-        while n < eventful:  # quiet days, split where data starts or stops
-            i = bisect.bisect_right(span_starts, n) - 1
-            if i >= 0 and n <= spans[i][1]:
-                end = min(spans[i][1] + 1, eventful)
-                parts.append((n, end - 1, None, (), True))
+        while n < eventful:  # quiet days, split where the history begins
+            if n < begins:
+                end = min(begins, eventful)
+                parts.append((n, end - 1, None, (), False, None))
             else:
-                end = min(span_starts[i + 1] if i + 1 < len(spans) else days, eventful)
-                parts.append((n, end - 1, None, (), False))
+                end = eventful
+                parts.append((n, end - 1, None, (), True, None))
             n = end
         if eventful < days:
             counts = measured.get(eventful)
-            up = False
-            if counts is None:
-                i = bisect.bisect_right(span_starts, eventful) - 1
-                up = i >= 0 and eventful <= spans[i][1]
-            parts.append((eventful, eventful, counts, tuple(touched.get(eventful, ())), up))
+            observed = stamps[eventful + 1] - max(stamps[eventful], first if first is not None else today_start)
+            stat = day_stat(observed, counts, in_trouble.get(eventful)) if observed > 0 else None
+            parts.append((eventful, eventful, counts, tuple(touched.get(eventful, ())), stat is not None, stat))
             n = eventful + 1
     return parts

@@ -211,6 +211,54 @@ def _with_ping_id(definition: CheckDefinition, check: Check) -> CheckDefinition:
     return definition
 
 
+def set_paused(check_id: int, paused: bool, *, by: Actor, now: datetime) -> Check:
+    """Pause a check (the scheduler stops running it within seconds: runner.REFRESH_EVERY) or resume it.
+
+    Any check may be paused, a file's too: pausing is what an engineer does in the moment, not a change
+    of what is watched. A file-managed check stays paused until the next `checks sync` (every scheduler
+    start) makes it match its file again; to keep it off, set `enabled = false` there. A check paused
+    while down leaves its incident to the engineers: it is not taken for a recovery.
+    """
+    with transaction():
+        check = get_check(check_id)
+        if check.enabled == paused:
+            check.enabled = not paused
+            check.updated_at = now
+            if not paused:  # counting starts afresh: runs from before the pause say nothing of now
+                check.consecutive_failures = check.consecutive_successes = 0
+            audit.record(by, "check.pause" if paused else "check.resume", check, summary=check.name, now=now)
+    return check
+
+
+def run_checks(found: list[Check], *, now: datetime) -> set[int]:
+    """Run these checks once now (probes in parallel; heartbeats judged from their last ping), store the
+    results as the scheduler would, and apply the policy: `checks run-once` and the console's "Run now"."""
+    from ..monitoring import results
+    from ..monitoring.probes import run_probes
+    from ..monitoring.runner import spec_for
+
+    settings = current_app.config["SETTINGS"]
+    probed = [check for check in found if spec_for(check) is not None]
+    done = dict(zip([check.id for check in probed],
+                    run_probes([spec_for(check) for check in probed], now=now, ca_file=settings.check_ca_file or None)))
+    attention = results.record([results.Outcome(check.id, now, done.get(check.id)) for check in found],
+                               now=now, tz=settings.tz)
+    policy.reconcile(attention, now=now, auto_resolve=settings.checks_auto_resolve)
+    db.session.expire_all()  # the counters were written in bulk, past the session's copies
+    return {check.id for check in found}
+
+
+def run_now(check_id: int, *, by: Actor, now: datetime) -> Check:
+    """Run one check now from the console, and say so in the audit log (with how it went)."""
+    check = get_check(check_id)
+    run_checks([check], now=now)
+    with transaction():
+        check = get_check(check_id)
+        verdict = "ok" if check.last_ok else f"failed: {check.last_error or 'no answer'}"
+        audit.record(by, "check.run", check, summary=f"{check.name}: {verdict}"[:2000], now=now)
+    return check
+
+
 def record_beat(ping_id: str, *, now: datetime) -> bool:
     """A heartbeat's ping: one UPDATE, so any web worker may take it; the scheduler judges the beats."""
     try:

@@ -1,14 +1,16 @@
-"""A realistic demo page: 12 components in 3 groups, 90 days of history, one open incident, one maintenance."""
+"""A realistic demo page: 12 components in 3 groups, 90 days of history (incidents, and the runs of the demo's
+health checks: demo_checks.py), one open incident, one maintenance."""
 from __future__ import annotations
 
 import random
 from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Component, IncidentStatus, Role, User
-from . import accounts, components, incidents
+from . import accounts, checks, components, demo_checks, incidents
 from .audit import Actor
 
 DEMO = Actor(label="demo")
@@ -80,3 +82,7 @@ def load_demo(*, now: datetime, seed: int = 7) -> None:
         name="Database version upgrade", components=["database"], by=DEMO, now=now,
         scheduled_for=window, scheduled_until=window + timedelta(hours=2),
         body="We will upgrade the primary database. The dashboard may be read-only for up to 10 minutes.")
+    checks_dir = current_app.config["SETTINGS"].checks_dir
+    if checks_dir.is_dir():  # the demo's checks (checks/demo.toml), with 90 days behind them
+        checks.sync_files(checks_dir, by=DEMO, now=now)
+        demo_checks.seed_history(now=now, seed=seed)

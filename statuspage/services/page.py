@@ -15,14 +15,15 @@ from sqlalchemy.orm.attributes import set_committed_value
 from ..extensions import db
 from ..i18n import duration, local_time
 from ..models import (
-    AffectedComponent, Component, ComponentGroup, ComponentStatus, Impact, Incident, IncidentKind, IncidentStatus,
-    IncidentUpdate, MaintenanceStatus,
+    AffectedComponent, Check, Component, ComponentGroup, ComponentStatus, Impact, Incident, IncidentKind,
+    IncidentStatus, IncidentUpdate, MaintenanceStatus,
 )
 from ..models.incidents import ACTIVE_MAINTENANCE_STATUSES, CLOSED_STATUSES
 from ..system_text import Translated
-from . import site_version, uptime
+from . import figures, site_version, uptime
 from .bar_views import BarView, PageWords
-from .bars import DayBar, kept_bars
+from .bar_days import DayBar
+from .bars import kept_bars
 from .components import list_components
 
 INDICATOR_DESCRIPTIONS = {
@@ -224,7 +225,8 @@ def home_page(*, now: datetime, tz: ZoneInfo) -> HomePage:
     version = site_version.current()
     rows = db.session.connection().execute(
         select(Component.id, Component.slug, Component.name, Component.description, Component.group_id,
-               Component.status, Component.only_show_if_degraded, ComponentGroup.name, ComponentGroup.position)
+               Component.status, Component.only_show_if_degraded, ComponentGroup.name, ComponentGroup.position,
+               uptime.epoch_seconds(Component.created_at))
         .outerjoin(ComponentGroup, ComponentGroup.id == Component.group_id)
         .order_by(func.coalesce(ComponentGroup.position, -1), ComponentGroup.id, Component.position, Component.id)
     ).all()  # page order, as components.list_components
@@ -253,7 +255,7 @@ def home_page(*, now: datetime, tz: ZoneInfo) -> HomePage:
     visible = [c.id for c in components if c.is_visible]
     words = PageWords()  # one lookup of the language for all the bars
     bars = {component_id: BarView(bar, words, past) for component_id, (bar, past) in
-            kept_bars(visible, now=now, tz=tz, version=version).items()}
+            kept_bars(visible, now=now, tz=tz, version=version, created={row[0]: row[9] for row in rows}).items()}
     return HomePage(overall_status(components, incidents + active), group_components(components, groups),
                     incidents, active, upcoming, recent_days, bars, tz)
 
@@ -280,9 +282,11 @@ class ComponentPage:
     component: Component
     incidents: list[Incident]
     bar: BarView
-    figures: dict[str, float | None]
+    figures: dict[str, figures.Figure]
     day_chart: list[uptime.LatencyPoint]
     week_chart: list[uptime.LatencyPoint]
+    checks: list[tuple] = field(default_factory=list)  # (kind, enabled, last_run_at) of its checks
+    now: datetime | None = None  # the instant it shows
 
     @property
     def bars(self) -> list[DayBar]:
@@ -292,20 +296,34 @@ class ComponentPage:
     def has_data(self) -> bool:
         return self.bar.total.runs > 0
 
+    @property
+    def shown_figures(self) -> list[tuple[str, figures.Figure]]:
+        """The figures worth showing: every window the component has lived through, then one over its
+        life so far when that is shorter than the next window (the longer ones would only repeat it)."""
+        shown = []
+        for key, figure in self.figures.items():
+            shown.append((key, figure))
+            if not figure.is_whole:
+                break
+        return shown
+
 
 def component_page(component: Component, *, now: datetime, tz: ZoneInfo) -> ComponentPage:
     """One component: its incidents, 90-day bar, uptime figures and response-time charts, from rollups:
-    90 daily rows (bar and 7/30/90-day figures) and 168 hourly ones (charts and the 24-hour figure). The
-    bar's past days are kept as on `/` (read under the change counter, which comes first)."""
+    90 daily rows (bar and 7/30/90-day figures) and 168 hourly ones (charts and the 24-hour figure), and
+    its checks (what an empty chart should say). The bar's past days are kept as on `/` (read under the
+    change counter, which comes first)."""
     version = site_version.current()
     daily = uptime.daily_counts(component.id, now=now, tz=tz)
     hourly = uptime.hourly_counts(component.id, now=now, hours=24 * 7)
-    bar, past = kept_bars([component.id], now=now, tz=tz, version=version,
-                                daily={component.id: daily})[component.id]
+    bar, past = kept_bars([component.id], now=now, tz=tz, version=version, daily={component.id: daily},
+                          created={component.id: component.created_at.timestamp()})[component.id]
     week = uptime.response_times(component.id, now=now, hours=24 * 7, hourly=hourly)
+    checks = [tuple(row) for row in db.session.execute(
+        select(Check.kind, Check.enabled, Check.last_run_at).where(Check.component_id == component.id))]
     return ComponentPage(component, component_incidents(component), BarView(bar, PageWords(), past),
-                         uptime.uptime_figures(component.id, now=now, tz=tz, hourly=hourly, daily=daily),
-                         week[-24:], week)
+                         figures.component_figures(bar, past.troubles, hourly, now=now), week[-24:], week, checks,
+                         now)
 
 
 def history_page_count(*, now: datetime, tz: ZoneInfo) -> int:

@@ -23,8 +23,6 @@ from ..models import Rollup, RollupPeriod, RollupScope
 # Upper bounds (ms) of the latency histogram's buckets; the last one catches everything slower.
 LATENCY_BUCKETS_MS = (10, 25, 50, 75, 100, 150, 200, 300, 500, 750, 1000, 1500, 2000, 3000, 5000, 10000, 30000)
 BAR_DAYS = 90
-FIGURE_WINDOWS = (("24h", timedelta(hours=24)), ("7d", timedelta(days=7)), ("30d", timedelta(days=30)),
-                  ("90d", timedelta(days=90)))
 
 
 @dataclass(frozen=True)
@@ -198,37 +196,16 @@ def _read(scope: RollupScope, ids: Sequence[int], period: RollupPeriod, since: d
     return found
 
 
-def hourly_counts(component_id: int, *, now: datetime, hours: int) -> dict[datetime, Counts]:
-    """A component's hourly rollups of the last `hours` hours, histograms included."""
-    return _read(RollupScope.COMPONENT, [component_id], RollupPeriod.HOUR,
-                 hour_start(now) - timedelta(hours=hours - 1))[component_id]
+def hourly_counts(scope_id: int, *, now: datetime, hours: int,
+                  scope: RollupScope = RollupScope.COMPONENT) -> dict[datetime, Counts]:
+    """A component's (or a check's) hourly rollups of the last `hours` hours, histograms included."""
+    return _read(scope, [scope_id], RollupPeriod.HOUR, hour_start(now) - timedelta(hours=hours - 1))[scope_id]
 
 
 def daily_counts(component_id: int, *, now: datetime, tz: ZoneInfo, days: int = BAR_DAYS) -> dict[datetime, Counts]:
     """A component's daily rollups (runs and failures) of the last `days` local days."""
     return _read(RollupScope.COMPONENT, [component_id], RollupPeriod.DAY,
                  day_start(now.astimezone(tz).date() - timedelta(days=days - 1), tz), latency=False)[component_id]
-
-
-def uptime_figures(component_id: int, *, now: datetime, tz: ZoneInfo, hourly: dict | None = None,
-                   daily: dict | None = None) -> dict[str, float | None]:
-    """Uptime in percent over 24 h (hourly rollups) and 7, 30 and 90 days (daily rollups); pass rollups
-    already read (hourly_counts, daily_counts over at least these windows) to save the queries."""
-    if hourly is None:
-        hourly = hourly_counts(component_id, now=now, hours=24)
-    if daily is None:
-        daily = daily_counts(component_id, now=now, tz=tz, days=90)
-    figures = {}
-    for label, window in FIGURE_WINDOWS:
-        source = hourly if label == "24h" else daily
-        since = (hour_start(now) - timedelta(hours=23)) if label == "24h" else \
-            day_start(now.astimezone(tz).date() - timedelta(days=window.days - 1), tz)
-        total = Counts()
-        for starts_at, counts in source.items():
-            if starts_at >= since:
-                total.merge(counts)
-        figures[label] = total.uptime
-    return figures
 
 
 @dataclass(frozen=True)
@@ -239,11 +216,12 @@ class LatencyPoint:
     failures: int
 
 
-def response_times(component_id: int, *, now: datetime, hours: int, hourly: dict | None = None) -> list[LatencyPoint]:
-    """One point per hour for the last `hours` hours (oldest first), from the component's hourly rollups
-    (hourly: as hourly_counts gives them, over at least these hours; read when not given)."""
+def response_times(scope_id: int, *, now: datetime, hours: int, hourly: dict | None = None,
+                   scope: RollupScope = RollupScope.COMPONENT) -> list[LatencyPoint]:
+    """One point per hour for the last `hours` hours (oldest first), from the component's (or check's)
+    hourly rollups (hourly: as hourly_counts gives them, over at least these hours; read when not given)."""
     first = hour_start(now) - timedelta(hours=hours - 1)
-    rollups = hourly_counts(component_id, now=now, hours=hours) if hourly is None else hourly
+    rollups = hourly_counts(scope_id, now=now, hours=hours, scope=scope) if hourly is None else hourly
     points = []
     for n in range(hours):
         starts_at = first + timedelta(hours=n)

@@ -3,6 +3,7 @@ from flask import Flask, abort, current_app, request
 
 from ..errors import AppError
 from ..markup import plain_text, render_markdown
+from ..services.bar_views import span
 
 
 def _site_context() -> dict:
@@ -65,6 +66,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")  # {% do list.append(...) %} in the console's form macros
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["markdown_text"] = plain_text
+    app.jinja_env.filters["span"] = span
     app.register_blueprint(public_bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(badges_bp)

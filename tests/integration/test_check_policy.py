@@ -207,7 +207,8 @@ def test_results_feed_hourly_and_daily_rollups_and_the_page_reads_them(app, cloc
         run(app, check, n != 3, clock, latency=20 + n)
     component_id = check.component_id
     day = page.component_page(check.component, now=clock.now(), tz=app.config["SETTINGS"].tz)
-    assert day.figures["24h"] == pytest.approx(90.0) and day.figures["90d"] == pytest.approx(90.0)
+    assert day.figures["24h"].uptime == pytest.approx(90.0) and day.figures["90d"].uptime == pytest.approx(90.0)
+    assert not day.figures["90d"].is_whole  # the component is minutes old: measured over those minutes
     today = day.bars[-1]
     assert today.counts.runs == 10 and today.counts.failures == 1 and today.level == "major"
     assert day.bars[0].counts is None and day.bars[0].level == "none"

@@ -47,7 +47,7 @@ def counted(app, client, path: str = "/") -> tuple[str, int]:
 
 def bar(page: str, label: str = "API, last 90 days") -> str:
     """A component's bar and its legend, from the page."""
-    start = page.index(f'<ol class="bars" aria-label="{label}">')
+    start = page.index(f'<ol class="bars" aria-label="{label}" aria-describedby="bars-keys">')
     return page[start:page.index("</div>", start)]
 
 
@@ -75,22 +75,27 @@ def test_an_edited_incident_shows_on_its_past_day_at_once(app, client, clock, si
                                  now=clock.now() - timedelta(days=3))
         resolve_incident(incident.id, "Fixed.", by=SYSTEM, now=clock.now() - timedelta(days=3, hours=-1))
     before = bar(rendered(client))
-    assert '<li class="bar-minor" tabindex="0"><span class="tip">Nov 17, 2026: no data<br>Slow search' in before
+    # Degraded performance is no downtime, but the day is not green either; its words say why.
+    assert ('<li class="bar-minor"><span class="tip">Nov 17, 2026: 100% uptime<br>Degraded performance: 1 h'
+            '<br>Slow search') in before
     with app.app_context():
         edit_incident(incident.id, name="Search index rebuilt", impact="major", by=SYSTEM, now=clock.now())
     after = bar(rendered(client))
-    assert '<li class="bar-partial" tabindex="0"><span class="tip">Nov 17, 2026: no data<br>Search index rebuilt' \
+    assert '<span class="tip">Nov 17, 2026: 100% uptime<br>Degraded performance: 1 h<br>Search index rebuilt' \
         in after
     assert "Slow search" not in after
 
 
 def test_an_incident_opened_now_shows_on_today_at_once(app, client, clock, site):
-    run(app, site, True, clock.now() - timedelta(minutes=5))
+    run(app, site, True, clock.advance(minutes=5))
     assert "Nov 20, 2026: 100% uptime" in bar(rendered(client))
     with app.app_context():
         make_incident("API errors", impact="critical", components_={"api": "major_outage"}, now=clock.now())
-    assert '<li class="bar-major" tabindex="0"><span class="tip">Nov 20, 2026: 100% uptime<br>API errors' \
-        in bar(rendered(client))
+    assert '<li class="bar-ok" tabindex="0"><span class="tip">Nov 20, 2026: 100% uptime<br>API errors' \
+        in bar(rendered(client))  # it has lasted no time yet
+    clock.advance(minutes=30)  # the component is 35 minutes old: 30 of them in major outage
+    assert ('<li class="bar-major" tabindex="0"><span class="tip">Nov 20, 2026: 14.28% uptime<br>Major outage: 30 min'
+            '<br>API errors') in bar(rendered(client))
 
 
 def test_a_renamed_component_renames_its_bar(app, client, clock, site):
@@ -123,18 +128,18 @@ def test_a_new_day_moves_the_bar(app, client, clock, site):
     after = bar(rendered(client))
     assert '<span class="tip">Aug 24, 2026 – Nov 19, 2026: no data</span>' in after
     assert "Nov 20, 2026: 0% uptime</span></li>" in after
-    assert after.count("tabindex") == 1 and "Nov 21, 2026: no data</span></li></ol>" in after
+    assert after.count("tabindex") == 1 and "Nov 21, 2026: 100% uptime</span></li></ol>" in after
 
 
 def test_results_that_land_on_yesterday_after_midnight_show_once_the_kept_days_are_old(app, client, clock, site):
     clock.current = datetime(2026, 11, 20, 23, 1, tzinfo=timezone.utc)  # 00:01 on the 21st in Berlin
     run(app, site, True, clock.now() - timedelta(minutes=10))
-    assert '<li class="bar-ok"><span class="tip">Nov 20, 2026: 100% uptime</span></li>' in bar(rendered(client))
+    assert ('<li class="bar-ok w2" tabindex="0"><span class="tip">Nov 20, 2026 – Nov 21, 2026: 100% uptime'
+            '</span></li>') in bar(rendered(client))
     # A run that started at 23:59:50 and was stored after midnight, when the past days were already kept.
     run(app, site, False, clock.now() - timedelta(seconds=70), now=clock.now())
     clock.advance(seconds=PAST_TTL.total_seconds())
-    assert '<li class="bar-major" tabindex="0"><span class="tip">Nov 20, 2026: 50% uptime</span></li>' \
-        in bar(rendered(client))
+    assert '<li class="bar-major"><span class="tip">Nov 20, 2026: 50% uptime</span></li>' in bar(rendered(client))
 
 
 def test_the_component_page_and_other_languages_show_the_same_kept_bar(app, client, clock, site):
@@ -144,9 +149,13 @@ def test_the_component_page_and_other_languages_show_the_same_kept_bar(app, clie
         make_incident("API errors", components_={"api": "partial_outage"}, now=clock.now() - timedelta(days=4))
     home = bar(rendered(client))
     assert bar(rendered(client, "/components/api")) == home
-    assert home.count("tabindex") == 6  # a failure six days ago, the open incident's five days up to today
+    assert home.count("tabindex") == 1  # one tab stop per bar: the arrow keys move between its parts
+    # A failure six days ago, the open incident's five days up to today: a part each, and quiet days before.
+    assert home.count("<li") == 8
+    # Today: 10 h 12 min of partial outage (counted at 30 %) since midnight.
     german = bar(rendered(client, "/?lang=de"), "API, letzte 90 Tage")
-    assert "20.11.2026: 100\u00a0% Verfügbarkeit<br>API errors" in german and german.count("tabindex") == 6
+    assert "20.11.2026: 70\u00a0% Verfügbarkeit<br>Teilausfall: 10 Std. 12 Min.<br>API errors" in german
+    assert german.count("tabindex") == 1
 
 
 def test_after_a_change_only_the_bars_whose_incidents_changed_are_made_again(app, client, clock, site):
@@ -164,9 +173,12 @@ def test_after_a_change_only_the_bars_whose_incidents_changed_are_made_again(app
     with app.app_context():
         edit_incident(incident.id, name="Website down", impact="critical", by=SYSTEM, now=clock.now())
     page, statements = counted(app, client)
-    assert statements == kept_statements + 1  # the incidents of the window again, not the past rollups
+    # The incidents of the window again, and the updates of the changed component's incidents (its status
+    # history); not the past rollups.
+    assert statements == kept_statements + 2
     entries = app.extensions["statuspage.past_bars"].entries
     assert entries[api_id].html is api_html  # untouched by the change: kept, HTML and all
     assert entries[web_id].html is not web_html
-    assert "Nov 19, 2026: no data<br>Website down" in bar(page, "Website, last 90 days")
+    assert "Nov 19, 2026: 100% uptime<br>Degraded performance: 13 h 48 min<br>Website down" \
+        in bar(page, "Website, last 90 days")
     assert "Nov 18, 2026: 0% uptime" in bar(page)

@@ -145,8 +145,8 @@ def test_the_export_serves_every_page_feed_and_json_from_a_plain_static_server(a
     report = export_site(app, tmp_path / "status")
     # 3 languages x (home, history, its older page, 2 incidents, 1 maintenance, 3 components)
     assert (report.pages, report.feeds, report.badges) == (27, 24, 12)
-    # style.css, favicon.svg and page.js (the opt-in refresh of `/` during an incident)
-    assert report.json == 8 and report.assets == 3 and report.written > 0 and report.removed == 0
+    # style.css, favicon.svg, page.js (the opt-in refresh of `/` during an incident), uptime.js (bars, charts)
+    assert report.json == 8 and report.assets == 4 and report.written > 0 and report.removed == 0
 
     fetched, outside = crawl(static_server)
     pages = {url for url in fetched if url.endswith("/")}

@@ -1,13 +1,16 @@
 """Health checks in the console: everyone reads; admins add and change the checks that no file manages."""
+from datetime import timedelta
+
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import format_date, format_time, format_timedelta, gettext as _
 
 from ...errors import AppError
-from ...models import Role
-from ...services import checks as service
+from ...models import RollupScope, Role
+from ...services import checks as service, uptime
 from ...services.components import list_components
+from .. import charts
 from ..forms import choices, explain
-from . import actor, bp, now, requires
+from . import actor, bp, now, requires, site_tz
 from .forms import CheckForm, ConfirmForm
 
 MAX_PAGE = 100_000
@@ -23,8 +26,61 @@ def checks():
 def check(check_id: int):
     page = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
     results, total = service.recent_results(check_id, page=page, per_page=50)
-    return render_template("admin/checks/detail.html", check=service.get_check(check_id), results=results,
-                           page=page, has_more=total > page * 50, confirm=ConfirmForm())
+    found = service.get_check(check_id)
+    week = uptime.response_times(found.id, now=now(), hours=24 * 7, scope=RollupScope.CHECK)
+    state = charts.chart_state([(found.kind, found.enabled, found.last_run_at)])
+    due = (found.last_beat_at or found.created_at) + timedelta(
+        seconds=(found.period_seconds or 0) + (found.grace_seconds or 0))
+    return render_template("admin/checks/detail.html", check=found, results=results, page=page,
+                           has_more=total > page * 50, confirm=ConfirmForm(), next_ping_due=due,
+                           day_chart=charts.latency_chart(week[-24:], now=now(), state=state),
+                           week_chart=charts.latency_chart(week, now=now(), state=state))
+
+
+@bp.post("/checks/<id:check_id>/run")
+@requires(Role.RESPONDER)
+def check_run(check_id: int):
+    """Run the check now, here, and show how it went (the scheduler's next run is unchanged)."""
+    if ConfirmForm().validate_on_submit():
+        ran = service.run_now(check_id, by=actor(), now=now())
+        if ran.last_ok:
+            flash(_("Check run: it passed."), "info")
+        else:
+            flash(_("Check run: it failed (%(error)s).", error=ran.last_error or _("no answer")), "error")
+    return redirect(url_for("admin.check", check_id=check_id))
+
+
+@bp.post("/checks/<id:check_id>/pause")
+@requires(Role.RESPONDER)
+def check_pause(check_id: int):
+    if ConfirmForm().validate_on_submit():
+        service.set_paused(check_id, True, by=actor(), now=now())
+        flash(_("Check paused: it does not run until you resume it."), "info")
+    return redirect(url_for("admin.check", check_id=check_id))
+
+
+@bp.post("/checks/<id:check_id>/resume")
+@requires(Role.RESPONDER)
+def check_resume(check_id: int):
+    if ConfirmForm().validate_on_submit():
+        service.set_paused(check_id, False, by=actor(), now=now())
+        flash(_("Check resumed: it runs again within its interval."), "info")
+    return redirect(url_for("admin.check", check_id=check_id))
+
+
+@bp.app_template_filter("local_seconds")
+def local_seconds(value) -> str:
+    """A time in the site's zone, to the second, with the zone's name (check results)."""
+    if value is None:
+        return ""
+    local = value.astimezone(site_tz())
+    return f"{format_date(local, 'medium')}, {format_time(local, 'medium')} {local.strftime('%Z')}"
+
+
+@bp.app_template_filter("seconds_in_words")
+def seconds_in_words(seconds) -> str:
+    """A check's period, grace or interval in words: "30 seconds", "1 day"."""
+    return format_timedelta(timedelta(seconds=seconds or 0), threshold=1, granularity="second")
 
 
 @bp.route("/checks/new", methods=["GET", "POST"])
