@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import inspect
 import logging
 import sys
 
@@ -44,7 +45,8 @@ def as_asgi(loaded):
     puts it), any other WSGI app behind a2wsgi, and an ASGI app (application() itself) stays as it is."""
     if isinstance(loaded, Flask):
         return application(loaded)
-    if isinstance(loaded, Front) or asyncio.iscoroutinefunction(getattr(loaded, "__call__", None)):
+    if isinstance(loaded, Front) or inspect.iscoroutinefunction(loaded) \
+            or inspect.iscoroutinefunction(getattr(loaded, "__call__", None)):
         return loaded
     return WSGIMiddleware(loaded)
 

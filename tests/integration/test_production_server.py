@@ -123,12 +123,21 @@ def test_the_config_alone_and_the_conventional_wsgi_app_argument_serve_the_same_
         assert get(base + "/healthz")[0] == 200 and get(base + "/readyz")[0] == 200
 
 
-def test_wsgi_py_stays_a_plain_wsgi_app(app):
-    """Any WSGI server can still serve `wsgi:app`: it is the Flask app, nothing wrapped around it."""
-    from flask import Flask
+def test_the_worker_puts_a_flask_app_behind_application_and_leaves_an_asgi_app_alone(app, monkeypatch):
+    """What gunicorn loads becomes what the ASGI worker serves: wsgi.py's Flask app goes through application()
+    (not run for real here: it warms the matcher, freezes the collector and shortens the switch interval for
+    the whole process), an ASGI app stays as it is, any other WSGI app is wrapped; wsgi.py stays plain WSGI."""
+    from a2wsgi import WSGIMiddleware
 
-    from statuspage.web.server import Front, as_asgi
+    from statuspage.web import server
+    from tests.servers import ROOT
 
-    assert isinstance(app, Flask)
-    front = as_asgi(app)
-    assert isinstance(front, Front) and as_asgi(front) is front
+    given = []
+    monkeypatch.setattr(server, "application", lambda flask_app=None: given.append(flask_app) or "front")
+    assert server.as_asgi(app) == "front" and given == [app]
+
+    async def asgi_app(scope, receive, send):
+        pass
+    assert server.as_asgi(asgi_app) is asgi_app
+    assert isinstance(server.as_asgi(lambda environ, start_response: []), WSGIMiddleware)
+    assert (ROOT / "wsgi.py").read_text() == "from statuspage import create_app\n\napp = create_app()\n"

@@ -147,6 +147,7 @@ def test_the_console_shows_system_text_in_the_engineers_language(app, client, cl
     assert f"<h1>{NAMES['de']}</h1>" in page and FIRST["de"] in page
     assert NAMES["fr"] in text(client, "/admin/?lang=fr") and NAMES["de"] in text(client, "/admin/incidents?lang=de")
     assert "Status 503, erwartet 2xx oder 3xx" in text(client, "/admin/checks?lang=de")
+    assert "Status 503, erwartet 2xx oder 3xx" in text(client, "/admin/?lang=de")  # the overview's failing checks
     assert "statut 503, attendu 2xx ou 3xx" in text(client, f"/admin/checks/{check_id}?lang=fr")
     assert "status 503, expected 2xx or 3xx" in text(client, f"/admin/checks/{check_id}?lang=en")
     api = client.get(f"/api/v1/checks/{check_id}", headers={**token(app, "viewer"), "Accept-Language": "de"})
@@ -278,3 +279,17 @@ def test_real_probe_failures_are_read_back_in_every_language(ctx, http_target, t
             said = check_errors.describe(error, lang)
             assert said != error, (lang, error)
         assert check_errors.describe(error, "en") == error
+
+
+def test_a_requester_following_an_automatic_incident_sees_it_named_in_their_language(app, client, clock, world):
+    from statuspage.notify.messages import policy
+    from statuspage.services import subscriptions
+
+    incident_id = outage(app, clock)
+    with app.app_context():
+        incident = db.session.get(Incident, incident_id)
+        follower = subscriptions.follow_incident("ana@example.com", incident, language="de",
+                                                 policy=policy(app.config["SETTINGS"]), now=clock.now())
+        token = subscriptions.manage_token(follower, policy(app.config["SETTINGS"]))
+    page = text(client, f"/subscribe/manage/{token}")
+    assert NAMES["de"] in page and NAMES["en"] not in page
