@@ -116,9 +116,17 @@ def unexpected(problems: list[str]) -> list[str]:
     return [p for p in problems if "the server responded with a status of 400" not in p]
 
 
+WIDEST = """() => [...document.body.querySelectorAll('*')]
+    .filter(e => e.getBoundingClientRect().right > window.innerWidth)
+    .map(e => `${e.tagName.toLowerCase()}.${e.className} (${Math.round(e.getBoundingClientRect().right)}px)`).slice(-3)"""
+
+
 def assert_fits(tab, what: str) -> None:
+    # A form's answer is in the DOM before its stylesheet applies: measure the page as shown, not half-loaded.
+    tab.page.wait_for_load_state("load")
     width = tab.page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-    assert width[0] <= width[1], f"{what}: the page is {width[0]}px wide in a {width[1]}px window"
+    assert width[0] <= width[1], (f"{what}: the page is {width[0]}px wide in a {width[1]}px window; "
+                                  f"too wide: {tab.page.evaluate(WIDEST)}")
 
 
 SCREENS = {
