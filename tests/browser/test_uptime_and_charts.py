@@ -76,7 +76,7 @@ def _sign_in(open_tab, **options):
     tab.page.get_by_label("Email").fill("rita@example.com")
     tab.page.get_by_label("Password").fill(TEST_PASSWORD)
     tab.page.get_by_role("button", name="Sign in").click()
-    expect(tab.page.get_by_role("heading", level=1)).to_have_text("Console")
+    expect(tab.page.get_by_role("heading", level=1)).to_have_text("Overview")
     return tab
 
 
