@@ -115,9 +115,11 @@ def relative_time(value: datetime | None, now: datetime | None = None) -> str:
 DURATION_UNITS = (("duration-day", 86400), ("duration-hour", 3600), ("duration-minute", 60))
 
 
-def duration(delta: timedelta) -> str:
+def duration(delta: timedelta | None) -> str:
     """An exact length in its two largest units, short: "2 hr 14 min", "2 Std. 14 Min.", "1 j 3 h".
     Under a minute counts as one minute: an incident that was opened and resolved took some time."""
+    if delta is None:
+        return ""
     minutes = max(1, int(delta.total_seconds() // 60))
     parts = []
     for unit, seconds in DURATION_UNITS:

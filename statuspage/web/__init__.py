@@ -1,5 +1,5 @@
 """HTML blueprints, and the one place that registers every blueprint and template helper on the app."""
-from flask import Flask, abort, current_app, request
+from flask import Flask, abort, current_app, request, url_for
 
 from ..errors import AppError
 from ..markup import plain_text, render_markdown
@@ -9,7 +9,19 @@ from ..services.bar_views import span
 def _site_context() -> dict:
     settings = current_app.config["SETTINGS"]
     return {"site_name": settings.site_name, "site_timezone": settings.timezone,
-            "site_languages": settings.languages}
+            "site_languages": settings.languages, "language_url": language_url}
+
+
+def language_url(code: str) -> str:
+    """This page in another language (templates/_languages.html). The console keeps its filters; a public page
+    keeps only its path, since it is cached and a link must not carry whatever query its first visitor sent.
+    A form's answer to a POST, whose URL answers no GET, links to the start page."""
+    console = request.blueprint == "admin"
+    rule = request.url_rule
+    if rule is None or "GET" not in (rule.methods or ()):
+        return url_for("admin.index" if console else "public.index", lang=code)
+    query = request.args.to_dict() if console else {}
+    return url_for(request.endpoint, **{**query, **(request.view_args or {}), "lang": code})
 
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")

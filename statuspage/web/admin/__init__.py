@@ -7,14 +7,13 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, request, url_for
-from babel.dates import format_timedelta
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup, escape
 
 from ... import clock
 from ...extensions import login_manager
+from ...i18n import duration
 from ...models import Role
 from ...services import accounts
 from ...services.audit import Actor
@@ -81,7 +80,7 @@ def _console_context() -> dict:
     from .forms import ROLE_LABELS
 
     return {"console_section": section_of(request.endpoint), "duration": duration, "timedelta": timedelta,
-            "ROLE_LABELS": ROLE_LABELS, "language_url": language_url, "breakable": breakable}
+            "ROLE_LABELS": ROLE_LABELS, "breakable": breakable}
 
 
 def breakable(address: str | None) -> Markup:
@@ -89,29 +88,6 @@ def breakable(address: str | None) -> Markup:
     return Markup(re.sub(r"([.@/])", r"\1<wbr>", str(escape(address or ""))))
 
 
-def language_url(code: str) -> str:
-    """This page in another language, with its filters; the overview when this is a form's answer to a POST
-    (its URL does not answer a GET)."""
-    rule = request.url_rule
-    if rule is None or "GET" not in (rule.methods or ()):
-        return url_for("admin.index", lang=code)
-    return url_for(request.endpoint, **{**request.args.to_dict(), **(request.view_args or {}), "lang": code})
-
-
-def duration(delta: timedelta | None) -> str:
-    """How long, in two units at most, in the reader's language: "2 hr 5 min", "3 days 4 hr", "12 min"."""
-    if delta is None:
-        return ""
-    minutes = max(int(delta.total_seconds() // 60), 0)
-    days, rest = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(rest, 60)
-    parts = [(days, "day"), (hours, "hour"), (minutes, "minute")]
-    while len(parts) > 1 and parts[0][0] == 0:
-        parts.pop(0)
-    shown = [part for part in parts[:2] if part[0] or part is parts[0]]
-    locale = get_locale()
-    return " ".join(format_timedelta(timedelta(**{unit + "s": value}), granularity=unit, threshold=1, format="short",
-                                     locale=locale) for value, unit in shown)
 
 
 def actor() -> Actor:
