@@ -8,6 +8,7 @@ from ...errors import AppError
 from ...models import RollupScope, Role
 from ...services import checks as service, uptime
 from ...services.components import list_components
+from ...system_text import check_errors
 from .. import charts
 from ..forms import choices, explain
 from . import actor, bp, now, requires, site_tz
@@ -46,7 +47,7 @@ def check_run(check_id: int):
         if ran.last_ok:
             flash(_("Check run: it passed."), "info")
         else:
-            flash(_("Check run: it failed (%(error)s).", error=ran.last_error or _("no answer")), "error")
+            flash(_("Check run: it failed (%(error)s).", error=check_errors.describe(ran.last_error) or _("no answer")), "error")
     return redirect(url_for("admin.check", check_id=check_id))
 
 
