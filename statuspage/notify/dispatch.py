@@ -83,13 +83,16 @@ def claim_due(*, now: datetime, limit: int = BATCH, holder: str | None = None,
 
 def _waits_its_turn():
     """A desk row waits while an earlier row of its ticket, or the known-problem row of its desk and incident,
-    is still pending: a ticket's writes land in the order they were queued, and after its problem ticket."""
+    is still pending: a ticket's writes land in the order they were queued, and after its problem ticket. The
+    problem ticket is closed last, after every earlier row about the incident in that desk (Zendesk would
+    solve the linked tickets itself, without the resolution reply)."""
     earlier = aliased(Notification)
     return exists().where(earlier.kind == NotificationKind.DESK, earlier.status == DeliveryStatus.PENDING,
                           earlier.id < Notification.id,
                           or_(earlier.ticket_id == Notification.ticket_id,
-                              and_(earlier.desk_action == "problem", earlier.desk == Notification.desk,
-                                   earlier.incident_id == Notification.incident_id)))
+                              and_(earlier.desk == Notification.desk, earlier.incident_id == Notification.incident_id,
+                                   or_(earlier.desk_action == "problem",
+                                       Notification.desk_action == "close_problem"))))
 
 
 def renew_claims(ids: list[int], *, holder: str, now: datetime, claim_for: timedelta) -> set[int]:
