@@ -118,7 +118,8 @@ class Notification(Base):
     @property
     def address(self) -> str:
         if self.kind == NotificationKind.DESK:
-            return f"{self.desk} ticket {(self.desk_state or {}).get('desk_ticket', '-')}"
+            number = (self.desk_state or {}).get("desk_ticket")
+            return f"{self.desk} ticket {number}" if number else f"{self.desk}"
         return self.recipient or self.subscriber.address
 
     @property

@@ -22,7 +22,7 @@ from statuspage.models import DeliveryStatus, DeskProblem, Notification, Notific
 from statuspage.notify import dispatch
 from statuspage.services import incidents
 from statuspage.support import queue
-from tests.builders import SYSTEM, make_component, make_incident
+from tests.builders import SYSTEM, make_component, make_incident, make_user, sign_in
 from tests.desk_servers import FakeFreshdesk, FakeZammad, FakeZendesk
 
 ZENDESK_TOKEN = "zd-secret-token-1234"
@@ -346,6 +346,21 @@ def test_a_4xx_fails_for_good_with_the_desks_words_and_no_credentials_in_the_log
     encoded = base64.b64encode(f"agent@example.com/token:{ZENDESK_TOKEN}".encode()).decode()
     assert ZENDESK_TOKEN not in caplog.text and encoded not in caplog.text
     assert ZENDESK_TOKEN not in repr(app.config["SETTINGS"])
+
+
+def test_the_delivery_log_shows_a_desk_write_that_failed_for_good(app, client, clock, desks, outage):
+    desks.zendesk.add_ticket(501)
+    with app.app_context():
+        make_user("admin@example.com", "admin")
+        _suppress("zendesk", 501, outage, now=clock.now())
+        dispatch.deliver_due(now=clock.now())
+        desks.zendesk.fail("PUT", r"/api/v2/tickets/501\.json", 404, body={"error": "RecordNotFound",
+                                                                            "description": "Not found"})
+        dispatch.deliver_due(now=clock.now())
+    sign_in(client, "admin@example.com")
+    page = client.get("/admin/deliveries?status=failed").get_data(as_text=True)
+    assert "zendesk ticket 501" in page and "Help desk:" in page and "auto-reply, tag, pending" in page
+    assert "RecordNotFound" in page and ZENDESK_TOKEN not in page
 
 
 def test_wrong_credentials_fail_for_good_without_showing_them(app, clock, desks, outage, monkeypatch, caplog):
