@@ -450,3 +450,32 @@ def test_a_zammad_payload_without_a_ticket_is_a_422_naming_the_shape(app, client
     answer = _zammad_post(client, {"article": {"body": "x"}}, "zammad-hmac-secret")
     assert answer.status_code == 422
     assert "Zammad" in answer.get_json()["error"]["message"]
+
+
+def test_a_zendesk_ticket_suppressed_at_intake_is_written_back(app, client, clock, desks):
+    """The whole path: Zendesk's webhook in, the matcher suppresses, the desk gets the same auto-reply."""
+    from statuspage.services import accounts
+
+    with app.app_context():
+        for slug, name in (("dashboard", "Dashboard"), ("login", "Login")):
+            make_component(slug, name)
+        outage = make_incident("Dashboard and sign-in unavailable", impact="major",
+                               components_={"dashboard": "major_outage", "login": "partial_outage"},
+                               body="The dashboard returns 502 Bad Gateway errors and customers cannot sign in.",
+                               now=clock.now() - timedelta(minutes=30))
+        _record, token = accounts.create_token(role="intake", label="zendesk", by=SYSTEM, now=clock.now())
+    desks.zendesk.add_ticket(48213)
+    answer = client.post("/api/v1/tickets/zendesk", headers={"Authorization": f"Bearer {token}"}, json={"ticket": {
+        "id": "48213", "subject": "Dashboard nicht erreichbar",
+        "description": "Seit 10 Uhr bekommen wir 502 beim Login, das Dashboard ist nicht erreichbar.",
+        "requester": {"email": "ops@customer.example", "name": "Ana"}, "priority": "urgent",
+        "tags": "plan_professional component_dashboard", "created_at": "2026-11-20T10:12:00+01:00"}})
+    assert answer.status_code == 200 and answer.get_json()["status"] == "suppressed", answer.get_json()
+    with app.app_context():
+        while dispatch.deliver_due(now=clock.now()).sent:
+            pass
+    method, path, body = desks.zendesk.requests(writes_only=True)[-1]
+    assert (method, path) == ("PUT", "/api/v2/tickets/48213.json")
+    assert body["ticket"]["comment"] == {"body": answer.get_json()["reply"]["body"], "public": True}
+    assert body["ticket"]["additional_tags"] == [f"statuspage-incident-{outage.id}"]
+    assert desks.zendesk.tickets[48213]["status"] == "pending"
