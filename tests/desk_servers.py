@@ -199,7 +199,7 @@ class FakeFreshdesk(FakeDesk):
             self.tickets[ticket_id].update(subject=body["subject"], association_type=3,
                                            related_ticket_ids=list(body.get("related_ticket_ids", [])))
             return 201, {}, self._public(self.tickets[ticket_id])
-        found = re.fullmatch(r"/api/v2/tickets/(\d+)(|/reply|/notes|/conversations|/link)", path)
+        found = re.fullmatch(r"/api/v2/tickets/(\d+)(|/reply|/notes|/conversations|/link|/unlink)", path)
         if not found or int(found[1]) not in self.tickets:
             return 404, {}, {"code": "not_found", "message": "There is no ticket with that id"}
         ticket, tail = self.tickets[int(found[1])], found[2]
@@ -218,6 +218,10 @@ class FakeFreshdesk(FakeDesk):
         if method == "PUT" and tail == "/link":
             ticket["related_ticket_ids"] += [i for i in body["related_ticket_ids"]
                                              if i not in ticket["related_ticket_ids"]]
+            return 200, {}, None
+        if method == "PUT" and tail == "/unlink":
+            ticket["related_ticket_ids"] = [i for i in ticket["related_ticket_ids"]
+                                            if i not in body["related_ticket_ids"]]
             return 200, {}, None
         return 405, {}, {"code": "method_not_allowed", "message": "Not allowed"}
 
@@ -268,6 +272,10 @@ class FakeZammad(FakeDesk):
         if method == "POST" and path == "/api/v1/links/add":
             self.links.append((body["link_object_source_number"], body["link_object_target_value"]))
             return 201, {}, {}
+        if method == "DELETE" and path == "/api/v1/links/remove":
+            link = (body["link_object_source_number"], body["link_object_target_value"])
+            self.links = [known for known in self.links if known != link]
+            return 200, {}, {}
         found = re.fullmatch(r"/api/v1/(tickets|ticket_articles/by_ticket)/(\d+)", path)
         if not found or int(found[2]) not in self.tickets:
             return 404, {}, {"error": "Couldn't find Ticket"}

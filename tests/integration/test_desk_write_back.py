@@ -213,13 +213,19 @@ def test_an_agents_unlink_and_the_customers_not_mine_reopen_the_ticket_with_an_i
         app, clock, desks, outage):
     desks.zendesk.add_ticket(501)
     desks.freshdesk.add_ticket(42)
+    desks.zammad.add_ticket(7)
     with app.app_context():
         zendesk = _suppress("zendesk", 501, outage, now=clock.now())
         freshdesk = _suppress("freshdesk", 42, outage, now=clock.now())
+        zammad = _suppress("zammad", 7, outage, now=clock.now())
         while dispatch.deliver_due(now=clock.now()).sent:
             pass
+        tracker = db.session.scalar(select(DeskProblem).where(DeskProblem.desk == "freshdesk")).external_id
+        number = db.session.scalar(select(DeskProblem).where(DeskProblem.desk == "zammad")).number
+        assert desks.zammad.links == [(number, 7)]
         queue.unlink(zendesk.id, reason="billing question", by=SYSTEM, now=clock.now())
         queue.not_mine(freshdesk.id, outage, now=clock.now())
+        queue.unlink(zammad.id, by=SYSTEM, now=clock.now())
         while dispatch.deliver_due(now=clock.now()).sent:
             pass
 
@@ -227,14 +233,26 @@ def test_an_agents_unlink_and_the_customers_not_mine_reopen_the_ticket_with_an_i
     method, path, body = desks.zendesk.requests()[-1]
     assert (method, path) == ("PUT", "/api/v2/tickets/501.json")
     assert body == {"ticket": {"comment": {"body": body["ticket"]["comment"]["body"], "public": False},
-                               "status": "open", "remove_tags": [tag]}}
+                               "status": "open", "remove_tags": [tag], "type": "question"}}
     assert "an agent unlinked it: billing question" in body["ticket"]["comment"]["body"]
     assert desks.zendesk.tickets[501]["status"] == "open" and tag not in desks.zendesk.tickets[501]["tags"]
-    note, read, update = desks.freshdesk.requests()[-3:]
+    note, read, update, unlink = desks.freshdesk.requests()[-4:]
     assert note[:2] == ("POST", "/api/v2/tickets/42/notes") and note[2]["private"] is True
     assert "the customer said it is about something else" in note[2]["body"]
     assert read == ("GET", "/api/v2/tickets/42", None)
     assert update == ("PUT", "/api/v2/tickets/42", {"status": 2, "tags": []})
+    assert unlink == ("PUT", f"/api/v2/tickets/{tracker}/unlink", {"related_ticket_ids": [42]})
+    assert desks.freshdesk.tickets[int(tracker)]["related_ticket_ids"] == []
+    article, state, untag, unlinked = desks.zammad.requests()[-4:]
+    assert article[:2] == ("POST", "/api/v1/ticket_articles")
+    assert (article[2]["internal"], article[2]["type"]) == (True, "note")
+    assert "an agent unlinked it" in article[2]["body"]
+    assert state == ("PUT", "/api/v1/tickets/7", {"state": "open"})
+    assert untag == ("DELETE", "/api/v1/tags/remove", {"object": "Ticket", "o_id": 7, "item": tag})
+    assert unlinked == ("DELETE", "/api/v1/links/remove", {
+        "link_type": "normal", "link_object_source": "Ticket", "link_object_source_number": number,
+        "link_object_target": "Ticket", "link_object_target_value": 7})
+    assert desks.zammad.links == [] and desks.zammad.tickets[7]["state"] == "open"
 
 
 def test_a_ticket_never_written_to_its_desk_is_not_reopened_there(app, clock, desks, outage, monkeypatch):

@@ -126,8 +126,9 @@ class Zendesk:
         self._update(job, "update", {"comment": {"body": job.text, "public": True}, "status": "solved"})
 
     def reopen(self, job) -> None:
+        # No longer an incident of the problem: solving the problem ticket would solve it too.
         self._update(job, "update", {"comment": {"body": job.text, "public": False}, "status": "open",
-                                     "remove_tags": [job.tag]})
+                                     "remove_tags": [job.tag], "type": "question"})
 
     def problem(self, job) -> dict:
         # Zendesk keeps an Idempotency-Key for two hours: a repeat of the creation returns the first ticket.
@@ -141,6 +142,7 @@ class Zendesk:
         self._update(job, "update", {"comment": {"body": job.text, "public": False}, "status": "solved"})
 
     def _update(self, job, step: str, ticket: dict) -> None:
+        """One ticket update: Zendesk applies it whole or not at all, so its comment found means all is done."""
         path = f"/api/v2/tickets/{job.desk_ticket}.json"
         job.once(step, lambda: {"comment": _comment_id(self.http.call("PUT", path, {"ticket": ticket}))},
                  find=lambda: self._find_comment(job))
@@ -188,6 +190,9 @@ class Freshdesk:
         job.once("note", lambda: {"id": str(self.http.call("POST", path, {"body": _html(job.text), "private": True})
                                             .get("id"))}, find=lambda: self._find(job))
         job.once("update", lambda: self._set(job, self.OPEN, remove=job.tag))
+        if job.problem_id:  # resolving the tracker would resolve it too
+            job.once("unlink", lambda: self.http.call("PUT", f"/api/v2/tickets/{job.problem_id}/unlink",
+                                                      {"related_ticket_ids": [int(job.desk_ticket)]}) and {})
 
     def problem(self, job) -> dict:
         return job.once("create", lambda: {"id": str(self.http.call("POST", "/api/v2/tickets", {
@@ -235,10 +240,7 @@ class Zammad:
                                               pending_time=(self.now + PENDING_REMINDER).isoformat()))
         job.once("tag", lambda: self.http.call("POST", "/api/v1/tags/add", self._tag(job)) and {})
         if job.problem_number:
-            job.once("link", lambda: self.http.call("POST", "/api/v1/links/add", {
-                "link_type": "normal", "link_object_source": "Ticket",
-                "link_object_source_number": job.problem_number, "link_object_target": "Ticket",
-                "link_object_target_value": int(job.desk_ticket)}) and {})
+            job.once("link", lambda: self.http.call("POST", "/api/v1/links/add", self._link(job)) and {})
 
     def resolve(self, job) -> None:
         self._article(job, "article", internal=False)
@@ -248,6 +250,8 @@ class Zammad:
         self._article(job, "note", internal=True)
         job.once("state", lambda: self._state(job, "open"))
         job.once("untag", lambda: self.http.call("DELETE", "/api/v1/tags/remove", self._tag(job)) and {})
+        if job.problem_number:
+            job.once("unlink", lambda: self.http.call("DELETE", "/api/v1/links/remove", self._link(job)) and {})
 
     def problem(self, job) -> dict:
         def create() -> dict:
@@ -280,6 +284,12 @@ class Zammad:
     def _state(self, job, state: str, **more) -> dict:
         self.http.call("PUT", f"/api/v1/tickets/{job.desk_ticket}", {"state": state, **more})
         return {}
+
+    @staticmethod
+    def _link(job) -> dict:
+        """The problem ticket (by its number: Zammad's links/add wants the source's number) to this one (by id)."""
+        return {"link_type": "normal", "link_object_source": "Ticket", "link_object_source_number": job.problem_number,
+                "link_object_target": "Ticket", "link_object_target_value": int(job.desk_ticket)}
 
     @staticmethod
     def _tag(job) -> dict:
