@@ -201,9 +201,12 @@ def _desk_url(name: str):
         if "://" not in value:
             value = f"https://{value}"  # a bare domain, as the desks' settings pages show it
         parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password:
+        if parts.username or parts.password:  # not echoed: the line would show the password
             raise SettingsError(f"STATUSPAGE_{name.upper()} must be a desk's address such as "
-                                f"https://acme.example.com (no user or password in it), got {value!r}")
+                                "https://acme.example.com, with no user or password in it")
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise SettingsError(f"STATUSPAGE_{name.upper()} must be a desk's address such as "
+                                f"https://acme.example.com, got {value!r}")
         return value
     return read
 
