@@ -478,3 +478,18 @@ def test_a_zendesk_ticket_suppressed_at_intake_is_written_back(app, client, cloc
     assert body["ticket"]["comment"] == {"body": answer.get_json()["reply"]["body"], "public": True}
     assert body["ticket"]["additional_tags"] == [f"statuspage-incident-{outage.id}"]
     assert desks.zendesk.tickets[48213]["status"] == "pending"
+
+
+def test_a_zendesk_problem_ticket_whose_answer_was_lost_is_made_once(app, clock, desks, outage):
+    desks.zendesk.add_ticket(501)
+    desks.zendesk.fail("POST", r"/api/v2/tickets\.json", 502, apply=True)
+    with app.app_context():
+        _suppress("zendesk", 501, outage, now=clock.now())
+        assert dispatch.deliver_due(now=clock.now()).retried == 1
+        while dispatch.deliver_due(now=clock.advance(minutes=5)).sent:
+            pass
+        problem = db.session.scalar(select(DeskProblem))
+    creations = [seen for seen in desks.zendesk.seen if (seen.method, seen.path) == ("POST", "/api/v2/tickets.json")]
+    assert len(creations) == 2 and creations[0].headers["idempotency-key"] == creations[1].headers["idempotency-key"]
+    assert sorted(desks.zendesk.tickets) == [501, int(problem.external_id)]  # Zendesk answered the first one again
+    assert desks.zendesk.tickets[501]["problem_id"] == int(problem.external_id)
