@@ -493,3 +493,34 @@ def test_a_zendesk_problem_ticket_whose_answer_was_lost_is_made_once(app, clock,
     assert len(creations) == 2 and creations[0].headers["idempotency-key"] == creations[1].headers["idempotency-key"]
     assert sorted(desks.zendesk.tickets) == [501, int(problem.external_id)]  # Zendesk answered the first one again
     assert desks.zendesk.tickets[501]["problem_id"] == int(problem.external_id)
+
+
+def test_the_link_in_the_reply_posted_to_the_desk_and_the_apis_unlink_reopen_the_tickets(app, client, clock, desks,
+                                                                                          outage):
+    """End to end: the customer follows the link in the article Zammad got; an agent unlinks over the API."""
+    import re
+
+    from statuspage.services import accounts
+
+    desks.zammad.add_ticket(7)
+    desks.zendesk.add_ticket(501)
+    with app.app_context():
+        _suppress("zammad", 7, outage, now=clock.now())
+        zendesk = _suppress("zendesk", 501, outage, now=clock.now())
+        _record, token = accounts.create_token(role="responder", label="support lead", by=SYSTEM, now=clock.now())
+        while dispatch.deliver_due(now=clock.now()).sent:
+            pass
+    [article] = [a for a in desks.zammad.tickets[7]["articles"] if not a["internal"]]
+    [link] = re.findall(r"https://status\.example\.com(/tickets/not-mine/\S+)", article["body"])
+    assert client.post(link).status_code == 200
+    answer = client.patch(f"/api/v1/tickets/{zendesk.id}", headers={"Authorization": f"Bearer {token}"},
+                          json={"incident_id": None, "reason": "a billing question"})
+    assert answer.status_code == 200, answer.get_json()
+    with app.app_context():
+        while dispatch.deliver_due(now=clock.now()).sent:
+            pass
+    assert desks.zammad.tickets[7]["state"] == "open"
+    assert "the customer said it is about something else" in desks.zammad.tickets[7]["articles"][-1]["body"]
+    assert desks.zendesk.tickets[501]["status"] == "open"
+    assert "an agent unlinked it: a billing question" in desks.zendesk.tickets[501]["comments"][-1]["body"]
+    assert desks.zendesk.tickets[501]["comments"][-1]["public"] is False
