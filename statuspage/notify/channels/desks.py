@@ -10,7 +10,8 @@ retry: 429 with its Retry-After, 5xx and no answer retried, any other 4xx failed
 message. Credentials travel only in the Authorization header, never in a URL or a message.
 Each write that adds something (a reply, a note, a ticket) runs through `job.once`, which skips it when an
 earlier attempt was answered and looks for it first when an earlier attempt may have reached the desk
-unanswered (notify/desk_writes.py:Job).
+unanswered (notify/desk_writes.py:Job). `call(...) and {}` marks a step whose answer is not kept (a status,
+a tag, a link: setting them twice changes nothing).
 """
 from __future__ import annotations
 
