@@ -270,8 +270,18 @@ class FakeZammad(FakeDesk):
                 ticket["tags"] = [t for t in ticket["tags"] if t != body["item"]]
             return (201 if path.endswith("add") else 200), {}, True
         if method == "POST" and path == "/api/v1/links/add":
-            self.links.append((body["link_object_source_number"], body["link_object_target_value"]))
+            link = (body["link_object_source_number"], body["link_object_target_value"])
+            if link in self.links:
+                return 422, {}, {"error": "Link already exists"}
+            self.links.append(link)
             return 201, {}, {}
+        if method == "GET" and path.startswith("/api/v1/links?"):
+            query = dict(part.split("=", 1) for part in path.split("?", 1)[1].split("&"))
+            target = int(query["link_object_value"])
+            by_number = {t["number"]: t["id"] for t in self.tickets.values()}
+            return 200, {}, {"links": [{"link_type": "normal", "link_object": "Ticket",
+                                        "link_object_value": by_number[number]}
+                                       for number, linked in self.links if linked == target]}
         if method == "DELETE" and path == "/api/v1/links/remove":
             link = (body["link_object_source_number"], body["link_object_target_value"])
             self.links = [known for known in self.links if known != link]

@@ -524,3 +524,18 @@ def test_the_link_in_the_reply_posted_to_the_desk_and_the_apis_unlink_reopen_the
     assert desks.zendesk.tickets[501]["status"] == "open"
     assert "an agent unlinked it: a billing question" in desks.zendesk.tickets[501]["comments"][-1]["body"]
     assert desks.zendesk.tickets[501]["comments"][-1]["public"] is False
+
+
+def test_a_zammad_link_whose_answer_was_lost_is_looked_up_not_added_twice(app, clock, desks, outage):
+    desks.zammad.add_ticket(7)
+    with app.app_context():
+        _suppress("zammad", 7, outage, now=clock.now())
+        dispatch.deliver_due(now=clock.now())  # the problem ticket
+        desks.zammad.fail("POST", "/api/v1/links/add", 504, apply=True)
+        assert dispatch.deliver_due(now=clock.now()).retried == 1
+        assert dispatch.deliver_due(now=clock.advance(minutes=1)).sent == 1
+        problem = db.session.scalar(select(DeskProblem))
+    assert desks.zammad.links == [(problem.number, 7)]
+    assert desks.zammad.requests()[-1] == (
+        "GET", "/api/v1/links?link_object=Ticket&link_object_value=7", None)
+    assert len(desks.zammad.tickets[7]["articles"]) == 1  # the article, answered the first time, not again

@@ -11,7 +11,7 @@ message. Credentials travel only in the Authorization header, never in a URL or 
 Each write that adds something (a reply, a note, a ticket) runs through `job.once`, which skips it when an
 earlier attempt was answered and looks for it first when an earlier attempt may have reached the desk
 unanswered (notify/desk_writes.py:Job). `call(...) and {}` marks a step whose answer is not kept (a status,
-a tag, a link: setting them twice changes nothing).
+a tag: setting them twice changes nothing; Zammad refuses a link twice, so an unanswered one is looked up).
 """
 from __future__ import annotations
 
@@ -241,7 +241,8 @@ class Zammad:
                                               pending_time=(self.now + PENDING_REMINDER).isoformat()))
         job.once("tag", lambda: self.http.call("POST", "/api/v1/tags/add", self._tag(job)) and {})
         if job.problem_number:
-            job.once("link", lambda: self.http.call("POST", "/api/v1/links/add", self._link(job)) and {})
+            job.once("link", lambda: self.http.call("POST", "/api/v1/links/add", self._link(job)) and {},
+                     find=lambda: self._find_link(job))  # a second links/add of the same link is refused
 
     def resolve(self, job) -> None:
         self._article(job, "article", internal=False)
@@ -280,6 +281,13 @@ class Zammad:
         for article in self.http.call("GET", f"/api/v1/ticket_articles/by_ticket/{job.desk_ticket}") or []:
             if _same_text(article.get("body"), job.text):
                 return {"id": str(article.get("id"))}
+        return None
+
+    def _find_link(self, job) -> dict | None:
+        answer = self.http.call("GET", f"/api/v1/links?link_object=Ticket&link_object_value={job.desk_ticket}")
+        for link in answer.get("links", []) if isinstance(answer, dict) else []:
+            if str(link.get("link_object_value")) == str(job.problem_id):
+                return {}
         return None
 
     def _state(self, job, state: str, **more) -> dict:
