@@ -5,7 +5,7 @@ import ipaddress
 import os
 import secrets
 import tempfile
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -69,6 +69,18 @@ class Settings:
     intake_follows_per_domain: int = 20
     intake_follows_per_token: int = 200
     log_level: str = "info"         # the scheduler's (and gunicorn's): warning, info, or debug for every job run
+    # Help desks written back (notify/desk_writes.py): a desk is written to when its URL and credentials are set.
+    # The secrets are left out of the settings' repr, so a logged or printed Settings never shows them.
+    zendesk_url: str = ""           # https://<subdomain>.zendesk.com (STATUSPAGE_ZENDESK_SUBDOMAIN sets it too)
+    zendesk_email: str = ""         # the agent the API token belongs to
+    zendesk_token: str = field(default="", repr=False)
+    freshdesk_url: str = ""         # https://<domain>.freshdesk.com
+    freshdesk_api_key: str = field(default="", repr=False)
+    freshdesk_email: str = ""       # the requester of tracker tickets (an agent's address)
+    zammad_url: str = ""            # https://zammad.example.com
+    zammad_token: str = field(default="", repr=False)
+    zammad_group: str = "Users"     # the group known-problem tickets are made in
+    desk_timeout_s: int = 20
 
     @property
     def tz(self) -> ZoneInfo:
@@ -181,6 +193,24 @@ def _smtp_security(value: str) -> str:
     return value
 
 
+def _desk_url(name: str):
+    def read(value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not value:
+            return ""
+        if "://" not in value:
+            value = f"https://{value}"  # a bare domain, as the desks' settings pages show it
+        parts = urlsplit(value)
+        if parts.username or parts.password:  # not echoed: the line would show the password
+            raise SettingsError(f"STATUSPAGE_{name.upper()} must be a desk's address such as "
+                                "https://acme.example.com, with no user or password in it")
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise SettingsError(f"STATUSPAGE_{name.upper()} must be a desk's address such as "
+                                f"https://acme.example.com, got {value!r}")
+        return value
+    return read
+
+
 def _base_url(value: str) -> str:
     if not value.startswith(("http://", "https://")):
         raise SettingsError(f"STATUSPAGE_BASE_URL must start with http:// or https://, got {value!r}")
@@ -236,6 +266,16 @@ READERS = {
     "intake_follows_per_domain": _int("intake_follows_per_domain"),
     "intake_follows_per_token": _int("intake_follows_per_token"),
     "log_level": _log_level,
+    "zendesk_url": _desk_url("zendesk_url"),
+    "zendesk_email": _text,
+    "zendesk_token": _text,
+    "freshdesk_url": _desk_url("freshdesk_url"),
+    "freshdesk_api_key": _text,
+    "freshdesk_email": _text,
+    "zammad_url": _desk_url("zammad_url"),
+    "zammad_token": _text,
+    "zammad_group": _text,
+    "desk_timeout_s": _int("desk_timeout_s"),
 }
 
 
@@ -252,6 +292,9 @@ def load_settings(overrides: dict | None = None, environ: dict | None = None) ->
         env_name = f"STATUSPAGE_{item.name.upper()}"
         if item.name in READERS and env_name in raw:
             values[item.name] = READERS[item.name](raw[env_name])
+    subdomain = raw.get("STATUSPAGE_ZENDESK_SUBDOMAIN", "").strip()
+    if subdomain and "zendesk_url" not in values:
+        values["zendesk_url"] = _desk_url("zendesk_subdomain")(f"{subdomain}.zendesk.com")
     values.update(overrides or {})
     settings = Settings(**values)
     instance_dir = settings.instance_dir.resolve()

@@ -4,8 +4,8 @@ from .audit import AuditEntry
 from .checks import Check, CheckKind, CheckResult, CheckSource, Rollup, RollupPeriod, RollupScope, SchedulerLease
 from .components import Component, ComponentGroup, ComponentStatus
 from .subscribers import (
-    Channel, DeliveryStatus, IntakeFollow, Notification, NotificationKind, Subscriber, SubscriberComponent,
-    SubscriberIncident, UnsubscribedAddress,
+    Channel, DeliveryStatus, DeskProblem, IntakeFollow, Notification, NotificationKind, Subscriber,
+    SubscriberComponent, SubscriberIncident, UnsubscribedAddress,
 )
 from .site import RateLimitCounter, SiteVersion
 from .tickets import SeenSignature, Ticket, TicketChange, TicketStatus
@@ -25,6 +25,7 @@ __all__ = [
     "Rollup", "RollupPeriod", "RollupScope", "SchedulerLease", "Component", "ComponentGroup", "ComponentStatus",
     "Impact", "Incident", "IncidentKind", "IncidentStatus", "IncidentTemplate", "IncidentUpdate",
     "MaintenanceStatus", "Role", "User", "LoginSession", "RateLimitCounter", "Channel", "DeliveryStatus",
+    "DeskProblem",
     "Notification", "NotificationKind", "Subscriber", "SubscriberComponent", "SubscriberIncident", "SeenSignature",
     "SiteVersion", "Ticket", "TicketChange", "TicketStatus", "IntakeFollow", "UnsubscribedAddress",
 ]

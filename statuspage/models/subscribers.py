@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import Base, UTCDateTime
@@ -22,6 +22,7 @@ class NotificationKind(StrEnum):
     CONFIRMATION = "confirmation"  # double opt-in: "click to confirm"
     ALERT = "alert"                # to an engineer: an incident suspected from support tickets
     REMINDER = "reminder"          # a maintenance window starts soon (its incident_id; no update)
+    DESK = "desk"                  # a write to a help desk about one ticket (notify/desk_writes.py)
 
 
 class DeliveryStatus(StrEnum):
@@ -102,6 +103,13 @@ class Notification(Base):
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A desk write (kind desk): which desk, what to do (suppress, resolve, reopen, problem), the ticket, and
+    # desk_state: the texts fixed when it was queued and the steps done with the desk's answers (ids), so a
+    # retry goes on where the last attempt stopped and never posts a reply twice.
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    desk: Mapped[str | None] = mapped_column(String(16))
+    desk_action: Mapped[str | None] = mapped_column(String(16))
+    desk_state: Mapped[dict | None] = mapped_column(JSON)
 
     subscriber: Mapped[Subscriber | None] = relationship(lazy="joined")
     incident: Mapped[Incident | None] = relationship()
@@ -109,6 +117,9 @@ class Notification(Base):
 
     @property
     def address(self) -> str:
+        if self.kind == NotificationKind.DESK:
+            number = (self.desk_state or {}).get("desk_ticket")
+            return f"{self.desk} ticket {number}" if number else f"{self.desk}"
         return self.recipient or self.subscriber.address
 
     @property
@@ -141,3 +152,19 @@ class IntakeFollow(Base):
     domain: Mapped[str] = mapped_column(String(255))  # of the requester's address
     source: Mapped[str] = mapped_column(String(200))  # who posted the ticket: "token:<label>" or "intake:signed"
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class DeskProblem(Base):
+    """The desk's one "known problem" ticket for an incident (a Zendesk problem ticket, a Freshdesk tracker, a
+    Zammad ticket the others are linked to): made once, by the outbox row queued with the first suppressed
+    ticket of that desk; external_id stays empty until the desk has answered."""
+
+    __tablename__ = "desk_problems"
+    __table_args__ = (UniqueConstraint("desk", "incident_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    desk: Mapped[str] = mapped_column(String(16))
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    external_id: Mapped[str | None] = mapped_column(String(64))  # the desk's ticket id
+    number: Mapped[str | None] = mapped_column(String(64))  # Zammad links by ticket number, not id
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -26,7 +26,7 @@ class Ticket(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     external_id: Mapped[str | None] = mapped_column(String(200), unique=True)  # the desk's id: sent twice, taken once
-    source: Mapped[str] = mapped_column(String(16), default="api")  # api, zendesk or freshdesk
+    source: Mapped[str] = mapped_column(String(16), default="api")  # api, zendesk, freshdesk or zammad
     subject: Mapped[str] = mapped_column(String(1000), default="")
     body: Mapped[str] = mapped_column(Text, default="")
     requester_email: Mapped[str] = mapped_column(String(320))

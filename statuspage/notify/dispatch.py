@@ -18,16 +18,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy.orm import aliased
 
 from ..config import Settings
 from ..database import transaction
 from ..extensions import db
-from ..models import Channel, DeliveryStatus, Notification
+from ..models import Channel, DeliveryStatus, Notification, NotificationKind
 from ..monitoring.leader import new_holder_id
 from .channels import DeliveryError
 from .channels.email import SmtpSettings, send_email
 from .channels.webhook import post_webhook
+from .desk_writes import perform as perform_desk_write
 from .messages import email_for, webhook_body
 
 log = logging.getLogger(__name__)
@@ -42,6 +44,7 @@ class DeliveryRun:
     sent: int = 0
     retried: int = 0
     failed: int = 0
+    postponed: int = 0  # desk rows held back while their desk asked us to wait (429)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -68,13 +71,28 @@ def claim_due(*, now: datetime, limit: int = BATCH, holder: str | None = None,
         due = (select(Notification.id).where(Notification.status == DeliveryStatus.PENDING,
                                              Notification.next_attempt_at <= now,
                                              or_(Notification.claimed_until.is_(None),
-                                                 Notification.claimed_until < now))
+                                                 Notification.claimed_until < now),
+                                             or_(Notification.kind != NotificationKind.DESK, ~_waits_its_turn()))
                .order_by(Notification.next_attempt_at, Notification.id).limit(limit))
         claimed = db.session.execute(
             update(Notification).where(Notification.id.in_(due.scalar_subquery()),
                                        or_(Notification.claimed_until.is_(None), Notification.claimed_until < now))
             .values(claimed_until=now + claim_for, claimed_by=holder).returning(Notification.id)).scalars().all()
     return sorted(claimed)
+
+
+def _waits_its_turn():
+    """A desk row waits while an earlier row of its ticket, or the known-problem row of its desk and incident,
+    is still pending: a ticket's writes land in the order they were queued, and after its problem ticket. The
+    problem ticket is closed last, after every earlier row about the incident in that desk (Zendesk would
+    solve the linked tickets itself, without the resolution reply)."""
+    earlier = aliased(Notification)
+    return exists().where(earlier.kind == NotificationKind.DESK, earlier.status == DeliveryStatus.PENDING,
+                          earlier.id < Notification.id,
+                          or_(earlier.ticket_id == Notification.ticket_id,
+                              and_(earlier.desk == Notification.desk, earlier.incident_id == Notification.incident_id,
+                                   or_(earlier.desk_action == "problem",
+                                       Notification.desk_action == "close_problem"))))
 
 
 def renew_claims(ids: list[int], *, holder: str, now: datetime, claim_for: timedelta) -> set[int]:
@@ -102,6 +120,7 @@ def deliver_due(*, now: datetime, limit: int = BATCH, holder: str | None = None)
     started = renewed = time.monotonic()
     claimed = claim_due(now=now, limit=limit, holder=holder, claim_for=claim_for)
     held = set(claimed)
+    desk_waits: dict[str, datetime] = {}  # a desk that answered 429: its other rows wait as long
     for index, notification_id in enumerate(claimed):
         if time.monotonic() - renewed >= claim_for.total_seconds() / 3:
             renewed = time.monotonic()
@@ -112,10 +131,15 @@ def deliver_due(*, now: datetime, limit: int = BATCH, holder: str | None = None)
         notification = db.session.get(Notification, notification_id)
         if notification is None:  # the subscriber left meanwhile
             continue
+        if notification.kind == NotificationKind.DESK and notification.desk in desk_waits:
+            _postpone(notification, desk_waits[notification.desk], run=run)
+            continue
         try:
             _send(notification, settings, now=now)
         except DeliveryError as error:
             _record_failure(notification, error, settings, now=now, run=run)
+            if error.retry_after is not None and notification.kind == NotificationKind.DESK:
+                desk_waits[notification.desk] = now + error.retry_after
         else:
             with transaction():
                 notification.status = DeliveryStatus.SENT
@@ -128,6 +152,9 @@ def deliver_due(*, now: datetime, limit: int = BATCH, holder: str | None = None)
 
 
 def _send(notification: Notification, settings: Settings, *, now: datetime) -> None:
+    if notification.kind == NotificationKind.DESK:
+        perform_desk_write(notification, settings, now=now)
+        return
     subscriber = notification.subscriber
     if subscriber is None or subscriber.channel == Channel.EMAIL:
         message = email_for(notification)
@@ -143,16 +170,29 @@ def _send(notification: Notification, settings: Settings, *, now: datetime) -> N
 def _record_failure(notification: Notification, error: DeliveryError, settings: Settings, *, now: datetime,
                     run: DeliveryRun) -> None:
     with transaction():
-        notification.attempts += 1
         notification.last_error = error.message[:2000]
         notification.claimed_until = notification.claimed_by = None
-        if error.retryable and notification.attempts < settings.delivery_attempts:
+        if error.retry_after is not None:
+            # The receiver's rate limit: not before it says, and no attempt used up (nothing went wrong).
+            notification.next_attempt_at = now + error.retry_after
+            run.retried += 1
+        elif error.retryable and notification.attempts + 1 < settings.delivery_attempts:
+            notification.attempts += 1
             notification.next_attempt_at = now + backoff(notification.attempts)
             run.retried += 1
         else:
+            notification.attempts += 1
             notification.status = DeliveryStatus.FAILED
             run.failed += 1
     retrying = notification.status == DeliveryStatus.PENDING
     log.log(logging.INFO if retrying else logging.WARNING, "delivery %s to %s failed (%s): %s", notification.id,
             notification.address, f"attempt {notification.attempts}, will retry" if retrying else "gave up",
             error.message)
+
+
+def _postpone(notification: Notification, until: datetime, *, run: DeliveryRun) -> None:
+    """Hold a desk row back while its desk asked us to wait; no attempt is used up."""
+    with transaction():
+        notification.next_attempt_at = max(until, notification.next_attempt_at)
+        notification.claimed_until = notification.claimed_by = None
+    run.postponed += 1

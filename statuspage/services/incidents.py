@@ -16,7 +16,7 @@ from ..models import (
 )
 from ..models.incidents import CLOSED_STATUSES
 from ..config import LANGUAGES
-from ..notify import outbox
+from ..notify import desk_writes, outbox
 from ..system_text import incidents as system_text
 from . import audit, validate
 from .audit import Actor
@@ -349,6 +349,7 @@ def _post(incident: Incident, status: str, body: Text, components: dict[str, str
             raise Conflict("already_closed", "This is closed already; it cannot be reopened.", field="status")
         raise Conflict("invalid_transition", f"A {incident.kind.value} that is {incident.status} cannot become "
                        f"{new_status}; it can become: {', '.join(next_statuses(incident))}.", field="status")
+    was_closed = incident.is_closed
     links = {link.component_id: link for link in incident.affected}
     wanted = _components_by_slug(components)
     for component, component_status in wanted:
@@ -376,6 +377,8 @@ def _post(incident: Incident, status: str, body: Text, components: dict[str, str
     # Subscribers hear of exactly what is stored: their deliveries commit or roll back with the update.
     if notify:
         outbox.queue_update(update, [link.component_id for link in incident.affected], now=now)
+    if incident.is_closed and not was_closed:  # the desks' tickets about it are answered and solved
+        desk_writes.queue_resolved(incident, update, now=now)
     return update
 
 

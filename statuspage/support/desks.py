@@ -1,7 +1,8 @@
-"""Zendesk- and Freshdesk-style "ticket created" webhooks, mapped onto the intake hook's request.
+"""Zendesk-, Freshdesk- and Zammad-style "ticket created" webhooks, mapped onto the intake hook's request.
 
-Both desks send what their admin writes in a webhook template (README: "Connecting a help desk" has
-ready-to-paste ones), with placeholders that come out as text: ids, priorities and tags are strings.
+Zendesk and Freshdesk send what their admin writes in a webhook template (README: "Connecting a help desk"
+has ready-to-paste ones), with placeholders that come out as text: ids, priorities and tags are strings.
+Zammad sends its own fixed payload (the ticket with its customer, and the article that triggered it).
 Plan, environment and component travel as tags: `plan_professional`, `env_staging`, `component_api`.
 """
 from __future__ import annotations
@@ -41,6 +42,36 @@ def from_freshdesk(data) -> dict:
                      ticket.get("ticket_requester_email") or ticket.get("ticket_contact_email"),
                      ticket.get("ticket_requester_name") or ticket.get("ticket_contact_name"),
                      ticket.get("ticket_priority"), ticket.get("ticket_tags"), ticket.get("ticket_created_at"))
+
+
+def from_zammad(data) -> dict:
+    """Zammad's webhook payload ({"ticket": {"id", "title", "customer": {...}, "priority": {"name"}, "tags",
+    "created_at"}, "article": {"subject", "body"}}) as a contract body."""
+    ticket = _object(data, "ticket")
+    if ticket is None:
+        raise Invalid("invalid_payload", 'Expected a Zammad payload: {"ticket": {"id", "title", "customer": '
+                                         '{"email", "firstname", "lastname"}, "priority", "tags"}, "article": {...}}.')
+    article = _object(data, "article") or {}
+    customer = ticket.get("customer") if isinstance(ticket.get("customer"), dict) else {}
+    name = " ".join(part for part in (customer.get("firstname"), customer.get("lastname"))
+                    if isinstance(part, str) and part.strip())
+    priority = ticket.get("priority")
+    priority = priority.get("name") if isinstance(priority, dict) else priority
+    if isinstance(priority, str):  # "1 low", "2 normal", "3 high": the word is what counts
+        priority = priority.split()[-1] if priority.split() else ""
+    return _contract("zammad", ticket.get("id"), ticket.get("title") or article.get("subject"),
+                     article.get("body"), customer.get("email"), name, priority, ticket.get("tags"),
+                     ticket.get("created_at"))
+
+
+def zammad_signature_ok(secret: str, header: str, body: bytes) -> bool:
+    """Zammad's webhook signing: `X-Hub-Signature: sha1=<hex HMAC-SHA1 of the body>` (it signs no time; a
+    replay is a repeat of the same ticket id and gets the first answer)."""
+    scheme, _, given = header.strip().partition("=")
+    if scheme != "sha1" or not given:
+        return False
+    expected = hmac.new(secret.encode(), body, hashlib.sha1).hexdigest()
+    return hmac.compare_digest(expected.encode(), given.strip().lower().encode("ascii", "replace"))
 
 
 def zendesk_signature_ok(secret: str, signature: str, timestamp: str, body: bytes, *, now: datetime) -> bool:

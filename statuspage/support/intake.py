@@ -21,7 +21,7 @@ from ..extensions import db
 from ..models import (
     Component, ComponentStatus, Impact, Incident, Role, SeenSignature, Ticket, TicketStatus, User,
 )
-from ..notify import outbox
+from ..notify import desk_writes, outbox
 from ..services import audit, incidents, validate
 from ..services.accounts import normalize_email
 from ..services.audit import Actor
@@ -209,6 +209,8 @@ def _store(given: TicketIn, found: matching.Match, *, by: Actor, now: datetime) 
     db.session.flush()
     ticket.reply = reply_for(ticket, incident)
     ticket.first_answer = answer(ticket)
+    if incident is not None:
+        desk_writes.queue_suppressed(ticket, incident, now=now)  # the desk hears of it too, when it is one
     audit.record(by, f"ticket.{ticket.status.value}", ticket,
                  summary=f"score {found.score:.2f}: {'; '.join(found.reasons)}"[:2000], now=now)
     log.info("ticket %s (%s) %s, score %.2f, incident %s: %s", ticket.id, ticket.external_id or "-",

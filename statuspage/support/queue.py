@@ -20,6 +20,7 @@ from ..models import (
     TicketChange, TicketStatus,
 )
 from ..models.incidents import ACTIVE_MAINTENANCE_STATUSES, CLOSED_STATUSES
+from ..notify import desk_writes
 from ..notify.messages import policy
 from ..services import audit, subscriptions, validate
 from ..services.audit import Actor
@@ -119,6 +120,7 @@ def link(ticket_id: int, incident_id, *, reason: str = "", by: Actor, now: datet
         subscriptions.follow_incident(ticket.requester_email, incident, language=ticket.language,
                                       policy=policy(current_app.config["SETTINGS"]), now=now)
         ticket.reply = reply_for(ticket, incident, now=now)
+        desk_writes.queue_suppressed(ticket, incident, now=now)
         audit.record(by, "ticket.link", ticket, summary=f"to incident {incident.id}: {reason}", now=now)
     return ticket
 
@@ -139,6 +141,8 @@ def unlink(ticket_id: int, *, reason: str = "", by: Actor, now: datetime) -> Tic
                                            incident_id=incident_id,
                                            old_priority=ticket.priority, new_priority=ticket.priority))
         _stop_following(ticket, incident_id)
+        desk_writes.queue_reopened(ticket, incident_id, why=f"an agent unlinked it: {reason}" if reason else
+                                   "an agent unlinked it", now=now)
         audit.record(by, "ticket.unlink", ticket, summary=f"from incident {incident_id}", now=now)
     return ticket
 
@@ -166,6 +170,8 @@ def not_mine(ticket_id: int, incident_id: int, *, now: datetime) -> tuple[Ticket
         ticket.changes.append(TicketChange(at=now, actor=CUSTOMER.label, action="not_mine", incident_id=incident_id,
                                            reason="", old_priority=ticket.priority, new_priority=ticket.priority))
         _stop_following(ticket, incident_id)
+        desk_writes.queue_reopened(ticket, incident_id, why="the customer said it is about something else",
+                                   now=now)
         audit.record(CUSTOMER, "ticket.not_mine", ticket,
                      summary=f"{ticket.requester_email}: not about incident {incident_id}", now=now)
     return ticket, True

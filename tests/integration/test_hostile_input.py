@@ -720,6 +720,12 @@ API_WRITES = {
         "ticket_id": "77", "ticket_subject": "Dashboard down", "ticket_description": "502 since 10:00",
         "ticket_requester_email": "ops@customer.example", "ticket_requester_name": "Ana", "ticket_priority": "4",
         "ticket_tags": "plan_advanced"}},
+    ("POST", "/api/v1/tickets/zammad"): {
+        "ticket": {"id": 78, "number": "31078", "title": "Dashboard down",
+                   "customer": {"email": "ops@customer.example", "firstname": "Ana", "lastname": "Lima"},
+                   "priority": {"name": "3 high"}, "tags": ["plan_professional", "component_api"],
+                   "created_at": "2026-11-20T09:12:00Z"},
+        "article": {"subject": "Dashboard down", "body": "502 since 10:00"}},
     ("PATCH", "/api/v1/tickets/<id:ticket_id>"): {"priority": 2, "reason": "Only slow."},
 }
 # What goes in place of one field. Strings are JSON-encoded, so "\ud800" arrives as the escape \ud800.

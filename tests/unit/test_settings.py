@@ -37,6 +37,9 @@ def test_real_environment_variables_win_over_the_env_file(tmp_path):
     ("STATUSPAGE_BASE_URL", "javascript:alert(1)", "STATUSPAGE_BASE_URL must start with http:// or https://"),
     ("STATUSPAGE_SESSION_COOKIE_SECURE", "maybe", "STATUSPAGE_SESSION_COOKIE_SECURE must be 1 or 0"),
     ("STATUSPAGE_SITE_NAME", "x" * 101, "STATUSPAGE_SITE_NAME must be 1 to 100 characters"),
+    ("STATUSPAGE_ZENDESK_URL", "https://bot:pw@acme.zendesk.com", "STATUSPAGE_ZENDESK_URL must be a desk's address "
+     "such as https://acme.example.com, with no user or password in it"),
+    ("STATUSPAGE_DESK_TIMEOUT_S", "soon", "STATUSPAGE_DESK_TIMEOUT_S must be a whole number"),
 ])
 def test_a_bad_value_stops_start_up_with_one_clear_line(tmp_path, name, value, message):
     with pytest.raises(SettingsError) as raised:
@@ -70,3 +73,25 @@ def test_processes_starting_at_once_all_end_with_the_same_secret_key(tmp_path):
         assert len(set(keys)) == 1 and len(keys[0]) >= 40, f"round {round_}: {keys}"
         assert (instance_dir / "secret_key").read_text().strip() == keys[0]
         assert [p.name for p in instance_dir.iterdir()] == ["secret_key"], "no temporary file left behind"
+
+
+def test_desk_settings_come_from_the_environment_and_stay_out_of_repr(tmp_path):
+    settings = load_settings(environ={
+        "STATUSPAGE_INSTANCE_DIR": str(tmp_path), "STATUSPAGE_SECRET_KEY": "k",
+        "STATUSPAGE_ZENDESK_SUBDOMAIN": "acme", "STATUSPAGE_ZENDESK_EMAIL": "agent@acme.example",
+        "STATUSPAGE_ZENDESK_TOKEN": "zd-token", "STATUSPAGE_FRESHDESK_URL": "acme.freshdesk.com",
+        "STATUSPAGE_FRESHDESK_API_KEY": "fd-key", "STATUSPAGE_ZAMMAD_URL": "https://zammad.acme.example/",
+        "STATUSPAGE_ZAMMAD_TOKEN": "zm-token", "STATUSPAGE_ENV_FILE": str(tmp_path / "none.env")})
+    assert (settings.zendesk_url, settings.freshdesk_url, settings.zammad_url) == (
+        "https://acme.zendesk.com", "https://acme.freshdesk.com", "https://zammad.acme.example")
+    for secret in ("zd-token", "fd-key", "zm-token"):
+        assert secret not in repr(settings)
+    with pytest.raises(SettingsError) as raised:
+        load_settings(environ={"STATUSPAGE_INSTANCE_DIR": str(tmp_path), "STATUSPAGE_SECRET_KEY": "k",
+                               "STATUSPAGE_FRESHDESK_URL": "https://apikey:s3cr3t@acme.freshdesk.com",
+                               "STATUSPAGE_ENV_FILE": str(tmp_path / "none.env")})
+    assert "s3cr3t" not in str(raised.value)
+    with pytest.raises(SettingsError, match="STATUSPAGE_ZAMMAD_URL"):
+        load_settings(environ={"STATUSPAGE_INSTANCE_DIR": str(tmp_path), "STATUSPAGE_SECRET_KEY": "k",
+                               "STATUSPAGE_ZAMMAD_URL": "ftp://zammad.example",
+                               "STATUSPAGE_ENV_FILE": str(tmp_path / "none.env")})

@@ -2,7 +2,8 @@
 
 Intake (POST): a token with the intake role (or admin), or a signature made with STATUSPAGE_INTAKE_SECRET
 (`X-Statuspage-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of "<t>." + body>`, or Zendesk's own
-`X-Zendesk-Webhook-Signature` at /tickets/zendesk). With neither a token nor a secret it accepts nothing.
+`X-Zendesk-Webhook-Signature` at /tickets/zendesk, or Zammad's `X-Hub-Signature: sha1=<hex HMAC-SHA1 of the body>`
+at /tickets/zammad). With neither a token nor a secret it accepts nothing.
 Reading the queue needs viewer, re-classifying responder. Match reasons are the matcher's English lines,
 or the client's language when its Accept-Language asks for another of the site's.
 """
@@ -37,6 +38,7 @@ def _for_reader(ticket: dict) -> dict:
 
 SIGNATURE_HEADER = "X-Statuspage-Signature"
 SIGNATURE_TOLERANCE_S = desks.ZENDESK_TOLERANCE_S  # 5 minutes either way, for both schemes
+SIGNED_BY = (SIGNATURE_HEADER, "X-Zendesk-Webhook-Signature", "X-Hub-Signature")
 
 
 def intake_auth(view):
@@ -46,7 +48,7 @@ def intake_auth(view):
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
         secret = current_app.config["SETTINGS"].intake_secret
-        if secret and (SIGNATURE_HEADER in request.headers or "X-Zendesk-Webhook-Signature" in request.headers):
+        if secret and any(header in request.headers for header in SIGNED_BY):
             signed = _signed(secret)
             if signed is None:
                 raise Unauthorized(message="The request signature does not match (or its timestamp is stale).")
@@ -70,13 +72,18 @@ def _signed(secret: str) -> intake.SignedRequest | None:
         stamp, _candidates = parse_signature_header(header)  # the timestamp verify() checked
         signed_at = datetime.fromtimestamp(stamp, timezone.utc)
         signed = f"statuspage:{signature(secret, stamp, body)}"
-    else:
+    elif "X-Zendesk-Webhook-Signature" in request.headers:
         stamp = request.headers.get("X-Zendesk-Webhook-Signature-Timestamp", "")
         if not desks.zendesk_signature_ok(secret, request.headers["X-Zendesk-Webhook-Signature"], stamp, body,
                                           now=now):
             return None
         signed_at = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
         signed = f"zendesk:{stamp}:{hashlib.sha256(body).hexdigest()}"
+    else:  # Zammad signs no time: the record is kept as long as the others, a later replay is a repeat by id
+        if not desks.zammad_signature_ok(secret, request.headers["X-Hub-Signature"], body):
+            return None
+        signed_at = now
+        signed = f"zammad:{hashlib.sha256(body).hexdigest()}"
     return intake.SignedRequest(digest=hashlib.sha256(signed.encode()).hexdigest(),
                                 valid_until=signed_at + timedelta(seconds=SIGNATURE_TOLERANCE_S + 1))
 
@@ -118,6 +125,16 @@ def take_zendesk_ticket(_fields):
 def take_freshdesk_ticket(_fields):
     """A Freshdesk automation webhook ({"freshdesk_webhook": {"ticket_id", ...}})."""
     return _take(desks.from_freshdesk(request.get_json()), "freshdesk")
+
+
+@blp.post("/tickets/zammad")
+@intake_auth
+@blp.arguments(DeskPayload)
+@blp.response(201, TicketOut)
+@blp.alt_response(200, schema=TicketOut, description="Suppressed, or a repeat.")
+def take_zammad_ticket(_fields):
+    """A Zammad webhook (its payload {"ticket": {...}, "article": {...}}, signed with X-Hub-Signature)."""
+    return _take(desks.from_zammad(request.get_json()), "zammad")
 
 
 @blp.get("/tickets")
