@@ -5,7 +5,7 @@ import ipaddress
 import os
 import secrets
 import tempfile
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -69,6 +69,9 @@ class Settings:
     intake_follows_per_domain: int = 20
     intake_follows_per_token: int = 200
     log_level: str = "info"         # the scheduler's (and gunicorn's): warning, info, or debug for every job run
+    # Engineers' alerts (suspected incidents, incidents a check opened, deliveries failed for good) also go to
+    # these Apprise URLs (notify/channels/chat.py). Secrets: never in a repr, a log or the database.
+    alert_urls: tuple[str, ...] = field(default=(), repr=False)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -181,6 +184,11 @@ def _smtp_security(value: str) -> str:
     return value
 
 
+def _url_list(value: str) -> tuple[str, ...]:
+    """Apprise URLs separated by spaces, commas or new lines; checked in load_settings."""
+    return tuple(part for part in value.replace(",", " ").split() if part)
+
+
 def _base_url(value: str) -> str:
     if not value.startswith(("http://", "https://")):
         raise SettingsError(f"STATUSPAGE_BASE_URL must start with http:// or https://, got {value!r}")
@@ -236,6 +244,7 @@ READERS = {
     "intake_follows_per_domain": _int("intake_follows_per_domain"),
     "intake_follows_per_token": _int("intake_follows_per_token"),
     "log_level": _log_level,
+    "alert_urls": _url_list,
 }
 
 
@@ -267,7 +276,21 @@ def load_settings(overrides: dict | None = None, environ: dict | None = None) ->
         BusinessCalendar.from_settings(settings)
     except ValueError as error:
         raise SettingsError(f"support hours: {error}") from None
+    _check_alert_urls(settings.alert_urls)
     return Settings(**{**settings.__dict__, **defaults})
+
+
+def _check_alert_urls(urls: tuple[str, ...]) -> None:
+    """Each alert URL must be one Apprise reads and a service we send to; the error names its place in
+    the list, never the URL (it carries tokens). Internal hosts are fine here: the operator chose them."""
+    if not urls:
+        return
+    from .notify.channels.chat import check_notify_url
+    for number, url in enumerate(urls, start=1):
+        try:
+            check_notify_url(url, allow_private=True, check_host=False)
+        except ValueError as error:
+            raise SettingsError(f"STATUSPAGE_ALERT_URLS, URL {number}: {error}") from None
 
 
 def _instance_secret_key(instance_dir: Path) -> str:
