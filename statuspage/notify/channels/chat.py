@@ -241,8 +241,21 @@ def _watched_getresponse(self, *args, **kwargs):
     return response
 
 
+class _NotDuringChatSends(logging.Filter):
+    """urllib3 logs each request line ("POST /hooks/<token>") at debug level: not while a chat send runs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return _WATCH.get(None) is None
+
+
+_QUIET = _NotDuringChatSends()
+
+
 def _install_watch() -> None:
-    """Once per process; outside a chat send both wrappers only call through."""
+    """Once per process; outside a chat send the wrappers only call through and the filter lets all pass."""
+    for name in ("urllib3.connectionpool", "urllib3.connection", "urllib3.util.retry", "requests"):
+        if _QUIET not in logging.getLogger(name).filters:
+            logging.getLogger(name).addFilter(_QUIET)
     if urllib3.util.connection.create_connection is not _watched_create_connection:
         urllib3.util.connection.create_connection = _watched_create_connection
     if urllib3.connection.HTTPConnection.getresponse is not _watched_getresponse:
