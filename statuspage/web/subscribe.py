@@ -98,7 +98,10 @@ def create():
     _fill_choices(subscribe_form)
     given = [channel for channel, name in FIELD_OF.items() if getattr(subscribe_form, name).data]
     tab = given[0] if len(given) == 1 else _tab(subscribe_form.via.data)
-    if subscribe_form.validate_on_submit():
+    valid = subscribe_form.validate_on_submit()
+    # The page shows one tab's field: the tab whose field has a problem, so the problem is seen.
+    tab = next((channel for channel, name in FIELD_OF.items() if getattr(subscribe_form, name).errors), tab)
+    if valid:
         if len(given) != 1:
             field = getattr(subscribe_form, FIELD_OF.get(tab, "email"))
             field.errors.append(_("Give an email address, an Apprise URL or a webhook URL (one of them)."))
