@@ -381,7 +381,7 @@ def test_the_url_is_never_logged_stored_in_clear_or_shown_in_full(app, admin, cl
 def test_describe_shows_scheme_and_host_only():
     assert describe(f"json://hooks.example.com:8080/path/{TOKEN}") == "json://hooks.example.com:8080/…"
     assert describe(f"slack://T1JJ3T3L2/A1BRTD4JD/{TOKEN}/#general") == "slack://…"
-    assert describe(f"https://hooks.slack.com/services/T1JJ3T3L2/A1BRTD4JD/{TOKEN}") == "https://…"
+    assert describe(f"https://hooks.slack.com/services/T1JJ3T3L2/A1BRTD4JD/{TOKEN}") == "https://hooks.slack.com/…"
     assert check_notify_url(f"https://discord.com/api/webhooks/4174216298/{TOKEN}", allow_private=False,
                             check_host=False).service == "discord"
 

@@ -144,12 +144,13 @@ def check_notify_url(url: str, *, allow_private: bool, check_host: bool = True) 
                     if reason:
                         raise ValueError(f"{host} points to a {reason} address ({address}); "
                                          "messages can only go to public addresses.")
-    return Destination(url=url, service=service, host=host, shown=_shown(scheme, plugin, host), rich=service in RICH)
+    return Destination(url=url, service=service, host=host, shown=_shown(scheme, plugin, host, url), rich=service in RICH)
 
 
-def _shown(scheme: str, plugin, host: str | None) -> str:
-    if host is None:
-        return f"{scheme}://…"
+def _shown(scheme: str, plugin, host: str | None, url: str) -> str:
+    if host is None:  # a vendor's API: its own https:// form names the vendor's host, slack:// ... only tokens
+        vendor_host = urlsplit(url).hostname if scheme in ("http", "https") else None
+        return f"{scheme}://{vendor_host}/…" if vendor_host else f"{scheme}://…"
     port = f":{plugin.port}" if plugin.port else ""
     try:
         shown_host = f"[{host}]" if ipaddress.ip_address(host).version == 6 else host
