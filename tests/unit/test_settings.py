@@ -70,3 +70,18 @@ def test_processes_starting_at_once_all_end_with_the_same_secret_key(tmp_path):
         assert len(set(keys)) == 1 and len(keys[0]) >= 40, f"round {round_}: {keys}"
         assert (instance_dir / "secret_key").read_text().strip() == keys[0]
         assert [p.name for p in instance_dir.iterdir()] == ["secret_key"], "no temporary file left behind"
+
+
+def test_alert_urls_are_a_list_checked_at_start_up_and_never_repeated_back(tmp_path):
+    environ = {"STATUSPAGE_INSTANCE_DIR": str(tmp_path), "STATUSPAGE_ENV_FILE": "/nonexistent",
+               "STATUSPAGE_ALERT_URLS": "slack://T000/B000/SecretTokenXYZ/#ops,\n json://10.0.0.5:8080/alerts"}
+    settings = load_settings(environ=environ)
+    assert settings.alert_urls == ("slack://T000/B000/SecretTokenXYZ/#ops", "json://10.0.0.5:8080/alerts")
+    assert "SecretTokenXYZ" not in repr(settings)  # an internal host is fine: the operator chose it
+    for bad, says in (("mailto://ops:SecretTokenXYZ@example.com", "not offered here"),
+                      ("nonsense-SecretTokenXYZ", "needs a scheme")):
+        with pytest.raises(SettingsError) as error:
+            load_settings(environ={**environ, "STATUSPAGE_ALERT_URLS": f"json://10.0.0.5/a {bad}"})
+        message = str(error.value)
+        assert message.startswith("STATUSPAGE_ALERT_URLS, URL 2: ") and says in message
+        assert "SecretTokenXYZ" not in message
