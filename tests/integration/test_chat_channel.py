@@ -460,3 +460,23 @@ def test_an_admin_adds_a_channel_in_the_console_and_never_sees_the_url_again(app
         make_incident("API errors", components_={"api": "partial_outage"}, now=clock.now())
     assert deliver(app, clock).sent == 1  # confirmed by the admin: no confirmation round
     assert "API errors" in receiver.received[0].json()["title"]
+
+
+def test_a_maintenance_reminder_reaches_a_chat_subscriber_with_its_links(app, admin, clock, receiver):
+    from statuspage.database import transaction
+    from tests.builders import make_maintenance
+    with app.app_context():
+        make_component("database", "Database")
+    add_chat(admin, f"json://127.0.0.1:{receiver.port}/hook", components=["database"], lang="fr")
+    with app.app_context():
+        maintenance = make_maintenance("Mise à jour", components_=("database",), now=clock.now())
+        deliver(app, clock)  # the announcement
+        receiver.received.clear()
+        with transaction():
+            maintenance = db.session.get(type(maintenance), maintenance.id)
+            outbox.queue_reminder(maintenance, [c.id for c in maintenance.components], now=clock.now())
+    assert deliver(app, clock).sent == 1
+    said = receiver.received[0].json()
+    assert said["title"].startswith("[Example Status] ") and "Mise à jour" in said["title"]
+    assert f"https://status.example.com/maintenance/{maintenance.id}" in said["message"]
+    assert "https://status.example.com/subscribe/unsubscribe/" in said["message"]
