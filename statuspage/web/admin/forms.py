@@ -207,6 +207,6 @@ class ChatSubscriberForm(Form):
 
     notify_url = StringField(_l("Apprise URL"), validators=[DataRequired(), Length(max=2000)],
                              render_kw={"autocomplete": "off", "spellcheck": "false"})
-    components = SelectMultipleField(_l("Components (none chosen: everything)"), choices=[], validate_choice=True)
+    components = SelectMultipleField(_l("Components (none chosen: all of them)"), choices=[], validate_choice=True)
     lang = SelectField(_l("Language of the messages"), choices=[])
     confirmed = BooleanField(_l("Already confirmed: send no confirmation message"), default=True)
