@@ -15,7 +15,7 @@ import threading
 import time
 import xml.etree.ElementTree as ElementTree
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
 import pytest
 from sqlalchemy import func, select, text
@@ -26,7 +26,7 @@ from statuspage.notify import dispatch, outbox
 from statuspage.notify.channels.chat import check_notify_url, describe, send_chat
 from statuspage.notify.channels import DeliveryError
 from statuspage.services import accounts, incidents
-from tests.builders import SYSTEM, START, csrf_token, make_component, make_incident, make_subscriber, sign_in
+from tests.builders import SYSTEM, START, csrf_token, make_component, make_incident, sign_in
 
 TOKEN = "s3cr3tT0kenNobodyMaySee"  # in every destination URL: must never show up anywhere
 
