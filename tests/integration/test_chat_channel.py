@@ -305,6 +305,8 @@ def test_a_suspected_incident_and_a_check_that_opens_one_reach_the_alert_urls(ap
     ("slack", "needs a scheme"),
     ("json://exa mple.com/x", "spaces"),
     ("", "notify_url"),
+    ("ntfy://93.184.216.34/status/other", "names 2 destinations"),  # one target per row, retried alone
+    ("slack://T000/B000/XXXX/#ops/#status", "names 2 destinations"),
 ])
 def test_schemes_and_forms_outside_the_allow_list_are_refused(admin, url, says):
     response = add_chat(admin, url)
@@ -335,6 +337,15 @@ def test_private_hosts_are_refused_without_the_setting(app, admin, clock, receiv
     assert run.failed == 1 and receiver.received == []
     with app.app_context():
         assert "loopback" in db.session.scalar(select(Notification.last_error))
+
+
+def test_apprise_does_not_pause_between_requests(receiver):
+    """Apprise sleeps between two requests of one plugin (5.5 s for ntfy) unless told not to; here the
+    two topics of one URL (refused for subscribers, but the sender must not sleep whatever it gets)."""
+    started = time.monotonic()
+    send_chat(f"ntfy://127.0.0.1:{receiver.port}/one/two", title="t", body="b", markdown=False, allow_private=True)
+    assert time.monotonic() - started < 4
+    assert sorted(r.json()["topic"] for r in receiver.received) == ["one", "two"]
 
 
 def test_a_peer_check_covers_redirects_and_changed_dns(receiver):

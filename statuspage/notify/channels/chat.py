@@ -130,6 +130,11 @@ def check_notify_url(url: str, *, allow_private: bool, check_host: bool = True) 
     if service is None:
         raise ValueError(f"{scheme}:// is not offered here: only services reached over HTTP(S) are "
                          f"({SERVICE_NAMES}).")
+    if len(plugin) > 1:
+        # One notify() to several targets succeeds or fails as a whole: a retry would repeat the message to
+        # those that had it. One URL, one target, one outbox row.
+        raise ValueError(f"This URL names {len(plugin)} destinations (channels, topics or chats); add each as "
+                         "its own URL.")
     host = None
     if ALLOWED[service] == "self" and not (service == "ntfy" and getattr(plugin, "mode", "") == "cloud"):
         host = plugin.host
