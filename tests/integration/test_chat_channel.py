@@ -234,6 +234,12 @@ def test_a_receiver_that_keeps_failing_fails_for_good_and_the_engineers_are_told
             deliver(app, clock)
             clock.advance(minutes=4)
         assert len(alerts.received) == 1
+        with app.app_context():
+            accounts.create_user("root@example.com", "correct horse battery", role="admin", by=SYSTEM, now=START)
+        console = app.test_client()
+        sign_in(console, "root@example.com")
+        log_page = console.get("/admin/deliveries").get_data(as_text=True)
+        assert "Alert: deliveries failed for good" in log_page and TOKEN not in log_page
     finally:
         alerts.close()
 
