@@ -1,4 +1,5 @@
-"""Subscribing by email, webhook or chat/push (an Apprise URL) with double opt-in; managing and ending a subscription by signed link."""
+"""Subscribing by email, webhook or chat/push (an Apprise URL) with double opt-in; managing and ending a
+subscription by signed link."""
 from __future__ import annotations
 
 import hashlib

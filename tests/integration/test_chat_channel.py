@@ -322,7 +322,8 @@ def test_schemes_and_forms_outside_the_allow_list_are_refused(admin, url, says):
 
 
 def test_giving_two_addresses_is_refused(admin):
-    response = admin.post("/api/v1/subscribers", json={"email": "a@example.com", "notify_url": "json://93.184.216.34/x"})
+    response = admin.post("/api/v1/subscribers",
+                          json={"email": "a@example.com", "notify_url": "json://93.184.216.34/x"})
     assert response.status_code == 422 and "one of them" in json.dumps(response.get_json())
 
 

@@ -149,7 +149,8 @@ def check_notify_url(url: str, *, allow_private: bool, check_host: bool = True) 
                     if reason:
                         raise ValueError(f"{host} points to a {reason} address ({address}); "
                                          "messages can only go to public addresses.")
-    return Destination(url=url, service=service, host=host, shown=_shown(scheme, plugin, host, url), rich=service in RICH)
+    return Destination(url=url, service=service, host=host, shown=_shown(scheme, plugin, host, url),
+                       rich=service in RICH)
 
 
 def _shown(scheme: str, plugin, host: str | None, url: str) -> str:
