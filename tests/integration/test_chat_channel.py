@@ -355,8 +355,9 @@ def test_apprise_does_not_pause_between_requests(receiver):
     assert sorted(r.json()["topic"] for r in receiver.received) == ["one", "two"]
 
 
-def test_a_peer_check_covers_redirects_and_changed_dns(receiver):
-    """The check is on the connected socket, so any hop Apprise makes to a private address is refused."""
+def test_the_peer_is_checked_when_sending_whatever_the_url_says(receiver):
+    """The check is on the connected socket (a host name, a changed DNS answer or a redirect all end in a
+    connection): a name that leads to loopback is refused before a byte is sent."""
     with pytest.raises(DeliveryError) as refused:
         send_chat(f"json://localhost:{receiver.port}/x", title="t", body="b", markdown=False, allow_private=False)
     assert not refused.value.retryable and "loopback" in refused.value.message
