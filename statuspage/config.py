@@ -81,6 +81,9 @@ class Settings:
     zammad_token: str = field(default="", repr=False)
     zammad_group: str = "Users"     # the group known-problem tickets are made in
     desk_timeout_s: int = 20
+    # Engineers' alerts (suspected incidents, incidents a check opened, deliveries failed for good) also go to
+    # these Apprise URLs (notify/channels/chat.py). Secrets: never in a repr, a log or the database.
+    alert_urls: tuple[str, ...] = field(default=(), repr=False)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -209,6 +212,9 @@ def _desk_url(name: str):
                                 f"https://acme.example.com, got {value!r}")
         return value
     return read
+def _url_list(value: str) -> tuple[str, ...]:
+    """Apprise URLs separated by spaces, commas or new lines; checked in load_settings."""
+    return tuple(part for part in value.replace(",", " ").split() if part)
 
 
 def _base_url(value: str) -> str:
@@ -276,6 +282,7 @@ READERS = {
     "zammad_token": _text,
     "zammad_group": _text,
     "desk_timeout_s": _int("desk_timeout_s"),
+    "alert_urls": _url_list,
 }
 
 
@@ -310,7 +317,21 @@ def load_settings(overrides: dict | None = None, environ: dict | None = None) ->
         BusinessCalendar.from_settings(settings)
     except ValueError as error:
         raise SettingsError(f"support hours: {error}") from None
+    _check_alert_urls(settings.alert_urls)
     return Settings(**{**settings.__dict__, **defaults})
+
+
+def _check_alert_urls(urls: tuple[str, ...]) -> None:
+    """Each alert URL must be one Apprise reads and a service we send to; the error names its place in
+    the list, never the URL (it carries tokens). Internal hosts are fine here: the operator chose them."""
+    if not urls:
+        return
+    from .notify.channels.chat import check_notify_url
+    for number, url in enumerate(urls, start=1):
+        try:
+            check_notify_url(url, allow_private=True, check_host=False)
+        except ValueError as error:
+            raise SettingsError(f"STATUSPAGE_ALERT_URLS, URL {number}: {error}") from None
 
 
 def _instance_secret_key(instance_dir: Path) -> str:

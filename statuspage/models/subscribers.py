@@ -1,4 +1,4 @@
-"""Subscribers (email or webhook) and the outbox of notifications waiting to be delivered."""
+"""Subscribers (email, webhook or chat/push through Apprise) and the outbox of notifications waiting to be delivered."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -15,6 +15,7 @@ from .incidents import Incident, IncidentUpdate
 class Channel(StrEnum):
     EMAIL = "email"
     WEBHOOK = "webhook"
+    CHAT = "chat"  # an Apprise URL: Slack, Teams, Discord, ntfy, json:// ... (notify/channels/chat.py)
 
 
 class NotificationKind(StrEnum):
@@ -23,6 +24,7 @@ class NotificationKind(StrEnum):
     ALERT = "alert"                # to an engineer: an incident suspected from support tickets
     REMINDER = "reminder"          # a maintenance window starts soon (its incident_id; no update)
     DESK = "desk"                  # a write to a help desk about one ticket (notify/desk_writes.py)
+    DELIVERY_FAILED = "delivery_failed"  # to the engineers' alert URLs: deliveries failed for good (detail)
 
 
 class DeliveryStatus(StrEnum):
@@ -32,7 +34,7 @@ class DeliveryStatus(StrEnum):
 
 
 class Subscriber(Base):
-    """Someone who follows the page by email or webhook: everything, chosen components, or single incidents
+    """Someone who follows the page by email, webhook or chat/push (Apprise): everything, chosen components, or single incidents
     (a support ticket's requester follows the incident the ticket was linked to)."""
 
     __tablename__ = "subscribers"
@@ -40,7 +42,10 @@ class Subscriber(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[Channel] = mapped_column(str_enum(Channel, 16))
-    address: Mapped[str] = mapped_column(String(2000))  # the email address or the webhook URL
+    # The email address or the webhook URL; for chat, what may be shown ("slack://… #<fingerprint>"): the
+    # Apprise URL carries its tokens, so it is kept only sealed (sealed_url, notify/channels/chat.py:seal).
+    address: Mapped[str] = mapped_column(String(2000))
+    sealed_url: Mapped[str | None] = mapped_column(Text)
     language: Mapped[str] = mapped_column(String(8), default="en")
     secret: Mapped[str] = mapped_column(String(64))  # signs webhook deliveries; also salts manage links
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -91,7 +96,9 @@ class Notification(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     subscriber_id: Mapped[int | None] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
-    recipient: Mapped[str | None] = mapped_column(String(320))  # an alert's address (no subscriber)
+    # An alert's address (no subscriber): an engineer's email, or "alert-url:<fingerprint>" naming one of
+    # STATUSPAGE_ALERT_URLS (the URL itself stays in the settings).
+    recipient: Mapped[str | None] = mapped_column(String(320))
     incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))  # alert, reminder
     kind: Mapped[NotificationKind] = mapped_column(str_enum(NotificationKind, 16), default=NotificationKind.UPDATE)
     update_id: Mapped[int | None] = mapped_column(ForeignKey("incident_updates.id", ondelete="CASCADE"), index=True)
@@ -101,6 +108,7 @@ class Notification(Base):
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)  # a worker's lease on it, renewed
     claimed_by: Mapped[str | None] = mapped_column(String(200))  # that worker ("host:pid:random")
     last_error: Mapped[str] = mapped_column(Text, default="")
+    detail: Mapped[str | None] = mapped_column(Text)  # what a delivery_failed alert reports
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # A desk write (kind desk): which desk, what to do (suppress, resolve, reopen, problem), the ticket, and

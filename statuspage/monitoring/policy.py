@@ -29,6 +29,7 @@ from ..models import (
     AffectedComponent, Check, Component, ComponentStatus, Impact, Incident, IncidentKind, IncidentStatus, Role,
 )
 from ..models.incidents import ACTIVE_MAINTENANCE_STATUSES
+from ..notify import outbox
 from ..services import audit, incidents
 from ..services.audit import Actor
 from ..system_text import incidents as says
@@ -107,6 +108,7 @@ def _failing(component: Component, down: list[Check], linked: dict[int, Incident
             body=says.check_failed_body(lead.name, lead.consecutive_failures, lead.last_error),
             components={component.slug: worst.value}, by=actor_for(lead), now=now)
         incident.automatic = True
+        outbox.queue_alert_urls(incident, now=now)  # the engineers' chat and push (STATUSPAGE_ALERT_URLS)
         said.append(f"incident #{incident.id} opened by check {lead.key}: {incident.name}")
         for suspected in incidents.suspected_incidents():
             if component.id in {link.component_id for link in suspected.affected}:

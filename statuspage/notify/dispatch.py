@@ -26,11 +26,13 @@ from ..database import transaction
 from ..extensions import db
 from ..models import Channel, DeliveryStatus, Notification, NotificationKind
 from ..monitoring.leader import new_holder_id
+from . import outbox
 from .channels import DeliveryError
+from .channels.chat import check_notify_url, fingerprint, send_chat, unseal
 from .channels.email import SmtpSettings, send_email
 from .channels.webhook import post_webhook
 from .desk_writes import perform as perform_desk_write
-from .messages import email_for, webhook_body
+from .messages import chat_for, email_for, webhook_body
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +119,7 @@ def deliver_due(*, now: datetime, limit: int = BATCH, holder: str | None = None)
     holder = holder or new_holder_id()
     claim_for = claim_length(settings)
     run = DeliveryRun()
+    failed_for_good: list[str] = []
     started = renewed = time.monotonic()
     claimed = claim_due(now=now, limit=limit, holder=holder, claim_for=claim_for)
     held = set(claimed)
@@ -140,6 +143,9 @@ def deliver_due(*, now: datetime, limit: int = BATCH, holder: str | None = None)
             _record_failure(notification, error, settings, now=now, run=run)
             if error.retry_after is not None and notification.kind == NotificationKind.DESK:
                 desk_waits[notification.desk] = now + error.retry_after
+            if notification.status == DeliveryStatus.FAILED and not _is_alert(notification):
+                failed_for_good.append(f"#{notification.id} {_channel_name(notification)} to "
+                                       f"{_shown_address(notification)}: {error.message}")
         else:
             with transaction():
                 notification.status = DeliveryStatus.SENT
@@ -148,7 +154,31 @@ def deliver_due(*, now: datetime, limit: int = BATCH, holder: str | None = None)
                 notification.claimed_until = notification.claimed_by = None
                 notification.last_error = ""
             run.sent += 1
+    if failed_for_good:
+        with transaction():
+            outbox.queue_delivery_alert(failed_for_good, now=now)
     return run
+
+
+def _is_alert(notification: Notification) -> bool:
+    """An alert to the engineers: its own failure raises no further alert."""
+    return notification.kind in (NotificationKind.ALERT, NotificationKind.DELIVERY_FAILED)
+
+
+def _channel_name(notification: Notification) -> str:
+    if notification.kind == NotificationKind.DESK:
+        return f"help desk {notification.desk}"
+    return notification.subscriber.channel.value if notification.subscriber else "email"
+
+
+def _shown_address(notification: Notification) -> str:
+    """The address as the console shows it: a chat subscriber's is masked already; a webhook's is cut to
+    its scheme and host (its path may hold a token), an email address kept."""
+    address = notification.address
+    if notification.subscriber is not None and notification.subscriber.channel == Channel.WEBHOOK:
+        scheme, _, rest = address.partition("://")
+        return f"{scheme}://{rest.split('/', 1)[0].rpartition('@')[2]}/…"
+    return address
 
 
 def _send(notification: Notification, settings: Settings, *, now: datetime) -> None:
@@ -156,7 +186,19 @@ def _send(notification: Notification, settings: Settings, *, now: datetime) -> N
         perform_desk_write(notification, settings, now=now)
         return
     subscriber = notification.subscriber
-    if subscriber is None or subscriber.channel == Channel.EMAIL:
+    if subscriber is None and (notification.recipient or "").startswith(outbox.ALERT_URL_PREFIX):
+        _send_to_alert_url(notification, settings)
+    elif subscriber is not None and subscriber.channel == Channel.CHAT:
+        try:
+            url = unseal(subscriber.sealed_url or "", settings.secret_key)
+            destination = check_notify_url(url, allow_private=True, check_host=False)
+        except ValueError as error:
+            raise DeliveryError(str(error), retryable=False) from None
+        message = chat_for(notification, rich=destination.rich)
+        # The host is checked again on every connection (DNS may have changed since it was stored).
+        send_chat(url, title=message.title, body=message.body, markdown=message.markdown,
+                  allow_private=settings.webhook_allow_private)
+    elif subscriber is None or subscriber.channel == Channel.EMAIL:
         message = email_for(notification)
         send_email(smtp_settings(settings), to=notification.address, subject=message.subject, text=message.text,
                    html=message.html, headers=message.headers,
@@ -165,6 +207,16 @@ def _send(notification: Notification, settings: Settings, *, now: datetime) -> N
         post_webhook(subscriber.address, webhook_body(notification), secret=subscriber.secret,
                      idempotency_key=notification.idempotency_key, timestamp=int(now.timestamp()),
                      allow_private=settings.webhook_allow_private)
+
+
+def _send_to_alert_url(notification: Notification, settings: Settings) -> None:
+    """One of STATUSPAGE_ALERT_URLS, found by its fingerprint; internal hosts allowed (the operator's)."""
+    wanted = notification.recipient.removeprefix(outbox.ALERT_URL_PREFIX)
+    url = next((u for u in settings.alert_urls if fingerprint(u, settings.secret_key) == wanted), None)
+    if url is None:
+        raise DeliveryError("this alert URL is no longer in STATUSPAGE_ALERT_URLS", retryable=False)
+    message = chat_for(notification, rich=False)
+    send_chat(url, title=message.title, body=message.body, markdown=False, allow_private=True)
 
 
 def _record_failure(notification: Notification, error: DeliveryError, settings: Settings, *, now: datetime,

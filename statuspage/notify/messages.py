@@ -1,4 +1,5 @@
-"""What a notification says: the email (subject, text, HTML, headers) or the webhook body, in the reader's language."""
+"""What a notification says: the email (subject, text, HTML, headers), the webhook body or the chat message,
+in the reader's language."""
 from __future__ import annotations
 
 import json
@@ -14,6 +15,15 @@ from ..markup import one_line
 from ..extensions import db
 from ..models import Notification, NotificationKind, User
 from ..services.subscriptions import SubscriptionPolicy, confirm_token, manage_token
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    """A chat or push message: a title and a short body, Markdown for services that render it."""
+
+    title: str
+    body: str
+    markdown: bool
 
 
 @dataclass(frozen=True)
@@ -83,6 +93,42 @@ def _alert(notification: Notification, settings: Settings) -> Email:
         text = render_template("email/alert.txt", **context)
     return Email(subject=one_line(subject), text=text, html=None,
                  headers={"Auto-Submitted": "auto-generated", "Content-Language": language})
+
+
+def chat_for(notification: Notification, *, rich: bool) -> ChatMessage:
+    """A short message in the subscriber's language: the incident's link, the unsubscribe link; a
+    confirmation carries its confirmation link. `rich`: Slack, Teams, Discord ... get Markdown links."""
+    settings: Settings = current_app.config["SETTINGS"]
+    if notification.kind in (NotificationKind.ALERT, NotificationKind.DELIVERY_FAILED):
+        return _chat_alert(notification, settings)
+    subscriber = notification.subscriber
+    links = _links(notification, settings)
+    name = {NotificationKind.CONFIRMATION: "confirmation", NotificationKind.REMINDER: "reminder"}.get(
+        notification.kind, "update")
+    incident = notification.update.incident if notification.update else notification.incident
+    context = {"site_name": settings.site_name, "subscriber": subscriber, "links": links, "rich": rich,
+               "update": notification.update, "incident": incident}
+    with force_locale(subscriber.language):
+        title = render_template(f"email/{name}.subject.txt", **context).strip()
+        body = render_template(f"chat/{name}.txt", **context).strip()
+    return ChatMessage(title=one_line(title), body=body, markdown=rich and name != "confirmation")
+
+
+def _chat_alert(notification: Notification, settings: Settings) -> ChatMessage:
+    """To the engineers' alert URLs, in the site's language: what happened and where to act on it."""
+    detail = json.loads(notification.detail or "{}")
+    if notification.kind == NotificationKind.DELIVERY_FAILED:
+        lines = [f"- {line}" for line in detail.get("examples", [])]
+        context = {"kind": "delivery_failed", "count": detail.get("count", len(lines)), "detail": "\n".join(lines),
+                   "console_url": f"{settings.base_url}/admin/deliveries?status=failed"}
+    else:
+        context = {"kind": "incident", "incident": notification.incident,
+                   "console_url": f"{settings.base_url}/admin/incidents/{notification.incident_id}"}
+    context["site_name"] = settings.site_name
+    with force_locale(settings.default_language):
+        title = render_template("chat/alert.subject.txt", **context).strip()
+        body = render_template("chat/alert.txt", **context).strip()
+    return ChatMessage(title=one_line(title), body=body, markdown=False)
 
 
 def webhook_body(notification: Notification) -> bytes:

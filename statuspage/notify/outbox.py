@@ -1,11 +1,14 @@
 """Queue deliveries as outbox rows, in the transaction of the change that causes them."""
 from __future__ import annotations
 
-from datetime import datetime
+import json
+from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import Integer, and_, cast, exists, insert, literal, null, or_, select
 
 from ..extensions import db
+from .channels.chat import fingerprint
 from ..models import (
     DeliveryStatus, Incident, IncidentUpdate, Notification, NotificationKind, Subscriber, SubscriberComponent,
     SubscriberIncident,
@@ -71,3 +74,39 @@ def queue_alert(incident, recipients: list[str], *, now: datetime) -> None:
     for address in recipients:
         db.session.add(Notification(recipient=address, incident_id=incident.id, kind=NotificationKind.ALERT,
                                     status=DeliveryStatus.PENDING, next_attempt_at=now, created_at=now))
+
+
+ALERT_URL_PREFIX = "alert-url:"
+DELIVERY_ALERT_QUIET = timedelta(minutes=15)
+
+
+def alert_url_recipients() -> list[str]:
+    """One recipient per STATUSPAGE_ALERT_URLS entry: "alert-url:<fingerprint>". The URL stays in the
+    settings (dispatch finds it by its fingerprint), never in the database."""
+    settings = current_app.config["SETTINGS"]
+    return [ALERT_URL_PREFIX + fingerprint(url, settings.secret_key) for url in dict.fromkeys(settings.alert_urls)]
+
+
+def queue_alert_urls(incident, *, now: datetime) -> None:
+    """Tell the engineers' chat and push destinations (STATUSPAGE_ALERT_URLS) about an incident that needs
+    them: a suspected one, or one a health check opened."""
+    queue_alert(incident, alert_url_recipients(), now=now)
+
+
+def queue_delivery_alert(failures: list[str], *, now: datetime) -> bool:
+    """Deliveries failed for good: one alert to each alert URL with how many and a few examples (each a
+    line without any address in clear), at most one per DELIVERY_ALERT_QUIET, so a mail server down for
+    hours makes one alert, not thousands. False when nothing was queued."""
+    recipients = alert_url_recipients()
+    if not failures or not recipients:
+        return False
+    recent = db.session.scalar(select(Notification.id).where(
+        Notification.kind == NotificationKind.DELIVERY_FAILED,
+        Notification.created_at > now - DELIVERY_ALERT_QUIET).limit(1))
+    if recent is not None:
+        return False
+    detail = json.dumps({"count": len(failures), "examples": failures[:5]}, ensure_ascii=False)
+    for recipient in recipients:
+        db.session.add(Notification(recipient=recipient, kind=NotificationKind.DELIVERY_FAILED, detail=detail,
+                                    status=DeliveryStatus.PENDING, next_attempt_at=now, created_at=now))
+    return True

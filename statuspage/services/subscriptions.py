@@ -1,4 +1,5 @@
-"""Subscribing by email or webhook with double opt-in; managing and ending a subscription by signed link."""
+"""Subscribing by email, webhook or chat/push (an Apprise URL) with double opt-in; managing and ending a
+subscription by signed link."""
 from __future__ import annotations
 
 import hashlib
@@ -14,6 +15,7 @@ from ..errors import Invalid, NotFound
 from ..extensions import db
 from ..models import Channel, Component, Subscriber, UnsubscribedAddress
 from ..notify import outbox
+from ..notify.channels.chat import check_notify_url, fingerprint, seal
 from ..notify.channels.webhook import check_url
 from . import audit, validate
 from .accounts import normalize_email
@@ -47,12 +49,22 @@ def manage_token(subscriber: Subscriber, policy: SubscriptionPolicy) -> str:
     return _manage_signer(policy).dumps([subscriber.id, subscriber.secret[:8]])
 
 
-def _address(channel: Channel, address, policy: SubscriptionPolicy) -> str:
+def _address(channel: Channel, address, policy: SubscriptionPolicy) -> tuple[str, str | None]:
+    """(what the address column keeps, the sealed URL for chat or None)."""
     if channel is Channel.EMAIL:
-        return normalize_email(address)
+        return normalize_email(address), None
+    if channel is Channel.CHAT:
+        url = validate.text(address, "notify_url", max_length=2000)
+        try:
+            destination = check_notify_url(url, allow_private=policy.allow_private_webhooks)
+        except ValueError as error:
+            raise Invalid("invalid_notify_url", str(error), field="notify_url") from None
+        # Shown as scheme and host only; the keyed fingerprint keeps one subscription per URL.
+        return (f"{destination.shown} #{fingerprint(destination.url, policy.secret_key)}",
+                seal(destination.url, policy.secret_key))
     url = validate.text(address, "webhook_url", max_length=2000)
     try:
-        return check_url(url, allow_private=policy.allow_private_webhooks)
+        return check_url(url, allow_private=policy.allow_private_webhooks), None
     except ValueError as error:
         raise Invalid("invalid_webhook_url", str(error), field="webhook_url") from None
 
@@ -78,7 +90,7 @@ def subscribe(channel: str, address, *, components=(), language: str = "en", con
     """
     with transaction():
         channel = validate.choice(Channel, channel, "channel")
-        address = _address(channel, address, policy)
+        address, sealed_url = _address(channel, address, policy)
         chosen = _components(components)
         if language not in policy.languages:
             raise Invalid("invalid_choice", f"lang must be one of: {', '.join(policy.languages)}.", field="lang")
@@ -89,6 +101,7 @@ def subscribe(channel: str, address, *, components=(), language: str = "en", con
         if subscriber is None:
             subscriber = Subscriber(channel=channel, address=address, secret=secrets.token_hex(32), created_at=now)
             db.session.add(subscriber)
+        subscriber.sealed_url = sealed_url
         subscriber.language = language
         subscriber.components = chosen
         db.session.flush()

@@ -278,7 +278,8 @@ def _suspect_incident(ticket: Ticket, *, by: Actor, now: datetime) -> None:
     """K accepted production tickets reporting a problem with one component within T minutes, and no
     incident open nor maintenance in progress on it: open a suspected incident (console only, unless
     STATUSPAGE_SUSPECT_PUBLISH=1), link those tickets, and email the engineers (every active responder and
-    admin) through the outbox. Questions, invoices and wishes about a component are no outage."""
+    admin) through the outbox, and tell the alert URLs (STATUSPAGE_ALERT_URLS). Questions, invoices and
+    wishes about a component are no outage."""
     settings = current_app.config["SETTINGS"]
     slug = ticket.component_slug
     if (ticket.status != TicketStatus.ACCEPTED or ticket.environment != "production" or not slug
@@ -306,6 +307,7 @@ def _suspect_incident(ticket: Ticket, *, by: Actor, now: datetime) -> None:
         engineers = db.session.scalars(select(User.email).where(User.role.in_([Role.RESPONDER, Role.ADMIN]),
                                                                 User.is_disabled.is_(False)))
         outbox.queue_alert(suspected, list(engineers), now=now)
+        outbox.queue_alert_urls(suspected, now=now)  # and STATUSPAGE_ALERT_URLS (chat, push)
         audit.record(by, "incident.suspect", suspected, summary=f"{len(recent)} tickets about {slug}", now=now)
         log.warning("suspected incident %s opened: %d tickets about %s in %d minutes", suspected.id, len(recent),
                     slug, settings.suspect_window_minutes)

@@ -39,6 +39,8 @@ ERROR_MESSAGES = {
     "invalid_email": _l("Enter a valid email address."),
     "invalid_webhook_url": _l("This URL cannot receive webhooks from us (it must be a public http or https "
                               "address)."),
+    "invalid_notify_url": _l("We cannot send to this URL: give the Apprise URL of a chat or push service reached "
+                             "over HTTP(S) (Slack, Teams, Discord, ntfy, json:// …) at a public address."),
 }
 
 

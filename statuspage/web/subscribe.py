@@ -8,7 +8,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from limits import parse_many
-from wtforms import EmailField, SelectField, SelectMultipleField, URLField
+from wtforms import EmailField, HiddenField, SelectField, SelectMultipleField, StringField, URLField
 from wtforms.validators import Length, Optional
 
 from .. import clock
@@ -43,7 +43,18 @@ class ComponentChoice(Form):
 
 class SubscribeForm(ComponentChoice):
     email = EmailField(_l("Email address"), validators=[Optional(), Length(max=254)])
-    webhook_url = URLField(_l("Or a webhook URL"), validators=[Optional(), Length(max=2000)])
+    notify_url = StringField(_l("Apprise URL of your chat or push service"), validators=[Optional(), Length(max=2000)])
+    webhook_url = URLField(_l("Webhook URL"), validators=[Optional(), Length(max=2000)])
+    via = HiddenField()
+
+
+# The tabs of /subscribe: how to hear from us. Each is a link (?via=), so they work without JavaScript.
+TABS = ("email", "chat", "webhook", "feeds")
+FIELD_OF = {"email": "email", "chat": "notify_url", "webhook": "webhook_url"}
+
+
+def _tab(chosen) -> str:
+    return chosen if chosen in TABS else "email"
 
 
 class ManageForm(ComponentChoice):
@@ -74,9 +85,10 @@ def page_sections(components) -> list[tuple[object, list]]:
 
 @bp.get("/subscribe")
 def form():
-    subscribe_form = SubscribeForm(formdata=None, lang=current_language())
+    tab = _tab(request.args.get("via"))
+    subscribe_form = SubscribeForm(formdata=None, lang=current_language(), via=tab)
     _fill_choices(subscribe_form)
-    return render_template("public/subscribe.html", form=subscribe_form)
+    return render_template("public/subscribe.html", form=subscribe_form, tab=tab, tabs=TABS)
 
 
 @bp.post("/subscribe")
@@ -84,26 +96,32 @@ def form():
 def create():
     subscribe_form = SubscribeForm()
     _fill_choices(subscribe_form)
-    if subscribe_form.validate_on_submit():
-        email, url = subscribe_form.email.data, subscribe_form.webhook_url.data
-        if bool(email) == bool(url):
-            subscribe_form.email.errors.append(_("Give an email address or a webhook URL (one of them)."))
-        elif not _may_confirm("email" if email else "webhook", email or url):
-            # The same answer as always, and nothing sent: no one can flood an address with confirmations.
-            return render_template("public/subscribe_sent.html", channel="email" if email else "webhook")
+    given = [channel for channel, name in FIELD_OF.items() if getattr(subscribe_form, name).data]
+    tab = given[0] if len(given) == 1 else _tab(subscribe_form.via.data)
+    valid = subscribe_form.validate_on_submit()
+    # The page shows one tab's field: the tab whose field has a problem, so the problem is seen.
+    tab = next((channel for channel, name in FIELD_OF.items() if getattr(subscribe_form, name).errors), tab)
+    if valid:
+        if len(given) != 1:
+            field = getattr(subscribe_form, FIELD_OF.get(tab, "email"))
+            field.errors.append(_("Give an email address, an Apprise URL or a webhook URL (one of them)."))
         else:
+            channel = given[0]
+            address = getattr(subscribe_form, FIELD_OF[channel]).data
+            if not _may_confirm(channel, address):
+                # The same answer as always, and nothing sent: no one can flood an address with confirmations.
+                return render_template("public/subscribe_sent.html", channel=channel)
             try:
-                subscriptions.subscribe("email" if email else "webhook", email or url,
-                                        components=subscribe_form.chosen(), language=subscribe_form.lang.data,
-                                        policy=_policy(), now=clock.now())
+                subscriptions.subscribe(channel, address, components=subscribe_form.chosen(),
+                                        language=subscribe_form.lang.data, policy=_policy(), now=clock.now())
             except Invalid as error:
-                field = subscribe_form.webhook_url if url else subscribe_form.email
-                field.errors.append(explain(error))
+                getattr(subscribe_form, FIELD_OF[channel]).errors.append(explain(error))
             else:
                 # The same answer whether or not the address was known: it reveals nothing.
-                return render_template("public/subscribe_sent.html", channel="email" if email else "webhook")
+                return render_template("public/subscribe_sent.html", channel=channel)
     subscribe_form.components.data = subscribe_form.chosen()  # a group ticked shows as its components ticked
-    return render_template("public/subscribe.html", form=subscribe_form), 400
+    subscribe_form.via.data = tab
+    return render_template("public/subscribe.html", form=subscribe_form, tab=tab, tabs=TABS), 400
 
 
 def _may_confirm(channel: str, address: str) -> bool:

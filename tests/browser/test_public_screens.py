@@ -75,6 +75,8 @@ def site(app, clock):
             "maintenance-in-progress": f"/maintenance/{running.id}",
             "history": "/history",
             "subscribe": "/subscribe",
+            "subscribe-chat": "/subscribe?via=chat",  # the tabs: chat or push (an Apprise URL) and feeds
+            "subscribe-feeds": "/subscribe?via=feeds",
             "manage-subscription": f"/subscribe/manage/{manage}",
             "confirmation-expired": f"/subscribe/confirm/{expired}",
             "confirmation-tampered": f"/subscribe/confirm/{manage[:-4]}AAAA",
@@ -95,7 +97,8 @@ def test_every_public_screen_fits_desktop_and_phone_without_errors_and_is_photog
     for width, viewport in WIDTHS.items():
         tab.page.set_viewport_size(viewport)
         for screen, path in site.items():
-            response = tab.page.goto(f"{path}?lang={language}")  # a subscriber's pages speak its language else
+            joiner = "&" if "?" in path else "?"
+            response = tab.page.goto(f"{path}{joiner}lang={language}")  # a subscriber's pages speak its language else
             assert response.status in (200, 400, 410), f"{screen}: {response.status}"
             expect(tab.page.locator("html")).to_have_attribute("lang", language)
             expect(tab.page.get_by_role("heading", level=1)).to_be_visible()
@@ -105,7 +108,7 @@ def test_every_public_screen_fits_desktop_and_phone_without_errors_and_is_photog
     assert [p for p in tab.problems if "/subscribe/confirm/" not in p or "status of 4" not in p] == []
 
 
-PICKER_PAGES = ("subscribe", "manage-subscription")
+PICKER_PAGES = ("subscribe", "subscribe-chat", "manage-subscription")
 
 
 @pytest.mark.parametrize("width", WIDTHS)

@@ -242,6 +242,10 @@ class IncidentOut(Schema):
 class SubscriberIn(Schema):
     email = fields.Email(validate=validate.Length(max=254))
     webhook_url = fields.String(validate=validate.Length(min=1, max=2000))
+    notify_url = fields.String(validate=validate.Length(min=1, max=2000), metadata={
+        "description": "an Apprise URL for chat or push (slack://..., workflows://..., discord://..., ntfy://..., "
+                       "json://host/path ...); only services reached over HTTP(S), public hosts only",
+        "example": "slack://T0AAAAAAA/B0BBBBBBB/XXXXXXXXXXXXXXXXXXXXXXXX/#status"})
     components = fields.List(fields.String(validate=validate.Length(max=64)), load_default=list)
     lang = fields.String(load_default="en", validate=validate.OneOf(["en", "de", "fr"]))
     confirmed = StrictBoolean(load_default=False, metadata={"description": "import an already-confirmed address"})
@@ -249,9 +253,11 @@ class SubscriberIn(Schema):
 
 class SubscriberOut(Schema):
     id = fields.String(required=True)
-    channel = fields.String(required=True, validate=validate.OneOf(["email", "webhook"]))
+    channel = fields.String(required=True, validate=validate.OneOf(["email", "webhook", "chat"]))
     email = fields.String(allow_none=True)
     webhook_url = fields.String(allow_none=True)
+    notify_url = fields.String(allow_none=True, metadata={
+        "description": "chat: the Apprise URL as it may be shown (scheme, host, a fingerprint), never in full"})
     components = fields.List(fields.String(), required=True)
     follows_everything = fields.Boolean(metadata={
         "description": "no component chosen by the subscriber; a support ticket's follower never follows everything"})

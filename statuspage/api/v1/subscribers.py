@@ -1,4 +1,5 @@
-"""Subscribers (admin only): list, add (optionally as already confirmed), read, remove."""
+"""Subscribers (admin only): list, add (email, webhook or chat/push; optionally as already confirmed), read,
+remove."""
 from __future__ import annotations
 
 from flask import current_app
@@ -17,9 +18,11 @@ from .schemas import PageArgs, SubscriberIn, SubscriberOut
 
 
 def _out(subscriber: Subscriber) -> dict:
-    is_email = subscriber.channel == Channel.EMAIL
-    return {"id": str(subscriber.id), "channel": subscriber.channel.value,
-            "email": subscriber.address if is_email else None, "webhook_url": None if is_email else subscriber.address,
+    channel = subscriber.channel
+    return {"id": str(subscriber.id), "channel": channel.value,
+            "email": subscriber.address if channel == Channel.EMAIL else None,
+            "webhook_url": subscriber.address if channel == Channel.WEBHOOK else None,
+            "notify_url": subscriber.address if channel == Channel.CHAT else None,  # shown form, never the URL
             "components": [c.slug for c in subscriber.components], "lang": subscriber.language,
             "follows_everything": subscriber.follows_everything,
             "incidents": [str(i.id) for i in subscriber.incidents],
@@ -42,12 +45,14 @@ def list_subscribers(args):
 @blp.arguments(SubscriberIn)
 @blp.response(201, SubscriberOut)
 def create_subscriber(fields):
-    """Add a subscriber by `email` or `webhook_url`; `confirmed: true` skips the confirmation message."""
-    if bool(fields.get("email")) == bool(fields.get("webhook_url")):
-        raise Invalid("email_or_webhook", "Give email or webhook_url, one of them.", field="email")
-    channel = "email" if fields.get("email") else "webhook"
+    """Add a subscriber by `email`, `webhook_url` or `notify_url` (an Apprise URL for chat or push: Slack,
+    Teams, Discord, ntfy, json://...); `confirmed: true` skips the confirmation message."""
+    given = [name for name in ("email", "webhook_url", "notify_url") if fields.get(name)]
+    if len(given) != 1:
+        raise Invalid("email_or_webhook", "Give email, webhook_url or notify_url, one of them.", field="email")
+    channel = {"email": "email", "webhook_url": "webhook", "notify_url": "chat"}[given[0]]
     subscriber = subscriptions.subscribe(
-        channel, fields.get("email") or fields["webhook_url"], components=fields["components"],
+        channel, fields[given[0]], components=fields["components"],
         language=fields["lang"], confirmed=fields["confirmed"], policy=policy(current_app.config["SETTINGS"]),
         by=actor(), now=clock.now())
     return _out(subscriber)

@@ -200,3 +200,13 @@ class UnlinkForm(Form):
 class LinkForm(Form):
     incident_id = SelectField(_l("Incident or maintenance"), choices=[], validate_choice=True)
     link_reason = TextAreaField(_l("Why it is about this incident"), validators=[Optional(), Length(max=2000)])
+
+
+class ChatSubscriberForm(Form):
+    """An admin adds a chat or push destination (an Apprise URL), e.g. the team's own Slack channel."""
+
+    notify_url = StringField(_l("Apprise URL"), validators=[DataRequired(), Length(max=2000)],
+                             render_kw={"autocomplete": "off", "spellcheck": "false"})
+    components = SelectMultipleField(_l("Components (none chosen: all of them)"), choices=[], validate_choice=True)
+    lang = SelectField(_l("Language of the messages"), choices=[])
+    confirmed = BooleanField(_l("Already confirmed: send no confirmation message"), default=True)
