@@ -105,7 +105,8 @@ def _key(norm: str, language: str) -> str:
     return stem(norm, language) if len(norm) > 3 else norm
 
 
-def incident_scope(texts: Sequence[str], language: str, surface: Sequence[str] = ()) -> Scope:
+def incident_scope(texts: Sequence[str], language: str, surface: Sequence[str] = (),
+                   not_places: frozenset[str] = frozenset()) -> Scope:
     """The scope an incident's title and updates state (see the module's docstring). `surface`: the names of
     the affected components, which say where a problem shows, never what is ruled in or out ("REST API calls
     work normally" does not make every ticket that names the API someone else's)."""
@@ -114,8 +115,8 @@ def incident_scope(texts: Sequence[str], language: str, surface: Sequence[str] =
     ruled_out = [c for c, out in parts if out]
     # a place ruled out is ruled out, even when a clause that rules in mentions it in passing ("served from
     # Europe, which is too far away" beside "learners in Europe are not affected")
-    places_out = frozenset().union(*(places(c) for c in ruled_out)) if ruled_out else frozenset()
-    places_in = (frozenset().union(*(places(c) for c in ruled_in)) if ruled_in else frozenset()) - places_out
+    places_out = frozenset().union(*(places(c, not_places) for c in ruled_out)) if ruled_out else frozenset()
+    places_in = (frozenset().union(*(places(c, not_places) for c in ruled_in)) if ruled_in else frozenset()) - places_out
     lowercase = {_key(t.norm, language) for text in texts for t in tokenize(text) if text[t.start:t.end].islower()}
     shown = {_key(t.norm, language) for name in surface for t in tokenize(name)}
     names_in = set().union(*(name_like(c, language) for c in ruled_in)) if ruled_in else set()
@@ -136,25 +137,44 @@ def outside_words(text: str, language: str) -> str:
     return text
 
 
-def ticket_fit(scope: Scope, text: str, named: frozenset[str] | None = None) -> Fit:
+def ticket_fit(scope: Scope, text: str, named: frozenset[str] | None = None, reported: str | None = None) -> Fit:
     """Where a ticket stands against an incident's scope: `text` is outside_words() of the ticket, `named`
-    the places of that text when already known."""
+    the places of that text when already known, `reported` the clauses of it that report a problem (a name
+    ruled out counts only there: "Gmail users have it" beside "Hotmail addresses have not" is no report
+    about Gmail)."""
     if not scope.places_in and not scope.places_out and not scope.terms_in and not scope.terms_out:
         return Fit()
-    words: dict[str, str] = {}
-    for t in tokenize(text):
-        words.setdefault(_key(t.norm, scope.language), text[t.start:t.end])
-        words.setdefault(t.norm, text[t.start:t.end])
+    words = _words(text, scope.language)
     if named is None:
         named = places(text) if (scope.places_in or scope.places_out) else frozenset()
     inside = sorted({said for term in scope.terms_in if (said := _said(term, words, compounds=True))})
-    outside = sorted({said for term in scope.terms_out if (said := _said(term, words, compounds=False))})
+    problem = words if reported is None else _words(reported, scope.language)
+    outside = sorted({said for term in scope.terms_out if (said := _said(term, problem, compounds=False))})
     if named & scope.places_in:
         inside.append("a place it names")
     if named & scope.places_out and not named & scope.places_in:
         outside.append("a place it rules out")
     elsewhere = bool(named) and bool(scope.places_in) and not named & scope.places_in
     return Fit(tuple(inside), tuple(outside), elsewhere)
+
+
+def _words(text: str, language: str) -> dict[str, str]:
+    words: dict[str, str] = {}
+    for t in tokenize(text):
+        words.setdefault(_key(t.norm, language), text[t.start:t.end])
+        words.setdefault(t.norm, text[t.start:t.end])
+    return words
+
+
+_COMMA_CLAUSE = re.compile(r"[^,;:.!?\n()]+")     # runs between punctuation: linear
+
+
+def reporting_clauses(text: str, language: str) -> str:
+    """The clauses (between commas and sentence ends) of a text that report a problem: a symptom or a negation
+    in them. The whole text when none does."""
+    found = [m.group() for m in _COMMA_CLAUSE.finditer(text)
+             if any(kind(c) == SYMPTOM or c == "negation" for c in analyze(m.group(), language).concepts)]
+    return "\n".join(found) if found else text
 
 
 def _said(term: str, words: dict[str, str], *, compounds: bool) -> str | None:
