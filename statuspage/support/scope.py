@@ -158,11 +158,23 @@ def ticket_fit(scope: Scope, text: str, named: frozenset[str] | None = None, rep
     return Fit(tuple(inside), tuple(outside), elsewhere)
 
 
+# Devices by the platform they run: general knowledge, no product's ("our iPhones" are inside "iOS only", a Galaxy
+# phone is outside "Android is not affected", an Xcode build runs on macOS).
+PLATFORMS = {"ios": ("iphone", "iphones", "ipad", "ipads"),
+             "android": ("samsung", "galaxy", "pixel", "xiaomi", "redmi", "huawei", "oneplus", "motorola"),
+             "macos": ("macbook", "macbooks", "imac", "xcode", "xcodebuild")}
+
+
 def _words(text: str, language: str) -> dict[str, str]:
     words: dict[str, str] = {}
     for t in tokenize(text):
         words.setdefault(_key(t.norm, language), text[t.start:t.end])
         words.setdefault(t.norm, text[t.start:t.end])
+    for platform, devices in PLATFORMS.items():
+        device = next((words[d] for d in devices if d in words), None)
+        if device is not None:
+            words.setdefault(platform, device)
+            words.setdefault(_key(platform, language), device)
     return words
 
 

@@ -188,3 +188,10 @@ def test_what_worked_before_is_not_a_question_about_the_past():
     match = _match("Trip report missing", "Yesterday's trip reports came in fine, but today's report was not "
                    "generated.", candidates=(MAP_STALE, APP_CRASH, later))
     assert not any("past" in reason for reason in match.reasons)
+
+
+def test_a_device_stands_for_the_platform_it_runs():
+    scope = incident_scope(("Clock-ins from the Android app are not saved", "The iOS app is not affected."), "en")
+    assert "Samsung" in ticket_fit(scope, "Our Samsung Galaxy phones lose every clock-in").inside
+    assert ticket_fit(scope, "Our iPhones do not save anything").outside == ("iPhones",)
+    assert ticket_fit(scope, "Our phones do not save anything").outside == ()
