@@ -149,7 +149,7 @@ CONCEPTS: dict[str, Concept] = {
                  "facture, votre facture, facturation, prélevé, prélèvement, abonnement, tarification, grille tarifaire, tva, reçu de paiement"),
     "compensation": C(INTENT, "a refund or credit",
                       "refund, credit note, a credit, service credit, compensation, compensate, reimburse, reimbursement, waive, goodwill, discount, sla credit, penalty, fee, fees, cover the costs, cover the cost, pay for, damages",
-                      "gutschrift, erstatten, erstattung, erstattet, entschädigung, entschädigen, kulanz, rabatt, nachlass, vertragsstrafe, zurückerstatten, ausgleich, gebühr, gebühren, kosten, übernehmt, übernehmen, schadenersatz",
+                      "gutschrift, erstatten, erstattung, erstattet, entschädigung, entschädigen, kulanz, rabatt, nachlass, vertragsstrafe, zurückerstatten, ausgleich, gebühr, gebühren, kosten, übernehmt, übernehmen, schadenersatz, übernimmt, gutschreiben, gutgeschrieben, schreibt ... gut",
                       "rembourser, remboursement, un avoir, d un avoir, l avoir, cet avoir, dédommagement, dédommager, indemnisation, indemniser, geste commercial, compensation, remise, pénalité, pénalités, frais, prendre en charge, preniez en charge, dommages"),
     "contract": C(INTENT, "a contract or offer",
                   "contract, renewal, renew, quote, offer, licence, license, cancel my subscription, cancellation, upgrade my plan",

@@ -12,7 +12,7 @@ from statuspage.support import semantic
 from statuspage.support.evidence import Examples, began_days_ago
 from statuspage.support.matching import Candidate, ComponentInfo, TicketText, match_ticket
 from statuspage.support.places import places
-from statuspage.support.scope import incident_scope, ticket_fit
+from statuspage.support.scope import Fit, incident_scope, ticket_fit
 
 NOW = datetime(2026, 3, 3, 12, 0, tzinfo=timezone.utc)   # a Tuesday
 FLEET = [
@@ -195,3 +195,12 @@ def test_a_device_stands_for_the_platform_it_runs():
     assert "Samsung" in ticket_fit(scope, "Our Samsung Galaxy phones lose every clock-in").inside
     assert ticket_fit(scope, "Our iPhones do not save anything").outside == ("iPhones",)
     assert ticket_fit(scope, "Our phones do not save anything").outside == ()
+
+
+def test_a_version_the_updates_rule_out_is_outside_and_one_they_name_inside():
+    scope = incident_scope(("Exports from the Kivo 4.1 reader fail",
+                            "Only Kivo readers 4.1 and 4.1a are affected. Older readers (Kivo 3.0 to 4.0) work normally."), "en")
+    older = "Exports from our Kivo 4.0 fail with a timeout"
+    assert ticket_fit(scope, older, frozenset(), older) == Fit((), ("a version it rules out",), False)
+    assert "its version" in ticket_fit(scope, "Our Kivo 4.1a exports fail", frozenset(), "Our Kivo 4.1a exports fail").inside
+    assert ticket_fit(scope, "Exports fail at 14.30", frozenset(), "Exports fail at 14.30").outside == ()
