@@ -1,7 +1,7 @@
 """How well tickets are matched to incidents: the labelled sets through the intake hook, and how well the
 weights generalize to products they were not fitted on.
 
-1. Replays, as `statuspage tickets evaluate` does, the development set, the seven product scenarios the
+1. Replays, as `statuspage tickets evaluate` does, the development set, the product scenarios the
    weights are fitted on (in-sample figures), and the two held-out products (never fitted on, errors
    never read): precision, recall and incident accuracy per set and per language.
 2. Leave one scenario out: fits the weights on all fitting scenarios but one, scores the one left out

@@ -15,6 +15,7 @@ the strongest into the reasons a decision gives.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -23,9 +24,9 @@ from functools import lru_cache
 import numpy as np
 
 from . import semantic
-from .lexicon import CONCEPTS, CONTEXT, FAMILIES, IMPLIES, INTENT, OBJECT, SYMPTOM, WEAK_SYMPTOMS
-from .places import places
-from .scope import Fit, Scope, incident_scope, name_like, outside_words, ticket_fit
+from .lexicon import CONCEPTS, CONTEXT, FAMILIES, IMPLIES, INTENT, OBJECT, SURFACES, SYMPTOM, WEAK_SYMPTOMS
+from .places import city_names, places
+from .scope import Fit, Scope, clauses, incident_scope, name_like, outside_words, reporting_clauses, ticket_fit
 from .text import LANGUAGES, STOPWORDS, Analysis, Hit, analyze, detect_language, kind, stem, tokenize
 
 INTENT_GROUPS = {   # what a ticket asks for instead of reporting an ongoing problem, by kind
@@ -36,6 +37,10 @@ INTENT_GROUPS = {   # what a ticket asks for instead of reporting an ongoing pro
     "maintenance_question": "asks_planned",
 }
 EXCUSABLE = {"account", "billing", "settings", "howto", "feature"}   # by a strong shared symptom
+# Intents that count only where they are asked: a fee, a credit or last week are words of many reports ("members
+# who paid their annual fee", "yesterday's newsletter"); a request for money or a question about the past asks.
+ASKED_ONLY = {"compensation", "past", "report_request"}
+SAYS_IT = 0.5          # a sentence this close to one of the incident's reports what the incident says
 
 # General sentences, in the three languages, of the two things a ticket does: report that something is
 # broken, or ask for something. A ticket's sentences are compared with them as vectors, so a report is
@@ -144,11 +149,17 @@ class Page:
         self.index = {c.slug: i for i, c in enumerate(self.components)}
         self.names = {c.slug: c.name for c in self.components}
         self.by_slug = {c.slug: c for c in self.components}
-        # the names the page gives its things ("DHL, DPD, GLS, UPS" in a description): a ticket that names one
-        # the incident does not, and none it does, is about a sibling of what the incident is about
-        self.things = frozenset().union(*(name_like(c.description, "en") for c in self.components)) - frozenset(
-            stem(t.norm, "en") for c in self.components for t in tokenize(f"{c.name} {c.description}")
-            if t.norm == f"{c.name} {c.description}"[t.start:t.end])     # written in lower case somewhere: a word
+        # the names the page gives its things ("DHL, DPD, GLS, UPS" in a description), read in the page's
+        # language, one list per description: a ticket that names one of a list the incident names a member of,
+        # and none the incident names, is about a sibling of what the incident is about
+        self.language = detect_language("\n".join(c.descriptor for c in self.components)) if self.components else "en"
+        words = frozenset(stem(t.norm, self.language) for c in self.components for t in tokenize(f"{c.name} {c.description}")
+                          if t.norm == f"{c.name} {c.description}"[t.start:t.end])   # written in lower case somewhere: a word
+        self.lists = tuple(frozenset(name_like(c.description, self.language)) - words for c in self.components)
+        self.things = frozenset().union(*self.lists)
+        # cities the page names in its components are its names for things ("Salto locks"), not places
+        self.not_places = frozenset().union(*(city_names(f"{c.name}\n{c.description}\n" + "\n".join(c.aliases))
+                                              for c in self.components)) if self.components else frozenset()
 
 
 @dataclass
@@ -162,6 +173,7 @@ class IncidentReading:
     primary: frozenset[str]                  # the symptoms of its title and first update
     families: frozenset[str]
     names: frozenset[str]                    # name-like words anywhere in its text
+    listed: frozenset[str]                   # the things of the page's lists it names (in the page's language)
     stems: frozenset[str]                    # every word of its text and components' names, as stems
     sentences: tuple[str, ...]
     vectors: np.ndarray
@@ -178,7 +190,7 @@ def read_incident(candidate: Candidate, page: Page) -> IncidentReading:
         own |= IMPLIES["maintenance"] | {"maintenance"}
     surface = [n for slug in candidate.components if (c := page.by_slug.get(slug))
                for n in (c.name, c.slug.replace("-", " "), *c.aliases)]
-    scope = incident_scope((candidate.title, *candidate.texts), language, surface)
+    scope = incident_scope((candidate.title, *candidate.texts), language, surface, page.not_places)
     excluded = set(scope.excluding)
     sentences = [s for t in candidate.texts for s in semantic.sentences(t, limit=40)]
     clauses = [c for c, out in scope.clauses if not out and c not in sentences]    # parts of long sentences
@@ -186,11 +198,12 @@ def read_incident(candidate: Candidate, page: Page) -> IncidentReading:
     first = analyze("\n".join((candidate.title, *candidate.texts[:1])), language, page.forms)
     primary = {c for c in first.concepts if kind(c) == SYMPTOM} | (own if candidate.kind == "maintenance" else set())
     names = frozenset().union(*(name_like(t, language) for t in (candidate.title, *candidate.texts)))
+    listed = frozenset().union(*(name_like(t, page.language, initial=True) for t in (candidate.title, *candidate.texts))) & page.things
     stems = _stems(" ".join((text, *surface)))
     encode = semantic.encoder().encode
     return IncidentReading(
         candidate, language, analysis, close(own), close(primary), frozenset(f for c in own for f in FAMILIES.get(c, ())),
-        names, stems, tuple(telling), encode(telling, keep=True), encode(scope.excluding, keep=True), scope)
+        names, listed, stems, tuple(telling), encode(telling, keep=True), encode(scope.excluding, keep=True), scope)
 
 
 def _tells(sentence: str, language: str) -> bool:
@@ -217,9 +230,36 @@ class TicketReading:
     tokens: list = field(default_factory=list)
     places: frozenset = frozenset()          # the countries of the places it names (outside scope_text's clauses)
     scope_text: str = ""                     # its text without the clauses saying something works
+    reported: str = ""                       # the clauses of scope_text that report a problem
+    stated: frozenset = frozenset()          # the concepts of scope_text ("yesterday's went fine" states nothing)
+    telling: tuple[int, ...] = ()            # the sentences that do not only say something works or is not used
+
+
+_SENTENCE_END = re.compile(r"[^.!?\n]+[.!?]*")     # a run up to its end mark: linear, cannot backtrack
+GUESS_WORDS = 12          # a longer question says more than a guess
+
+
+def without_guesses(text: str, language: str) -> str:
+    """The ticket without the questions that guess it is a known problem ("Hat das mit der macOS-Störung zu
+    tun?", "Is this the filing issue on your status page?"): what the customer suspects is no evidence of
+    what they see, and the words of the incident they name would make any ticket look like it. The rest has
+    to say it. Kept when little else is left."""
+    guesses = [m.group() for m in _SENTENCE_END.finditer(text)
+               if m.group().rstrip().endswith("?") and len(m.group().split()) <= GUESS_WORDS
+               and "incident_ref" in analyze(m.group(), language).concepts]
+    if not guesses:
+        return text
+    rest = text
+    for guess in guesses:
+        rest = rest.replace(guess, " ", 1)
+    return rest if len(_LETTER_WORDS.findall(rest)) >= 4 else text
+
+
+_LETTER_WORDS = re.compile(r"[^\W\d_]{2,}")
 
 
 def read_ticket(text: str, language: str, page: Page) -> TicketReading:
+    text = without_guesses(text, language)
     analysis = analyze(text, language, page.forms)
     sentences = semantic.sentences(text) or [text[:semantic.MAX_SENTENCE_CHARS] or "-"]
     vectors = semantic.encoder().encode(sentences, keep=True)   # kept: a ticket linked surely becomes an example
@@ -231,8 +271,14 @@ def read_ticket(text: str, language: str, page: Page) -> TicketReading:
             symptoms.setdefault(h.concept, h)   # hits come longest first: quote "Bad Gateway", not "Gateway"
     asking = tuple("?" in s or "request" in c for s, c in zip(sentences, per_sentence))
     rest = outside_words(text, language) if "unaffected" in analysis.concepts else text
+    stated = analyze(rest, language).concepts if rest != text else analysis.concepts
+    telling = tuple(range(len(sentences)))
+    if rest != text:     # what the ticket says works is not what it reports ("The Linux jobs went through.")
+        telling = tuple(i for i, sentence in enumerate(sentences)
+                        if not all(fine for _, fine in clauses(sentence, language))) or telling
     return TicketReading(text, language, analysis, tuple(sentences), vectors, asking, tuple(per_sentence),
-                         symptoms, semantic.gist(vectors), tokenize(text), places(rest), rest)
+                         symptoms, semantic.gist(vectors), tokenize(text), places(rest, page.not_places), rest,
+                         reporting_clauses(rest, language), stated, telling)
 
 
 def reports_problem(t: TicketReading) -> bool:
@@ -278,16 +324,18 @@ class Reader:
         self.t, self.page, self.created = ticket, page, _aware(created_at)
         self.field = (field or "").strip().lower()
         self.examples = examples or {}
-        self.began = began_days_ago(ticket.text, ticket.language, self.created)
+        self.began = began_days_ago(ticket.scope_text or ticket.text, ticket.language, self.created)
         # what does not depend on the incident, read once per ticket
         self.components = semantic.similarity(ticket.vectors, page.vectors)
-        self.said = {w: ticket.text[t.start:t.end] for t in ticket.tokens for w in (t.norm, _stem_en(t.norm))}
+        self.said = {w: ticket.text[t.start:t.end] for t in ticket.tokens
+                     for w in (t.norm, _stem_en(t.norm), stem(t.norm, page.language) if len(t.norm) > 3 else t.norm)}
         self.named = [slug for slug, cs in page.concepts.items() if ticket.analysis.concepts & cs]
         full = [i for i, s in enumerate(ticket.sentences) if len(s.split()) >= 4]    # "Bitte um Prüfung" asks nothing
         reports, requests = (semantic.similarity(ticket.vectors[full], p) for p in _prototypes())
         self.reports = float(reports.max()) if reports.size else 0.0
         # reads more like a request than like a report (each alone is vague: "please check" is both)
         self.requests = max(0.0, (float(requests.max()) if requests.size else 0.0) - self.reports)
+        self._telling = ticket.telling or tuple(range(len(ticket.vectors)))
         self._sims: dict[int, np.ndarray] = {}
         self._alikes: dict[tuple[int, str], float | None] = {}     # also each incident's meaning
 
@@ -302,7 +350,7 @@ class Reader:
         """The ticket's sentences against the incident's (kept: every incident is also another's rival)."""
         key = inc.candidate.incident_id
         if key not in self._sims:
-            self._sims[key] = semantic.similarity(self.t.vectors, inc.vectors)
+            self._sims[key] = semantic.similarity(self.t.vectors[list(self._telling)], inc.vectors)
         return self._sims[key]
 
     def meaning(self, inc: IncidentReading) -> float:
@@ -318,13 +366,13 @@ class Reader:
         notes: dict[str, str] = {}
         t, cand = self.t, inc.candidate
         sims = self._similarity(inc)
-        best_per_sentence = sims.max(axis=1) if sims.size else np.zeros(len(t.vectors))
+        best_per_sentence = sims.max(axis=1) if sims.size else np.zeros(len(self._telling))
         v["meaning"] = float(best_per_sentence.max()) if best_per_sentence.size else 0.0
         v["meaning_two"] = float(np.sort(best_per_sentence)[-2:].mean()) if best_per_sentence.size else 0.0
         v["meaning_high"] = max(0.0, v["meaning"] - 0.45)
         if best_per_sentence.size and sims.size:
             i, j = np.unravel_index(int(sims.argmax()), sims.shape)
-            notes["meaning"] = f"'{_short(t.sentences[i])}' ~ '{_short(inc.sentences[j])}'"
+            notes["meaning"] = f"'{_short(t.sentences[self._telling[i]])}' ~ '{_short(inc.sentences[j])}'"
         affected = [self.page.index[s] for s in cand.components if s in self.page.index]
         comp = self.components
         if comp.size and affected:
@@ -352,7 +400,7 @@ class Reader:
             if own and rivals and not any(close([c]) & o.symptoms for o in rivals for c in own):
                 v["symptom_distinct"] = 1.0
         self._intent(inc, v, notes, strong)
-        fit: Fit = ticket_fit(inc.scope, t.scope_text, t.places)
+        fit: Fit = ticket_fit(inc.scope, t.scope_text, t.places, t.reported)
         if fit.inside:
             v["scope_inside"], notes["scope_inside"] = 1.0, ", ".join(fit.inside)
         if fit.outside and not fit.inside:     # naming what is ruled in too, it is (also) about the incident
@@ -395,16 +443,19 @@ class Reader:
             v["names_affected"], notes["names_affected"] = 0.5, f"'{hit.surface}' (named in the incident)"
             return
         covered = frozenset().union(*affected.values()) if affected else frozenset()
+        # a component named only by the surface where a problem shows ("in the app", "via the API") is where the
+        # customer saw it, not another topic
         others = [slug for slug in self.named
-                  if slug not in affected and (self.t.analysis.concepts & self.page.concepts[slug]) - covered]
+                  if slug not in affected and (self.t.analysis.concepts & self.page.concepts[slug]) - covered - SURFACES]
         if others:
             v["names_other_only"] = 1.0
             notes["names_other_only"] = ", ".join(self.page.names.get(s, s) for s in others[:3])
 
     def _siblings(self, inc: IncidentReading, v: dict, notes: dict) -> None:
         said = self.said
-        theirs = [said[w] for w in self.page.things - inc.names if w in said]
-        if theirs and not any(w in said for w in inc.names & self.page.things):
+        siblings = frozenset().union(*(l for l in self.page.lists if l & inc.listed)) - inc.listed
+        theirs = [said[w] for w in siblings if w in said]
+        if theirs and not any(w in said for w in inc.listed):
             v["names_sibling"], notes["names_sibling"] = 1.0, ", ".join(sorted(set(theirs))[:3])
 
     def _symptoms(self, inc: IncidentReading, v: dict, notes: dict) -> bool:
@@ -436,13 +487,16 @@ class Reader:
         asks. A strong shared symptom excuses the milder intents (a late reset mail during a mail delay)."""
         t = self.t
         v["reports"], v["requests"] = self.reports, self.requests
-        reporting = (bool(t.symptoms) and not set(t.symptoms) <= WEAK_SYMPTOMS) or v["reports"] >= 0.5
+        reporting = ((bool(t.symptoms) and not set(t.symptoms) <= WEAK_SYMPTOMS) or v["reports"] >= 0.5
+                     or v["meaning"] >= SAYS_IT)
         intents = {}
         for h in reversed(t.analysis.hits):
             if kind(h.concept) != INTENT or h.concept in inc.analysis.concepts or _stems(h.surface) & inc.stems:
                 continue    # what the incident itself is about is its topic ("renewals fail"), not another intent
+            if h.concept not in t.stated:
+                continue    # said of what works ("yesterday's came in fine"), not asked
             asked = any(h.concept in c and a for c, a in zip(t.sentence_concepts, t.asking))
-            if asked or not reporting or h.concept in ("non_production", "compensation", "own_change"):
+            if asked or h.concept in ("non_production", "own_change") or (not reporting and h.concept not in ASKED_ONLY):
                 intents[h.concept] = h
         concepts = t.analysis.concepts
         if "maintenance" in concepts and concepts & {"future", "planned"}:
@@ -467,6 +521,7 @@ _NUMBERS = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six":
 _UNITS = {"day": 1, "days": 1, "week": 7, "weeks": 7, "tag": 1, "tagen": 1, "tage": 1, "woche": 7, "wochen": 7,
           "jour": 1, "jours": 1, "semaine": 7, "semaines": 7}
 _SINCE = ("for", "since", "seit", "vor", "depuis", "il y a")
+_OF = (" of", " von", " vom", " de", " d", " du")      # what is yesterday's: the thing's date, not the problem's
 _YESTERDAY = {"en": ("yesterday",), "de": ("gestern", "vorgestern"), "fr": ("hier", "avant hier")}
 _WEEKDAYS = {"en": "monday tuesday wednesday thursday friday saturday sunday".split(),
              "de": "montag dienstag mittwoch donnerstag freitag samstag sonntag".split(),
@@ -486,7 +541,8 @@ def began_days_ago(text: str, language: str, now: datetime) -> int | None:
             lead = " ".join(words[max(0, i - 5):i - 1])
             if count and (lead.endswith(_SINCE) or words[i + 1:i + 2] in (["ago"], ["now"])):
                 found.append(count * _UNITS[w])
-        elif w in _YESTERDAY.get(language, ()) and not (language == "fr" and before.endswith("avant")):
+        elif (w in _YESTERDAY.get(language, ()) and not (language == "fr" and before.endswith("avant"))
+              and not before.endswith(_OF) and words[i + 1:i + 2] != ["s"]):    # "yesterday's close", "von gestern"
             found.append(2 if before.endswith("avant") or w == "vorgestern" else 1)
         elif w in _WEEKDAYS.get(language, ()) and before.endswith(("since", "on", "seit", "am", "depuis", "le")):
             found.append((now.weekday() - _WEEKDAYS[language].index(w)) % 7)

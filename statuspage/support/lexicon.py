@@ -91,9 +91,9 @@ CONCEPTS: dict[str, Concept] = {
                "verzögert, verzögerung, verspätet, verspätung, zu spät, rückstand, warteschlange, erst nach, stunden später, minuten später, dauert * minuten, dauert * stunde, dauert * stunden",
                "retard, en retard, retardé, décalage, file d attente, arriéré, qu après, seulement après, heures plus tard, minutes plus tard, mettent * heure, mettent * heures, mettent * minutes, met * heure, met * heures, met * minutes"),
     "not_received": C(SYMPTOM, "not received",
-                      "not received, still ... not, never received, did not receive, have not received, not arrived, never arrived, never came, did not arrive, has not arrived, never got, still waiting, waiting for, not receive, not receiving, no longer receive, not getting, not get, not gotten, not * yet",
-                      "nicht erhalten, nie erhalten, nicht bekommen, nicht angekommen, nie angekommen, kommt nicht an, kommen nicht an, kommt nie an, nicht zugestellt, nicht gekommen, noch nicht da, warten auf, wartet, immer noch nicht, bekommen ... keine, bekomme ... keine, erhalten ... keine, erhalte ... keine, kommen keine, kommt keine, kommt ... nicht an, kommen ... nicht an, kam ... nicht an, kamen ... nicht an",
-                      "pas reçu, non reçu, jamais reçu, pas arrivé, jamais arrivé, pas parvenu, toujours pas, attend depuis, attendons depuis, toujours en attente, non livré, ne reçois, ne recevons, ne reçoit, ne reçoivent"),
+                      "where is my, where are my, where s my, not received, still ... not, never received, did not receive, have not received, not arrived, never arrived, never came, did not arrive, has not arrived, never got, still waiting, waiting for, not receive, not receiving, no longer receive, not getting, not get, not gotten, not * yet",
+                      "wo ist mein, wo ist meine, wo sind meine, wo sind unsere, wo bleibt, wo bleiben, nicht erhalten, nie erhalten, nicht bekommen, nicht angekommen, nie angekommen, kommt nicht an, kommen nicht an, kommt nie an, nicht zugestellt, nicht gekommen, noch nicht da, warten auf, wartet, immer noch nicht, bekommen ... keine, bekomme ... keine, erhalten ... keine, erhalte ... keine, kommen keine, kommt keine, kommt ... nicht an, kommen ... nicht an, kam ... nicht an, kamen ... nicht an",
+                      "où est mon, où est ma, où sont mes, où sont nos, où en est, pas reçu, non reçu, jamais reçu, pas arrivé, jamais arrivé, pas parvenu, toujours pas, attend depuis, attendons depuis, toujours en attente, non livré, ne reçois, ne recevons, ne reçoit, ne reçoivent"),
     "no_results": C(SYMPTOM, "empty results",
                     "no results, returns nothing, nothing found, nothing shows, nothing loads, nothing at all, empty, blank page, blank screen, white page",
                     "keine ergebnisse, keine treffer, liefert nichts, nichts gefunden, nichts mehr, leer, leere seite, weiße seite",
@@ -144,13 +144,13 @@ CONCEPTS: dict[str, Concept] = {
                  "vergessen, passwort zurücksetzen, zurücksetzen, passwort ändern, neues passwort, gesperrt, entsperren, konto löschen, e mail adresse ändern, nutzer hinzufügen",
                  "oublié, réinitialiser, réinitialisation, changer mon mot de passe, nouveau mot de passe, compte bloqué, verrouillé, débloquer, supprimer mon compte, changer mon adresse, ajouter un utilisateur"),
     "billing": C(INTENT, "billing",
-                 "invoice, our invoice, your invoice, billing, =charged us, subscription fee, pricing, price, vat, receipt for",
-                 "rechnung, ihre rechnung, abrechnung, abgebucht, abbuchung, abonnement, abo, preis, mehrwertsteuer, quittung",
-                 "facture, votre facture, facturation, prélevé, prélèvement, abonnement, tarif, prix, tva, reçu de paiement"),
+                 "invoice, our invoice, your invoice, billing, =charged us, subscription fee, pricing, vat, receipt for",
+                 "rechnung, ihre rechnung, abrechnung, abgebucht, abbuchung, abonnement, abo, preisliste, mehrwertsteuer, quittung",
+                 "facture, votre facture, facturation, prélevé, prélèvement, abonnement, tarification, grille tarifaire, tva, reçu de paiement"),
     "compensation": C(INTENT, "a refund or credit",
                       "refund, credit note, a credit, service credit, compensation, compensate, reimburse, reimbursement, waive, goodwill, discount, sla credit, penalty, fee, fees, cover the costs, cover the cost, pay for, damages",
-                      "gutschrift, erstatten, erstattung, erstattet, entschädigung, entschädigen, kulanz, rabatt, nachlass, vertragsstrafe, zurückerstatten, ausgleich, gebühr, gebühren, kosten, übernehmt, übernehmen, schadenersatz",
-                      "rembourser, remboursement, avoir, dédommagement, dédommager, indemnisation, indemniser, geste commercial, compensation, remise, pénalité, pénalités, frais, prendre en charge, preniez en charge, dommages"),
+                      "gutschrift, erstatten, erstattung, erstattet, entschädigung, entschädigen, kulanz, rabatt, nachlass, vertragsstrafe, zurückerstatten, ausgleich, gebühr, gebühren, kosten, übernehmt, übernehmen, schadenersatz, übernimmt, gutschreiben, gutgeschrieben, schreibt ... gut",
+                      "rembourser, remboursement, un avoir, d un avoir, l avoir, cet avoir, dédommagement, dédommager, indemnisation, indemniser, geste commercial, compensation, remise, pénalité, pénalités, frais, prendre en charge, preniez en charge, dommages"),
     "contract": C(INTENT, "a contract or offer",
                   "contract, renewal, renew, quote, offer, licence, license, cancel my subscription, cancellation, upgrade my plan",
                   "vertrag, verlängerung, verlängern, angebot, lizenz, kündigung, kündigen, tarifwechsel",
@@ -185,17 +185,23 @@ CONCEPTS: dict[str, Concept] = {
                         "environnement de développement, environnement de test, recette, préproduction, pré production, staging, sandbox"),
     # --- markers combined by the matcher; status-update jargon hides the words inside it
     "jargon": C(MARKER, "status-update jargon", "investigating reports, reports of, reports that, we are investigating", "meldungen über, berichte über", "signalements de"),
-    "maintenance": C(MARKER, "maintenance", "maintenance, maintenance window, scheduled work, upgrade, migration", "wartung, wartungsarbeiten, wartungsfenster, upgrade, migration, umstellung", "maintenance, opération de maintenance, intervention technique, intervention planifiée, mise à niveau, migration"),
+    "maintenance": C(MARKER, "maintenance", "maintenance, maintenance window, scheduled work, upgrade, migration, update", "wartung, wartungsarbeiten, wartungsfenster, upgrade, migration, umstellung, update, aktualisierung", "maintenance, opération de maintenance, intervention technique, intervention planifiée, mise à niveau, migration, mise à jour"),
     "future": C(MARKER, "the future", "next week, next month, next, upcoming, tomorrow, tonight, =will, going to", "nächste, nächsten, nächster, morgen, wird, werden, kommende, kommenden, bevorstehend, anstehend", "prochain, prochaine, demain, sera, seront, va, vont, à venir"),
     "unaffected": C(MARKER, "not affected",
-                    "not affected, unaffected, not impacted, are not affected, is not affected, nor, neither, work normally, works normally, working normally, runs normally, run normally, continue to work, continues to work, still work, still works, are fine, is fine, up to date, normally, fine, ran fine, runs fine, work fine, works fine, got it, received it, straight away, no problem, no problems, without problems, !work, !works, !worked, is ok, are ok, !ok, !okay, is there, are there, all there, arrive fine, arrived fine",
-                    "nicht betroffen, ebenso wenig, weder, funktioniert normal, funktionieren normal, laufen normal, läuft normal, funktionieren weiterhin, funktioniert weiterhin, arbeiten normal, wie gewohnt, normal, läuft alles, !läuft, !laufen, klappt, klappen, problemlos, ohne probleme, funktioniert, funktionieren, haben sie schon, ist alles ok, alles gut, !funktioniert, !funktionieren, !ok, !okay, sind da, sind sie da, ist da, alles da, ist alles da, angekommen, hat sie schon, haben es schon",
-                    "pas concerné, pas concernée, pas concernés, pas concernées, non concerné, non concernés, pas affecté, pas affectés, pas affectée, pas impacté, pas impactés, non impactés, ni, fonctionne normalement, fonctionnent normalement, continue de fonctionner, continuent de fonctionner, normalement, !fonctionne, !fonctionnent, !marche, !marchent, tout va bien, sans problème, sans souci, l ont reçue, l ont reçu, ça passe, passe bien, !ok, bien reçu, bien reçus, bien reçue, bien enregistré, bien enregistrés, bien enregistrées, sont là, arrive bien, arrivent bien, fonctionne bien"),
+                    "not affected, unaffected, not impacted, are not affected, is not affected, nor, neither, work normally, works normally, working normally, runs normally, run normally, continue to work, continues to work, still work, still works, are fine, is fine, up to date, normally, fine, ran fine, runs fine, work fine, works fine, got it, received it, straight away, no problem, no problems, without problems, !work, !works, !worked, is ok, are ok, !ok, !okay, is there, are there, all there, arrive fine, arrived fine, as usual, was fine, were fine, worked fine, was working, were working, still worked, went through, came in fine",
+                    "nicht betroffen, ebenso wenig, weder, funktioniert normal, funktionieren normal, laufen normal, läuft normal, funktionieren weiterhin, funktioniert weiterhin, arbeiten normal, wie gewohnt, normal, läuft alles, !läuft, !laufen, klappt, klappen, problemlos, ohne probleme, funktioniert, funktionieren, haben sie schon, ist alles ok, alles gut, !funktioniert, !funktionieren, !ok, !okay, sind da, sind sie da, ist da, alles da, ist alles da, angekommen, hat sie schon, haben es schon, geklappt, ging noch, ging das noch, ging es noch, lief noch, hat noch funktioniert, haben noch funktioniert, kam noch an, kamen noch an",
+                    "pas concerné, pas concernée, pas concernés, pas concernées, non concerné, non concernés, pas affecté, pas affectés, pas affectée, pas impacté, pas impactés, non impactés, ni, fonctionne normalement, fonctionnent normalement, continue de fonctionner, continuent de fonctionner, normalement, !fonctionne, !fonctionnent, !marche, !marchent, tout va bien, sans problème, sans souci, l ont reçue, l ont reçu, ça passe, passe bien, !ok, bien reçu, bien reçus, bien reçue, bien enregistré, bien enregistrés, bien enregistrées, sont là, arrive bien, arrivent bien, fonctionne bien, comme d habitude, fonctionnait, fonctionnaient, marchait, marchaient, passait, passaient, sont bien arrivées, sont bien arrivés, est bien arrivé, est bien arrivée, bien passé, bien passés"),
     "only": C(MARKER, "only", "only, limited to, restricted to, exclusively", "nur, ausschließlich, lediglich, beschränkt auf", "uniquement, seulement, seuls, seules, limité à, limitée à, exclusivement"),
     "request": C(MARKER, "a request",
-                 "^please, ^could you, ^can you, ^would you, ^kindly, i would like, we would like, i d like, we d like, we need, i need, we expect, we ask, we request",
-                 "^bitte, ^könnten sie, ^können sie, ^würden sie, ich möchte, wir möchten, ich hätte gerne, wir hätten gerne, wir bitten, ich bitte, wir benötigen, ich benötige, wir erwarten, wir fordern",
-                 "^merci de, ^pourriez vous, ^pouvez vous, ^pourrais je, je voudrais, nous voudrions, je souhaite, nous souhaitons, j aimerais, nous aimerions, nous demandons, je demande, nous attendons, ^svp"),
+                 "^please, ^could you, ^can you, ^would you, ^kindly, i would like, we would like, i d like, we d like, we need, i need, we expect, i expect, we ask, we request, we demand, i demand, we want, i want, we are entitled, we re entitled, should be refunded, should be credited, please refund, please credit, please confirm",
+                 "^bitte, ^könnten sie, ^können sie, ^würden sie, ich möchte, wir möchten, ich hätte gerne, wir hätten gerne, wir bitten, ich bitte, wir benötigen, ich benötige, wir erwarten, erwarten wir, ich erwarte, erwarte ich, möchten wir, möchte ich, hätten wir gerne, hätte ich gerne, benötigen wir, brauchen wir, wir fordern, ich fordere, fordern wir, wir verlangen, ich verlange, wir wollen, ich will, bitten wir, bitte ich",
+                 "^merci de, ^pourriez vous, ^pouvez vous, ^pourrais je, je voudrais, nous voudrions, je souhaite, nous souhaitons, j aimerais, nous aimerions, nous demandons, je demande, nous attendons, j attends, nous exigeons, j exige, nous voulons, je veux, nous réclamons, je réclame, ^svp"),
+    # the customer's guess that it is a known problem ("Is this the macOS issue?"): a question naming an
+    # incident, a maintenance or the status page says what they suspect, not what they see
+    "incident_ref": C(MARKER, "a known problem",
+                      "incident, issue, outage, problem, disruption, maintenance, status page, known issue",
+                      "störung, ausfall, problem, vorfall, wartung, statusseite, bekanntes problem",
+                      "incident, panne, problème, perturbation, maintenance, page de statut, problème connu"),
     "planned": C(MARKER, "planned", "planned, scheduled, announced", "geplant, geplante, angekündigt, angekündigte", "prévu, prévue, planifié, planifiée, annoncé, annoncée"),
 }
 
@@ -216,6 +222,8 @@ IMPLIES: dict[str, frozenset[str]] = {
     "gateway": frozenset({"error"}), "server_error": frozenset({"error"}), "timeout": frozenset({"slow"}),
     "maintenance": frozenset({"outage", "cannot", "error", "timeout", "slow", "read_only", "pending"}),
 }
+# Where a customer sees a problem rather than what it is about: the web app, the mobile app, the API.
+SURFACES = frozenset({"web_app", "mobile", "api"})
 # Symptoms too vague to excuse a ticket that otherwise asks something else.
 WEAK_SYMPTOMS = frozenset({"cannot", "negation"})
 

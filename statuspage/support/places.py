@@ -66,11 +66,13 @@ def _gazetteer() -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]], 
             if prefix.strip().isdigit():
                 dialling.setdefault(prefix.strip(), set()).add(code)
     names: dict[str, set[str]] = {}
+    country_keys: set[str] = set()
 
     def add(name: str, codes) -> None:
         key = " ".join(t.norm for t in tokenize(name))
         if len(key) >= 2:
             names.setdefault(key, set()).update(codes)
+            country_keys.add(key)
 
     for language in ("en", "de", "fr"):
         for code, name in Locale(language).territories.items():
@@ -95,7 +97,27 @@ def _gazetteer() -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]], 
     for n in names:     # per first word, the most words a name starting with it has
         first, count = n.split()[0], len(n.split())
         longest[first] = max(longest.get(first, 0), count)
+    _COUNTRY_NAMES.update(country_keys)
     return ({k: frozenset(v) for k, v in names.items()}, {k: frozenset(v) for k, v in dialling.items()}, longest)
+
+
+_COUNTRY_NAMES: set[str] = set()     # the gazetteer's country and region names (the rest are cities)
+
+
+def city_names(text: str) -> frozenset[str]:
+    """The names of cities (not countries or regions) a text mentions, normalized: a page that names a city in
+    its components ("locks by Salto") uses it as the name of a thing there, not as a place."""
+    names, _, longest = _gazetteer()
+    tokens = tokenize(text)
+    out = set()
+    for i in range(len(tokens)):
+        for n in range(min(longest.get(tokens[i].norm, 0), len(tokens) - i), 0, -1):
+            key = " ".join(t.norm for t in tokens[i:i + n])
+            if key in names:
+                if key not in _COUNTRY_NAMES:
+                    out.add(key)
+                break
+    return frozenset(out)
 
 
 # City names that are also everyday words in English, German or French: never read as a place.
@@ -106,8 +128,9 @@ columbia phoenix gold coast sale central union station university college
 """.split())
 
 
-def places(text: str) -> frozenset[str]:
-    """The countries the places named in a text are in or cover (ISO 3166 codes)."""
+def places(text: str, skip: frozenset[str] = frozenset()) -> frozenset[str]:
+    """The countries the places named in a text are in or cover (ISO 3166 codes); `skip`: normalized names
+    that are no places here."""
     names, dialling, longest = _gazetteer()
     tokens = tokenize(text)
     found: set[str] = set()
@@ -116,7 +139,7 @@ def places(text: str) -> frozenset[str]:
         for n in range(min(longest.get(tokens[i].norm, 0), len(tokens) - i), 0, -1):
             key = " ".join(t.norm for t in tokens[i:i + n])
             codes = names.get(key)
-            if codes is None:
+            if codes is None or key in skip:
                 continue
             written = text[tokens[i].start:tokens[i + n - 1].end]
             if key in UPPERCASE_ONLY and not written.isupper():
@@ -156,4 +179,4 @@ def warm() -> None:
     _gazetteer()
 
 
-__all__ = ["places", "place_words", "warm", "normalize_word"]
+__all__ = ["city_names", "places", "place_words", "warm", "normalize_word"]

@@ -28,6 +28,7 @@ from .text import STOPWORDS, analyze, kind, stem, tokenize
 
 NOT_WORDS = ("not", "nicht", "pas", "non", "nor", "neither", "weder", "ebenso wenig", "ni", "un")
 _AGAIN = frozenset({"again", "wieder", "nouveau", "restored", "recovered"})
+_DIGIT_DOT = re.compile(r"(\d)\.(?=\d)")
 _CLAUSE_BREAK = re.compile(r"[:;]|,\s+(?:but|aber|mais|whereas|während|tandis que|sauf|except)\s", re.IGNORECASE)
 
 
@@ -39,6 +40,8 @@ class Scope:
     terms_in: frozenset[str]                   # name-like words only clauses that rule in name
     terms_out: frozenset[str]                  # name-like words only clauses that rule out name
     language: str = "en"                       # of the incident's text: its words are compared as its stems
+    versions_in: frozenset[tuple] = frozenset()     # version numbers ("5.12.0", "4.1a") clauses that rule in name
+    versions_out: tuple[tuple, ...] = ()            # (lowest, highest) version ranges clauses that rule out name
 
     @property
     def excluding(self) -> tuple[str, ...]:
@@ -56,8 +59,8 @@ def clauses(text: str, language: str) -> list[tuple[str, bool]]:
     """The text's clauses, each with whether it says something works ("X is not affected", "Linux jobs ran
     fine"): a "works" word with no symptom and no negation beside it."""
     out = []
-    for sentence in sentences(text, limit=80):
-        for clause in _CLAUSE_BREAK.split(sentence):
+    for sentence in sentences(_DIGIT_DOT.sub("\\1\u2024", text), limit=80):    # "4.1" ends no sentence
+        for clause in _CLAUSE_BREAK.split(sentence.replace("\u2024", ".")):
             clause = clause.strip(" ,")
             if len(clause) > 2:
                 found = analyze(clause, language).concepts
@@ -105,7 +108,8 @@ def _key(norm: str, language: str) -> str:
     return stem(norm, language) if len(norm) > 3 else norm
 
 
-def incident_scope(texts: Sequence[str], language: str, surface: Sequence[str] = ()) -> Scope:
+def incident_scope(texts: Sequence[str], language: str, surface: Sequence[str] = (),
+                   not_places: frozenset[str] = frozenset()) -> Scope:
     """The scope an incident's title and updates state (see the module's docstring). `surface`: the names of
     the affected components, which say where a problem shows, never what is ruled in or out ("REST API calls
     work normally" does not make every ticket that names the API someone else's)."""
@@ -114,8 +118,8 @@ def incident_scope(texts: Sequence[str], language: str, surface: Sequence[str] =
     ruled_out = [c for c, out in parts if out]
     # a place ruled out is ruled out, even when a clause that rules in mentions it in passing ("served from
     # Europe, which is too far away" beside "learners in Europe are not affected")
-    places_out = frozenset().union(*(places(c) for c in ruled_out)) if ruled_out else frozenset()
-    places_in = (frozenset().union(*(places(c) for c in ruled_in)) if ruled_in else frozenset()) - places_out
+    places_out = frozenset().union(*(places(c, not_places) for c in ruled_out)) if ruled_out else frozenset()
+    places_in = (frozenset().union(*(places(c, not_places) for c in ruled_in)) if ruled_in else frozenset()) - places_out
     lowercase = {_key(t.norm, language) for text in texts for t in tokenize(text) if text[t.start:t.end].islower()}
     shown = {_key(t.norm, language) for name in surface for t in tokenize(name)}
     names_in = set().union(*(name_like(c, language) for c in ruled_in)) if ruled_in else set()
@@ -123,8 +127,37 @@ def incident_scope(texts: Sequence[str], language: str, surface: Sequence[str] =
     names_out = set().union(*(name_like(c, language, initial=True) for c in ruled_out)) if ruled_out else set()
     words_in = {_key(t.norm, language) for c in ruled_in for t in tokenize(c)}
     words_out = {_key(t.norm, language) for c in ruled_out for t in tokenize(c)}
+    versions_in = frozenset(v for c in ruled_in for v in versions(c))
+    versions_out = tuple(r for c in ruled_out for r in version_ranges(c))
     return Scope(tuple(parts), places_in, places_out, frozenset(names_in - words_out - lowercase - shown),
-                 frozenset(names_out - words_in - lowercase - shown), language)
+                 frozenset(names_out - words_in - lowercase - shown), language, versions_in,
+                 tuple(r for r in versions_out if not any(r[0] <= v <= r[1] for v in versions_in)))
+
+
+_VERSION = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d{1,3})+)([a-z]?)(?![\d])")      # "4.1a", "5.12.0": fixed shape
+_RANGE_WORDS = ("to", "bis", "à", "a", "-", "–", "through", "until", "jusqu'à")
+
+
+def versions(text: str) -> list[tuple]:
+    """The version numbers a text names, as comparable tuples ("4.1a" -> (4, 1, 0, 'a'))."""
+    return [_version(m) for m in _VERSION.finditer(text)]
+
+
+def version_ranges(text: str) -> list[tuple[tuple, tuple]]:
+    """Each version a text names as a range of itself, and "3.0 to 4.0", "3.0 bis 4.0", "3.0–4.0" as one range."""
+    found = list(_VERSION.finditer(text))
+    out, skip = [], set()
+    for a, b in zip(found, found[1:]):
+        between = text[a.end():b.start()].strip().casefold()
+        if between in _RANGE_WORDS:
+            out.append((_version(a), _version(b)))
+            skip |= {a.start(), b.start()}
+    return out + [(_version(m), _version(m)) for m in found if m.start() not in skip]
+
+
+def _version(m: re.Match) -> tuple:
+    numbers = [int(n) for n in m.group(1).split(".")][:4]
+    return (*numbers, *[0] * (4 - len(numbers)), m.group(2))
 
 
 def outside_words(text: str, language: str) -> str:
@@ -136,25 +169,64 @@ def outside_words(text: str, language: str) -> str:
     return text
 
 
-def ticket_fit(scope: Scope, text: str, named: frozenset[str] | None = None) -> Fit:
+def ticket_fit(scope: Scope, text: str, named: frozenset[str] | None = None, reported: str | None = None) -> Fit:
     """Where a ticket stands against an incident's scope: `text` is outside_words() of the ticket, `named`
-    the places of that text when already known."""
+    the places of that text when already known, `reported` the clauses of it that report a problem (a name
+    ruled out counts only there: "Gmail users have it" beside "Hotmail addresses have not" is no report
+    about Gmail)."""
     if not scope.places_in and not scope.places_out and not scope.terms_in and not scope.terms_out:
         return Fit()
-    words: dict[str, str] = {}
-    for t in tokenize(text):
-        words.setdefault(_key(t.norm, scope.language), text[t.start:t.end])
-        words.setdefault(t.norm, text[t.start:t.end])
+    words = _words(text, scope.language)
     if named is None:
         named = places(text) if (scope.places_in or scope.places_out) else frozenset()
     inside = sorted({said for term in scope.terms_in if (said := _said(term, words, compounds=True))})
-    outside = sorted({said for term in scope.terms_out if (said := _said(term, words, compounds=False))})
+    problem = words if reported is None else _words(reported, scope.language)
+    outside = sorted({said for term in scope.terms_out if (said := _said(term, problem, compounds=False))})
+    if scope.versions_in or scope.versions_out:
+        mine = versions(text)
+        said_in = [v for v in mine if v in scope.versions_in]
+        if said_in:
+            inside.append("its version")
+        elif any(r[0] <= v <= r[1] for v in versions(reported if reported is not None else text)
+                 for r in scope.versions_out):     # "DTCO 4.0" against "4.1 only; 3.0 to 4.0 work": another device
+            return Fit((), ("a version it rules out",), False)
     if named & scope.places_in:
         inside.append("a place it names")
     if named & scope.places_out and not named & scope.places_in:
         outside.append("a place it rules out")
     elsewhere = bool(named) and bool(scope.places_in) and not named & scope.places_in
     return Fit(tuple(inside), tuple(outside), elsewhere)
+
+
+# Devices by the platform they run: general knowledge, no product's ("our iPhones" are inside "iOS only", a Galaxy
+# phone is outside "Android is not affected", an Xcode build runs on macOS).
+PLATFORMS = {"ios": ("iphone", "iphones", "ipad", "ipads"),
+             "android": ("samsung", "galaxy", "pixel", "xiaomi", "redmi", "huawei", "oneplus", "motorola"),
+             "macos": ("macbook", "macbooks", "imac", "xcode", "xcodebuild")}
+
+
+def _words(text: str, language: str) -> dict[str, str]:
+    words: dict[str, str] = {}
+    for t in tokenize(text):
+        words.setdefault(_key(t.norm, language), text[t.start:t.end])
+        words.setdefault(t.norm, text[t.start:t.end])
+    for platform, devices in PLATFORMS.items():
+        device = next((words[d] for d in devices if d in words), None)
+        if device is not None:
+            words.setdefault(platform, device)
+            words.setdefault(_key(platform, language), device)
+    return words
+
+
+_COMMA_CLAUSE = re.compile(r"[^,;:.!?\n()]+")     # runs between punctuation: linear
+
+
+def reporting_clauses(text: str, language: str) -> str:
+    """The clauses (between commas and sentence ends) of a text that report a problem: a symptom or a negation
+    in them. The whole text when none does."""
+    found = [m.group().replace("\u2024", ".") for m in _COMMA_CLAUSE.finditer(_DIGIT_DOT.sub("\\1\u2024", text))
+             if any(kind(c) == SYMPTOM or c == "negation" for c in analyze(m.group(), language).concepts)]
+    return "\n".join(found) if found else text
 
 
 def _said(term: str, words: dict[str, str], *, compounds: bool) -> str | None:

@@ -53,15 +53,17 @@ yours sincerely, mit freundlichen grüßen, mit freundlichen grüssen, mit freun
 viele grüße, beste grüße, liebe grüße, schöne grüße, herzliche grüße, gruß, grüße, mfg, vg, lg, cordialement
 bien cordialement, très cordialement, salutations, salutations distinguées, bien à vous, meilleures salutations
 sincères salutations, bonne journée, sent from my iphone, sent from my android, gesendet von meinem iphone
-von meinem iphone gesendet, envoyé de mon iphone, envoyé depuis mon iphone""".replace("\n", ",").split(",") if line.strip())
+von meinem iphone gesendet, envoyé de mon iphone, envoyé depuis mon iphone""".casefold().replace("\n", ",").split(",")
+                      if line.strip())     # casefolded as the lines are ("Grüße" -> "grüsse")
 _OWN_WORDS_ENOUGH = 6      # fewer words before a quoted mail: the quoted (forwarded) mail is the message
 
 
-def own_words(body: str, *, look_below: bool = True) -> str:
+def own_words(body: str, *, look_below: bool = True, forwarded: bool = False) -> str:
     """The part of a mail body its sender wrote: up to a signature, a closing or a quoted earlier mail.
 
     One pass over the lines with plain string tests (no pattern can backtrack). When the sender wrote
-    next to nothing above a quoted or forwarded mail ("see below"), the quoted mail is the message."""
+    next to nothing above a quoted or forwarded mail, points to it ("see below", "siehe unten") or
+    forwards it (`forwarded`: the subject says "Fwd:", "WG:", "TR:"), the quoted mail is read too."""
     lines = (body or "")[:_SCAN_LIMIT].splitlines()
     own: list[str] = []
     for n, line in enumerate(lines):
@@ -71,9 +73,14 @@ def own_words(body: str, *, look_below: bool = True) -> str:
     else:
         return "\n".join(own)[:MAX_TEXT]
     text = "\n".join(own).strip()
-    if not look_below or len(_WORD.findall(text[:MAX_TEXT])) >= _OWN_WORDS_ENOUGH:
+    if not look_below or (len(_WORD.findall(text[:MAX_TEXT])) >= _OWN_WORDS_ENOUGH and not forwarded
+                          and not _points_below(text)):
         return text[:MAX_TEXT]
-    quoted = [line.lstrip("> \t") for line in lines[len(own):]]
+    start = next((m for m in range(len(own), len(lines)) if _starts_quote(lines[m], lines[m + 1] if m + 1 < len(lines) else "")),
+                 None)
+    if start is None:          # a closing or a signature, and nothing quoted below it
+        return text[:MAX_TEXT]
+    quoted = [line.lstrip("> \t") for line in lines[start:]]
     rest = "\n".join(q for q in quoted if not _is_header_line(q) and not q.casefold().startswith(_SEPARATORS))
     return f"{text}\n{own_words(rest, look_below=False)}"[:MAX_TEXT]
 
@@ -85,9 +92,21 @@ def _ends_own_words(line: str, following: str) -> bool:
         return True
     if low.rstrip(" ,.!:-") in _CLOSINGS:
         return True
+    closing, comma, name = low.partition(",")
+    if comma and closing.strip() in _CLOSINGS and len(name.split()) <= 3:     # "Gruß, Ben"
+        return True
     if low.endswith(_REPLY_HEADERS) and low.split(" ", 1)[0] in ("on", "am", "le", "el", "op"):
         return True
     return _is_header_line(stripped) and _is_header_line(following.strip())
+
+
+def _starts_quote(line: str, following: str) -> bool:
+    """Where a quoted or forwarded mail begins: a quoted line, a separator, "On ... wrote:" or its headers."""
+    stripped = line.strip()
+    low = stripped.casefold()
+    return (stripped.startswith(">") or low.startswith(_SEPARATORS)
+            or (low.endswith(_REPLY_HEADERS) and low.split(" ", 1)[0] in ("on", "am", "le", "el", "op"))
+            or (_is_header_line(stripped) and _is_header_line(following.strip())))
 
 
 def _is_header_line(line: str) -> bool:
@@ -96,9 +115,21 @@ def _is_header_line(line: str) -> bool:
     return bool(colon) and name.strip(" *").casefold() in _HEADER_FIELDS
 
 
+_FORWARD_PREFIXES = ("fw:", "fwd:", "wg:", "tr:", "fw :", "fwd :", "wg :", "tr :")
+_BELOW = ("below", "underneath", "forwarding", "forwarded", "unten", "unterhalb", "weitergeleitet", "weiterleiten",
+          "anbei die", "anbei eine", "ci-dessous", "ci dessous", "en dessous", "plus bas", "transmets", "transféré", "transfere")
+
+
+def _points_below(text: str) -> bool:
+    low = text.casefold()
+    return any(word in low for word in _BELOW)
+
+
 def ticket_text(subject: str, body: str) -> str:
     """What of a ticket is read: its subject and the start of its own words, at most MAX_TEXT characters."""
-    return f"{(subject or '')[:500]}\n{own_words(body)}"[:MAX_TEXT]
+    subject = (subject or "")[:500]
+    forwarded = subject.casefold().lstrip().startswith(_FORWARD_PREFIXES)
+    return f"{subject}\n{own_words(body, forwarded=forwarded)}"[:MAX_TEXT]
 
 
 class Token(NamedTuple):

@@ -12,7 +12,7 @@ from statuspage.support import semantic
 from statuspage.support.evidence import Examples, began_days_ago
 from statuspage.support.matching import Candidate, ComponentInfo, TicketText, match_ticket
 from statuspage.support.places import places
-from statuspage.support.scope import incident_scope, ticket_fit
+from statuspage.support.scope import Fit, incident_scope, ticket_fit
 
 NOW = datetime(2026, 3, 3, 12, 0, tzinfo=timezone.utc)   # a Tuesday
 FLEET = [
@@ -142,3 +142,65 @@ def test_tickets_already_linked_make_a_like_ticket_more_likely():
                            examples={31: Examples(np.array(linked), np.zeros((0, semantic.DIMENSIONS), np.float32))})
     assert with_examples.score > without.score, (without, with_examples)
     assert any("linked" in r for r in with_examples.reasons)
+
+
+# --- issue 13, second round: what the customer guesses, says works, or names as a surface ------------------------
+
+def test_a_question_guessing_the_incident_is_left_out_of_the_reading():
+    from statuspage.support.evidence import without_guesses
+    text = "Unsere Tracker in Polen senden keine Positionen. Hat das mit eurer Telia-Störung zu tun?"
+    assert without_guesses(text, "de").strip() == "Unsere Tracker in Polen senden keine Positionen."
+    # a ticket that is nothing but the guess keeps it
+    assert without_guesses("Is this the Telia issue?", "en") == "Is this the Telia issue?"
+    # the guess no longer puts a ticket about Poland inside the incident's scope (Sweden, Denmark)
+    assert _match("Polen: keine Positionen", text).incident_id is None
+
+
+def test_a_part_the_incident_rules_out_counts_against_a_ticket_only_where_it_reports_a_problem():
+    scope = incident_scope(("Invoices to Kelvo accounts are late", "Invoices to Marnet accounts are not affected."), "en")
+    said_works = "Kelvo customers have not received their invoice, Marnet customers have it"
+    reported = "Marnet customers have not received their invoice"
+    from statuspage.support.scope import reporting_clauses
+    assert ticket_fit(scope, said_works, frozenset(), reporting_clauses(said_works, "en")).outside == ()
+    assert ticket_fit(scope, reported, frozenset(), reporting_clauses(reported, "en")).outside == ("Marnet",)
+
+
+def test_what_is_yesterdays_is_no_start_of_the_problem():
+    assert began_days_ago("I could not run yesterday's day close", "en", NOW) is None
+    assert began_days_ago("Den Abschluss von gestern kann ich nicht starten", "de", NOW) is None
+    assert began_days_ago("Les notes d'hier sont arrivées", "fr", NOW) is None
+    assert began_days_ago("Since yesterday nothing arrives", "en", NOW) == 1
+    assert began_days_ago("depuis hier rien n'arrive", "fr", NOW) == 1
+
+
+def test_a_city_the_page_names_as_a_thing_is_no_place():
+    from statuspage.support.places import city_names
+    assert "salto" in city_names("Mobile keys for Salto and Vingcard locks")
+    assert "europe" not in city_names("Streaming from edge locations in Europe")
+    assert places("Salto locks") and not places("Salto locks", frozenset({"salto"}))
+
+
+def test_what_worked_before_is_not_a_question_about_the_past():
+    later = Candidate(
+        23, "incident", "Trip reports not generated",
+        ("Trip reports requested since 10:00 are not generated. We are investigating.",),
+        ("trips",), NOW - timedelta(hours=1), "investigating")
+    match = _match("Trip report missing", "Yesterday's trip reports came in fine, but today's report was not "
+                   "generated.", candidates=(MAP_STALE, APP_CRASH, later))
+    assert not any("past" in reason for reason in match.reasons)
+
+
+def test_a_device_stands_for_the_platform_it_runs():
+    scope = incident_scope(("Clock-ins from the Android app are not saved", "The iOS app is not affected."), "en")
+    assert "Samsung" in ticket_fit(scope, "Our Samsung Galaxy phones lose every clock-in").inside
+    assert ticket_fit(scope, "Our iPhones do not save anything").outside == ("iPhones",)
+    assert ticket_fit(scope, "Our phones do not save anything").outside == ()
+
+
+def test_a_version_the_updates_rule_out_is_outside_and_one_they_name_inside():
+    scope = incident_scope(("Exports from the Kivo 4.1 reader fail",
+                            "Only Kivo readers 4.1 and 4.1a are affected. Older readers (Kivo 3.0 to 4.0) work normally."), "en")
+    older = "Exports from our Kivo 4.0 fail with a timeout"
+    assert ticket_fit(scope, older, frozenset(), older) == Fit((), ("a version it rules out",), False)
+    assert "its version" in ticket_fit(scope, "Our Kivo 4.1a exports fail", frozenset(), "Our Kivo 4.1a exports fail").inside
+    assert ticket_fit(scope, "Exports fail at 14.30", frozenset(), "Exports fail at 14.30").outside == ()

@@ -166,3 +166,19 @@ def test_matching_huge_tickets_keeps_no_more_memory_than_their_bounded_reading()
     kept = tracemalloc.get_traced_memory()[0] - before
     tracemalloc.stop()
     assert kept < 3_000_000, f"{kept / 1e6:.1f} MB kept after 8 tickets of 100 KB"
+
+
+def test_a_forwarded_mail_is_read_when_the_subject_or_the_sender_points_to_it():
+    body = ("Hi,\n\nsee below, I've had a few of these this afternoon.\n\nCheers,\nMike\n\n"
+            "---------- Forwarded message ---------\nFrom: Priya <p@mail.example>\nSubject: payslip\n\n"
+            "Hi Mike, the app still says 'No new documents'.\n")
+    assert "No new documents" in ticket_text("FW: where is my payslip?", body)
+    assert "No new documents" in ticket_text("payslip", body)          # "see below" points to it
+    plain = body.replace("see below, ", "").replace("---------- Forwarded message ---------\n", "")
+    assert "No new documents" not in own_words(plain)
+
+
+def test_a_closing_with_a_sharp_s_ends_the_own_words():
+    body = "Die Karte zeigt nichts.\n\nViele Grüße\nKai Thomsen\nDisposition"
+    assert own_words(body).strip() == "Die Karte zeigt nichts."
+    assert "Ben" not in own_words("Alle Builds sind rot.\nGruß, Ben")
