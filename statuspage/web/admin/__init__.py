@@ -6,7 +6,7 @@ import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, request, url_for
+from flask import Blueprint, abort, current_app, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup, escape
@@ -33,12 +33,18 @@ def _load_user(session_id: str):
 
 @bp.before_request
 def _require_sign_in():
-    if request.endpoint in ("admin.login",):
+    if request.endpoint in SIGNED_OUT_VIEWS:
         return None
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
     refuse_nul_in_query()
+    if session.get("enrol_totp") and request.endpoint not in ("admin.totp_enrol", "admin.logout"):
+        return redirect(url_for("admin.totp_enrol"))  # a required second factor comes before anything else
     return None
+
+
+# The views that work before signing in: the password form, its one-time code, and single sign-on.
+SIGNED_OUT_VIEWS = ("admin.login", "admin.login_code", "admin.sso_start", "admin.sso_callback")
 
 
 @bp.after_request
@@ -102,4 +108,4 @@ def site_tz() -> ZoneInfo:
     return current_app.config["SETTINGS"].tz
 
 
-from . import audit, auth, checks, components, incidents, subscribers, tickets, users  # noqa: E402,F401  (registers the views)
+from . import audit, auth, checks, components, incidents, sso, subscribers, tickets, users  # noqa: E402,F401  (registers the views)
