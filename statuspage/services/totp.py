@@ -51,6 +51,11 @@ def needs_enrolment(user: User) -> bool:
     return required and not user.has_totp
 
 
+def pending_secret(user: User) -> str | None:
+    """The secret waiting for its first code, if the enrolment page was opened (reading stores nothing)."""
+    return None if user.has_totp else _secret(user)
+
+
 def start_enrolment(user_id: int, *, now: datetime) -> str:
     """The secret to put in an authenticator app: a new one, or the one already waiting for its first code
     (so reloading the page does not change what was scanned)."""
@@ -112,17 +117,6 @@ def remove_with_code(user_id: int, code: str, *, by: Actor, now: datetime) -> bo
             return False
         remove(user_id, by=by, now=now)
     return True
-
-
-def set_required(user_id: int, required: bool, *, by: Actor, now: datetime) -> User:
-    """An admin asks (or stops asking) this user for a second factor at password sign-in."""
-    with transaction():
-        user = get_user(user_id)
-        if user.totp_required != bool(required):
-            user.totp_required = bool(required)
-            audit.record(by, "user.totp_required", user, summary=f"{user.email}: {'yes' if required else 'no'}",
-                         now=now)
-    return user
 
 
 def _new_recovery_codes(user: User) -> list[str]:

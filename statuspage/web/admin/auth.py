@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from ...extensions import limiter
-from ...errors import Invalid
+from ...errors import Conflict, Invalid
 from ...i18n import LANGUAGE_NAMES
 from ...services import accounts, totp
 from ..forms import choices
@@ -93,7 +93,7 @@ def login_code():
     """The second half of a password sign-in: the code from the app, or a recovery code."""
     if current_user.is_authenticated:
         return redirect(url_for("admin.index"))
-    if not session.get("sign_in_challenge") or not _password_sign_in():
+    if request.method == "GET" and not session.get("sign_in_challenge"):
         return redirect(url_for("admin.login"))
     form = CodeForm()
     if form.validate_on_submit():
@@ -103,7 +103,7 @@ def login_code():
             target = session.pop("sign_in_next", None)
             login_user(accounts.start_session(result.user, now=now()), remember=result.remember)
             return redirect(_safe_next(target))
-        if result.expired:
+        if result.expired:  # none started, too old, or too many wrong codes: the password again
             session.pop("sign_in_challenge", None)
             flash(_("Too many wrong codes, or too slow: please sign in again."), "error")
             return redirect(url_for("admin.login"))
@@ -167,39 +167,45 @@ def account():
 
 @bp.route("/account/two-factor", methods=["GET", "POST"])
 def totp_enrol():
-    """Set up an authenticator app: its secret (as text, an otpauth:// address and a QR code), then a code."""
+    """Set up an authenticator app: its secret (as text, an otpauth:// address and a QR code), then a code.
+    The page makes the secret; the form's post only reads it (a post alone stores nothing)."""
     if not current_user.has_password or not _password_sign_in():
         abort(404)  # a second factor guards passwords; single sign-on users have their provider's
     if current_user.has_totp:
         return redirect(url_for("admin.account"))
-    secret = totp.start_enrolment(current_user.id, now=now())
     form = CodeForm()
     if form.validate_on_submit():
         try:
             codes = totp.confirm_enrolment(current_user.id, form.code.data, by=actor(), now=now())
         except Invalid:
             form.code.errors.append(_("The code is not right."))
+        except Conflict:
+            form.code.errors.append(_("The form has expired; please try again."))
         else:
             session.pop("enrol_totp", None)
             return render_template("admin/recovery_codes.html", codes=codes)
-    uri = totp.provisioning_uri(current_user, secret)
-    return render_template("admin/totp_enrol.html", form=form, secret=secret, uri=uri, qr_svg=_qr_svg(uri),
-                           required=bool(session.get("enrol_totp"))), 400 if form.is_submitted() else 200
+    # A post with no secret waiting (the page was never opened) says so and makes none.
+    secret = totp.pending_secret(current_user) if form.is_submitted() else \
+        totp.start_enrolment(current_user.id, now=now())
+    uri = totp.provisioning_uri(current_user, secret) if secret else None
+    return render_template("admin/totp_enrol.html", form=form, secret=secret, uri=uri,
+                           qr_svg=_qr_svg(uri) if uri else None, required=bool(session.get("enrol_totp"))), \
+        400 if form.is_submitted() else 200
 
 
 @bp.post("/account/two-factor/remove")
 def totp_remove():
     """Switching the second factor off takes a current code (or a recovery code), not just the session."""
     form = CodeForm()
-    if not current_user.has_totp:
-        return redirect(url_for("admin.account"))
-    if totp.needs_enrolment_after_removal(current_user):
-        flash(_("An admin requires a one-time-password app for your account: it cannot be removed."), "error")
-        return redirect(url_for("admin.account"))
-    if form.validate_on_submit() and totp.remove_with_code(current_user.id, form.code.data, by=actor(), now=now()):
-        flash(_("The one-time-password app is removed."), "info")
-        return redirect(url_for("admin.account"))
-    if form.is_submitted():
+    if form.validate_on_submit():
+        if not current_user.has_totp:
+            return redirect(url_for("admin.account"))
+        if totp.needs_enrolment_after_removal(current_user):
+            flash(_("An admin requires a one-time-password app for your account: it cannot be removed."), "error")
+            return redirect(url_for("admin.account"))
+        if totp.remove_with_code(current_user.id, form.code.data, by=actor(), now=now()):
+            flash(_("The one-time-password app is removed."), "info")
+            return redirect(url_for("admin.account"))
         form.code.errors.append(_("The code is not right."))
     return _account_page(PasswordForm(formdata=None), code_form=form), 400
 

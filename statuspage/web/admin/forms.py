@@ -32,7 +32,8 @@ class LoginForm(Form):
 class CodeForm(Form):
     """A six-digit code from the authenticator app, or a recovery code."""
 
-    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=64)],
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=64),
+                                               Regexp(r"^[0-9A-Za-z \t-]*$", message=_l("The code is not right."))],
                        render_kw={"autocomplete": "one-time-code", "inputmode": "text", "spellcheck": "false",
                                   "autocapitalize": "off"})
 

@@ -45,8 +45,8 @@ def user_edit(user_id: int):
     errors = []
     if form.validate_on_submit():
         try:
-            accounts.update_user(user.id, role=form.role.data, is_disabled=form.is_disabled.data, by=actor(), now=now())
-            totp.set_required(user.id, form.totp_required.data, by=actor(), now=now())
+            accounts.update_user(user.id, role=form.role.data, is_disabled=form.is_disabled.data,
+                                 totp_required=form.totp_required.data, by=actor(), now=now())
         except AppError as error:
             errors.append(explain(error))
         else:
