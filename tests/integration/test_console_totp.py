@@ -235,6 +235,9 @@ def test_an_admin_can_require_it_of_one_user_and_remove_a_lost_one(app, client, 
     page = client.get(f"/admin/users/{bob}")
     client.post(f"/admin/users/{bob}/remove-second-factor", data={"csrf_token": csrf_token(page)})
     assert not user(app, bob).has_totp and "user.totp_remove" in actions(app)
+    log = client.get("/admin/audit").get_data(as_text=True).replace("<wbr>", "")
+    assert "bob@example.com set up a one-time-password app for bob@example.com" in log
+    assert "ana@example.com removed the one-time-password app of bob@example.com" in log
     sign_out(client)
     assert password(client, "bob@example.com").headers["Location"] == "/admin/account/two-factor"
 
