@@ -89,6 +89,8 @@ class OIDCProvider:
         self.codes: dict[str, Code] = {}
         self.client = Client(redirect_uri)
         self.token_requests: list[dict] = []
+        self.claims_at_userinfo_only: tuple = ()  # claims left out of the ID token, given at /userinfo
+        self.access_tokens: dict[str, dict] = {}
         self.app = self._make_app()
         self._server = make_server("127.0.0.1", 0, self.app, threaded=True)
         self.issuer = f"http://127.0.0.1:{self._server.server_port}"
@@ -162,7 +164,7 @@ class OIDCProvider:
                 return False
 
             def generate_user_info(self, user, scope):
-                return UserInfo(user)
+                return UserInfo({k: v for k, v in user.items() if k not in provider.claims_at_userinfo_only})
 
             def encode_id_token(self, token, request):
                 id_token = super().encode_id_token(token, request)
@@ -175,13 +177,14 @@ class OIDCProvider:
                 return id_token
 
         server = AuthorizationServer(app, query_client=lambda client_id: provider.client
-                                     if client_id == CLIENT_ID else None, save_token=lambda token, request: None)
+                                     if client_id == CLIENT_ID else None, save_token=lambda token, request: provider.access_tokens.update({token["access_token"]: request.user}))
         server.register_grant(CodeGrant, [IDToken(require_nonce=True), CodeChallenge(required=True)])
 
         @app.get("/.well-known/openid-configuration")
         def discovery():
             return jsonify(issuer=provider.issuer, authorization_endpoint=provider.issuer + "/authorize",
                            token_endpoint=provider.issuer + "/token", jwks_uri=provider.issuer + "/jwks",
+                           userinfo_endpoint=provider.issuer + "/userinfo",
                            response_types_supported=["code"], subject_types_supported=["public"],
                            id_token_signing_alg_values_supported=["RS256"],
                            code_challenge_methods_supported=["S256"],
@@ -199,6 +202,14 @@ class OIDCProvider:
             except OAuth2Error as error:
                 return server.handle_error_response(None, error)
             return server.create_authorization_response(grant=grant, grant_user=user)
+
+        @app.get("/userinfo")
+        def userinfo():
+            scheme, _sep, token = request.headers.get("Authorization", "").partition(" ")
+            user = provider.access_tokens.get(token) if scheme.lower() == "bearer" else None
+            if user is None:
+                return jsonify(error="invalid_token"), 401
+            return jsonify(user)
 
         @app.post("/token")
         def issue_token():

@@ -175,6 +175,14 @@ def test_a_role_claim_with_another_name_and_a_single_value(app, client, configur
     assert users(app)[0].role == Role.ADMIN
 
 
+def test_groups_and_email_missing_from_the_id_token_are_read_at_userinfo(app, client, configure, provider):
+    configure()
+    provider.claims_at_userinfo_only = ("groups", "email", "email_verified")
+    assert sign_in_by_sso(client).status_code == 302
+    [user] = users(app)
+    assert (user.email, user.role) == ("alice@example.com", Role.RESPONDER)
+
+
 def test_a_disabled_user_is_refused(app, client, configure):
     configure()
     sign_in_by_sso(client)
