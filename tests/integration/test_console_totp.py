@@ -250,3 +250,15 @@ def test_the_screens_are_translated(client, clock, enrolled):
     password(client)
     page = client.get("/admin/login/code?lang=fr").get_data(as_text=True)
     assert 'lang="fr"' in page and "Enter your one-time code" not in page
+
+
+def test_a_half_sign_in_ends_when_passwords_are_switched_off(app, client, clock, enrolled, monkeypatch):
+    secret, _codes = enrolled
+    password(client)
+    token = csrf_token(client.get("/admin/login/code"))
+    monkeypatch.setitem(app.config, "SETTINGS", dataclasses.replace(
+        app.config["SETTINGS"], password_sign_in=False, oidc_client_id="statuspage",
+        oidc_discovery_url="https://id.example.com/.well-known/openid-configuration"))
+    response = client.post("/admin/login/code", data={"code": pyotp.TOTP(secret).at(clock.now()), "csrf_token": token})
+    assert response.headers["Location"] == "/admin/login"
+    assert client.get("/admin/").status_code == 302

@@ -93,7 +93,7 @@ def login_code():
     """The second half of a password sign-in: the code from the app, or a recovery code."""
     if current_user.is_authenticated:
         return redirect(url_for("admin.index"))
-    if request.method == "GET" and not session.get("sign_in_challenge"):
+    if not _password_sign_in() or (request.method == "GET" and not session.get("sign_in_challenge")):
         return redirect(url_for("admin.login"))
     form = CodeForm()
     if form.validate_on_submit():
