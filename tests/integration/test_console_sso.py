@@ -295,3 +295,13 @@ def test_the_refusal_pages_are_translated(client, configure, provider):
     response = sign_in_by_sso(client)
     assert response.status_code == 403
     assert 'lang="de"' in response.get_data(as_text=True)
+
+
+def test_a_required_second_factor_is_left_to_the_provider(app, client, configure):
+    """A user with a password too, of whom the site requires a second factor, is not sent to set one up when
+    they came in by single sign-on."""
+    configure(totp_required=True, oidc_create_users=False)
+    with app.app_context():
+        make_user("alice@example.com", "viewer")
+    assert sign_in_by_sso(client).status_code == 302
+    assert client.get("/admin/incidents").status_code == 200

@@ -262,3 +262,12 @@ def test_a_half_sign_in_ends_when_passwords_are_switched_off(app, client, clock,
     response = client.post("/admin/login/code", data={"code": pyotp.TOTP(secret).at(clock.now()), "csrf_token": token})
     assert response.headers["Location"] == "/admin/login"
     assert client.get("/admin/").status_code == 302
+
+
+def test_a_requirement_made_while_signed_in_applies_at_the_next_page(app, client, clock, ana, monkeypatch):
+    """Sessions outlive a restart: one begun before STATUSPAGE_TOTP_REQUIRED=1 is sent to set up the app too."""
+    sign_in(client)
+    assert client.get("/admin/incidents").status_code == 200
+    monkeypatch.setitem(app.config, "SETTINGS", dataclasses.replace(app.config["SETTINGS"], totp_required=True))
+    assert client.get("/admin/incidents").headers["Location"] == "/admin/account/two-factor"
+    assert client.get("/admin/account/two-factor").status_code == 200

@@ -15,7 +15,7 @@ from ... import clock
 from ...extensions import login_manager
 from ...i18n import duration
 from ...models import Role
-from ...services import accounts
+from ...services import accounts, totp
 from ...services.audit import Actor
 from .. import refuse_nul_in_query
 
@@ -38,9 +38,17 @@ def _require_sign_in():
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
     refuse_nul_in_query()
-    if session.get("enrol_totp") and request.endpoint not in ("admin.totp_enrol", "admin.logout"):
+    if request.endpoint not in ("admin.totp_enrol", "admin.logout") and must_enrol():
         return redirect(url_for("admin.totp_enrol"))  # a required second factor comes before anything else
     return None
+
+
+def must_enrol() -> bool:
+    """A password user (not signed in by single sign-on in this session) of whom a second factor is required
+    and who has none: at once, even when the requirement came while they were signed in, or through a
+    remember cookie."""
+    return (current_app.config["SETTINGS"].password_sign_in and current_user.has_password
+            and session.get("signed_in_by") != "sso" and totp.needs_enrolment(current_user))
 
 
 # The views that work before signing in: the password form, its one-time code, and single sign-on.

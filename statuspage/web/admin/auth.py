@@ -11,7 +11,7 @@ from ...errors import Conflict, Invalid
 from ...i18n import LANGUAGE_NAMES
 from ...services import accounts, totp
 from ..forms import choices
-from . import actor, bp, now
+from . import actor, bp, must_enrol, now
 from .forms import CodeForm, LanguageForm, LoginForm, PasswordForm
 
 _BROWSER_IGNORES = re.compile(r"[\t\n\r]")
@@ -75,15 +75,14 @@ def login():
 
 def _after_password(user, *, remember: bool, target: str | None):
     """The password was right: ask for the one-time code, or sign in (and send to enrolment if required)."""
-    session.pop("enrol_totp", None)
+    session.pop("signed_in_by", None)
     if user.has_totp:
         session["sign_in_challenge"] = totp.start_challenge(user, remember=remember, now=now())
         session["sign_in_next"] = target
         return redirect(url_for("admin.login_code"))
     login_user(accounts.start_session(user, now=now()), remember=remember)
     if totp.needs_enrolment(user):
-        session["enrol_totp"] = True
-        return redirect(url_for("admin.totp_enrol"))
+        return redirect(url_for("admin.totp_enrol"))  # and nowhere else until done (admin._require_sign_in)
     return redirect(_safe_next(target))
 
 
@@ -115,7 +114,7 @@ def login_code():
 def logout():
     accounts.end_session(current_user.get_id())  # a copy of this session's cookie is worth nothing now
     logout_user()
-    session.pop("enrol_totp", None)
+    session.pop("signed_in_by", None)
     flash(_("You are signed out."), "info")
     return redirect(url_for("public.index"))
 
@@ -182,14 +181,13 @@ def totp_enrol():
         except Conflict:
             form.code.errors.append(_("The form has expired; please try again."))
         else:
-            session.pop("enrol_totp", None)
             return render_template("admin/recovery_codes.html", codes=codes)
     # A post with no secret waiting (the page was never opened) says so and makes none.
     secret = totp.pending_secret(current_user) if form.is_submitted() else \
         totp.start_enrolment(current_user.id, now=now())
     uri = totp.provisioning_uri(current_user, secret) if secret else None
     return render_template("admin/totp_enrol.html", form=form, secret=secret, uri=uri,
-                           qr_svg=_qr_svg(uri) if uri else None, required=bool(session.get("enrol_totp"))), \
+                           qr_svg=_qr_svg(uri) if uri else None, required=must_enrol()), \
         400 if form.is_submitted() else 200
 
 

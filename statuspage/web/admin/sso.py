@@ -71,6 +71,6 @@ def sso_callback():
     except sso.SignInRefused as refusal:
         current_app.logger.warning("single sign-on refused: %s", refusal)
         return _refuse(refusal.reason, 502 if refusal.reason == "provider_unreachable" else 403)
-    session.pop("enrol_totp", None)
     login_user(accounts.start_session(user, now=now()))
+    session["signed_in_by"] = "sso"  # the provider vouches for the second factor, not us
     return redirect(_safe_next(pending.get("next")))
