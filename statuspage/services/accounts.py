@@ -49,6 +49,13 @@ def get_user(user_id: int) -> User:
     return user
 
 
+def get_user_by_email(email: str) -> User:
+    user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
+    if user is None:
+        raise NotFound("user_not_found", f"No user with the address {email}.")
+    return user
+
+
 def create_user(email: str, password: str, *, role: str = Role.VIEWER, name: str = "", by: Actor,
                 now: datetime, language: str | None = None) -> User:
     """Add a console user; the address must be new. `language`: of their alert mail (None: the site's)."""
