@@ -12,7 +12,7 @@ from . import clock, create_app
 from .config import SettingsError
 from .errors import AppError
 from .models import Role
-from .services import accounts
+from .services import accounts, totp
 from .services.audit import CLI
 
 
@@ -69,6 +69,16 @@ def create_user(email, role, name, language, password):
     """Add a console user."""
     user = accounts.create_user(email, password, role=role, name=name, language=language, by=CLI, now=clock.now())
     click.echo(f"Created {user.role} {user.email}")
+
+
+@main.command("remove-second-factor")
+@click.argument("email")
+@_fail_on_app_error
+def remove_second_factor(email):
+    """Remove a user's one-time-password app and recovery codes (all lost, and no admin can sign in)."""
+    user = totp.remove(accounts.get_user_by_email(email).id, by=CLI, now=clock.now())
+    click.echo(f"Removed the one-time-password app of {user.email}; they can sign in with the password alone"
+               + (" and must set up a new app." if totp.needs_enrolment(user) else "."))
 
 
 @main.command("create-token")

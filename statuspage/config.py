@@ -84,6 +84,21 @@ class Settings:
     # Engineers' alerts (suspected incidents, incidents a check opened, deliveries failed for good) also go to
     # these Apprise URLs (notify/channels/chat.py). Secrets: never in a repr, a log or the database.
     alert_urls: tuple[str, ...] = field(default=(), repr=False)
+    password_sign_in: bool = True   # 0: the console's password form is gone, single sign-on only
+    totp_required: bool = False     # every local account needs a one-time-password app (services/totp.py)
+    oidc_discovery_url: str = ""    # <issuer>/.well-known/openid-configuration; empty: no single sign-on
+    oidc_client_id: str = ""
+    oidc_client_secret: str = field(default="", repr=False)
+    oidc_button_label: str = ""     # empty: "Sign in with single sign-on" in the reader's language
+    oidc_scopes: str = "openid email profile"
+    oidc_role_claim: str = "groups"
+    oidc_role_mapping: tuple = ()   # ((group, role), ...) from "statuspage-admins=admin,statuspage-ops=responder"
+    oidc_default_role: str = ""     # role when no group maps; empty: such sign-ins are refused
+    oidc_create_users: bool = False  # a first sign-in makes a console user (else only existing addresses)
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return bool(self.oidc_discovery_url and self.oidc_client_id)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -223,6 +238,45 @@ def _base_url(value: str) -> str:
     return value.rstrip("/")
 
 
+ROLES = ("viewer", "responder", "admin")
+
+
+def _role_mapping(value: str) -> tuple:
+    """"group=role,group=role": which value of the role claim gives which console role."""
+    pairs = []
+    for part in value.split(","):
+        if not part.strip():
+            continue
+        group, _sep, role = part.rpartition("=")
+        if not group.strip() or role.strip() not in ROLES:
+            raise SettingsError("STATUSPAGE_OIDC_ROLE_MAPPING must read group=role,group=role with roles from "
+                                f"{', '.join(ROLES)}, got {value!r}")
+        pairs.append((group.strip(), role.strip()))
+    return tuple(pairs)
+
+
+def _role(value: str) -> str:
+    value = value.strip()
+    if value and value not in ROLES:
+        raise SettingsError(f"STATUSPAGE_OIDC_DEFAULT_ROLE must be empty or one of {', '.join(ROLES)}, got {value!r}")
+    return value
+
+
+def _discovery_url(value: str) -> str:
+    value = value.strip()
+    if value and not value.startswith(("https://", "http://")):
+        raise SettingsError("STATUSPAGE_OIDC_DISCOVERY_URL must be the provider's "
+                            f"https://.../.well-known/openid-configuration, got {value!r}")
+    return value
+
+
+def _scopes(value: str) -> str:
+    scopes = value.replace(",", " ").split()
+    if "openid" not in scopes:
+        raise SettingsError(f"STATUSPAGE_OIDC_SCOPES must include openid, got {value!r}")
+    return " ".join(scopes)
+
+
 READERS = {
     "instance_dir": Path,
     "database_url": _text,
@@ -283,6 +337,17 @@ READERS = {
     "zammad_group": _text,
     "desk_timeout_s": _int("desk_timeout_s"),
     "alert_urls": _url_list,
+    "password_sign_in": _bool("password_sign_in"),
+    "totp_required": _bool("totp_required"),
+    "oidc_discovery_url": _discovery_url,
+    "oidc_client_id": _text,
+    "oidc_client_secret": str,
+    "oidc_button_label": _text,
+    "oidc_scopes": _scopes,
+    "oidc_role_claim": _text,
+    "oidc_role_mapping": _role_mapping,
+    "oidc_default_role": _role,
+    "oidc_create_users": _bool("oidc_create_users"),
 }
 
 
@@ -312,6 +377,9 @@ def load_settings(overrides: dict | None = None, environ: dict | None = None) ->
         defaults["secret_key"] = _instance_secret_key(instance_dir)
     if settings.default_language not in settings.languages:
         raise SettingsError(f"STATUSPAGE_DEFAULT_LANGUAGE must be one of {', '.join(settings.languages)}")
+    if not settings.password_sign_in and not settings.oidc_enabled:
+        raise SettingsError("STATUSPAGE_PASSWORD_SIGN_IN=0 needs single sign-on (STATUSPAGE_OIDC_DISCOVERY_URL and "
+                            "STATUSPAGE_OIDC_CLIENT_ID): nobody could sign in to the console")
     from .support.sla import BusinessCalendar
     try:
         BusinessCalendar.from_settings(settings)

@@ -1,5 +1,5 @@
 """Typed SQLAlchemy 2.0 models, one module per area; importing this registers them all."""
-from .accounts import ApiToken, LoginSession, Role, User
+from .accounts import ApiToken, LoginSession, RecoveryCode, Role, SignInChallenge, User
 from .audit import AuditEntry
 from .checks import Check, CheckKind, CheckResult, CheckSource, Rollup, RollupPeriod, RollupScope, SchedulerLease
 from .components import Component, ComponentGroup, ComponentStatus
@@ -24,7 +24,8 @@ __all__ = [
     "AffectedComponent", "ApiToken", "AuditEntry", "Check", "CheckKind", "CheckResult", "CheckSource",
     "Rollup", "RollupPeriod", "RollupScope", "SchedulerLease", "Component", "ComponentGroup", "ComponentStatus",
     "Impact", "Incident", "IncidentKind", "IncidentStatus", "IncidentTemplate", "IncidentUpdate",
-    "MaintenanceStatus", "Role", "User", "LoginSession", "RateLimitCounter", "Channel", "DeliveryStatus",
+    "MaintenanceStatus", "Role", "User", "LoginSession", "RecoveryCode", "SignInChallenge", "RateLimitCounter",
+    "Channel", "DeliveryStatus",
     "DeskProblem",
     "Notification", "NotificationKind", "Subscriber", "SubscriberComponent", "SubscriberIncident", "SeenSignature",
     "SiteVersion", "Ticket", "TicketChange", "TicketStatus", "IntakeFollow", "UnsubscribedAddress",

@@ -43,6 +43,14 @@ class User(Base):
     language: Mapped[str | None] = mapped_column(String(8))  # of the alert mail; None: the site's default
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The subject ("sub") the OpenID provider knows this user by, once they signed in with it.
+    oidc_subject: Mapped[str | None] = mapped_column(String(255), unique=True)
+    # The one-time-password secret, encrypted with a key derived from the secret key (services/totp.py);
+    # in use once confirmed with a code. The last time step used: a code is good once.
+    totp_secret: Mapped[str | None] = mapped_column(String(255))
+    totp_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column()
+    totp_required: Mapped[bool] = mapped_column(default=False)  # an admin asked this user for a second factor
 
     # The secret of the login session this object was signed in or loaded for (services/accounts.py); not a
     # column: a user has one row and any number of sessions.
@@ -65,6 +73,15 @@ class User(Base):
         """What the session (and remember) cookie holds: "<user id>:<session token>:<login session secret>"."""
         return f"{self.id}:{self.session_token}:{self.login_secret or ''}"
 
+    @property
+    def has_totp(self) -> bool:
+        return self.totp_confirmed_at is not None
+
+    @property
+    def has_password(self) -> bool:
+        """Users made by single sign-on have none (an unusable hash) until an admin or they set one."""
+        return self.password_hash.startswith(("pbkdf2:", "scrypt:"))
+
     def can(self, needed: Role) -> bool:
         return self.role.allows(needed)
 
@@ -82,6 +99,32 @@ class LoginSession(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RecoveryCode(Base):
+    """One of a user's ten recovery codes for a lost authenticator: only its SHA-256 is kept; good once."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SignInChallenge(Base):
+    """Half a sign-in: the password was right, the one-time code is still to come. The browser holds the
+    secret (only its SHA-256 is here); wrong codes are counted here, not in the browser's cookie, so a
+    replayed cookie cannot reset them."""
+
+    __tablename__ = "sign_in_challenges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    remember: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

@@ -49,6 +49,13 @@ def get_user(user_id: int) -> User:
     return user
 
 
+def get_user_by_email(email: str) -> User:
+    user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
+    if user is None:
+        raise NotFound("user_not_found", f"No user with the address {email}.")
+    return user
+
+
 def create_user(email: str, password: str, *, role: str = Role.VIEWER, name: str = "", by: Actor,
                 now: datetime, language: str | None = None) -> User:
     """Add a console user; the address must be new. `language`: of their alert mail (None: the site's)."""
@@ -99,8 +106,9 @@ def change_password(user_id: int, current_password: str, new_password: str, *, b
 
 
 def update_user(user_id: int, *, by: Actor, now: datetime, role: str | None = None,
-                is_disabled: bool | None = None) -> User:
-    """Change a user's role or disable the account; an admin cannot lock themselves out."""
+                is_disabled: bool | None = None, totp_required: bool | None = None) -> User:
+    """Change a user's role, disable the account, or require a second factor (services/totp.py) at their
+    password sign-in; an admin cannot lock themselves out."""
     with transaction():
         user = get_user(user_id)
         if user.id == by.user_id and (role not in (None, Role.ADMIN) or is_disabled):
@@ -110,8 +118,11 @@ def update_user(user_id: int, *, by: Actor, now: datetime, role: str | None = No
         if is_disabled is not None:
             user.is_disabled = bool(is_disabled)
             _end_every_session(user)
+        if totp_required is not None:
+            user.totp_required = bool(totp_required)
         audit.record(by, "user.update", user, summary=f"{user.email}: {user.role}"
-                     + (" (disabled)" if user.is_disabled else ""), now=now)
+                     + (" (disabled)" if user.is_disabled else "")
+                     + (" (second factor required)" if user.totp_required else ""), now=now)
     return user
 
 

@@ -339,3 +339,86 @@ def test_the_slug_follows_the_name_and_a_new_token_copies(open_tab, site):
     expect(page.locator("[data-copy-status]")).to_have_text("Copied")
     assert page.evaluate("navigator.clipboard.readText()") == token
     assert tab.problems == []
+
+
+SSO_BUTTON = "Sign in with Example ID"
+CODE_HEADING = {"en": "Enter your one-time code", "de": "Einmalcode eingeben", "fr": "Saisissez votre code à usage unique"}
+CODE_WRONG = {"en": "The code is not right.", "de": "Der Code stimmt nicht.", "fr": "Le code n’est pas correct."}
+
+
+@pytest.fixture
+def identity_provider(app, live_server, clock, monkeypatch):
+    """A real OpenID provider on loopback (tests/oidc_provider.py) and the app pointed at it, its callback on the
+    live server."""
+    import dataclasses
+
+    from tests.oidc_provider import CLIENT_ID, CLIENT_SECRET, OIDCProvider
+
+    provider = OIDCProvider(live_server + "/admin/sso/callback", clock.now).start()
+    monkeypatch.setitem(app.config, "SETTINGS", dataclasses.replace(
+        app.config["SETTINGS"], base_url=live_server, oidc_discovery_url=provider.discovery_url,
+        oidc_client_id=CLIENT_ID, oidc_client_secret=CLIENT_SECRET, oidc_button_label=SSO_BUTTON,
+        oidc_role_mapping=(("statuspage-responders", "responder"),), oidc_create_users=True))
+    yield provider
+    provider.stop()
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_single_sign_on_and_one_time_codes_in_chromium(open_tab, app, clock, identity_provider, language):
+    """The sign-in page with its single sign-on button, the whole sign-on through the provider and back, the
+    refusal page, and a one-time-password app set up, asked for and answered: each screen at 1280 and 390 px."""
+    import pyotp
+
+    for width, viewport in WIDTHS.items():
+        identity_provider.user = {"sub": f"sso-{width}-{language}", "email": f"sso-{width}-{language}@example.com",
+                                  "email_verified": True, "groups": ["statuspage-responders"]}
+        tab = open_tab(f"/admin/login?lang={language}", viewport=viewport)
+        expect(tab.page.get_by_role("link", name=SSO_BUTTON)).to_be_visible()
+        assert_fits(tab, f"sign-in with single sign-on ({language}, {width})")
+        tab.screenshot(f"console-sign-in-sso-{language}-{width}")
+        tab.page.get_by_role("link", name=SSO_BUTTON).click()  # to the provider and back, over real HTTP
+        expect(tab.page.get_by_role("heading", level=1)).to_have_text(OVERVIEW[language])
+
+        identity_provider.user = {**identity_provider.user, "groups": ["everyone"]}
+        refused = open_tab(f"/admin/login?lang={language}", viewport=viewport)
+        refused.page.get_by_role("link", name=SSO_BUTTON).click()
+        expect(refused.page.locator(".error-summary")).to_be_visible()
+        assert_fits(refused, f"single sign-on refused ({language}, {width})")
+        refused.screenshot(f"console-sso-refused-{language}-{width}")
+
+        email = f"totp-{width}-{language}@example.com"
+        with app.app_context():
+            make_user(email, "admin")
+        tab = sign_in(open_tab, language, email=email, viewport=viewport)
+        page = tab.page
+        page.goto("/admin/account/two-factor")
+        expect(page.locator(".qr-code svg")).to_be_visible()
+        assert_fits(tab, f"two-factor enrolment ({language}, {width})")
+        tab.screenshot(f"console-totp-enrol-{language}-{width}")
+        secret = page.locator("#totp-secret").inner_text()
+        page.locator("#code").fill(pyotp.TOTP(secret).at(clock.now()))
+        page.locator("form.stacked button[type=submit]").click()
+        expect(page.locator("#recovery-codes li")).to_have_count(10)
+        assert_fits(tab, f"recovery codes ({language}, {width})")
+        tab.screenshot(f"console-totp-recovery-codes-{language}-{width}")
+
+        clock.advance(seconds=30)
+        second = open_tab(f"/admin/login?lang={language}", viewport=viewport)
+        second.page.locator("#email").fill(email)
+        second.page.locator("#password").fill(TEST_PASSWORD)
+        second.page.locator("form.stacked button[type=submit]").click()
+        expect(second.page.get_by_role("heading", level=1)).to_have_text(CODE_HEADING[language])
+        expect(second.page.locator("#code")).to_be_focused()
+        assert_fits(second, f"one-time code ({language}, {width})")
+        second.screenshot(f"console-totp-code-{language}-{width}")
+        second.page.locator("#code").fill("000000")
+        second.page.locator("form.stacked button[type=submit]").click()
+        expect(second.page.locator(".field-error")).to_have_text(CODE_WRONG[language])
+        assert_fits(second, f"one-time code, wrong ({language}, {width})")
+        second.screenshot(f"console-totp-code-wrong-{language}-{width}")
+        second.page.locator("#code").fill(pyotp.TOTP(secret).at(clock.now()))
+        second.page.locator("form.stacked button[type=submit]").click()
+        expect(second.page.get_by_role("heading", level=1)).to_have_text(OVERVIEW[language])
+        assert unexpected(tab.problems + second.problems) == []
+        # The refusal is answered with 403 (meant: nobody is signed in); nothing else may go wrong there.
+        assert [p for p in refused.problems if "the server responded with a status of 403" not in p] == []

@@ -87,3 +87,26 @@ def test_statuspage_run_serves_the_site(tmp_path):
         finally:
             server.terminate()
             server.wait(10)
+
+
+def test_remove_second_factor_for_a_user_locked_out(app, runner, clock):
+    import pyotp
+
+    from statuspage.services import totp
+    from statuspage.services.audit import CLI
+
+    runner.invoke(main, ["create-user", "ops@example.com", "--role", "admin", "--password", "long enough pw"])
+    with app.app_context():
+        user_id = db.session.scalar(select(User.id).where(User.email == "ops@example.com"))
+        secret = totp.start_enrolment(user_id, now=clock.now())
+        totp.confirm_enrolment(user_id, pyotp.TOTP(secret).at(clock.now()), by=CLI, now=clock.now())
+        assert db.session.get(User, user_id).has_totp
+        db.session.remove()
+    result = runner.invoke(main, ["remove-second-factor", "OPS@example.com"])
+    assert result.exit_code == 0, result.output
+    assert "Removed the one-time-password app of ops@example.com" in result.output
+    with app.app_context():
+        assert not db.session.get(User, user_id).has_totp
+    result = runner.invoke(main, ["remove-second-factor", "nobody@example.com"])
+    assert result.exit_code == 1
+    assert result.output.strip() == "Error: No user with the address nobody@example.com."

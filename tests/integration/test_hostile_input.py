@@ -137,7 +137,13 @@ FORMS = [
     Form("user-new", "/admin/users", {"email": "cy@example.com", "name": "Cy", "role": "viewer",
                                       "password": NEW_PASSWORD},
          {"email": "required", "name": "optional", "role": "choice", "password": "secret"}),
-    Form("user-edit", "/admin/users/{user}", {"role": "responder"}, {"role": "choice", "is_disabled": "flag"}),
+    Form("user-edit", "/admin/users/{user}", {"role": "responder"},
+         {"role": "choice", "is_disabled": "flag", "totp_required": "flag"}),
+    # Without a half sign-in waiting, a code (even a good one) leads back to the password form.
+    Form("login-code", "/admin/login/code", {"code": "123456"}, {"code": "required"}, anonymous=True),
+    # Without the enrolment page opened first, nothing waits for a code: refused, nothing stored.
+    Form("totp-enrol", "/admin/account/two-factor", {"code": "123456"}, {"code": "required"}, accepted=(200,)),
+    Form("totp-remove", "/admin/account/two-factor/remove", {"code": "123456"}, {"code": "required"}),
     Form("subscriber-chat", "/admin/subscribers/chat",
          {"notify_url": "json://93.184.216.34/hooks/team", "lang": "en", "confirmed": "y"},
          {"notify_url": "required", "lang": "choice", "components": "choice", "confirmed": "flag"}),
@@ -191,6 +197,7 @@ ACTIONS = {
     "incident-publish": "/admin/incidents/{incident}/publish",
     "incident-dismiss": "/admin/incidents/{incident}/dismiss",
     "sign-out": "/admin/logout",
+    "user-remove-second-factor": "/admin/users/{user}/remove-second-factor",
 }
 # Authorized by a signed link (unsubscribe also without a CSRF token: mail clients' one-click unsubscribe posts
 # none); a broken link gets a page that says what is wrong (400, or 410 when expired or gone), not a 404.

@@ -84,6 +84,7 @@ CONSOLE = {
     "console delivery log": "/admin/deliveries",
     "console failed deliveries": "/admin/deliveries?status=failed",
     "console account": "/admin/account",
+    "console one-time-password enrolment": "/admin/account/two-factor",
     "console checks": "/admin/checks",
     "console check detail": "/admin/checks/{check}",
     "console heartbeat detail": "/admin/checks/{heartbeat}",
@@ -104,6 +105,7 @@ REFUSED = {  # forms sent back with their errors (400)
     "new user with errors": ("/admin/users", {"email": "not an address", "role": "viewer", "password": "short"}),
     "account with errors": ("/admin/account", {"current_password": TEST_PASSWORD, "new_password": "x",
                                                "confirm": "y"}),
+    "one-time-password enrolment with a wrong code": ("/admin/account/two-factor", {"code": "000000"}),
 }
 PAGES = [*PUBLIC, *CONSOLE, *REFUSED]
 

@@ -108,3 +108,35 @@ def test_alert_urls_are_a_list_checked_at_start_up_and_never_repeated_back(tmp_p
         message = str(error.value)
         assert message.startswith("STATUSPAGE_ALERT_URLS, URL 2: ") and says in message
         assert "SecretTokenXYZ" not in message
+
+
+def test_single_sign_on_settings_are_read_and_checked(tmp_path):
+    environ = {"STATUSPAGE_INSTANCE_DIR": str(tmp_path), "STATUSPAGE_ENV_FILE": "/nonexistent",
+               "STATUSPAGE_OIDC_DISCOVERY_URL": "https://id.example.com/.well-known/openid-configuration",
+               "STATUSPAGE_OIDC_CLIENT_ID": "status", "STATUSPAGE_OIDC_SCOPES": "openid,email groups",
+               "STATUSPAGE_OIDC_ROLE_MAPPING": "statuspage-admins=admin, ops=responder",
+               "STATUSPAGE_OIDC_DEFAULT_ROLE": "viewer", "STATUSPAGE_PASSWORD_SIGN_IN": "0",
+               "STATUSPAGE_TOTP_REQUIRED": "1"}
+    settings = load_settings(environ=environ)
+    assert settings.oidc_enabled and not settings.password_sign_in and settings.totp_required
+    assert settings.oidc_scopes == "openid email groups"
+    assert settings.oidc_role_mapping == (("statuspage-admins", "admin"), ("ops", "responder"))
+    assert not load_settings(environ={"STATUSPAGE_INSTANCE_DIR": str(tmp_path),
+                                      "STATUSPAGE_ENV_FILE": "/nonexistent"}).oidc_enabled
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"STATUSPAGE_OIDC_ROLE_MAPPING": "admins=root"}, "STATUSPAGE_OIDC_ROLE_MAPPING must read group=role"),
+    ({"STATUSPAGE_OIDC_ROLE_MAPPING": "admins"}, "STATUSPAGE_OIDC_ROLE_MAPPING must read group=role"),
+    ({"STATUSPAGE_OIDC_DEFAULT_ROLE": "intake"}, "STATUSPAGE_OIDC_DEFAULT_ROLE must be empty or one of"),
+    ({"STATUSPAGE_OIDC_SCOPES": "email profile"}, "STATUSPAGE_OIDC_SCOPES must include openid"),
+    ({"STATUSPAGE_OIDC_DISCOVERY_URL": "id.example.com"}, "STATUSPAGE_OIDC_DISCOVERY_URL must be"),
+    ({"STATUSPAGE_PASSWORD_SIGN_IN": "0", "STATUSPAGE_OIDC_DISCOVERY_URL": ""},
+     "STATUSPAGE_PASSWORD_SIGN_IN=0 needs single sign-on"),
+])
+def test_bad_single_sign_on_settings_stop_start_up(tmp_path, changes, message):
+    environ = {"STATUSPAGE_INSTANCE_DIR": str(tmp_path), "STATUSPAGE_ENV_FILE": "/nonexistent",
+               "STATUSPAGE_OIDC_DISCOVERY_URL": "https://id.example.com/.well-known/openid-configuration",
+               "STATUSPAGE_OIDC_CLIENT_ID": "status", **changes}
+    with pytest.raises(SettingsError, match=message):
+        load_settings(environ=environ)

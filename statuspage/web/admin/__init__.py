@@ -6,7 +6,7 @@ import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, request, url_for
+from flask import Blueprint, abort, current_app, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup, escape
@@ -15,7 +15,7 @@ from ... import clock
 from ...extensions import login_manager
 from ...i18n import duration
 from ...models import Role
-from ...services import accounts
+from ...services import accounts, totp
 from ...services.audit import Actor
 from .. import refuse_nul_in_query
 
@@ -33,12 +33,26 @@ def _load_user(session_id: str):
 
 @bp.before_request
 def _require_sign_in():
-    if request.endpoint in ("admin.login",):
+    if request.endpoint in SIGNED_OUT_VIEWS:
         return None
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
     refuse_nul_in_query()
+    if request.endpoint not in ("admin.totp_enrol", "admin.logout") and must_enrol():
+        return redirect(url_for("admin.totp_enrol"))  # a required second factor comes before anything else
     return None
+
+
+def must_enrol() -> bool:
+    """A password user (not signed in by single sign-on in this session) of whom a second factor is required
+    and who has none: at once, even when the requirement came while they were signed in, or through a
+    remember cookie."""
+    return (current_app.config["SETTINGS"].password_sign_in and current_user.has_password
+            and session.get("signed_in_by") != "sso" and totp.needs_enrolment(current_user))
+
+
+# The views that work before signing in: the password form, its one-time code, and single sign-on.
+SIGNED_OUT_VIEWS = ("admin.login", "admin.login_code", "admin.sso_start", "admin.sso_callback")
 
 
 @bp.after_request
@@ -102,4 +116,4 @@ def site_tz() -> ZoneInfo:
     return current_app.config["SETTINGS"].tz
 
 
-from . import audit, auth, checks, components, incidents, subscribers, tickets, users  # noqa: E402,F401  (registers the views)
+from . import audit, auth, checks, components, incidents, sso, subscribers, tickets, users  # noqa: E402,F401  (registers the views)

@@ -2,17 +2,17 @@
 import re
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from ...extensions import limiter
-from ...errors import Invalid
+from ...errors import Conflict, Invalid
 from ...i18n import LANGUAGE_NAMES
-from ...services import accounts
+from ...services import accounts, totp
 from ..forms import choices
-from . import actor, bp, now
-from .forms import LanguageForm, LoginForm, PasswordForm
+from . import actor, bp, must_enrol, now
+from .forms import CodeForm, LanguageForm, LoginForm, PasswordForm
 
 _BROWSER_IGNORES = re.compile(r"[\t\n\r]")
 _C0_AND_SPACE = "".join(map(chr, range(0x21)))
@@ -34,6 +34,23 @@ def _safe_next(target: str | None) -> str:
     return url_for("admin.index")
 
 
+def _password_sign_in() -> bool:
+    return current_app.config["SETTINGS"].password_sign_in
+
+
+def _sso_label() -> str | None:
+    """The single sign-on button's text (the operator's, or ours in the reader's language); None: no button."""
+    settings = current_app.config["SETTINGS"]
+    if not settings.oidc_enabled:
+        return None
+    return settings.oidc_button_label or _("Sign in with single sign-on")
+
+
+def _login_page(form, target, status=200, refusal=None):
+    return render_template("admin/login.html", form=form, next_target=target, sso_label=_sso_label(),
+                           refusal=refusal), status
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["SETTINGS"].login_rate_limit, methods=["POST"])
 def login():
@@ -44,19 +61,60 @@ def login():
     target = request.args.get("next") or None
     if target is not None and _safe_next(target) != target:
         target = None
+    if not _password_sign_in():
+        if request.method == "POST":  # the form is not offered: a post to it is refused, whatever it holds
+            return _login_page(None, target, 403, refusal=_("Sign-in with a password is switched off here."))
+        return _login_page(None, target)
     if form.validate_on_submit():
         user = accounts.authenticate(form.email.data, form.password.data, now=now())
         if user is not None:
-            login_user(accounts.start_session(user, now=now()), remember=form.remember.data)
-            return redirect(_safe_next(target))
+            return _after_password(user, remember=form.remember.data, target=target)
         form.password.errors.append(_("Wrong email or password."))
-    return render_template("admin/login.html", form=form, next_target=target), 400 if form.is_submitted() else 200
+    return _login_page(form, target, 400 if form.is_submitted() else 200)
+
+
+def _after_password(user, *, remember: bool, target: str | None):
+    """The password was right: ask for the one-time code, or sign in (and send to enrolment if required)."""
+    session.pop("signed_in_by", None)
+    if user.has_totp:
+        session["sign_in_challenge"] = totp.start_challenge(user, remember=remember, now=now())
+        session["sign_in_next"] = target
+        return redirect(url_for("admin.login_code"))
+    login_user(accounts.start_session(user, now=now()), remember=remember)
+    if totp.needs_enrolment(user):
+        return redirect(url_for("admin.totp_enrol"))  # and nowhere else until done (admin._require_sign_in)
+    return redirect(_safe_next(target))
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["SETTINGS"].login_rate_limit, methods=["POST"])
+def login_code():
+    """The second half of a password sign-in: the code from the app, or a recovery code."""
+    if current_user.is_authenticated:
+        return redirect(url_for("admin.index"))
+    if not _password_sign_in() or (request.method == "GET" and not session.get("sign_in_challenge")):
+        return redirect(url_for("admin.login"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        result = totp.answer_challenge(session.get("sign_in_challenge"), form.code.data, now=now())
+        if result.user is not None:
+            session.pop("sign_in_challenge", None)
+            target = session.pop("sign_in_next", None)
+            login_user(accounts.start_session(result.user, now=now()), remember=result.remember)
+            return redirect(_safe_next(target))
+        if result.expired:  # none started, too old, or too many wrong codes: the password again
+            session.pop("sign_in_challenge", None)
+            flash(_("Too many wrong codes, or too slow: please sign in again."), "error")
+            return redirect(url_for("admin.login"))
+        form.code.errors.append(_("The code is not right."))
+    return render_template("admin/login_code.html", form=form), 400 if form.is_submitted() else 200
 
 
 @bp.post("/logout")
 def logout():
     accounts.end_session(current_user.get_id())  # a copy of this session's cookie is worth nothing now
     logout_user()
+    session.pop("signed_in_by", None)
     flash(_("You are signed out."), "info")
     return redirect(url_for("public.index"))
 
@@ -78,12 +136,21 @@ def account_language():
         accounts.set_language(current_user.id, form.language.data or None, by=actor(), now=now())
         flash(_("Saved: your alert emails come in this language."), "info")
         return redirect(url_for("admin.account"))
-    return render_template("admin/account.html", form=PasswordForm(formdata=None), language_form=form), 400
+    return _account_page(PasswordForm(formdata=None), language_form=form), 400
+
+
+def _account_page(form, **forms):
+    forms.setdefault("language_form", language_form())
+    forms.setdefault("code_form", CodeForm(formdata=None))
+    return render_template("admin/account.html", form=form, password_sign_in=_password_sign_in(),
+                           recovery_codes_left=totp.recovery_codes_left(current_user.id), **forms)
 
 
 @bp.route("/account", methods=["GET", "POST"])
 def account():
     form = PasswordForm()
+    if request.method == "POST" and (not _password_sign_in() or not current_user.has_password):
+        abort(403)
     if form.validate_on_submit():
         try:
             user = accounts.change_password(current_user.id, form.current_password.data, form.new_password.data,
@@ -94,5 +161,60 @@ def account():
             login_user(accounts.start_session(user, now=now()))  # a new session; every other one has ended
             flash(_("Password changed. Your other sessions have been signed out."), "info")
             return redirect(url_for("admin.account"))
-    return render_template("admin/account.html", form=form, language_form=language_form()), \
+    return _account_page(form), 400 if form.is_submitted() else 200
+
+
+@bp.route("/account/two-factor", methods=["GET", "POST"])
+def totp_enrol():
+    """Set up an authenticator app: its secret (as text, an otpauth:// address and a QR code), then a code.
+    The page makes the secret; the form's post only reads it (a post alone stores nothing)."""
+    if not current_user.has_password or not _password_sign_in():
+        abort(404)  # a second factor guards passwords; single sign-on users have their provider's
+    if current_user.has_totp:
+        return redirect(url_for("admin.account"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            codes = totp.confirm_enrolment(current_user.id, form.code.data, by=actor(), now=now())
+        except Invalid:
+            form.code.errors.append(_("The code is not right."))
+        except Conflict:
+            form.code.errors.append(_("The form has expired; please try again."))
+        else:
+            return render_template("admin/recovery_codes.html", codes=codes)
+    # A post with no secret waiting (the page was never opened) says so and makes none.
+    secret = totp.pending_secret(current_user) if form.is_submitted() else \
+        totp.start_enrolment(current_user.id, now=now())
+    uri = totp.provisioning_uri(current_user, secret) if secret else None
+    return render_template("admin/totp_enrol.html", form=form, secret=secret, uri=uri,
+                           qr_svg=_qr_svg(uri) if uri else None, required=must_enrol()), \
         400 if form.is_submitted() else 200
+
+
+@bp.post("/account/two-factor/remove")
+def totp_remove():
+    """Switching the second factor off takes a current code (or a recovery code), not just the session."""
+    form = CodeForm()
+    if form.validate_on_submit():
+        if not current_user.has_totp:
+            return redirect(url_for("admin.account"))
+        if totp.needs_enrolment_after_removal(current_user):
+            flash(_("An admin requires a one-time-password app for your account: it cannot be removed."), "error")
+            return redirect(url_for("admin.account"))
+        if totp.remove_with_code(current_user.id, form.code.data, by=actor(), now=now()):
+            flash(_("The one-time-password app is removed."), "info")
+            return redirect(url_for("admin.account"))
+        form.code.errors.append(_("The code is not right."))
+    return _account_page(PasswordForm(formdata=None), code_form=form), 400
+
+
+def _qr_svg(uri: str) -> str:
+    """The otpauth:// address as an inline SVG QR code (segno draws it here; nothing is fetched)."""
+    import io
+
+    import segno
+
+    out = io.BytesIO()
+    segno.make(uri, error="m").save(out, kind="svg", scale=4, border=2, xmldecl=False, svgns=True,
+                                     title=None, desc=None, svgclass="qr", lineclass=None)
+    return out.getvalue().decode()

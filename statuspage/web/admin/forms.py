@@ -29,6 +29,15 @@ class LoginForm(Form):
     remember = BooleanField(_l("Keep me signed in"))
 
 
+class CodeForm(Form):
+    """A six-digit code from the authenticator app, or a recovery code."""
+
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=64),
+                                               Regexp(r"^[0-9A-Za-z \t-]*$", message=_l("The code is not right."))],
+                       render_kw={"autocomplete": "one-time-code", "inputmode": "text", "spellcheck": "false",
+                                  "autocapitalize": "off"})
+
+
 class PasswordForm(Form):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=1000)],
                                      render_kw={"autocomplete": "current-password"})
@@ -119,6 +128,7 @@ class UserForm(Form):
 class RoleForm(Form):
     role = SelectField(_l("Role"), choices=_choices(USER_ROLES, ROLE_LABELS))
     is_disabled = BooleanField(_l("Disabled"))
+    totp_required = BooleanField(_l("Requires a one-time-password app at sign-in"))
 
 
 class TokenForm(Form):

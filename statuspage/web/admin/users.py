@@ -6,7 +6,7 @@ from sqlalchemy import select
 from ...errors import AppError
 from ...extensions import db
 from ...models import ApiToken, Role, User
-from ...services import accounts
+from ...services import accounts, totp
 from ..forms import explain
 from . import actor, bp, now, requires
 from .forms import ConfirmForm, RoleForm, TokenForm, UserForm
@@ -45,14 +45,26 @@ def user_edit(user_id: int):
     errors = []
     if form.validate_on_submit():
         try:
-            accounts.update_user(user.id, role=form.role.data, is_disabled=form.is_disabled.data, by=actor(), now=now())
+            accounts.update_user(user.id, role=form.role.data, is_disabled=form.is_disabled.data,
+                                 totp_required=form.totp_required.data, by=actor(), now=now())
         except AppError as error:
             errors.append(explain(error))
         else:
             flash(_("User changed."), "info")
             return redirect(url_for("admin.users"))
-    return render_template("admin/users/edit.html", user=user, form=form, errors=errors), \
+    return render_template("admin/users/edit.html", user=user, form=form, errors=errors, confirm=ConfirmForm()), \
         400 if form.is_submitted() else 200
+
+
+@bp.post("/users/<id:user_id>/remove-second-factor")
+@requires(Role.ADMIN)
+def user_remove_totp(user_id: int):
+    """For someone who lost both the authenticator and the recovery codes."""
+    if not ConfirmForm().validate_on_submit():
+        return redirect(url_for("admin.user_edit", user_id=user_id))
+    user = totp.remove(user_id, by=actor(), now=now())
+    flash(_("The one-time-password app of %(email)s is removed.", email=user.email), "info")
+    return redirect(url_for("admin.user_edit", user_id=user_id))
 
 
 @bp.get("/tokens")
