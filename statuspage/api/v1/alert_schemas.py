@@ -8,6 +8,16 @@ MAX_ALERTS = 1000  # per notification; Alertmanager's max_alerts (0: all) and Gr
 ZERO_TIME_YEAR = 1  # Go's zero time, "0001-01-01T00:00:00Z": an alert still firing has no end
 
 
+class Text(fields.String):
+    """A string that can be stored: a NUL character (which PostgreSQL's text refuses) is refused here."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if "\x00" in text:
+            raise self.make_error("invalid")
+        return text
+
+
 class AlertTime(fields.AwareDateTime):
     """An RFC 3339 instant with its offset (nanoseconds are cut to microseconds); Go's zero time is None."""
 
@@ -17,8 +27,8 @@ class AlertTime(fields.AwareDateTime):
 
 
 def _string_map(max_items: int, max_value: int, **kwargs):
-    return fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=200)),
-                       values=fields.String(validate=validate.Length(max=max_value)),
+    return fields.Dict(keys=Text(validate=validate.Length(min=1, max=200)),
+                       values=Text(validate=validate.Length(max=max_value)),
                        validate=validate.Length(max=max_items), **kwargs)
 
 
@@ -37,8 +47,8 @@ class AlertIn(Schema):
                        "the alert opens."})
     startsAt = AlertTime(required=True)
     endsAt = AlertTime(allow_none=True, load_default=None)
-    generatorURL = fields.String(load_default="", validate=validate.Length(max=2000))
-    fingerprint = fields.String(required=True, validate=validate.Length(min=1, max=128))
+    generatorURL = Text(load_default="", validate=validate.Length(max=2000))
+    fingerprint = Text(required=True, validate=validate.Length(min=1, max=128))
 
 
 class _Notification(Schema):
