@@ -63,7 +63,7 @@ class _Notification(Schema):
     commonAnnotations = _string_map(100, 20_000, load_default=dict)
     externalURL = fields.String(load_default="")
     groupKey = fields.String(load_default="")
-    truncatedAlerts = fields.Integer(load_default=0)
+    truncatedAlerts = fields.Integer(strict=True, load_default=0)
 
 
 class AlertmanagerIn(_Notification):
@@ -76,7 +76,7 @@ class GrafanaIn(_Notification):
     """Grafana's webhook contact point body (payload version 1)."""
 
     version = fields.String(required=True, validate=validate.OneOf(["1"], error="Only payload version 1 is read."))
-    orgId = fields.Integer(load_default=None, allow_none=True)
+    orgId = fields.Integer(strict=True, load_default=None, allow_none=True)
     title = fields.String(load_default="")
     state = fields.String(load_default="")
     message = fields.String(load_default="")
