@@ -245,6 +245,8 @@ def _failing(component: Component, source: AlertSource, firing: list[ReceivedAle
     for alert in firing:
         if alert.incident_id != incident.id:
             alert.incident_id = incident.id
+            if alert is lead and result == "opened":
+                continue  # "opened incident" says it already
             audit.record(actor_for(source, alert.name), "alert.attach", incident,
                          summary=f"{alert.name or alert.fingerprint} on {component.slug}: firing",
                          details={"fingerprint": alert.fingerprint, "starts_at": alert.starts_at.isoformat(),

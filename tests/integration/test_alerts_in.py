@@ -16,7 +16,7 @@ from statuspage.extensions import db
 from statuspage.models import AuditEntry, Incident, ReceivedAlert
 from statuspage.services import accounts, incidents
 from statuspage.services.components import get_component
-from tests.builders import START, SYSTEM, make_component, make_incident, make_maintenance
+from tests.builders import START, SYSTEM, make_component, make_incident, make_maintenance, make_user, sign_in
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "alerts"
 GRAFANA_SECRET = "grafana-test-secret"
@@ -121,6 +121,19 @@ def test_alerts_on_one_component_share_one_incident_and_the_worst_status_wins(ap
     assert len(open_incidents(app)) == 1  # a1 still fires: the incident stays open
     post(client, world, notification(alert(fingerprint="a1", status="resolved")))
     assert open_incidents(app) == [] and status_of(app, "api") == "operational"
+
+
+def test_the_console_audit_log_says_which_alert_did_what(app, client, clock, world):
+    post(client, world, notification(alert()))
+    post(client, world, notification(alert(status="resolved")))
+    with app.app_context():
+        make_user("ana@example.com", role="admin")
+    console = app.test_client()
+    sign_in(console)
+    log = console.get("/admin/audit?lang=en").get_data(as_text=True)
+    assert "Alert alertmanager:ApiDown opened incident" in log
+    assert "Alert alertmanager:ApiDown resolved incident" in log
+    assert "Alert alertmanager:ApiDown fired and joined incident" not in log  # the opener is not said twice
 
 
 def test_the_same_labels_firing_again_later_is_a_new_firing(app, client, clock, world):
