@@ -352,3 +352,17 @@ def test_grafana_payload_version_must_be_1(app, client, world):
     body = json.loads((DATA / "grafana_documented.json").read_bytes())
     body["version"] = "2"
     assert grafana(client, world, json.dumps(body).encode()).status_code == 422
+
+
+def test_the_openapi_document_describes_both_operations(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    schemas = spec["components"]["schemas"]
+    for path, schema, version in (("/api/v1/alerts/alertmanager", "AlertmanagerIn", "4"),
+                                  ("/api/v1/alerts/grafana", "GrafanaIn", "1")):
+        operation = spec["paths"][path]["post"]
+        assert operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith(schema)
+        assert {"200", "401", "403", "422", "503"} <= set(operation["responses"])
+        assert schemas[schema]["properties"]["version"]["enum"] == [version]
+        assert {"fingerprint", "startsAt", "labels", "status"} <= set(schemas["AlertIn"]["required"])
+    grafana_headers = {p["name"] for p in spec["paths"]["/api/v1/alerts/grafana"]["post"]["parameters"]}
+    assert grafana_headers == {"X-Grafana-Alerting-Signature", "X-Grafana-Alerting-Timestamp"}

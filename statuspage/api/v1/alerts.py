@@ -84,21 +84,29 @@ def _receive(source: AlertSource, payload: dict) -> dict:
 @blp.response(200, AlertsOut)
 @blp.alt_response(503, schema=ErrorSchema, description="Concurrent changes kept winning: Alertmanager sends again.")
 def receive_alertmanager(payload):
-    """Prometheus Alertmanager's webhook (webhook_config, payload version 4). Each alert counts on its own:
-    a firing alert labelled `statuspage_component=<slug>` opens or joins an incident on that component, with
+    """Prometheus Alertmanager's webhook (webhook_config, payload version 4).
+
+    Each alert counts on its own: a firing alert labelled `statuspage_component=<slug>` opens or joins an incident on that component, with
     `statuspage_status` (default partial_outage); a resolved one gives the component back. Resends change
     nothing (alerts are kept by fingerprint and startsAt)."""
     return _receive(AlertSource.ALERTMANAGER, payload)
 
 
 @blp.post("/alerts/grafana")
+@blp.doc(parameters=[
+    {"in": "header", "name": GRAFANA_SIGNATURE_HEADERS[0], "required": False, "schema": {"type": "string"},
+     "description": "Hex HMAC-SHA256 of the body (or of `<timestamp>:<body>`) with STATUSPAGE_GRAFANA_SECRET; "
+                    "required when that is set."},
+    {"in": "header", "name": GRAFANA_TIMESTAMP_HEADER, "required": False, "schema": {"type": "string"},
+     "description": "Unix time the signature includes (Grafana's Timestamp Header); at most 5 minutes off."}])
 @requires(Role.ALERTS)
 @grafana_signed
 @blp.arguments(GrafanaIn)
 @blp.response(200, AlertsOut)
 @blp.alt_response(503, schema=ErrorSchema, description="Concurrent changes kept winning: Grafana sends again.")
 def receive_grafana(payload):
-    """Grafana's webhook contact point (unified alerting, payload version 1), read as the Alertmanager one.
-    With STATUSPAGE_GRAFANA_SECRET set, `X-Grafana-Alerting-Signature` must be the hex HMAC-SHA256 of the
+    """Grafana's webhook contact point (unified alerting, payload version 1).
+
+    Read as the Alertmanager one. With STATUSPAGE_GRAFANA_SECRET set, `X-Grafana-Alerting-Signature` must be the hex HMAC-SHA256 of the
     body, or of `<timestamp>:<body>` when `X-Grafana-Alerting-Timestamp` is sent (then at most 5 minutes off)."""
     return _receive(AlertSource.GRAFANA, payload)
