@@ -204,6 +204,15 @@ def _reconcile(component: Component, source: AlertSource, changed: list[tuple[Re
     firing = list(db.session.scalars(select(ReceivedAlert).where(
         ReceivedAlert.component_id == component.id, ReceivedAlert.is_firing).order_by(ReceivedAlert.id)))
     linked = _linked(component.id)
+    # A firing alert whose incident was closed while it fired was closed by a person (the rules never
+    # resolve what a firing alert holds): resolved by hand, or a draft dismissed. It stays with that incident
+    # and opens no other, at any resend; the same labels firing anew (a new startsAt) count again.
+    open_ids = {incident.id for incident in linked}
+    settled = [alert for alert in firing if alert.incident_id is not None and alert.incident_id not in open_ids]
+    for row, outcome in changed:
+        if row in settled and outcome.result == "recorded":
+            outcome.note = "its incident was closed by a person while it fired: recorded"
+    firing = [alert for alert in firing if alert not in settled]
     if firing:
         _failing(component, source, firing, linked, changed, publish=publish, now=now)
     else:

@@ -182,6 +182,28 @@ def test_alerts_open_drafts_when_the_setting_says_so(app, client, clock, world, 
     assert open_incidents(app) == []
 
 
+def test_an_incident_a_person_closed_while_its_alert_fires_is_not_opened_again_by_resends(app, client, clock,
+                                                                                           world, monkeypatch):
+    post(client, world, notification(alert()))
+    [(incident_id, *_rest)] = open_incidents(app)
+    with app.app_context():
+        incidents.resolve_incident(incident_id, "Not customer-facing.", by=SYSTEM, now=clock.now())
+    clock.advance(hours=4)  # repeat_interval: the still-firing group again
+    assert post(client, world, notification(alert())).get_json()["alerts"][0]["result"] == "repeat"
+    assert open_incidents(app) == []
+    # A draft dismissed in the console stays dismissed too.
+    monkeypatch.setitem(app.config, "SETTINGS", dataclasses.replace(app.config["SETTINGS"], alerts_publish=False))
+    post(client, world, notification(alert("search", fingerprint="s1")))
+    [(draft_id, *_rest)] = open_incidents(app)
+    with app.app_context():
+        incidents.dismiss_incident(draft_id, by=SYSTEM, now=clock.now())
+    post(client, world, notification(alert("search", fingerprint="s1")))
+    assert open_incidents(app) == []
+    # The same labels firing anew (a new startsAt) count again.
+    again = post(client, world, notification(alert(starts="2026-11-20T14:00:00Z")))
+    assert again.get_json()["alerts"][0]["result"] == "opened"
+
+
 def test_during_maintenance_a_firing_alert_opens_nothing(app, client, clock, world):
     with app.app_context():
         make_maintenance(components_=("api",), starts=START - timedelta(minutes=10))
