@@ -177,6 +177,12 @@ def test_alerts_open_drafts_when_the_setting_says_so(app, client, clock, world, 
     assert (published, automatic) == (False, True)
     assert status_of(app, "api") == "operational"  # a draft changes nothing public
     assert client.get("/api/v2/incidents/unresolved.json").get_json()["incidents"] == []
+    with app.app_context():
+        make_user("ana@example.com", role="responder")
+    console = app.test_client()
+    sign_in(console)
+    detail = console.get(f"/admin/incidents/{_id}?lang=en").get_data(as_text=True)
+    assert "A draft opened by an alert from your monitoring" in detail and "Publish on the status page" in detail
     post(client, world, notification(alert(fingerprint="a1", status="resolved"),
                                      alert(fingerprint="a2", name="ApiLatency", status="resolved")))
     assert open_incidents(app) == []
