@@ -22,7 +22,8 @@ from .incidents import (
 )
 
 __all__ = [
-    "AffectedComponent", "AlertSource", "ReceivedAlert", "ApiToken", "AuditEntry", "Check", "CheckKind", "CheckResult", "CheckSource",
+    "AffectedComponent", "AlertSource", "ReceivedAlert",
+    "ApiToken", "AuditEntry", "Check", "CheckKind", "CheckResult", "CheckSource",
     "Rollup", "RollupPeriod", "RollupScope", "SchedulerLease", "Component", "ComponentGroup", "ComponentStatus",
     "Impact", "Incident", "IncidentKind", "IncidentStatus", "IncidentTemplate", "IncidentUpdate",
     "MaintenanceStatus", "Role", "User", "LoginSession", "RateLimitCounter", "Channel", "DeliveryStatus",

@@ -19,7 +19,7 @@ Like the check policy it reads state, not events: receiving the same notificatio
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -89,12 +89,6 @@ class Outcome:
                 "result": self.result, "incident_id": self.incident_id, **({"note": self.note} if self.note else {})}
 
 
-@dataclass
-class _Work:
-    outcomes: list[Outcome] = field(default_factory=list)
-    rows: dict[int, tuple[ReceivedAlert, Outcome]] = field(default_factory=dict)
-
-
 def actor_for(source: AlertSource, name: str) -> Actor:
     """Changes alerts make are signed by the sender and the alert, in the audit log and on updates."""
     return Actor(label=f"alert:{source.value}:{name or 'unnamed'}"[:200], role=Role.ADMIN)
@@ -131,14 +125,10 @@ def _receive(source: AlertSource, alerts: list[AlertIn], *, publish: bool, now: 
             if row.component_id is not None:  # resends too: the rules read state, so they catch up (a
                 touched.setdefault(row.component_id, []).append((row, outcome))  # window that ended, say)
         db.session.flush()
+        by_id = {component.id: component for component in components.values()}
         for component_id in sorted(touched):
-            _reconcile(components_by_id(components)[component_id], source, touched[component_id],
-                       publish=publish, now=now)
+            _reconcile(by_id[component_id], source, touched[component_id], publish=publish, now=now)
     return outcomes
-
-
-def components_by_id(components: dict[str, Component]) -> dict[int, Component]:
-    return {c.id: c for c in components.values()}
 
 
 def _record(source: AlertSource, alert: AlertIn, components: dict[str, Component], *,

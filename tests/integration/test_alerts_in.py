@@ -77,7 +77,8 @@ def test_a_firing_alert_opens_an_incident_a_resend_changes_nothing_and_its_resol
     assert status_of(app, "api") == "major_outage"
     with app.app_context():
         body = incidents.get_incident(incident_id).updates[0].body
-    assert "Our monitoring reports a problem with API" in body and "10.0.3.7" not in body  # engineers' words stay inside
+    assert "Our monitoring reports a problem with API" in body
+    assert "10.0.3.7" not in body  # the engineers' annotations stay inside
 
     clock.advance(minutes=5)  # Alertmanager's group_interval: the whole group again
     again = post(client, world, notification(alert(statuspage_status="major_outage")))
@@ -262,7 +263,8 @@ def test_a_check_and_an_alert_on_one_component_each_keep_the_incident_open(app, 
 @pytest.mark.parametrize("body, code", [
     ({"version": "3", "alerts": []}, 422),
     ({"version": "4"}, 422),
-    ({"version": "4", "alerts": [{"status": "firing", "labels": {}, "startsAt": "yesterday", "fingerprint": "x"}]}, 422),
+    ({"version": "4", "alerts": [{"status": "firing", "labels": {}, "startsAt": "yesterday",
+                                  "fingerprint": "x"}]}, 422),
     ({"version": "4", "alerts": [{"status": "firing", "labels": {}, "startsAt": "2026-11-20T09:00:00"}]}, 422),
     ({"version": "4", "alerts": [{"status": "pending", "labels": {}, "startsAt": "2026-11-20T09:00:00Z",
                                   "fingerprint": "x"}]}, 422),

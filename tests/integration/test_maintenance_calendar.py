@@ -65,7 +65,8 @@ def test_every_change_raises_the_sequence_and_keeps_the_uid(app, client, site, c
     clock.advance(minutes=5)
     with app.app_context():
         incidents.edit_incident(site["upcoming"], kind=incidents.IncidentKind.MAINTENANCE,
-                                scheduled_for=START + timedelta(days=3), scheduled_until=START + timedelta(days=3, hours=1),
+                                scheduled_for=START + timedelta(days=3),
+                                scheduled_until=START + timedelta(days=3, hours=1),
                                 by=SYSTEM, now=clock.now())
     moved = events(calendar(client)[1])[uid]
     assert int(extra(moved, "SEQUENCE")) > before
@@ -127,3 +128,10 @@ def test_a_conditional_request_gets_304_and_a_change_a_new_etag(app, client, sit
 def test_an_empty_site_has_a_valid_empty_calendar(client, clock):
     response, cal = calendar(client)
     assert not cal.events and "X-WR-CALNAME:Example Status: maintenance" in response.get_data(as_text=True)
+
+
+def test_the_calendars_are_kept_in_the_page_cache_per_language_like_the_feeds(app, client, site):
+    calendar(app.test_client(), "/maintenance.ics")
+    calendar(app.test_client(), "/components/api/maintenance.ics", **{"Accept-Language": "de"})
+    entries = app.extensions["statuspage.page_cache"].entries
+    assert {("/maintenance.ics", 1, "en"), ("/components/api/maintenance.ics", 1, "de")} <= set(entries)

@@ -53,7 +53,9 @@ def init_app(app: Flask) -> None:
         OPENAPI_URL_PREFIX="/api/v1", OPENAPI_JSON_PATH="openapi.json",
         API_SPEC_OPTIONS={
             "info": {"description": "Manage components, incidents and maintenance. Send "
-                                    "`Authorization: Bearer <token>`; tokens carry a role (viewer, responder, admin; intake only posts tickets, alerts only posts Alertmanager and Grafana alerts)."},
+                                    "`Authorization: Bearer <token>`; tokens carry a role (viewer, responder, admin; "
+                                    "intake only posts tickets, alerts only posts Alertmanager and Grafana "
+                                    "alerts)."},
             "servers": [{"url": "/"}],
             "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
             "security": [{"bearerAuth": []}],

@@ -86,9 +86,9 @@ def _receive(source: AlertSource, payload: dict) -> dict:
 def receive_alertmanager(payload):
     """Prometheus Alertmanager's webhook (webhook_config, payload version 4).
 
-    Each alert counts on its own: a firing alert labelled `statuspage_component=<slug>` opens or joins an incident on that component, with
-    `statuspage_status` (default partial_outage); a resolved one gives the component back. Resends change
-    nothing (alerts are kept by fingerprint and startsAt)."""
+    Each alert counts on its own: a firing alert labelled `statuspage_component=<slug>` opens or joins an
+    incident on that component, with `statuspage_status` (default partial_outage); a resolved one gives the
+    component back. Resends change nothing (alerts are kept by fingerprint and startsAt)."""
     return _receive(AlertSource.ALERTMANAGER, payload)
 
 
@@ -107,6 +107,7 @@ def receive_alertmanager(payload):
 def receive_grafana(payload):
     """Grafana's webhook contact point (unified alerting, payload version 1).
 
-    Read as the Alertmanager one. With STATUSPAGE_GRAFANA_SECRET set, `X-Grafana-Alerting-Signature` must be the hex HMAC-SHA256 of the
-    body, or of `<timestamp>:<body>` when `X-Grafana-Alerting-Timestamp` is sent (then at most 5 minutes off)."""
+    Read as the Alertmanager one. With STATUSPAGE_GRAFANA_SECRET set, `X-Grafana-Alerting-Signature` must
+    be the hex HMAC-SHA256 of the body, or of `<timestamp>:<body>` when `X-Grafana-Alerting-Timestamp` is
+    sent (then at most 5 minutes off)."""
     return _receive(AlertSource.GRAFANA, payload)
