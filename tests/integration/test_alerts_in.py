@@ -396,3 +396,45 @@ def test_the_openapi_document_describes_both_operations(client):
         assert {"fingerprint", "startsAt", "labels", "status"} <= set(schemas["AlertIn"]["required"])
     grafana_headers = {p["name"] for p in spec["paths"]["/api/v1/alerts/grafana"]["post"]["parameters"]}
     assert grafana_headers == {"X-Grafana-Alerting-Signature", "X-Grafana-Alerting-Timestamp"}
+
+
+def test_the_same_notification_posted_at_once_many_times_is_stored_once(app, world):
+    """Alertmanager's cluster peers (or a retry crossing the first try) may deliver one group at the same
+    moment: through a real HTTP server with threads, every copy is answered 200 and one incident opens."""
+    import threading
+    import urllib.request
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    serving = threading.Thread(target=server.serve_forever, daemon=True)
+    serving.start()
+    body = json.dumps(notification(alert(fingerprint="a1"), alert("search", fingerprint="s1"))).encode()
+    answers, start = [], threading.Barrier(8)
+
+    def deliver():
+        request = urllib.request.Request(f"http://127.0.0.1:{server.server_port}/api/v1/alerts/alertmanager",
+                                         data=body, method="POST",
+                                         headers={**world, "Content-Type": "application/json"})
+        start.wait()
+        with urllib.request.urlopen(request, timeout=60) as answer:
+            answers.append((answer.status, json.loads(answer.read())))
+
+    try:
+        senders = [threading.Thread(target=deliver) for _ in range(8)]
+        for sender in senders:
+            sender.start()
+        for sender in senders:
+            sender.join(120)
+    finally:
+        server.shutdown()
+        serving.join(10)
+        server.server_close()
+    assert [status for status, _body in answers] == [200] * 8
+    results = sorted(tuple(a["result"] for a in body["alerts"]) for _status, body in answers)
+    assert results == [("opened", "opened")] + [("repeat", "repeat")] * 7  # one incident per component
+    opened = open_incidents(app)
+    assert len(opened) == 2
+    with app.app_context():
+        assert [len(incidents.get_incident(found[0]).updates) for found in opened] == [1, 1]
+        assert db.session.scalar(select(db.func.count()).select_from(ReceivedAlert)) == 2
