@@ -34,7 +34,7 @@ LOCK := python3 -c 'import fcntl, subprocess, sys; lock = open(sys.argv[1], "a")
 UNDER_LOCK = @$(LOCK) $(MAKE) --no-print-directory -s LOCK_HELD=1 $@
 EXTRA = $(PY) -c 'import sys, tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["project"]["optional-dependencies"][sys.argv[1]], sep="\n")'
 
-.PHONY: install install-test catalogues run mail test test-sqlite test-postgres chromium clients bench clean
+.PHONY: install install-test catalogues run mail test test-sqlite test-postgres chromium alertmanager clients bench clean
 
 $(STAMP): pyproject.toml pinned-by-hash.txt
 ifndef LOCK_HELD
@@ -82,6 +82,17 @@ chromium:
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null); } || \
 	  { echo "Browser tests need Debian's Chromium at /usr/bin/chromium: run 'sudo apt-get install chromium'."; exit 1; }
 
+# Prometheus Alertmanager (Debian's package) for tests/integration/test_alertmanager.py, which starts it on
+# loopback; only the binary is used (the package's own service is not started). Without apt (not root, not
+# Debian) the test is skipped with a note; CI runs as root on Debian, so there it always runs.
+alertmanager:
+	@command -v prometheus-alertmanager >/dev/null 2>&1 || \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	      prometheus-alertmanager >/dev/null) || \
+	    { echo "Could not install prometheus-alertmanager with apt-get."; exit 1; }; \
+	  else echo "apt-get not available (or not root): the Alertmanager test will be skipped; run 'sudo apt-get install prometheus-alertmanager'."; fi
+
 # Third-party clients and checkers the tests drive unchanged (from the npm registry; skipped with a note
 # without npm): Atlassian's status widget, the W3C Nu HTML validator (vnu.jar, run with Java) and axe-core.
 clients: .cache/clients/status-widget/dist/index.js .cache/clients/vnu-jar/.$(VNU_JAR) .cache/clients/axe-core/.$(AXE_CORE)
@@ -113,7 +124,7 @@ endef
 
 # The two passes run side by side (each pytest keeps one core busy; the machine has two), each printing
 # its output when it ends.
-test: install-test catalogues chromium clients
+test: install-test catalogues chromium alertmanager clients
 	@$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
 
 test-sqlite: install-test catalogues

@@ -68,6 +68,8 @@ class Settings:
     suspect_publish: bool = False
     intake_follows_per_domain: int = 20
     intake_follows_per_token: int = 200
+    alerts_publish: bool = True     # incidents opened by Alertmanager/Grafana alerts: public, or console drafts
+    grafana_secret: str = ""        # the HMAC secret of Grafana's webhook contact point; empty: token alone
     log_level: str = "info"         # the scheduler's (and gunicorn's): warning, info, or debug for every job run
     # Help desks written back (notify/desk_writes.py): a desk is written to when its URL and credentials are set.
     # The secrets are left out of the settings' repr, so a logged or printed Settings never shows them.
@@ -325,6 +327,8 @@ READERS = {
     "suspect_publish": _bool("suspect_publish"),
     "intake_follows_per_domain": _int("intake_follows_per_domain"),
     "intake_follows_per_token": _int("intake_follows_per_token"),
+    "alerts_publish": _bool("alerts_publish"),
+    "grafana_secret": str,
     "log_level": _log_level,
     "zendesk_url": _desk_url("zendesk_url"),
     "zendesk_email": _text,

@@ -7,8 +7,10 @@ byte is what the live site would send, except the links in HTML pages:
   the last leads to the last, as on the live site), `/incidents/<id>`
   and `/maintenance/<id>` of every published incident and maintenance, `/components/<slug>` of every
   component; and whatever else in the site a page links to, if it is one of these routes;
-- feeds (`/feed.rss|atom`, `/components/<slug>/feed.rss|atom`) and badges (`/badge.svg`,
-  `/components/<slug>/badge.svg`): their titles are translated, so they are exported per language;
+- feeds (`/feed.rss|atom`, `/components/<slug>/feed.rss|atom`), the maintenance calendars (`/maintenance.ics`,
+  `/components/<slug>/maintenance.ics`, and each window's `/maintenance/<id>.ics` that a page links to) and
+  badges (`/badge.svg`, `/components/<slug>/badge.svg`): their titles are translated, so they are exported
+  per language;
 - the v2 JSON: every GET route of api/v2.py without arguments (language-neutral, once);
 - the static files that pages (and their CSS `url()`s) refer to.
 
@@ -49,7 +51,8 @@ pages show the last days and months) and, when health checks exist or an inciden
 bucket (uptime bars and response times move without counting as changes). ScheduledExport is the scheduler job; `statuspage
 export-static DIR --watch` does the same in the foreground.
 
-Serving: the web server should send `.rss` as application/rss+xml, `.atom` as application/atom+xml and
+Serving: the web server should send `.rss` as application/rss+xml, `.atom` as application/atom+xml, `.ics`
+as text/calendar; charset=utf-8 and
 add `Access-Control-Allow-Origin: *` to `api/v2/`, as the app does; dot files need not be served.
 """
 from __future__ import annotations
@@ -98,6 +101,7 @@ PAGE, FEED, BADGE, JSON, ASSET = "page", "feed", "badge", "json", "asset"
 ENDPOINT_KINDS = {
     "public.index": PAGE, "public.history": PAGE, "public.incident": PAGE, "public.maintenance": PAGE,
     "public.component": PAGE, "feeds.site_feed": FEED, "feeds.component_feed": FEED,
+    "feeds.maintenance_calendar": FEED, "feeds.component_maintenance_calendar": FEED, "feeds.maintenance_event": FEED,
     "badges.page_badge": BADGE, "badges.component_badge": BADGE, "static": ASSET,
 }
 JSON_PREFIX = "api_v2."
@@ -295,13 +299,15 @@ class _Site:
             slugs = list(db.session.scalars(select(Component.slug).order_by(Component.id)))
         build = self.adapter.build
         paths = [build("public.index"), build("public.history"), build("badges.page_badge"),
-                 build("feeds.site_feed", {"fmt": "rss"}), build("feeds.site_feed", {"fmt": "atom"})]
+                 build("feeds.site_feed", {"fmt": "rss"}), build("feeds.site_feed", {"fmt": "atom"}),
+                 build("feeds.maintenance_calendar")]
         paths += [build("public.maintenance", {"maintenance_id": id_}) if kind == IncidentKind.MAINTENANCE
                   else build("public.incident", {"incident_id": id_}) for id_, kind in incidents]
         for slug in slugs:
             paths += [build("public.component", {"slug": slug}), build("badges.component_badge", {"slug": slug}),
                       build("feeds.component_feed", {"slug": slug, "fmt": "rss"}),
-                      build("feeds.component_feed", {"slug": slug, "fmt": "atom"})]
+                      build("feeds.component_feed", {"slug": slug, "fmt": "atom"}),
+                      build("feeds.component_maintenance_calendar", {"slug": slug})]
         found = [self.resource(path, lang=lang) for lang in self.settings.languages for path in paths]
         found += [Resource(PAGE, build("public.history"), lang, number) for lang in self.settings.languages
                   for number in range(2, self.history_pages + 1)]  # exactly the history pages there are

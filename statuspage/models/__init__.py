@@ -1,5 +1,6 @@
 """Typed SQLAlchemy 2.0 models, one module per area; importing this registers them all."""
 from .accounts import ApiToken, LoginSession, RecoveryCode, Role, SignInChallenge, User
+from .alerts import AlertSource, ReceivedAlert
 from .audit import AuditEntry
 from .checks import Check, CheckKind, CheckResult, CheckSource, Rollup, RollupPeriod, RollupScope, SchedulerLease
 from .components import Component, ComponentGroup, ComponentStatus
@@ -21,7 +22,8 @@ from .incidents import (
 )
 
 __all__ = [
-    "AffectedComponent", "ApiToken", "AuditEntry", "Check", "CheckKind", "CheckResult", "CheckSource",
+    "AffectedComponent", "AlertSource", "ReceivedAlert",
+    "ApiToken", "AuditEntry", "Check", "CheckKind", "CheckResult", "CheckSource",
     "Rollup", "RollupPeriod", "RollupScope", "SchedulerLease", "Component", "ComponentGroup", "ComponentStatus",
     "Impact", "Incident", "IncidentKind", "IncidentStatus", "IncidentTemplate", "IncidentUpdate",
     "MaintenanceStatus", "Role", "User", "LoginSession", "RecoveryCode", "SignInChallenge", "RateLimitCounter",

@@ -12,21 +12,25 @@ from .components import str_enum
 
 
 class Role(StrEnum):
-    """What a user or token may do; each role includes the ones ranked below it (intake stands apart)."""
+    """What a user or token may do; each role includes the ones ranked below it. intake (posts tickets) and
+    alerts (posts Alertmanager and Grafana alerts) stand apart: tokens kept in another system's config that
+    may do that one thing and nothing else (admin may do both)."""
 
     VIEWER = "viewer"
     RESPONDER = "responder"
     ADMIN = "admin"
     INTAKE = "intake"
+    ALERTS = "alerts"
 
     def allows(self, needed: Role) -> bool:
-        if self is Role.INTAKE or needed is Role.INTAKE:
+        if self in TOKEN_ONLY_ROLES or needed in TOKEN_ONLY_ROLES:
             return self is needed or self is Role.ADMIN
         ranks = [Role.VIEWER, Role.RESPONDER, Role.ADMIN]
         return ranks.index(self) >= ranks.index(needed)
 
 
 USER_ROLES = (Role.VIEWER, Role.RESPONDER, Role.ADMIN)
+TOKEN_ONLY_ROLES = frozenset({Role.INTAKE, Role.ALERTS})  # for API tokens, never for people
 
 
 class User(Base):

@@ -10,7 +10,8 @@ The rules, in the order they apply:
   merge_suspected says why that way round);
 - recovery (M successes in a row) posts an update and resolves the automatic incident, or leaves it in
   `monitoring` for an engineer when STATUSPAGE_CHECKS_AUTO_RESOLVE=0; an engineer's incident is never
-  changed by a check, only let go;
+  changed by a check, only let go; so is an automatic incident that firing alerts (monitoring/alerts.py)
+  still hold: the check lets it go, and the alerts' resolution resolves it;
 - a flapping check (FLAP_CHANGES state changes within FLAP_WINDOW) posts nothing more until it has been
   stable for a whole window, so the page, the feed and subscribers are not flooded.
 It is idempotent: it looks at the state, not at what happened, so running it twice changes nothing.
@@ -26,7 +27,8 @@ from sqlalchemy import select
 from ..database import transaction
 from ..extensions import db
 from ..models import (
-    AffectedComponent, Check, Component, ComponentStatus, Impact, Incident, IncidentKind, IncidentStatus, Role,
+    AffectedComponent, Check, Component, ComponentStatus, Impact, Incident, IncidentKind, IncidentStatus,
+    ReceivedAlert, Role,
 )
 from ..models.incidents import ACTIVE_MAINTENANCE_STATUSES
 from ..notify import outbox
@@ -96,7 +98,7 @@ def _open_linked(checks: list[Check]) -> dict[int, Incident]:
 
 def _failing(component: Component, down: list[Check], linked: dict[int, Incident], *, flapping: bool,
              now: datetime, said: list[str]) -> None:
-    if _in_maintenance(component):
+    if in_maintenance(component):
         return  # the window explains it; the component already shows under_maintenance
     worst = max((check.failure_status for check in down), key=lambda status: status.severity)
     lead = max(down, key=lambda check: check.failure_status.severity)
@@ -142,8 +144,12 @@ def _recovered(component: Component, checks: list[Check], linked: dict[int, Inci
             continue
         if flapping or (incident.status == IncidentStatus.MONITORING and not auto_resolve):
             continue  # unstable: wait for calm; or already handed to an engineer
-        still_failing = any(_down_checks(link.component_id) for link in incident.affected
-                            if link.component_id != component.id)
+        if alerts_firing(incident.id, component.id):
+            for check in attached:
+                check.incident_id = None  # Alertmanager or Grafana still says it is down: theirs to resolve
+            continue
+        still_failing = any(down_checks(link.component_id) for link in incident.affected
+                            if link.component_id != component.id) or alerts_firing(incident.id)
         status = IncidentStatus.RESOLVED if auto_resolve and not still_failing else IncidentStatus.MONITORING
         lead = attached[0] if attached else checks[0]
         incidents.post_update(
@@ -157,12 +163,21 @@ def _recovered(component: Component, checks: list[Check], linked: dict[int, Inci
                 check.incident_id = None
 
 
-def _down_checks(component_id: int) -> bool:
+def alerts_firing(incident_id: int, component_id: int | None = None) -> bool:
+    """Whether an alert received from Alertmanager or Grafana and attached to the incident still fires (on
+    the component, when given)."""
+    query = select(ReceivedAlert.id).where(ReceivedAlert.incident_id == incident_id, ReceivedAlert.is_firing)
+    if component_id is not None:
+        query = query.where(ReceivedAlert.component_id == component_id)
+    return db.session.scalar(query.limit(1)) is not None
+
+
+def down_checks(component_id: int) -> bool:
     return db.session.scalar(select(Check.id).where(Check.component_id == component_id, Check.is_down,
                                                     Check.enabled).limit(1)) is not None
 
 
-def _in_maintenance(component: Component) -> bool:
+def in_maintenance(component: Component) -> bool:
     return db.session.scalar(
         select(Incident.id).join(AffectedComponent).where(AffectedComponent.component_id == component.id)
         .where(Incident.kind == IncidentKind.MAINTENANCE)

@@ -15,6 +15,7 @@ from ..database import get_by_id, transaction
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..models import ApiToken, LoginSession, Role, User
+from ..models.accounts import TOKEN_ONLY_ROLES
 from . import audit, validate
 from .audit import Actor
 
@@ -62,8 +63,8 @@ def create_user(email: str, password: str, *, role: str = Role.VIEWER, name: str
     with transaction():
         email = normalize_email(email)
         role = validate.choice(Role, role, "role")
-        if role is Role.INTAKE:
-            raise Invalid("invalid_choice", "intake is a role for API tokens, not for people.", field="role")
+        if role in TOKEN_ONLY_ROLES:
+            raise Invalid("invalid_choice", f"{role} is a role for API tokens, not for people.", field="role")
         if db.session.scalar(select(User.id).where(User.email == email)) is not None:
             raise Conflict("email_taken", "A user with this email already exists.", field="email")
         user = User(email=email, name=validate.text(name, "name", max_length=100, required=False),
@@ -115,6 +116,8 @@ def update_user(user_id: int, *, by: Actor, now: datetime, role: str | None = No
             raise Conflict("self_lockout", "You cannot remove your own admin role or disable yourself.")
         if role is not None:
             user.role = validate.choice(Role, role, "role")
+            if user.role in TOKEN_ONLY_ROLES:
+                raise Invalid("invalid_choice", f"{role} is a role for API tokens, not for people.", field="role")
         if is_disabled is not None:
             user.is_disabled = bool(is_disabled)
             _end_every_session(user)

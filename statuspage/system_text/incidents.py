@@ -74,3 +74,23 @@ def merged_body(into_id: int, into_names: dict[str, str], opened_by: str, moved:
         "Merged into incident #%(id)d (%(name)s), which %(by)s opened; %(num)d linked tickets moved there.",
         moved, id=into_id, name=into_names.get(language, ""), by=opened_by))
 
+
+
+def alert_firing_body(component: str) -> dict[str, str]:
+    """The first update of an incident an alert opened (Alertmanager, Grafana): the alert's own words stay
+    in the console, since alert names and annotations are written for engineers, not for the public page."""
+    return every_language(lambda _language: _("Our monitoring reports a problem with %(component)s. "
+                                              "We are investigating.", component=component))
+
+
+def alert_failing_again_body(component: str) -> dict[str, str]:
+    return every_language(lambda _language: _("Our monitoring reports that %(component)s is failing again.",
+                                              component=component))
+
+
+def alert_resolved_body(component: str, *, resolved: bool) -> dict[str, str]:
+    """Every alert of the component has resolved: resolved, or watched while another component still fails."""
+    def say(_language):
+        back = _("Our monitoring no longer reports a problem: %(component)s is working again.", component=component)
+        return back if resolved else " ".join((back, _("We are monitoring the situation.")))
+    return every_language(say)

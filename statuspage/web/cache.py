@@ -35,6 +35,7 @@ from ..services import page, site_version
 CACHED_ENDPOINTS = {
     "public.index", "public.incident", "public.maintenance", "public.history", "public.component",
     "feeds.site_feed", "feeds.component_feed", "badges.page_badge", "badges.component_badge",
+    "feeds.maintenance_calendar", "feeds.component_maintenance_calendar", "feeds.maintenance_event",
 }
 CACHED_PREFIXES = ("api_v2.",)
 HISTORY_PATH = "/history"  # the one cached page that takes ?page=

@@ -1,4 +1,5 @@
-"""/feed.rss, /feed.atom and the per-component feeds, with ETag, Last-Modified and 304s."""
+"""/feed.rss, /feed.atom, the maintenance calendars (.ics) and the per-component feeds, with ETag,
+Last-Modified and 304s."""
 from __future__ import annotations
 
 import hashlib
@@ -7,10 +8,13 @@ from datetime import datetime, timezone
 from flask import Blueprint, Response, current_app, request, url_for
 from flask_babel import gettext as _
 
+from .. import clock
+from ..calendars import CalendarInfo, build_calendar, calendar_windows
 from ..feeds import FeedInfo, build_feed, latest_updates
 from ..i18n import INCIDENT_STATUS_LABELS, current_language
-from ..models import IncidentUpdate
+from ..models import Incident, IncidentKind, IncidentUpdate
 from ..services.components import get_component
+from ..services.incidents import get_incident
 from ..system_text import localized
 
 bp = Blueprint("feeds", __name__)
@@ -63,3 +67,41 @@ def component_feed(slug: str, fmt: str):
                     page_url=_absolute("public.component", slug=slug),
                     feed_url=_absolute("feeds.component_feed", slug=slug, fmt=fmt), language=current_language())
     return _respond(info, latest_updates(component), fmt)
+
+
+def _calendar(info: CalendarInfo, windows: list[Incident], filename: str) -> Response:
+    body = build_calendar(info, windows)
+    response = Response(body, mimetype="text/calendar")  # Flask adds charset=utf-8, as RFC 5545 wants
+    response.set_etag(hashlib.sha256(body).hexdigest()[:32])
+    response.last_modified = max((window.updated_at for window in windows), default=NEVER)
+    response.headers["Cache-Control"] = f"public, max-age={MAX_AGE_S}"
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response.make_conditional(request)
+
+
+def _calendar_info(name: str) -> CalendarInfo:
+    settings = current_app.config["SETTINGS"]
+    return CalendarInfo(name=name, host=settings.host, base_url=settings.base_url)
+
+
+@bp.get("/maintenance.ics")
+def maintenance_calendar():
+    """Upcoming and in-progress maintenance as an iCalendar feed, to subscribe to in a calendar."""
+    name = _("%(site)s: maintenance", site=current_app.config["SETTINGS"].site_name)
+    return _calendar(_calendar_info(name), calendar_windows(now=clock.now()), "maintenance.ics")
+
+
+@bp.get("/components/<slug>/maintenance.ics")
+def component_maintenance_calendar(slug: str):
+    component = get_component(slug)
+    name = _("%(site)s: maintenance of %(component)s", site=current_app.config["SETTINGS"].site_name,
+             component=component.name)
+    return _calendar(_calendar_info(name), calendar_windows(component, now=clock.now()),
+                     f"{slug}-maintenance.ics")
+
+
+@bp.get("/maintenance/<id:maintenance_id>.ics")
+def maintenance_event(maintenance_id: int):
+    """One window ("Add to calendar"): the same event, by UID, as in the feeds."""
+    window = get_incident(maintenance_id, IncidentKind.MAINTENANCE)
+    return _calendar(_calendar_info(localized(window)), [window], f"maintenance-{maintenance_id}.ics")

@@ -7,7 +7,8 @@ from tests.builders import SYSTEM, START
 
 # The role each operation needs, by HTTP method and path as the OpenAPI document names them.
 WRITE_ROLE = {"components": "admin", "groups": "admin", "incidents": "responder", "maintenances": "responder",
-              "subscribers": "admin", "checks": "admin", "tickets": "responder"}
+              "subscribers": "admin", "checks": "admin", "tickets": "responder",
+              "alerts": "alerts"}  # Alertmanager and Grafana: alerts tokens (and admins) only
 READ_ROLE = {"subscribers": "admin"}  # addresses are personal data: only admins read them
 ROLES = ["viewer", "responder", "admin"]
 
@@ -72,7 +73,7 @@ def test_without_a_live_token_every_operation_answers_401(app, client, every_ope
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
 
-@pytest.mark.parametrize("role", ["viewer", "responder", "intake"])
+@pytest.mark.parametrize("role", ["viewer", "responder", "intake", "alerts"])
 def test_a_role_that_is_too_weak_gets_403(app, client, every_operation, role):
     plain = token(app, role)
     for method, path, needed in every_operation:

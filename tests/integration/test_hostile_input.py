@@ -738,6 +738,23 @@ API_WRITES = {
                    "created_at": "2026-11-20T09:12:00Z"},
         "article": {"subject": "Dashboard down", "body": "502 since 10:00"}},
     ("PATCH", "/api/v1/tickets/<id:ticket_id>"): {"priority": 2, "reason": "Only slow."},
+    ("POST", "/api/v1/alerts/alertmanager"): {
+        "version": "4", "groupKey": "{{}}:{{alertname=\"ApiDown\"}}", "truncatedAlerts": 0, "status": "firing",
+        "receiver": "statuspage", "groupLabels": {"alertname": "ApiDown"}, "commonLabels": {"severity": "page"},
+        "commonAnnotations": {}, "externalURL": "http://alertmanager:9093", "alerts": [{
+            "status": "firing", "labels": {"alertname": "ApiDown", "statuspage_component": "api",
+                                           "statuspage_status": "major_outage"},
+            "annotations": {"summary": "API down"}, "startsAt": "2026-11-20T09:00:00.123456789Z",
+            "endsAt": "0001-01-01T00:00:00Z", "generatorURL": "http://prometheus:9090/graph", "fingerprint": "a1"}]},
+    ("POST", "/api/v1/alerts/grafana"): {
+        "receiver": "statuspage", "status": "resolved", "orgId": 1, "alerts": [{
+            "status": "resolved", "labels": {"alertname": "High memory usage", "statuspage_component": "api"},
+            "annotations": {"summary": "Memory"}, "startsAt": "2021-10-12T09:51:03.157076+02:00",
+            "endsAt": "2021-10-12T10:51:03.157076+02:00", "generatorURL": "https://grafana/alerting/1/edit",
+            "fingerprint": "c6eadffa33fcdf37", "values": {"B": 44.2}}],
+        "groupLabels": {}, "commonLabels": {}, "commonAnnotations": {}, "externalURL": "https://grafana/",
+        "version": "1", "groupKey": "{{}}:{{}}", "truncatedAlerts": 0, "title": "[RESOLVED]", "state": "ok",
+        "message": "Resolved"},
 }
 # What goes in place of one field. Strings are JSON-encoded, so "\ud800" arrives as the escape \ud800.
 FIELD_VALUES = {

@@ -17,6 +17,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urljoin, urlsplit
 
 import feedparser
+import ics
 import pytest
 
 from statuspage.cli import main
@@ -143,8 +144,10 @@ def site(app, clock):
 
 def test_the_export_serves_every_page_feed_and_json_from_a_plain_static_server(app, site, tmp_path, static_server):
     report = export_site(app, tmp_path / "status")
-    # 3 languages x (home, history, its older page, 2 incidents, 1 maintenance, 3 components)
-    assert (report.pages, report.feeds, report.badges) == (27, 24, 12)
+    # 3 languages x (home, history, its older page, 2 incidents, 1 maintenance, 3 components); feeds: 3 languages
+    # x (RSS and Atom of the site and of 3 components, the maintenance calendars of the site and of 3 components,
+    # and the upcoming window's own calendar file, which its page links to)
+    assert (report.pages, report.feeds, report.badges) == (27, 39, 12)
     # style.css, favicon.svg, page.js (the opt-in refresh of `/` during an incident), uptime.js (bars, charts)
     assert report.json == 8 and report.assets == 4 and report.written > 0 and report.removed == 0
 
@@ -176,6 +179,12 @@ def test_the_export_serves_every_page_feed_and_json_from_a_plain_static_server(a
         if "api" in path or path.endswith(("feed.rss", "feed.atom")):
             assert feed.entries and all(e.link.startswith(f"{BASE_URL}/") for e in feed.entries)
     assert "Störungen und Wartungen" in feedparser.parse(fetch(static_server, f"{PREFIX}de/feed.rss")[1]).feed.title
+    for path in ("maintenance.ics", "de/maintenance.ics", "components/database/maintenance.ics",
+                 f"fr/maintenance/{site['maintenance']}.ics"):
+        status, body = fetch(static_server, PREFIX + path)
+        [event] = ics.Calendar(body.decode()).events
+        assert status == 200 and event.uid.startswith(f"maintenance-{site['maintenance']}@"), path
+    assert f"{PREFIX}maintenance/{site['maintenance']}.ics" in fetched  # the page's "Add to calendar" leads there
 
     client = app.test_client()
     json_routes = sorted(r.rule for r in app.url_map.iter_rules()

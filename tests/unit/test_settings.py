@@ -40,6 +40,7 @@ def test_real_environment_variables_win_over_the_env_file(tmp_path):
     ("STATUSPAGE_ZENDESK_URL", "https://bot:pw@acme.zendesk.com", "STATUSPAGE_ZENDESK_URL must be a desk's address "
      "such as https://acme.example.com, with no user or password in it"),
     ("STATUSPAGE_DESK_TIMEOUT_S", "soon", "STATUSPAGE_DESK_TIMEOUT_S must be a whole number"),
+    ("STATUSPAGE_ALERTS_PUBLISH", "drafts", "STATUSPAGE_ALERTS_PUBLISH must be 1 or 0, got 'drafts'"),
 ])
 def test_a_bad_value_stops_start_up_with_one_clear_line(tmp_path, name, value, message):
     with pytest.raises(SettingsError) as raised:
@@ -47,6 +48,14 @@ def test_a_bad_value_stops_start_up_with_one_clear_line(tmp_path, name, value, m
                                "STATUSPAGE_ENV_FILE": "/nonexistent"})
     assert message in str(raised.value)
     assert "\n" not in str(raised.value)
+
+
+def test_alerts_publish_by_default_and_grafanas_secret_is_taken_as_it_is(tmp_path):
+    base = {"STATUSPAGE_INSTANCE_DIR": str(tmp_path), "STATUSPAGE_ENV_FILE": "/nonexistent"}
+    defaults = load_settings(environ=base)
+    assert defaults.alerts_publish is True and defaults.grafana_secret == ""
+    chosen = load_settings(environ={**base, "STATUSPAGE_ALERTS_PUBLISH": "0", "STATUSPAGE_GRAFANA_SECRET": " s3cret "})
+    assert chosen.alerts_publish is False and chosen.grafana_secret == " s3cret "  # a secret's spaces are its own
 
 
 def _first_start(instance_dir, barrier, results):

@@ -54,6 +54,8 @@ def test_severity_orders_outages_above_maintenance():
 @pytest.mark.parametrize("role, needed, allowed", [
     ("viewer", "viewer", True), ("viewer", "responder", False), ("responder", "responder", True),
     ("responder", "admin", False), ("admin", "responder", True), ("admin", "intake", True),
-    ("intake", "viewer", False), ("responder", "intake", False), ("intake", "intake", True)])
+    ("intake", "viewer", False), ("responder", "intake", False), ("intake", "intake", True),
+    ("alerts", "alerts", True), ("admin", "alerts", True), ("responder", "alerts", False), ("intake", "alerts", False),
+    ("alerts", "intake", False), ("alerts", "viewer", False)])
 def test_roles_include_the_ones_below_them(role, needed, allowed):
     assert Role(role).allows(Role(needed)) is allowed

@@ -46,14 +46,16 @@ blp = ApiBlueprint("api_v1", __name__, description="Components, groups, incident
 
 def init_app(app: Flask) -> None:
     from ...extensions import csrf
-    from . import checks, components, incidents, subscribers, tickets  # noqa: F401  (their routes join blp)
+    from . import alerts, checks, components, incidents, subscribers, tickets  # noqa: F401  (their routes join blp)
 
     app.config.update(
         API_TITLE="statuspage management API", API_VERSION="v1", OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/api/v1", OPENAPI_JSON_PATH="openapi.json",
         API_SPEC_OPTIONS={
             "info": {"description": "Manage components, incidents and maintenance. Send "
-                                    "`Authorization: Bearer <token>`; tokens carry a role (viewer, responder, admin)."},
+                                    "`Authorization: Bearer <token>`; tokens carry a role (viewer, responder, admin; "
+                                    "intake only posts tickets, alerts only posts Alertmanager and Grafana "
+                                    "alerts)."},
             "servers": [{"url": "/"}],
             "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
             "security": [{"bearerAuth": []}],

@@ -39,6 +39,8 @@ SENTENCES = {
     "check.delete": _l("%(who)s deleted check “%(what)s”"),
     "check.attach": _l("%(who)s failed and joined incident “%(what)s”"),
     "check.detach": _l("%(who)s passes again and left incident “%(what)s”"),
+    "alert.attach": _l("%(who)s fired and joined incident “%(what)s”"),
+    "alert.resolve": _l("%(who)s resolved in incident “%(what)s”"),
     "user.create": _l("%(who)s added user %(what)s"),
     "user.update": _l("%(who)s changed user %(what)s"),
     "user.password": _l("%(who)s changed the password of %(what)s"),
@@ -73,7 +75,8 @@ UNKNOWN = _l("%(who)s: %(action)s “%(what)s”")
 # Who, when it is not a console user: the system's own actors.
 ACTORS = {"scheduler": _l("The scheduler"), "cli": _l("The command line"), "customer": _l("The customer"),
           "ticket-intake": _l("Ticket intake"), "intake:signed": _l("Ticket intake"), "demo": _l("The demo")}
-ACTOR_PREFIXES = {"check:": _l("Check %(name)s"), "token:": _l("API token %(name)s")}
+ACTOR_PREFIXES = {"check:": _l("Check %(name)s"), "token:": _l("API token %(name)s"),
+                  "alert:": _l("Alert %(name)s")}  # alert:<alertmanager|grafana>:<alertname>
 
 
 @dataclass(frozen=True)
@@ -98,7 +101,7 @@ def _what(entry: AuditEntry, names: dict[tuple[str, str], str]) -> str:
     name = names.get((entry.target_type, entry.target_id))
     if name:
         return name
-    if entry.action.endswith((".update", ".advance")) or entry.action.startswith("check."):
+    if entry.action.endswith((".update", ".advance")) or entry.action.startswith(("check.", "alert.")):
         return f"#{entry.target_id}"  # their summary is a status or a check's words, not a name
     return entry.summary.split(": ")[0] if entry.action.startswith("subscriber.") else (entry.summary
                                                                                         or f"#{entry.target_id}")

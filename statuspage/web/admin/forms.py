@@ -14,7 +14,8 @@ from ...models.accounts import USER_ROLES, Role
 from ...services.accounts import MIN_PASSWORD_LENGTH
 from ..forms import Form, choices
 
-ROLE_LABELS = {"viewer": _l("Viewer"), "responder": _l("Responder"), "admin": _l("Admin"), "intake": _l("Intake")}
+ROLE_LABELS = {"viewer": _l("Viewer"), "responder": _l("Responder"), "admin": _l("Admin"), "intake": _l("Intake"),
+               "alerts": _l("Alerts")}
 
 
 def _choices(values, labels):
