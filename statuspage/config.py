@@ -262,11 +262,6 @@ def load_settings(overrides: dict | None = None, environ: dict | None = None) ->
         defaults["secret_key"] = _instance_secret_key(instance_dir)
     if settings.default_language not in settings.languages:
         raise SettingsError(f"STATUSPAGE_DEFAULT_LANGUAGE must be one of {', '.join(settings.languages)}")
-    from .support.sla import BusinessCalendar
-    try:
-        BusinessCalendar.from_settings(settings)
-    except ValueError as error:
-        raise SettingsError(f"support hours: {error}") from None
     return Settings(**{**settings.__dict__, **defaults})
 
 

@@ -54,7 +54,7 @@ INDICATOR_LABELS = {
 def choose_language(chosen: str | None, cookie: str | None, accept_languages, settings) -> str:
     """?lang= wins, then the lang cookie, then Accept-Language, then the default language."""
     for candidate in (chosen, cookie):
-        if candidate in settings.languages:
+        if candidate is not None and candidate in settings.languages:
             return candidate
     return accept_languages.best_match(settings.languages) or settings.default_language
 
@@ -119,7 +119,7 @@ def duration(delta: timedelta) -> str:
     """An exact length in its two largest units, short: "2 hr 14 min", "2 Std. 14 Min.", "1 j 3 h".
     Under a minute counts as one minute: an incident that was opened and resolved took some time."""
     minutes = max(1, int(delta.total_seconds() // 60))
-    parts = []
+    parts: list[tuple[int, str]] = []
     for unit, seconds in DURATION_UNITS:
         amount, minutes = divmod(minutes, seconds // 60)
         if amount or parts:

@@ -46,7 +46,8 @@ class DeliveryRun:
 
 def backoff(attempts: int) -> timedelta:
     """1, 2, 4 ... minutes after each failed attempt, at most six hours."""
-    return min(FIRST_RETRY * 2 ** max(attempts - 1, 0), LONGEST_WAIT)
+    doublings: int = 2 ** max(attempts - 1, 0)
+    return min(FIRST_RETRY * doublings, LONGEST_WAIT)
 
 
 def smtp_settings(settings: Settings) -> SmtpSettings:

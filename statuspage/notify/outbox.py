@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Integer, and_, cast, exists, insert, literal, null, or_, select
+from sqlalchemy import ColumnElement, Integer, and_, cast, exists, insert, literal, null, or_, select
 
 from ..extensions import db
 from ..models import (
@@ -55,7 +56,7 @@ def _queue_for_audience(kind: NotificationKind, about_incident: int, component_i
         chosen))
 
 
-def _id_or_null(value: int | None):
+def _id_or_null(value: int | None) -> ColumnElement[Any]:
     """A typed NULL where there is no id: PostgreSQL cannot tell the type of a bare NULL parameter."""
     return cast(null(), Integer) if value is None else literal(value)
 
@@ -66,7 +67,7 @@ def queue_confirmation(subscriber: Subscriber, *, now: datetime) -> None:
                                 status=DeliveryStatus.PENDING, next_attempt_at=now, created_at=now))
 
 
-def queue_alert(incident, recipients: list[str], *, now: datetime) -> None:
+def queue_alert(incident: Incident, recipients: list[str], *, now: datetime) -> None:
     """Tell engineers (console users who can act) about an incident that needs them, by email."""
     for address in recipients:
         db.session.add(Notification(recipient=address, incident_id=incident.id, kind=NotificationKind.ALERT,

@@ -16,9 +16,9 @@ from ..extensions import db
 from ..i18n import duration, local_time
 from ..models import (
     AffectedComponent, Check, Component, ComponentGroup, ComponentStatus, Impact, Incident, IncidentKind,
-    IncidentStatus, IncidentUpdate, MaintenanceStatus,
+    IncidentUpdate, MaintenanceStatus,
 )
-from ..models.incidents import ACTIVE_MAINTENANCE_STATUSES, CLOSED_STATUSES
+from ..models.incidents import ACTIVE_MAINTENANCE_STATUSES
 from ..system_text import Translated
 from . import figures, site_version, uptime
 from .bar_views import BarView, PageWords
@@ -43,9 +43,6 @@ HISTORY_MONTHS_PER_PAGE = 3
 RECENT_DAYS = 7
 HOME_LIMIT = 500  # unclosed items plus the last days' closed ones, at most
 UPCOMING_LIMIT = 10
-# Every status an incident or maintenance window can have that is not closed: written out, so "unclosed"
-# is an IN list the (kind, status) index can seek, where NOT IN would scan the whole history.
-UNCLOSED_STATUSES = [s.value for s in (*IncidentStatus, *MaintenanceStatus) if s not in CLOSED_STATUSES]
 
 
 @dataclass(frozen=True)
@@ -189,7 +186,7 @@ def open_incidents() -> list[Incident]:
     """Unresolved incidents, newest first."""
     return list(db.session.scalars(_with_details(
         select(Incident).where(Incident.kind == IncidentKind.INCIDENT, Incident.is_published)
-        .where(Incident.status.not_in([s.value for s in CLOSED_STATUSES]))
+        .where(Incident.unclosed())
         .order_by(Incident.started_at.desc(), Incident.id.desc()))))
 
 
@@ -237,7 +234,7 @@ def home_page(*, now: datetime, tz: ZoneInfo) -> HomePage:
     first_day = _local_midnight(today - timedelta(days=RECENT_DAYS - 1), tz)
     any_kind = Incident.kind.in_([kind.value for kind in IncidentKind])  # lets the (kind, ...) indexes seek
     unclosed = list(db.session.scalars(
-        select(Incident).where(any_kind, Incident.status.in_(UNCLOSED_STATUSES), Incident.is_published)
+        select(Incident).where(any_kind, Incident.unclosed(), Incident.is_published)
         .order_by(Incident.started_at.desc(), Incident.id.desc()).limit(HOME_LIMIT)))
     _load_details(unclosed)
     incidents = [i for i in unclosed if not i.is_maintenance]

@@ -43,7 +43,8 @@ def _respond(info: FeedInfo, updates: list[IncidentUpdate], fmt: str) -> Respons
     response.set_etag(hashlib.sha256(body).hexdigest()[:32])
     response.last_modified = updates[0].created_at if updates else NEVER
     response.headers["Cache-Control"] = f"public, max-age={MAX_AGE_S}"
-    return response.make_conditional(request)
+    response.make_conditional(request)  # 304 when the client has it; returns the same response
+    return response
 
 
 @bp.get("/feed.<any(rss, atom):fmt>")

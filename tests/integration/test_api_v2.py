@@ -12,7 +12,7 @@ import pytest
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
-from statuspage.api.serialize import group_key
+from statuspage.serialize import group_key
 from statuspage.extensions import db
 from statuspage.models import IncidentKind
 from statuspage.services.incidents import open_incident, post_update, publish_incident, resolve_incident

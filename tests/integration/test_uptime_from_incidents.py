@@ -9,7 +9,8 @@ import pytest
 from statuspage.extensions import db
 from statuspage.monitoring import results
 from statuspage.monitoring.probes import ProbeResult
-from statuspage.services import checks, incidents, page
+from statuspage.monitoring import checks
+from statuspage.services import incidents, page
 from statuspage.services.components import get_component
 from tests.builders import START, SYSTEM, make_component, make_group, make_incident
 

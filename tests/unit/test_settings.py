@@ -3,6 +3,7 @@ import multiprocessing
 
 import pytest
 
+from statuspage import create_app
 from statuspage.config import SettingsError, load_settings
 
 
@@ -43,6 +44,18 @@ def test_a_bad_value_stops_start_up_with_one_clear_line(tmp_path, name, value, m
         load_settings(environ={name: value, "STATUSPAGE_INSTANCE_DIR": str(tmp_path),
                                "STATUSPAGE_ENV_FILE": "/nonexistent"})
     assert message in str(raised.value)
+    assert "\n" not in str(raised.value)
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"support_hours": "17:00-09:00"}, "close after"), ({"holiday_country": "XX"}, "holiday"),
+    ({"holiday_subdivision": "ZZ"}, "holiday"),
+])
+def test_bad_support_hours_stop_start_up_with_one_clear_line(tmp_path, overrides, message):
+    """Checked by create_app (the calendar is support/'s), as before by load_settings: no app is made."""
+    with pytest.raises(SettingsError, match=f"^support hours: .*{message}") as raised:
+        create_app({"instance_dir": tmp_path, "secret_key": "test", "database_url": f"sqlite:///{tmp_path}/x.db",
+                    **overrides})
     assert "\n" not in str(raised.value)
 
 
