@@ -139,7 +139,7 @@ def hundredths(value: float) -> int:
 
 def percent(value: float, locale: Locale | str | None = None) -> str:
     """An uptime share in the reader's notation (or locale's), rounded down: 99.999 shows as 99.99, never as a
-    false 100. The one way a percentage is written: figures, bars (services/bar_views.py) and badges."""
+    false 100. The one way a percentage is written: figures and bars (web/bar_views.py)."""
     return babel_decimal(Decimal(hundredths(value)).scaleb(-2), format="0.##", locale=locale or get_locale())
 
 

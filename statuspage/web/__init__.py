@@ -3,7 +3,7 @@ from flask import Flask, abort, current_app, request
 
 from ..errors import AppError
 from ..markup import plain_text, render_markdown
-from ..services.bar_views import span
+from .bar_views import span
 
 
 def _site_context() -> dict:

@@ -30,9 +30,9 @@ def module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def imported_by(path: Path) -> set[str]:
-    """Every module an import statement in this file names (for `from x import y`, both x and x.y: y may be
-    a module), relative imports resolved."""
+def imported_by(path: Path, top: str = "statuspage") -> set[str]:
+    """Every module of package `top` an import statement in this file names (for `from x import y`, both x
+    and x.y: y may be a module), relative imports resolved."""
     name = module_name(path)
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     found: set[str] = set()
@@ -48,7 +48,7 @@ def imported_by(path: Path) -> set[str]:
                 source = node.module or ""
             found.add(source)
             found.update(f"{source}.{alias.name}" for alias in node.names)
-    return {module for module in found if module == "statuspage" or module.startswith("statuspage.")}
+    return {module for module in found if module == top or module.startswith(top + ".")}
 
 
 @cache
@@ -81,3 +81,11 @@ def test_imports_point_down(importer, imported):
 def test_packages_of_one_row_call_each_other_one_way(upper, lower):
     assert crossings(upper, lower), f"{upper} no longer imports {lower}: is the rule the wrong way round?"
     assert crossings(lower, upper) == []
+
+
+def test_the_rules_write_no_html():
+    """HTML is made in web/ (templates, web/bar_views.py, web/times.py): the rules return data, so no module of
+    services/, monitoring/, support/ or notify/ imports markupsafe (Markup, escape)."""
+    rules = [path for name in ("services", "monitoring", "support", "notify") for path in (PACKAGE / name).rglob("*.py")]
+    assert len(rules) > 40
+    assert [str(path.relative_to(PACKAGE)) for path in rules if imported_by(path, "markupsafe")] == []

@@ -7,7 +7,7 @@ from flask import Flask
 from flask_babel import Babel, force_locale
 
 from statuspage import i18n
-from statuspage.services.bar_views import BarWords
+from statuspage.web.bar_views import BarWords
 
 VALUES = [100.0, 99.999, 99.995, 99.9, 99.5, 63.75, 0.6375 * 100, 50.0, 12.3, 0.1 * 3 * 100 / 3, 0.004, 0.0]
 

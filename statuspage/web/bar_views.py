@@ -15,10 +15,10 @@ from flask_babel import format_date, get_locale, gettext
 from markupsafe import Markup, escape
 
 from ..i18n import hundredths, percent
+from ..services.bar_days import DayBar, UptimeBar, day_level
+from ..services.bars import PastEntry
+from ..services.uptime import Counts
 from ..system_text import in_language
-from .bar_days import DayBar, UptimeBar, day_level
-from .bars import PastEntry
-from .uptime import Counts
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ def _head(words: BarWords, name: str) -> str:
 
 def _parts(words: BarWords, labels: list[str], parts: list[tuple], focus: bool = False) -> str:
     """The <li> of these parts (UptimeBar.parts); with focus, the (last) one is the bar's tab stop."""
-    made = []
+    made: list[str] = []
     add = made.append
     stop = ' tabindex="0"' if focus else ""
     for first, last, counts, incidents, all_up, stat in parts:
