@@ -5,6 +5,7 @@ import ipaddress
 import os
 import secrets
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -239,7 +240,7 @@ READERS = {
 }
 
 
-def load_settings(overrides: dict | None = None, environ: dict | None = None) -> Settings:
+def load_settings(overrides: dict | None = None, environ: Mapping[str, str] | None = None) -> Settings:
     """Read settings: overrides win, then real environment variables, then .env, then defaults."""
     environ = os.environ if environ is None else environ
     raw: dict[str, str] = {}
@@ -255,7 +256,7 @@ def load_settings(overrides: dict | None = None, environ: dict | None = None) ->
     values.update(overrides or {})
     settings = Settings(**values)
     instance_dir = settings.instance_dir.resolve()
-    defaults = {"instance_dir": instance_dir}
+    defaults: dict[str, object] = {"instance_dir": instance_dir}
     if not settings.database_url:
         defaults["database_url"] = f"sqlite:///{instance_dir / 'statuspage.db'}"
     if not settings.secret_key:

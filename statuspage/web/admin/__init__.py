@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 import re
 from datetime import datetime, timedelta
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, request, url_for
@@ -95,7 +96,7 @@ def language_url(code: str) -> str:
     rule = request.url_rule
     if rule is None or "GET" not in (rule.methods or ()):
         return url_for("admin.index", lang=code)
-    return url_for(request.endpoint, **{**request.args.to_dict(), **(request.view_args or {}), "lang": code})
+    return url_for(rule.endpoint, **{**request.args.to_dict(), **(request.view_args or {}), "lang": code})
 
 
 def duration(delta: timedelta | None) -> str:
@@ -105,7 +106,7 @@ def duration(delta: timedelta | None) -> str:
     minutes = max(int(delta.total_seconds() // 60), 0)
     days, rest = divmod(minutes, 24 * 60)
     hours, minutes = divmod(rest, 60)
-    parts = [(days, "day"), (hours, "hour"), (minutes, "minute")]
+    parts: list[tuple[int, Literal["day", "hour", "minute"]]] = [(days, "day"), (hours, "hour"), (minutes, "minute")]
     while len(parts) > 1 and parts[0][0] == 0:
         parts.pop(0)
     shown = [part for part in parts[:2] if part[0] or part is parts[0]]
