@@ -1,4 +1,4 @@
-# make run: set up and serve the demo site on SQLite.   make test: set up and run every test.
+# make run: set up and serve the demo site on SQLite.   make test: set up, lint and run every test.
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
@@ -34,7 +34,7 @@ LOCK := python3 -c 'import fcntl, subprocess, sys; lock = open(sys.argv[1], "a")
 UNDER_LOCK = @$(LOCK) $(MAKE) --no-print-directory -s LOCK_HELD=1 $@
 EXTRA = $(PY) -c 'import sys, tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["project"]["optional-dependencies"][sys.argv[1]], sep="\n")'
 
-.PHONY: install install-test catalogues run mail test test-sqlite test-postgres chromium alertmanager clients bench clean
+.PHONY: install install-test catalogues run mail lint test test-sqlite test-postgres chromium alertmanager clients bench clean
 
 $(STAMP): pyproject.toml pinned-by-hash.txt
 ifndef LOCK_HELD
@@ -122,9 +122,17 @@ endef
 	  { rm -rf status-widget; echo "Could not fetch $(STATUS_WIDGET): the widget test will be skipped."; }; \
 	else echo "npm not found: the Statuspage widget test will be skipped."; fi
 
-# The two passes run side by side (each pytest keeps one core busy; the machine has two), each printing
-# its output when it ends.
+# ruff (pycodestyle, pyflakes, bugbear, pyupgrade) and mypy, both configured in pyproject.toml. The code is
+# not reformatted: `ruff check` only.
+LINTED := statuspage tests bench wsgi.py gunicorn.conf.py hatch_build.py
+lint: install-test
+	$(VENV)/bin/ruff check --quiet $(LINTED)
+	$(VENV)/bin/mypy
+
+# Lint first; then the two passes run side by side (each pytest keeps one core busy; the machine has two),
+# each printing its output when it ends.
 test: install-test catalogues chromium alertmanager clients
+	@$(MAKE) --no-print-directory lint
 	@$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
 
 test-sqlite: install-test catalogues

@@ -160,7 +160,7 @@ def build(database_url: str, instance: Path, reset: bool, checks: int, interval:
             component = components.create_component(slug=f"service-{n}", name=f"Service {n}", by=bench, now=now)
             ids[component.slug] = component.id
         # Every definition goes through the same parser as check files and the API; the rows are what
-        # services.checks._apply makes of it, inserted in bulk (create_check one by one takes minutes at 10k).
+        # monitoring.checks._apply makes of it, inserted in bulk (create_check one by one takes minutes at 10k).
         rows = []
         for n in range(checks):
             definition = definitions.parse({

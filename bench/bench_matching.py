@@ -41,7 +41,7 @@ def cross_validated() -> list[str]:
     built = [(s, training.build(s, now=NOW)) for s in sources([DATA / "tickets_dev.jsonl", DATA / "scenarios"])]
     rows = [(s, b, *training.rows(b)) for s, b in built]
     lines, overall = [], {True: [], False: []}
-    for k, (source, b, r, y, index) in enumerate(rows):
+    for k, (source, b, r, _y, index) in enumerate(rows):
         fitted = model.fit([x for j, d in enumerate(rows) if j != k for x in d[2]],
                            [v for j, d in enumerate(rows) if j != k for v in d[3]])
         for linked in (False, True):

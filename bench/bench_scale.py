@@ -585,12 +585,12 @@ def run(args) -> dict:
     results, statements = {}, {}
     engine.dispose()  # no pooled connection crosses into the children
     for label, path in pages.items():
-        measured = _in_child(lambda: _measure(app, engine, path, args.requests, args.warmup))
+        measured = _in_child(lambda path=path: _measure(app, engine, path, args.requests, args.warmup))
         if "crashed" in measured:
             print(f"{label}: the process measuring it {measured['crashed']}; measuring it again with the "
                   "garbage collector off", file=sys.stderr)
             crashed = measured["crashed"]
-            measured = _in_child(lambda: _measure(app, engine, path, args.requests, args.warmup, gc_off=True))
+            measured = _in_child(lambda path=path: _measure(app, engine, path, args.requests, args.warmup, gc_off=True))
             measured["crashed_with_gc"] = crashed
         statements[label] = measured.pop("statements", [])
         results[label] = {"path": path, **measured}

@@ -54,6 +54,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .web import cache as web_cache
 
     settings = load_settings(overrides)
+    _check_support_hours(settings)
     if settings.ticket_model:
         _check_ticket_model(settings.ticket_model)
     app = Flask(__name__, template_folder=shared_dir("templates"), static_folder=shared_dir("static"),
@@ -92,8 +93,21 @@ def create_app(overrides: dict | None = None) -> Flask:
     errors.register_error_handlers(app)
     web.init_app(app)
     api.init_app(app)
-    app.wsgi_app = TrustedProxyFix(app.wsgi_app, settings.trusted_proxies)  # outermost: everything sees the client
+    app.wsgi_app = TrustedProxyFix(  # type: ignore[method-assign]  # outermost: everything sees the client
+        app.wsgi_app, settings.trusted_proxies)
     return app
+
+
+def _check_support_hours(settings) -> None:
+    """Bad support hours or holiday region stop start-up in one line (the calendar is support/'s to read,
+    so the check is made here rather than in config.py, which imports nothing above it)."""
+    from .config import SettingsError
+    from .support.sla import BusinessCalendar
+
+    try:
+        BusinessCalendar.from_settings(settings)
+    except ValueError as error:
+        raise SettingsError(f"support hours: {error}") from None
 
 
 def _check_ticket_model(path: str) -> None:

@@ -96,7 +96,7 @@ def create_token(role, label):
 @click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) when the database has data already.")
 def demo(if_empty):
     """Load the demo page, and a demo admin, into an empty database."""
-    from .services.demo import DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD, is_empty, load_demo
+    from .demo import DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD, is_empty, load_demo
 
     if not is_empty():
         if if_empty:
@@ -152,7 +152,7 @@ def checks_group():
 def checks_sync(directory):
     """Make the database's file-managed checks match the TOML files: all or nothing."""
     from .monitoring.definitions import CheckFileError
-    from .services import checks
+    from .monitoring import checks
 
     directory = directory or current_app.config["SETTINGS"].checks_dir
     if not directory.is_dir():
@@ -167,7 +167,7 @@ def checks_sync(directory):
 @checks_group.command("list")
 def checks_list():
     """Every check with its state and, for heartbeats, the URL to ping."""
-    from .services import checks
+    from .monitoring import checks
 
     base_url = current_app.config["SETTINGS"].base_url
     for check in checks.list_checks(per_page=1_000_000)[0]:
@@ -183,7 +183,7 @@ def checks_list():
 @click.argument("keys", nargs=-1)
 def checks_run_once(keys):
     """Run every enabled check (or those named) once now, store the results, and print them."""
-    from .services import checks
+    from .monitoring import checks
 
     chosen = [check for check in checks.list_checks(per_page=1_000_000)[0]
               if (check.key in keys if keys else check.enabled)]

@@ -5,6 +5,7 @@ import ipaddress
 import os
 import secrets
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -355,7 +356,7 @@ READERS = {
 }
 
 
-def load_settings(overrides: dict | None = None, environ: dict | None = None) -> Settings:
+def load_settings(overrides: dict | None = None, environ: Mapping[str, str] | None = None) -> Settings:
     """Read settings: overrides win, then real environment variables, then .env, then defaults."""
     environ = os.environ if environ is None else environ
     raw: dict[str, str] = {}
@@ -374,7 +375,7 @@ def load_settings(overrides: dict | None = None, environ: dict | None = None) ->
     values.update(overrides or {})
     settings = Settings(**values)
     instance_dir = settings.instance_dir.resolve()
-    defaults = {"instance_dir": instance_dir}
+    defaults: dict[str, object] = {"instance_dir": instance_dir}
     if not settings.database_url:
         defaults["database_url"] = f"sqlite:///{instance_dir / 'statuspage.db'}"
     if not settings.secret_key:
@@ -384,11 +385,6 @@ def load_settings(overrides: dict | None = None, environ: dict | None = None) ->
     if not settings.password_sign_in and not settings.oidc_enabled:
         raise SettingsError("STATUSPAGE_PASSWORD_SIGN_IN=0 needs single sign-on (STATUSPAGE_OIDC_DISCOVERY_URL and "
                             "STATUSPAGE_OIDC_CLIENT_ID): nobody could sign in to the console")
-    from .support.sla import BusinessCalendar
-    try:
-        BusinessCalendar.from_settings(settings)
-    except ValueError as error:
-        raise SettingsError(f"support hours: {error}") from None
     _check_alert_urls(settings.alert_urls)
     return Settings(**{**settings.__dict__, **defaults})
 

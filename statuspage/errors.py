@@ -94,7 +94,7 @@ def _validation_error(messages: dict):
     flat = {field: problems for location in messages.values() for field, problems in location.items()}
     field, text = _first_problem(flat, "")
     if field == "_schema":  # the body as a whole, e.g. a list where an object belongs
-        body = {"code": "invalid", "message": f"The request body must be a JSON object: {text}"}
+        body: dict[str, object] = {"code": "invalid", "message": f"The request body must be a JSON object: {text}"}
     else:
         body = {"code": "invalid", "message": f"{field}: {text}", "field": field, "fields": flat}
     return jsonify(error=body), 422

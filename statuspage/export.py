@@ -312,7 +312,7 @@ class _Site:
         found += [Resource(PAGE, build("public.history"), lang, number) for lang in self.settings.languages
                   for number in range(2, self.history_pages + 1)]  # exactly the history pages there are
         found += [self.resource(rule.rule) for rule in self.app.url_map.iter_rules()
-                  if rule.endpoint.startswith(JSON_PREFIX) and not rule.arguments and "GET" in rule.methods]
+                  if rule.endpoint.startswith(JSON_PREFIX) and not rule.arguments and "GET" in (rule.methods or ())]
         return [r for r in dict.fromkeys(found) if r is not None]
 
     def render(self) -> None:
@@ -356,7 +356,11 @@ class _Site:
             values: list[str] = []
             document = body.decode("utf-8")
             self.tags[resource] = link_tags(document)
-            rewrite_links(document, lambda value: values.append(value) or value, self.tags[resource])
+            def keep(value: str) -> str:  # every link of the page, left as it is
+                values.append(value)
+                return value
+
+            rewrite_links(document, keep, self.tags[resource])
         elif resource.kind == ASSET and resource.path.endswith(".css"):
             values = [v for v in _CSS_URL.findall(body.decode("utf-8", "replace")) if not v.startswith("data:")]
         else:

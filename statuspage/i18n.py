@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timedelta
+from decimal import Decimal
 
+from babel import Locale
+from babel.numbers import format_decimal as babel_decimal
 from babel.units import format_unit
 from flask import Flask, current_app, g, request
 from flask_babel import (
-    format_date, format_decimal, format_time, format_timedelta, get_locale, gettext as _, lazy_gettext as _l, refresh,
+    format_date, format_time, format_timedelta, get_locale, gettext as _, lazy_gettext as _l, refresh,
 )
 
 from . import clock
@@ -54,7 +57,7 @@ INDICATOR_LABELS = {
 def choose_language(chosen: str | None, cookie: str | None, accept_languages, settings) -> str:
     """?lang= wins, then the lang cookie, then Accept-Language, then the default language."""
     for candidate in (chosen, cookie):
-        if candidate in settings.languages:
+        if candidate is not None and candidate in settings.languages:
             return candidate
     return accept_languages.best_match(settings.languages) or settings.default_language
 
@@ -121,7 +124,7 @@ def duration(delta: timedelta | None) -> str:
     if delta is None:
         return ""
     minutes = max(1, int(delta.total_seconds() // 60))
-    parts = []
+    parts: list[tuple[int, str]] = []
     for unit, seconds in DURATION_UNITS:
         amount, minutes = divmod(minutes, seconds // 60)
         if amount or parts:
@@ -131,9 +134,15 @@ def duration(delta: timedelta | None) -> str:
     return " ".join(format_unit(amount, unit, length="short", locale=locale) for amount, unit in shown)
 
 
-def percent(value: float) -> str:
-    """An uptime share in the reader's notation, rounded down: 99.999 shows as 99.99, never as a false 100."""
-    return format_decimal(math.floor(value * 100) / 100, format="0.##")
+def hundredths(value: float) -> int:
+    """A percentage in hundredths, rounded down (a shade above, so 63.75 computed as 63.7499999 stays 63.75)."""
+    return math.floor(value * 100 + 1e-6)
+
+
+def percent(value: float, locale: Locale | str | None = None) -> str:
+    """An uptime share in the reader's notation (or locale's), rounded down: 99.999 shows as 99.99, never as a
+    false 100. The one way a percentage is written: figures and bars (web/bar_views.py)."""
+    return babel_decimal(Decimal(hundredths(value)).scaleb(-2), format="0.##", locale=locale or get_locale())
 
 
 def init_app(app: Flask) -> None:

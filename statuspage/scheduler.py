@@ -25,7 +25,8 @@ from .monitoring.definitions import CheckFileError
 from .monitoring.probes import ProbeLoop
 from .monitoring.runner import CheckRunner
 from .notify import dispatch
-from .services import checks, incidents
+from .monitoring import checks
+from .services import incidents
 from .services.audit import Actor
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,6 @@ in another thread see the same data).
 from __future__ import annotations
 
 import os
-import re
 from datetime import datetime, timedelta
 
 import pytest

@@ -176,8 +176,11 @@ class OIDCProvider:
                     id_token = ".".join((header, payload, signature))
                 return id_token
 
+        def save_token(token, request):
+            provider.access_tokens[token["access_token"]] = request.user
+
         server = AuthorizationServer(app, query_client=lambda client_id: provider.client
-                                     if client_id == CLIENT_ID else None, save_token=lambda token, request: provider.access_tokens.update({token["access_token"]: request.user}))
+                                     if client_id == CLIENT_ID else None, save_token=save_token)
         server.register_grant(CodeGrant, [IDToken(require_nonce=True), CodeChallenge(required=True)])
 
         @app.get("/.well-known/openid-configuration")

@@ -14,7 +14,7 @@ from ..models import Component, ComponentGroup, Incident, IncidentKind, Maintena
 from ..models.incidents import ACTIVE_MAINTENANCE_STATUSES
 from ..services import page
 from ..services.components import list_components
-from .serialize import Serializer
+from ..serialize import Serializer
 
 bp = Blueprint("api_v2", __name__)
 
@@ -30,7 +30,8 @@ def json_response(payload: dict) -> Response:
     response = Response(body, mimetype="application/json")
     response.set_etag(hashlib.sha256(body).hexdigest()[:32])
     response.headers["Cache-Control"] = f"public, max-age={MAX_AGE_S}"
-    return response.make_conditional(request)
+    response.make_conditional(request)  # 304 when the client has it; returns the same response
+    return response
 
 
 @bp.after_request

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ColumnElement, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import Base, UTCDateTime
@@ -44,6 +44,9 @@ class Impact(StrEnum):
 
 CLOSED_STATUSES = frozenset({IncidentStatus.RESOLVED, IncidentStatus.POSTMORTEM, MaintenanceStatus.COMPLETED})
 ACTIVE_MAINTENANCE_STATUSES = frozenset({MaintenanceStatus.IN_PROGRESS, MaintenanceStatus.VERIFYING})
+# Every status an incident or maintenance window can have that is not closed: written out, so "unclosed"
+# is an IN list the (kind, status) index can seek, where NOT IN would scan the whole history.
+UNCLOSED_STATUSES = tuple(s.value for s in (*IncidentStatus, *MaintenanceStatus) if s not in CLOSED_STATUSES)
 
 
 class Incident(Base):
@@ -97,6 +100,11 @@ class Incident(Base):
     @property
     def is_closed(self) -> bool:
         return self.status in CLOSED_STATUSES
+
+    @classmethod
+    def unclosed(cls) -> ColumnElement[bool]:
+        """`not is_closed` in SQL: the one way queries say an incident or window is still open."""
+        return cls.status.in_(UNCLOSED_STATUSES)
 
     @property
     def is_active_maintenance(self) -> bool:

@@ -84,7 +84,7 @@ class Outcome:
     incident_id: int | None = None
     note: str = ""
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, object]:
         return {"fingerprint": self.fingerprint, "status": self.status, "component": self.component,
                 "result": self.result, "incident_id": self.incident_id, **({"note": self.note} if self.note else {})}
 
@@ -132,8 +132,8 @@ def _receive(source: AlertSource, alerts: list[AlertIn], *, publish: bool, now: 
 
 
 def _record(source: AlertSource, alert: AlertIn, components: dict[str, Component], *,
-            now: datetime) -> tuple[ReceivedAlert, Outcome, bool]:
-    """The alert's row, new or found again; whether it changed in a way that matters."""
+            now: datetime) -> tuple[ReceivedAlert, Outcome]:
+    """The alert's row, new or found again, and what became of it."""
     slug = alert.labels.get(COMPONENT_LABEL, "")
     outcome = Outcome(alert.fingerprint, "firing" if alert.is_firing else "resolved", slug or None, "recorded")
     row = db.session.scalar(select(ReceivedAlert).where(

@@ -312,7 +312,7 @@ def _target(kind: CheckKind, value) -> str:
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise DefinitionError("target", "must be an http:// or https:// URL")
         try:
-            parts.port
+            _ = parts.port  # reading it checks it: ValueError for a port that is not 0-65535
         except ValueError:
             raise DefinitionError("target", "has an invalid port") from None
         return value

@@ -51,7 +51,8 @@ class DeliveryRun:
 
 def backoff(attempts: int) -> timedelta:
     """1, 2, 4 ... minutes after each failed attempt, at most six hours."""
-    return min(FIRST_RETRY * 2 ** max(attempts - 1, 0), LONGEST_WAIT)
+    doublings: int = 2 ** max(attempts - 1, 0)
+    return min(FIRST_RETRY * doublings, LONGEST_WAIT)
 
 
 def smtp_settings(settings: Settings) -> SmtpSettings:
@@ -194,9 +195,9 @@ def _send(notification: Notification, settings: Settings, *, now: datetime) -> N
             destination = check_notify_url(url, allow_private=True, check_host=False)
         except ValueError as error:
             raise DeliveryError(str(error), retryable=False) from None
-        message = chat_for(notification, rich=destination.rich)
+        chat = chat_for(notification, rich=destination.rich)
         # The host is checked again on every connection (DNS may have changed since it was stored).
-        send_chat(url, title=message.title, body=message.body, markdown=message.markdown,
+        send_chat(url, title=chat.title, body=chat.body, markdown=chat.markdown,
                   allow_private=settings.webhook_allow_private)
     elif subscriber is None or subscriber.channel == Channel.EMAIL:
         message = email_for(notification)
@@ -211,7 +212,7 @@ def _send(notification: Notification, settings: Settings, *, now: datetime) -> N
 
 def _send_to_alert_url(notification: Notification, settings: Settings) -> None:
     """One of STATUSPAGE_ALERT_URLS, found by its fingerprint; internal hosts allowed (the operator's)."""
-    wanted = notification.recipient.removeprefix(outbox.ALERT_URL_PREFIX)
+    wanted = (notification.recipient or "").removeprefix(outbox.ALERT_URL_PREFIX)
     url = next((u for u in settings.alert_urls if fingerprint(u, settings.secret_key) == wanted), None)
     if url is None:
         raise DeliveryError("this alert URL is no longer in STATUSPAGE_ALERT_URLS", retryable=False)

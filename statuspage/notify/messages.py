@@ -9,7 +9,7 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 from sqlalchemy import select
 
-from ..api.serialize import Serializer
+from ..serialize import Serializer
 from ..config import Settings
 from ..markup import one_line
 from ..extensions import db

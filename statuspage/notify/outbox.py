@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import Integer, and_, cast, exists, insert, literal, null, or_, select
+from sqlalchemy import ColumnElement, Integer, and_, cast, exists, insert, literal, null, or_, select
 
 from ..extensions import db
 from .channels.chat import fingerprint
@@ -58,7 +59,7 @@ def _queue_for_audience(kind: NotificationKind, about_incident: int, component_i
         chosen))
 
 
-def _id_or_null(value: int | None):
+def _id_or_null(value: int | None) -> ColumnElement[Any]:
     """A typed NULL where there is no id: PostgreSQL cannot tell the type of a bare NULL parameter."""
     return cast(null(), Integer) if value is None else literal(value)
 
@@ -69,7 +70,7 @@ def queue_confirmation(subscriber: Subscriber, *, now: datetime) -> None:
                                 status=DeliveryStatus.PENDING, next_attempt_at=now, created_at=now))
 
 
-def queue_alert(incident, recipients: list[str], *, now: datetime) -> None:
+def queue_alert(incident: Incident, recipients: list[str], *, now: datetime) -> None:
     """Tell engineers (console users who can act) about an incident that needs them, by email."""
     for address in recipients:
         db.session.add(Notification(recipient=address, incident_id=incident.id, kind=NotificationKind.ALERT,
@@ -87,7 +88,7 @@ def alert_url_recipients() -> list[str]:
     return [ALERT_URL_PREFIX + fingerprint(url, settings.secret_key) for url in dict.fromkeys(settings.alert_urls)]
 
 
-def queue_alert_urls(incident, *, now: datetime) -> None:
+def queue_alert_urls(incident: Incident, *, now: datetime) -> None:
     """Tell the engineers' chat and push destinations (STATUSPAGE_ALERT_URLS) about an incident that needs
     them: a suspected one, or one a health check opened."""
     queue_alert(incident, alert_url_recipients(), now=now)

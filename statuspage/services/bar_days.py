@@ -1,5 +1,5 @@
 """What a day of an uptime bar is: its runs, incidents and time in trouble, the uptime and colour they
-make, and a component's bar over a window of such days (bars.py makes them, bar_views.py writes them)."""
+make, and a component's bar over a window of such days (bars.py makes them, web/bar_views.py writes them)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -3,7 +3,7 @@ incidents, and the past days of every bar kept between requests.
 
 A bar's days before today change only when an incident does, and the site's change counter sees that
 (services/site_version.py); check results add to today's rollup alone. So the pages keep each
-component's past days (and the HTML made of them, per language: bar_views.py) for one counter value,
+component's past days (and the HTML made of them, per language: web/bar_views.py) for one counter value,
 time zone and day, and read only today's rollups on each request. The few results that land on
 yesterday after midnight (a run that started before it) are picked up when an entry grows older than
 PAST_TTL, which also bounds what anything else the counter does not see could leave stale.
@@ -210,7 +210,7 @@ def with_today(window: Window, past: PastDays, today: tuple | None, now: datetim
 
 @dataclass
 class PastEntry:
-    """A component's past days as kept, what they were made of, and the HTML made of them (bar_views.py
+    """A component's past days as kept, what they were made of, and the HTML made of them (web/bar_views.py
     fills it, by language and component name). made_at is when the rollups were read."""
 
     days: PastDays
@@ -365,7 +365,7 @@ def incidents_by_component(component_ids: list[int] | None, *, now: datetime, tz
     rows.sort(key=lambda row: (row[5], row[1]))
     for component_id, incident_id, name, translations, impact, started_at, resolved_at, _resolved, status, version \
             in rows:
-        if started_at <= now_seconds:  # the bars are kept across languages: the name knows each (bar_views)
+        if started_at <= now_seconds:  # the bars are kept across languages: the name knows each (web/bar_views.py)
             found.setdefault(component_id, []).append(
                 (incident_id, Translated(name, translations), impact, started_at, resolved_at, status, version))
     return found

@@ -14,7 +14,7 @@ from ..database import get_by_id, transaction
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..models import AffectedComponent, Component, ComponentGroup, ComponentStatus, Incident
-from ..models.incidents import ACTIVE_MAINTENANCE_STATUSES, CLOSED_STATUSES, IncidentKind
+from ..models.incidents import ACTIVE_MAINTENANCE_STATUSES, IncidentKind
 from . import audit, validate
 from .audit import Actor
 
@@ -197,7 +197,7 @@ def component_deletion_impact(slug: str) -> DeletionImpact:
     links = select(AffectedComponent.incident_id).where(AffectedComponent.component_id == component.id)
     incidents = db.session.scalar(select(func.count()).select_from(links.subquery()))
     open_incidents = db.session.scalar(select(func.count(Incident.id)).where(
-        Incident.id.in_(links), Incident.status.not_in([s.value for s in CLOSED_STATUSES])))
+        Incident.id.in_(links), Incident.unclosed()))
     choosers = select(SubscriberComponent.subscriber_id).where(SubscriberComponent.component_id == component.id)
     subscribers = db.session.scalar(select(func.count()).select_from(choosers.subquery()))
     only_this = db.session.scalar(
@@ -258,7 +258,7 @@ def recompute_statuses(components: Iterable[Component], *, now: datetime) -> dic
     rows = db.session.execute(
         select(AffectedComponent.component_id, AffectedComponent.status, Incident.kind, Incident.status)
         .join(Incident).where(AffectedComponent.component_id.in_([c.id for c in components]))
-        .where(Incident.status.not_in([s.value for s in CLOSED_STATUSES]), Incident.is_published))
+        .where(Incident.unclosed(), Incident.is_published))
     held: dict[int, ComponentStatus] = {}
     for component_id, affected_status, kind, incident_status in rows:
         if kind == IncidentKind.MAINTENANCE:

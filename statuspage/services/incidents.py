@@ -14,7 +14,6 @@ from ..models import (
     AffectedComponent, Component, ComponentStatus, Impact, Incident, IncidentKind, IncidentStatus,
     IncidentUpdate, MaintenanceStatus, SubscriberIncident, Ticket,
 )
-from ..models.incidents import CLOSED_STATUSES
 from ..config import LANGUAGES
 from ..notify import desk_writes, outbox
 from ..system_text import incidents as system_text
@@ -271,7 +270,7 @@ def suspected_incidents() -> list[Incident]:
     """Open incidents suspected from support tickets and not yet published: the console's to decide."""
     return list(db.session.scalars(
         select(Incident).where(Incident.kind == IncidentKind.INCIDENT, Incident.is_published.is_(False))
-        .where(Incident.status.not_in([s.value for s in CLOSED_STATUSES])).order_by(Incident.started_at.desc())))
+        .where(Incident.unclosed()).order_by(Incident.started_at.desc())))
 
 
 def open_incident_on(component_id: int, *, published: bool | None = None) -> Incident | None:
@@ -282,7 +281,7 @@ def open_incident_on(component_id: int, *, published: bool | None = None) -> Inc
     """
     query = (select(Incident).join(AffectedComponent).where(AffectedComponent.component_id == component_id)
              .where(Incident.kind == IncidentKind.INCIDENT)
-             .where(Incident.status.not_in([s.value for s in CLOSED_STATUSES])))
+             .where(Incident.unclosed()))
     if published is not None:
         query = query.where(Incident.is_published.is_(published))
     return db.session.scalar(query.order_by(Incident.started_at, Incident.id).limit(1))
@@ -411,8 +410,7 @@ def list_incidents(kind: IncidentKind, *, status: str | None = None, component: 
     if status:
         query = query.where(Incident.status == validate.choice(STATUSES[kind], status, "status"))
     if state in ("open", "closed"):
-        closed = [s.value for s in CLOSED_STATUSES]
-        query = query.where(Incident.status.in_(closed) if state == "closed" else Incident.status.not_in(closed))
+        query = query.where(~Incident.unclosed() if state == "closed" else Incident.unclosed())
     if impact:
         query = query.where(Incident.impact == validate.choice(Impact, impact, "impact"))
     if component:

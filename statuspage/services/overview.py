@@ -17,7 +17,7 @@ from ..extensions import db
 from ..models import (
     Check, DeliveryStatus, Incident, IncidentKind, MaintenanceStatus, Notification, Ticket, TicketStatus,
 )
-from ..models.incidents import ACTIVE_MAINTENANCE_STATUSES, CLOSED_STATUSES
+from ..models.incidents import ACTIVE_MAINTENANCE_STATUSES
 from ..support.queue import SOON
 from . import page
 from .components import list_components
@@ -69,12 +69,12 @@ def overview(*, now: datetime) -> Overview:
                       key=lambda c: -c.status.severity)
     suspected = list(db.session.scalars(
         select(Incident).where(Incident.kind == IncidentKind.INCIDENT, Incident.is_published.is_(False))
-        .where(Incident.status.not_in([s.value for s in CLOSED_STATUSES]))
+        .where(Incident.unclosed())
         .order_by(Incident.started_at.desc(), Incident.id.desc()).limit(LIMIT)))
     suspected_total = len(suspected) if len(suspected) < LIMIT else db.session.scalar(
         select(func.count(Incident.id)).where(Incident.kind == IncidentKind.INCIDENT,
                                               Incident.is_published.is_(False),
-                                              Incident.status.not_in([s.value for s in CLOSED_STATUSES])))
+                                              Incident.unclosed()))
 
     failing = or_(Check.is_down.is_(True), Check.last_ok.is_(False))
     checks = list(db.session.scalars(

@@ -6,24 +6,20 @@ from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from flask_babel import get_locale, gettext
-from markupsafe import Markup, escape
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..extensions import db
-from ..i18n import duration, local_time
 from ..models import (
     AffectedComponent, Check, Component, ComponentGroup, ComponentStatus, Impact, Incident, IncidentKind,
-    IncidentStatus, IncidentUpdate, MaintenanceStatus,
+    IncidentUpdate, MaintenanceStatus,
 )
-from ..models.incidents import ACTIVE_MAINTENANCE_STATUSES, CLOSED_STATUSES
+from ..models.incidents import ACTIVE_MAINTENANCE_STATUSES
 from ..system_text import Translated
 from . import figures, site_version, uptime
-from .bar_views import BarView, PageWords
-from .bar_days import DayBar
-from .bars import kept_bars
+from .bar_days import DayBar, UptimeBar
+from .bars import PastEntry, kept_bars
 from .components import list_components
 
 INDICATOR_DESCRIPTIONS = {
@@ -43,9 +39,6 @@ HISTORY_MONTHS_PER_PAGE = 3
 RECENT_DAYS = 7
 HOME_LIMIT = 500  # unclosed items plus the last days' closed ones, at most
 UPCOMING_LIMIT = 10
-# Every status an incident or maintenance window can have that is not closed: written out, so "unclosed"
-# is an IN list the (kind, status) index can seek, where NOT IN would scan the whole history.
-UNCLOSED_STATUSES = [s.value for s in (*IncidentStatus, *MaintenanceStatus) if s not in CLOSED_STATUSES]
 
 
 @dataclass(frozen=True)
@@ -111,41 +104,9 @@ class HomePage:
     active_maintenance: list[Incident]
     upcoming_maintenance: list[Incident]
     recent_days: list[tuple[date, list[PageIncident]]]
-    bars: dict[int, BarView] = field(default_factory=dict)  # component id -> its bar over the last 90 days
+    # component id -> its bar over the last 90 days, with the kept entry of its past days (web/bar_views.py draws it)
+    bars: dict[int, tuple[UptimeBar, PastEntry]] = field(default_factory=dict)
     tz: ZoneInfo | None = None
-
-    def when(self, instant: datetime) -> Markup:
-        """<time> with the instant as i18n.local_time writes it, made once per language and minute: the
-        page shows a hundred of them on a busy site, and Babel takes some 50 microseconds for each."""
-        language = self.__dict__.get("_language") or self.__dict__.setdefault("_language", str(get_locale()))
-        local = instant.astimezone(self.tz)
-        key = (language, local.date(), local.hour, local.minute, local.tzname())
-        words = _TIMES.get(key)
-        if words is None:
-            if len(_TIMES) > 5000:
-                _TIMES.clear()
-            words = _TIMES[key] = str(escape(local_time(instant)))
-        # To the second: the Nu validator allows at most three digits of a second's fraction.
-        return Markup(f'<time datetime="{instant.isoformat(timespec="seconds")}">{words}</time>')
-
-    def took(self, incident: PageIncident) -> Markup:
-        """"Resolved after 2 hr 14 min" for a resolved incident (nothing for others), made once per language and
-        length, as `when`: a busy site lists a hundred lines."""
-        if incident.resolved_at is None or incident.is_maintenance:
-            return Markup("")
-        language = self.__dict__.get("_language") or self.__dict__.setdefault("_language", str(get_locale()))
-        minutes = int((incident.resolved_at - incident.started_at).total_seconds() // 60)
-        words = _TOOK.get((language, minutes))
-        if words is None:
-            if len(_TOOK) > 5000:
-                _TOOK.clear()
-            words = _TOOK[language, minutes] = str(escape(
-                gettext("Resolved after %(duration)s", duration=duration(timedelta(minutes=minutes)))))
-        return Markup(f' · <span class="took">{words}</span>')
-
-
-_TIMES: dict[tuple, str] = {}
-_TOOK: dict[tuple, str] = {}
 
 
 @dataclass
@@ -189,7 +150,7 @@ def open_incidents() -> list[Incident]:
     """Unresolved incidents, newest first."""
     return list(db.session.scalars(_with_details(
         select(Incident).where(Incident.kind == IncidentKind.INCIDENT, Incident.is_published)
-        .where(Incident.status.not_in([s.value for s in CLOSED_STATUSES]))
+        .where(Incident.unclosed())
         .order_by(Incident.started_at.desc(), Incident.id.desc()))))
 
 
@@ -237,7 +198,7 @@ def home_page(*, now: datetime, tz: ZoneInfo) -> HomePage:
     first_day = _local_midnight(today - timedelta(days=RECENT_DAYS - 1), tz)
     any_kind = Incident.kind.in_([kind.value for kind in IncidentKind])  # lets the (kind, ...) indexes seek
     unclosed = list(db.session.scalars(
-        select(Incident).where(any_kind, Incident.status.in_(UNCLOSED_STATUSES), Incident.is_published)
+        select(Incident).where(any_kind, Incident.unclosed(), Incident.is_published)
         .order_by(Incident.started_at.desc(), Incident.id.desc()).limit(HOME_LIMIT)))
     _load_details(unclosed)
     incidents = [i for i in unclosed if not i.is_maintenance]
@@ -253,9 +214,7 @@ def home_page(*, now: datetime, tz: ZoneInfo) -> HomePage:
     recent_days = [(day, [i for i in recent if i.started_at.astimezone(tz).date() == day])
                    for day in (today - timedelta(days=n) for n in range(RECENT_DAYS))]
     visible = [c.id for c in components if c.is_visible]
-    words = PageWords()  # one lookup of the language for all the bars
-    bars = {component_id: BarView(bar, words, past) for component_id, (bar, past) in
-            kept_bars(visible, now=now, tz=tz, version=version, created={row[0]: row[9] for row in rows}).items()}
+    bars = kept_bars(visible, now=now, tz=tz, version=version, created={row[0]: row[9] for row in rows})
     return HomePage(overall_status(components, incidents + active), group_components(components, groups),
                     incidents, active, upcoming, recent_days, bars, tz)
 
@@ -281,12 +240,13 @@ def _load_details(incidents: list[Incident]) -> None:
 class ComponentPage:
     component: Component
     incidents: list[Incident]
-    bar: BarView
+    bar: UptimeBar
     figures: dict[str, figures.Figure]
     day_chart: list[uptime.LatencyPoint]
     week_chart: list[uptime.LatencyPoint]
     checks: list[tuple] = field(default_factory=list)  # (kind, enabled, last_run_at) of its checks
     now: datetime | None = None  # the instant it shows
+    past: PastEntry | None = None  # the kept entry of the bar's past days (web/bar_views.py draws the bar)
 
     @property
     def bars(self) -> list[DayBar]:
@@ -321,9 +281,9 @@ def component_page(component: Component, *, now: datetime, tz: ZoneInfo) -> Comp
     week = uptime.response_times(component.id, now=now, hours=24 * 7, hourly=hourly)
     checks = [tuple(row) for row in db.session.execute(
         select(Check.kind, Check.enabled, Check.last_run_at).where(Check.component_id == component.id))]
-    return ComponentPage(component, component_incidents(component), BarView(bar, PageWords(), past),
+    return ComponentPage(component, component_incidents(component), bar,
                          figures.component_figures(bar, past.troubles, hourly, now=now), week[-24:], week, checks,
-                         now)
+                         now, past)
 
 
 def history_page_count(*, now: datetime, tz: ZoneInfo) -> int:

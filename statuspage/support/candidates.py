@@ -21,7 +21,7 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import Component, Incident, IncidentKind, Ticket, TicketChange, TicketStatus
-from ..models.incidents import ACTIVE_MAINTENANCE_STATUSES, CLOSED_STATUSES, AffectedComponent
+from ..models.incidents import ACTIVE_MAINTENANCE_STATUSES, AffectedComponent
 from ..services import site_version
 from . import semantic
 from .matching import Candidate, ComponentInfo, Examples
@@ -126,7 +126,7 @@ def _read(version: int) -> Snapshot:
     rows = db.session.scalars(
         select(Incident).where(Incident.is_published)
         .where(or_(
-            (Incident.kind == IncidentKind.INCIDENT) & Incident.status.not_in([s.value for s in CLOSED_STATUSES]),
+            (Incident.kind == IncidentKind.INCIDENT) & Incident.unclosed(),
             (Incident.kind == IncidentKind.MAINTENANCE)
             & Incident.status.in_([s.value for s in ACTIVE_MAINTENANCE_STATUSES])))
         .options(selectinload(Incident.updates), selectinload(Incident.affected).joinedload(AffectedComponent.component))

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, time, timedelta
 from pathlib import Path
-from typing import Iterable, Sequence
 from zoneinfo import ZoneInfo
 
 from .. import create_app

@@ -453,7 +453,7 @@ class Reader:
 
     def _siblings(self, inc: IncidentReading, v: dict, notes: dict) -> None:
         said = self.said
-        siblings = frozenset().union(*(l for l in self.page.lists if l & inc.listed)) - inc.listed
+        siblings = frozenset().union(*(listed for listed in self.page.lists if listed & inc.listed)) - inc.listed
         theirs = [said[w] for w in siblings if w in said]
         if theirs and not any(w in said for w in inc.listed):
             v["names_sibling"], notes["names_sibling"] = 1.0, ", ".join(sorted(set(theirs))[:3])

@@ -78,7 +78,7 @@ def _gazetteer() -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]], 
         for code, name in Locale(language).territories.items():
             if len(code) == 2 and code.isalpha() and code in countries:
                 add(name, {code})
-    for region, (labels, covers) in REGIONS.items():
+    for labels, covers in REGIONS.values():
         codes = set().union(*(continents.get(c[1:], set()) if c.startswith("@") else {c} for c in covers))
         for label in labels:
             add(label, codes)

@@ -19,7 +19,7 @@ from ..models import (
     AuditEntry, Channel, DeliveryStatus, Incident, IncidentKind, IncidentUpdate, Notification, Subscriber, Ticket,
     TicketChange, TicketStatus,
 )
-from ..models.incidents import ACTIVE_MAINTENANCE_STATUSES, CLOSED_STATUSES
+from ..models.incidents import ACTIVE_MAINTENANCE_STATUSES
 from ..notify import desk_writes
 from ..notify.messages import policy
 from ..services import audit, subscriptions, validate
@@ -96,7 +96,7 @@ def linkable_incidents() -> list[Incident]:
     """What a ticket can be linked to: the open incidents and the maintenance in progress the public sees,
     newest first (a suspected incident is not published yet: its page would not open for the customer)."""
     return list(db.session.scalars(select(Incident).where(Incident.is_published, or_(
-        (Incident.kind == IncidentKind.INCIDENT) & Incident.status.not_in([s.value for s in CLOSED_STATUSES]),
+        (Incident.kind == IncidentKind.INCIDENT) & Incident.unclosed(),
         (Incident.kind == IncidentKind.MAINTENANCE)
         & Incident.status.in_([s.value for s in ACTIVE_MAINTENANCE_STATUSES]))).order_by(
         Incident.started_at.desc(), Incident.id.desc())))

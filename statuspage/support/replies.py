@@ -6,6 +6,7 @@ The desk sends them (they are in the intake hook's answer). They carry Auto-Subm
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from flask import current_app, render_template
 from flask_babel import force_locale
@@ -17,7 +18,7 @@ from . import customer_link
 HEADERS = {"Auto-Submitted": "auto-replied", "X-Auto-Response-Suppress": "All"}
 
 
-def reply_for(ticket: Ticket, incident: Incident | None, *, now: datetime | None = None) -> dict:
+def reply_for(ticket: Ticket, incident: Incident | None, *, now: datetime | None = None) -> dict[str, Any]:
     """{"language", "subject", "body", "headers"} for a suppressed (incident given) or accepted ticket.
 
     A suppressed ticket's reply carries the customer's signed "not what I wrote about" link, made at `now`

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 from .places import place_words, places
 from .semantic import sentences
-from .lexicon import OBJECT, SYMPTOM
-from .text import STOPWORDS, analyze, kind, stem, tokenize
+from .lexicon import OBJECT, STOPWORDS, SYMPTOM
+from .text import analyze, kind, stem, tokenize
 
 NOT_WORDS = ("not", "nicht", "pas", "non", "nor", "neither", "weder", "ebenso wenig", "ni", "un")
 _AGAIN = frozenset({"again", "wieder", "nouveau", "restored", "recovered"})

@@ -3,7 +3,7 @@ from flask import Flask, abort, current_app, request, url_for
 
 from ..errors import AppError
 from ..markup import plain_text, render_markdown
-from ..services.bar_views import span
+from .bar_views import span
 
 
 def _site_context() -> dict:
@@ -21,7 +21,7 @@ def language_url(code: str) -> str:
     if rule is None or "GET" not in (rule.methods or ()):
         return url_for("admin.index" if console else "public.index", lang=code)
     query = request.args.to_dict() if console else {}
-    return url_for(request.endpoint, **{**query, **(request.view_args or {}), "lang": code})
+    return url_for(request.endpoint or "public.index", **{**query, **(request.view_args or {}), "lang": code})
 
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")

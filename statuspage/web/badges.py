@@ -43,7 +43,8 @@ def badge(label: str, message: str, colour: str) -> Response:
     response = Response(svg, mimetype="image/svg+xml")
     response.set_etag(hashlib.sha256(svg.encode()).hexdigest()[:32])
     response.headers["Cache-Control"] = f"public, max-age={MAX_AGE_S}"
-    return response.make_conditional(request)
+    response.make_conditional(request)  # 304 when the client has it; returns the same response
+    return response
 
 
 @bp.get("/badge.svg")

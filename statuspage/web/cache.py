@@ -20,6 +20,7 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from urllib.parse import parse_qsl
 
@@ -57,7 +58,7 @@ class Entry:
     body: bytes
     gzipped: bytes | None
     etag: str
-    last_modified: object
+    last_modified: datetime | None
 
     def answer(self, environ: dict) -> tuple[int, list[tuple[str, str]], bytes]:
         """Status, headers and body for this request: 304 when the client has it, gzip when it accepts it."""
@@ -130,14 +131,15 @@ class PageCache:
         for _ in range(2):
             with self.lock:
                 entry = self.entries.get(key)
-                good = entry is not None and entry.version == version
-                if good and self.monotonic() - entry.made <= TTL:
+                if entry is not None and entry.version != version:
+                    entry = None
+                if entry is not None and self.monotonic() - entry.made <= TTL:
                     return entry
                 renderer = self._renderer(key, version)
                 if renderer is None:
                     self.rendering[key] = (version, self.monotonic(), threading.Event())
                     return None
-                if good:
+                if entry is not None:
                     return entry
             renderer.wait(RENDER_WAIT)
         return None
@@ -221,7 +223,12 @@ def _serve_from_cache():
         return None
     pages = history_pages() if request.path == HISTORY_PATH else None
     key, version = cache_key(request.path, request.args, current_language(), pages), site_version.current()
-    entry = _cache().get_or_render(key, version)
+    if request.method == "HEAD":  # a hit, or Flask answers: HEAD stores nothing, so it claims no rendering
+        entry = _cache().get(key, version)
+        if entry is None:
+            return None
+    else:
+        entry = _cache().get_or_render(key, version)
     if entry is not None:
         status, headers, body = entry.answer(request.environ)
         return Response(body, status=status, headers=[h for h in headers if h[0] != "Content-Length"])
@@ -242,7 +249,7 @@ def _store(response: Response) -> Response:
         headers.append(("ETag", etag))
     if "Cache-Control" not in names:
         headers.append(("Cache-Control", "public, max-age=10"))
-    compress = response.mimetype.startswith(COMPRESSIBLE) and len(body) >= MIN_GZIP_BYTES
+    compress = (response.mimetype or "").startswith(COMPRESSIBLE) and len(body) >= MIN_GZIP_BYTES
     if compress:
         vary = [v.strip() for v in response.headers.get("Vary", "").split(",") if v.strip()]
         headers = [(n, v) for n, v in headers if n != "Vary"] + [("Vary", ", ".join(["Accept-Encoding", *vary]))]
@@ -274,4 +281,4 @@ def init_app(app: Flask) -> None:
     app.before_request(_serve_from_cache)
     app.after_request(_store)
     app.teardown_request(_rendered)
-    app.wsgi_app = app.extensions["statuspage.fast_path"] = FastPath(app.wsgi_app, app)
+    app.wsgi_app = app.extensions["statuspage.fast_path"] = FastPath(app.wsgi_app, app)  # type: ignore[method-assign]

@@ -6,6 +6,7 @@ import hashlib
 from datetime import datetime, timezone
 
 from flask import Blueprint, Response, current_app, request, url_for
+from werkzeug.wrappers import Response as ResponseBase
 from flask_babel import gettext as _
 
 from .. import clock
@@ -47,7 +48,8 @@ def _respond(info: FeedInfo, updates: list[IncidentUpdate], fmt: str) -> Respons
     response.set_etag(hashlib.sha256(body).hexdigest()[:32])
     response.last_modified = updates[0].created_at if updates else NEVER
     response.headers["Cache-Control"] = f"public, max-age={MAX_AGE_S}"
-    return response.make_conditional(request)
+    response.make_conditional(request)  # 304 when the client has it; returns the same response
+    return response
 
 
 @bp.get("/feed.<any(rss, atom):fmt>")
@@ -69,7 +71,7 @@ def component_feed(slug: str, fmt: str):
     return _respond(info, latest_updates(component), fmt)
 
 
-def _calendar(info: CalendarInfo, windows: list[Incident], filename: str) -> Response:
+def _calendar(info: CalendarInfo, windows: list[Incident], filename: str) -> ResponseBase:
     body = build_calendar(info, windows)
     response = Response(body, mimetype="text/calendar")  # Flask adds charset=utf-8, as RFC 5545 wants
     response.set_etag(hashlib.sha256(body).hexdigest()[:32])

@@ -5,7 +5,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from .. import clock
 from ..extensions import csrf, db
-from ..services import checks
+from ..monitoring import checks
 
 bp = Blueprint("health", __name__)
 

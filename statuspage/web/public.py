@@ -8,7 +8,9 @@ from ..services import page
 from ..services.components import get_component
 from ..services.incidents import get_incident
 from . import charts
+from .bar_views import BarView, PageWords
 from .cache import history_pages
+from .times import PageTimes
 
 bp = Blueprint("public", __name__)
 
@@ -20,7 +22,9 @@ def _tz():
 @bp.get("/")
 def index():
     home = page.home_page(now=clock.now(), tz=_tz())
-    return render_template("public/index.html", home=home)
+    words = PageWords()  # one lookup of the language for all the bars
+    bars = {component_id: BarView(bar, words, past) for component_id, (bar, past) in home.bars.items()}
+    return render_template("public/index.html", home=home, bars=bars, times=PageTimes(home.tz))
 
 
 @bp.get("/incidents/<id:incident_id>")
@@ -47,4 +51,4 @@ def history():
 def component(slug: str):
     view = page.component_page(get_component(slug), now=clock.now(), tz=_tz())
     return render_template("public/component.html", view=view, component=view.component, incidents=view.incidents,
-                           chart=charts)
+                           chart=charts, bar=BarView(view.bar, PageWords(), view.past))

@@ -46,7 +46,7 @@ def as_asgi(loaded):
     if isinstance(loaded, Flask):
         return application(loaded)
     if isinstance(loaded, Front) or inspect.iscoroutinefunction(loaded) \
-            or inspect.iscoroutinefunction(getattr(loaded, "__call__", None)):
+            or (callable(loaded) and inspect.iscoroutinefunction(loaded.__call__)):
         return loaded
     return WSGIMiddleware(loaded)
 

@@ -13,7 +13,8 @@ from sqlalchemy import select
 
 from statuspage.extensions import db
 from statuspage.models import DeliveryStatus, Notification, Check
-from statuspage.services import accounts, checks, incidents, message_templates
+from statuspage.monitoring import checks
+from statuspage.services import accounts, incidents, message_templates
 from statuspage.support import intake, queue
 from tests.browser.conftest import DESKTOP, PHONE
 from tests.builders import (

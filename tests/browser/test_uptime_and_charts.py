@@ -15,7 +15,8 @@ from playwright.sync_api import expect
 from statuspage.extensions import db
 from statuspage.monitoring import results
 from statuspage.monitoring.probes import ProbeResult
-from statuspage.services import checks, incidents
+from statuspage.monitoring import checks
+from statuspage.services import incidents
 from tests.browser.conftest import DESKTOP, PHONE
 from tests.builders import START, SYSTEM, TEST_PASSWORD, make_component, make_group, make_incident, make_user
 

@@ -234,7 +234,7 @@ def test_an_alert_for_no_known_component_is_recorded_and_changes_nothing(app, cl
 def test_a_check_and_an_alert_on_one_component_each_keep_the_incident_open(app, client, clock, world):
     from statuspage.monitoring import policy, results
     from statuspage.monitoring.probes import ProbeResult
-    from statuspage.services import checks
+    from statuspage.monitoring import checks
     with app.app_context():
         check = checks.create_check({"key": "api-http", "name": "API", "component": "api", "kind": "http",
                                      "target": "http://127.0.0.1:9/", "interval": "30s", "failures_to_open": 1,

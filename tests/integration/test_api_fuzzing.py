@@ -15,7 +15,7 @@ from werkzeug.serving import make_server
 
 from statuspage import clock
 from statuspage.services import accounts
-from statuspage.services.demo import load_demo
+from statuspage.demo import load_demo
 from tests.builders import SYSTEM
 
 CHECKS = ("not_a_server_error,response_schema_conformance,content_type_conformance,status_code_conformance,"

@@ -12,7 +12,7 @@ import pytest
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
-from statuspage.api.serialize import group_key
+from statuspage.serialize import group_key
 from statuspage.extensions import db
 from statuspage.models import IncidentKind
 from statuspage.services.incidents import open_incident, post_update, publish_incident, resolve_incident
@@ -258,8 +258,8 @@ def test_group_members_carry_the_group_id_and_the_group_lists_them(client, site)
     groups, components = groups_and_components(get_json(client, "/api/v2/components.json")["components"])
     ids = site["components"]
     assert set(groups) == set(site["groups"].values())
-    for group_key, members in {"web": ["website", "dashboard"], "infra": ["database", "queue"]}.items():
-        group = groups[site["groups"][group_key]]
+    for name, members in {"web": ["website", "dashboard"], "infra": ["database", "queue"]}.items():
+        group = groups[site["groups"][name]]
         assert group["group_id"] is None
         assert group["components"] == [ids[slug] for slug in members]
         for slug in members:

@@ -264,7 +264,7 @@ def test_a_suspected_incident_and_a_check_that_opens_one_reach_the_alert_urls(ap
     from statuspage.models import Role
     from statuspage.monitoring import policy, results
     from statuspage.monitoring.probes import ProbeResult
-    from statuspage.services import checks
+    from statuspage.monitoring import checks
     from statuspage.services.audit import Actor
     from statuspage.support import intake
     settings_with(app, monkeypatch, alert_urls=(f"json://127.0.0.1:{receiver.port}/alerts/{TOKEN}",

@@ -11,7 +11,8 @@ from statuspage.extensions import db
 from statuspage.models import Check
 from statuspage.monitoring import definitions
 from statuspage.monitoring.definitions import CheckFileError
-from statuspage.services import accounts, checks
+from statuspage.monitoring import checks
+from statuspage.services import accounts
 from tests.builders import START, SYSTEM, make_component
 
 REPO_CHECKS = Path(__file__).resolve().parents[2] / "checks"

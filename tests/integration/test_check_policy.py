@@ -7,7 +7,8 @@ from statuspage.extensions import db
 from statuspage.models import AuditEntry, Check, CheckResult, Incident, Notification, Role, Rollup, Ticket
 from statuspage.monitoring import policy, results
 from statuspage.monitoring.probes import ProbeResult
-from statuspage.services import checks, incidents, page, uptime
+from statuspage.monitoring import checks
+from statuspage.services import incidents, page, uptime
 from statuspage.services.audit import Actor
 from statuspage.support import intake
 from tests.builders import START, SYSTEM, make_component, make_incident, make_maintenance, make_subscriber

@@ -14,7 +14,7 @@ from statuspage.models import Check, CheckResult
 from statuspage.monitoring import leader
 from statuspage.monitoring.probes import ProbeLoop
 from statuspage.monitoring.runner import CheckRunner
-from statuspage.services import checks
+from statuspage.monitoring import checks
 from tests.builders import SYSTEM, make_component
 
 

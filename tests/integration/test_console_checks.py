@@ -11,7 +11,7 @@ from statuspage.extensions import db
 from statuspage.models import AuditEntry, Check, CheckResult
 from statuspage.monitoring import results
 from statuspage.monitoring.probes import ProbeResult
-from statuspage.services import checks
+from statuspage.monitoring import checks
 from tests.builders import START, SYSTEM, csrf_token, make_component, make_user, sign_in
 
 

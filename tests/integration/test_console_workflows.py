@@ -16,7 +16,8 @@ from statuspage.models import (
     NotificationKind,
 )
 from statuspage.notify.messages import email_for, webhook_body
-from statuspage.services import checks, incidents
+from statuspage.monitoring import checks
+from statuspage.services import incidents
 from statuspage.support import intake
 from tests.builders import (
     SYSTEM, TEST_PASSWORD, csrf_token, make_component, make_group, make_incident, make_maintenance, make_subscriber,

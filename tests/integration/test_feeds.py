@@ -1,6 +1,5 @@
 """RSS and Atom feeds, read by feedparser (a real feed reader) and, where a reader could go wrong, by a second
 independent parser (fastfeedparser) and by the XML itself."""
-from datetime import timedelta
 from html.parser import HTMLParser
 from xml.etree import ElementTree
 

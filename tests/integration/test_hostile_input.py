@@ -22,7 +22,8 @@ from statuspage.extensions import db
 from statuspage.models import Incident, Notification, Role, Ticket, User
 from statuspage.notify import messages
 from statuspage.notify.messages import policy
-from statuspage.services import accounts, checks, message_templates, subscriptions
+from statuspage.monitoring import checks
+from statuspage.services import accounts, message_templates, subscriptions
 from statuspage.support import customer_link, intake, replies
 from tests.builders import (
     START, SYSTEM, TEST_PASSWORD, csrf_token, make_component, make_group, make_incident, make_maintenance, make_subscriber,

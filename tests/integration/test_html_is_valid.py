@@ -28,7 +28,8 @@ from statuspage.models import Role, User
 from statuspage.notify.messages import policy
 from statuspage.monitoring import results
 from statuspage.monitoring.probes import ProbeResult
-from statuspage.services import accounts, checks, incidents, message_templates, subscriptions
+from statuspage.monitoring import checks
+from statuspage.services import accounts, incidents, message_templates, subscriptions
 from statuspage.support import customer_link, intake, queue
 from statuspage.services.incidents import advance_maintenance, post_update, resolve_incident
 from tests.builders import (

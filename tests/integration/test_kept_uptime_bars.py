@@ -8,7 +8,8 @@ import pytest
 from statuspage.extensions import db
 from statuspage.monitoring import results
 from statuspage.monitoring.probes import ProbeResult
-from statuspage.services import checks, site_version
+from statuspage.monitoring import checks
+from statuspage.services import site_version
 from statuspage.services.bars import PAST_TTL
 from statuspage.services.components import update_component
 from statuspage.services.incidents import edit_incident, resolve_incident

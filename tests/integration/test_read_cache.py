@@ -6,6 +6,7 @@ import gzip
 from datetime import timedelta
 
 import pytest
+from flask import template_rendered
 from sqlalchemy import event
 
 from statuspage import create_app
@@ -151,3 +152,25 @@ def test_gzip_only_when_the_client_accepts_it_by_its_q_values(client, site, acce
         response = client.get("/", headers={"Accept-Encoding": accept})
         assert response.status_code == 200
         assert (response.headers.get("Content-Encoding") == "gzip") is ACCEPT_ENCODINGS[accept], accept
+
+
+def test_a_head_miss_renders_without_claiming_the_page_for_others(app, client, site):
+    """HEAD never stores an entry, so it must not hold the render claim: GETs missing the same page at the
+    same time would wait up to RENDER_WAIT for an entry that never comes. A HEAD hit is still answered."""
+    cache = app.extensions["statuspage.page_cache"]
+    claims_while_rendering = []
+
+    def seen(_sender, **_extra):
+        claims_while_rendering.append(dict(cache.rendering))
+
+    with template_rendered.connected_to(seen, app):
+        head = client.head("/")
+    assert head.status_code == 200 and head.get_data() == b""
+    assert claims_while_rendering and all(claims == {} for claims in claims_while_rendering), claims_while_rendering
+    assert cache.entries == {} and cache.rendering == {}
+    stored = client.get("/")
+    with template_rendered.connected_to(seen, app):
+        claims_while_rendering.clear()
+        hit = client.head("/")
+    assert claims_while_rendering == []  # answered from the entry: nothing rendered
+    assert hit.status_code == 200 and hit.headers["ETag"] == stored.headers["ETag"]

@@ -76,7 +76,7 @@ def test_an_empty_chart_says_why(checks, state):
 
 def test_the_component_page_says_when_its_check_has_not_run_yet(app, client, clock):
     from statuspage.extensions import db
-    from statuspage.services import checks as service
+    from statuspage.monitoring import checks as service
     from tests.builders import START, SYSTEM, make_component
 
     with app.app_context():

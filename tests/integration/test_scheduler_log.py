@@ -20,7 +20,7 @@ from statuspage.config import SettingsError, load_settings
 from statuspage.extensions import db
 from statuspage.monitoring.probes import ProbeLoop
 from statuspage.monitoring.runner import CheckRunner
-from statuspage.services import checks
+from statuspage.monitoring import checks
 from tests.builders import SYSTEM, make_component, make_incident, make_subscriber
 from tests.servers import free_port
 

@@ -16,7 +16,7 @@ from sqlalchemy import select, text
 
 from statuspage.extensions import db
 from statuspage.models import Check, CheckResult, SchedulerLease
-from statuspage.services import checks
+from statuspage.monitoring import checks
 from tests.builders import SYSTEM, START, make_component
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -14,7 +14,7 @@ from statuspage.extensions import db
 from statuspage.models import Check, Incident, Ticket, User
 from statuspage.monitoring.probes import HttpExpect, ProbeSpec, run_probes
 from statuspage.services import accounts, incidents
-from statuspage.system_text import check_errors, match_reasons
+from statuspage.system_text import check_errors
 from tests.builders import (
     START, SYSTEM, csrf_token, make_component, make_incident, make_subscriber, make_user, sign_in,
 )

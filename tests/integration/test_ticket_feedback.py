@@ -478,7 +478,7 @@ def test_feedback_examples_are_what_agents_and_customers_decided_newest_first_an
         assert queue.feedback_examples([site.outage, site.slow]) == {
             site.outage: {"positive": [], "negative": []}, site.slow: {"positive": [], "negative": []}}
         versions = [queue.feedback_version()]
-    kept = take(1)                                        # the matcher's, never undone: positive for A
+    take(1)                                               # kept: the matcher's, never undone: positive for A
     undone_by_customer = take(2)                          # customer undid it: negative for A
     client.post(_not_mine_path(undone_by_customer))
     relinked = take(3)                                    # unlinked, then linked to A again: positive only

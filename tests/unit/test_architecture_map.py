@@ -8,7 +8,7 @@ from __future__ import annotations
 import ast
 import os
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -50,7 +50,7 @@ def _looks_like_path(path: str) -> bool:
     return path.split("/")[0] in ROOT_FOLDERS + _package_entries()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _package_entries() -> tuple[str, ...]:
     """What a short path may start with: the package's own folders and modules (`web/`, `config.py`)."""
     return tuple(entry.name for entry in PACKAGE.iterdir() if not entry.name.startswith(("_", ".")))
@@ -65,7 +65,7 @@ def locate(path: str) -> Path | None:
     return None
 
 
-@lru_cache(maxsize=None)
+@cache
 def _tree(file: Path) -> ast.Module:
     return ast.parse(file.read_text(encoding="utf-8"), filename=str(file))
 
@@ -109,7 +109,7 @@ def defines(file: Path, dotted_name: str) -> bool:
     return True
 
 
-@lru_cache(maxsize=None)
+@cache
 def _modules() -> dict[str, tuple[Path, ...]]:
     """Every module and package of statuspage/ by its last name ("intake", "web", "v1"), and "statuspage"."""
     by_name: dict[str, list[Path]] = {"statuspage": [PACKAGE / "__init__.py"]}
@@ -144,7 +144,7 @@ def resolves(dotted: str) -> bool:
 TOP_LEVEL_CLASS = re.compile(r"^class\s+([A-Za-z_]\w*)", re.M)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _classes() -> dict[str, tuple[Path, ...]]:
     """Every module of statuspage/ by the names of the classes it defines at its top level."""
     by_class: dict[str, list[Path]] = {}

@@ -3,6 +3,7 @@ import multiprocessing
 
 import pytest
 
+from statuspage import create_app
 from statuspage.config import SettingsError, load_settings
 
 
@@ -56,6 +57,18 @@ def test_alerts_publish_by_default_and_grafanas_secret_is_taken_as_it_is(tmp_pat
     assert defaults.alerts_publish is True and defaults.grafana_secret == ""
     chosen = load_settings(environ={**base, "STATUSPAGE_ALERTS_PUBLISH": "0", "STATUSPAGE_GRAFANA_SECRET": " s3cret "})
     assert chosen.alerts_publish is False and chosen.grafana_secret == " s3cret "  # a secret's spaces are its own
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"support_hours": "17:00-09:00"}, "close after"), ({"holiday_country": "XX"}, "holiday"),
+    ({"holiday_subdivision": "ZZ"}, "holiday"),
+])
+def test_bad_support_hours_stop_start_up_with_one_clear_line(tmp_path, overrides, message):
+    """Checked by create_app (the calendar is support/'s), as before by load_settings: no app is made."""
+    with pytest.raises(SettingsError, match=f"^support hours: .*{message}") as raised:
+        create_app({"instance_dir": tmp_path, "secret_key": "test", "database_url": f"sqlite:///{tmp_path}/x.db",
+                    **overrides})
+    assert "\n" not in str(raised.value)
 
 
 def _first_start(instance_dir, barrier, results):

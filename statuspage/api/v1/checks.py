@@ -6,8 +6,8 @@ from flask import current_app, request
 from ... import clock
 from ...errors import Invalid
 from ...models import Check, Role
-from ...services import checks as service
-from ..serialize import Serializer
+from ...monitoring import checks as service
+from ...serialize import Serializer
 from . import blp
 from .auth import actor, requires
 from .http import page_headers

@@ -6,7 +6,7 @@ from flask import current_app
 from ... import clock
 from ...models import Component, ComponentGroup, Role
 from ...services import components as service
-from ..serialize import Serializer
+from ...serialize import Serializer
 from . import blp
 from .auth import actor, requires
 from .http import check_if_match, etag_of, page_headers

@@ -7,7 +7,7 @@ from ... import clock
 from ...errors import Invalid
 from ...models import Incident, IncidentKind, MaintenanceStatus, Role
 from ...services import incidents as service
-from ..serialize import Serializer
+from ...serialize import Serializer
 from . import blp
 from .auth import actor, requires
 from .http import check_if_match, etag_of, page_headers

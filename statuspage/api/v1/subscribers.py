@@ -10,7 +10,7 @@ from ...errors import Invalid, NotFound
 from ...models import Channel, Role, Subscriber
 from ...notify.messages import policy
 from ...services import subscriptions
-from ..serialize import Serializer
+from ...serialize import Serializer
 from . import blp
 from .auth import actor, requires
 from .http import page_headers

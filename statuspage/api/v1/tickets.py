@@ -70,15 +70,17 @@ def _signed(secret: str) -> intake.SignedRequest | None:
         if not verify(secret, header, body, now_ts=int(now.timestamp()), tolerance_s=SIGNATURE_TOLERANCE_S):
             return None
         stamp, _candidates = parse_signature_header(header)  # the timestamp verify() checked
+        if stamp is None:  # verify() passed, so it parsed: never the case
+            return None
         signed_at = datetime.fromtimestamp(stamp, timezone.utc)
         signed = f"statuspage:{signature(secret, stamp, body)}"
     elif "X-Zendesk-Webhook-Signature" in request.headers:
-        stamp = request.headers.get("X-Zendesk-Webhook-Signature-Timestamp", "")
-        if not desks.zendesk_signature_ok(secret, request.headers["X-Zendesk-Webhook-Signature"], stamp, body,
+        sent_at = request.headers.get("X-Zendesk-Webhook-Signature-Timestamp", "")
+        if not desks.zendesk_signature_ok(secret, request.headers["X-Zendesk-Webhook-Signature"], sent_at, body,
                                           now=now):
             return None
-        signed_at = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-        signed = f"zendesk:{stamp}:{hashlib.sha256(body).hexdigest()}"
+        signed_at = datetime.fromisoformat(sent_at.replace("Z", "+00:00"))
+        signed = f"zendesk:{sent_at}:{hashlib.sha256(body).hexdigest()}"
     else:  # Zammad signs no time: the record is kept as long as the others, a later replay is a repeat by id
         if not desks.zammad_signature_ok(secret, request.headers["X-Hub-Signature"], body):
             return None

@@ -91,7 +91,7 @@ def send_email(smtp: SmtpSettings, *, to: str, subject: str, text: str, html: st
         raise DeliveryError(f"TLS with the mail server failed ({e.reason or 'handshake'})", retryable=True) from None
     except ConnectionRefusedError:
         raise DeliveryError(f"connection refused by {smtp.host}:{smtp.port}", retryable=True) from None
-    except (socket.timeout, TimeoutError):
+    except TimeoutError:
         raise DeliveryError(f"the mail server did not answer within {smtp.timeout_s:g} s", retryable=True) from None
     except socket.gaierror:
         raise DeliveryError(f"the mail server's name {smtp.host} could not be resolved", retryable=True) from None

@@ -6,7 +6,8 @@ from flask_babel import format_date, format_time, format_timedelta, gettext as _
 
 from ...errors import AppError
 from ...models import RollupScope, Role
-from ...services import checks as service, uptime
+from ...monitoring import checks as service
+from ...services import uptime
 from ...services.components import list_components
 from ...system_text import check_errors
 from .. import charts

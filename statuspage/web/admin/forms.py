@@ -184,7 +184,7 @@ class CheckForm(Form):
                 "kind": self.kind.data, "failure_status": self.failure_status.data, "enabled": self.enabled.data}
         data |= {name: filled[name] for name in ("target", "interval", "timeout", "period", "grace") if filled[name]}
         data |= {name: int(filled[name]) for name in ("failures_to_open", "successes_to_close") if filled[name]}
-        expect = {}
+        expect: dict[str, object] = {}
         if filled["expect_status"].replace(",", " ").split():
             expect["status"] = [int(code) for code in filled["expect_status"].replace(",", " ").split()]
         if filled["body_contains"]:

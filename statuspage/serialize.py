@@ -1,13 +1,20 @@
-"""Components, incidents and maintenance as Statuspage's v2 API shows them (v1 answers the same shapes)."""
+"""Components, incidents and maintenance as Statuspage's v2 API shows them (v1 answers the same shapes).
+
+Below the rules on purpose: the API (api/v2.py, api/v1/) answers with these shapes and webhooks
+(notify/messages.py) send them, so it reads models and settings and imports nothing above them.
+"""
 from __future__ import annotations
 
 import hashlib
 from datetime import datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from ..config import Settings
-from ..models import Component, ComponentGroup, ComponentStatus, Incident, IncidentUpdate
-from ..services.page import PageStatus
+from .config import Settings
+from .models import Component, ComponentGroup, ComponentStatus, Incident, IncidentUpdate
+
+if TYPE_CHECKING:  # only a type here: services/page.py computes it, the API passes it in
+    from .services.page import PageStatus
 
 
 class Serializer:

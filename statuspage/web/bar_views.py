@@ -7,19 +7,18 @@ kept entry (bars.PastEntry) and language, so a page adds only today's part and t
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from datetime import date
 
-from babel.numbers import get_decimal_symbol
 from babel.units import format_unit
 from flask_babel import format_date, get_locale, gettext
 from markupsafe import Markup, escape
 
+from ..i18n import hundredths, percent
+from ..services.bar_days import DayBar, UptimeBar, day_level
+from ..services.bars import PastEntry
+from ..services.uptime import Counts
 from ..system_text import in_language
-from .bar_days import DayBar, UptimeBar, day_level
-from .bars import PastEntry
-from .uptime import Counts
 
 
 @dataclass(frozen=True)
@@ -74,7 +73,7 @@ def _head(words: BarWords, name: str) -> str:
 
 def _parts(words: BarWords, labels: list[str], parts: list[tuple], focus: bool = False) -> str:
     """The <li> of these parts (UptimeBar.parts); with focus, the (last) one is the bar's tab stop."""
-    made = []
+    made: list[str] = []
     add = made.append
     stop = ' tabindex="0"' if focus else ""
     for first, last, counts, incidents, all_up, stat in parts:
@@ -136,7 +135,8 @@ class BarWords:
         self.over_window = _escaped(gettext("%(uptime)s%% uptime over the last 90 days", uptime=_SLOT))
         self.statuses = [str(escape(gettext(text))) for text in ("Major outage", "Partial outage",
                                                                   "Degraded performance")]
-        self.decimal = get_decimal_symbol(get_locale())
+        self.locale = get_locale()
+        self.numbers: dict[int, str] = {}  # at most 10,001
         self.dates: dict[date, str] = {}
         self.percents: dict[int, str] = {}
         self.spans: dict[str, str] = {}
@@ -153,16 +153,18 @@ class BarWords:
 
     def number(self, value: float) -> str:
         """A percentage as i18n.percent writes it (rounded down, at most two decimals), without the sign."""
-        hundredths = _hundredths(value)
-        whole, fraction = divmod(hundredths, 100)
-        return f"{whole}{self.decimal}{fraction:02d}".rstrip("0") if fraction else str(whole)
+        key = hundredths(value)
+        found = self.numbers.get(key)
+        if found is None:
+            found = self.numbers[key] = str(escape(percent(value, self.locale)))
+        return found
 
     def uptime(self, value: float) -> str:
         """"99.5% uptime", the number as i18n.percent writes it (rounded down, at most two decimals)."""
-        hundredths = _hundredths(value)
-        found = self.percents.get(hundredths)
+        key = hundredths(value)
+        found = self.percents.get(key)
         if found is None:
-            found = self.percents[hundredths] = f"{self.uptime_before}{self.number(value)}{self.uptime_after}"
+            found = self.percents[key] = f"{self.uptime_before}{self.number(value)}{self.uptime_after}"
         return found
 
     def trouble(self, stat: tuple) -> str:
@@ -190,7 +192,7 @@ class BarWords:
         if bar.observed >= window - 60:
             before, _slot, after = self.over_window
             return f"{before}{self.number(value)}{after}"
-        text = f"{_hundredths(value)} {span(bar.observed)}"
+        text = f"{hundredths(value)} {span(bar.observed)}"
         found = self.spans.get(text)
         if found is None:
             if len(self.spans) > 1000:
@@ -221,11 +223,6 @@ def duration(seconds: float) -> str:
     if not minutes:
         return gettext("%(hours)s h", hours=hours)
     return gettext("%(hours)s h %(minutes)s min", hours=hours, minutes=minutes)
-
-
-def _hundredths(value: float) -> int:
-    """A percentage in hundredths, rounded down (a shade above, so 63.75 computed as 63.7499999 stays 63.75)."""
-    return math.floor(value * 100 + 1e-6)
 
 
 _SLOT = "\x00"

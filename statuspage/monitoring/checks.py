@@ -20,10 +20,10 @@ from ..database import get_by_id, transaction
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..models import Check, CheckResult, CheckSource, Component, Rollup, RollupScope
-from ..monitoring import definitions, policy
-from ..monitoring.definitions import CheckDefinition, DefinitionError
-from . import audit, validate
-from .audit import Actor
+from ..services import audit, validate
+from ..services.audit import Actor
+from . import definitions, policy
+from .definitions import CheckDefinition, DefinitionError
 
 PRUNE_CHUNK = 10_000
 
@@ -233,9 +233,9 @@ def set_paused(check_id: int, paused: bool, *, by: Actor, now: datetime) -> Chec
 def run_checks(found: list[Check], *, now: datetime) -> set[int]:
     """Run these checks once now (probes in parallel; heartbeats judged from their last ping), store the
     results as the scheduler would, and apply the policy: `checks run-once` and the console's "Run now"."""
-    from ..monitoring import results
-    from ..monitoring.probes import run_probes
-    from ..monitoring.runner import spec_for
+    from . import results
+    from .probes import run_probes
+    from .runner import spec_for
 
     settings = current_app.config["SETTINGS"]
     probed = [check for check in found if spec_for(check) is not None]

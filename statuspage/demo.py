@@ -8,10 +8,11 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import select
 
-from ..extensions import db
-from ..models import Component, IncidentStatus, Role, User
-from . import accounts, checks, components, demo_checks, incidents
-from .audit import Actor
+from .extensions import db
+from .models import Component, IncidentStatus, Role, User
+from .monitoring import checks
+from .services import accounts, components, demo_checks, incidents
+from .services.audit import Actor
 
 DEMO = Actor(label="demo")
 DEMO_ADMIN_EMAIL = "admin@example.com"
