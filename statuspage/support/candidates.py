@@ -70,16 +70,18 @@ class Snapshot:
                             self.unlinked[incident_id] = np.vstack(
                                 [semantic.text_gist(ticket_text(s, b), keep=True) for s, b in kinds["negative"]])
             agent_linked = select(TicketChange.ticket_id).where(TicketChange.action == "link")
-            query = (select(Ticket.id, Ticket.incident_id, Ticket.subject, Ticket.body)
+            query = (select(Ticket.id, Ticket.incident_id, Ticket.gist)
                      .where(Ticket.id > self.seen[0], Ticket.incident_id.in_(ids),
                             Ticket.status == TicketStatus.SUPPRESSED,
                             or_(Ticket.match_score >= CONFIDENT, Ticket.id.in_(agent_linked)))
                      .order_by(Ticket.id.desc()).limit(MAX_EXAMPLES * len(ids)))
             new = db.session.execute(query).all()
             if new:
-                for row in reversed(new):     # read again after each change of the site: keep the vectors
+                unread = _texts([row.id for row in new if row.gist is None])
+                for row in reversed(new):
                     kept = self.linked.setdefault(row.incident_id, [])
-                    kept.append(semantic.text_gist(ticket_text(row.subject, row.body), keep=True)[0])
+                    kept.append(_gist(row.gist) if row.gist is not None else
+                                semantic.text_gist(ticket_text(*unread[row.id]), keep=True)[0])
                     del kept[:-MAX_EXAMPLES]
                 self.seen[0] = max(self.seen[0], new[0].id)
             return {i: Examples(np.array(self.linked[i], dtype=np.float32) if self.linked.get(i) else _NONE,
@@ -88,6 +90,23 @@ class Snapshot:
 
 
 _NONE = np.zeros((0, semantic.DIMENSIONS), dtype=np.float32)
+
+
+def stored_gist(gist: np.ndarray | None) -> bytes | None:
+    """A ticket's gist (what the matcher read it as) as its column holds it: 512 float32, exactly."""
+    return None if gist is None else np.ascontiguousarray(gist, dtype=np.float32).reshape(-1).tobytes()
+
+
+def _gist(stored: bytes) -> np.ndarray:
+    return np.frombuffer(stored, dtype=np.float32).copy()
+
+
+def _texts(ticket_ids: list[int]) -> dict[int, tuple[str, str]]:
+    """Subject and body of tickets stored without a gist (taken in before it was kept, or never matched)."""
+    if not ticket_ids:
+        return {}
+    return {row.id: (row.subject, row.body)
+            for row in db.session.execute(select(Ticket.id, Ticket.subject, Ticket.body).where(Ticket.id.in_(ticket_ids)))}
 
 
 def snapshot() -> Snapshot:

@@ -191,7 +191,8 @@ def _store(given: TicketIn, found: matching.Match, *, by: Actor, now: datetime) 
         requested_priority=given.priority, priority=sla.effective_priority(given.priority, given.environment),
         environment=given.environment, component_slug=found.mentioned[0] if found.mentioned else given.component,
         language=found.language, created_at=created_at, received_at=now, match_score=found.score,
-        match_reasons=list(found.reasons), warnings=list(given.warnings), reports_problem=found.reports_problem)
+        match_reasons=list(found.reasons), warnings=list(given.warnings), reports_problem=found.reports_problem,
+        gist=candidates.stored_gist(found.gist))
     ticket.match_alternatives = [[incident_id, round(score, 3)] for incident_id, score in found.alternatives]
     incident = db.session.get(Incident, found.incident_id) if found.incident_id else None
     if incident is not None and (incident.is_closed or not incident.is_published):

@@ -14,9 +14,11 @@ in any of English, German and French, and from the tickets already linked to the
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
+
+import numpy as np
 
 from .evidence import (
     Candidate, ComponentInfo, Examples, IncidentReading, Page, Reader, read_incident, read_ticket, reports_problem,
@@ -91,6 +93,7 @@ class Match:
     alternatives: tuple[tuple[int, float], ...] = ()    # (incident id, probability) close to the decision
     reports_problem: bool = False                        # reports a symptom and asks nothing else
     mentioned: tuple[str, ...] = ()                      # the components it is about (field first, then named)
+    gist: np.ndarray | None = field(default=None, compare=False)   # (1, 512): what it is about, stored with it
 
 
 @lru_cache(maxsize=8)
@@ -118,7 +121,8 @@ def match_ticket(ticket: TicketText, candidates: Sequence[Candidate], components
         page = _page(_Components(components))
         reading = read_ticket(text, language, page)
         return Match(None, 0.0, ("no open incident or maintenance in progress",), language,
-                     reports_problem=reports_problem(reading), mentioned=_mentioned(ticket, page, reading))
+                     reports_problem=reports_problem(reading), mentioned=_mentioned(ticket, page, reading),
+                     gist=reading.whole)
     model = model or load()
     known = {c.slug for c in components}
     comps = tuple(components) + tuple(ComponentInfo(slug, slug) for slug in dict.fromkeys(
@@ -148,7 +152,7 @@ def match_ticket(ticket: TicketText, candidates: Sequence[Candidate], components
     early = tuple(f"created before the incident started: {_named(i)}" for p, i, e in results if e is None)
     reasons = early + (_reasons(model, evidence, inc, created) if evidence else ())
     return Match(inc.candidate.incident_id if best >= threshold else None, round(best, 3), reasons, language,
-                 alternatives, reports_problem(reading), _mentioned(ticket, page, reading))
+                 alternatives, reports_problem(reading), _mentioned(ticket, page, reading), reading.whole)
 
 
 class _Components(tuple):

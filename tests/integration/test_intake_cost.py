@@ -1,0 +1,46 @@
+"""What one ticket costs the worker that takes it in: the SQL statements it sends, and the sentences it
+has encoded. Counted, so that a change that makes intake dearer fails here instead of on a busy day."""
+from __future__ import annotations
+
+import numpy as np
+from sqlalchemy import select
+
+from statuspage.extensions import db
+from statuspage.models import Ticket
+from statuspage.support import candidates, semantic
+from statuspage.support.text import ticket_text
+from tests.builders import statements_sent
+from tests.integration.test_ticket_intake import EXAMPLE, INVOICE, intake, outage, world  # noqa: F401  (fixtures)
+
+
+def test_a_ticket_keeps_its_gist_and_serves_as_an_example_without_being_encoded_again(app, client, outage, intake):
+    response = client.post("/api/v1/tickets", json=EXAMPLE, headers=intake)
+    assert response.get_json()["status"] == "suppressed" and response.get_json()["match"]["score"] >= 0.8
+    with app.app_context():
+        ticket = db.session.scalar(select(Ticket))
+        stored = np.frombuffer(ticket.gist, dtype=np.float32)
+        assert np.array_equal(stored, semantic.text_gist(ticket_text(ticket.subject, ticket.body))[0])
+        encoder = semantic.encoder()
+        encoded = encoder.encoded
+        examples = candidates.snapshot().examples()
+        assert encoder.encoded == encoded          # read from the column, not encoded again
+        assert np.array_equal(examples[outage].linked, stored[None, :])
+
+
+def test_a_ticket_stored_without_a_gist_is_encoded_when_it_becomes_an_example(app, client, outage, intake):
+    client.post("/api/v1/tickets", json=EXAMPLE, headers=intake)
+    with app.app_context():
+        ticket = db.session.scalar(select(Ticket))
+        expected = semantic.text_gist(ticket_text(ticket.subject, ticket.body))[0]
+        ticket.gist = None       # taken in before the gist was kept
+        db.session.commit()
+        candidates.forget()
+        assert np.array_equal(candidates.snapshot().examples()[outage].linked, expected[None, :])
+
+
+def test_the_encoder_keeps_no_ticket_sentences(app, client, outage, intake):
+    """No two tickets say the same: a cache of their sentences would only flatter a benchmark that sends the
+    same texts again (and hold memory)."""
+    client.post("/api/v1/tickets", json={**INVOICE, "body": "Unique words: the purple walrus invoice question."},
+                headers=intake)
+    assert not any("purple walrus" in sentence for sentence in semantic.encoder()._kept)
