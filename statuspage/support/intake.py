@@ -171,12 +171,13 @@ def _match(given: TicketIn, *, now: datetime) -> matching.Match:
     """The matcher's decision (and the components the ticket is about), against the kept open incidents."""
     settings = current_app.config["SETTINGS"]
     created_at = given.created_at or now
-    known = candidates.snapshot()
     text = matching.TicketText(given.subject, given.body, given.component, None, created_at)
     if given.environment == "production":
+        known, examples = candidates.for_ticket()
         return matching.match_ticket(text, known.open_at(created_at), known.components,
                                      threshold=settings.ticket_match_threshold, now=now,
-                                     examples=known.examples(), model=model.load(settings.ticket_model or None))
+                                     examples=examples, model=model.load(settings.ticket_model or None))
+    known = candidates.snapshot()
     return matching.Match(None, 0.0, (f"from {given.environment}: this page reports on production",),
                           matching.detect_language(ticket_text(given.subject, given.body)),
                           mentioned=matching.mentioned_components(text, known.components))

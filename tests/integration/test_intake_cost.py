@@ -44,3 +44,22 @@ def test_the_encoder_keeps_no_ticket_sentences(app, client, outage, intake):
     client.post("/api/v1/tickets", json={**INVOICE, "body": "Unique words: the purple walrus invoice question."},
                 headers=intake)
     assert not any("purple walrus" in sentence for sentence in semantic.encoder()._kept)
+
+
+def statements_for(app, client, ticket: dict, headers: dict) -> list[str]:
+    with statements_sent(app) as statements:
+        response = client.post("/api/v1/tickets", json=ticket, headers=headers)
+    assert response.status_code in (200, 201), response.get_json()
+    return statements
+
+
+def test_a_ticket_costs_a_fixed_few_statements(app, client, outage, intake):
+    """Ten for a suppressed ticket whose requester follows the incident already (the token, the external_id, both
+    change counters, new examples, the incident, the requester's standing, the ticket, its incident's latest
+    update for the reply, the audit entry, the answer), seven for an accepted one, on either database. Was fourteen
+    and eight: the counters read apart, and the requester's subscriptions loaded whole to learn one thing."""
+    client.post("/api/v1/tickets", json={**EXAMPLE, "external_id": "first"}, headers=intake)   # now a follower
+    suppressed = statements_for(app, client, {**EXAMPLE, "external_id": "second"}, headers=intake)
+    accepted = statements_for(app, client, {**INVOICE, "external_id": "third"}, headers=intake)
+    assert len(suppressed) <= 10, "\n".join(suppressed)
+    assert len(accepted) <= 7, "\n".join(accepted)
