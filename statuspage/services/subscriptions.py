@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, bindparam, exists, func, or_, select
 
 from ..database import get_by_id, transaction
 from ..errors import Invalid, NotFound
@@ -131,15 +131,19 @@ def ticket_follow_state(email: str, incident) -> str | None:
     """For a ticket's requester, in one statement: "unsubscribed" when the address ever unsubscribed (it is
     never subscribed again), "follows" when follow_incident would change nothing (already_follows), else None."""
     address = normalize_email(email)
-    follows = exists().where(
-        Subscriber.channel == Channel.EMAIL, Subscriber.address == address,
-        or_(exists().where(SubscriberIncident.subscriber_id == Subscriber.id,
-                           SubscriberIncident.incident_id == incident.id),
-            and_(Subscriber.confirmed_at.is_not(None), Subscriber.incidents_only.is_(False),
-                 ~exists().where(SubscriberComponent.subscriber_id == Subscriber.id))))
-    unsubscribed = exists().where(UnsubscribedAddress.digest == _address_digest(address))
-    row = db.session.execute(select(unsubscribed.label("unsubscribed"), follows.label("follows"))).one()
+    row = db.session.execute(_FOLLOW_STATE, {"address": address, "digest": _address_digest(address),
+                                             "incident_id": incident.id}).one()
     return "unsubscribed" if row.unsubscribed else "follows" if row.follows else None
+
+
+_FOLLOW_STATE = select(   # made once: every suppressed ticket asks
+    exists().where(UnsubscribedAddress.digest == bindparam("digest")).label("unsubscribed"),
+    exists().where(
+        Subscriber.channel == Channel.EMAIL, Subscriber.address == bindparam("address"),
+        or_(exists().where(SubscriberIncident.subscriber_id == Subscriber.id,
+                           SubscriberIncident.incident_id == bindparam("incident_id")),
+            and_(Subscriber.confirmed_at.is_not(None), Subscriber.incidents_only.is_(False),
+                 ~exists().where(SubscriberComponent.subscriber_id == Subscriber.id)))).label("follows"))
 
 
 def _email_subscriber(address: str) -> Subscriber | None:

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 from flask import current_app
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
@@ -71,13 +71,8 @@ class Snapshot:
                         if kinds["negative"]:
                             self.unlinked[incident_id] = np.vstack(
                                 [semantic.text_gist(ticket_text(s, b), keep=True) for s, b in kinds["negative"]])
-            agent_linked = select(TicketChange.ticket_id).where(TicketChange.action == "link")
-            query = (select(Ticket.id, Ticket.incident_id, Ticket.gist)
-                     .where(Ticket.id > self.seen[0], Ticket.incident_id.in_(ids),
-                            Ticket.status == TicketStatus.SUPPRESSED,
-                            or_(Ticket.match_score >= CONFIDENT, Ticket.id.in_(agent_linked)))
-                     .order_by(Ticket.id.desc()).limit(MAX_EXAMPLES * len(ids)))
-            new = db.session.execute(query).all()
+            new = db.session.execute(_NEW_EXAMPLES, {"seen": self.seen[0], "ids": ids,
+                                                     "most": MAX_EXAMPLES * len(ids)}).all()
             if new:
                 unread = _texts([row.id for row in new if row.gist is None])
                 for row in reversed(new):
@@ -92,6 +87,15 @@ class Snapshot:
 
 
 _NONE = np.zeros((0, semantic.DIMENSIONS), dtype=np.float32)
+# Made once: building a statement costs a ticket more than sending it (SQLAlchemy's operators, coercions).
+_NEW_EXAMPLES = (select(Ticket.id, Ticket.incident_id, Ticket.gist)
+                 .where(Ticket.id > bindparam("seen"), Ticket.incident_id.in_(bindparam("ids", expanding=True)),
+                        Ticket.status == TicketStatus.SUPPRESSED,
+                        or_(Ticket.match_score >= CONFIDENT,
+                            Ticket.id.in_(select(TicketChange.ticket_id).where(TicketChange.action == "link"))))
+                 .order_by(Ticket.id.desc()).limit(bindparam("most")))
+_COUNTERS = select(select(SiteVersion.version).where(SiteVersion.id == 1).scalar_subquery(),
+                   select(func.max(TicketChange.id)).scalar_subquery())
 
 
 def stored_gist(gist: np.ndarray | None) -> bytes | None:
@@ -119,9 +123,7 @@ def snapshot() -> Snapshot:
 def for_ticket() -> tuple[Snapshot, dict[int, Examples]]:
     """The current snapshot and its examples, with the two counters they go by (the site's changes, the
     newest ticket change) read in one statement: what intake asks for every ticket."""
-    version, changed = db.session.execute(select(
-        select(SiteVersion.version).where(SiteVersion.id == 1).scalar_subquery(),
-        select(func.max(TicketChange.id)).scalar_subquery())).one()
+    version, changed = db.session.execute(_COUNTERS).one()
     known = _snapshot_at(version or 0)
     return known, known.examples(changed or 0)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..database import transaction
@@ -147,7 +147,10 @@ def _take_ticket(ticket: TicketIn, *, by: Actor, now: datetime, signed: SignedRe
 
 
 def _by_external_id(external_id: str) -> Ticket | None:
-    return db.session.scalar(select(Ticket).where(Ticket.external_id == external_id))
+    return db.session.scalar(_BY_EXTERNAL_ID, {"external_id": external_id})
+
+
+_BY_EXTERNAL_ID = select(Ticket).where(Ticket.external_id == bindparam("external_id"))   # made once: asked per ticket
 
 
 def _by_signature(digest: str) -> Ticket | None:
