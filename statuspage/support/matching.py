@@ -159,7 +159,7 @@ _READY_LOCK = threading.Lock()
 def _ready(candidates: Sequence[Candidate], components: Sequence[ComponentInfo]) -> tuple[Page, list[IncidentReading]]:
     """The page and the incidents read, for these very objects: intake asks with the same snapshot for every
     ticket, so they are looked up by identity (the readings' own caches hash a hundred components and twenty
-    incidents, which cost a ticket a millisecond). Other callers (evaluation, training) miss and read."""
+    incidents, which cost a ticket a millisecond). Callers that make their own lists each time miss and read."""
     key = (id(components), *map(id, candidates))
     with _READY_LOCK:
         hit = _READY.get(key)

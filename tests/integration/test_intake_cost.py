@@ -63,3 +63,22 @@ def test_a_ticket_costs_a_fixed_few_statements(app, client, outage, intake):
     accepted = statements_for(app, client, {**INVOICE, "external_id": "third"}, headers=intake)
     assert len(suppressed) <= 10, "\n".join(suppressed)
     assert len(accepted) <= 7, "\n".join(accepted)
+
+
+def test_the_matcher_reads_a_snapshot_once_and_never_serves_another_snapshots_readings():
+    from datetime import datetime, timezone
+
+    from statuspage.support.matching import Candidate, ComponentInfo, _ready
+
+    components = (ComponentInfo("api", "API"), ComponentInfo("login", "Login"))
+    started = datetime(2026, 12, 7, 9, 0, tzinfo=timezone.utc)
+    first = Candidate(1, "incident", "API errors", ("Requests to the API fail with 502.",), ("api",), started,
+                      "investigating")
+    page, readings = _ready([first], components)
+    assert _ready([first], components)[0] is page and _ready([first], components)[1] is readings  # a new list, same objects
+    changed = Candidate(1, "incident", "API errors", ("Requests to the API fail with 502.", "Sign-in fails too."),
+                        ("api", "login"), started, "identified")
+    again = _ready([changed], components)[1]
+    assert again is not readings and again[0].candidate is changed
+    equal = components[:1] + components[1:]     # equal, not the same: another snapshot's, so read again
+    assert equal is not components and _ready([first], equal)[1] is not readings
