@@ -42,6 +42,7 @@ class Snapshot:
     candidates: tuple[Candidate, ...]                # published, open; started_at filters per ticket
     linked: dict = field(default_factory=dict, compare=False)     # incident id -> [vector], kept up to date
     unlinked: dict = field(default_factory=dict, compare=False)   # incident id -> vectors of undone links
+    stacked: dict = field(default_factory=dict, compare=False)    # incident id -> linked as one array, while unchanged
     seen: list = field(default_factory=lambda: [0, 0], compare=False)   # newest ticket id, newest change id read
     lock: threading.Lock = field(default_factory=threading.Lock, compare=False)
 
@@ -63,6 +64,7 @@ class Snapshot:
             if changed != self.seen[1]:
                 self.linked.clear()
                 self.unlinked.clear()
+                self.stacked.clear()
                 self.seen[:] = [0, changed]
                 if changed:
                     from .queue import feedback_examples   # queue sits above intake, which imports this module
@@ -80,10 +82,21 @@ class Snapshot:
                     kept.append(_gist(row.gist) if row.gist is not None else
                                 semantic.text_gist(ticket_text(*unread[row.id]), keep=True)[0])
                     del kept[:-MAX_EXAMPLES]
+                    self.stacked.pop(row.incident_id, None)
                 self.seen[0] = max(self.seen[0], new[0].id)
-            return {i: Examples(np.array(self.linked[i], dtype=np.float32) if self.linked.get(i) else _NONE,
-                                self.unlinked.get(i, _NONE))
+            return {i: Examples(self._stacked(i), self.unlinked.get(i, _NONE))
                     for i in set(self.linked) | set(self.unlinked)}
+
+    def _stacked(self, incident_id: int) -> np.ndarray:
+        """An incident's linked vectors as one array, made again only when a link came (up to 200 of them per
+        incident, twenty incidents: copying them for every ticket cost more than reading the ticket)."""
+        if not self.linked.get(incident_id):
+            return _NONE
+        stacked = self.stacked.get(incident_id)
+        if stacked is None:
+            stacked = self.stacked[incident_id] = np.array(self.linked[incident_id], dtype=np.float32)
+            stacked.flags.writeable = False     # shared by every ticket (and thread) until the next link
+        return stacked
 
 
 _NONE = np.zeros((0, semantic.DIMENSIONS), dtype=np.float32)

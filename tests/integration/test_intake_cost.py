@@ -82,3 +82,15 @@ def test_the_matcher_reads_a_snapshot_once_and_never_serves_another_snapshots_re
     assert again is not readings and again[0].candidate is changed
     equal = components[:1] + components[1:]     # equal, not the same: another snapshot's, so read again
     assert equal is not components and _ready([first], equal)[1] is not readings
+
+
+def test_an_incidents_examples_are_stacked_once_per_new_link(app, client, outage, intake):
+    client.post("/api/v1/tickets", json={**EXAMPLE, "external_id": "one"}, headers=intake)
+    with app.app_context():
+        known = candidates.snapshot()
+        first = known.examples()[outage].linked
+        assert known.examples()[outage].linked is first and not first.flags.writeable   # nothing new: not copied
+    client.post("/api/v1/tickets", json={**EXAMPLE, "external_id": "two"}, headers=intake)
+    with app.app_context():
+        grown = candidates.snapshot().examples()[outage].linked
+        assert len(grown) == 2 and np.array_equal(grown[:1], first)
