@@ -12,6 +12,11 @@ With --burst it measures the other side instead: the cached `/` under 64 connect
     .venv/bin/python bench/bench_intake.py                      # SQLite in a temporary folder
     .venv/bin/python bench/bench_intake.py --database-url postgresql+psycopg://postgres@127.0.0.1/bench
     .venv/bin/python bench/bench_intake.py --burst
+    .venv/bin/python bench/bench_intake.py --in-process            # CPU ms and statements per ticket, no HTTP
+
+--in-process takes the same tickets through the Flask app in this process, one at a time, and prints the
+CPU time per ticket (time.process_time: what a shared, noisy machine disturbs least) and the SQL statements
+per ticket: the cost that bounds tickets per second, without wrk, gunicorn and the loopback beside it.
 """
 from __future__ import annotations
 
@@ -140,7 +145,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--port", type=int, default=8793)
     parser.add_argument("--burst", action="store_true", help="measure the cached / while 50 KB tickets arrive")
+    parser.add_argument("--in-process", action="store_true", help="CPU time and statements per ticket, no HTTP")
+    parser.add_argument("--rounds", type=int, default=3, help="with --in-process: times through the tickets")
     args = parser.parse_args()
+    if args.in_process:
+        return in_process(args)
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install wrk")
 
@@ -167,6 +176,48 @@ def main() -> None:
     finally:
         gunicorn.send_signal(signal.SIGTERM)
         gunicorn.wait(timeout=30)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def in_process(args) -> None:
+    """CPU ms per ticket (each round's mean; the lowest is the least disturbed) and statements per ticket."""
+    import time
+
+    from sqlalchemy import event
+
+    from statuspage import create_app
+    from statuspage.extensions import db
+    from statuspage.support import candidates, matching
+
+    workdir = Path(tempfile.mkdtemp(prefix="statuspage-bench-"))
+    database_url = args.database_url or f"sqlite:///{workdir / 'bench.db'}"
+    try:
+        token = build_site(database_url, workdir, args.components, args.open_incidents)
+        app = create_app({"database_url": database_url, "instance_dir": workdir, "secret_key": "bench"})
+        matching.warm()
+        candidates.warm(app)
+        tickets = [json.loads(line) for line in tickets_file(workdir, big=False).read_text(encoding="utf-8").splitlines()]
+        client, headers, sent = app.test_client(), {"Authorization": f"Bearer {token}"}, [0]
+        with app.app_context():
+            event.listen(db.engine, "before_cursor_execute", lambda *_args: sent.__setitem__(0, sent[0] + 1))
+
+        def post_all(label: str) -> None:
+            for n, ticket in enumerate(tickets):
+                response = client.post("/api/v1/tickets", json={**ticket, "external_id": f"{label}-{n}"},
+                                       headers=headers)
+                assert response.status_code in (200, 201), response.get_data(as_text=True)
+
+        post_all("warm")          # the snapshot, its examples and the suspected incidents settle
+        rounds = []
+        for k in range(args.rounds):
+            sent[0], started = 0, time.process_time()
+            post_all(f"round-{k}")
+            rounds.append(((time.process_time() - started) * 1000 / len(tickets), sent[0] / len(tickets)))
+        print(f"{args.components} components, {args.open_incidents} open incidents, database "
+              f"{database_url.split('://')[0]}, {len(tickets)} tickets x {args.rounds}, in this process")
+        print("CPU ms per ticket: " + ", ".join(f"{ms:.2f}" for ms, _ in rounds)
+              + f" (lowest {min(ms for ms, _ in rounds):.2f}); statements per ticket: {rounds[-1][1]:.1f}")
+    finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import Base, UTCDateTime
@@ -50,6 +50,9 @@ class Ticket(Base):
     first_answer: Mapped[dict] = mapped_column(JSON, default=dict)  # the response body, returned again on a repeat
     # [{"code", "message"}]: what intake changed or left undone (a created_at clamped, a requester not subscribed)
     warnings: Mapped[list] = mapped_column(JSON, default=list)
+    # what the matcher read it as: one unit vector (512 float32, the subject and first sentences), kept so that
+    # the ticket serves as an example of its incident without its text being encoded again (support/candidates.py)
+    gist: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
 
     incident: Mapped[Incident | None] = relationship()
     changes: Mapped[list[TicketChange]] = relationship(

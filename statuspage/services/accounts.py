@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..database import get_by_id, transaction
@@ -219,13 +219,14 @@ def revoke_token(token_id: int, *, by: Actor, now: datetime) -> ApiToken:
 
 
 LAST_USE_RESOLUTION = timedelta(minutes=1)
+_BY_HASH = select(ApiToken).where(ApiToken.token_hash == bindparam("token_hash"))   # made once: asked per request
 
 
 def authenticate_token(plain: str, *, now: datetime) -> ApiToken | None:
     """The live token matching a bearer value (its last use noted), or None."""
     if not plain or len(plain) > 200:
         return None
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(plain)))
+    token = db.session.scalar(_BY_HASH, {"token_hash": hash_token(plain)})
     if token is None or token.is_revoked:
         return None
     if token.last_used_at is None or abs(now - token.last_used_at) >= LAST_USE_RESOLUTION:

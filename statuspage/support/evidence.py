@@ -262,7 +262,8 @@ def read_ticket(text: str, language: str, page: Page) -> TicketReading:
     text = without_guesses(text, language)
     analysis = analyze(text, language, page.forms)
     sentences = semantic.sentences(text) or [text[:semantic.MAX_SENTENCE_CHARS] or "-"]
-    vectors = semantic.encoder().encode(sentences, keep=True)   # kept: a ticket linked surely becomes an example
+    # not kept: no two tickets say the same; the gist of one that becomes an example is stored with it
+    vectors = semantic.encoder().encode(sentences)
     asks = any(kind(c) == INTENT for c in analysis.concepts)     # per sentence only when something is asked
     per_sentence = [analyze(s, language).concepts if asks else frozenset() for s in sentences]
     symptoms: dict[str, Hit] = {}

@@ -30,11 +30,12 @@ def follow_for_ticket(email: str, incident: Incident, *, language: str, source: 
     """Subscribe a suppressed ticket's requester to its incident, or say why not: None when they follow it
     (now or already), else a {"code", "message"} warning. Runs in the ticket's transaction."""
     why = "The requester was not subscribed to this incident"
-    if subscriptions.ever_unsubscribed(email):
+    state = subscriptions.ticket_follow_state(email, incident)
+    if state == "unsubscribed":
         return {"code": "not_subscribed_unsubscribed",
                 "message": f"{why}: the address unsubscribed from our messages before, and a ticket never "
                            "subscribes it again."}
-    if subscriptions.already_follows(email, incident):
+    if state == "follows":
         return None  # nothing new to send to: no share of the limits used
     domain, source = email.rpartition("@")[2].lower(), source[:200]
     refused = _count_follow(domain, source, settings, now)

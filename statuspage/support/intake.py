@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..database import transaction
@@ -147,7 +147,10 @@ def _take_ticket(ticket: TicketIn, *, by: Actor, now: datetime, signed: SignedRe
 
 
 def _by_external_id(external_id: str) -> Ticket | None:
-    return db.session.scalar(select(Ticket).where(Ticket.external_id == external_id))
+    return db.session.scalar(_BY_EXTERNAL_ID, {"external_id": external_id})
+
+
+_BY_EXTERNAL_ID = select(Ticket).where(Ticket.external_id == bindparam("external_id"))   # made once: asked per ticket
 
 
 def _by_signature(digest: str) -> Ticket | None:
@@ -171,12 +174,13 @@ def _match(given: TicketIn, *, now: datetime) -> matching.Match:
     """The matcher's decision (and the components the ticket is about), against the kept open incidents."""
     settings = current_app.config["SETTINGS"]
     created_at = given.created_at or now
-    known = candidates.snapshot()
     text = matching.TicketText(given.subject, given.body, given.component, None, created_at)
     if given.environment == "production":
+        known, examples = candidates.for_ticket()
         return matching.match_ticket(text, known.open_at(created_at), known.components,
                                      threshold=settings.ticket_match_threshold, now=now,
-                                     examples=known.examples(), model=model.load(settings.ticket_model or None))
+                                     examples=examples, model=model.load(settings.ticket_model or None))
+    known = candidates.snapshot()
     return matching.Match(None, 0.0, (f"from {given.environment}: this page reports on production",),
                           matching.detect_language(ticket_text(given.subject, given.body)),
                           mentioned=matching.mentioned_components(text, known.components))
@@ -191,7 +195,8 @@ def _store(given: TicketIn, found: matching.Match, *, by: Actor, now: datetime) 
         requested_priority=given.priority, priority=sla.effective_priority(given.priority, given.environment),
         environment=given.environment, component_slug=found.mentioned[0] if found.mentioned else given.component,
         language=found.language, created_at=created_at, received_at=now, match_score=found.score,
-        match_reasons=list(found.reasons), warnings=list(given.warnings), reports_problem=found.reports_problem)
+        match_reasons=list(found.reasons), warnings=list(given.warnings), reports_problem=found.reports_problem,
+        gist=candidates.stored_gist(found.gist))
     ticket.match_alternatives = [[incident_id, round(score, 3)] for incident_id, score in found.alternatives]
     incident = db.session.get(Incident, found.incident_id) if found.incident_id else None
     if incident is not None and (incident.is_closed or not incident.is_published):

@@ -13,10 +13,14 @@ in any of English, German and French, and from the tickets already linked to the
 """
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
+
+import numpy as np
 
 from .evidence import (
     Candidate, ComponentInfo, Examples, IncidentReading, Page, Reader, read_incident, read_ticket, reports_problem,
@@ -91,6 +95,7 @@ class Match:
     alternatives: tuple[tuple[int, float], ...] = ()    # (incident id, probability) close to the decision
     reports_problem: bool = False                        # reports a symptom and asks nothing else
     mentioned: tuple[str, ...] = ()                      # the components it is about (field first, then named)
+    gist: np.ndarray | None = field(default=None, compare=False)   # (1, 512): what it is about, stored with it
 
 
 @lru_cache(maxsize=8)
@@ -118,17 +123,13 @@ def match_ticket(ticket: TicketText, candidates: Sequence[Candidate], components
         page = _page(_Components(components))
         reading = read_ticket(text, language, page)
         return Match(None, 0.0, ("no open incident or maintenance in progress",), language,
-                     reports_problem=reports_problem(reading), mentioned=_mentioned(ticket, page, reading))
+                     reports_problem=reports_problem(reading), mentioned=_mentioned(ticket, page, reading),
+                     gist=reading.whole)
     model = model or load()
-    known = {c.slug for c in components}
-    comps = tuple(components) + tuple(ComponentInfo(slug, slug) for slug in dict.fromkeys(
-        s for cand in candidates for s in cand.components) if slug not in known)
-    comps = _Components(comps)
-    page = _page(comps)
+    page, incidents = _ready(candidates, components)
     created = _aware(ticket.created_at or now or datetime.now(timezone.utc))
     reading = read_ticket(text, language, page)
     reader = Reader(reading, page, ticket.component, created, examples)
-    incidents = [_incident(c, comps) for c in candidates]
     weighed = _worth_weighing(reader, incidents)
     results = []
     for inc in incidents:
@@ -148,7 +149,33 @@ def match_ticket(ticket: TicketText, candidates: Sequence[Candidate], components
     early = tuple(f"created before the incident started: {_named(i)}" for p, i, e in results if e is None)
     reasons = early + (_reasons(model, evidence, inc, created) if evidence else ())
     return Match(inc.candidate.incident_id if best >= threshold else None, round(best, 3), reasons, language,
-                 alternatives, reports_problem(reading), _mentioned(ticket, page, reading))
+                 alternatives, reports_problem(reading), _mentioned(ticket, page, reading), reading.whole)
+
+
+_READY: OrderedDict = OrderedDict()
+_READY_LOCK = threading.Lock()
+
+
+def _ready(candidates: Sequence[Candidate], components: Sequence[ComponentInfo]) -> tuple[Page, list[IncidentReading]]:
+    """The page and the incidents read, for these very objects: intake asks with the same snapshot for every
+    ticket, so they are looked up by identity (the readings' own caches hash a hundred components and twenty
+    incidents, which cost a ticket a millisecond). Callers that make their own lists each time miss and read."""
+    key = (id(components), *map(id, candidates))
+    with _READY_LOCK:
+        hit = _READY.get(key)
+        if hit is not None:
+            _READY.move_to_end(key)
+    if hit is not None and hit[0] is components and all(a is b for a, b in zip(hit[1], candidates)):
+        return hit[2], hit[3]
+    known = {c.slug for c in components}
+    comps = _Components(tuple(components) + tuple(ComponentInfo(slug, slug) for slug in dict.fromkeys(
+        s for cand in candidates for s in cand.components) if slug not in known))
+    page, incidents = _page(comps), [_incident(c, comps) for c in candidates]
+    with _READY_LOCK:    # the objects are held with their readings, so their ids name them while kept
+        _READY[key] = (components, tuple(candidates), page, incidents)
+        while len(_READY) > 8:
+            _READY.popitem(last=False)
+    return page, incidents
 
 
 class _Components(tuple):

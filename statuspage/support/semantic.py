@@ -72,8 +72,8 @@ class Encoder:
 
     def encode(self, texts: Sequence[str], *, keep: bool = False) -> np.ndarray:
         """(len(texts), 512) float32 unit vectors. keep=True remembers them, the most recent first, up to
-        `keep` sentences (incident sentences are asked for with every ticket; a ticket's own again when it
-        becomes an example of its incident)."""
+        `keep` sentences (incident and component sentences are asked for with every ticket). A ticket's own
+        sentences are not kept: no two tickets say the same, and its gist is stored with it (tickets.gist)."""
         texts = list(texts)
         if not texts:
             return np.zeros((0, DIMENSIONS), dtype=np.float32)
