@@ -231,6 +231,14 @@ def test_page_parses_without_html5lib_errors(pages, name):
         pytest.fail(f"html5lib: {error}\n{_parse_errors(html)}", pytrace=False)
 
 
+@pytest.mark.parametrize("name", PAGES)
+def test_page_title_is_a_short_line_of_text(pages, name):
+    """<title> takes text only: markup put into a page_title block is valid HTML but shows as a tab's name."""
+    title = html5lib.parse(pages[name], namespaceHTMLElements=False).find(".//title")
+    text = (title.text or "") if title is not None else ""
+    assert text.strip() and "<" not in text and "\n" not in text.strip() and len(text) < 150, repr(text[:200])
+
+
 # ---- the W3C Nu validator ------------------------------------------------------------------------------------
 
 
