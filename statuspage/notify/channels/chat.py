@@ -32,7 +32,7 @@ import urllib3.util.connection
 from cryptography.fernet import Fernet, InvalidToken
 
 from . import DeliveryError
-from .webhook import MAX_URL_LENGTH, _Guard, _PrivatePeer, _resolve, _why_not_public
+from .webhook import MAX_URL_LENGTH, _Guard, _PrivatePeer, refuse_private_host
 
 # Services a subscriber may choose: the Apprise protocol name -> "self" when the URL names the host we
 # connect to (checked like a webhook URL), "vendor" when the service's own public API is the destination.
@@ -142,13 +142,7 @@ def check_notify_url(url: str, *, allow_private: bool, check_host: bool = True) 
             raise ValueError("The URL has no host name.")
         if check_host:
             port = plugin.port or (443 if plugin.secure else 80)
-            addresses = _resolve(host, port)
-            if not allow_private:
-                for address in addresses:
-                    reason = _why_not_public(address)
-                    if reason:
-                        raise ValueError(f"{host} points to a {reason} address ({address}); "
-                                         "messages can only go to public addresses.")
+            refuse_private_host(host, port, allow_private=allow_private, what="messages")
     return Destination(url=url, service=service, host=host, shown=_shown(scheme, plugin, host, url),
                        rich=service in RICH)
 

@@ -91,13 +91,7 @@ def check_url(url: str, *, allow_private: bool) -> str:
         port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
     except ValueError:
         raise ValueError("The URL's port is not a number between 1 and 65535.") from None
-    addresses = _resolve(host, port)
-    if not allow_private:
-        for address in addresses:
-            reason = _why_not_public(address)
-            if reason:
-                raise ValueError(f"{host} points to a {reason} address ({address}); "
-                                 "webhooks can only go to public addresses.")
+    refuse_private_host(host, port, allow_private=allow_private, what="webhooks")
     return url
 
 
@@ -214,6 +208,19 @@ def _causes(error: BaseException):
         seen.add(id(current))
         yield current
         pending.extend([getattr(current, "reason", None), current.__cause__, current.__context__, *current.args])
+
+
+def refuse_private_host(host: str, port: int, *, allow_private: bool, what: str) -> None:
+    """ValueError when the host resolves to a loopback, private or link-local address (unless allowed), or
+    not at all: webhooks and chat destinations leave only for public addresses."""
+    addresses = _resolve(host, port)
+    if allow_private:
+        return
+    for address in addresses:
+        reason = _why_not_public(address)
+        if reason:
+            raise ValueError(f"{host} points to a {reason} address ({address}); "
+                             f"{what} can only go to public addresses.")
 
 
 def _resolve(host: str, port: int) -> list[IPAddress]:
