@@ -6,14 +6,14 @@ import json
 from dataclasses import dataclass
 
 from flask import current_app, render_template
-from flask_babel import force_locale
+from flask_babel import force_locale, gettext
 from sqlalchemy import select
 
 from ..serialize import Serializer
 from ..config import Settings
 from ..markup import one_line
 from ..extensions import db
-from ..models import Notification, NotificationKind, User
+from ..models import Incident, Notification, NotificationKind, Subscriber, User
 from ..services.subscriptions import SubscriptionPolicy, confirm_token, manage_token
 
 
@@ -55,6 +55,16 @@ def _links(notification: Notification, settings: Settings) -> dict[str, str]:
     return links
 
 
+def why_you_get_this(subscriber: Subscriber, incident: Incident | None, site_name: str) -> str:
+    """The line under an update or reminder mail (text and HTML alike) that says why the reader gets it."""
+    if subscriber.follows_everything:
+        return gettext("You get this because you subscribed to every update of %(site)s.", site=site_name)
+    if incident is not None and incident in subscriber.incidents:
+        return gettext("You get this because your support request is linked to this incident.")
+    return gettext("You get this because you subscribed to updates of %(site)s about: %(components)s.",
+                   site=site_name, components=", ".join(component.name for component in subscriber.components))
+
+
 def email_for(notification: Notification) -> Email:
     """The message in the subscriber's language; it says why the reader gets it and how to stop."""
     settings: Settings = current_app.config["SETTINGS"]
@@ -68,6 +78,7 @@ def email_for(notification: Notification) -> Email:
     context = {"site_name": settings.site_name, "subscriber": subscriber, "links": links,
                "update": notification.update, "incident": incident}
     with force_locale(subscriber.language):
+        context["why"] = why_you_get_this(subscriber, incident, settings.site_name)
         subject = render_template(f"email/{name}.subject.txt", **context).strip()
         text = render_template(f"email/{name}.txt", **context)
         html = render_template(f"email/{name}.html", **context)
