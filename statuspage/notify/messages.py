@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from flask import current_app, render_template
 from flask_babel import force_locale, gettext
@@ -71,14 +72,10 @@ def email_for(notification: Notification) -> Email:
     if notification.kind == NotificationKind.ALERT:
         return _alert(notification, settings)
     subscriber = notification.subscriber
-    links = _links(notification, settings)
-    name = {NotificationKind.CONFIRMATION: "confirmation", NotificationKind.REMINDER: "reminder"}.get(
-        notification.kind, "update")
-    incident = notification.update.incident if notification.update else notification.incident
-    context = {"site_name": settings.site_name, "subscriber": subscriber, "links": links,
-               "update": notification.update, "incident": incident}
+    name, context = _subscriber_context(notification, settings)
+    links = context["links"]
     with force_locale(subscriber.language):
-        context["why"] = why_you_get_this(subscriber, incident, settings.site_name)
+        context["why"] = why_you_get_this(subscriber, context["incident"], settings.site_name)
         subject = render_template(f"email/{name}.subject.txt", **context).strip()
         text = render_template(f"email/{name}.txt", **context)
         html = render_template(f"email/{name}.html", **context)
@@ -89,6 +86,16 @@ def email_for(notification: Notification) -> Email:
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         headers["List-Id"] = f"{settings.site_name} <status.{settings.host}>"
     return Email(subject=one_line(subject), text=text, html=html, headers=headers)
+
+
+def _subscriber_context(notification: Notification, settings: Settings) -> tuple[str, dict[str, Any]]:
+    """The template name (confirmation, reminder or update) and what a subscriber's mail or chat message
+    is made from: one reading for both channels."""
+    name = {NotificationKind.CONFIRMATION: "confirmation", NotificationKind.REMINDER: "reminder"}.get(
+        notification.kind, "update")
+    incident = notification.update.incident if notification.update else notification.incident
+    return name, {"site_name": settings.site_name, "subscriber": notification.subscriber,
+                  "links": _links(notification, settings), "update": notification.update, "incident": incident}
 
 
 def _alert(notification: Notification, settings: Settings) -> Email:
@@ -112,14 +119,9 @@ def chat_for(notification: Notification, *, rich: bool) -> ChatMessage:
     settings: Settings = current_app.config["SETTINGS"]
     if notification.kind in (NotificationKind.ALERT, NotificationKind.DELIVERY_FAILED):
         return _chat_alert(notification, settings)
-    subscriber = notification.subscriber
-    links = _links(notification, settings)
-    name = {NotificationKind.CONFIRMATION: "confirmation", NotificationKind.REMINDER: "reminder"}.get(
-        notification.kind, "update")
-    incident = notification.update.incident if notification.update else notification.incident
-    context = {"site_name": settings.site_name, "subscriber": subscriber, "links": links, "rich": rich,
-               "update": notification.update, "incident": incident}
-    with force_locale(subscriber.language):
+    name, context = _subscriber_context(notification, settings)
+    context["rich"] = rich
+    with force_locale(notification.subscriber.language):
         title = render_template(f"email/{name}.subject.txt", **context).strip()
         body = render_template(f"chat/{name}.txt", **context).strip()
     return ChatMessage(title=one_line(title), body=body, markdown=rich and name != "confirmation")
