@@ -33,7 +33,8 @@ def test_there_is_always_one_default_page_showing_every_component(ctx):
 
 def test_a_page_shows_its_components_and_the_incidents_touching_them(ctx):
     default = pages.default_page()
-    api, shop = make_component("api"), make_component("shop")
+    make_component("api")
+    shop = make_component("shop")
     second = add_page("shop", [shop], host="status.shop.example")
     assert pages.page_components(second) == [shop]
     assert pages.page_by_slug("shop") is second
