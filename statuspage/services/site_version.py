@@ -18,9 +18,10 @@ from sqlalchemy.orm import Session
 
 from .. import clock
 from ..extensions import db
-from ..models import AffectedComponent, Component, ComponentGroup, Incident, IncidentUpdate, SiteVersion
+from ..models import AffectedComponent, Component, ComponentGroup, Incident, IncidentUpdate, Page, SiteVersion
 
-PUBLIC_MODELS = (Incident, IncidentUpdate, AffectedComponent, Component, ComponentGroup)
+# A page's settings and component list change what it shows (a new component list marks the page dirty).
+PUBLIC_MODELS = (Incident, IncidentUpdate, AffectedComponent, Component, ComponentGroup, Page)
 INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
