@@ -288,7 +288,7 @@ class _Site:
         language = params["lang"] if params.get("lang") in self.settings.languages else (lang or self.default)
         # The page as the cache keys it (web/cache.py): only /history has pages, never beyond the last, so a
         # link to /history?page=400 in an update leads to the last page instead of 397 empty ones.
-        _path, page, _language = cache_key(decoded, params, language, self.history_pages)
+        _path, page, _language, *_page = cache_key(decoded, params, language, self.history_pages)
         return Resource(kind, path, language, page)
 
     def seeds(self) -> list[Resource]:

@@ -26,6 +26,7 @@ from ..models import AffectedComponent, Component, Incident, Page, PageComponent
 from ..models.pages import DEFAULT_SLUG
 
 PATH_PREFIX = "/p/"
+ENVIRON_PAGE = "statuspage.page"  # where web/page_choice.py puts the request's PageView
 
 
 # ---------------------------------------------------------------------------------------------- read side
@@ -47,6 +48,12 @@ def default_page() -> Page:
         return page
     db.session.commit()
     return page
+
+
+def unsaved_default_page() -> Page:
+    """The default page as the migration makes it, not stored: for when the database cannot be read."""
+    return Page(id=0, slug=DEFAULT_SLUG, name="", is_default=True, shows_all_components=True,
+                visibility=PageVisibility.PUBLIC.value)
 
 
 def page_by_slug(slug: str) -> Page | None:
@@ -140,6 +147,12 @@ class PageView:
     @property
     def is_public(self) -> bool:
         return self.visibility == PageVisibility.PUBLIC.value
+
+    @property
+    def key_id(self) -> int | None:
+        """The page in cache keys (web/cache.py:cache_key): None for the default page, whose keys stay as
+        they were before there were pages."""
+        return None if self.is_default else self.id
 
 
 def page_url(page: Page, settings: Settings) -> str:

@@ -56,6 +56,7 @@ class Front:
 
     def __init__(self, app: Flask, threads: int):
         self.fast_path = app.extensions["statuspage.fast_path"]
+        self.page_choice = app.extensions["statuspage.page_choice"]
         # The same rule as Flask's requests (statuspage/__init__.py): returns the environ, fixed when trusted.
         self.proxy_fix = TrustedProxyFix(lambda environ, _start: environ, app.config["SETTINGS"].trusted_proxies)
         self.version = SharedRead(site_version.LoopReader(app.extensions["statuspage.site_version_reader"]))
@@ -64,8 +65,13 @@ class Front:
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
             environ = self.proxy_fix(_environ(scope), None)
-            key = self.fast_path.key(environ)
-            hit = self.fast_path.answer(environ, key, await self.version()) if key is not None else None
+            version = await self.version()
+            maps = self.page_choice.fresh(version)  # None: the maps are to be read again, by Flask's thread
+            hit = None
+            if maps is not None:
+                self.page_choice.choose(environ, maps)
+                key = self.fast_path.key(environ)
+                hit = self.fast_path.answer(environ, key, version) if key is not None else None
             if hit is not None:
                 status, headers, body = hit
                 await send({"type": "http.response.start", "status": status,
