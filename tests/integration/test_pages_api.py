@@ -267,3 +267,23 @@ def test_the_service_refuses_what_the_api_never_sends(app, ctx):
             page_admin.create_page(**fields, settings=settings, by=SYSTEM, now=START)
         assert getattr(raised.value, "field", None) == field, fields
         db.session.rollback()
+
+
+def test_a_page_made_through_the_api_is_served_and_follows_each_change(app, admin, shop_components):
+    """The page cache and the page choice's maps follow the change counter: every write is seen at once."""
+    reader = app.test_client(use_cookies=False)
+    assert reader.get("/p/shop").status_code == 404
+    admin.post("/api/v1/pages", json={"name": "Shop status", "slug": "shop", "components": ["checkout"]})
+    assert reader.get("/p/shop").status_code == 200
+    assert reader.get("/p/shop").status_code == 200  # from the cache
+    admin.patch("/api/v1/pages/shop", json={"host": "status.shop.example"})
+    assert reader.get("/p/shop").status_code == 404  # a page with a domain answers there only
+    assert reader.get("/", headers={"Host": "status.shop.example"}).status_code == 200
+    admin.patch("/api/v1/pages/shop", json={"visibility": "private"})
+    assert reader.get("/", headers={"Host": "status.shop.example"}).status_code == 404
+    admin.patch("/api/v1/pages/shop", json={"visibility": "public"})
+    assert reader.get("/", headers={"Host": "status.shop.example"}).status_code == 200
+    admin.patch("/api/v1/pages/shop", json={"host": None})
+    assert reader.get("/p/shop").status_code == 200
+    admin.delete("/api/v1/pages/shop")
+    assert reader.get("/p/shop").status_code == 404
