@@ -41,7 +41,7 @@ class ApiBlueprint(Blueprint):
     ARGUMENTS_PARSER = BodyParser()
 
 
-blp = ApiBlueprint("api_v1", __name__, description="Components, groups, incidents and maintenance.")
+blp = ApiBlueprint("api_v1", __name__, description="Components, groups, incidents, maintenance and pages.")
 
 
 def init_app(app: Flask) -> None:
