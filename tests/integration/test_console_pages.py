@@ -57,6 +57,7 @@ def test_an_admin_adds_a_page_with_a_group_of_components(app, admin):
     assert "Shop status" in shown and 'href="https://status.shop.example"' in shown
     with app.app_context():
         assert db.session.scalar(select(AuditEntry.action).where(AuditEntry.target_type == "pages")) == "page.create"
+    assert "root@example.com added page “Shop status”" in admin.get("/admin/audit").get_data(as_text=True)
 
 
 def test_all_languages_ticked_means_the_installs_list_and_a_page_without_host_opens_at_p_slug(app, admin):
