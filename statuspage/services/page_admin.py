@@ -23,7 +23,7 @@ from ..database import MAX_ID, transaction
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..models import Component, Subscriber
-from ..models.pages import Page, PageVisibility
+from ..models.pages import DEFAULT_SLUG, Page, PageVisibility
 from . import audit, validate
 from .audit import Actor
 from .pages import all_pages, default_page
@@ -42,7 +42,8 @@ FIELDS = ("name", "slug", "host", "languages", "default_language", "time_zone", 
 
 
 def list_pages() -> list[Page]:
-    """Every page: the default one first (made when missing, as every reader of pages does), then by slug."""
+    """Every page: the default one first (made when missing, as every reader of pages does: call it outside a
+    transaction), then by slug."""
     default_page()
     return all_pages()
 
@@ -70,7 +71,6 @@ def subscriber_count(page: Page) -> int:
 def create_page(*, settings: Settings, by: Actor, now: datetime, **fields: Any) -> Page:
     """Add a page (never the default one: there is exactly one, made by the migration)."""
     _known(fields)
-    default_page()  # its slug ("default") is taken even on a database emptied by hand
     with transaction():
         page = Page(slug="", name="", visibility=PageVisibility.PUBLIC.value, shows_all_components=False,
                     is_default=False,
@@ -143,7 +143,8 @@ def _apply(page: Page, fields: dict[str, Any], settings: Settings) -> None:
         page.name = validate.text(fields["name"], "name", max_length=NAME_MAX, required=False)
     if "slug" in fields:
         new_slug = page_slug(fields["slug"])
-        if new_slug != page.slug and _taken(Page.slug, new_slug, page):
+        # "default" is the default page's, also on a database where it is not made yet (emptied by hand).
+        if new_slug != page.slug and (_taken(Page.slug, new_slug, page) or new_slug == DEFAULT_SLUG):
             raise Conflict("page_slug_taken", f"A page with slug '{new_slug}' already exists.", field="slug")
         page.slug = new_slug
     if "host" in fields:
