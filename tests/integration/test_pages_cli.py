@@ -4,6 +4,7 @@ from sqlalchemy import select
 from statuspage.cli import main
 from statuspage.extensions import db
 from statuspage.models import AuditEntry, Page
+from statuspage.services.pages import default_page
 from tests.builders import make_component
 
 
@@ -34,6 +35,8 @@ def test_a_page_is_added_changed_listed_and_removed(app, runner, clock):
 
 
 def test_mistakes_end_with_one_line_and_exit_status_1(app, runner, clock):
+    with app.app_context():
+        default_page()  # as the migration made it
     for arguments, words in ((["add", "shop", "--name", "Shop", "--time-zone", "Mars/Base"], "IANA time zone"),
                              (["add", "Shop", "--name", "Shop"], "slug may hold only"),
                              (["add", "shop"], "name is required"),
