@@ -19,12 +19,16 @@ from dataclasses import dataclass, field
 
 from flask import Flask, abort, current_app, request, url_for
 
+from ..errors import NotFound
 from ..services import pages
+from ..services.components import get_component
 from ..services.pages import ENVIRON_PAGE, PATH_PREFIX, PageView
 
 log = logging.getLogger(__name__)
 ENVIRON_MISSING = "statuspage.page_missing"  # no page here to the public: Flask answers 404
 ENVIRON_VERSION = "statuspage.site_version"  # the change counter, read once per request
+# The static export (export.py) asks for a page by its slug: an environ key no HTTP request can set.
+ENVIRON_EXPORT_PAGE = "statuspage.export_page"
 NOT_PER_PAGE = ("/admin", "/api/v1", "/healthz", "/readyz", "/ping", "/static", "/tickets")
 
 
@@ -87,7 +91,7 @@ class PageChoice:
         settings = self.app.config["SETTINGS"]
         with self.app.app_context():
             try:
-                default = pages.effective(pages.default_page(), settings)
+                default = pages.effective(pages.default_page_for_reading(), settings)
                 views = [pages.effective(page, settings) for page in pages.all_pages()]
             except Exception:
                 if version is not None:
@@ -106,7 +110,13 @@ class PageChoice:
         path = environ.get("PATH_INFO") or "/"
         host = pages.normal_host(environ.get("HTTP_HOST") or environ.get("SERVER_NAME") or "")
         page = maps.by_host.get(host)
-        if page is None and path.startswith(PATH_PREFIX):
+        if ENVIRON_EXPORT_PAGE in environ:
+            page = maps.by_slug.get(environ[ENVIRON_EXPORT_PAGE])
+            if page is None:
+                environ[ENVIRON_PAGE] = maps.default
+                environ[ENVIRON_MISSING] = True
+                return
+        elif page is None and path.startswith(PATH_PREFIX):
             slug, _, rest = path[len(PATH_PREFIX):].partition("/")
             page = maps.by_slug.get(slug)
             rest = "/" + rest
@@ -127,7 +137,7 @@ def current_page() -> PageView:
     context or the static export's, is the default page's unless it put one in its environ)."""
     view = request.environ.get(ENVIRON_PAGE)
     if view is None:
-        view = request.environ[ENVIRON_PAGE] = pages.effective(pages.default_page(),
+        view = request.environ[ENVIRON_PAGE] = pages.effective(pages.default_page_for_reading(),
                                                                 current_app.config["SETTINGS"])
     return view
 
@@ -146,6 +156,32 @@ def url_for_page(endpoint: str, **values) -> str:
             and not_per_page(url[len(prefix):].split("?", 1)[0]):
         return url[len(prefix):]
     return url
+
+
+def shown_incident(incident, *, published_only: bool = True):
+    """The incident, when it shows on the request's page; one of another page, or not published, is not
+    there (404, not 403: nothing says it exists). Maintenance pages never asked whether it is published."""
+    if (published_only and not incident.is_published) or not pages.incident_on_page(incident, current_page()):
+        raise NotFound("incident_not_found", f"No incident with id {incident.id}.")
+    return incident
+
+
+def page_component(slug: str):
+    """A component of the request's page by its slug; one of another page is not there."""
+    component = get_component(slug)
+    if not pages.component_on_page(component, current_page()):
+        raise NotFound("component_not_found", f"No component with slug '{slug}'.")
+    return component
+
+
+def absolute_url(endpoint: str, **values) -> str:
+    """A link that leaves the site (feeds, calendars, mail) to this view on the request's page: under the
+    page's URL (its host, or /p/<slug>), the default page's as before (the base URL and the path)."""
+    page = current_page()
+    path = url_for(endpoint, **values)
+    if page.path_prefix and path.startswith(request.script_root):
+        path = path[len(request.script_root):]
+    return page.url + path
 
 
 def init_app(app: Flask) -> None:
