@@ -330,10 +330,10 @@ class _Site:
         """Every seed, and every exportable resource a rendered page or stylesheet refers to."""
         queue = deque(self.seeds())
         seen = set(queue)
+        chosen = {ENVIRON_EXPORT_PAGE: self.page.slug} if self.page is not None and self.tree else {}
         while queue:
             resource = queue.popleft()
-            response = self.client.get(resource.url, base_url=self.origin,
-                                       environ_overrides={ENVIRON_EXPORT_PAGE: self.page.slug} if self.tree else {})
+            response = self.client.get(resource.url, base_url=self.origin, environ_overrides=chosen)
             try:
                 if response.status_code in (301, 302, 303, 307, 308, 404, 410):
                     continue  # not a page: links to it go to the live site
