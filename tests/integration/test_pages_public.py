@@ -179,3 +179,19 @@ def test_the_export_has_a_tree_per_public_page_and_none_for_a_private_one(app, s
         assert not [word for word in unwanted if word in text], path
     assert "Payments are failing" in (shop_tree / "index.html").read_text()
     assert 'href="history/"' in (shop_tree / "index.html").read_text()  # links stay inside its tree
+
+
+@pytest.mark.parametrize("prefix, headers", [("", SHOP_HEADERS), ("/p/shop", {})])
+def test_a_second_page_s_v2_api_matches_the_statuspage_schemas(app, client, site, prefix, headers):
+    from tests.integration.test_api_v2 import ENDPOINTS, schema_errors
+
+    if prefix:
+        with app.app_context():
+            db.session.get(Page, site["shop"]).host = None
+            db.session.commit()
+    for url, schema in ENDPOINTS.items():
+        response = client.get(prefix + url, headers=headers)
+        assert response.status_code == 200, url
+        document = response.get_json()
+        assert document["page"]["name"] == "Shop Status"
+        assert schema_errors(schema, document) == [], url
