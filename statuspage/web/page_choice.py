@@ -55,9 +55,10 @@ class PageChoice:
         self.lock = threading.Lock()
 
     def __call__(self, environ, start_response):
-        version = self.version()
-        environ[ENVIRON_VERSION] = version
-        self.choose(environ, self.maps(version))
+        if not not_per_page(environ.get("PATH_INFO") or "/"):  # the console, health, static: no page, no read
+            version = self.version()
+            environ[ENVIRON_VERSION] = version
+            self.choose(environ, self.maps(version))
         return self.wsgi_app(environ, start_response)
 
     def maps(self, version: int | None) -> PageMaps:
@@ -73,11 +74,6 @@ class PageChoice:
                 current = self.current = self._read(version)
         return current
 
-    def fresh(self, version: int | None) -> PageMaps | None:
-        """The maps in memory when they are good for this counter, else None (for the event loop, which
-        must not wait on the database: it hands the request to Flask, whose thread reads them)."""
-        current = self.current
-        return current if current is not None and current.version == version else None
 
     def forget(self) -> None:
         """Drop the maps (tests empty the tables, and the counter starts again)."""
