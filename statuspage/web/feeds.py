@@ -16,7 +16,7 @@ from ..i18n import INCIDENT_STATUS_LABELS, current_language
 from ..models import Incident, IncidentKind, IncidentUpdate
 from ..services.incidents import get_incident
 from ..system_text import localized
-from .page_choice import absolute_url, current_page, page_component, shown_incident
+from .page_choice import absolute_url, current_page, page_component, shown_here, shown_incident
 
 bp = Blueprint("feeds", __name__)
 
@@ -37,7 +37,7 @@ def _entry_title(update: IncidentUpdate) -> str:
     """Says what, how it stands, and which components: "Dashboard down: Identified (Dashboard, Sign-in)"."""
     incident = update.incident
     title = f"{localized(incident)}: {INCIDENT_STATUS_LABELS[update.status]}"
-    names = ", ".join(link.component.name for link in incident.affected)
+    names = ", ".join(link.component.name for link in shown_here(incident.affected))
     return f"{title} ({names})" if names else title
 
 

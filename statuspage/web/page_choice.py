@@ -17,7 +17,7 @@ import logging
 import threading
 from dataclasses import dataclass, field
 
-from flask import Flask, abort, current_app, request, url_for
+from flask import Flask, abort, current_app, g, has_request_context, request, url_for
 
 from ..errors import NotFound
 from ..services import pages
@@ -170,6 +170,22 @@ def page_component(slug: str):
     return component
 
 
+def shown_here(items):
+    """Of an incident's components (Component or AffectedComponent), those the request's page shows: an
+    incident on several pages names on each only that page's components. Outside a page (mail, the
+    console) all of them."""
+    if not has_request_context() or request.blueprint == "admin":
+        return items
+    page = current_page()
+    if page.shows_all_components:
+        return items
+    if "page_component_ids" not in g:
+        g.page_component_ids = pages.page_component_ids(page)
+    shown = g.page_component_ids
+    return [item for item in items if getattr(item, "component_id", None) in shown
+            or (not hasattr(item, "component_id") and item.id in shown)]
+
+
 def absolute_url(endpoint: str, **values) -> str:
     """A link that leaves the site (feeds, calendars, mail) to this view on the request's page: under the
     page's URL (its host, or /p/<slug>), the default page's as before (the base URL and the path)."""
@@ -184,5 +200,6 @@ def init_app(app: Flask) -> None:
     """Call after web/cache.py:init_app, so this layer is outside the fast path."""
     app.before_request(_refuse_missing)
     app.jinja_env.globals["url_for"] = url_for_page
+    app.jinja_env.filters["shown_here"] = shown_here
     app.wsgi_app = app.extensions["statuspage.page_choice"] = PageChoice(  # type: ignore[method-assign]
         app.wsgi_app, app)

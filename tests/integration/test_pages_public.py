@@ -195,3 +195,15 @@ def test_a_second_page_s_v2_api_matches_the_statuspage_schemas(app, client, site
         document = response.get_json()
         assert document["page"]["name"] == "Shop Status"
         assert schema_errors(schema, document) == [], url
+
+
+def test_an_incident_on_both_pages_names_on_each_only_that_page_s_components(app, client, clock, site):
+    with app.app_context():
+        both = make_incident("Everything is slow", components_={"api": "degraded_performance",
+                                                                "payments": "degraded_performance"},
+                             impact="minor", now=clock.now() + timedelta(minutes=1))
+        db.session.remove()
+    for path in ("/", f"/incidents/{both.id}", "/feed.atom"):
+        shop, default = read(client, path, SHOP_HEADERS), read(client, path)
+        assert "Everything is slow" in shop and "Everything is slow" in default
+        assert "Public API" not in shop and "Payments" not in default, path
