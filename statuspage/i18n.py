@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.numbers import format_decimal as babel_decimal
@@ -110,7 +111,7 @@ def local_time(value: datetime | None) -> str:
     """A time in the site's zone and the reader's language, to the minute, always with the zone's name."""
     if value is None:
         return ""
-    zone = value.astimezone(current_app.config["SETTINGS"].tz).strftime("%Z")
+    zone = value.astimezone(ZoneInfo(select_timezone())).strftime("%Z")  # the page's zone, as Babel's
     return f"{format_date(value, 'medium')}, {format_time(value, 'short')} {zone}"
 
 

@@ -13,41 +13,50 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, exists, select, true
+from sqlalchemy import ColumnElement, Select, exists, select, true
 from sqlalchemy.exc import IntegrityError
 
 from .. import clock
 from ..config import Settings
+from ..database import transaction
 from ..extensions import db
 from ..models import AffectedComponent, Component, Incident, Page, PageComponent, PageVisibility
 from ..models.pages import DEFAULT_SLUG
 
 PATH_PREFIX = "/p/"
+Query = TypeVar("Query", bound=Select[*tuple[Any, ...]])
 ENVIRON_PAGE = "statuspage.page"  # where web/page_choice.py puts the request's PageView
 
 
 # ---------------------------------------------------------------------------------------------- read side
 
 def default_page() -> Page:
-    """The default page; made when missing (a database emptied by hand or by the tests), so there always is one."""
+    """The default page; made when missing (a database emptied by hand or by the tests), so there always is
+    one. Made inside the caller's unit of work when there is one, else in its own."""
     page = db.session.scalar(select(Page).where(Page.is_default.is_(True)))
     if page is not None:
         return page
     now = clock.now()
     try:
-        with db.session.begin_nested():
+        with transaction(), db.session.begin_nested():
             page = Page(slug=DEFAULT_SLUG, name="", is_default=True, shows_all_components=True,
                         visibility=PageVisibility.PUBLIC.value, created_at=now, updated_at=now)
             db.session.add(page)
     except IntegrityError:  # another request made it first
         page = db.session.scalar(select(Page).where(Page.is_default.is_(True)))
         assert page is not None
-        return page
-    db.session.commit()
     return page
+
+
+def default_page_for_reading() -> Page:
+    """The default page, or when there is none (an emptied database) the one default_page would make,
+    unsaved: a read never writes."""
+    page = db.session.scalar(select(Page).where(Page.is_default.is_(True)))
+    return page if page is not None else unsaved_default_page()
 
 
 def unsaved_default_page() -> Page:
@@ -92,16 +101,18 @@ def page_components(page: Page) -> list[Component]:
     return list(db.session.scalars(query))
 
 
-def page_component_ids(page: Page) -> set[int] | None:
+def page_component_ids(page: PageScope) -> set[int] | None:
     """The ids of the page's components; None when it shows them all."""
     if page.shows_all_components:
         return None
     return set(db.session.scalars(select(PageComponent.component_id).where(PageComponent.page_id == page.id)))
 
 
-def incident_on_page(incident: Incident, page: Page) -> bool:
+def incident_on_page(incident: Incident, page: PageScope) -> bool:
     """Whether the incident (or maintenance) shows on the page: it touches one of the page's components,
     or touches none and the page is the default page."""
+    if page.is_default and page.shows_all_components:
+        return True  # everything shows there
     affected = {a.component_id for a in incident.affected}
     if not affected:
         return page.is_default
@@ -109,7 +120,7 @@ def incident_on_page(incident: Incident, page: Page) -> bool:
     return shown is None or bool(affected & shown)
 
 
-def incidents_on_page_clause(page: Page) -> ColumnElement[bool]:
+def incidents_on_page_clause(page: PageScope) -> ColumnElement[bool]:
     """A WHERE clause for Incident queries: only those incident_on_page would say yes to."""
     touches_any = exists().where(AffectedComponent.incident_id == Incident.id)
     if page.shows_all_components:
@@ -119,6 +130,48 @@ def incidents_on_page_clause(page: Page) -> ColumnElement[bool]:
         AffectedComponent.component_id.in_(select(PageComponent.component_id)
                                            .where(PageComponent.page_id == page.id)))
     return touches_page | ~touches_any if page.is_default else touches_page
+
+
+class PageScope(Protocol):
+    """What the queries below need of a page: a Page or a PageView."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def is_default(self) -> bool: ...
+
+    @property
+    def shows_all_components(self) -> bool: ...
+
+
+def scope_components(query: Query, page: PageScope | None) -> Query:
+    """A Component query narrowed to the page's components (unchanged for a page showing them all, or none)."""
+    if page is None or page.shows_all_components:
+        return query
+    return query.where(Component.id.in_(select(PageComponent.component_id).where(PageComponent.page_id == page.id)))
+
+
+def scope_incidents(query: Query, page: PageScope | None) -> Query:
+    """An Incident query narrowed to what shows on the page (unchanged for the default page showing every
+    component, where everything shows, or for no page)."""
+    if page is None or (page.is_default and page.shows_all_components):
+        return query
+    return query.where(incidents_on_page_clause(page))
+
+
+def component_on_page(component: Component, page: PageScope | None) -> bool:
+    shown = page_component_ids(page) if page is not None else None
+    return shown is None or component.id in shown
+
+
+def page_group_ids(page: PageScope | None) -> set[int] | None:
+    """The groups the page shows (those with one of its components); None when it shows them all."""
+    shown = page_component_ids(page) if page is not None else None
+    if shown is None:
+        return None
+    return set(db.session.scalars(select(Component.group_id).where(Component.id.in_(shown),
+                                                                   Component.group_id.is_not(None))))
 
 
 @dataclass(frozen=True)

@@ -104,7 +104,8 @@ def cache_key(path: str, args, language: str, history_pages: int | None = None, 
 def history_pages() -> int:
     """How many /history pages there are now (counted once per request: the cache's key and the view)."""
     if "history_pages" not in g:
-        g.history_pages = page.history_page_count(now=clock.now(), tz=current_app.config["SETTINGS"].tz)
+        on = current_page()
+        g.history_pages = page.history_page_count(now=clock.now(), tz=on.tz, page=on)
     return g.history_pages
 
 

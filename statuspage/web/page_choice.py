@@ -17,14 +17,18 @@ import logging
 import threading
 from dataclasses import dataclass, field
 
-from flask import Flask, abort, current_app, request, url_for
+from flask import Flask, abort, current_app, g, has_request_context, request, url_for
 
+from ..errors import NotFound
 from ..services import pages
+from ..services.components import get_component
 from ..services.pages import ENVIRON_PAGE, PATH_PREFIX, PageView
 
 log = logging.getLogger(__name__)
 ENVIRON_MISSING = "statuspage.page_missing"  # no page here to the public: Flask answers 404
 ENVIRON_VERSION = "statuspage.site_version"  # the change counter, read once per request
+# The static export (export.py) asks for a page by its slug: an environ key no HTTP request can set.
+ENVIRON_EXPORT_PAGE = "statuspage.export_page"
 NOT_PER_PAGE = ("/admin", "/api/v1", "/healthz", "/readyz", "/ping", "/static", "/tickets")
 
 
@@ -51,9 +55,10 @@ class PageChoice:
         self.lock = threading.Lock()
 
     def __call__(self, environ, start_response):
-        version = self.version()
-        environ[ENVIRON_VERSION] = version
-        self.choose(environ, self.maps(version))
+        if not not_per_page(environ.get("PATH_INFO") or "/"):  # the console, health, static: no page, no read
+            version = self.version()
+            environ[ENVIRON_VERSION] = version
+            self.choose(environ, self.maps(version))
         return self.wsgi_app(environ, start_response)
 
     def maps(self, version: int | None) -> PageMaps:
@@ -69,11 +74,6 @@ class PageChoice:
                 current = self.current = self._read(version)
         return current
 
-    def fresh(self, version: int | None) -> PageMaps | None:
-        """The maps in memory when they are good for this counter, else None (for the event loop, which
-        must not wait on the database: it hands the request to Flask, whose thread reads them)."""
-        current = self.current
-        return current if current is not None and current.version == version else None
 
     def forget(self) -> None:
         """Drop the maps (tests empty the tables, and the counter starts again)."""
@@ -87,7 +87,7 @@ class PageChoice:
         settings = self.app.config["SETTINGS"]
         with self.app.app_context():
             try:
-                default = pages.effective(pages.default_page(), settings)
+                default = pages.effective(pages.default_page_for_reading(), settings)
                 views = [pages.effective(page, settings) for page in pages.all_pages()]
             except Exception:
                 if version is not None:
@@ -106,7 +106,13 @@ class PageChoice:
         path = environ.get("PATH_INFO") or "/"
         host = pages.normal_host(environ.get("HTTP_HOST") or environ.get("SERVER_NAME") or "")
         page = maps.by_host.get(host)
-        if page is None and path.startswith(PATH_PREFIX):
+        if ENVIRON_EXPORT_PAGE in environ:
+            page = maps.by_slug.get(environ[ENVIRON_EXPORT_PAGE])
+            if page is None:
+                environ[ENVIRON_PAGE] = maps.default
+                environ[ENVIRON_MISSING] = True
+                return
+        elif page is None and path.startswith(PATH_PREFIX):
             slug, _, rest = path[len(PATH_PREFIX):].partition("/")
             page = maps.by_slug.get(slug)
             rest = "/" + rest
@@ -127,7 +133,7 @@ def current_page() -> PageView:
     context or the static export's, is the default page's unless it put one in its environ)."""
     view = request.environ.get(ENVIRON_PAGE)
     if view is None:
-        view = request.environ[ENVIRON_PAGE] = pages.effective(pages.default_page(),
+        view = request.environ[ENVIRON_PAGE] = pages.effective(pages.default_page_for_reading(),
                                                                 current_app.config["SETTINGS"])
     return view
 
@@ -148,9 +154,52 @@ def url_for_page(endpoint: str, **values) -> str:
     return url
 
 
+def shown_incident(incident, *, published_only: bool = True):
+    """The incident, when it shows on the request's page; one of another page, or not published, is not
+    there (404, not 403: nothing says it exists). Maintenance pages never asked whether it is published."""
+    if (published_only and not incident.is_published) or not pages.incident_on_page(incident, current_page()):
+        raise NotFound("incident_not_found", f"No incident with id {incident.id}.")
+    return incident
+
+
+def page_component(slug: str):
+    """A component of the request's page by its slug; one of another page is not there."""
+    component = get_component(slug)
+    if not pages.component_on_page(component, current_page()):
+        raise NotFound("component_not_found", f"No component with slug '{slug}'.")
+    return component
+
+
+def shown_here(items):
+    """Of an incident's components (Component or AffectedComponent), those the request's page shows: an
+    incident on several pages names on each only that page's components. Outside a page (mail, the
+    console) all of them."""
+    if not has_request_context() or request.blueprint == "admin":
+        return items
+    page = current_page()
+    if page.shows_all_components:
+        return items
+    if "page_component_ids" not in g:
+        g.page_component_ids = pages.page_component_ids(page)
+    shown = g.page_component_ids
+    return [item for item in items if getattr(item, "component_id", None) in shown
+            or (not hasattr(item, "component_id") and item.id in shown)]
+
+
+def absolute_url(endpoint: str, **values) -> str:
+    """A link that leaves the site (feeds, calendars, mail) to this view on the request's page: under the
+    page's URL (its host, or /p/<slug>), the default page's as before (the base URL and the path)."""
+    page = current_page()
+    path = url_for(endpoint, **values)
+    if page.path_prefix and path.startswith(request.script_root):
+        path = path[len(request.script_root):]
+    return page.url + path
+
+
 def init_app(app: Flask) -> None:
     """Call after web/cache.py:init_app, so this layer is outside the fast path."""
     app.before_request(_refuse_missing)
     app.jinja_env.globals["url_for"] = url_for_page
+    app.jinja_env.filters["shown_here"] = shown_here
     app.wsgi_app = app.extensions["statuspage.page_choice"] = PageChoice(  # type: ignore[method-assign]
         app.wsgi_app, app)

@@ -65,13 +65,15 @@ class Front:
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
             environ = self.proxy_fix(_environ(scope), None)
-            version = await self.version()
-            maps = self.page_choice.fresh(version)  # None: the maps are to be read again, by Flask's thread
-            hit = None
+            # The page from the maps in memory; the counter is read only for a key in the cache, and the
+            # hit served only when the maps were made at that counter too (else Flask's thread reads them).
+            maps, hit = self.page_choice.current, None
             if maps is not None:
                 self.page_choice.choose(environ, maps)
                 key = self.fast_path.key(environ)
-                hit = self.fast_path.answer(environ, key, version) if key is not None else None
+                if key is not None:
+                    version = await self.version()
+                    hit = self.fast_path.answer(environ, key, version) if version == maps.version else None
             if hit is not None:
                 status, headers, body = hit
                 await send({"type": "http.response.start", "status": status,
