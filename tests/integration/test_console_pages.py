@@ -123,6 +123,12 @@ def test_deleting_a_page_asks_first_and_moves_its_subscribers(app, admin):
         assert subscriber.page_id == default_page().id
 
 
+def test_signed_out_visitors_are_sent_to_sign_in(client):
+    for url in ("/admin/pages", "/admin/pages/new", "/admin/pages/default/edit", "/admin/pages/default/delete"):
+        response = client.get(url)
+        assert response.status_code == 302 and response.headers["Location"].startswith("/admin/login"), url
+
+
 @pytest.mark.parametrize("role", ["viewer", "responder"])
 def test_only_admins_see_and_manage_pages(app, client, role):
     with app.app_context():
