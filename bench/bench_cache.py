@@ -66,6 +66,27 @@ def first_view_bytes(base: str) -> dict:
     return {"sizes": sizes, "total": sum(sizes.values()), "third_party": third_party, "html_bytes": len(html)}
 
 
+PAGE_HOST = "shop.bench.example"  # a second page, chosen by its Host (web/page_choice.py)
+
+
+def add_host_page(database_url: str, instance: Path) -> None:
+    """A second page with half the components, reached by its host name: its cached `/` should cost what
+    the default page's does (the page is chosen from memory, before the cache)."""
+    from statuspage import clock, create_app
+    from statuspage.extensions import db
+    from statuspage.models import Component, Page, PageComponent
+
+    app = create_app({"database_url": database_url, "instance_dir": instance})
+    now = clock.now()
+    with app.app_context():
+        page = Page(slug="shop", name="Shop", host=PAGE_HOST, created_at=now, updated_at=now)
+        db.session.add(page)
+        db.session.flush()
+        ids = db.session.scalars(db.select(Component.id).order_by(Component.id)).all()
+        db.session.add_all(PageComponent(page_id=page.id, component_id=id_) for id_ in ids[::2])
+        db.session.commit()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", default="")
@@ -77,14 +98,17 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--nginx-port", type=int, default=8766)
     args = parser.parse_args()
-    for tool in ("wrk", "nginx"):
-        if not shutil.which(tool) and not Path(f"/usr/sbin/{tool}").exists():
-            raise SystemExit(f"{tool} is needed: apt-get install wrk nginx-light")
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is needed: apt-get install wrk nginx-light")
+    with_nginx = bool(shutil.which("nginx") or Path("/usr/sbin/nginx").exists())
+    if not with_nginx:
+        print("nginx not found (apt-get install nginx-light): the app's figures alone, no share of nginx")
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
         work.chmod(0o755)  # nginx's workers run as another user and must read www/
         database_url = args.database_url or f"sqlite:///{work / 'bench.db'}"
         build_site(database_url, work, args.components, args.open_incidents)
+        add_host_page(database_url, work)
         gunicorn = start_gunicorn(database_url, work, args.port, args.workers)
         base = f"http://127.0.0.1:{args.port}"
         (work / "www").mkdir()
@@ -95,9 +119,10 @@ def main() -> None:
             page, headers = fetch(base + "/")
             (work / "www" / "index.html").write_bytes(page)
             (work / "www" / "gz.html").write_bytes(fetch(base + "/", {"Accept-Encoding": "gzip"})[0])
-            nginx = subprocess.Popen([shutil.which("nginx") or "/usr/sbin/nginx", "-c", str(work / "nginx.conf"),
-                                      "-g", "daemon off;"])
-            wait_until_up(f"http://127.0.0.1:{args.nginx_port}/")
+            if with_nginx:
+                nginx = subprocess.Popen([shutil.which("nginx") or "/usr/sbin/nginx", "-c", str(work / "nginx.conf"),
+                                          "-g", "daemon off;"])
+                wait_until_up(f"http://127.0.0.1:{args.nginx_port}/")
             view = first_view_bytes(base)
             print(f"first view of /: {view['total']} bytes transferred with gzip {view['sizes']}, "
                   f"{view['html_bytes']} bytes of HTML, third-party requests: {view['third_party'] or 'none'}")
@@ -106,18 +131,28 @@ def main() -> None:
             wrk_script.write_text(f'wrk.headers["If-None-Match"] = \'{etag}\'\n')
             gzip_script = work / "gzip.lua"
             gzip_script.write_text('wrk.headers["Accept-Encoding"] = "gzip, deflate, br"\n')
-            for url in (base + "/", f"http://127.0.0.1:{args.nginx_port}/"):
+            host_script = work / "host.lua"
+            host_script.write_text(f'wrk.headers["Accept-Encoding"] = "gzip, deflate, br"\n'
+                                   f'wrk.headers["Host"] = "{PAGE_HOST}"\n')
+            assert b"Shop" in fetch(base + "/", {"Host": PAGE_HOST})[0], "the host page is not served"
+            for url in (base + "/", f"http://127.0.0.1:{args.nginx_port}/")[:2 if with_nginx else 1]:
                 run_wrk(url, 8, 2, 1)  # warm up
             for connections in map(int, args.connections.split(",")):
-                nginx_gzip = run_wrk(f"http://127.0.0.1:{args.nginx_port}/gz.html", connections, args.seconds, 2)
-                nginx_result = run_wrk(f"http://127.0.0.1:{args.nginx_port}/", connections, args.seconds, 2)
+                nginx_gzip = nginx_result = None
+                if with_nginx:
+                    nginx_gzip = run_wrk(f"http://127.0.0.1:{args.nginx_port}/gz.html", connections, args.seconds, 2)
+                    nginx_result = run_wrk(f"http://127.0.0.1:{args.nginx_port}/", connections, args.seconds, 2)
                 cached = run_wrk(base + "/", connections, args.seconds, 2, script=gzip_script)
                 unchanged = run_wrk(base + "/", connections, args.seconds, 2, script=wrk_script)
+                host_page = run_wrk(base + "/", connections, args.seconds, 2, script=host_script)
                 for label, result in (("nginx, the same gzip", nginx_gzip), ("nginx, plain HTML", nginx_result),
-                                      ("/ cached (gzip)", cached), ("/ with ETag (304)", unchanged)):
-                    share = 100 * result["rps"] / nginx_gzip["rps"]
+                                      ("/ cached (gzip)", cached), ("/ with ETag (304)", unchanged),
+                                      ("/ of a host page", host_page)):
+                    if result is None:
+                        continue
+                    share = f"{100 * result['rps'] / nginx_gzip['rps']:5.1f}%" if nginx_gzip else "  n/a"
                     print(f"{connections:4d} conns  {label:20s} {result['rps']:10.0f} req/s  p50 {result['p50_ms']:7.2f} ms"
-                          f"  p99 {result['p99_ms']:7.2f} ms  {share:5.1f}% of nginx (gzip)  non-2xx/3xx "
+                          f"  p99 {result['p99_ms']:7.2f} ms  {share} of nginx (gzip)  non-2xx/3xx "
                           f"{result['non_2xx']} {result['socket_errors']}")
         finally:
             if nginx is not None:

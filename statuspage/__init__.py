@@ -51,7 +51,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .paths import MIGRATIONS_DIR
     from . import web
     from .services import site_version
-    from .web import cache as web_cache
+    from .web import cache as web_cache, page_choice
 
     settings = load_settings(overrides)
     _check_support_hours(settings)
@@ -93,6 +93,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     errors.register_error_handlers(app)
     web.init_app(app)
     api.init_app(app)
+    page_choice.init_app(app)  # outside the fast path: a cache hit knows its page
     app.wsgi_app = TrustedProxyFix(  # type: ignore[method-assign]  # outermost: everything sees the client
         app.wsgi_app, settings.trusted_proxies)
     return app

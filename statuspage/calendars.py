@@ -24,6 +24,7 @@ from sqlalchemy.orm import selectinload
 from .extensions import db
 from .models import AffectedComponent, Component, Incident, IncidentKind, MaintenanceStatus
 from .system_text import localized
+from .services.pages import PageScope, scope_incidents
 
 REFRESH = timedelta(hours=1)  # how often clients should fetch the feed again (REFRESH-INTERVAL)
 _STARTED = (MaintenanceStatus.IN_PROGRESS, MaintenanceStatus.VERIFYING)
@@ -38,7 +39,8 @@ class CalendarInfo:
     base_url: str
 
 
-def calendar_windows(component: Component | None = None, *, now: datetime) -> list[Incident]:
+def calendar_windows(component: Component | None = None, *, now: datetime,
+                     page: PageScope | None = None) -> list[Incident]:
     """Maintenance windows a calendar shows: those not over yet (scheduled, in progress, or cancelled or
     completed before their planned end) and those still running past it; earliest first."""
     query = (select(Incident).where(Incident.kind == IncidentKind.MAINTENANCE, Incident.is_published)
@@ -47,7 +49,7 @@ def calendar_windows(component: Component | None = None, *, now: datetime) -> li
              .options(selectinload(Incident.updates), selectinload(Incident.affected)))
     if component is not None:
         query = query.where(Incident.affected.any(AffectedComponent.component_id == component.id))
-    return list(db.session.scalars(query.order_by(Incident.scheduled_for, Incident.id)))
+    return list(db.session.scalars(scope_incidents(query, page).order_by(Incident.scheduled_for, Incident.id)))
 
 
 def is_cancelled(window: Incident) -> bool:

@@ -197,6 +197,101 @@ def checks_run_once(keys):
             click.echo(f"{check.key:30} {verdict}".replace(" None ms", ""))
 
 
+@main.group("pages")
+def pages_group():
+    """Status pages: list, add, change and remove them (as /api/v1/pages and the console do)."""
+
+
+def _page_options(func):
+    """The fields of a page; an option left out stays as it is, an empty value ("") clears it."""
+    options = [
+        click.option("--name", default=None, help="The page's name (the default page's may be empty: the install's)."),
+        click.option("--host", default=None, help="A domain the page answers at, e.g. status.example.com."),
+        click.option("--languages", default=None, help="Comma-separated, among the install's (e.g. de,en)."),
+        click.option("--default-language", default=None, help="One of the page's languages."),
+        click.option("--time-zone", default=None, help="An IANA time zone, e.g. Europe/Paris."),
+        click.option("--logo-url", default=None, help="An http(s) URL of the logo."),
+        click.option("--accent-color", default=None, help="#rrggbb."),
+        click.option("--visibility", type=click.Choice(["public", "private", "password"]), default=None),
+        click.option("--all-components/--listed-components", "shows_all_components", default=None,
+                     help="Show every component, new ones included, or only those listed."),
+        click.option("--components", default=None, help="Comma-separated component slugs."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _page_fields(given: dict) -> dict:
+    fields = {name: value for name, value in given.items() if value is not None}
+    for name in ("languages", "components"):
+        if name in fields:
+            fields[name] = [part.strip() for part in fields[name].split(",") if part.strip()]
+    for name in ("host", "default_language", "time_zone", "logo_url", "accent_color"):
+        if fields.get(name) == "":
+            fields[name] = None
+    return fields
+
+
+def _page_line(page) -> str:
+    from .services.pages import page_url
+
+    shows = "all components" if page.shows_all_components else (
+        ", ".join(c.slug for c in page.components) or "no components")
+    default = "  (default)" if page.is_default else ""
+    return (f"{page.slug:20} {page_url(page, current_app.config['SETTINGS']):40} {page.visibility:8} "
+            f"{page.name or current_app.config['SETTINGS'].site_name}{default}  [{shows}]")
+
+
+@pages_group.command("list")
+def pages_list():
+    """Every page: slug, address, visibility, name and what it shows."""
+    from .services import page_admin
+
+    for page in page_admin.list_pages():
+        click.echo(_page_line(page))
+
+
+@pages_group.command("add")
+@click.argument("slug")
+@_page_options
+@_fail_on_app_error
+def pages_add(slug, **given):
+    """Add a page (reached at /p/SLUG, or at --host)."""
+    from .services import page_admin
+
+    page = page_admin.create_page(slug=slug, **_page_fields(given), settings=current_app.config["SETTINGS"],
+                                  by=CLI, now=clock.now())
+    click.echo(f"Added {_page_line(page)}")
+
+
+@pages_group.command("set")
+@click.argument("slug")
+@click.option("--slug", "new_slug", default=None, help="A new slug.")
+@_page_options
+@_fail_on_app_error
+def pages_set(slug, new_slug, **given):
+    """Change a page's fields; those not given stay."""
+    from .services import page_admin
+
+    fields = _page_fields(given) | ({"slug": new_slug} if new_slug is not None else {})
+    page = page_admin.update_page(slug, **fields, settings=current_app.config["SETTINGS"], by=CLI,
+                                  now=clock.now())
+    click.echo(f"Changed {_page_line(page)}")
+
+
+@pages_group.command("remove")
+@click.argument("slug")
+@click.option("--move-subscribers-to", default=None, help="The page its subscribers move to (needed when it has any).")
+@_fail_on_app_error
+def pages_remove(slug, move_subscribers_to):
+    """Remove a page (never the default one); its components stay."""
+    from .services import page_admin
+
+    page_admin.delete_page(slug, move_subscribers_to=move_subscribers_to, by=CLI, now=clock.now())
+    click.echo(f"Removed page {slug}")
+
+
 @main.group("tickets")
 def tickets_group():
     """Support tickets: evaluate the matching of tickets to incidents."""

@@ -87,6 +87,10 @@ from .extensions import db
 from .models import Check, Component, Incident, IncidentKind
 from .services import site_version
 from .services.page import history_page_count
+from .services.pages import (
+    PageView, all_pages, default_page_for_reading, effective, scope_components, scope_incidents,
+)
+from .web.page_choice import ENVIRON_EXPORT_PAGE
 from .web.cache import cache_key
 
 log = logging.getLogger(__name__)
@@ -257,10 +261,15 @@ def drop_relative_times(document: str) -> str:
 class _Site:
     """Renders every exported resource through the app, then the files with their links rewritten."""
 
-    def __init__(self, app: Flask, *, index_links: bool):
+    def __init__(self, app: Flask, *, index_links: bool, page: PageView | None = None):
         self.app = app
         self.settings = app.config["SETTINGS"]
-        self.default = self.settings.default_language
+        # One tree per page: the default page at the root, another under p/<slug>/ (its own languages).
+        self.page = page
+        self.tree = "" if page is None or page.is_default else f"p/{page.slug}/"
+        self.languages = page.languages if page is not None else self.settings.languages
+        self.live_url = page.url if page is not None else self.settings.base_url
+        self.default = page.default_language if page is not None else self.settings.default_language
         self.index_links = index_links
         self.client = app.test_client(use_cookies=False)
         split = urlsplit(self.settings.base_url)
@@ -285,18 +294,20 @@ class _Site:
         if kind not in PER_LANGUAGE:
             return Resource(kind, path)
         params = MultiDict(parse_qsl(query))
-        language = params["lang"] if params.get("lang") in self.settings.languages else (lang or self.default)
+        language = params["lang"] if params.get("lang") in self.languages else (lang or self.default)
         # The page as the cache keys it (web/cache.py): only /history has pages, never beyond the last, so a
         # link to /history?page=400 in an update leads to the last page instead of 397 empty ones.
-        _path, page, _language = cache_key(decoded, params, language, self.history_pages)
+        _path, page, _language, *_page = cache_key(decoded, params, language, self.history_pages)
         return Resource(kind, path, language, page)
 
     def seeds(self) -> list[Resource]:
         with self.app.app_context():
-            self.history_pages = history_page_count(now=clock.now(), tz=self.settings.tz)
-            incidents = db.session.execute(
-                select(Incident.id, Incident.kind).where(Incident.is_published).order_by(Incident.id)).all()
-            slugs = list(db.session.scalars(select(Component.slug).order_by(Component.id)))
+            tz = self.page.tz if self.page is not None else self.settings.tz
+            self.history_pages = history_page_count(now=clock.now(), tz=tz, page=self.page)
+            incidents = db.session.execute(scope_incidents(
+                select(Incident.id, Incident.kind).where(Incident.is_published), self.page).order_by(Incident.id)).all()
+            slugs = list(db.session.scalars(scope_components(select(Component.slug), self.page)
+                                            .order_by(Component.id)))
         build = self.adapter.build
         paths = [build("public.index"), build("public.history"), build("badges.page_badge"),
                  build("feeds.site_feed", {"fmt": "rss"}), build("feeds.site_feed", {"fmt": "atom"}),
@@ -308,8 +319,8 @@ class _Site:
                       build("feeds.component_feed", {"slug": slug, "fmt": "rss"}),
                       build("feeds.component_feed", {"slug": slug, "fmt": "atom"}),
                       build("feeds.component_maintenance_calendar", {"slug": slug})]
-        found = [self.resource(path, lang=lang) for lang in self.settings.languages for path in paths]
-        found += [Resource(PAGE, build("public.history"), lang, number) for lang in self.settings.languages
+        found = [self.resource(path, lang=lang) for lang in self.languages for path in paths]
+        found += [Resource(PAGE, build("public.history"), lang, number) for lang in self.languages
                   for number in range(2, self.history_pages + 1)]  # exactly the history pages there are
         found += [self.resource(rule.rule) for rule in self.app.url_map.iter_rules()
                   if rule.endpoint.startswith(JSON_PREFIX) and not rule.arguments and "GET" in (rule.methods or ())]
@@ -319,9 +330,10 @@ class _Site:
         """Every seed, and every exportable resource a rendered page or stylesheet refers to."""
         queue = deque(self.seeds())
         seen = set(queue)
+        chosen = {ENVIRON_EXPORT_PAGE: self.page.slug} if self.page is not None and self.tree else {}
         while queue:
             resource = queue.popleft()
-            response = self.client.get(resource.url, base_url=self.origin)
+            response = self.client.get(resource.url, base_url=self.origin, environ_overrides=chosen)
             try:
                 if response.status_code in (301, 302, 303, 307, 308, 404, 410):
                     continue  # not a page: links to it go to the live site
@@ -341,7 +353,7 @@ class _Site:
         value = value.strip()
         if not value or value.startswith("#"):
             return None
-        base = self.settings.base_url
+        base = self.live_url
         if value == base or value.startswith((base + "/", base + "?", base + "#")):
             rest = value[len(base):]
             value = rest if rest.startswith("/") else "/" + rest
@@ -394,14 +406,14 @@ class _Site:
                 params = parse_qsl(query, keep_blank_values=True)
                 if resource.lang and not any(name == "lang" for name, _ in params):
                     params.append(("lang", resource.lang))
-                link = self.settings.base_url + quote(unquote(path)) + ("?" + urlencode(params) if params else "")
+                link = self.live_url + quote(unquote(path)) + ("?" + urlencode(params) if params else "")
             return link + ("#" + fragment if fragment else "")
 
         return drop_relative_times(rewrite_links(body.decode("utf-8"), replace, self.tags[resource])).encode("utf-8")
 
     def files(self) -> dict[str, tuple[str, bytes]]:
         """file path -> (kind, bytes), for every rendered resource."""
-        return {resource.file(self.default): (resource.kind, self.page_file(resource, body)
+        return {self.tree + resource.file(self.default): (resource.kind, self.page_file(resource, body)
                                               if resource.kind == PAGE else body)
                 for resource, body in self.rendered.items()}
 
@@ -477,9 +489,11 @@ def _remove(directory: Path, relative: str) -> bool:
 
 
 def _export(app: Flask, directory: Path, *, index_links: bool, marker: str) -> ExportReport:
-    site = _Site(app, index_links=index_links)
-    site.render()
-    files = site.files()
+    files: dict[str, tuple[str, bytes]] = {}
+    for page in exported_pages(app):
+        site = _Site(app, index_links=index_links, page=page)
+        site.render()
+        files.update(site.files())
     report = ExportReport(directory)
     for kind, _ in files.values():
         attribute = {PAGE: "pages", FEED: "feeds", BADGE: "badges", JSON: "json", ASSET: "assets"}[kind]
@@ -509,6 +523,16 @@ def _marker(app: Flask, now: datetime | None) -> str:
     with app.app_context():
         value = change_marker(now=now or clock.now(), settings=app.config["SETTINGS"])
     return hashlib.sha256(value.encode()).hexdigest()
+
+
+def exported_pages(app: Flask) -> list[PageView]:
+    """The pages to export: every public one (services/pages.py), the default page first."""
+    settings = app.config["SETTINGS"]
+    with app.app_context():
+        stored = [page for page in all_pages() if not page.is_default]
+        views = [effective(default_page_for_reading(), settings)] + [effective(page, settings) for page in stored]
+        db.session.remove()
+    return [view for view in views if view.is_public]
 
 
 def export_site(app_or_client: Flask | FlaskClient, directory: Path, *, index_links: bool = False,

@@ -13,6 +13,7 @@ from .extensions import db
 from .markup import render_markdown
 from .models import AffectedComponent, Component, Incident, IncidentUpdate
 from .system_text import localized
+from .services.pages import PageScope, scope_incidents
 
 FEED_LENGTH = 50
 
@@ -27,10 +28,11 @@ class FeedInfo:
     language: str
 
 
-def latest_updates(component: Component | None = None, limit: int = FEED_LENGTH) -> list[IncidentUpdate]:
-    """The newest updates of any incident or maintenance (or only those touching one component)."""
-    query = (select(IncidentUpdate).join(IncidentUpdate.incident).options(
-        contains_eager(IncidentUpdate.incident).selectinload(Incident.affected)).where(Incident.is_published))
+def latest_updates(component: Component | None = None, limit: int = FEED_LENGTH, *,
+                   page: PageScope | None = None) -> list[IncidentUpdate]:
+    """The newest updates of any incident or maintenance of the page (or only those touching one component)."""
+    query = scope_incidents(select(IncidentUpdate).join(IncidentUpdate.incident).options(
+        contains_eager(IncidentUpdate.incident).selectinload(Incident.affected)).where(Incident.is_published), page)
     if component is not None:
         query = query.where(Incident.affected.any(AffectedComponent.component_id == component.id))
     return list(db.session.scalars(

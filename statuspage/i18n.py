@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.numbers import format_decimal as babel_decimal
@@ -62,13 +63,24 @@ def choose_language(chosen: str | None, cookie: str | None, accept_languages, se
     return accept_languages.best_match(settings.languages) or settings.default_language
 
 
+def page_settings():
+    """The languages and time zone of the request's page (services/pages.py:PageView, put in the environ by
+    web/page_choice.py), or the install's outside a page (the console, the CLI)."""
+    if request:
+        page = request.environ.get("statuspage.page")
+        if page is not None:
+            return page
+    return current_app.config["SETTINGS"]
+
+
 def select_language() -> str:
     return choose_language(request.args.get("lang"), request.cookies.get(LANG_COOKIE), request.accept_languages,
-                           current_app.config["SETTINGS"])
+                           page_settings())
 
 
 def select_timezone() -> str:
-    return current_app.config["SETTINGS"].timezone
+    settings = page_settings()
+    return getattr(settings, "time_zone", None) or settings.timezone
 
 
 def current_language() -> str:
@@ -99,7 +111,7 @@ def local_time(value: datetime | None) -> str:
     """A time in the site's zone and the reader's language, to the minute, always with the zone's name."""
     if value is None:
         return ""
-    zone = value.astimezone(current_app.config["SETTINGS"].tz).strftime("%Z")
+    zone = value.astimezone(ZoneInfo(select_timezone())).strftime("%Z")  # the page's zone, as Babel's
     return f"{format_date(value, 'medium')}, {format_time(value, 'short')} {zone}"
 
 

@@ -20,10 +20,15 @@ if TYPE_CHECKING:  # only a type here: services/page.py computes it, the API pas
 class Serializer:
     """Turns models into v2 dictionaries for one site (its URL, zone and page id)."""
 
-    def __init__(self, settings: Settings):
-        self.base_url = settings.base_url
-        self.tz: ZoneInfo = settings.tz
-        self.page_id = page_id(settings)
+    def __init__(self, settings: Settings, *, url: str | None = None, tz: ZoneInfo | None = None,
+                 shown: set[int] | None = None):
+        """For one page of several (services/pages.py): its URL and zone, and the ids of the components it
+        shows (None: all), the only ones an incident lists. The default page's id stays the site's."""
+        self.base_url = url or settings.base_url
+        self.tz: ZoneInfo = tz or settings.tz
+        self.page_id = page_id(settings) if url is None or url == settings.base_url.rstrip("/") else \
+            hashlib.sha256(url.encode()).hexdigest()[:12]
+        self.shown = shown
 
     def time(self, value: datetime | None) -> str | None:
         """ISO 8601 with milliseconds and the page's offset, as hosted Statuspage pages write it."""
@@ -82,7 +87,8 @@ class Serializer:
             "impact": incident.impact.value, "shortlink": self.base_url + incident.public_path,
             "started_at": self.time(incident.started_at), "page_id": self.page_id,
             "incident_updates": [self.update(u) for u in incident.updates],
-            "components": [self.component(c) for c in incident.components],
+            "components": [self.component(c) for c in incident.components
+                           if self.shown is None or c.id in self.shown],
         }
         if incident.is_maintenance:
             body["scheduled_for"] = self.time(incident.scheduled_for)

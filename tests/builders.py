@@ -5,7 +5,7 @@ import re
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from statuspage.extensions import db
 from statuspage.services import accounts, components, incidents
@@ -37,6 +37,24 @@ def make_maintenance(name: str = "Database upgrade", *, components_=("database",
     return incidents.schedule_maintenance(name=name, body="We will upgrade.", components=list(components_),
                                           scheduled_for=starts, scheduled_until=starts + timedelta(hours=hours),
                                           by=SYSTEM, now=now)
+
+
+def make_page(slug: str, components=(), *, name: str | None = None, now: datetime = START, **fields):
+    """A page (models/pages.py) showing these components (objects or slugs); the default page exists too."""
+    from statuspage.models import Component, Page, PageComponent
+    from statuspage.services import pages
+
+    pages.default_page()
+    page = Page(slug=slug, name=name if name is not None else slug.replace("-", " ").title(), created_at=now,
+                updated_at=now, **fields)
+    db.session.add(page)
+    db.session.flush()
+    for component in components:
+        if isinstance(component, str):
+            component = db.session.scalar(select(Component).where(Component.slug == component))
+        db.session.add(PageComponent(page_id=page.id, component_id=component.id))
+    db.session.commit()
+    return page
 
 
 def make_user(email: str = "ana@example.com", role: str = "responder", *, now: datetime = START):

@@ -74,6 +74,7 @@ def _empty_tables(request):
         return
     app = request.getfixturevalue("app")
     app.extensions["statuspage.page_cache"].clear()  # the change counter starts again with the tables
+    app.extensions["statuspage.page_choice"].forget()  # and so do the pages (web/page_choice.py)
     app.extensions.pop("statuspage.past_bars", None)  # so the bars' kept past days go too
     app.extensions.pop("statuspage.status_changes", None)  # and the incidents' status changes (ids start again)
     app.extensions.pop("statuspage.ticket_candidates", None)  # and the open incidents tickets are matched to

@@ -12,9 +12,10 @@ from sqlalchemy.orm import selectinload
 from ..extensions import db
 from ..models import Component, ComponentGroup, Incident, IncidentKind, MaintenanceStatus
 from ..models.incidents import ACTIVE_MAINTENANCE_STATUSES
-from ..services import page
+from ..services import page, pages
 from ..services.components import list_components
 from ..serialize import Serializer
+from ..web.page_choice import current_page
 
 bp = Blueprint("api_v2", __name__)
 
@@ -46,27 +47,44 @@ def _cors(response: Response) -> Response:
 
 
 def _serializer() -> Serializer:
-    return Serializer(current_app.config["SETTINGS"])
+    """For the request's page: its URL, zone and components (web/page_choice.py chose it)."""
+    on = current_page()
+    settings = current_app.config["SETTINGS"]
+    if on.is_default and on.shows_all_components and on.url == settings.base_url.rstrip("/"):
+        return Serializer(settings, tz=on.tz)  # as before there were pages
+    return Serializer(settings, url=on.url, tz=on.tz, shown=pages.page_component_ids(on))
 
 
 def _page_block(s: Serializer) -> dict:
     """The page, updated when something the public sees last changed: an incident in the console only (one
     suspected from tickets, not published) is not that, nor does it change its components' public status."""
+    on = current_page()
+    groups = pages.page_group_ids(on)
+    group_query = select(func.max(ComponentGroup.updated_at))
+    if groups is not None:
+        group_query = group_query.where(ComponentGroup.id.in_(groups))
     updated_at = max(filter(None, [
-        db.session.scalar(select(func.max(Component.updated_at))),
-        db.session.scalar(select(func.max(Incident.updated_at)).where(Incident.is_published)),
-        db.session.scalar(select(func.max(ComponentGroup.updated_at))),
+        db.session.scalar(pages.scope_components(select(func.max(Component.updated_at)), on)),
+        db.session.scalar(pages.scope_incidents(select(func.max(Incident.updated_at)).where(Incident.is_published),
+                                                on)),
+        db.session.scalar(group_query),
     ]), default=EMPTY_PAGE_UPDATED_AT)
-    return s.page(current_app.config["SETTINGS"].site_name, updated_at)
+    return s.page(on.name, updated_at)
 
 
 def _groups() -> list[ComponentGroup]:
-    return list(db.session.scalars(select(ComponentGroup).order_by(ComponentGroup.position, ComponentGroup.id)))
+    """The groups of the request's page: those with one of its components."""
+    query = select(ComponentGroup).order_by(ComponentGroup.position, ComponentGroup.id)
+    shown = pages.page_group_ids(current_page())
+    if shown is not None:
+        query = query.where(ComponentGroup.id.in_(shown))
+    return list(db.session.scalars(query))
 
 
 def _recent(kind: IncidentKind, statuses=None, limit: int = RECENT_LIMIT, oldest_first: bool = False) -> list[Incident]:
-    query = (select(Incident).where(Incident.kind == kind, Incident.is_published)
-             .options(selectinload(Incident.updates), selectinload(Incident.affected)))
+    query = pages.scope_incidents(select(Incident).where(Incident.kind == kind, Incident.is_published)
+                                  .options(selectinload(Incident.updates), selectinload(Incident.affected)),
+                                  current_page())
     if statuses is not None:
         query = query.where(Incident.status.in_([str(s) for s in statuses]))
     order = Incident.started_at if oldest_first else Incident.started_at.desc()
@@ -79,8 +97,8 @@ UPCOMING_AND_ACTIVE = [MaintenanceStatus.SCHEDULED, *ACTIVE_MAINTENANCE_STATUSES
 @bp.get("/summary.json")
 def summary():
     s = _serializer()
-    components = list_components()
-    incidents = page.open_incidents()
+    components = list_components(current_page())
+    incidents = page.open_incidents(current_page())
     maintenance = _recent(IncidentKind.MAINTENANCE, UPCOMING_AND_ACTIVE, oldest_first=True)
     active = [m for m in maintenance if m.is_active_maintenance]
     return json_response({
@@ -95,13 +113,14 @@ def summary():
 @bp.get("/status.json")
 def status():
     s = _serializer()
-    return json_response({"page": _page_block(s), "status": s.status(page.current_status())})
+    return json_response({"page": _page_block(s), "status": s.status(page.current_status(current_page()))})
 
 
 @bp.get("/components.json")
 def components():
     s = _serializer()
-    return json_response({"page": _page_block(s), "components": s.components(_groups(), list_components())})
+    return json_response({"page": _page_block(s),
+                          "components": s.components(_groups(), list_components(current_page()))})
 
 
 @bp.get("/incidents.json")
@@ -114,7 +133,8 @@ def incidents():
 @bp.get("/incidents/unresolved.json")
 def unresolved():
     s = _serializer()
-    return json_response({"page": _page_block(s), "incidents": [s.incident(i) for i in page.open_incidents()]})
+    return json_response({"page": _page_block(s),
+                          "incidents": [s.incident(i) for i in page.open_incidents(current_page())]})
 
 
 @bp.get("/scheduled-maintenances.json")

@@ -53,6 +53,8 @@ class Subscriber(Base):
     # Made by a support ticket: follows the incidents in its list and nothing else, also when that list
     # empties (an unlinked ticket, a deleted incident); choosing no component never means "everything" here.
     incidents_only: Mapped[bool] = mapped_column(default=False)
+    # The page it subscribed on (models/pages.py): its links point there. None is read as the default page.
+    page_id: Mapped[int | None] = mapped_column(ForeignKey("pages.id", ondelete="CASCADE"), index=True)
 
     components: Mapped[list[Component]] = relationship(secondary="subscriber_components", lazy="selectin",
                                                        order_by="Component.position")

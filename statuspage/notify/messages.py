@@ -14,7 +14,8 @@ from ..serialize import Serializer
 from ..config import Settings
 from ..markup import one_line
 from ..extensions import db
-from ..models import Incident, Notification, NotificationKind, Subscriber, User
+from ..models import Incident, Notification, NotificationKind, Page, Subscriber, User
+from ..services import pages
 from ..services.subscriptions import SubscriptionPolicy, confirm_token, manage_token
 
 
@@ -41,10 +42,20 @@ def policy(settings: Settings) -> SubscriptionPolicy:
                               confirm_link_days=settings.confirm_link_days)
 
 
+def subscriber_page(subscriber: Subscriber, settings: Settings) -> tuple[str, str]:
+    """The URL and name of the page the subscriber subscribed on (models/pages.py): its links lead there.
+    The default page (or none: subscribed before there were pages) is the base URL, as always."""
+    page = db.session.get(Page, subscriber.page_id) if subscriber.page_id is not None else None
+    if page is None or (page.is_default and not page.host):
+        return settings.base_url, (page.name if page is not None and page.name else settings.site_name)
+    view = pages.effective(page, settings)
+    return view.url, view.name
+
+
 def _links(notification: Notification, settings: Settings) -> dict[str, str]:
     subscriber = notification.subscriber
     rules = policy(settings)
-    base = settings.base_url
+    base, _name = subscriber_page(subscriber, settings)
     manage = manage_token(subscriber, rules)
     links = {"page": base + "/", "manage": f"{base}/subscribe/manage/{manage}",
              "unsubscribe": f"{base}/subscribe/unsubscribe/{manage}",
@@ -94,7 +105,8 @@ def _subscriber_context(notification: Notification, settings: Settings) -> tuple
     name = {NotificationKind.CONFIRMATION: "confirmation", NotificationKind.REMINDER: "reminder"}.get(
         notification.kind, "update")
     incident = notification.update.incident if notification.update else notification.incident
-    return name, {"site_name": settings.site_name, "subscriber": notification.subscriber,
+    return name, {"site_name": subscriber_page(notification.subscriber, settings)[1],
+                  "subscriber": notification.subscriber,
                   "links": _links(notification, settings), "update": notification.update, "incident": incident}
 
 
@@ -147,7 +159,8 @@ def _chat_alert(notification: Notification, settings: Settings) -> ChatMessage:
 def webhook_body(notification: Notification) -> bytes:
     """The JSON a webhook receives: an event type and the incident or maintenance in the v2 shape."""
     settings: Settings = current_app.config["SETTINGS"]
-    serializer = Serializer(settings)
+    url, page_name = subscriber_page(notification.subscriber, settings)
+    serializer = Serializer(settings) if url == settings.base_url else Serializer(settings, url=url)
     links = _links(notification, settings)
     if notification.kind == NotificationKind.CONFIRMATION:
         payload = {"event": "subscription.confirm", "confirm_url": links["confirm"],
@@ -155,13 +168,13 @@ def webhook_body(notification: Notification) -> bytes:
     elif notification.kind == NotificationKind.REMINDER:
         maintenance = notification.incident
         payload = {"event": "maintenance.reminder",
-                   "page": serializer.page(settings.site_name, notification.created_at),
+                   "page": serializer.page(page_name, notification.created_at),
                    "maintenance": serializer.incident(maintenance), "manage_url": links["manage"]}
     else:
         update = notification.update
         incident = update.incident
         kind = "maintenance" if incident.is_maintenance else "incident"
-        payload = {"event": f"{kind}.updated", "page": serializer.page(settings.site_name, update.created_at),
+        payload = {"event": f"{kind}.updated", "page": serializer.page(page_name, update.created_at),
                    kind: serializer.incident(incident), "update": serializer.update(update),
                    "manage_url": links["manage"]}
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()

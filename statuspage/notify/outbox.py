@@ -11,8 +11,8 @@ from sqlalchemy import ColumnElement, Integer, and_, cast, exists, insert, liter
 from ..extensions import db
 from .channels.chat import fingerprint
 from ..models import (
-    DeliveryStatus, Incident, IncidentUpdate, Notification, NotificationKind, Subscriber, SubscriberComponent,
-    SubscriberIncident,
+    DeliveryStatus, Incident, IncidentUpdate, Notification, NotificationKind, Page, PageComponent, Subscriber,
+    SubscriberComponent, SubscriberIncident,
 )
 
 
@@ -51,12 +51,25 @@ def _queue_for_audience(kind: NotificationKind, about_incident: int, component_i
         literal(DeliveryStatus.PENDING.value), literal(0), literal(now, Notification.next_attempt_at.type),
         literal(now, Notification.created_at.type), literal(""),
     ).where(Subscriber.confirmed_at.is_not(None),
-            or_(and_(~follows_components, Subscriber.incidents_only.is_(False)), follows_these,
-                follows_this_incident))
+            or_(and_(~follows_components, Subscriber.incidents_only.is_(False), _page_shows(component_ids)),
+                follows_these, follows_this_incident))
     db.session.execute(insert(Notification).from_select(
         ["subscriber_id", "kind", "update_id", "incident_id", "status", "attempts", "next_attempt_at", "created_at",
          "last_error"],
         chosen))
+
+
+def _page_shows(component_ids: list[int]) -> ColumnElement[bool]:
+    """Whether the page a subscriber of "everything" subscribed on shows an incident of these components
+    (services/pages.py:incident_on_page, in SQL): everything is that page's everything. No page is the
+    default page; an incident of no component shows there only."""
+    if not component_ids:
+        return or_(Subscriber.page_id.is_(None),
+                   exists().where(Page.id == Subscriber.page_id, Page.is_default.is_(True)))
+    return or_(Subscriber.page_id.is_(None),
+               exists().where(Page.id == Subscriber.page_id, Page.shows_all_components.is_(True)),
+               exists().where(PageComponent.page_id == Subscriber.page_id,
+                              PageComponent.component_id.in_(component_ids)))
 
 
 def _id_or_null(value: int | None) -> ColumnElement[Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import AuditEntry, Role, User
@@ -42,12 +42,13 @@ def target_names(entries: list[AuditEntry]) -> dict[tuple[str, str], str]:
     """The current name of what each entry is about ({(target_type, target_id): name}), one query per kind
     of target on the page; what has been deleted since is missing (its entry's summary still names it)."""
     from ..models import (
-        ApiToken, Check, Component, ComponentGroup, Incident, IncidentTemplate, Subscriber, Ticket,
+        ApiToken, Check, Component, ComponentGroup, Incident, IncidentTemplate, Page, Subscriber, Ticket,
     )
 
     named = {Incident: Incident.name, Component: Component.name, ComponentGroup: ComponentGroup.name,
              Check: Check.name, User: User.email, IncidentTemplate: IncidentTemplate.name,
-             Subscriber: Subscriber.address, Ticket: Ticket.subject}
+             Subscriber: Subscriber.address, Ticket: Ticket.subject,
+             Page: func.coalesce(func.nullif(Page.name, ""), Page.slug)}
     wanted: dict[str, set[int]] = {}
     for entry in entries:
         if entry.target_id.isdigit():

@@ -17,6 +17,7 @@ from ..models import AffectedComponent, Component, ComponentGroup, ComponentStat
 from ..models.incidents import ACTIVE_MAINTENANCE_STATUSES, IncidentKind
 from . import audit, validate
 from .audit import Actor
+from .pages import PageScope, scope_components
 
 
 def get_component(slug: str) -> Component:
@@ -39,10 +40,10 @@ def list_groups() -> list[ComponentGroup]:
         .order_by(ComponentGroup.position, ComponentGroup.id)))
 
 
-def list_components() -> list[Component]:
-    """All components in page order: by group position, then their own position."""
-    return list(db.session.scalars(
-        select(Component).outerjoin(Component.group).options(contains_eager(Component.group))
+def list_components(page: PageScope | None = None) -> list[Component]:
+    """All components (or a page's: services/pages.py) in page order: by group position, then their own."""
+    return list(db.session.scalars(scope_components(
+        select(Component).outerjoin(Component.group).options(contains_eager(Component.group)), page)
         .order_by(func.coalesce(ComponentGroup.position, -1), ComponentGroup.id, Component.position, Component.id)))
 
 

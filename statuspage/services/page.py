@@ -21,6 +21,7 @@ from . import figures, site_version, uptime
 from .bar_days import DayBar, UptimeBar
 from .bars import PastEntry, kept_bars
 from .components import list_components
+from .pages import PageScope, scope_components, scope_incidents
 
 INDICATOR_DESCRIPTIONS = {
     "none": "All Systems Operational",
@@ -137,27 +138,28 @@ def overall_status(components: list[Component], open_incidents: list[Incident]) 
     return PageStatus(worst.value, INDICATOR_DESCRIPTIONS[worst.value])
 
 
-def current_status() -> PageStatus:
+def current_status(page: PageScope | None = None) -> PageStatus:
     """The page's overall status right now (what status.json and the badge say)."""
-    return overall_status(list_components(), open_incidents() + maintenance_in(ACTIVE_MAINTENANCE_STATUSES))
+    return overall_status(list_components(page), open_incidents(page) + maintenance_in(ACTIVE_MAINTENANCE_STATUSES,
+                                                                                      page=page))
 
 
 def _with_details(query):
     return query.options(selectinload(Incident.updates), selectinload(Incident.affected))
 
 
-def open_incidents() -> list[Incident]:
-    """Unresolved incidents, newest first."""
-    return list(db.session.scalars(_with_details(
+def open_incidents(page: PageScope | None = None) -> list[Incident]:
+    """Unresolved incidents (of the page, when given), newest first."""
+    return list(db.session.scalars(_with_details(scope_incidents(
         select(Incident).where(Incident.kind == IncidentKind.INCIDENT, Incident.is_published)
-        .where(Incident.unclosed())
+        .where(Incident.unclosed()), page)
         .order_by(Incident.started_at.desc(), Incident.id.desc()))))
 
 
-def maintenance_in(statuses, limit: int = 20) -> list[Incident]:
-    return list(db.session.scalars(_with_details(
+def maintenance_in(statuses, limit: int = 20, *, page: PageScope | None = None) -> list[Incident]:
+    return list(db.session.scalars(_with_details(scope_incidents(
         select(Incident).where(Incident.kind == IncidentKind.MAINTENANCE, Incident.is_published)
-        .where(Incident.status.in_([str(s) for s in statuses]))
+        .where(Incident.status.in_([str(s) for s in statuses])), page)
         .order_by(Incident.scheduled_for, Incident.id).limit(limit))))
 
 
@@ -172,7 +174,7 @@ def group_components(components: list[Component], groups: list[ComponentGroup]) 
     return views
 
 
-def home_page(*, now: datetime, tz: ZoneInfo) -> HomePage:
+def home_page(*, now: datetime, tz: ZoneInfo, page: PageScope | None = None) -> HomePage:
     """Everything `/` shows, in a fixed number of queries (nine at most) however long the history.
 
     The site's change counter comes first (one query): the bars' past days are kept under it. The
@@ -184,11 +186,11 @@ def home_page(*, now: datetime, tz: ZoneInfo) -> HomePage:
     days, the last 90 days.
     """
     version = site_version.current()
-    rows = db.session.connection().execute(
+    rows = db.session.connection().execute(scope_components(
         select(Component.id, Component.slug, Component.name, Component.description, Component.group_id,
                Component.status, Component.only_show_if_degraded, ComponentGroup.name, ComponentGroup.position,
                uptime.epoch_seconds(Component.created_at))
-        .outerjoin(ComponentGroup, ComponentGroup.id == Component.group_id)
+        .outerjoin(ComponentGroup, ComponentGroup.id == Component.group_id), page)
         .order_by(func.coalesce(ComponentGroup.position, -1), ComponentGroup.id, Component.position, Component.id)
     ).all()  # page order, as components.list_components
     components = [PageComponent(*row[:7]) for row in rows]
@@ -197,8 +199,8 @@ def home_page(*, now: datetime, tz: ZoneInfo) -> HomePage:
     today = now.astimezone(tz).date()
     first_day = _local_midnight(today - timedelta(days=RECENT_DAYS - 1), tz)
     any_kind = Incident.kind.in_([kind.value for kind in IncidentKind])  # lets the (kind, ...) indexes seek
-    unclosed = list(db.session.scalars(
-        select(Incident).where(any_kind, Incident.unclosed(), Incident.is_published)
+    unclosed = list(db.session.scalars(scope_incidents(
+        select(Incident).where(any_kind, Incident.unclosed(), Incident.is_published), page)
         .order_by(Incident.started_at.desc(), Incident.id.desc()).limit(HOME_LIMIT)))
     _load_details(unclosed)
     incidents = [i for i in unclosed if not i.is_maintenance]
@@ -206,10 +208,10 @@ def home_page(*, now: datetime, tz: ZoneInfo) -> HomePage:
     active = [m for m in maintenance if m.is_active_maintenance]
     upcoming = [m for m in maintenance if m.status == MaintenanceStatus.SCHEDULED][:UPCOMING_LIMIT]
     recent = [PageIncident(id_, kind, Translated(name, translations), *rest)
-              for id_, kind, name, translations, *rest in db.session.connection().execute(
+              for id_, kind, name, translations, *rest in db.session.connection().execute(scope_incidents(
         select(Incident.id, Incident.kind, Incident.name, Incident.name_translations, Incident.status,
                Incident.impact, Incident.started_at, Incident.resolved_at)
-        .where(any_kind, Incident.started_at >= first_day, Incident.started_at <= now, Incident.is_published)
+        .where(any_kind, Incident.started_at >= first_day, Incident.started_at <= now, Incident.is_published), page)
         .order_by(Incident.started_at.desc(), Incident.id.desc()).limit(HOME_LIMIT))]
     recent_days = [(day, [i for i in recent if i.started_at.astimezone(tz).date() == day])
                    for day in (today - timedelta(days=n) for n in range(RECENT_DAYS))]
@@ -286,10 +288,11 @@ def component_page(component: Component, *, now: datetime, tz: ZoneInfo) -> Comp
                          now, past)
 
 
-def history_page_count(*, now: datetime, tz: ZoneInfo) -> int:
+def history_page_count(*, now: datetime, tz: ZoneInfo, page: PageScope | None = None) -> int:
     """How many /history pages there are: up to the one holding the oldest published incident or maintenance
     (at least one). Further pages would only repeat "No incidents reported"."""
-    oldest = db.session.scalar(select(func.min(Incident.started_at)).where(Incident.is_published))
+    oldest = db.session.scalar(scope_incidents(select(func.min(Incident.started_at)).where(Incident.is_published),
+                                               page))
     if oldest is None:
         return 1
     newest_month = now.astimezone(tz).date()
@@ -309,7 +312,7 @@ def history_page_number(value, last: int | None = None) -> int:
     return min(number, last) if last is not None else number
 
 
-def history_page(page: int, *, now: datetime, tz: ZoneInfo) -> HistoryPage:
+def history_page(page: int, *, now: datetime, tz: ZoneInfo, on: PageScope | None = None) -> HistoryPage:
     """Past incidents and maintenance by month, newest first, a few months to a page."""
     page = max(1, page)
     newest_month = now.astimezone(tz).date().replace(day=1)
@@ -317,13 +320,13 @@ def history_page(page: int, *, now: datetime, tz: ZoneInfo) -> HistoryPage:
                                                            page * HISTORY_MONTHS_PER_PAGE)]
     start = _local_midnight(months[-1], tz)
     end = _local_midnight(_add_months(months[0], 1), tz)
-    incidents = list(db.session.scalars(
+    incidents = list(db.session.scalars(scope_incidents(
         select(Incident).where(Incident.started_at >= start, Incident.started_at < end, Incident.is_published)
-        .where(or_(Incident.kind == IncidentKind.INCIDENT, Incident.started_at <= now))
+        .where(or_(Incident.kind == IncidentKind.INCIDENT, Incident.started_at <= now)), on)
         .options(selectinload(Incident.updates), selectinload(Incident.affected))
         .order_by(Incident.started_at.desc(), Incident.id.desc())))
-    has_older = db.session.scalar(select(Incident.id).where(Incident.started_at < start, Incident.is_published)
-                                  .limit(1)) is not None
+    has_older = db.session.scalar(scope_incidents(
+        select(Incident.id).where(Incident.started_at < start, Incident.is_published), on).limit(1)) is not None
     return HistoryPage(
         [(month, [i for i in incidents if i.started_at.astimezone(tz).date().replace(day=1) == month])
          for month in months], page, has_older)

@@ -1,7 +1,7 @@
 """The site's change counter: what every cache (each worker, each host, the static export) compares.
 
 Any flush that adds, changes or deletes something the public sees (incidents, their updates and
-components, components and groups) bumps the counter in the same transaction, so a change is visible
+components, components and groups, pages and their components) bumps the counter in the same transaction, so a change is visible
 on the next request after it commits, on every host. Check results are not counted: they only move
 today's uptime bar, which the caches refresh on a short timer instead.
 """
@@ -18,9 +18,11 @@ from sqlalchemy.orm import Session
 
 from .. import clock
 from ..extensions import db
-from ..models import AffectedComponent, Component, ComponentGroup, Incident, IncidentUpdate, SiteVersion
+from ..models import (
+    AffectedComponent, Component, ComponentGroup, Incident, IncidentUpdate, Page, PageComponent, SiteVersion,
+)
 
-PUBLIC_MODELS = (Incident, IncidentUpdate, AffectedComponent, Component, ComponentGroup)
+PUBLIC_MODELS = (Incident, IncidentUpdate, AffectedComponent, Component, ComponentGroup, Page, PageComponent)
 INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
@@ -119,13 +121,19 @@ class LoopReader:
 
 def _bump(session: Session, _context) -> None:
     touched = (*session.new, *session.dirty, *session.deleted)
-    if not any(isinstance(item, PUBLIC_MODELS) for item in touched):
+    if not any(isinstance(item, PUBLIC_MODELS) and not _made_default_page(session, item) for item in touched):
         return
     connection = session.connection()
     table = SiteVersion.__table__
     statement = INSERTS[connection.dialect.name](table).values(id=1, version=1, changed_at=clock.now())
     connection.execute(statement.on_conflict_do_update(
         index_elements=["id"], set_={"version": table.c.version + 1, "changed_at": clock.now()}))
+
+
+def _made_default_page(session: Session, item) -> bool:
+    """The default page made where it was missing (services/pages.py:default_page) changes nothing shown:
+    it is what the site served without it."""
+    return isinstance(item, Page) and item in session.new and item.is_default
 
 
 def install() -> None:

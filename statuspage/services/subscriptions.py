@@ -20,6 +20,7 @@ from ..notify.channels.webhook import check_url
 from . import audit, validate
 from .accounts import normalize_email
 from .audit import Actor
+from .pages import default_page
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,8 @@ def _components(slugs) -> list[Component]:
 
 
 def subscribe(channel: str, address, *, components=(), language: str = "en", confirmed: bool = False,
-              policy: SubscriptionPolicy, by: Actor | None = None, now: datetime) -> Subscriber:
+              policy: SubscriptionPolicy, by: Actor | None = None, now: datetime,
+              page_id: int | None = None) -> Subscriber:
     """Ask for updates; a confirmation goes out unless `confirmed` (an admin importing known addresses).
 
     The answer is the same whether or not the address was known: a confirmed subscriber is left as it is
@@ -103,6 +105,7 @@ def subscribe(channel: str, address, *, components=(), language: str = "en", con
             db.session.add(subscriber)
         subscriber.sealed_url = sealed_url
         subscriber.language = language
+        subscriber.page_id = page_id if page_id is not None else default_page().id  # where its links lead
         subscriber.components = chosen
         db.session.flush()
         if confirmed:

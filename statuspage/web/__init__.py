@@ -1,15 +1,39 @@
 """HTML blueprints, and the one place that registers every blueprint and template helper on the app."""
-from flask import Flask, abort, current_app, request, url_for
+import base64
+import hashlib
+import re
+from urllib.parse import urlsplit
+
+from flask import Flask, abort, current_app, has_request_context, request, url_for
 
 from ..errors import AppError
 from ..markup import plain_text, render_markdown
+from ..services.pages import ENVIRON_PAGE
 from .bar_views import span
+from .page_choice import current_page
 
 
 def _site_context() -> dict:
+    """The site's name, zone and languages: the request's page's (services/pages.py:effective), the
+    install's in the console and outside a request."""
     settings = current_app.config["SETTINGS"]
-    return {"site_name": settings.site_name, "site_timezone": settings.timezone,
-            "site_languages": settings.languages, "language_url": language_url}
+    if not has_request_context() or request.blueprint == "admin":
+        return {"site_name": settings.site_name, "site_timezone": settings.timezone,
+                "site_languages": settings.languages, "language_url": language_url, "page_look": None}
+    page = current_page()
+    return {"site_name": page.name, "site_timezone": page.time_zone, "site_languages": page.languages,
+            "language_url": language_url, "page_look": page_look(page)}
+
+
+def page_look(page) -> dict | None:
+    """A page's logo and accent colour, when it has either: the accent as a <style> element whose hash the
+    Content-Security-Policy allows (style-src 'self' refuses inline styles otherwise)."""
+    accent = page.accent_color if page.accent_color and ACCENT.fullmatch(page.accent_color) else None
+    if not page.logo_url and not accent:
+        return None
+    style = f":root{{--page-accent:{accent}}}" if accent else ""
+    return {"logo_url": page.logo_url, "style": style,
+            "style_hash": base64.b64encode(hashlib.sha256(style.encode()).digest()).decode() if style else None}
 
 
 def language_url(code: str) -> str:
@@ -24,6 +48,7 @@ def language_url(code: str) -> str:
     return url_for(request.endpoint or "public.index", **{**query, **(request.view_args or {}), "lang": code})
 
 
+ACCENT = re.compile(r"#[0-9a-fA-F]{6}")
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
@@ -52,8 +77,16 @@ def _security_headers(response):
     """Only the site's own resources, never framed (unless STATUSPAGE_FRAME_ANCESTORS allows), HSTS on HTTPS."""
     settings = current_app.config["SETTINGS"]
     headers = response.headers
+    img_src, style_src = "'self' data:", "'self'"
+    look = page_look(current_page()) if request.blueprint != "admin" and ENVIRON_PAGE in request.environ else None
+    if look is not None:
+        logo = urlsplit(look["logo_url"] or "")
+        if logo.scheme in ("http", "https") and logo.netloc:
+            img_src += f" {logo.scheme}://{logo.netloc}"
+        if look["style_hash"]:
+            style_src += f" 'sha256-{look['style_hash']}'"
     headers.setdefault("Content-Security-Policy",
-                       "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+                       f"default-src 'self'; img-src {img_src}; style-src {style_src}; script-src 'self'; "
                        f"object-src 'none'; base-uri 'self'; form-action 'self'; "
                        f"frame-ancestors {settings.frame_ancestors}")
     headers.setdefault("X-Content-Type-Options", "nosniff")

@@ -7,7 +7,7 @@ from flask import Blueprint, Response, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from ..services import page
-from ..services.components import get_component
+from .page_choice import current_page, page_component
 
 bp = Blueprint("badges", __name__)
 
@@ -49,11 +49,11 @@ def badge(label: str, message: str, colour: str) -> Response:
 
 @bp.get("/badge.svg")
 def page_badge():
-    status = page.current_status()
+    status = page.current_status(current_page())
     return badge(_("status"), str(BADGE_WORDS[status.indicator]), COLOURS[status.indicator])
 
 
 @bp.get("/components/<slug>/badge.svg")
 def component_badge(slug: str):
-    component = get_component(slug)
+    component = page_component(slug)
     return badge(component.name, str(BADGE_WORDS[component.status.value]), COLOURS[component.status.value])

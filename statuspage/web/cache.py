@@ -32,6 +32,8 @@ from werkzeug.sansio.http import parse_cookie  # as Flask reads cookies: bytes t
 from .. import clock
 from ..i18n import LANG_COOKIE, choose_language, current_language
 from ..services import page, site_version
+from ..services.pages import ENVIRON_PAGE
+from .page_choice import ENVIRON_MISSING, ENVIRON_VERSION, current_page
 
 CACHED_ENDPOINTS = {
     "public.index", "public.incident", "public.maintenance", "public.history", "public.component",
@@ -82,23 +84,28 @@ def accepts_gzip(accept_encoding: str | None) -> bool:
     return parse_accept_header(accept_encoding or "").quality("gzip") > 0
 
 
-def cache_key(path: str, args, language: str, history_pages: int | None = None) -> tuple:
+def cache_key(path: str, args, language: str, history_pages: int | None = None, *, page_id: int | None = None
+              ) -> tuple:
     """What a public response depends on: the one key FastPath, Flask's hooks and the static export use.
 
-    The language (from ?lang=, the cookie or Accept-Language: i18n.py) and, for /history only, the page:
-    a whole number from 1 (anything else is page 1) and at most history_pages when known, so no request
-    makes an entry for a page that is not there. No other query argument is part of a key: the views read
+    The status page (its id, None for the default page, whose keys stay as they were: web/page_choice.py
+    chose it, and the path is within it); the language (from
+    ?lang=, the cookie or Accept-Language, among the page's: i18n.py); and, for /history only, the history
+    page: a whole number from 1 (anything else is page 1) and at most history_pages when known, so no
+    request makes an entry for a history page that is not there. No other query argument is part of a key: the views read
     none, so `/?utm_source=x` is `/`, served from its entry, never stored apart.
     """
+    on_page = () if page_id is None else (page_id,)
     if path != HISTORY_PATH:
-        return path, 1, language
-    return path, page.history_page_number(args.get("page"), history_pages), language
+        return path, 1, language, *on_page
+    return path, page.history_page_number(args.get("page"), history_pages), language, *on_page
 
 
 def history_pages() -> int:
     """How many /history pages there are now (counted once per request: the cache's key and the view)."""
     if "history_pages" not in g:
-        g.history_pages = page.history_page_count(now=clock.now(), tz=current_app.config["SETTINGS"].tz)
+        on = current_page()
+        g.history_pages = page.history_page_count(now=clock.now(), tz=on.tz, page=on)
     return g.history_pages
 
 
@@ -181,7 +188,8 @@ class FastPath:
 
     def __call__(self, environ, start_response):
         key = self.key(environ)
-        hit = self.answer(environ, key, self.version()) if key is not None else None
+        version = environ[ENVIRON_VERSION] if ENVIRON_VERSION in environ else self.version()
+        hit = self.answer(environ, key, version) if key is not None else None
         if hit is None:
             return self.wsgi_app(environ, start_response)
         status, headers, body = hit
@@ -190,19 +198,20 @@ class FastPath:
 
     def key(self, environ: dict) -> tuple | None:
         """The cache key of a request that a hit may answer (a page in the cache), else None."""
-        if environ["REQUEST_METHOD"] not in ("GET", "HEAD"):
+        page_view = environ.get(ENVIRON_PAGE)
+        if environ["REQUEST_METHOD"] not in ("GET", "HEAD") or page_view is None or environ.get(ENVIRON_MISSING):
             return None
         args = MultiDict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))  # first wins, as in Flask
         cookies = parse_cookie(environ.get("HTTP_COOKIE", ""))
         chosen = args.get("lang")
-        if self.session_cookie in cookies or (chosen in self.settings.languages and cookies.get(LANG_COOKIE) != chosen):
+        if self.session_cookie in cookies or (chosen in page_view.languages and cookies.get(LANG_COOKIE) != chosen):
             return None  # a session may hold a flash message; a new ?lang= choice sets a cookie: Flask does both
         language = choose_language(chosen, cookies.get(LANG_COOKIE),
                                    parse_accept_header(environ.get("HTTP_ACCEPT_LANGUAGE"), LanguageAccept),
-                                   self.settings)
+                                   page_view)
         # A /history page beyond the last is not clamped here (the count needs the database): its key is in
         # no entry, so Flask answers it, clamped, from the last page's entry.
-        key = cache_key(environ.get("PATH_INFO", "/"), args, language)
+        key = cache_key(environ.get("PATH_INFO", "/"), args, language, page_id=page_view.key_id)
         return key if key in self.cache.entries else None
 
     def answer(self, environ: dict, key: tuple, version: int | None) -> tuple[int, list, bytes] | None:
@@ -215,14 +224,15 @@ class FastPath:
 def _cacheable() -> bool:
     endpoint = request.endpoint or ""
     return (request.method in ("GET", "HEAD") and (endpoint in CACHED_ENDPOINTS or endpoint.startswith(CACHED_PREFIXES))
-            and "_flashes" not in session)
+            and "_flashes" not in session and not request.environ.get(ENVIRON_MISSING))
 
 
 def _serve_from_cache():
     if not _cacheable():
         return None
     pages = history_pages() if request.path == HISTORY_PATH else None
-    key, version = cache_key(request.path, request.args, current_language(), pages), site_version.current()
+    key = cache_key(request.path, request.args, current_language(), pages, page_id=current_page().key_id)
+    version = site_version.current()
     if request.method == "HEAD":  # a hit, or Flask answers: HEAD stores nothing, so it claims no rendering
         entry = _cache().get(key, version)
         if entry is None:

@@ -13,11 +13,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_babel import format_date, format_time, get_locale, gettext
 from markupsafe import Markup, escape
 
+from ..i18n import select_timezone
 from ..services.uptime import LatencyPoint
 
 WIDTH, HEIGHT = 720, 120  # the plot's viewBox: x across the time shown, y from the ceiling (0) to 0 ms
@@ -80,7 +81,7 @@ def latency_chart(points: Sequence[LatencyPoint], *, now: datetime, state: str =
     told = [p for p in points if p.mean_ms is not None or p.failures]
     if not told:
         return Chart("no-check" if state == "no-check" else state, points=list(points))
-    tz = current_app.config["SETTINGS"].tz
+    tz = ZoneInfo(select_timezone())  # the request's page's zone (i18n.select_timezone)
     start = told[0].starts_at
     end = max(now, start + timedelta(minutes=1))
     span = (end - start).total_seconds()

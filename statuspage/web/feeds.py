@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, timezone
 
-from flask import Blueprint, Response, current_app, request, url_for
+from flask import Blueprint, Response, current_app, request
 from werkzeug.wrappers import Response as ResponseBase
 from flask_babel import gettext as _
 
@@ -14,9 +14,9 @@ from ..calendars import CalendarInfo, build_calendar, calendar_windows
 from ..feeds import FeedInfo, build_feed, latest_updates
 from ..i18n import INCIDENT_STATUS_LABELS, current_language
 from ..models import Incident, IncidentKind, IncidentUpdate
-from ..services.components import get_component
 from ..services.incidents import get_incident
 from ..system_text import localized
+from .page_choice import absolute_url, current_page, page_component, shown_here, shown_incident
 
 bp = Blueprint("feeds", __name__)
 
@@ -26,18 +26,18 @@ NEVER = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 def _absolute(endpoint: str, **values) -> str:
-    return current_app.config["SETTINGS"].base_url + url_for(endpoint, **values)
+    return absolute_url(endpoint, **values)
 
 
 def _entry_url(update: IncidentUpdate) -> str:
-    return f"{current_app.config['SETTINGS'].base_url}{update.incident.public_path}#update-{update.id}"
+    return f"{current_page().url}{update.incident.public_path}#update-{update.id}"
 
 
 def _entry_title(update: IncidentUpdate) -> str:
     """Says what, how it stands, and which components: "Dashboard down: Identified (Dashboard, Sign-in)"."""
     incident = update.incident
     title = f"{localized(incident)}: {INCIDENT_STATUS_LABELS[update.status]}"
-    names = ", ".join(link.component.name for link in incident.affected)
+    names = ", ".join(link.component.name for link in shown_here(incident.affected))
     return f"{title} ({names})" if names else title
 
 
@@ -54,18 +54,17 @@ def _respond(info: FeedInfo, updates: list[IncidentUpdate], fmt: str) -> Respons
 
 @bp.get("/feed.<any(rss, atom):fmt>")
 def site_feed(fmt: str):
-    settings = current_app.config["SETTINGS"]
-    info = FeedInfo(title=_("%(site)s: incidents and maintenance", site=settings.site_name),
+    on = current_page()
+    info = FeedInfo(title=_("%(site)s: incidents and maintenance", site=on.name),
                     page_url=_absolute("public.index"), feed_url=_absolute("feeds.site_feed", fmt=fmt),
                     language=current_language())
-    return _respond(info, latest_updates(), fmt)
+    return _respond(info, latest_updates(page=on), fmt)
 
 
 @bp.get("/components/<slug>/feed.<any(rss, atom):fmt>")
 def component_feed(slug: str, fmt: str):
-    component = get_component(slug)
-    settings = current_app.config["SETTINGS"]
-    info = FeedInfo(title=_("%(site)s: %(component)s", site=settings.site_name, component=component.name),
+    component = page_component(slug)
+    info = FeedInfo(title=_("%(site)s: %(component)s", site=current_page().name, component=component.name),
                     page_url=_absolute("public.component", slug=slug),
                     feed_url=_absolute("feeds.component_feed", slug=slug, fmt=fmt), language=current_language())
     return _respond(info, latest_updates(component), fmt)
@@ -82,22 +81,21 @@ def _calendar(info: CalendarInfo, windows: list[Incident], filename: str) -> Res
 
 
 def _calendar_info(name: str) -> CalendarInfo:
-    settings = current_app.config["SETTINGS"]
-    return CalendarInfo(name=name, host=settings.host, base_url=settings.base_url)
+    return CalendarInfo(name=name, host=current_app.config["SETTINGS"].host, base_url=current_page().url)
 
 
 @bp.get("/maintenance.ics")
 def maintenance_calendar():
     """Upcoming and in-progress maintenance as an iCalendar feed, to subscribe to in a calendar."""
-    name = _("%(site)s: maintenance", site=current_app.config["SETTINGS"].site_name)
-    return _calendar(_calendar_info(name), calendar_windows(now=clock.now()), "maintenance.ics")
+    on = current_page()
+    name = _("%(site)s: maintenance", site=on.name)
+    return _calendar(_calendar_info(name), calendar_windows(now=clock.now(), page=on), "maintenance.ics")
 
 
 @bp.get("/components/<slug>/maintenance.ics")
 def component_maintenance_calendar(slug: str):
-    component = get_component(slug)
-    name = _("%(site)s: maintenance of %(component)s", site=current_app.config["SETTINGS"].site_name,
-             component=component.name)
+    component = page_component(slug)
+    name = _("%(site)s: maintenance of %(component)s", site=current_page().name, component=component.name)
     return _calendar(_calendar_info(name), calendar_windows(component, now=clock.now()),
                      f"{slug}-maintenance.ics")
 
@@ -105,5 +103,5 @@ def component_maintenance_calendar(slug: str):
 @bp.get("/maintenance/<id:maintenance_id>.ics")
 def maintenance_event(maintenance_id: int):
     """One window ("Add to calendar"): the same event, by UID, as in the feeds."""
-    window = get_incident(maintenance_id, IncidentKind.MAINTENANCE)
+    window = shown_incident(get_incident(maintenance_id, IncidentKind.MAINTENANCE), published_only=False)
     return _calendar(_calendar_info(localized(window)), [window], f"maintenance-{maintenance_id}.ics")

@@ -41,6 +41,17 @@ ERROR_MESSAGES = {
                               "address)."),
     "invalid_notify_url": _l("We cannot send to this URL: give the Apprise URL of a chat or push service reached "
                              "over HTTP(S) (Slack, Teams, Discord, ntfy, json:// …) at a public address."),
+    "page_slug_taken": _l("A page with this slug already exists."),
+    "page_host_taken": _l("Another page answers at this domain already."),
+    "invalid_host": _l("Give a host name such as status.example.com: no https://, port or path."),
+    "host_is_base_url": _l("This is the install's own address, where the default page answers."),
+    "default_language_not_offered": _l("The default language must be one of the page's languages."),
+    "unknown_language": _l("Choose languages from the list."),
+    "invalid_time_zone": _l("Give an IANA time zone such as Europe/Paris."),
+    "invalid_logo_url": _l("The logo's address must start with http:// or https://."),
+    "invalid_accent_color": _l("Write the colour as #rrggbb, e.g. #0b5fff."),
+    "default_page": _l("The default page cannot be deleted."),
+    "page_has_subscribers": _l("The page has subscribers: choose the page they move to."),
 }
 
 

@@ -56,6 +56,7 @@ class Front:
 
     def __init__(self, app: Flask, threads: int):
         self.fast_path = app.extensions["statuspage.fast_path"]
+        self.page_choice = app.extensions["statuspage.page_choice"]
         # The same rule as Flask's requests (statuspage/__init__.py): returns the environ, fixed when trusted.
         self.proxy_fix = TrustedProxyFix(lambda environ, _start: environ, app.config["SETTINGS"].trusted_proxies)
         self.version = SharedRead(site_version.LoopReader(app.extensions["statuspage.site_version_reader"]))
@@ -64,8 +65,15 @@ class Front:
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
             environ = self.proxy_fix(_environ(scope), None)
-            key = self.fast_path.key(environ)
-            hit = self.fast_path.answer(environ, key, await self.version()) if key is not None else None
+            # The page from the maps in memory; the counter is read only for a key in the cache, and the
+            # hit served only when the maps were made at that counter too (else Flask's thread reads them).
+            maps, hit = self.page_choice.current, None
+            if maps is not None:
+                self.page_choice.choose(environ, maps)
+                key = self.fast_path.key(environ)
+                if key is not None:
+                    version = await self.version()
+                    hit = self.fast_path.answer(environ, key, version) if version == maps.version else None
             if hit is not None:
                 status, headers, body = hit
                 await send({"type": "http.response.start", "status": status,

@@ -20,6 +20,7 @@ from ..services import subscriptions
 from ..services.accounts import normalize_email
 from ..services.components import list_components
 from .forms import Form, choices, explain
+from .page_choice import current_page
 
 bp = Blueprint("subscribe", __name__)
 
@@ -67,12 +68,12 @@ def _policy() -> subscriptions.SubscriptionPolicy:
 
 def _fill_choices(form: ComponentChoice) -> None:
     """Every component in page order, and the groups (each with its components) for the picker."""
-    form.listed = list_components()
+    form.listed = list_components(current_page())
     form.components.choices = choices((c.slug, c.name) for c in form.listed)
     form.groups.choices = choices(dict.fromkeys((str(c.group_id), c.group.name) for c in form.listed
                                                 if c.group_id is not None))
     form.sections = page_sections(form.listed)
-    form.lang.choices = choices((code, LANGUAGE_NAMES[code]) for code in current_app.config["SETTINGS"].languages)
+    form.lang.choices = choices((code, LANGUAGE_NAMES[code]) for code in current_page().languages)
 
 
 def page_sections(components) -> list[tuple[object, list]]:
@@ -113,7 +114,8 @@ def create():
                 return render_template("public/subscribe_sent.html", channel=channel)
             try:
                 subscriptions.subscribe(channel, address, components=subscribe_form.chosen(),
-                                        language=subscribe_form.lang.data, policy=_policy(), now=clock.now())
+                                        language=subscribe_form.lang.data, policy=_policy(), now=clock.now(),
+                                        page_id=current_page().id or None)
             except Invalid as error:
                 getattr(subscribe_form, FIELD_OF[channel]).errors.append(explain(error))
             else:

@@ -23,7 +23,7 @@ from statuspage.models import Incident, Notification, Role, Ticket, User
 from statuspage.notify import messages
 from statuspage.notify.messages import policy
 from statuspage.monitoring import checks
-from statuspage.services import accounts, message_templates, subscriptions
+from statuspage.services import accounts, message_templates, page_admin, subscriptions
 from statuspage.support import customer_link, intake, replies
 from tests.builders import (
     START, SYSTEM, TEST_PASSWORD, csrf_token, make_component, make_group, make_incident, make_maintenance, make_subscriber,
@@ -179,6 +179,18 @@ FORMS = [
     Form("ticket-link", "/admin/tickets/{accepted_ticket}/link",
          {"incident_id": "{incident}", "link_reason": "The same outage."},
          {"incident_id": "choice", "link_reason": "optional"}),
+    Form("page-new", "/admin/pages/new",
+         {"name": "Shop status", "slug": "shop", "host": "status.shop.example", "languages": "de",
+          "default_language": "de", "time_zone": "Europe/Vienna", "logo_url": "https://shop.example/logo.svg",
+          "accent_color": "#0b5fff", "visibility": "public", "components": "api"},
+         {"name": "required", "slug": "optional", "host": "optional", "languages": "choice",
+          "default_language": "choice", "time_zone": "optional", "logo_url": "optional", "accent_color": "optional",
+          "visibility": "choice", "shows_all_components": "flag", "components": "choice", "group": "choice"}),
+    Form("page-edit", "/admin/pages/api/edit",
+         {"name": "API status", "slug": "api", "host": "status.api.example", "languages": "en",
+          "default_language": "", "time_zone": "", "visibility": "public", "components": "database"},
+         {"name": "required", "slug": "optional", "host": "optional", "time_zone": "optional",
+          "logo_url": "optional", "accent_color": "optional", "components": "choice"}),
     Form("template-edit", "/admin/templates/{template}",
          {"name": "DB slow", "title": "Database slow again", "impact": "major", "body": "Still slow."},
          {"name": "required", "title": "required", "body": "required", "impact": "choice"}),
@@ -186,6 +198,7 @@ FORMS = [
 # Buttons: a bare form with only its CSRF token.
 ACTIONS = {
     "component-delete": "/admin/components/database/delete",
+    "page-delete": "/admin/pages/api/delete",
     "component-move": "/admin/components/{component}/move/down",
     "group-move": "/admin/groups/{group}/move/up",
     "group-delete": "/admin/groups/{group}/delete",
@@ -308,6 +321,8 @@ def world(app, clock):
         db.session.flush()
         beat = checks.create_check({"key": "nightly", "name": "Nightly", "component": "api", "kind": "heartbeat",
                                     "period": "1d"}, by=SYSTEM, now=clock.now())
+        page_admin.create_page(name="API status", slug="api", components=["api"], settings=app.config["SETTINGS"],
+                               by=SYSTEM, now=clock.now())
         ids = SimpleNamespace(incident=incident.id, maintenance=maintenance.id, group=group.id, user=other.id,
                               template=template.id, token=token.id, component=api.id, check=check.id, ticket=ticket.id,
                               manage=subscriptions.manage_token(subscriber, policy(app.config["SETTINGS"])),
@@ -694,6 +709,13 @@ API_WRITES = {
         "name": "API", "description": "The API.", "group_id": "g{group}", "position": 1,
         "status": "degraded_performance", "only_show_if_degraded": False, "aliases": ["interface"]},
     ("POST", "/api/v1/groups"): {"name": "Backend", "description": "All of it.", "position": 2},
+    ("POST", "/api/v1/pages"): {
+        "name": "Shop status", "slug": "shop", "host": "status.shop.example", "languages": ["de", "en"],
+        "default_language": "de", "time_zone": "Europe/Vienna", "logo_url": "https://shop.example/logo.svg",
+        "accent_color": "#0b5fff", "visibility": "public", "shows_all_components": False, "components": ["api"]},
+    ("PATCH", "/api/v1/pages/<slug>"): {  # the page "api" (world): rules name their slug argument alike
+        "name": "API status, renamed", "host": "status.api.example", "languages": ["en"], "default_language": "en",
+        "time_zone": "Europe/Paris", "accent_color": "#112233", "components": ["api", "database"]},
     ("PATCH", "/api/v1/groups/<group_id:group_id>"): {"name": "Frontend", "description": "Pages.", "position": 1},
     ("POST", "/api/v1/incidents"): {"name": "Login fails", "status": "investigating", "impact": "minor",
                                     "body": "We look into it.", "components": {"api": "major_outage"}},

@@ -29,7 +29,7 @@ from statuspage.notify.messages import policy
 from statuspage.monitoring import results
 from statuspage.monitoring.probes import ProbeResult
 from statuspage.monitoring import checks
-from statuspage.services import accounts, incidents, message_templates, subscriptions
+from statuspage.services import accounts, incidents, message_templates, page_admin, subscriptions
 from statuspage.support import customer_link, intake, queue
 from statuspage.services.incidents import advance_maintenance, post_update, resolve_incident
 from tests.builders import (
@@ -95,6 +95,12 @@ CONSOLE = {
     "console suppressed ticket": "/admin/tickets/{suppressed_ticket}",
     "console accepted ticket": "/admin/tickets/{accepted_ticket}",
     "console ticket its customer undid": "/admin/tickets/{undone_ticket}",
+    "console pages": "/admin/pages",
+    "console new page": "/admin/pages/new",
+    "console page edit": "/admin/pages/{page}/edit",
+    "console default page edit": "/admin/pages/default/edit",
+    "console page deletion, subscribers to move": "/admin/pages/{page}/delete",
+    "console default page deletion refused": "/admin/pages/default/delete",
 }
 REFUSED = {  # forms sent back with their errors (400)
     "sign-in after a wrong password": ("/admin/login", {"email": "ana@example.com", "password": "wrong password"}),
@@ -107,6 +113,8 @@ REFUSED = {  # forms sent back with their errors (400)
     "account with errors": ("/admin/account", {"current_password": TEST_PASSWORD, "new_password": "x",
                                                "confirm": "y"}),
     "one-time-password enrolment with a wrong code": ("/admin/account/two-factor", {"code": "000000"}),
+    "new page with errors": ("/admin/pages/new", {"name": "Shop", "slug": "Not a slug", "time_zone": "Mars/Base",
+                                                  "visibility": "public", "components": ["nope"]}),
 }
 PAGES = [*PUBLIC, *CONSOLE, *REFUSED]
 
@@ -157,6 +165,12 @@ def _build_site(now) -> dict:
                                      "target": "https://example.com/"}, by=SYSTEM, now=now)
         heartbeat = checks.create_check({"key": "nightly", "name": "Nightly", "component": "database",
                                          "kind": "heartbeat", "period": "1d"}, by=SYSTEM, now=now)
+    shop = page_admin.create_page(name="Shop status", slug="shop", host="status.shop.example", languages=["de", "en"],
+                                  accent_color="#0b5fff", components=["api", "dashboard"],
+                                  settings=current_app.config["SETTINGS"], by=SYSTEM, now=now)
+    shop_subscriber = make_subscriber("vic@example.com", now=now)
+    with transaction():
+        db.session.get(type(shop_subscriber), shop_subscriber.id).page_id = shop.id
     for hours_ago in range(0, 24 * 9, 5):  # bars and both charts get data, with some failures
         at = now - timedelta(hours=hours_ago)
         ok = hours_ago % 35 != 0
@@ -180,7 +194,7 @@ def _build_site(now) -> dict:
             "maintenance_now": maintenance_now.id, "suspected": suspected.id, "group": group.id, "manage": subscriptions.manage_token(subscriber, rules),
             "follower": subscriptions.manage_token(follower, rules), "expired": expired, "user": user.id,
             "check": check.id, "heartbeat": heartbeat.id, "suppressed_ticket": suppressed.id,
-            "accepted_ticket": accepted.id, "undone_ticket": undone.id,
+            "accepted_ticket": accepted.id, "undone_ticket": undone.id, "page": shop.slug,
             "not_mine": customer_link.token_for(suppressed.id, incident.id, now=now,
                                                secret_key=current_app.config["SETTINGS"].secret_key)}
 

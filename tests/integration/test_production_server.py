@@ -141,3 +141,27 @@ def test_the_worker_puts_a_flask_app_behind_application_and_leaves_an_asgi_app_a
     assert server.as_asgi(asgi_app) is asgi_app
     assert isinstance(server.as_asgi(lambda environ, start_response: []), WSGIMiddleware)
     assert (ROOT / "wsgi.py").read_text() == "from statuspage import create_app\n\napp = create_app()\n"
+
+
+@pytest.mark.slow
+def test_pages_chosen_by_host_and_path_on_the_event_loop_and_a_new_page_everywhere_at_once(
+        app, database_url, tmp_path, incident_and_token):
+    from tests.builders import make_page
+
+    with app.app_context():
+        make_component("payments", "Payments", now=START)
+        make_page("shop", ["payments"], name="Shop Status", host="status.shop.example")
+        make_incident("Payments are failing", components_={"payments": "major_outage"}, now=START)
+    with production_server(database_url, tmp_path, workers=2) as base:
+        for _ in range(20):  # both workers render, then answer from their loops
+            default = get(base + "/")[2].decode()
+            shop = get(base + "/", {"Host": "status.shop.example:8443"})[2].decode()
+            assert "API errors" in default and "Shop Status" not in default
+            assert "Payments are failing" in shop and "API errors" not in shop
+            assert get(base + "/p/shop")[0] == 404  # a page with a host is only there
+            assert get(base + "/p/later")[0] == 404
+        with app.app_context():
+            make_page("later", ["api"], name="Later Status")
+        for _ in range(20):
+            status, _headers, body = get(base + "/p/later")
+            assert status == 200 and "Later Status" in body.decode(), "a worker did not know the new page"

@@ -41,12 +41,12 @@ class ApiBlueprint(Blueprint):
     ARGUMENTS_PARSER = BodyParser()
 
 
-blp = ApiBlueprint("api_v1", __name__, description="Components, groups, incidents and maintenance.")
+blp = ApiBlueprint("api_v1", __name__, description="Components, groups, incidents, maintenance and pages.")
 
 
 def init_app(app: Flask) -> None:
     from ...extensions import csrf
-    from . import alerts, checks, components, incidents, subscribers, tickets  # noqa: F401  (their routes join blp)
+    from . import alerts, checks, components, incidents, pages, subscribers, tickets  # noqa: F401  (their routes join blp)
 
     app.config.update(
         API_TITLE="statuspage management API", API_VERSION="v1", OPENAPI_VERSION="3.0.3",

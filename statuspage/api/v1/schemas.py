@@ -441,3 +441,72 @@ class TicketListArgs(PageArgs):
     plan = fields.String(validate=validate.OneOf(["basic", "professional", "advanced"]))
     priority = fields.Integer(validate=validate.Range(min=1, max=3))
     incident = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
+
+
+# Pages: one install serves several status pages (services/page_admin.py checks the fields' meaning).
+
+PAGE_SLUG = validate.Regexp(r"^[a-z0-9][a-z0-9-]*$", error="Use lowercase letters, digits and dashes; start with a "
+                                                           "letter or digit.")
+PAGE_VISIBILITIES = ["public", "private", "password"]
+
+
+class PageIn(Schema):
+    name = _name(120, required=True)
+    slug = fields.String(required=True, validate=[validate.Length(min=1, max=60), PAGE_SLUG], metadata={
+        "description": "The page's path when it has no host: /p/<slug>."})
+    host = fields.String(allow_none=True, validate=validate.Length(max=253), metadata={
+        "description": "A host name (custom domain) the page answers at, chosen by the Host header: lowercase, "
+                       "no port; null: reached by /p/<slug> only.", "example": "status.example.com"})
+    languages = fields.List(fields.String(validate=validate.Length(min=1, max=8)), allow_none=True,
+                            validate=validate.Length(max=20), metadata={
+        "description": "Some of the install's languages (STATUSPAGE_LANGUAGES); null: all of them."})
+    default_language = fields.String(allow_none=True, validate=validate.Length(max=8), metadata={
+        "description": "One of the page's languages; null: the install's default."})
+    time_zone = fields.String(allow_none=True, validate=validate.Length(max=64), metadata={
+        "description": "An IANA time zone; null: the install's (STATUSPAGE_TIMEZONE).", "example": "Europe/Paris"})
+    logo_url = fields.String(allow_none=True, validate=validate.Length(max=500), metadata={
+        "description": "An http(s) URL of the logo; null: none (the name is shown)."})
+    accent_color = fields.String(allow_none=True, validate=validate.Regexp(r"^#[0-9A-Fa-f]{6}$"), metadata={
+        "description": "#rrggbb; null: the install's colour.", "example": "#0b5fff"})
+    visibility = fields.String(validate=validate.OneOf(PAGE_VISIBILITIES), metadata={
+        "description": "public (default); private and password pages are not served to the public (404) until "
+                       "private pages arrive."})
+    shows_all_components = StrictBoolean(metadata={
+        "description": "Show every component, new ones included, whatever `components` lists."})
+    components = fields.List(fields.String(validate=validate.Length(min=1, max=64)),
+                             validate=validate.Length(max=10_000), metadata={
+        "description": "The components the page shows, by slug (or id); a group shows when one of its "
+                       "components does."})
+
+
+class PagePatch(PageIn):
+    """Any of a page's fields; the default page keeps its slug."""
+
+    name = _text(120, metadata={"description": "Empty only on the default page: the install's name."})
+
+
+class PageDeleteArgs(Schema):
+    move_subscribers_to = fields.String(validate=[validate.Length(min=1, max=60), PAGE_SLUG], metadata={
+        "description": "The slug of the page its subscribers move to; a page with subscribers is not deleted "
+                       "without it (409)."})
+
+
+class PageOut(Schema):
+    id = fields.String(required=True)
+    slug = fields.String(required=True)
+    name = fields.String(required=True, metadata={"description": "Empty on the default page: the install's name."})
+    host = fields.String(allow_none=True)
+    url = fields.String(required=True, metadata={"description": "Where the public reads it."})
+    languages = fields.List(fields.String(), allow_none=True)
+    default_language = fields.String(allow_none=True)
+    time_zone = fields.String(allow_none=True)
+    logo_url = fields.String(allow_none=True)
+    accent_color = fields.String(allow_none=True)
+    visibility = fields.String(required=True, validate=validate.OneOf(PAGE_VISIBILITIES))
+    shows_all_components = fields.Boolean(required=True)
+    components = fields.List(fields.String(), required=True, metadata={"description": "slugs"})
+    is_default = fields.Boolean(required=True, metadata={"description": "Read-only: the page at the install's "
+                                                                        "own address; there is exactly one."})
+    subscribers = fields.Integer(metadata={"description": "How many subscribers belong to the page."})
+    created_at = fields.String(required=True)
+    updated_at = fields.String(required=True)

@@ -221,3 +221,40 @@ class ChatSubscriberForm(Form):
     components = SelectMultipleField(_l("Components (none chosen: all of them)"), choices=[], validate_choice=True)
     lang = SelectField(_l("Language of the messages"), choices=[])
     confirmed = BooleanField(_l("Already confirmed: send no confirmation message"), default=True)
+
+
+PAGE_VISIBILITY_LABELS = {"public": _l("Public"), "private": _l("Private (not served yet)"),
+                          "password": _l("Password-protected (not served yet)")}
+
+
+class PageForm(Form):
+    """A status page: its name and address, languages, time zone and look; its components come from the
+    component picker (request.form, read by the view)."""
+
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=120)])
+    slug = StringField(_l("Slug"), validators=[
+        Optional(), Length(max=60),
+        Regexp(r"^[a-z0-9][a-z0-9-]*$", message=_l("Use lowercase letters, digits and dashes."))],
+        render_kw={"spellcheck": "false", "autocapitalize": "off"})
+    host = StringField(_l("Domain"), validators=[Optional(), Length(max=253)],
+                       render_kw={"spellcheck": "false", "autocapitalize": "off", "autocomplete": "off",
+                                  "placeholder": "status.example.com"})
+    languages = SelectMultipleField(_l("Languages"), choices=[], validate_choice=True)
+    default_language = SelectField(_l("Default language"), choices=[], validate_choice=True, default="")
+    time_zone = StringField(_l("Time zone"), validators=[Optional(), Length(max=64)],
+                            render_kw={"spellcheck": "false", "autocapitalize": "off", "autocomplete": "off",
+                                       "list": "time-zones"})
+    logo_url = StringField(_l("Logo URL"), validators=[Optional(), Length(max=500)],
+                           render_kw={"type": "url", "spellcheck": "false", "autocomplete": "off",
+                                      "placeholder": "https://example.com/logo.svg"})
+    accent_color = StringField(_l("Accent colour"), validators=[
+        Optional(), Regexp(r"^#[0-9A-Fa-f]{6}$", message=_l("Write the colour as #rrggbb, e.g. #0b5fff."))],
+        render_kw={"spellcheck": "false", "autocapitalize": "off", "autocomplete": "off", "placeholder": "#0b5fff",
+                   "size": 8})
+    visibility = SelectField(_l("Who can read it"), choices=choices(PAGE_VISIBILITY_LABELS.items()),
+                             default="public")
+    shows_all_components = BooleanField(_l("Show every component, new ones included"))
+
+
+class PageDeleteForm(Form):
+    move_subscribers_to = SelectField(_l("Move its subscribers to"), choices=[], validate_choice=False)

@@ -208,7 +208,7 @@ def maintenance_update(maintenance_id: int):
 def _post_update(item: Incident):
     form = _update_form(item, submitted=True)
     if item.is_maintenance:
-        picked, errors = _picked(component_tree())
+        picked, errors = picked_components(component_tree())
         statuses = {slug: ComponentStatus.UNDER_MAINTENANCE.value for slug in picked}
     else:
         statuses, errors = _component_statuses(list_components())
@@ -258,10 +258,10 @@ def incident_resolve(incident_id: int):
     return redirect(_detail_url(item))
 
 
-def _picked(tree) -> tuple[list[str], list[str]]:
-    """The components ticked in the maintenance picker, in page order, and what is wrong with the choice. A
-    group's box stands for all its components (so the picker works without JavaScript too); a component or a
-    group that is not on the page is refused, not ignored."""
+def picked_components(tree) -> tuple[list[str], list[str]]:
+    """The components ticked in a checkbox picker (maintenance, pages), in page order, and what is wrong with
+    the choice. A group's box stands for all its components (so the picker works without JavaScript too); a
+    component or a group that is not on the page is refused, not ignored."""
     groups = {value for value in request.form.getlist("group") if value}
     chosen = set(request.form.getlist("components"))
     known_groups = {str(group.id) for group, _members in tree if group is not None}
@@ -291,7 +291,7 @@ def maintenance_new():
     form.components.choices = choices((c.slug, c.name) for _group, members in tree for c in members)
     errors = []
     if form.is_submitted():
-        form.components.data, errors = _picked(tree)
+        form.components.data, errors = picked_components(tree)
     if form.validate_on_submit() and not errors:
         try:
             item = schedule_maintenance(

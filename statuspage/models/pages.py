@@ -1,0 +1,69 @@
+"""Pages: one install serves a public page per product or brand, each with its own components.
+
+The default page (slug `default`) is what a single-page install always was: it shows every component,
+new ones included, and answers every URL that names no other page. Its empty name and null settings mean
+"the install's" (STATUSPAGE_SITE_NAME, STATUSPAGE_LANGUAGES, ...): services/pages.py:effective reads them.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, Index, String, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..database import Base, UTCDateTime
+from .components import Component
+
+DEFAULT_SLUG = "default"
+SLUG_PATTERN = r"[a-z0-9][a-z0-9-]*"
+
+
+class PageVisibility(StrEnum):
+    PUBLIC = "public"
+    PRIVATE = "private"    # audience members only (not served yet: 404 to the public)
+    PASSWORD = "password"  # one shared password (not served yet: 404 to the public)
+
+
+class Page(Base):
+    __tablename__ = "pages"
+    __table_args__ = (
+        # Exactly one default page: the service keeps it so, the database refuses a second.
+        Index("uq_pages_is_default", "is_default", unique=True,
+              sqlite_where=text("is_default"), postgresql_where=text("is_default")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(60), unique=True)
+    name: Mapped[str] = mapped_column(String(120), default="")  # empty: the install's STATUSPAGE_SITE_NAME
+    host: Mapped[str | None] = mapped_column(String(253), unique=True)  # lowercase, no port; None: /p/<slug> only
+    languages: Mapped[str | None] = mapped_column(String(40))  # "en,de"; None: the install's list
+    default_language: Mapped[str | None] = mapped_column(String(8))
+    time_zone: Mapped[str | None] = mapped_column(String(64))
+    logo_url: Mapped[str | None] = mapped_column(String(500))
+    accent_color: Mapped[str | None] = mapped_column(String(7))  # "#rrggbb"
+    visibility: Mapped[str] = mapped_column(String(16), default=PageVisibility.PUBLIC.value)
+    shows_all_components: Mapped[bool] = mapped_column(default=False)
+    is_default: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(default=1)
+
+    components: Mapped[list[Component]] = relationship(
+        secondary="page_components", order_by="(Component.position, Component.id)")
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def is_public(self) -> bool:
+        return self.visibility == PageVisibility.PUBLIC.value
+
+
+class PageComponent(Base):
+    """A component shown on a page (a component may be on several)."""
+
+    __tablename__ = "page_components"
+
+    page_id: Mapped[int] = mapped_column(ForeignKey("pages.id", ondelete="CASCADE"), primary_key=True)
+    component_id: Mapped[int] = mapped_column(ForeignKey("components.id", ondelete="CASCADE"), primary_key=True,
+                                              index=True)
