@@ -182,3 +182,31 @@ def test_a_closing_with_a_sharp_s_ends_the_own_words():
     body = "Die Karte zeigt nichts.\n\nViele Grüße\nKai Thomsen\nDisposition"
     assert own_words(body).strip() == "Die Karte zeigt nichts."
     assert "Ben" not in own_words("Alle Builds sind rot.\nGruß, Ben")
+
+
+@pytest.mark.parametrize(("sentence", "language", "concept"), [
+    ("Die Fahrer-App stürzt auf dem alten Tablet ab", "de", "error"),
+    ("Das Portal fällt seit Montag immer wieder aus", "de", "outage"),
+    ("Die Seite lädt seit dem Update nicht", "de", "outage"),
+    ("Der Export funktioniert seit gestern nicht", "de", "outage"),
+])
+def test_a_german_verb_split_around_its_object_still_reports_its_symptom(sentence, language, concept):
+    assert concept in analyze(sentence, language).concepts
+
+
+@pytest.mark.parametrize(("sentence", "language"), [
+    ("Webhooks nutzen wir nicht.", "de"),
+    ("We don't use webhooks.", "en"),
+    ("Nous n'utilisons pas les webhooks.", "fr"),
+])
+def test_saying_a_part_is_not_used_reports_nothing_about_it(sentence, language):
+    from statuspage.support.scope import clauses
+
+    assert clauses(sentence, language) == [(sentence, True)]
+
+
+def test_not_having_access_is_no_statement_that_something_works():
+    from statuspage.support.scope import clauses
+
+    assert clauses("We do not have access to the dashboard", "en") == [
+        ("We do not have access to the dashboard", False)]
