@@ -517,7 +517,7 @@ class Reader:
 
 _NUMBERS = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "several": 2, "few": 2,
             "ein": 1, "einem": 1, "einen": 1, "zwei": 2, "drei": 3, "vier": 4, "funf": 5, "sechs": 6, "mehreren": 2,
-            "einigen": 2, "un": 1, "une": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "plusieurs": 2,
+            "einigen": 2, "paar": 2, "einer": 1, "mehrere": 2, "un": 1, "une": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "plusieurs": 2,
             "quelques": 2}
 _UNITS = {"day": 1, "days": 1, "week": 7, "weeks": 7, "tag": 1, "tagen": 1, "tage": 1, "woche": 7, "wochen": 7,
           "jour": 1, "jours": 1, "semaine": 7, "semaines": 7}
@@ -540,7 +540,9 @@ def began_days_ago(text: str, language: str, now: datetime) -> int | None:
             n = words[i - 1]
             count = int(n) if n.isdigit() and len(n) <= 2 else _NUMBERS.get(n)
             lead = " ".join(words[max(0, i - 5):i - 1])
-            if count and (lead.endswith(_SINCE) or words[i + 1:i + 2] in (["ago"], ["now"])):
+            # "seit ein paar Wochen", "for the past few days": the word for "since" a few words before
+            since = lead.endswith(_SINCE) or any(w in _SINCE for w in lead.split()[-3:])
+            if count and (since or words[i + 1:i + 2] in (["ago"], ["now"])):
                 found.append(count * _UNITS[w])
         elif (w in _YESTERDAY.get(language, ()) and not (language == "fr" and before.endswith("avant"))
               and not before.endswith(_OF) and words[i + 1:i + 2] != ["s"]):    # "yesterday's close", "von gestern"

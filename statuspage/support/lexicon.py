@@ -148,8 +148,8 @@ CONCEPTS: dict[str, Concept] = {
                  "rechnung, ihre rechnung, abrechnung, abgebucht, abbuchung, abonnement, abo, preisliste, mehrwertsteuer, quittung",
                  "facture, votre facture, facturation, prélevé, prélèvement, abonnement, tarification, grille tarifaire, tva, reçu de paiement"),
     "compensation": C(INTENT, "a refund or credit",
-                      "refund, credit note, a credit, service credit, compensation, compensate, reimburse, reimbursement, waive, goodwill, discount, sla credit, penalty, fee, fees, cover the costs, cover the cost, pay for, damages",
-                      "gutschrift, erstatten, erstattung, erstattet, entschädigung, entschädigen, kulanz, rabatt, nachlass, vertragsstrafe, zurückerstatten, ausgleich, gebühr, gebühren, kosten, übernehmt, übernehmen, schadenersatz, übernimmt, gutschreiben, gutgeschrieben, schreibt ... gut",
+                      "refund, credit note, a credit, service credit, compensation, compensate, reimburse, reimbursement, waive, goodwill, discount, sla credit, penalty, fee, fees, cover the costs, cover the cost, cover our costs, cover this, cover it, pay for, damages",
+                      "gutschrift, erstatten, erstattung, erstattet, entschädigung, entschädigen, kulanz, rabatt, nachlass, vertragsstrafe, zurückerstatten, ausgleich, gebühr, gebühren, kosten, übernehmt, übernehmen, schadenersatz, übernimmt, gutschreiben, gutschreibt, gutgeschrieben, schreibt ... gut",
                       "rembourser, remboursement, un avoir, d un avoir, l avoir, cet avoir, dédommagement, dédommager, indemnisation, indemniser, geste commercial, compensation, remise, pénalité, pénalités, frais, prendre en charge, preniez en charge, dommages"),
     "contract": C(INTENT, "a contract or offer",
                   "contract, renewal, renew, quote, offer, licence, license, cancel my subscription, cancellation, upgrade my plan",
@@ -160,9 +160,9 @@ CONCEPTS: dict[str, Concept] = {
                   "einstellung, einstellungen, konfiguration, konfigurieren, einrichten, anpassen, vorlage, sprache, spalte, spalten, layout, zertifikat",
                   "paramètres, réglages, configuration, configurer, personnaliser, modèle, charte graphique, préférences, langue, colonne, colonnes, certificat"),
     "howto": C(INTENT, "how to do something",
-               "^how do, ^how can, ^how to, ^how should, ^how does, ^where do, ^where can, ^where is, ^is it possible, ^can we, ^can i, ^could we, ^is there a way, ^which format, ^which setting, ^which version, ^what format, ^what setting, any idea",
-               "^wie * ich, ^wie * wir, ^wie * man, ^wo * ich, ^wo * wir, ^wo * man, ^kann man, ^können wir, ^ist es möglich, ^gibt es eine möglichkeit, ^lässt sich, ^welches format, ^welche einstellung, ^welche version, ^was müssen wir, ^was muss ich",
-               "=^comment, =^où, ^peut on, ^pouvons nous, ^puis je, ^est il possible, ^est ce possible, ^y a t il un moyen, ^est ce qu on peut, ^quel format, ^quel paramètre, ^quelle version, ^que devons nous"),
+               "^how do, ^how can, ^how to, ^how should, ^how does, ^where do, ^where can, ^where is, ^is it possible, ^can we, ^can i, ^could we, ^is there a way, ^is there any way, ^and how do, ^and how can, ^which format, ^which setting, ^which version, ^what format, ^what setting, any idea",
+               "^wie * ich, ^wie * wir, ^wie * man, ^wo * ich, ^wo * wir, ^wo * man, ^kann man, ^können wir, ^ist es möglich, ^gibt es eine möglichkeit, ^gibt es einen weg, ^und wie * wir, ^und wie * ich, ^und wie * man, ^lässt sich, ^welches format, ^welche einstellung, ^welche version, ^was müssen wir, ^was muss ich",
+               "=^comment, =^où, ^peut on, ^pouvons nous, ^puis je, ^est il possible, ^est ce possible, ^y a t il un moyen, ^et comment, ^est ce qu on peut, ^quel format, ^quel paramètre, ^quelle version, ^que devons nous"),
     "own_change": C(INTENT, "a change on the customer's side",
                     "since we changed, since we switched, since we swapped, since we updated, since we upgraded, since we installed, since we moved, since we rotated, since we migrated, after we changed, after we switched, after we updated, after we upgraded, after we installed, after we rotated, after updating, after upgrading, after our update, after the update to, we rotated, we changed our, we switched to, we swapped",
                     "seit wir, nachdem wir, nach dem update auf, nach unserem update, nach der umstellung auf, wir haben * umgestellt, haben wir * umgestellt",
@@ -195,14 +195,14 @@ CONCEPTS: dict[str, Concept] = {
     "request": C(MARKER, "a request",
                  "^please, ^could you, ^can you, ^would you, ^kindly, i would like, we would like, i d like, we d like, we need, i need, we expect, i expect, we ask, we request, we demand, i demand, we want, i want, we are entitled, we re entitled, should be refunded, should be credited, please refund, please credit, please confirm",
                  "^bitte, ^könnten sie, ^können sie, ^würden sie, ich möchte, wir möchten, ich hätte gerne, wir hätten gerne, wir bitten, ich bitte, wir benötigen, ich benötige, wir erwarten, erwarten wir, ich erwarte, erwarte ich, möchten wir, möchte ich, hätten wir gerne, hätte ich gerne, benötigen wir, brauchen wir, wir fordern, ich fordere, fordern wir, wir verlangen, ich verlange, wir wollen, ich will, bitten wir, bitte ich",
-                 "^merci de, ^pourriez vous, ^pouvez vous, ^pourrais je, je voudrais, nous voudrions, je souhaite, nous souhaitons, j aimerais, nous aimerions, nous demandons, je demande, nous attendons, j attends, nous exigeons, j exige, nous voulons, je veux, nous réclamons, je réclame, ^svp"),
+                 "^merci de, ^pourriez vous, ^pouvez vous, ^vous pouvez, ^vous pourriez, ^pourrais je, je voudrais, nous voudrions, je souhaite, nous souhaitons, j aimerais, nous aimerions, nous demandons, je demande, nous attendons, j attends, nous exigeons, j exige, nous voulons, je veux, nous réclamons, je réclame, ^svp"),
     # the customer's guess that it is a known problem ("Is this the macOS issue?"): a question naming an
     # incident, a maintenance or the status page says what they suspect, not what they see
     "incident_ref": C(MARKER, "a known problem",
                       "incident, issue, outage, problem, disruption, maintenance, status page, known issue",
                       "störung, ausfall, problem, vorfall, wartung, statusseite, bekanntes problem",
                       "incident, panne, problème, perturbation, maintenance, page de statut, problème connu"),
-    "planned": C(MARKER, "planned", "planned, scheduled, announced", "geplant, geplante, angekündigt, angekündigte", "prévu, prévue, planifié, planifiée, annoncé, annoncée"),
+    "planned": C(MARKER, "planned", "planned, scheduled, announced, ^do you plan, ^are you planning", "geplant, geplante, angekündigt, angekündigte, ^planen sie, ^plant ihr", "prévu, prévue, planifié, planifiée, annoncé, annoncée"),
 }
 
 # Symptom families: a ticket reporting a symptom of the incident's family fits even without the same word.

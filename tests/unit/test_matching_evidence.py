@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import numpy as np
+import pytest
 
 from statuspage.support import semantic
 from statuspage.support.evidence import Examples, began_days_ago
@@ -204,3 +205,30 @@ def test_a_version_the_updates_rule_out_is_outside_and_one_they_name_inside():
     assert ticket_fit(scope, older, frozenset(), older) == Fit((), ("a version it rules out",), False)
     assert "its version" in ticket_fit(scope, "Our Kivo 4.1a exports fail", frozenset(), "Our Kivo 4.1a exports fail").inside
     assert ticket_fit(scope, "Exports fail at 14.30", frozenset(), "Exports fail at 14.30").outside == ()
+
+
+@pytest.mark.parametrize(("text", "language", "days"), [
+    ("Die App stürzt seit ein paar Wochen beim Start ab", "de", 14),
+    ("seit einer Woche bleibt die Karte leer", "de", 7),
+    ("For the past few days the map has been empty", "en", 2),
+    ("depuis quelques jours la carte reste vide", "fr", 2),
+    ("seit heute früh bleibt die Karte leer", "de", None),
+])
+def test_a_few_days_or_weeks_since_the_problem_began_are_read(text, language, days):
+    assert began_days_ago(text, language, NOW) == days
+
+
+@pytest.mark.parametrize(("sentence", "language", "concept"), [
+    ("We expect you to cover this.", "en", "compensation"),
+    ("Wir erwarten, dass ihr uns den Betrag gutschreibt.", "de", "compensation"),
+    ("Bitte sofort sperren, und wie ändern wir das Passwort?", "de", "howto"),
+    ("Gibt es einen Weg, ältere Fahrten zu sehen?", "de", "howto"),
+    ("Is there any way to see older trips?", "en", "howto"),
+    ("Vous pouvez renvoyer les messages ?", "fr", "request"),
+    ("Do you plan to support trackers in Brazil?", "en", "planned"),
+    ("Planen Sie eine Karte für Anhänger?", "de", "planned"),
+])
+def test_more_ways_of_asking_are_read_as_asking(sentence, language, concept):
+    from statuspage.support.text import analyze
+
+    assert concept in analyze(sentence, language).concepts
