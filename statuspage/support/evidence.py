@@ -194,7 +194,10 @@ def read_incident(candidate: Candidate, page: Page) -> IncidentReading:
     excluded = set(scope.excluding)
     sentences = [s for t in candidate.texts for s in semantic.sentences(t, limit=40)]
     clauses = [c for c, out in scope.clauses if not out and c not in sentences]    # parts of long sentences
-    telling = [candidate.title] + [s for s in sentences + clauses if s not in excluded and _tells(s, language)]
+    # a sentence that rules a part out is read only through its clauses that rule in: "Exports fail, imports work
+    # normally" must not bring a ticket about imports close
+    telling = [candidate.title] + [s for s in sentences + clauses if s not in excluded and _tells(s, language)
+                                   and not any(c in s for c in excluded)]
     first = analyze("\n".join((candidate.title, *candidate.texts[:1])), language, page.forms)
     primary = {c for c in first.concepts if kind(c) == SYMPTOM} | (own if candidate.kind == "maintenance" else set())
     names = frozenset().union(*(name_like(t, language) for t in (candidate.title, *candidate.texts)))

@@ -232,3 +232,14 @@ def test_more_ways_of_asking_are_read_as_asking(sentence, language, concept):
     from statuspage.support.text import analyze
 
     assert concept in analyze(sentence, language).concepts
+
+
+def test_a_sentence_that_rules_a_part_out_is_compared_only_through_what_it_rules_in():
+    from statuspage.support.evidence import Page, read_incident
+
+    mixed = "Trip exports to CSV fail with an error, but trip imports from the old system work normally"
+    incident = Candidate(31, "incident", "Trip exports failing", (f"{mixed}.",), ("trips",),
+                         NOW - timedelta(hours=1), "identified")
+    reading = read_incident(incident, Page(tuple(FLEET)))
+    assert not any("imports" in s for s in reading.sentences), reading.sentences
+    assert any("exports to CSV fail" in s for s in reading.sentences), reading.sentences
