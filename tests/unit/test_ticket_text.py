@@ -210,3 +210,17 @@ def test_not_having_access_is_no_statement_that_something_works():
 
     assert clauses("We do not have access to the dashboard", "en") == [
         ("We do not have access to the dashboard", False)]
+
+
+@pytest.mark.parametrize(("sentence", "language", "concept"), [
+    ("The export button is greyed out", "en", "cannot"),
+    ("Der Export-Knopf ist ausgegraut", "de", "cannot"),
+    ("Le bouton d'export est grisé", "fr", "cannot"),
+    ("Notre règle d'alerte ne se déclenche plus", "fr", "cannot"),
+    ("The reminder won't send from the app", "en", "cannot"),
+    ("Les cartes se bloquent toutes les dix secondes", "fr", "timeout"),
+    ("Die Dateien sind seit einer Stunde in Verarbeitung", "de", "pending"),
+    ("The report just sits there saying queued", "en", "pending"),
+])
+def test_more_ways_of_saying_something_is_broken(sentence, language, concept):
+    assert concept in analyze(sentence, language).concepts
