@@ -243,3 +243,30 @@ def test_a_sentence_that_rules_a_part_out_is_compared_only_through_what_it_rules
     reading = read_incident(incident, Page(tuple(FLEET)))
     assert not any("imports" in s for s in reading.sentences), reading.sentences
     assert any("exports to CSV fail" in s for s in reading.sentences), reading.sentences
+
+
+def _even_odds_model(p: float):
+    """A model whose one gate gives every ticket probability p, so the decision rule alone decides."""
+    import math
+
+    from statuspage.support.model import Model
+
+    return Model({"topic": ({}, math.log(p / (1 - p)))})
+
+
+def test_a_ticket_that_describes_no_symptom_of_the_incident_needs_a_higher_probability():
+    from statuspage.support.matching import UNCORROBORATED, needed
+
+    assert needed({"symptom_shared": 1.0}, 0.5) == 0.5
+    assert needed({"symptom_family": 1.0}, 0.5) == 0.5
+    assert needed({"codes_shared": 1.0}, 0.5) == 0.5
+    assert needed({"no_symptom": 1.0, "names_affected": 1.0, "field_affected": 1.0}, 0.5) == 0.5 + UNCORROBORATED
+    assert needed({}, 0.9) == 0.95
+    model = _even_odds_model(0.6)
+    wish = _match("Live map", "Could the live map show the driver's name next to each vehicle?", model=model)
+    assert wish.incident_id is None and wish.score == 0.6, wish
+    assert any("describes no symptom of the incident's kind: needs 0.65, not 0.50" in r for r in wish.reasons), wish
+    report = _match("Live map", "Our Swedish vehicles on the live map have not updated their positions for an hour.",
+                    model=model)
+    assert report.incident_id == MAP_STALE.incident_id and report.score == 0.6, report
+    assert not any("needs" in r for r in report.reasons), report
