@@ -224,3 +224,23 @@ def test_not_having_access_is_no_statement_that_something_works():
 ])
 def test_more_ways_of_saying_something_is_broken(sentence, language, concept):
     assert concept in analyze(sentence, language).concepts
+
+
+@pytest.mark.parametrize(("sentence", "language"), [
+    ("The invoices themselves are correct, and admins can already download them.", "en"),
+    ("Administratoren können bereits alle Rechnungen herunterladen.", "de"),
+    ("Les administrateurs peuvent déjà télécharger les factures.", "fr"),
+    ("Paket nutzen wir gar nicht.", "de"),
+])
+def test_an_update_saying_what_already_works_rules_it_out(sentence, language):
+    from statuspage.support.scope import clauses
+
+    assert clauses(sentence, language) == [(sentence, True)]
+
+
+def test_what_still_works_beside_a_problem_is_only_that_clause():
+    from statuspage.support.scope import clauses
+
+    assert clauses("We can still log in, but exports fail", "en") == [("We can still log in", True), ("exports fail", False)]
+    assert clauses("Wir können bereits keine Belege mehr hochladen", "de") == [
+        ("Wir können bereits keine Belege mehr hochladen", False)]
