@@ -525,6 +525,8 @@ _NUMBERS = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six":
 _UNITS = {"day": 1, "days": 1, "week": 7, "weeks": 7, "tag": 1, "tagen": 1, "tage": 1, "woche": 7, "wochen": 7,
           "jour": 1, "jours": 1, "semaine": 7, "semaines": 7}
 _SINCE = ("for", "since", "seit", "vor", "depuis", "il y a")
+_FILLERS = frozenset({"the", "past", "last", "a", "ein", "den", "letzten", "vergangenen", "les", "des", "derniers",
+                      "dernieres"})    # between "since" and a count of days: "for the past few days"
 _OF = (" of", " von", " vom", " de", " d", " du")      # what is yesterday's: the thing's date, not the problem's
 _YESTERDAY = {"en": ("yesterday",), "de": ("gestern", "vorgestern"), "fr": ("hier", "avant hier")}
 _WEEKDAYS = {"en": "monday tuesday wednesday thursday friday saturday sunday".split(),
@@ -541,11 +543,11 @@ def began_days_ago(text: str, language: str, now: datetime) -> int | None:
         before = " ".join(words[max(0, i - 4):i])
         if w in _UNITS and i > 0:
             n = words[i - 1]
-            count = int(n) if n.isdigit() and len(n) <= 2 else _NUMBERS.get(n)
-            lead = " ".join(words[max(0, i - 5):i - 1])
-            # "seit ein paar Wochen", "for the past few days": the word for "since" a few words before
-            since = lead.endswith(_SINCE) or any(w in _SINCE for w in lead.split()[-3:])
-            if count and (since or words[i + 1:i + 2] in (["ago"], ["now"])):
+            count = int(n) if n.isdigit() and len(n) <= 2 else _NUMBERS.get(n) if n != "a" or language == "en" else None
+            lead = words[max(0, i - 5):i - 1]
+            while lead and lead[-1] in _FILLERS:     # "seit ein paar Wochen", "for the past few days"
+                lead = lead[:-1]
+            if count and (" ".join(lead).endswith(_SINCE) or words[i + 1:i + 2] in (["ago"], ["now"])):
                 found.append(count * _UNITS[w])
         elif (w in _YESTERDAY.get(language, ()) and not (language == "fr" and before.endswith("avant"))
               and not before.endswith(_OF) and words[i + 1:i + 2] != ["s"]):    # "yesterday's close", "von gestern"

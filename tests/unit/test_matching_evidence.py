@@ -213,6 +213,7 @@ def test_a_version_the_updates_rule_out_is_outside_and_one_they_name_inside():
     ("For the past few days the map has been empty", "en", 2),
     ("depuis quelques jours la carte reste vide", "fr", 2),
     ("seit heute früh bleibt die Karte leer", "de", None),
+    ("les positions restent figées depuis la mise à jour de ce matin", "fr", None),    # "à jour" is no "a day"
 ])
 def test_a_few_days_or_weeks_since_the_problem_began_are_read(text, language, days):
     assert began_days_ago(text, language, NOW) == days
