@@ -271,3 +271,14 @@ def test_a_ticket_that_describes_no_symptom_of_the_incident_needs_a_higher_proba
                     model=model)
     assert report.incident_id == MAP_STALE.incident_id and report.score == 0.6, report
     assert not any("needs" in r for r in report.reasons), report
+
+
+def test_a_word_the_updates_use_only_to_rule_a_part_out_names_it_even_in_lower_case():
+    scope = incident_scope(("Trip exports failing",
+                            "Exports to the accounting package fail. Printouts from the depot terminal work normally, "
+                            "and trackers made by zentrak are not affected."), "en")
+    assert {"zentrak", "printout", "termin"} <= scope.terms_out, scope.terms_out
+    assert not {"affect", "normal", "export"} & scope.terms_out, scope.terms_out    # the marker's and the incident's
+    assert "zentrak" in ticket_fit(scope, "Our zentrak units stopped sending trips",
+                                   reported="Our zentrak units stopped sending trips").outside
+    assert ticket_fit(scope, "Exports to the accounting package fail since noon").outside == ()
