@@ -10,6 +10,7 @@ weights generalize to products they were not fitted on.
     .venv/bin/python bench/bench_matching.py                         # SQLite, temporary databases
     .venv/bin/python bench/bench_matching.py --database-url postgresql+psycopg://postgres@127.0.0.1/bench
     .venv/bin/python bench/bench_matching.py --skip-cross-validation
+    .venv/bin/python bench/bench_matching.py --skip-heldout            # while tuning: no held-out figures
 """
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ def cross_validated() -> list[str]:
     """Leave one fitting source out at a time: fit on the others, decide the left-out tickets."""
     from statuspage.support import model, training
     from statuspage.support.evaluation import sources
-    from statuspage.support.matching import DEFAULT_THRESHOLD, score
+    from statuspage.support.matching import needed, score
 
     built = [(s, training.build(s, now=NOW)) for s in sources([DATA / "tickets_dev.jsonl", DATA / "scenarios"])]
     rows = [(s, b, *training.rows(b)) for s, b in built]
@@ -45,16 +46,15 @@ def cross_validated() -> list[str]:
         fitted = model.fit([x for j, d in enumerate(rows) if j != k for x in d[2]],
                            [v for j, d in enumerate(rows) if j != k for v in d[3]])
         for linked in (False, True):
-            best: dict[str, tuple[float, int]] = {}
+            best: dict[str, tuple[float, int, float]] = {}
             for values, (ticket_id, incident_id, _expected, with_examples) in zip(r, index):
                 if with_examples == linked:
                     p = fitted.probability(values)
-                    best[ticket_id] = max(best.get(ticket_id, (0.0, 0)), (p, incident_id))
+                    best[ticket_id] = max(best.get(ticket_id, (0.0, 0, 1.0)), (p, incident_id, needed(values)))
             pairs = []
             for item in b.tickets:
-                p, incident_id = best.get(item.record["id"], (0.0, 0))
-                pairs.append((item.record["expected"].get("incident"),
-                              b.keys.get(incident_id) if p >= DEFAULT_THRESHOLD else None))
+                p, incident_id, bar = best.get(item.record["id"], (0.0, 0, 1.0))
+                pairs.append((item.record["expected"].get("incident"), b.keys.get(incident_id) if p >= bar else None))
             overall[linked] += pairs
             s = score(pairs)
             lines.append(f"{source.name:18} {'linked' if linked else 'first':7} {s.tickets:5} "
@@ -70,12 +70,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", default="", help="replay in this (emptied) database instead of SQLite")
     parser.add_argument("--skip-cross-validation", action="store_true")
+    parser.add_argument("--skip-heldout", action="store_true",
+                        help="leave the held-out products out (while tuning: their figures are for checking only)")
     args = parser.parse_args()
     database = args.database_url or None
     print(f"database {'sqlite (temporary)' if not database else database.split('://')[0]}")
     for title, paths in (("development set", [DATA / "tickets_dev.jsonl"]),
                          ("product scenarios (fitted on)", [DATA / "scenarios"]),
-                         ("held-out products (never fitted on)", [DATA / "heldout"])):
+                         ("held-out products (never fitted on)", [] if args.skip_heldout else [DATA / "heldout"])):
+        if not paths:
+            continue
         print(f"\n{title}")
         for line in replayed(paths, database):
             print(line)

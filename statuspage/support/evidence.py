@@ -194,7 +194,10 @@ def read_incident(candidate: Candidate, page: Page) -> IncidentReading:
     excluded = set(scope.excluding)
     sentences = [s for t in candidate.texts for s in semantic.sentences(t, limit=40)]
     clauses = [c for c, out in scope.clauses if not out and c not in sentences]    # parts of long sentences
-    telling = [candidate.title] + [s for s in sentences + clauses if s not in excluded and _tells(s, language)]
+    # a sentence that rules a part out is read only through its clauses that rule in: "Exports fail, imports work
+    # normally" must not bring a ticket about imports close
+    telling = [candidate.title] + [s for s in sentences + clauses if s not in excluded and _tells(s, language)
+                                   and not any(c in s for c in excluded)]
     first = analyze("\n".join((candidate.title, *candidate.texts[:1])), language, page.forms)
     primary = {c for c in first.concepts if kind(c) == SYMPTOM} | (own if candidate.kind == "maintenance" else set())
     names = frozenset().union(*(name_like(t, language) for t in (candidate.title, *candidate.texts)))
@@ -517,11 +520,13 @@ class Reader:
 
 _NUMBERS = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "several": 2, "few": 2,
             "ein": 1, "einem": 1, "einen": 1, "zwei": 2, "drei": 3, "vier": 4, "funf": 5, "sechs": 6, "mehreren": 2,
-            "einigen": 2, "un": 1, "une": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "plusieurs": 2,
+            "einigen": 2, "paar": 2, "einer": 1, "mehrere": 2, "un": 1, "une": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "plusieurs": 2,
             "quelques": 2}
 _UNITS = {"day": 1, "days": 1, "week": 7, "weeks": 7, "tag": 1, "tagen": 1, "tage": 1, "woche": 7, "wochen": 7,
           "jour": 1, "jours": 1, "semaine": 7, "semaines": 7}
 _SINCE = ("for", "since", "seit", "vor", "depuis", "il y a")
+_FILLERS = frozenset({"the", "past", "last", "a", "ein", "den", "letzten", "vergangenen", "les", "des", "derniers",
+                      "dernieres"})    # between "since" and a count of days: "for the past few days"
 _OF = (" of", " von", " vom", " de", " d", " du")      # what is yesterday's: the thing's date, not the problem's
 _YESTERDAY = {"en": ("yesterday",), "de": ("gestern", "vorgestern"), "fr": ("hier", "avant hier")}
 _WEEKDAYS = {"en": "monday tuesday wednesday thursday friday saturday sunday".split(),
@@ -538,9 +543,11 @@ def began_days_ago(text: str, language: str, now: datetime) -> int | None:
         before = " ".join(words[max(0, i - 4):i])
         if w in _UNITS and i > 0:
             n = words[i - 1]
-            count = int(n) if n.isdigit() and len(n) <= 2 else _NUMBERS.get(n)
-            lead = " ".join(words[max(0, i - 5):i - 1])
-            if count and (lead.endswith(_SINCE) or words[i + 1:i + 2] in (["ago"], ["now"])):
+            count = int(n) if n.isdigit() and len(n) <= 2 else _NUMBERS.get(n) if n != "a" or language == "en" else None
+            lead = words[max(0, i - 5):i - 1]
+            while lead and lead[-1] in _FILLERS:     # "seit ein paar Wochen", "for the past few days"
+                lead = lead[:-1]
+            if count and (" ".join(lead).endswith(_SINCE) or words[i + 1:i + 2] in (["ago"], ["now"])):
                 found.append(count * _UNITS[w])
         elif (w in _YESTERDAY.get(language, ()) and not (language == "fr" and before.endswith("avant"))
               and not before.endswith(_OF) and words[i + 1:i + 2] != ["s"]):    # "yesterday's close", "von gestern"

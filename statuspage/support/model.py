@@ -55,12 +55,13 @@ AGAINST = frozenset({"names_other_only", "names_sibling", "field_other", "sympto
 
 # Evidence that is rare in labelled tickets but decisive where it occurs: a fit on a few hundred tickets may
 # not weigh it below these (weight, per gate value of 1), so one lucky scenario cannot unlearn it.
-AT_MOST = {"own_change": -3.0, "began_before": -3.0, "asks_money": -3.0, "names_sibling": -3.0,
+AT_MOST = {"own_change": -3.0, "asks_money": -3.0, "names_sibling": -3.0,
            "scope_outside": -3.0, "counter_examples": -4.0, "names_other_only": -2.5}
 
 # Evidence the labelled scenarios cannot teach (their tickets from staging never reach the matcher, their
-# questions about the past are about incidents no longer open), weighed by hand and kept as it is.
-FIXED = {"asks_past": -5.0, "non_production": -8.0}
+# questions about the past are about incidents no longer open, a problem that began days before an incident
+# is another problem: too rare among their tickets for a fit to weigh), weighed by hand and kept as it is.
+FIXED = {"asks_past": -5.0, "non_production": -8.0, "began_before": -6.0}
 
 
 def _sigmoid(z):

@@ -129,9 +129,20 @@ def incident_scope(texts: Sequence[str], language: str, surface: Sequence[str] =
     words_out = {_key(t.norm, language) for c in ruled_out for t in tokenize(c)}
     versions_in = frozenset(v for c in ruled_in for v in versions(c))
     versions_out = tuple(r for c in ruled_out for r in version_ranges(c))
+    plain_out = set().union(*(_plain_words(c, language) for c in ruled_out)) if ruled_out else set()
     return Scope(tuple(parts), places_in, places_out, frozenset(names_in - words_out - lowercase - shown),
-                 frozenset(names_out - words_in - lowercase - shown), language, versions_in,
+                 frozenset((names_out - lowercase | plain_out) - words_in - shown), language, versions_in,
                  tuple(r for r in versions_out if not any(r[0] <= v <= r[1] for v in versions_in)))
+
+
+def _plain_words(clause: str, language: str) -> set[str]:
+    """The longer words of a clause that rules out, besides the lexicon's ("dormakaba is not affected", "payslips
+    sent by post"): a word the updates use only where they rule something out names what is ruled out, even in
+    lower case. The words of the marker and of any concept are left out ("affected", "normally", "login")."""
+    tokens = tokenize(clause)
+    covered = {i for h in analyze(clause, language).hits for i in h.positions}
+    return {_key(t.norm, language) for i, t in enumerate(tokens)
+            if i not in covered and len(t.norm) >= 6 and t.norm not in STOPWORDS and not t.norm.isdigit()}
 
 
 _VERSION = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d{1,3})+)([a-z]?)(?![\d])")      # "4.1a", "5.12.0": fixed shape

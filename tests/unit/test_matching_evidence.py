@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import numpy as np
+import pytest
 
 from statuspage.support import semantic
 from statuspage.support.evidence import Examples, began_days_ago
@@ -204,3 +205,80 @@ def test_a_version_the_updates_rule_out_is_outside_and_one_they_name_inside():
     assert ticket_fit(scope, older, frozenset(), older) == Fit((), ("a version it rules out",), False)
     assert "its version" in ticket_fit(scope, "Our Kivo 4.1a exports fail", frozenset(), "Our Kivo 4.1a exports fail").inside
     assert ticket_fit(scope, "Exports fail at 14.30", frozenset(), "Exports fail at 14.30").outside == ()
+
+
+@pytest.mark.parametrize(("text", "language", "days"), [
+    ("Die App stürzt seit ein paar Wochen beim Start ab", "de", 14),
+    ("seit einer Woche bleibt die Karte leer", "de", 7),
+    ("For the past few days the map has been empty", "en", 2),
+    ("depuis quelques jours la carte reste vide", "fr", 2),
+    ("seit heute früh bleibt die Karte leer", "de", None),
+    ("les positions restent figées depuis la mise à jour de ce matin", "fr", None),    # "à jour" is no "a day"
+])
+def test_a_few_days_or_weeks_since_the_problem_began_are_read(text, language, days):
+    assert began_days_ago(text, language, NOW) == days
+
+
+@pytest.mark.parametrize(("sentence", "language", "concept"), [
+    ("We expect you to cover this.", "en", "compensation"),
+    ("Wir erwarten, dass ihr uns den Betrag gutschreibt.", "de", "compensation"),
+    ("Bitte sofort sperren, und wie ändern wir das Passwort?", "de", "howto"),
+    ("Gibt es einen Weg, ältere Fahrten zu sehen?", "de", "howto"),
+    ("Is there any way to see older trips?", "en", "howto"),
+    ("Vous pouvez renvoyer les messages ?", "fr", "request"),
+    ("Do you plan to support trackers in Brazil?", "en", "planned"),
+    ("Planen Sie eine Karte für Anhänger?", "de", "planned"),
+])
+def test_more_ways_of_asking_are_read_as_asking(sentence, language, concept):
+    from statuspage.support.text import analyze
+
+    assert concept in analyze(sentence, language).concepts
+
+
+def test_a_sentence_that_rules_a_part_out_is_compared_only_through_what_it_rules_in():
+    from statuspage.support.evidence import Page, read_incident
+
+    mixed = "Trip exports to CSV fail with an error, but trip imports from the old system work normally"
+    incident = Candidate(31, "incident", "Trip exports failing", (f"{mixed}.",), ("trips",),
+                         NOW - timedelta(hours=1), "identified")
+    reading = read_incident(incident, Page(tuple(FLEET)))
+    assert not any("imports" in s for s in reading.sentences), reading.sentences
+    assert any("exports to CSV fail" in s for s in reading.sentences), reading.sentences
+
+
+def _even_odds_model(p: float):
+    """A model whose one gate gives every ticket probability p, so the decision rule alone decides."""
+    import math
+
+    from statuspage.support.model import Model
+
+    return Model({"topic": ({}, math.log(p / (1 - p)))})
+
+
+def test_a_ticket_that_describes_no_symptom_of_the_incident_needs_a_higher_probability():
+    from statuspage.support.matching import UNCORROBORATED, needed
+
+    assert needed({"symptom_shared": 1.0}, 0.5) == 0.5
+    assert needed({"symptom_family": 1.0}, 0.5) == 0.5
+    assert needed({"codes_shared": 1.0}, 0.5) == 0.5
+    assert needed({"no_symptom": 1.0, "names_affected": 1.0, "field_affected": 1.0}, 0.5) == 0.5 + UNCORROBORATED
+    assert needed({}, 0.9) == 0.95
+    model = _even_odds_model(0.6)
+    wish = _match("Live map", "Could the live map show the driver's name next to each vehicle?", model=model)
+    assert wish.incident_id is None and wish.score == 0.6, wish
+    assert any("describes no symptom of the incident's kind: needs 0.65, not 0.50" in r for r in wish.reasons), wish
+    report = _match("Live map", "Our Swedish vehicles on the live map have not updated their positions for an hour.",
+                    model=model)
+    assert report.incident_id == MAP_STALE.incident_id and report.score == 0.6, report
+    assert not any("needs" in r for r in report.reasons), report
+
+
+def test_a_word_the_updates_use_only_to_rule_a_part_out_names_it_even_in_lower_case():
+    scope = incident_scope(("Trip exports failing",
+                            "Exports to the accounting package fail. Printouts from the depot terminal work normally, "
+                            "and trackers made by zentrak are not affected."), "en")
+    assert {"zentrak", "printout", "termin"} <= scope.terms_out, scope.terms_out
+    assert not {"affect", "normal", "export"} & scope.terms_out, scope.terms_out    # the marker's and the incident's
+    assert "zentrak" in ticket_fit(scope, "Our zentrak units stopped sending trips",
+                                   reported="Our zentrak units stopped sending trips").outside
+    assert ticket_fit(scope, "Exports to the accounting package fail since noon").outside == ()

@@ -182,3 +182,65 @@ def test_a_closing_with_a_sharp_s_ends_the_own_words():
     body = "Die Karte zeigt nichts.\n\nViele Grüße\nKai Thomsen\nDisposition"
     assert own_words(body).strip() == "Die Karte zeigt nichts."
     assert "Ben" not in own_words("Alle Builds sind rot.\nGruß, Ben")
+
+
+@pytest.mark.parametrize(("sentence", "language", "concept"), [
+    ("Die Fahrer-App stürzt auf dem alten Tablet ab", "de", "error"),
+    ("Das Portal fällt seit Montag immer wieder aus", "de", "outage"),
+    ("Die Seite lädt seit dem Update nicht", "de", "outage"),
+    ("Der Export funktioniert seit gestern nicht", "de", "outage"),
+])
+def test_a_german_verb_split_around_its_object_still_reports_its_symptom(sentence, language, concept):
+    assert concept in analyze(sentence, language).concepts
+
+
+@pytest.mark.parametrize(("sentence", "language"), [
+    ("Webhooks nutzen wir nicht.", "de"),
+    ("We don't use webhooks.", "en"),
+    ("Nous n'utilisons pas les webhooks.", "fr"),
+])
+def test_saying_a_part_is_not_used_reports_nothing_about_it(sentence, language):
+    from statuspage.support.scope import clauses
+
+    assert clauses(sentence, language) == [(sentence, True)]
+
+
+def test_not_having_access_is_no_statement_that_something_works():
+    from statuspage.support.scope import clauses
+
+    assert clauses("We do not have access to the dashboard", "en") == [
+        ("We do not have access to the dashboard", False)]
+
+
+@pytest.mark.parametrize(("sentence", "language", "concept"), [
+    ("The export button is greyed out", "en", "cannot"),
+    ("Der Export-Knopf ist ausgegraut", "de", "cannot"),
+    ("Le bouton d'export est grisé", "fr", "cannot"),
+    ("Notre règle d'alerte ne se déclenche plus", "fr", "cannot"),
+    ("The reminder won't send from the app", "en", "cannot"),
+    ("Les cartes se bloquent toutes les dix secondes", "fr", "timeout"),
+    ("Die Dateien sind seit einer Stunde in Verarbeitung", "de", "pending"),
+    ("The report just sits there saying queued", "en", "pending"),
+])
+def test_more_ways_of_saying_something_is_broken(sentence, language, concept):
+    assert concept in analyze(sentence, language).concepts
+
+
+@pytest.mark.parametrize(("sentence", "language"), [
+    ("The invoices themselves are correct, and admins can already download them.", "en"),
+    ("Administratoren können bereits alle Rechnungen herunterladen.", "de"),
+    ("Les administrateurs peuvent déjà télécharger les factures.", "fr"),
+    ("Paket nutzen wir gar nicht.", "de"),
+])
+def test_an_update_saying_what_already_works_rules_it_out(sentence, language):
+    from statuspage.support.scope import clauses
+
+    assert clauses(sentence, language) == [(sentence, True)]
+
+
+def test_what_still_works_beside_a_problem_is_only_that_clause():
+    from statuspage.support.scope import clauses
+
+    assert clauses("We can still log in, but exports fail", "en") == [("We can still log in", True), ("exports fail", False)]
+    assert clauses("Wir können bereits keine Belege mehr hochladen", "de") == [
+        ("Wir können bereits keine Belege mehr hochladen", False)]
