@@ -385,21 +385,7 @@ def load_settings(overrides: dict | None = None, environ: Mapping[str, str] | No
     if not settings.password_sign_in and not settings.oidc_enabled:
         raise SettingsError("STATUSPAGE_PASSWORD_SIGN_IN=0 needs single sign-on (STATUSPAGE_OIDC_DISCOVERY_URL and "
                             "STATUSPAGE_OIDC_CLIENT_ID): nobody could sign in to the console")
-    _check_alert_urls(settings.alert_urls)
     return Settings(**{**settings.__dict__, **defaults})
-
-
-def _check_alert_urls(urls: tuple[str, ...]) -> None:
-    """Each alert URL must be one Apprise reads and a service we send to; the error names its place in
-    the list, never the URL (it carries tokens). Internal hosts are fine here: the operator chose them."""
-    if not urls:
-        return
-    from .notify.channels.chat import check_notify_url
-    for number, url in enumerate(urls, start=1):
-        try:
-            check_notify_url(url, allow_private=True, check_host=False)
-        except ValueError as error:
-            raise SettingsError(f"STATUSPAGE_ALERT_URLS, URL {number}: {error}") from None
 
 
 def _instance_secret_key(instance_dir: Path) -> str:
