@@ -21,6 +21,10 @@ FORBIDDEN = [
     ("statuspage.services", "statuspage.cli"),
     ("statuspage.models", "statuspage.services"),
 ]
+# The rules never build an app or a database: the tools that do (tickets evaluate, tickets fit) live in tools/.
+RULES = ["statuspage.services", "statuspage.monitoring", "statuspage.support", "statuspage.notify"]
+FORBIDDEN += [(rules, builder) for rules in RULES
+              for builder in ("statuspage.create_app", "statuspage.database_admin", "statuspage.tools")]
 # Packages that may call each other one way only: monitoring (checks, probes, the policy that opens incidents)
 # builds on services, never the other way round.
 ONE_WAY = [("statuspage.monitoring", "statuspage.services")]
