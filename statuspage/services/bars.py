@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -44,21 +45,16 @@ class Window(NamedTuple):
     stamps: list[float]
 
 
-_WINDOWS: dict[tuple, Window] = {}
-
-
 def window(now: datetime, tz: ZoneInfo, days: int = BAR_DAYS) -> Window:
     """The `days` local days up to today (made once per day and time zone)."""
-    today = now.astimezone(tz).date()
-    key = (today, str(tz), days)
-    found = _WINDOWS.get(key)
-    if found is None:
-        if len(_WINDOWS) > 100:
-            _WINDOWS.clear()
-        dates = [today - timedelta(days=days - 1 - n) for n in range(days)]
-        starts = [day_start(day, tz) for day in dates]
-        found = _WINDOWS[key] = Window(dates, starts, [start.timestamp() for start in starts])
-    return found
+    return _window(now.astimezone(tz).date(), tz, days)
+
+
+@lru_cache(maxsize=128)
+def _window(today: date, tz: ZoneInfo, days: int) -> Window:
+    dates = [today - timedelta(days=days - 1 - n) for n in range(days)]
+    starts = [day_start(day, tz) for day in dates]
+    return Window(dates, starts, [start.timestamp() for start in starts])
 
 
 class Measured(NamedTuple):
