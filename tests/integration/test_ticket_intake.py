@@ -377,6 +377,30 @@ def test_a_freshdesk_webhook_with_a_token(client, world, intake):
     assert client.post("/api/v1/tickets/freshdesk", json={"x": 1}, headers=intake).status_code == 422
 
 
+@pytest.mark.parametrize("fault, tags, error", [
+    ({"plan": "gold"}, "plan_gold", ("invalid", "plan", "plan: Must be one of: basic, professional, advanced.")),
+    ({"subject": "x" * 1001}, "", ("invalid", "subject", "subject: Longer than maximum length 1000.")),
+    ({"subject": "", "body": ""}, "", ("required", "subject", "Give a subject or a body.")),
+    ({"requester": {"email": "not an address"}}, "",
+     ("invalid_email", "requester.email", "requester.email is not an email address.")),
+])
+def test_a_ticket_body_is_validated_once_so_a_desk_hears_what_the_api_says(app, client, world, intake, fault, tags,
+                                                                           error):
+    """One schema (support/intake.py:TicketInSchema) for the API's body and a desk's mapped one: the same
+    fault gets the same 422 whichever way it came in."""
+    ticket = {"subject": "Export", "body": "How do I export?", "requester": {"email": "bo@customer.example"}, **fault}
+    desk = {"freshdesk_webhook": {"ticket_id": 9002, "ticket_subject": ticket["subject"],
+                                  "ticket_description": ticket["body"],
+                                  "ticket_requester_email": ticket["requester"]["email"], "ticket_tags": tags}}
+    for url, body in (("/api/v1/tickets", ticket), ("/api/v1/tickets/freshdesk", desk)):
+        response = client.post(url, json=body, headers=intake)
+        assert response.status_code == 422, url
+        said = response.get_json()["error"]
+        assert (said["code"], said["field"], said["message"]) == error, url
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Ticket)) == 0
+
+
 def test_many_tickets_about_one_component_open_a_suspected_incident_only_the_console_sees(app, client, world, intake,
                                                                                          clock, inbox):
     with app.app_context():

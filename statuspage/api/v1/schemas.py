@@ -337,28 +337,11 @@ class CheckListArgs(PageArgs):
     component = fields.String(validate=validate.Length(max=64))
 
 
-# Tickets: the intake hook's request and answer (docs/CONTRACT.md); support/intake.py validates the body.
-
-class RequesterIn(Schema):
-    email = fields.String(required=True, validate=validate.Length(max=320))
-    name = fields.String(validate=validate.Length(max=200))
-
-
-class TicketIn(Schema):
-    external_id = fields.Raw(metadata={"description": "The desk's ticket id (text or number): sent twice, taken "
-                                                      "once."})
-    subject = fields.String(validate=validate.Length(max=1000))
-    body = fields.String(validate=validate.Length(max=100_000))
-    requester = fields.Nested(RequesterIn, required=True)
-    plan = fields.String(validate=validate.OneOf(["basic", "professional", "advanced"]))
-    priority = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1, max=3))
-    environment = fields.String(validate=validate.OneOf(["production", "staging", "development"]))
-    component = fields.String(validate=validate.Length(max=64))
-    created_at = fields.String(metadata={"description": "ISO 8601 with offset; default now."})
-
+# Tickets: the intake hook's request and answer (docs/CONTRACT.md); the request's schema is support/intake.py's.
 
 class DeskPayload(Schema):
-    """A help desk's own webhook body (see the README for the templates); mapped onto TicketIn."""
+    """A help desk's own webhook body (see the README for the templates); mapped onto the contract's body
+    and loaded by support/intake.py:ticket_in."""
 
     class Meta:
         unknown = "include"
