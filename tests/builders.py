@@ -12,6 +12,7 @@ from statuspage.services import accounts, components, incidents
 from statuspage.services.audit import Actor
 
 TEST_PASSWORD = "correct horse battery"
+FAST_PASSWORD_HASH = "pbkdf2:sha256:1"  # one round: a test's users are made and checked in microseconds
 SYSTEM = Actor(label="test")
 START = datetime(2026, 11, 20, 9, 12, tzinfo=timezone.utc)  # a Friday, 10:12 in Berlin
 
@@ -70,6 +71,29 @@ def make_subscriber(address: str = "ana@example.com", components: list[str] = ()
 
     return subscriptions.subscribe(channel, address, components=list(components), language=language,
                                    confirmed=confirmed, policy=policy(current_app.config["SETTINGS"]), now=now)
+
+
+class QueryCounter:
+    """Statements sent on the app's engine inside the block (statements_sent), plus the fast path's reads of the
+    change counter, which go on a connection of their own (services/site_version.py:Reader)."""
+
+    def __init__(self, app):
+        self.app = app
+        self.reader = app.extensions["statuspage.site_version_reader"]
+        self.statements: list[str] = []
+
+    def __enter__(self):
+        self.reads_before = self.reader.reads
+        self._sent = statements_sent(self.app)
+        self.statements = self._sent.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        self._sent.__exit__(*exc)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements) + self.reader.reads - self.reads_before
 
 
 @contextmanager

@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
-import email
 import json
-import email.policy
 import re
 import threading
 import time
@@ -22,18 +20,7 @@ from statuspage.notify.messages import policy
 from statuspage.notify.channels.webhook import SIGNATURE_HEADER, verify
 from statuspage.services import incidents, subscriptions
 from tests.builders import START, SYSTEM, csrf_token, make_component, make_group, make_incident, make_subscriber
-from tests.servers import free_port
-
-
-class Inbox:
-    """An aiosmtpd handler that keeps every message it accepts."""
-
-    def __init__(self):
-        self.messages: list[email.message.EmailMessage] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
-        return "250 OK"
+from tests.servers import Inbox, free_port
 
 
 @pytest.fixture
