@@ -145,5 +145,5 @@ def _engine_options(settings) -> dict:
     if settings.database_url.startswith("sqlite"):
         return {"connect_args": {"timeout": 5}, "poolclass": NullPool}
     # A statement that runs away (a lock held by a stuck client, a bad plan) is cut off, not waited for.
-    return {"pool_size": settings.db_pool_size, "pool_pre_ping": True, "max_overflow": settings.db_pool_size,
+    return {"pool_size": settings.db_pool_size, "pool_pre_ping": True, "max_overflow": settings.db_max_overflow,
             "connect_args": {"options": f"-c statement_timeout={settings.db_statement_timeout_ms}"}}

@@ -108,6 +108,20 @@ class Settings:
         return ZoneInfo(self.timezone)
 
     @property
+    def db_max_overflow(self) -> int:
+        """Connections the pool may open past db_pool_size under load, closed again when returned: as many."""
+        return self.db_pool_size
+
+    @property
+    def database_connections_per_worker(self) -> int:
+        """PostgreSQL connections one web worker holds at most, counted in this one place (the README's formula
+        is this sum, tests/integration/test_production_server.py measures it): the SQLAlchemy pool and its
+        overflow (statuspage/__init__.py:_engine_options), one change-counter connection per Flask thread
+        (services/site_version.py:Reader) and the event loop's own (services/site_version.py:LoopReader).
+        SQLite opens none of these on a server: a file, a fresh connection per request."""
+        return self.db_pool_size + self.db_max_overflow + self.web_threads + 1
+
+    @property
     def host(self) -> str:
         """The site's host name, from its base URL (for Message-IDs and List-Id)."""
         return urlsplit(self.base_url).hostname or "localhost"
