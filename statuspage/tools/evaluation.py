@@ -22,9 +22,7 @@ from ..support.evaluation import (
     load_scenario,
     read_scenario,
     read_tickets,
-    scores_of,
 )
-from ..support.matching import Scores
 
 
 def replay(source: Source, *, now: datetime, database_url: str | None = None) -> Report:
@@ -63,9 +61,3 @@ def replay(source: Source, *, now: datetime, database_url: str | None = None) ->
         finally:
             app.extensions["statuspage.site_version_reader"].close_all()
     return Report(source, tuple(outcomes))
-
-
-def evaluate(tickets_file: Path, scenario_file: Path, *, now: datetime) -> tuple[Scores, list[Outcome]]:
-    """One tickets file against one scenario: its figures and its misses."""
-    report = replay(Source(tickets_file.stem, tickets_file, scenario_file), now=now)
-    return scores_of(report.outcomes), report.misses
