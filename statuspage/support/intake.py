@@ -82,17 +82,21 @@ class TicketInSchema(Schema):
         return _ticket(data)
 
 
+_REQUESTER_FIELDS = frozenset(RequesterInSchema().fields)
+
+
 def ticket_in(data: dict, *, source: str = "api") -> TicketIn:
     """A ticket body given as a dict (a desk's mapped webhook, the evaluation's files) through the API's
     TicketInSchema. Fields a desk's mapping leaves empty (None, or "" for plan and environment) count as
-    left out, and fields the contract does not know are ignored; the API itself refuses both. Invalid names
-    the first bad field, in the words the API's 422 uses."""
+    left out, and fields the contract does not know (the requester's too) are ignored; the API itself
+    refuses both. Invalid names the first bad field, in the words the API's 422 uses."""
     if not isinstance(data, dict):
         raise Invalid("invalid_type", "The body must be a JSON object.")
     given = {key: value for key, value in data.items()
              if value is not None and not (key in ("plan", "environment") and value == "")}
     if isinstance(given.get("requester"), dict):
-        given["requester"] = {key: value for key, value in given["requester"].items() if value is not None}
+        given["requester"] = {key: value for key, value in given["requester"].items()
+                              if key in _REQUESTER_FIELDS and value is not None}
     try:
         ticket = TicketInSchema().load(given, unknown=EXCLUDE)
     except ValidationError as error:

@@ -401,6 +401,20 @@ def test_a_ticket_body_is_validated_once_so_a_desk_hears_what_the_api_says(app, 
         assert db.session.scalar(select(func.count()).select_from(Ticket)) == 0
 
 
+def test_a_desks_mapped_body_leaves_out_what_it_lacks_and_what_the_contract_does_not_know():
+    """A desk's mapping fills what it lacks with None ("" for a plan tag without a value) and the evaluation's
+    files carry more than the contract: ticket_in, on the API's schema, reads them as left out."""
+    from statuspage.support.intake import ticket_in
+
+    ticket = ticket_in({"subject": "Export", "body": None, "plan": "", "environment": None, "priority": None,
+                        "component": None, "lang": "de", "requester": {"email": "Bo@Customer.example", "name": None,
+                                                                      "organisation": "Customer"}},
+                       source="zendesk")
+    assert (ticket.subject, ticket.body, ticket.plan, ticket.environment, ticket.priority, ticket.component) == (
+        "Export", "", "basic", "production", None, None)
+    assert (ticket.requester_email, ticket.requester_name, ticket.source) == ("bo@customer.example", "", "zendesk")
+
+
 def test_many_tickets_about_one_component_open_a_suspected_incident_only_the_console_sees(app, client, world, intake,
                                                                                          clock, inbox):
     with app.app_context():
