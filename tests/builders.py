@@ -1,6 +1,7 @@
 """Builders: small functions with defaults; each goes through the real services and commits."""
 from __future__ import annotations
 
+import dataclasses
 import re
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
@@ -42,6 +43,24 @@ def make_maintenance(name: str = "Database upgrade", *, components_=("database",
 
 def make_user(email: str = "ana@example.com", role: str = "responder", *, now: datetime = START):
     return accounts.create_user(email, TEST_PASSWORD, role=role, by=SYSTEM, now=now)
+
+
+def settings_with(app, monkeypatch, **changes) -> None:
+    """The app's settings with these changed, for this test only."""
+    monkeypatch.setitem(app.config, "SETTINGS", dataclasses.replace(app.config["SETTINGS"], **changes))
+
+
+def deliver(app, clock):
+    """Send what the outbox holds due now, as the scheduler's delivery job does; its DeliveryRun."""
+    from statuspage.notify import dispatch
+
+    with app.app_context():
+        return dispatch.deliver_due(now=clock.now())
+
+
+def body_of(message) -> str:
+    """A mail's plain-text part."""
+    return message.get_body(preferencelist=("plain",)).get_content()
 
 
 def csrf_token(response) -> str:

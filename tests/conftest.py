@@ -101,6 +101,20 @@ def _empty_tables(request):
 
 
 @pytest.fixture
+def inbox(app, monkeypatch):
+    """An SMTP server on a free port the app sends its mail to (tests/servers.py:Inbox): what it received."""
+    import dataclasses
+
+    from .servers import Inbox, smtp_server
+
+    handler = Inbox()
+    with smtp_server(handler) as controller:
+        monkeypatch.setitem(app.config, "SETTINGS", dataclasses.replace(
+            app.config["SETTINGS"], smtp_host="127.0.0.1", smtp_port=controller.port, smtp_security="none"))
+        yield handler
+
+
+@pytest.fixture
 def clock(monkeypatch) -> FixedClock:
     """A fixed clock that the app's views and the CLI read instead of the wall clock."""
     fixed = FixedClock(START)

@@ -7,7 +7,6 @@ the dispatcher, Apprise and a socket.
 """
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import re
@@ -23,7 +22,7 @@ from statuspage.notify import dispatch, outbox
 from statuspage.notify.channels.chat import check_notify_url, describe, send_chat
 from statuspage.notify.channels import DeliveryError
 from statuspage.services import accounts, incidents
-from tests.builders import SYSTEM, START, csrf_token, make_component, make_incident, sign_in
+from tests.builders import SYSTEM, START, csrf_token, deliver, make_component, make_incident, settings_with, sign_in
 from tests.servers import Receiver
 
 TOKEN = "s3cr3tT0kenNobodyMaySee"  # in every destination URL: must never show up anywhere
@@ -34,15 +33,6 @@ def receiver():
     server = Receiver()
     yield server
     server.close()
-
-
-def deliver(app, clock):
-    with app.app_context():
-        return dispatch.deliver_due(now=clock.now())
-
-
-def settings_with(app, monkeypatch, **changes):
-    monkeypatch.setitem(app.config, "SETTINGS", dataclasses.replace(app.config["SETTINGS"], **changes))
 
 
 @pytest.fixture

@@ -20,8 +20,9 @@ from statuspage.models import (
 )
 from statuspage.notify.channels.webhook import signature
 from statuspage.services import accounts, incidents
-from tests.builders import START, SYSTEM, make_component, make_incident, make_maintenance, make_user
-from tests.integration.test_subscriptions import body_of, deliver, inbox  # noqa: F401  (inbox is a fixture)
+from tests.builders import (
+    START, SYSTEM, body_of, deliver, make_component, make_incident, make_maintenance, make_user, settings_with,
+)
 
 EXAMPLE = {
     "external_id": "ZD-48213",
@@ -74,10 +75,6 @@ def staff(app):
     with app.app_context():
         _record, plain = accounts.create_token(role="responder", label="support lead", by=SYSTEM, now=START)
     return {"Authorization": f"Bearer {plain}"}
-
-
-def settings_with(app, monkeypatch, **changes):
-    monkeypatch.setitem(app.config, "SETTINGS", dataclasses.replace(app.config["SETTINGS"], **changes))
 
 
 def test_a_ticket_about_a_known_incident_is_suppressed_answered_and_its_requester_subscribed(app, client, outage,
