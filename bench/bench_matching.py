@@ -28,8 +28,9 @@ NOW = datetime(2026, 12, 7, 10, 0, tzinfo=timezone.utc)   # a Monday morning: th
 
 def replayed(paths: list[Path], database_url: str | None) -> list[str]:
     from statuspage.support import evaluation
+    from statuspage.tools.evaluation import replay
 
-    reports = [evaluation.replay(source, now=NOW, database_url=database_url) for source in evaluation.sources(paths)]
+    reports = [replay(source, now=NOW, database_url=database_url) for source in evaluation.sources(paths)]
     return evaluation.table(reports)
 
 
@@ -38,8 +39,9 @@ def cross_validated() -> list[str]:
     from statuspage.support import model, training
     from statuspage.support.evaluation import sources
     from statuspage.support.matching import needed, score
+    from statuspage.tools.training import build
 
-    built = [(s, training.build(s, now=NOW)) for s in sources([DATA / "tickets_dev.jsonl", DATA / "scenarios"])]
+    built = [(s, build(s, now=NOW)) for s in sources([DATA / "tickets_dev.jsonl", DATA / "scenarios"])]
     rows = [(s, b, *training.rows(b)) for s, b in built]
     lines, overall = [], {True: [], False: []}
     for k, (source, b, r, _y, index) in enumerate(rows):

@@ -55,6 +55,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     settings = load_settings(overrides)
     _check_support_hours(settings)
+    _check_alert_urls(settings.alert_urls)
     if settings.ticket_model:
         _check_ticket_model(settings.ticket_model)
     app = Flask(__name__, template_folder=shared_dir("templates"), static_folder=shared_dir("static"),
@@ -111,6 +112,22 @@ def _check_support_hours(settings) -> None:
         raise SettingsError(f"support hours: {error}") from None
 
 
+def _check_alert_urls(urls: tuple[str, ...]) -> None:
+    """Each alert URL must be one Apprise reads and a service we send to; the error names its place in
+    the list, never the URL (it carries tokens). Internal hosts are fine here: the operator chose them.
+    Checked here rather than in config.py, which imports nothing above it (the check is notify/'s)."""
+    if not urls:
+        return
+    from .config import SettingsError
+    from .notify.channels.chat import check_notify_url
+
+    for number, url in enumerate(urls, start=1):
+        try:
+            check_notify_url(url, allow_private=True, check_host=False)
+        except ValueError as error:
+            raise SettingsError(f"STATUSPAGE_ALERT_URLS, URL {number}: {error}") from None
+
+
 def _check_ticket_model(path: str) -> None:
     """Fail at start, in one line, rather than on the first ticket."""
     from .config import SettingsError
@@ -129,5 +146,5 @@ def _engine_options(settings) -> dict:
     if settings.database_url.startswith("sqlite"):
         return {"connect_args": {"timeout": 5}, "poolclass": NullPool}
     # A statement that runs away (a lock held by a stuck client, a bad plan) is cut off, not waited for.
-    return {"pool_size": settings.db_pool_size, "pool_pre_ping": True, "max_overflow": settings.db_pool_size,
+    return {"pool_size": settings.db_pool_size, "pool_pre_ping": True, "max_overflow": settings.db_max_overflow,
             "connect_args": {"options": f"-c statement_timeout={settings.db_statement_timeout_ms}"}}

@@ -314,9 +314,10 @@ def tickets_evaluate(paths, scenario, show_misses, as_json):
     import json
 
     from .support import evaluation
+    from .tools.evaluation import replay
 
     try:
-        reports = [evaluation.replay(source, now=clock.now())
+        reports = [replay(source, now=clock.now())
                    for source in evaluation.sources(list(paths), scenario)]
     except evaluation.EvaluationError as error:
         raise click.ClickException(str(error)) from None
@@ -342,11 +343,12 @@ def tickets_evaluate(paths, scenario, show_misses, as_json):
               help="How much more a wrongly suppressed ticket counts than a missed one.")
 def tickets_fit(paths, out, l2, negative_weight):
     """Fit the matcher's weights on labelled tickets (same PATHs as evaluate); never on held-out sets."""
-    from .support import evaluation, model, training
+    from .support import evaluation, model
+    from .tools.training import fit_sources
 
     try:
-        fitted = training.fit_sources(evaluation.sources(list(paths)), now=clock.now(), l2=l2,
-                                      negative_weight=negative_weight)
+        fitted = fit_sources(evaluation.sources(list(paths)), now=clock.now(), l2=l2,
+                             negative_weight=negative_weight)
     except evaluation.EvaluationError as error:
         raise click.ClickException(str(error)) from None
     model.save(fitted, out)

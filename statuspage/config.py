@@ -108,6 +108,20 @@ class Settings:
         return ZoneInfo(self.timezone)
 
     @property
+    def db_max_overflow(self) -> int:
+        """Connections the pool may open past db_pool_size under load, closed again when returned: as many."""
+        return self.db_pool_size
+
+    @property
+    def database_connections_per_worker(self) -> int:
+        """PostgreSQL connections one web worker holds at most, counted in this one place (the README's formula
+        is this sum, tests/integration/test_production_server.py measures it): the SQLAlchemy pool and its
+        overflow (statuspage/__init__.py:_engine_options), one change-counter connection per Flask thread
+        (services/site_version.py:Reader) and the event loop's own (services/site_version.py:LoopReader).
+        SQLite opens none of these on a server: a file, a fresh connection per request."""
+        return self.db_pool_size + self.db_max_overflow + self.web_threads + 1
+
+    @property
     def host(self) -> str:
         """The site's host name, from its base URL (for Message-IDs and List-Id)."""
         return urlsplit(self.base_url).hostname or "localhost"
@@ -385,21 +399,7 @@ def load_settings(overrides: dict | None = None, environ: Mapping[str, str] | No
     if not settings.password_sign_in and not settings.oidc_enabled:
         raise SettingsError("STATUSPAGE_PASSWORD_SIGN_IN=0 needs single sign-on (STATUSPAGE_OIDC_DISCOVERY_URL and "
                             "STATUSPAGE_OIDC_CLIENT_ID): nobody could sign in to the console")
-    _check_alert_urls(settings.alert_urls)
     return Settings(**{**settings.__dict__, **defaults})
-
-
-def _check_alert_urls(urls: tuple[str, ...]) -> None:
-    """Each alert URL must be one Apprise reads and a service we send to; the error names its place in
-    the list, never the URL (it carries tokens). Internal hosts are fine here: the operator chose them."""
-    if not urls:
-        return
-    from .notify.channels.chat import check_notify_url
-    for number, url in enumerate(urls, start=1):
-        try:
-            check_notify_url(url, allow_private=True, check_host=False)
-        except ValueError as error:
-            raise SettingsError(f"STATUSPAGE_ALERT_URLS, URL {number}: {error}") from None
 
 
 def _instance_secret_key(instance_dir: Path) -> str:

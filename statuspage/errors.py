@@ -78,21 +78,21 @@ def error_json(status: int, code: str, message: str, field: str | None = None):
     return jsonify(error=body), status
 
 
-def _first_problem(problems, path: str) -> tuple[str, str]:
+def first_problem(problems, path: str) -> tuple[str, str]:
     """The dotted path and text of the first message in marshmallow's nested error dictionary."""
     if isinstance(problems, dict):
         key, inner = next(iter(problems.items()))
         # Dict fields nest as {"<key>": {"value": [...]}}; "value"/"key" are marshmallow's words, not the client's.
-        return _first_problem(inner, path if key in ("value", "key") else f"{path}.{key}" if path else str(key))
+        return first_problem(inner, path if key in ("value", "key") else f"{path}.{key}" if path else str(key))
     if isinstance(problems, list) and problems:
-        return _first_problem(problems[0], path)
+        return first_problem(problems[0], path)
     return path, str(problems)
 
 
 def _validation_error(messages: dict):
     """A request that failed its schema: 422 naming the first field, with every field's messages."""
     flat = {field: problems for location in messages.values() for field, problems in location.items()}
-    field, text = _first_problem(flat, "")
+    field, text = first_problem(flat, "")
     if field == "_schema":  # the body as a whole, e.g. a list where an object belongs
         body: dict[str, object] = {"code": "invalid", "message": f"The request body must be a JSON object: {text}"}
     else:

@@ -1,6 +1,7 @@
 """Builders: small functions with defaults; each goes through the real services and commits."""
 from __future__ import annotations
 
+import dataclasses
 import re
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
@@ -12,6 +13,7 @@ from statuspage.services import accounts, components, incidents
 from statuspage.services.audit import Actor
 
 TEST_PASSWORD = "correct horse battery"
+FAST_PASSWORD_HASH = "pbkdf2:sha256:1"  # one round: a test's users are made and checked in microseconds
 SYSTEM = Actor(label="test")
 START = datetime(2026, 11, 20, 9, 12, tzinfo=timezone.utc)  # a Friday, 10:12 in Berlin
 
@@ -61,6 +63,24 @@ def make_user(email: str = "ana@example.com", role: str = "responder", *, now: d
     return accounts.create_user(email, TEST_PASSWORD, role=role, by=SYSTEM, now=now)
 
 
+def settings_with(app, monkeypatch, **changes) -> None:
+    """The app's settings with these changed, for this test only."""
+    monkeypatch.setitem(app.config, "SETTINGS", dataclasses.replace(app.config["SETTINGS"], **changes))
+
+
+def deliver(app, clock):
+    """Send what the outbox holds due now, as the scheduler's delivery job does; its DeliveryRun."""
+    from statuspage.notify import dispatch
+
+    with app.app_context():
+        return dispatch.deliver_due(now=clock.now())
+
+
+def body_of(message) -> str:
+    """A mail's plain-text part."""
+    return message.get_body(preferencelist=("plain",)).get_content()
+
+
 def csrf_token(response) -> str:
     """The CSRF token of the first form in a page."""
     match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"',
@@ -88,6 +108,29 @@ def make_subscriber(address: str = "ana@example.com", components: list[str] = ()
 
     return subscriptions.subscribe(channel, address, components=list(components), language=language,
                                    confirmed=confirmed, policy=policy(current_app.config["SETTINGS"]), now=now)
+
+
+class QueryCounter:
+    """Statements sent on the app's engine inside the block (statements_sent), plus the fast path's reads of the
+    change counter, which go on a connection of their own (services/site_version.py:Reader)."""
+
+    def __init__(self, app):
+        self.app = app
+        self.reader = app.extensions["statuspage.site_version_reader"]
+        self.statements: list[str] = []
+
+    def __enter__(self):
+        self.reads_before = self.reader.reads
+        self._sent = statements_sent(self.app)
+        self.statements = self._sent.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        self._sent.__exit__(*exc)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements) + self.reader.reads - self.reads_before
 
 
 @contextmanager

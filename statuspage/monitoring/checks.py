@@ -233,17 +233,15 @@ def set_paused(check_id: int, paused: bool, *, by: Actor, now: datetime) -> Chec
 def run_checks(found: list[Check], *, now: datetime) -> set[int]:
     """Run these checks once now (probes in parallel; heartbeats judged from their last ping), store the
     results as the scheduler would, and apply the policy: `checks run-once` and the console's "Run now"."""
-    from . import results
     from .probes import run_probes
-    from .runner import spec_for
+    from .results import Outcome
+    from .runner import spec_for, store_outcomes
 
     settings = current_app.config["SETTINGS"]
     probed = [check for check in found if spec_for(check) is not None]
     done = dict(zip([check.id for check in probed],
                     run_probes([spec_for(check) for check in probed], now=now, ca_file=settings.check_ca_file or None)))
-    attention = results.record([results.Outcome(check.id, now, done.get(check.id)) for check in found],
-                               now=now, tz=settings.tz)
-    policy.reconcile(attention, now=now, auto_resolve=settings.checks_auto_resolve)
+    store_outcomes([Outcome(check.id, now, done.get(check.id)) for check in found], now=now, settings=settings)
     db.session.expire_all()  # the counters were written in bulk, past the session's copies
     return {check.id for check in found}
 

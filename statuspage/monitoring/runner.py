@@ -36,6 +36,15 @@ FLUSH_BATCH = 2_000
 FREEZE_AFTER_LOADING = 1_000  # checks loaded at once (the first load, a large sync): see _freeze_long_lived
 
 
+def store_outcomes(outcomes: list[Outcome], *, now: datetime, settings) -> None:
+    """The one pipeline after the probes, for the runner (CheckRunner.flush) and for `checks run-once` and the
+    console's "Run now" (checks.py:run_checks): store the outcomes in one transaction, then let the policy
+    look at the components they moved. Raises only when the outcomes could not be stored (the policy then
+    has not run): reconcile keeps one component's trouble to itself."""
+    attention = results.record(outcomes, now=now, tz=settings.tz)
+    policy.reconcile(attention, now=now, auto_resolve=settings.checks_auto_resolve)
+
+
 def spec_for(check: Check) -> ProbeSpec | None:
     """The probe for a check (None for heartbeats, which nothing probes); a row of the checks table with
     kind, target, timeout_seconds and options does as well as a Check."""
@@ -178,7 +187,7 @@ class CheckRunner:
         if not self.leading:
             return 0  # a former leader's late results: the new leader runs these checks now
         try:
-            attention = results.record(batch, now=now, tz=self.settings.tz)
+            store_outcomes(batch, now=now, settings=self.settings)
         except Exception:
             log.exception("could not store %d check results; keeping them for the next try", len(batch))
             db.session.rollback()
@@ -186,7 +195,6 @@ class CheckRunner:
                 for outcome in batch:
                     self.outcomes.put(outcome)
             return 0
-        policy.reconcile(attention, now=now, auto_resolve=self.settings.checks_auto_resolve)
         return len(batch)
 
     def stop(self, *, now: datetime) -> None:

@@ -22,6 +22,10 @@ from .audit import Actor
 MIN_PASSWORD_LENGTH = 10
 SESSION_DAYS = 366  # a login session (and its remember cookie, 365 days) is forgotten after this
 TOKEN_PREFIX = "sp_"
+# How new password hashes are made (werkzeug's method string; a check reads the method from the stored hash).
+# scrypt, werkzeug's default, takes about a quarter of a second on purpose; the tests set a cheap one
+# (tests/conftest.py), so that their hundreds of users cost nothing, without changing what is checked.
+PASSWORD_HASH_METHOD = "scrypt"
 # Compared against when the address is unknown, so a wrong address costs as long as a wrong password.
 _DUMMY_HASH = generate_password_hash("not a real password")
 
@@ -68,7 +72,7 @@ def create_user(email: str, password: str, *, role: str = Role.VIEWER, name: str
         if db.session.scalar(select(User.id).where(User.email == email)) is not None:
             raise Conflict("email_taken", "A user with this email already exists.", field="email")
         user = User(email=email, name=validate.text(name, "name", max_length=100, required=False),
-                    password_hash=generate_password_hash(_check_password(password)), role=role,
+                    password_hash=generate_password_hash(_check_password(password), PASSWORD_HASH_METHOD), role=role,
                     language=_language(language), session_token=secrets.token_hex(16), created_at=now)
         db.session.add(user)
         db.session.flush()
@@ -100,7 +104,7 @@ def change_password(user_id: int, current_password: str, new_password: str, *, b
         user = get_user(user_id)
         if not check_password_hash(user.password_hash, current_password or ""):
             raise Invalid("wrong_password", "The current password is not right.", field="current_password")
-        user.password_hash = generate_password_hash(_check_password(new_password))
+        user.password_hash = generate_password_hash(_check_password(new_password), PASSWORD_HASH_METHOD)
         _end_every_session(user)
         audit.record(by, "user.password", user, summary=user.email, now=now)
     return user

@@ -10,6 +10,14 @@ from . import status_history
 from .uptime import Counts
 
 
+class DayIncident(NamedTuple):
+    """An incident that touched a component on a bar's day: what the day says of it."""
+
+    id: int
+    name: str  # a system_text.Translated, read as a column: it knows its translations
+    impact: str
+
+
 class DayBar(NamedTuple):
     """One day of a component's uptime bar; or, with last_day set, a run of days with nothing to tell: no
     incident touched them, no check failed, and either the component existed all along (all_up: 100 %
@@ -17,7 +25,7 @@ class DayBar(NamedTuple):
 
     day: date
     counts: Counts | None  # that day's runs and failures; None when nothing ran, or when not read one by one
-    incidents: tuple = ()  # (id, name, impact) of incidents that touched the component that day
+    incidents: tuple[DayIncident, ...] = ()  # the incidents that touched the component that day
     last_day: date | None = None  # the run's last day (inclusive)
     all_up: bool = False  # measured, without downtime, though not read day by day
     stat: tuple | None = None  # DayStat of a day told one by one

@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -27,7 +28,7 @@ from ..extensions import db
 from ..models import AffectedComponent, Incident, IncidentKind
 from ..system_text import Translated
 from . import status_history
-from .bar_days import UptimeBar, day_stat
+from .bar_days import DayIncident, UptimeBar, day_stat
 from .uptime import BAR_DAYS, Counts, day_start, epoch_seconds
 
 BAR_INCIDENT_LIMIT = 5000  # (component, incident) pairs on the bars, newest kept
@@ -44,21 +45,16 @@ class Window(NamedTuple):
     stamps: list[float]
 
 
-_WINDOWS: dict[tuple, Window] = {}
-
-
 def window(now: datetime, tz: ZoneInfo, days: int = BAR_DAYS) -> Window:
     """The `days` local days up to today (made once per day and time zone)."""
-    today = now.astimezone(tz).date()
-    key = (today, str(tz), days)
-    found = _WINDOWS.get(key)
-    if found is None:
-        if len(_WINDOWS) > 100:
-            _WINDOWS.clear()
-        dates = [today - timedelta(days=days - 1 - n) for n in range(days)]
-        starts = [day_start(day, tz) for day in dates]
-        found = _WINDOWS[key] = Window(dates, starts, [start.timestamp() for start in starts])
-    return found
+    return _window(now.astimezone(tz).date(), tz, days)
+
+
+@lru_cache(maxsize=128)
+def _window(today: date, tz: ZoneInfo, days: int) -> Window:
+    dates = [today - timedelta(days=days - 1 - n) for n in range(days)]
+    starts = [day_start(day, tz) for day in dates]
+    return Window(dates, starts, [start.timestamp() for start in starts])
 
 
 class Measured(NamedTuple):
@@ -79,7 +75,7 @@ class PastDays:
     parts: list[tuple]  # UptimeBar.parts, covering every day but today
     runs: int
     failures: int
-    today_incidents: tuple  # (id, name, impact) of the incidents that touch today too
+    today_incidents: tuple[DayIncident, ...]  # the incidents that touch today too
     first: float | None = None  # when the component's history begins (epoch seconds); None: not yet
     down: float = 0.0  # weighted downtime of the past days, seconds
     troubles: tuple = ()  # status_history.segments: today's part is worked out from them on each request
@@ -215,7 +211,7 @@ class PastEntry:
 
     days: PastDays
     measured: Measured
-    incidents: tuple  # the component's incidents as incidents_by_component read them
+    incidents: tuple[ComponentIncident, ...]  # the component's incidents as incidents_by_component read them
     version: int  # the site's change counter they were checked against
     made_at: datetime
     html: dict = field(default_factory=dict)
@@ -326,8 +322,21 @@ def kept_bars(component_ids: Sequence[int], *, now: datetime, tz: ZoneInfo, vers
 
 # ---- reading ---------------------------------------------------------------------------------------------------
 
+class ComponentIncident(NamedTuple):
+    """An incident that touched a component within a bar's window, as incidents_by_component reads it. The
+    times are uptime.epoch_seconds (or datetimes, for the callers that have them at hand)."""
+
+    id: int
+    name: str  # a system_text.Translated: the bars are kept across languages
+    impact: str
+    started: float | datetime
+    ended: float | datetime | None  # None while open
+    status: str  # the status the incident gives the component
+    version: int  # the incident row's (a new one with every update)
+
+
 def incidents_by_component(component_ids: list[int] | None, *, now: datetime, tz: ZoneInfo,
-                           days: int = BAR_DAYS) -> dict[int, list[tuple]]:
+                           days: int = BAR_DAYS) -> dict[int, list[ComponentIncident]]:
     """(id, name, impact, started, ended, status, version) of the incidents that touched each component in
     the last days, oldest first, status being the one the incident gives the component and version the
     incident row's (a new one with every update); of every component when component_ids is None. The
@@ -339,7 +348,7 @@ def incidents_by_component(component_ids: list[int] | None, *, now: datetime, tz
     (component, incident) pairs, the newest.
     """
     since = datetime.combine(now.astimezone(tz).date() - timedelta(days=days - 1), time(0), tzinfo=tz)
-    found: dict[int, list[tuple]] = {}
+    found: dict[int, list[ComponentIncident]] = {}
     if component_ids is not None and not component_ids:
         return found
 
@@ -367,7 +376,8 @@ def incidents_by_component(component_ids: list[int] | None, *, now: datetime, tz
             in rows:
         if started_at <= now_seconds:  # the bars are kept across languages: the name knows each (web/bar_views.py)
             found.setdefault(component_id, []).append(
-                (incident_id, Translated(name, translations), impact, started_at, resolved_at, status, version))
+                ComponentIncident(incident_id, Translated(name, translations), impact, started_at, resolved_at, status,
+                                  version))
     return found
 
 
@@ -433,7 +443,7 @@ def _spans(days: dict[int, tuple]) -> list[tuple[int, int]]:
 
 
 def _incident_days(incidents_by_component: dict[int, list], stamps: list[float], now: datetime) -> dict:
-    """{component id: {day number: [(id, name, impact)]}}: each incident on every local day it was open
+    """{component id: {day number: [DayIncident]}}: each incident on every local day it was open
     (stamps: when each day starts; the incidents' times are datetimes or epoch_seconds)."""
     now_stamp = now.timestamp()
     touched: dict[int, dict[int, list]] = {}
@@ -449,7 +459,7 @@ def _incident_days(incidents_by_component: dict[int, list], stamps: list[float],
             low = max(0, bisect.bisect_right(stamps, started_at) - 1)
             high = bisect.bisect_right(stamps, ended_at) - 1
             for n in range(low, high + 1):
-                days.setdefault(n, []).append((incident_id, name, impact))
+                days.setdefault(n, []).append(DayIncident(incident_id, name, impact))
     return touched
 
 

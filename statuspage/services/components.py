@@ -6,6 +6,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, selectinload
@@ -247,10 +248,17 @@ def move(model, item_id: int, direction: int, *, by: Actor, now: datetime) -> No
                      now=now)
 
 
-def recompute_statuses(components: Iterable[Component], *, now: datetime) -> dict[int, tuple]:
+class StatusChange(NamedTuple):
+    """A component's status before and after recompute_statuses."""
+
+    old: ComponentStatus
+    new: ComponentStatus
+
+
+def recompute_statuses(components: Iterable[Component], *, now: datetime) -> dict[int, StatusChange]:
     """Give each component the worst status its open incidents and active maintenance hold it at.
 
-    Returns {component id: (old status, new status)} for those that changed.
+    Returns {component id: StatusChange} for those that changed.
     """
     components = list(components)
     if not components:
@@ -269,11 +277,11 @@ def recompute_statuses(components: Iterable[Component], *, now: datetime) -> dic
         current = held.get(component_id, ComponentStatus.OPERATIONAL)
         if affected_status.severity > current.severity:
             held[component_id] = affected_status
-    changed = {}
+    changed: dict[int, StatusChange] = {}
     for component in components:
         new_status = held.get(component.id, ComponentStatus.OPERATIONAL)
         if component.status != new_status:
-            changed[component.id] = (component.status, new_status)
+            changed[component.id] = StatusChange(component.status, new_status)
             component.status = new_status
             component.updated_at = now
     return changed

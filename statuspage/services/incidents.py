@@ -369,7 +369,7 @@ def _post(incident: Incident, status: str, body: Text, components: dict[str, str
         status=new_status, body=body, body_translations=body_translations, created_at=now, author_id=by.user_id,
         author_name=by.label, deliver_notifications=notify, affected_components=[
             {"code": str(link.component.id), "name": link.component.name,
-             "old_status": changed[link.component_id][0].value, "new_status": changed[link.component_id][1].value}
+             "old_status": changed[link.component_id].old.value, "new_status": changed[link.component_id].new.value}
             for link in incident.affected if link.component_id in changed] or None)
     incident.updates.insert(0, update)
     db.session.flush()

@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Float, cast, extract, func, literal_column, select
@@ -137,26 +138,23 @@ def add_samples(samples: Iterable[Sample], *, tz: ZoneInfo) -> None:
 
 
 _UPSERT_COLUMNS = ("runs", "failures", "latency_count", "latency_sum_ms", "latency_buckets")
-_upserts: dict[str, object] = {}
-
-
 def _upsert():
     """INSERT .. ON CONFLICT (the primary key) DO UPDATE SET the new sums, for this database (built once).
 
     Sent as one executemany: psycopg pipelines it, SQLite loops in C. (A multi-row VALUES, which RETURNING
     would make SQLAlchemy send, was slower on PostgreSQL: psycopg parses thousands of placeholders.)
     """
-    dialect = db.session.get_bind().dialect.name
-    statement = _upserts.get(dialect)
-    if statement is None:
-        table = Rollup.__table__
-        insert_for = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
-        statement = insert_for(table)
-        statement = statement.on_conflict_do_update(
-            index_elements=[column.name for column in table.primary_key.columns],
-            set_={name: statement.excluded[name] for name in _UPSERT_COLUMNS})
-        _upserts[dialect] = statement
-    return statement
+    return _upsert_for(db.session.get_bind().dialect.name)
+
+
+@cache
+def _upsert_for(dialect: str):
+    table = Rollup.__table__
+    insert_for = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+    statement = insert_for(table)
+    return statement.on_conflict_do_update(
+        index_elements=[column.name for column in table.primary_key.columns],
+        set_={name: statement.excluded[name] for name in _UPSERT_COLUMNS})
 
 
 def _is(column, value: str):

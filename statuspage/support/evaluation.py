@@ -9,21 +9,15 @@ describes (open and resolved incidents, maintenance in progress and upcoming, co
 from __future__ import annotations
 
 import json
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from .. import create_app
-from ..database_admin import drop_everything, upgrade_to_head
-from ..errors import AppError
-from ..extensions import db
 from ..models import IncidentKind, MaintenanceStatus
 from ..services import components, incidents
 from ..services.audit import Actor
-from . import intake
 from .matching import Scores, score
 
 EVALUATION = Actor(label="evaluation")
@@ -317,52 +311,6 @@ def _maintenance_in_progress(spec: dict, *, now: datetime):
     if window.status not in (MaintenanceStatus.IN_PROGRESS, MaintenanceStatus.VERIFYING):
         raise EvaluationError(f"maintenance {spec['key']!r} is {window.status}, not in progress, after its updates")
     return window
-
-
-# --- replaying ---------------------------------------------------------------------------------------------------
-
-def replay(source: Source, *, now: datetime, database_url: str | None = None) -> Report:
-    """Build the scenario in a fresh, temporary SQLite database (or in `database_url`, emptied first: a
-    benchmark's, never a live site's) and take every ticket in it, as the hook does."""
-    scenario = read_scenario(source.scenario_file)
-    records = read_tickets(source.tickets_file, scenario)
-    with tempfile.TemporaryDirectory() as directory:
-        app = create_app({"database_url": database_url or f"sqlite:///{directory}/evaluation.db",
-                          "instance_dir": Path(directory), "secret_key": "evaluation"})
-        try:
-            with app.app_context():
-                try:
-                    if database_url:
-                        drop_everything()
-                    upgrade_to_head()
-                    try:
-                        ids = load_scenario(scenario, now=now, tz=app.config["SETTINGS"].tz)
-                    except AppError as error:
-                        raise EvaluationError(f"{source.scenario_file}: {error.message}") from None
-                    keys = {incident_id: key for key, incident_id in ids.items()}
-                    outcomes = []
-                    for record in records:
-                        body = {**record["ticket"], "external_id": f"eval-{record['id']}"}
-                        try:
-                            ticket, _new = intake.take_ticket(intake.ticket_in(body), by=EVALUATION, now=now)
-                        except AppError as error:
-                            raise EvaluationError(f"{source.tickets_file}: ticket {record['id']}: "
-                                                  f"{error.message}") from None
-                        outcomes.append(Outcome(record["id"], str(record.get("lang") or "?"),
-                                                record["expected"].get("incident"), keys.get(ticket.incident_id),
-                                                ticket.match_score, tuple(ticket.match_reasons)))
-                finally:
-                    db.session.remove()
-                    db.engine.dispose()
-        finally:
-            app.extensions["statuspage.site_version_reader"].close_all()
-    return Report(source, tuple(outcomes))
-
-
-def evaluate(tickets_file: Path, scenario_file: Path, *, now: datetime) -> tuple[Scores, list[Outcome]]:
-    """One tickets file against one scenario: its figures and its misses."""
-    report = replay(Source(tickets_file.stem, tickets_file, scenario_file), now=now)
-    return scores_of(report.outcomes), report.misses
 
 
 # --- presenting --------------------------------------------------------------------------------------------------

@@ -7,26 +7,20 @@ a positive when the label names that incident. Tickets from staging or developme
 matcher and are left out. Tickets are taken in file order, and the ones labelled before a ticket serve as
 the linked tickets of their incident (as an agent's links would), so the weight of "resembles tickets
 already linked" is learned as it is used.
+
+Building the scenarios' databases (an app each) is the CLI's: tools/training.py:build and fit_sources.
 """
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass
-from datetime import datetime
-from pathlib import Path
 
-from .. import create_app
-from ..database_admin import upgrade_to_head
-from ..extensions import db
-from . import candidates as kept
-from .evaluation import Source, load_scenario, read_scenario, read_tickets
 import numpy as np
 
 from .evidence import NO_EXAMPLES, Candidate, ComponentInfo, Examples
 from .evidence import Reader, read_ticket
 from .matching import TicketText, _aware, _incident, _page
-from .model import Model, fit
-from .text import detect_language, ticket_text
+from .text import ticket_text
+
 
 @dataclass
 class Labelled:
@@ -43,32 +37,6 @@ class Built:
     candidates: tuple[Candidate, ...]
     keys: dict[int, str]
     tickets: list[Labelled]
-
-
-def build(source: Source, *, now: datetime) -> Built:
-    scenario = read_scenario(source.scenario_file)
-    records = read_tickets(source.tickets_file, scenario)
-    with tempfile.TemporaryDirectory() as directory:
-        app = create_app({"database_url": f"sqlite:///{directory}/fit.db", "instance_dir": Path(directory),
-                          "secret_key": "fit"})
-        try:
-            with app.app_context():
-                upgrade_to_head()
-                ids = load_scenario(scenario, now=now, tz=app.config["SETTINGS"].tz)
-                snapshot = kept.snapshot()
-                db.session.remove()
-                db.engine.dispose()
-        finally:
-            app.extensions["statuspage.site_version_reader"].close_all()
-    tickets = []
-    for record in records:
-        t = record["ticket"]
-        if (t.get("environment") or "production") != "production":
-            continue
-        ticket = TicketText(t.get("subject", ""), t.get("body", ""), (t.get("component") or "").lower() or None,
-                            None, now)
-        tickets.append(Labelled(record, ticket, detect_language(ticket_text(ticket.subject, ticket.body))))
-    return Built(snapshot.components, snapshot.candidates, {i: k for k, i in ids.items()}, tickets)
 
 
 def rows(built: Built) -> tuple[list[dict[str, float]], list[int], list[tuple[str, int, str | None, bool]]]:
@@ -95,14 +63,3 @@ def rows(built: Built) -> tuple[list[dict[str, float]], list[int], list[tuple[st
         if key_to_id.get(expected) in linked:
             linked[key_to_id[expected]].append(reading.whole[0])
     return out, labels, index
-
-
-def fit_sources(sources: list[Source], *, now: datetime, l2: float = 1.0, negative_weight: float = 1.5) -> Model:
-    all_rows, all_labels = [], []
-    for source in sources:
-        r, y, _ = rows(build(source, now=now))
-        all_rows += r
-        all_labels += y
-    names = ", ".join(s.name for s in sources)
-    return fit(all_rows, all_labels, l2=l2, negative_weight=negative_weight,
-               about=f"fitted on {len(all_labels)} ticket-incident pairs from: {names}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache, lru_cache
 
 from babel.units import format_unit
 from flask_babel import format_date, get_locale, gettext
@@ -226,8 +227,6 @@ def duration(seconds: float) -> str:
 
 
 _SLOT = "\x00"
-_WORDS: dict[str, BarWords] = {}
-_NAMES: dict[str, str] = {}
 
 
 def _escaped(text: str) -> tuple[str, str, str]:
@@ -236,18 +235,18 @@ def _escaped(text: str) -> tuple[str, str, str]:
 
 def _escaped_name(name: str, language: str) -> str:
     """"<br>" and an incident's name in the reader's language, escaped (names repeat across bars and days)."""
-    shown = in_language(name, language)
-    found = _NAMES.get(shown)
-    if found is None:
-        if len(_NAMES) > 10_000:
-            _NAMES.clear()
-        found = _NAMES[shown] = f"<br>{escape(shown)}"
-    return found
+    return _line_break_and(in_language(name, language))
+
+
+@lru_cache(maxsize=10_000)
+def _line_break_and(shown: str) -> str:
+    return f"<br>{escape(shown)}"
 
 
 def _bar_words() -> BarWords:
-    language = str(get_locale())
-    words = _WORDS.get(language)
-    if words is None:
-        words = _WORDS[language] = BarWords(language)
-    return words
+    return _bar_words_in(str(get_locale()))
+
+
+@cache  # one per language of the site
+def _bar_words_in(language: str) -> BarWords:
+    return BarWords(language)

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
+from functools import cache
 
 from flask_babel import format_date, format_time, get_locale, gettext
 from markupsafe import Markup, escape
@@ -162,15 +163,13 @@ class _Words:
         return found
 
 
-_WORDS: dict[str, _Words] = {}
-
-
 def _words_for_language() -> _Words:
-    language = str(get_locale())
-    found = _WORDS.get(language)
-    if found is None:
-        found = _WORDS[language] = _Words()
-    return found
+    return _words_in(str(get_locale()))
+
+
+@cache  # one per language of the site; _Words reads the current locale, which is `language`
+def _words_in(language: str) -> _Words:
+    return _Words()
 
 
 def _words(point: LatencyPoint, tz, words: _Words) -> str:

@@ -4,6 +4,7 @@ takes some 50 microseconds for each."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from flask_babel import get_locale, gettext
@@ -28,14 +29,8 @@ class PageTimes:
     def when(self, instant: datetime) -> Markup:
         """<time> with the instant as i18n.local_time writes it, made once per language and minute: the
         page shows a hundred of them on a busy site, and Babel takes some 50 microseconds for each."""
-        language = self.language()
         local = instant.astimezone(self.tz)
-        key = (language, local.date(), local.hour, local.minute, local.tzname())
-        words = _TIMES.get(key)
-        if words is None:
-            if len(_TIMES) > 5000:
-                _TIMES.clear()
-            words = _TIMES[key] = str(escape(local_time(instant)))
+        words = _time_words(self.language(), local.tzname(), local.replace(second=0, microsecond=0))
         # To the second: the Nu validator allows at most three digits of a second's fraction.
         return Markup(f'<time datetime="{instant.isoformat(timespec="seconds")}">{words}</time>')
 
@@ -44,16 +39,17 @@ class PageTimes:
         length, as `when`: a busy site lists a hundred lines."""
         if incident.resolved_at is None or incident.is_maintenance:
             return Markup("")
-        language = self.language()
         minutes = int((incident.resolved_at - incident.started_at).total_seconds() // 60)
-        words = _TOOK.get((language, minutes))
-        if words is None:
-            if len(_TOOK) > 5000:
-                _TOOK.clear()
-            words = _TOOK[language, minutes] = str(escape(
-                gettext("Resolved after %(duration)s", duration=duration(timedelta(minutes=minutes)))))
-        return Markup(f' · <span class="took">{words}</span>')
+        return Markup(f' · <span class="took">{_took_words(self.language(), minutes)}</span>')
 
 
-_TIMES: dict[tuple, str] = {}
-_TOOK: dict[tuple, str] = {}
+# The language (and the zone's name) are part of the key, though the words are made in the current request's
+# locale: a call always passes the language it runs in.
+@lru_cache(maxsize=5000)
+def _time_words(language: str, zone: str | None, minute: datetime) -> str:
+    return str(escape(local_time(minute)))
+
+
+@lru_cache(maxsize=5000)
+def _took_words(language: str, minutes: int) -> str:
+    return str(escape(gettext("Resolved after %(duration)s", duration=duration(timedelta(minutes=minutes)))))

@@ -6,13 +6,13 @@ see it; the root conftest empties the tables after each test.
 """
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
+
+from tests.servers import live_server as serving
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -24,14 +24,9 @@ PHONE = {"width": 390, "height": 844}
 
 @pytest.fixture(scope="session")
 def live_server(app) -> Iterator[str]:
-    """The app on 127.0.0.1 and a free port, in a daemon thread; its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
-    server.server_close()
+    """The app on 127.0.0.1 and a free port, in a daemon thread (tests/servers.py:live_server); its base URL."""
+    with serving(app) as base:
+        yield base
 
 
 @pytest.fixture(scope="session")

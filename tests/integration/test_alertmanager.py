@@ -10,7 +10,6 @@ import json
 import shutil
 import signal
 import subprocess
-import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -19,14 +18,13 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
 from statuspage.extensions import db
 from statuspage.models import Incident, ReceivedAlert
 from statuspage.services import accounts
 from statuspage.services.components import get_component
 from tests.builders import START, SYSTEM, make_component, make_incident
-from tests.servers import free_port
+from tests.servers import free_port, live_server
 
 ALERTMANAGER = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
 DEADLINE_S = 60  # generous: two test passes share two cores
@@ -59,13 +57,8 @@ receivers:
 @pytest.fixture
 def app_server(app) -> Iterator[str]:
     """The app on 127.0.0.1 and a free port, served by werkzeug in a thread: Alertmanager's webhook target."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="alerts-app", daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
-    server.server_close()
+    with live_server(app, name="alerts-app") as base:
+        yield base
 
 
 def start_alertmanager(tmp_path: Path, base: str, token: str, *, repeat: str = "1h"):

@@ -405,11 +405,8 @@ def test_notifications_posted_at_once_open_one_incident_per_component_and_store_
     import threading
     import urllib.request
 
-    from werkzeug.serving import make_server
+    from tests.servers import live_server
 
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    serving = threading.Thread(target=server.serve_forever, daemon=True)
-    serving.start()
     # Eight groups at once: four different alerts on api (each sent twice), and the same search alert in four.
     bodies = [json.dumps(notification(alert(fingerprint=f"a{n % 4}", name=f"ApiAlert{n % 4}"),
                                       *([alert("search", fingerprint="s1")] if n >= 4 else []))).encode()
@@ -417,23 +414,19 @@ def test_notifications_posted_at_once_open_one_incident_per_component_and_store_
     answers, start = [], threading.Barrier(8)
 
     def deliver(body):
-        request = urllib.request.Request(f"http://127.0.0.1:{server.server_port}/api/v1/alerts/alertmanager",
+        request = urllib.request.Request(f"{base}/api/v1/alerts/alertmanager",
                                          data=body, method="POST",
                                          headers={**world, "Content-Type": "application/json"})
         start.wait()
         with urllib.request.urlopen(request, timeout=60) as answer:
             answers.append((answer.status, json.loads(answer.read())))
 
-    try:
+    with live_server(app) as base:
         senders = [threading.Thread(target=deliver, args=(body,)) for body in bodies]
         for sender in senders:
             sender.start()
         for sender in senders:
             sender.join(120)
-    finally:
-        server.shutdown()
-        serving.join(10)
-        server.server_close()
     assert [status for status, _body in answers] == [200] * 8
     results = [a["result"] for _status, body in answers for a in body["alerts"]]
     assert sorted(results) == ["joined"] * 3 + ["opened"] * 2 + ["repeat"] * 7

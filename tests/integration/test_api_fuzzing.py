@@ -7,33 +7,22 @@ and schema-violating requests refused. Business rules may still refuse schema-va
 import shutil
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from statuspage import clock
 from statuspage.services import accounts
 from statuspage.demo import load_demo
 from tests.builders import SYSTEM
+from tests.servers import live_server
 
 CHECKS = ("not_a_server_error,response_schema_conformance,content_type_conformance,status_code_conformance,"
           "response_headers_conformance,negative_data_rejection")
 
 
-@pytest.fixture
-def live_server(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
-
-
 @pytest.mark.slow
-def test_schemathesis_finds_no_server_errors_or_schema_breaks(app, live_server, tmp_path):
+def test_schemathesis_finds_no_server_errors_or_schema_breaks(app, tmp_path):
     st = Path(sys.executable).with_name("st")
     if not st.exists():
         st = shutil.which("st")
@@ -41,10 +30,11 @@ def test_schemathesis_finds_no_server_errors_or_schema_breaks(app, live_server, 
     with app.app_context():
         load_demo(now=clock.now())
         _, token = accounts.create_token(role="admin", label="schemathesis", by=SYSTEM, now=clock.now())
-    result = subprocess.run(
-        [str(st), "run", f"{live_server}/api/v1/openapi.json", "--header", f"Authorization: Bearer {token}",
-         "--checks", CHECKS, "--max-examples", "15", "--generation-deterministic",
-         "--phases", "examples,coverage,fuzzing", "--request-timeout", "10", "--workers", "1",
-         "--report-dir", str(tmp_path)],
-        capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    with live_server(app) as base:
+        result = subprocess.run(
+            [str(st), "run", f"{base}/api/v1/openapi.json", "--header", f"Authorization: Bearer {token}",
+             "--checks", CHECKS, "--max-examples", "15", "--generation-deterministic",
+             "--phases", "examples,coverage,fuzzing", "--request-timeout", "10", "--workers", "1",
+             "--report-dir", str(tmp_path)],
+            capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]

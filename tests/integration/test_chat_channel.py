@@ -7,15 +7,11 @@ the dispatcher, Apprise and a socket.
 """
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import re
-import threading
 import time
 import xml.etree.ElementTree as ElementTree
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs
 
 import pytest
 from sqlalchemy import func, select, text
@@ -26,72 +22,10 @@ from statuspage.notify import dispatch, outbox
 from statuspage.notify.channels.chat import check_notify_url, describe, send_chat
 from statuspage.notify.channels import DeliveryError
 from statuspage.services import accounts, incidents
-from tests.builders import SYSTEM, START, csrf_token, make_component, make_incident, sign_in
+from tests.builders import SYSTEM, START, csrf_token, deliver, make_component, make_incident, settings_with, sign_in
+from tests.servers import Receiver
 
 TOKEN = "s3cr3tT0kenNobodyMaySee"  # in every destination URL: must never show up anywhere
-
-
-@dataclasses.dataclass
-class Received:
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self):
-        return json.loads(self.body)
-
-    def form(self) -> dict[str, str]:
-        return {k: v[0] for k, v in parse_qs(self.body.decode()).items()}
-
-
-class Receiver:
-    """A local HTTP server that keeps what it receives and answers with the next queued status (200 once
-    the queue is empty)."""
-
-    def __init__(self):
-        self.received: list[Received] = []
-        self.statuses: list[int] = []
-        self.always: int | None = None
-        owner = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                owner.received.append(Received("POST", self.path, {k.lower(): v for k, v in self.headers.items()},
-                                               body))
-                status = owner.always or (owner.statuses.pop(0) if owner.statuses else 200)
-                answer = owner.answer_for(self.path, status)
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def answer_for(self, path: str, status: int) -> bytes:
-        if status >= 300:
-            return b'{"error": "unavailable"}'
-        if path.startswith("/message"):  # Gotify: the stored message
-            return json.dumps({"id": len(self.received), "appid": 1, "message": "ok", "title": "ok",
-                               "priority": 5, "date": "2026-11-20T09:12:00Z"}).encode()
-        if path == "/" or path.startswith("/?"):  # ntfy: the published message
-            return json.dumps({"id": "abc123", "time": 1763629920, "event": "message", "topic": "status"}).encode()
-        return b"{}"
-
-    @property
-    def port(self) -> int:
-        return self.server.server_port
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
@@ -99,15 +33,6 @@ def receiver():
     server = Receiver()
     yield server
     server.close()
-
-
-def deliver(app, clock):
-    with app.app_context():
-        return dispatch.deliver_due(now=clock.now())
-
-
-def settings_with(app, monkeypatch, **changes):
-    monkeypatch.setitem(app.config, "SETTINGS", dataclasses.replace(app.config["SETTINGS"], **changes))
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 while the database is away; the lease that lets exactly one scheduler lead. Schedules use a fixed clock;
 only the probes themselves take real (short) time, and the test waits for them by polling, not sleeping."""
 import random
-import time
 from datetime import timedelta
 
 import pytest
@@ -16,13 +15,7 @@ from statuspage.monitoring.probes import ProbeLoop
 from statuspage.monitoring.runner import CheckRunner
 from statuspage.monitoring import checks
 from tests.builders import SYSTEM, make_component
-
-
-def wait_until(condition, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out waiting"
-        time.sleep(0.01)
+from tests.servers import wait_until
 
 
 @pytest.fixture

@@ -1,10 +1,7 @@
 """The email and webhook channels against real local servers: an aiosmtpd SMTP server and an HTTP receiver."""
 from __future__ import annotations
 
-import email
-import email.policy
 import json
-import socket
 import ssl
 import threading
 import time
@@ -13,7 +10,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import trustme
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from statuspage.notify.channels import DeliveryError
@@ -25,6 +21,7 @@ from statuspage.notify.channels.webhook import (
     signature,
     verify,
 )
+from tests.servers import Inbox, free_port, smtp_server
 
 SUBJECT_DE = "Störung behoben: „Zahlungen“ wieder verfügbar"
 SUBJECT_FR = "Incident résolu : « Paiements » à nouveau disponibles, déjà vérifié"
@@ -36,52 +33,6 @@ LIST_HEADERS = {  # a real unsubscribe token is long: the URL must still arrive 
     "Content-Language": "de",
 }
 MESSAGE_ID = "<update-42.sub-7@status.example.com>"
-
-
-def free_port() -> int:
-    """A port nothing listens on (the kernel just handed it out and took it back)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-# --- email ------------------------------------------------------------------------------------
-
-
-class Inbox:
-    """An aiosmtpd handler that keeps what it receives, or answers RCPT or DATA with a set reply."""
-
-    def __init__(self, *, rcpt_reply: str = "", data_reply: str = ""):
-        self.rcpt_reply = rcpt_reply
-        self.data_reply = data_reply
-        self.envelopes = []
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if self.rcpt_reply:
-            return self.rcpt_reply
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        if self.data_reply:
-            return self.data_reply
-        self.envelopes.append(envelope)
-        return "250 Message accepted for delivery"
-
-    def only_message(self) -> email.message.EmailMessage:
-        assert len(self.envelopes) == 1
-        return email.message_from_bytes(self.envelopes[0].content, policy=email.policy.default)
-
-
-@contextmanager
-def smtp_server(handler, **smtp_options):
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port(), server_hostname="mail.test",
-                            **smtp_options)
-    controller.start()
-    try:
-        yield controller
-    finally:
-        controller.stop()
 
 
 @pytest.fixture(scope="module")

@@ -18,9 +18,8 @@ from sqlalchemy import func, select
 from statuspage.extensions import db
 from statuspage.models import DeliveryStatus, Notification
 from statuspage.notify import dispatch
-from tests.builders import make_incident, make_subscriber
-from tests.integration.test_subscriptions import Inbox, deliver
-from tests.servers import free_port
+from tests.builders import deliver, make_incident, make_subscriber
+from tests.servers import Inbox, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -26,7 +26,8 @@ from statuspage.monitoring import checks
 from statuspage.services import accounts, message_templates, page_admin, subscriptions
 from statuspage.support import customer_link, intake, replies
 from tests.builders import (
-    START, SYSTEM, TEST_PASSWORD, csrf_token, make_component, make_group, make_incident, make_maintenance, make_subscriber,
+    FAST_PASSWORD_HASH, START, SYSTEM, TEST_PASSWORD, csrf_token, make_component, make_group, make_incident,
+    make_maintenance, make_subscriber,
 )
 
 ADMIN_EMAIL = "admin@example.com"
@@ -290,7 +291,7 @@ def _quick_user(email: str, role: Role) -> User:
     """A user whose hash takes one PBKDF2 round, so hundreds of real sign-ins stay fast."""
     with transaction():
         user = User(email=email, name="", role=role, session_token=secrets.token_hex(16), created_at=START,
-                    password_hash=generate_password_hash(TEST_PASSWORD, "pbkdf2:sha256:1"))
+                    password_hash=generate_password_hash(TEST_PASSWORD, FAST_PASSWORD_HASH))
         db.session.add(user)
     return user
 

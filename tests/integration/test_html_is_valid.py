@@ -33,7 +33,7 @@ from statuspage.services import accounts, incidents, message_templates, page_adm
 from statuspage.support import customer_link, intake, queue
 from statuspage.services.incidents import advance_maintenance, post_update, resolve_incident
 from tests.builders import (
-    START, SYSTEM, TEST_PASSWORD, csrf_token, make_component, make_group, make_incident, make_maintenance,
+    FAST_PASSWORD_HASH, START, SYSTEM, TEST_PASSWORD, csrf_token, make_component, make_group, make_incident, make_maintenance,
     make_subscriber, sign_in,
 )
 
@@ -122,7 +122,7 @@ PAGES = [*PUBLIC, *CONSOLE, *REFUSED]
 def _quick_user(email: str, role: Role) -> User:
     """A user whose hash takes one PBKDF2 round: the real sign-in form, without a slow hash."""
     user = User(email=email, name="", role=role, session_token=secrets.token_hex(16), created_at=START,
-                password_hash=generate_password_hash(TEST_PASSWORD, "pbkdf2:sha256:1"))
+                password_hash=generate_password_hash(TEST_PASSWORD, FAST_PASSWORD_HASH))
     db.session.add(user)
     db.session.flush()
     return user

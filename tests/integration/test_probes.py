@@ -20,6 +20,7 @@ from statuspage.monitoring.probes import (
     ANY, MAX_BODY_BYTES, MAX_REDIRECTS, HttpExpect, ProbeLoop, ProbeResult, ProbeSpec, run_probes,
 )
 from tests.builders import START
+from tests.servers import wait_until
 
 NOW = START  # certificate arithmetic uses this; started_at uses the wall clock
 
@@ -41,15 +42,6 @@ def _no_leaks():
     """Unclosed sockets, sessions or loops become warnings, and so errors; collect before the servers stop."""
     yield
     gc.collect()
-
-
-def wait_until(condition, seconds: float = 5.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.01)
-    return condition()
 
 
 # --- http: success, status, redirects -------------------------------------------------------------------
@@ -137,7 +129,7 @@ def test_endless_body_ends_at_the_timeout(http_target):
     assert failed(result, "timed out after 0.5 s")
     assert result.status_code == 200 and result.latency_ms is not None  # the headers did come
     assert time.monotonic() - started < 5
-    assert wait_until(lambda: http_target.in_flight == 0)  # the client hung up
+    assert wait_until(lambda: http_target.in_flight == 0, timeout=5.0)  # the client hung up
 
 
 def test_hang_times_out(http_target):
@@ -266,7 +258,7 @@ def test_tcp_ok(tcp_target):
     accepted = tcp_target.accepted
     result = check(ProbeSpec("tcp", tcp_target.address, 5))
     assert result.ok and result.latency_ms is not None and result.status_code is None
-    assert wait_until(lambda: tcp_target.accepted > accepted)
+    assert wait_until(lambda: tcp_target.accepted > accepted, timeout=5.0)
 
 
 def test_tcp_refused(tcp_target):
@@ -438,7 +430,7 @@ def test_probe_loop_stop_with_hanging_probes(http_target):
     loop = ProbeLoop(concurrency=2)
     loop.start()
     futures = [loop.submit(http(http_target.url("/hang"), timeout=60), now=NOW) for _ in range(5)]
-    assert wait_until(lambda: http_target.in_flight == 2)  # two running, three waiting their turn
+    assert wait_until(lambda: http_target.in_flight == 2, timeout=5.0)  # two running, three waiting their turn
     started = time.monotonic()
     loop.stop()
     assert time.monotonic() - started < 5
@@ -446,7 +438,7 @@ def test_probe_loop_stop_with_hanging_probes(http_target):
     with pytest.raises(concurrent.futures.CancelledError):
         futures[0].result(timeout=0)
     assert not any(thread.name == "probe-loop" for thread in threading.enumerate())
-    assert wait_until(lambda: http_target.in_flight == 0)  # the server saw both clients go
+    assert wait_until(lambda: http_target.in_flight == 0, timeout=5.0)  # the server saw both clients go
     gc.collect()  # an unclosed transport or session would warn here, in this test
     loop.stop()  # twice is harmless
     with pytest.raises(RuntimeError):

@@ -4,6 +4,7 @@ committed through one is what every later request sees; hits answer as Flask wou
 HSTS behind the proxy); what a client may send gets no 500."""
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import http.client
 import json
@@ -165,3 +166,64 @@ def test_pages_chosen_by_host_and_path_on_the_event_loop_and_a_new_page_everywhe
         for _ in range(20):
             status, _headers, body = get(base + "/p/later")
             assert status == 200 and "Later Status" in body.decode(), "a worker did not know the new page"
+
+
+@pytest.mark.slow
+def test_a_worker_holds_no_more_database_connections_than_the_readme_says(app, database_url, tmp_path,
+                                                                           incident_and_token):
+    """README, PostgreSQL: a web worker holds at most 2 × STATUSPAGE_DB_POOL_SIZE + STATUSPAGE_WEB_THREADS + 1
+    connections (config.py:Settings.database_connections_per_worker). One worker under mixed load (pages its
+    cache answers on the event loop, pages rendered after a change on its threads, API reads and writes):
+    PostgreSQL, sampled all along, never counts more of the worker's connections, and sees each kind."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite: one file, no server connections to count")
+    import threading
+
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    incident_id, token = incident_and_token
+    pool, threads = 1, 2
+    limit = dataclasses.replace(app.config["SETTINGS"], db_pool_size=pool, web_threads=threads)
+    assert limit.database_connections_per_worker == 2 * pool + threads + 1
+    conninfo = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(conninfo, autocommit=True) as counter:
+        ours = {row[0] for row in counter.execute(  # this process's own (the test app's pool, this one)
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()")}
+        seen, done = [], threading.Event()
+
+        def sample():
+            while not done.is_set():
+                pids = {row[0] for row in counter.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = current_database()")}
+                seen.append(len(pids - ours))
+                done.wait(0.02)  # sampling, not timing: the load below decides how long
+
+        with production_server(database_url, tmp_path, workers=1, threads=threads,
+                               settings={"STATUSPAGE_DB_POOL_SIZE": str(pool)}) as base:
+            sampler = threading.Thread(target=sample)
+            sampler.start()
+            try:
+                def load(n: int):
+                    for k in range(15):
+                        if k % 5 == n % 5:  # a write moves the counter: the next page is a miss, rendered on a thread
+                            request = urllib.request.Request(
+                                f"{base}/api/v1/incidents/{incident_id}", method="PATCH",
+                                data=json.dumps({"name": f"API errors {n}.{k}"}).encode(),
+                                headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+                            with urllib.request.urlopen(request, timeout=30) as response:
+                                assert response.status == 200
+                        for path in ("/", "/api/v2/summary.json", "/history"):
+                            assert get(base + path)[0] == 200
+                        assert get(base + "/api/v1/incidents", {"Authorization": f"Bearer {token}"})[0] == 200
+
+                clients = [threading.Thread(target=load, args=(n,)) for n in range(6)]
+                for client in clients:
+                    client.start()
+                for client in clients:
+                    client.join(120)
+            finally:
+                done.set()
+                sampler.join(10)
+    assert max(seen) <= limit.database_connections_per_worker, max(seen)
+    assert max(seen) >= pool + 1 + 1, seen  # the pool, a thread's counter reader, the loop's reader

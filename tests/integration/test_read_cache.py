@@ -7,12 +7,11 @@ from datetime import timedelta
 
 import pytest
 from flask import template_rendered
-from sqlalchemy import event
 
 from statuspage import create_app
 from statuspage.extensions import db
 from statuspage.services import incidents
-from tests.builders import SYSTEM, make_component, make_incident
+from tests.builders import SYSTEM, QueryCounter, make_component, make_incident
 
 PAGES = ["/", "/?lang=de", "/components/api", "/history", "/feed.atom", "/api/v2/summary.json", "/badge.svg"]
 
@@ -24,28 +23,6 @@ def site(app, clock):
         incident = make_incident("API errors", components_={"api": "major_outage"}, now=clock.now())
         db.session.remove()
     return incident.id
-
-
-class QueryCounter:
-    """Statements sent on the app's engine, plus reads of the change counter by the fast path."""
-
-    def __init__(self, app):
-        self.reader, self.sent = app.extensions["statuspage.site_version_reader"], 0
-
-    def __enter__(self):
-        self.reads_before = self.reader.reads
-        event.listen(db.engine, "before_cursor_execute", self._count)
-        return self
-
-    def __exit__(self, *exc):
-        event.remove(db.engine, "before_cursor_execute", self._count)
-
-    def _count(self, *args):
-        self.sent += 1
-
-    @property
-    def count(self) -> int:
-        return self.sent + self.reader.reads - self.reads_before
 
 
 @pytest.mark.parametrize("url", PAGES)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 import random
 import socket
-import time
 from datetime import timezone
 
 import pytest
@@ -22,7 +21,7 @@ from statuspage.monitoring.probes import ProbeLoop
 from statuspage.monitoring.runner import CheckRunner
 from statuspage.monitoring import checks
 from tests.builders import SYSTEM, make_component, make_incident, make_subscriber
-from tests.servers import free_port
+from tests.servers import free_port, wait_until
 
 EXECUTOR_LOG = "apscheduler.executors.default"  # the logger APScheduler's thread pool runs jobs under
 
@@ -43,13 +42,6 @@ def log_level():
 def probes():
     with ProbeLoop(concurrency=10) as loop:
         yield loop
-
-
-def wait_until(condition, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out waiting"
-        time.sleep(0.01)
 
 
 def run_for(app, clock, runner, seconds: int) -> int:

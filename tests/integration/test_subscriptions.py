@@ -2,16 +2,13 @@
 from __future__ import annotations
 
 import dataclasses
-import email
 import json
-import email.policy
 import re
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
 from statuspage.errors import Invalid
@@ -21,40 +18,10 @@ from statuspage.notify import dispatch
 from statuspage.notify.messages import policy
 from statuspage.notify.channels.webhook import SIGNATURE_HEADER, verify
 from statuspage.services import incidents, subscriptions
-from tests.builders import START, SYSTEM, csrf_token, make_component, make_group, make_incident, make_subscriber
+from tests.builders import (
+    START, SYSTEM, body_of, csrf_token, deliver, make_component, make_group, make_incident, make_subscriber,
+)
 from tests.servers import free_port
-
-
-class Inbox:
-    """An aiosmtpd handler that keeps every message it accepts."""
-
-    def __init__(self):
-        self.messages: list[email.message.EmailMessage] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
-        return "250 OK"
-
-
-@pytest.fixture
-def inbox(app, monkeypatch):
-    handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    settings = app.config["SETTINGS"]
-    monkeypatch.setitem(app.config, "SETTINGS", dataclasses.replace(
-        settings, smtp_host="127.0.0.1", smtp_port=controller.port, smtp_security="none"))
-    yield handler
-    controller.stop()
-
-
-def deliver(app, clock):
-    with app.app_context():
-        return dispatch.deliver_due(now=clock.now())
-
-
-def body_of(message) -> str:
-    return message.get_body(preferencelist=("plain",)).get_content()
 
 
 def subscribe(client, **fields):

@@ -14,9 +14,10 @@ from statuspage.models import Notification, Subscriber
 from statuspage.notify.messages import policy
 from statuspage.services import accounts, incidents, subscriptions
 from statuspage.support import following, queue
-from tests.builders import START, SYSTEM, make_incident, make_subscriber, make_user, sign_in
-from tests.integration.test_subscriptions import body_of, deliver, inbox  # noqa: F401  (inbox is a fixture)
-from tests.integration.test_ticket_intake import EXAMPLE, intake, outage, settings_with, world  # noqa: F401
+from tests.builders import (
+    START, SYSTEM, body_of, deliver, make_incident, make_subscriber, make_user, settings_with, sign_in,
+)
+from tests.integration.test_ticket_intake import EXAMPLE, intake, outage, world  # noqa: F401
 
 PROMISE_DE = "Wir benachrichtigen Sie unter"  # the German auto-reply's "we will email you about every update"
 

@@ -15,11 +15,16 @@ FORBIDDEN = [
     ("statuspage.notify", "statuspage.api"),         # webhooks send the v2 shapes from statuspage/serialize.py
     ("statuspage.notify", "statuspage.web"),
     ("statuspage.config", "statuspage.support"),     # create_app checks the support hours, not load_settings
+    ("statuspage.config", "statuspage.notify"),      # create_app checks the alert URLs, not load_settings
     ("statuspage.services", "statuspage.api"),
     ("statuspage.services", "statuspage.web"),
     ("statuspage.services", "statuspage.cli"),
     ("statuspage.models", "statuspage.services"),
 ]
+# The rules never build an app or a database: the tools that do (tickets evaluate, tickets fit) live in tools/.
+RULES = ["statuspage.services", "statuspage.monitoring", "statuspage.support", "statuspage.notify"]
+FORBIDDEN += [(rules, builder) for rules in RULES
+              for builder in ("statuspage.create_app", "statuspage.database_admin", "statuspage.tools")]
 # Packages that may call each other one way only: monitoring (checks, probes, the policy that opens incidents)
 # builds on services, never the other way round.
 ONE_WAY = [("statuspage.monitoring", "statuspage.services")]
@@ -75,6 +80,12 @@ def test_the_parser_sees_relative_and_nested_imports():
 @pytest.mark.parametrize("importer, imported", FORBIDDEN)
 def test_imports_point_down(importer, imported):
     assert crossings(importer, imported) == []
+
+
+def test_settings_are_read_without_the_package():
+    """config.py is the foundation: checks that need a layer above (support hours, alert URLs) are made by
+    create_app, so reading settings loads nothing of statuspage."""
+    assert graph()["statuspage.config"] == set()
 
 
 @pytest.mark.parametrize("upper, lower", ONE_WAY)

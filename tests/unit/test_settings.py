@@ -117,16 +117,21 @@ def test_desk_settings_come_from_the_environment_and_stay_out_of_repr(tmp_path):
         load_settings(environ={"STATUSPAGE_INSTANCE_DIR": str(tmp_path), "STATUSPAGE_SECRET_KEY": "k",
                                "STATUSPAGE_ZAMMAD_URL": "ftp://zammad.example",
                                "STATUSPAGE_ENV_FILE": str(tmp_path / "none.env")})
-def test_alert_urls_are_a_list_checked_at_start_up_and_never_repeated_back(tmp_path):
+def test_alert_urls_are_a_list_checked_at_start_up_and_never_repeated_back(tmp_path, monkeypatch):
+    """Read by load_settings, checked by create_app (the check is notify/'s): no app is made."""
     environ = {"STATUSPAGE_INSTANCE_DIR": str(tmp_path), "STATUSPAGE_ENV_FILE": "/nonexistent",
                "STATUSPAGE_ALERT_URLS": "slack://T000/B000/SecretTokenXYZ/#ops,\n json://10.0.0.5:8080/alerts"}
     settings = load_settings(environ=environ)
     assert settings.alert_urls == ("slack://T000/B000/SecretTokenXYZ/#ops", "json://10.0.0.5:8080/alerts")
     assert "SecretTokenXYZ" not in repr(settings)  # an internal host is fine: the operator chose it
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    create_app({"secret_key": "test", "database_url": f"sqlite:///{tmp_path}/x.db"})
     for bad, says in (("mailto://ops:SecretTokenXYZ@example.com", "not offered here"),
                       ("nonsense-SecretTokenXYZ", "needs a scheme")):
+        monkeypatch.setenv("STATUSPAGE_ALERT_URLS", f"json://10.0.0.5/a {bad}")
         with pytest.raises(SettingsError) as error:
-            load_settings(environ={**environ, "STATUSPAGE_ALERT_URLS": f"json://10.0.0.5/a {bad}"})
+            create_app({"secret_key": "test", "database_url": f"sqlite:///{tmp_path}/x.db"})
         message = str(error.value)
         assert message.startswith("STATUSPAGE_ALERT_URLS, URL 2: ") and says in message
         assert "SecretTokenXYZ" not in message

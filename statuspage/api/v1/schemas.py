@@ -4,7 +4,10 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from ...database import MAX_ID
-from ...models import ComponentStatus, Impact, IncidentStatus, MaintenanceStatus
+from ...i18n import LANGUAGE_NAMES
+from ...models import Channel, CheckKind, ComponentStatus, Impact, IncidentStatus, MaintenanceStatus, TicketStatus
+from ...monitoring.definitions import FAILURE_STATUSES
+from ...support import sla
 
 COMPONENT_STATUSES = [s.value for s in ComponentStatus]
 SLUG = validate.Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", error="Use lowercase letters, digits and single dashes.")
@@ -247,13 +250,13 @@ class SubscriberIn(Schema):
                        "json://host/path ...); only services reached over HTTP(S), public hosts only",
         "example": "slack://T0AAAAAAA/B0BBBBBBB/XXXXXXXXXXXXXXXXXXXXXXXX/#status"})
     components = fields.List(fields.String(validate=validate.Length(max=64)), load_default=list)
-    lang = fields.String(load_default="en", validate=validate.OneOf(["en", "de", "fr"]))
+    lang = fields.String(load_default="en", validate=validate.OneOf(list(LANGUAGE_NAMES)))
     confirmed = StrictBoolean(load_default=False, metadata={"description": "import an already-confirmed address"})
 
 
 class SubscriberOut(Schema):
     id = fields.String(required=True)
-    channel = fields.String(required=True, validate=validate.OneOf(["email", "webhook", "chat"]))
+    channel = fields.String(required=True, validate=validate.OneOf([c.value for c in Channel]))
     email = fields.String(allow_none=True)
     webhook_url = fields.String(allow_none=True)
     notify_url = fields.String(allow_none=True, metadata={
@@ -280,12 +283,11 @@ class CheckIn(Schema):
     name = _name(200, required=True)
     component = fields.String(required=True, validate=validate.Length(min=1, max=64),
                               metadata={"description": "Slug of an existing component."})
-    kind = fields.String(required=True, validate=validate.OneOf(["http", "tcp", "dns", "tls", "heartbeat"]))
+    kind = fields.String(required=True, validate=validate.OneOf([k.value for k in CheckKind]))
     target = _any("http(s) URL for http; host:port for tcp; a host name for dns and tls.")
     interval = _any('"30s", "5m", "1h" or seconds.')
     timeout = _any('"5s" or seconds; at most the interval.')
-    failure_status = fields.String(validate=validate.OneOf(["degraded_performance", "partial_outage",
-                                                            "major_outage"]))
+    failure_status = fields.String(validate=validate.OneOf(FAILURE_STATUSES))
     failures_to_open = _any("Consecutive failures before the component fails (default 3).")
     successes_to_close = _any("Consecutive successes before it recovers (default 2).")
     method = _any("http: GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS.")
@@ -337,28 +339,11 @@ class CheckListArgs(PageArgs):
     component = fields.String(validate=validate.Length(max=64))
 
 
-# Tickets: the intake hook's request and answer (docs/CONTRACT.md); support/intake.py validates the body.
-
-class RequesterIn(Schema):
-    email = fields.String(required=True, validate=validate.Length(max=320))
-    name = fields.String(validate=validate.Length(max=200))
-
-
-class TicketIn(Schema):
-    external_id = fields.Raw(metadata={"description": "The desk's ticket id (text or number): sent twice, taken "
-                                                      "once."})
-    subject = fields.String(validate=validate.Length(max=1000))
-    body = fields.String(validate=validate.Length(max=100_000))
-    requester = fields.Nested(RequesterIn, required=True)
-    plan = fields.String(validate=validate.OneOf(["basic", "professional", "advanced"]))
-    priority = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1, max=3))
-    environment = fields.String(validate=validate.OneOf(["production", "staging", "development"]))
-    component = fields.String(validate=validate.Length(max=64))
-    created_at = fields.String(metadata={"description": "ISO 8601 with offset; default now."})
-
+# Tickets: the intake hook's request and answer (docs/CONTRACT.md); the request's schema is support/intake.py's.
 
 class DeskPayload(Schema):
-    """A help desk's own webhook body (see the README for the templates); mapped onto TicketIn."""
+    """A help desk's own webhook body (see the README for the templates); mapped onto the contract's body
+    and loaded by support/intake.py:ticket_in."""
 
     class Meta:
         unknown = "include"
@@ -437,8 +422,8 @@ class TicketPatch(Schema):
 
 
 class TicketListArgs(PageArgs):
-    status = fields.String(validate=validate.OneOf(["accepted", "suppressed"]))
-    plan = fields.String(validate=validate.OneOf(["basic", "professional", "advanced"]))
+    status = fields.String(validate=validate.OneOf([s.value for s in TicketStatus]))
+    plan = fields.String(validate=validate.OneOf(sla.PLANS))
     priority = fields.Integer(validate=validate.Range(min=1, max=3))
     incident = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 from flask import current_app, g, request
@@ -25,7 +26,7 @@ from ...system_text import match_reasons
 from . import blp
 from .auth import actor, requires
 from .http import page_headers
-from .schemas import DeskPayload, TicketDetailOut, TicketIn, TicketListArgs, TicketOut, TicketPatch
+from .schemas import DeskPayload, TicketDetailOut, TicketListArgs, TicketOut, TicketPatch
 
 def _for_reader(ticket: dict) -> dict:
     """The answer with its match reasons in the language the client's Accept-Language asks for."""
@@ -90,8 +91,8 @@ def _signed(secret: str) -> intake.SignedRequest | None:
                                 valid_until=signed_at + timedelta(seconds=SIGNATURE_TOLERANCE_S + 1))
 
 
-def _take(body: dict, source: str):
-    ticket, new = intake.take_ticket(intake.ticket_in(body, source=source), by=actor(), now=clock.now(),
+def _take(given: intake.TicketIn, source: str):
+    ticket, new = intake.take_ticket(replace(given, source=source), by=actor(), now=clock.now(),
                                      signed=g.get("signed_request"))
     if not new:
         return _for_reader(ticket.first_answer), 200
@@ -100,13 +101,13 @@ def _take(body: dict, source: str):
 
 @blp.post("/tickets")
 @intake_auth
-@blp.arguments(TicketIn)
+@blp.arguments(intake.TicketInSchema)  # loads a TicketIn: the body validated once
 @blp.response(201, TicketOut)
 @blp.alt_response(200, schema=TicketOut, description="Suppressed (about a known incident), or a repeat of an "
                                                      "external_id already taken in: the first answer again.")
-def take_ticket(_fields):
+def take_ticket(given):
     """The intake hook: accept a ticket (201) or suppress it when it is about a known incident (200)."""
-    return _take(request.get_json(), "api")
+    return _take(given, "api")
 
 
 @blp.post("/tickets/zendesk")
@@ -116,7 +117,7 @@ def take_ticket(_fields):
 @blp.alt_response(200, schema=TicketOut, description="Suppressed, or a repeat.")
 def take_zendesk_ticket(_fields):
     """A Zendesk "ticket created" webhook (trigger payload {"ticket": {...}} or event payload {"detail": {...}})."""
-    return _take(desks.from_zendesk(request.get_json()), "zendesk")
+    return _take(intake.ticket_in(desks.from_zendesk(request.get_json())), "zendesk")
 
 
 @blp.post("/tickets/freshdesk")
@@ -126,7 +127,7 @@ def take_zendesk_ticket(_fields):
 @blp.alt_response(200, schema=TicketOut, description="Suppressed, or a repeat.")
 def take_freshdesk_ticket(_fields):
     """A Freshdesk automation webhook ({"freshdesk_webhook": {"ticket_id", ...}})."""
-    return _take(desks.from_freshdesk(request.get_json()), "freshdesk")
+    return _take(intake.ticket_in(desks.from_freshdesk(request.get_json())), "freshdesk")
 
 
 @blp.post("/tickets/zammad")
@@ -136,7 +137,7 @@ def take_freshdesk_ticket(_fields):
 @blp.alt_response(200, schema=TicketOut, description="Suppressed, or a repeat.")
 def take_zammad_ticket(_fields):
     """A Zammad webhook (its payload {"ticket": {...}, "article": {...}}, signed with X-Hub-Signature)."""
-    return _take(desks.from_zammad(request.get_json()), "zammad")
+    return _take(intake.ticket_in(desks.from_zammad(request.get_json())), "zammad")
 
 
 @blp.get("/tickets")
