@@ -11,6 +11,7 @@ from ...errors import AppError
 from ...i18n import INCIDENT_STATUS_LABELS
 from ...markup import render_markdown
 from ...models import ComponentStatus, Impact, Incident, IncidentKind, IncidentStatus, MaintenanceStatus, Role
+from ...monitoring import alerts
 from ...services import message_templates
 from ...services.components import component_tree, list_components
 from ...services.incidents import (
@@ -162,6 +163,7 @@ def _detail(item: Incident, update_form=None, edit_form=None, errors=(), status=
                            confirm=ConfirmForm(), tree=component_tree(),
                            statuses={link.component.slug: link.status.value for link in item.affected},
                            tickets=tickets, affected=intake.affected_counts([item.id]).get(item.id, 0),
+                           alert_count=0 if item.is_maintenance else alerts.count_for(item.id),
                            errors=list(errors), now=now()), status
 
 
