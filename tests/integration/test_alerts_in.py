@@ -484,7 +484,7 @@ def test_the_console_lists_received_alerts_newest_first_with_what_each_did(app, 
     assert "Firing" in rows[0] and "Recorded only: a person manages incident Search slow" in rows[0]
     assert "PaymentsDown" in rows[1] and "Recorded only, changed nothing" in rows[1]
     assert "No component has this slug." in rows[1] and "payments" in rows[1]
-    assert "ApiDown" in rows[2] and "Resolved" in rows[2] and "Major outage" in rows[2]
+    assert "ApiDown" in rows[2] and "Alert resolved" in rows[2] and "Major outage" in rows[2]
     assert "Resolved: the component works again in incident API is unavailable" in rows[2]
     assert "statuspage_status=major_outage" in rows[2]  # the labels, folded
     with app.app_context():
