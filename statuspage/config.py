@@ -70,6 +70,7 @@ class Settings:
     intake_follows_per_domain: int = 20
     intake_follows_per_token: int = 200
     alerts_publish: bool = True     # incidents opened by Alertmanager/Grafana alerts: public, or console drafts
+    maintenance_reminder_minutes: int = 60  # a new window's reminder when none is chosen (console, API); 0: none
     grafana_secret: str = ""        # the HMAC secret of Grafana's webhook contact point; empty: token alone
     log_level: str = "info"         # the scheduler's (and gunicorn's): warning, info, or debug for every job run
     # Help desks written back (notify/desk_writes.py): a desk is written to when its URL and credentials are set.
@@ -215,6 +216,14 @@ def _networks(value: str) -> tuple:
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 
 
+def _reminder_minutes(value: str) -> int:
+    minutes = _int("maintenance_reminder_minutes")(value)
+    if not 0 <= minutes <= 10_080:
+        raise SettingsError("STATUSPAGE_MAINTENANCE_REMINDER_MINUTES must be from 0 (no reminder) to 10080 "
+                            f"(a week), got {value!r}")
+    return minutes
+
+
 def _log_level(value: str) -> str:
     value = value.strip().lower()
     if value not in LOG_LEVELS:
@@ -343,6 +352,7 @@ READERS = {
     "intake_follows_per_domain": _int("intake_follows_per_domain"),
     "intake_follows_per_token": _int("intake_follows_per_token"),
     "alerts_publish": _bool("alerts_publish"),
+    "maintenance_reminder_minutes": _reminder_minutes,
     "grafana_secret": str,
     "log_level": _log_level,
     "zendesk_url": _desk_url("zendesk_url"),

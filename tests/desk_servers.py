@@ -179,7 +179,8 @@ class FakeZendesk(FakeDesk):
 
 class FakeFreshdesk(FakeDesk):
     """Freshdesk API v2: tickets (status numbers, tags replaced whole), replies and notes as conversations,
-    trackers made with related_ticket_ids and linked with PUT /tickets/{tracker}/link."""
+    trackers made with related_ticket_ids ("Create a Tracker"), the only linking the API documents; an
+    undocumented path (a /link or /unlink) answers 404 as Freshdesk does for an unknown route."""
 
     def __init__(self, api_key: str):
         super().__init__(_basic(api_key, "X"))
@@ -199,7 +200,7 @@ class FakeFreshdesk(FakeDesk):
             self.tickets[ticket_id].update(subject=body["subject"], association_type=3,
                                            related_ticket_ids=list(body.get("related_ticket_ids", [])))
             return 201, {}, self._public(self.tickets[ticket_id])
-        found = re.fullmatch(r"/api/v2/tickets/(\d+)(|/reply|/notes|/conversations|/link|/unlink)", path)
+        found = re.fullmatch(r"/api/v2/tickets/(\d+)(|/reply|/notes|/conversations|/associated_tickets)", path)
         if not found or int(found[1]) not in self.tickets:
             return 404, {}, {"code": "not_found", "message": "There is no ticket with that id"}
         ticket, tail = self.tickets[int(found[1])], found[2]
@@ -215,14 +216,9 @@ class FakeFreshdesk(FakeDesk):
             return 201, {}, item
         if method == "GET" and tail == "/conversations":
             return 200, {}, ticket["conversations"]
-        if method == "PUT" and tail == "/link":
-            ticket["related_ticket_ids"] += [i for i in body["related_ticket_ids"]
-                                             if i not in ticket["related_ticket_ids"]]
-            return 200, {}, None
-        if method == "PUT" and tail == "/unlink":
-            ticket["related_ticket_ids"] = [i for i in ticket["related_ticket_ids"]
-                                            if i not in body["related_ticket_ids"]]
-            return 200, {}, None
+        if method == "GET" and tail == "/associated_tickets":
+            return 200, {}, {"tickets": [self._public(self.tickets[i]) for i in ticket["related_ticket_ids"]
+                                         if i in self.tickets]}
         return 405, {}, {"code": "method_not_allowed", "message": "Not allowed"}
 
     @staticmethod
@@ -231,7 +227,8 @@ class FakeFreshdesk(FakeDesk):
 
 
 class FakeZammad(FakeDesk):
-    """Zammad REST API v1: tickets (state, pending_time), articles, tags and links (by source ticket number)."""
+    """Zammad REST API v1: tickets (state, pending_time), articles, tags and links (links/add names the source
+    ticket by its number, links/remove and GET /links by its id, as Zammad's LinksController does)."""
 
     def __init__(self, token: str):
         super().__init__(f"Token token={token}")
@@ -283,7 +280,9 @@ class FakeZammad(FakeDesk):
                                         "link_object_value": by_number[number]}
                                        for number, linked in self.links if linked == target]}
         if method == "DELETE" and path == "/api/v1/links/remove":
-            link = (body["link_object_source_number"], body["link_object_target_value"])
+            # Zammad removes what matches and answers 200 either way: a link named by number is not removed.
+            number = self.tickets.get(body.get("link_object_source_value"), {}).get("number")
+            link = (number, body["link_object_target_value"])
             self.links = [known for known in self.links if known != link]
             return 200, {}, {}
         found = re.fullmatch(r"/api/v1/(tickets|ticket_articles/by_ticket)/(\d+)", path)

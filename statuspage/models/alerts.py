@@ -28,6 +28,7 @@ class ReceivedAlert(Base):
     __table_args__ = (
         UniqueConstraint("source", "fingerprint", "starts_at", name="uq_received_alerts_firing"),
         Index("ix_received_alerts_component_firing", "component_id", "is_firing"),
+        Index("ix_received_alerts_received_at", "received_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -50,3 +51,8 @@ class ReceivedAlert(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)   # first seen
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)    # last seen
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # when we heard it resolved
+    # What it did last (a resend changes nothing): opened, joined or resolved its incident; "person" when an
+    # incident a person manages held it (recorded, their status stays); "recorded" when it changed nothing
+    # (no such component, maintenance, its incident closed by a person). `note` says why, in the sender's words.
+    result: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    note: Mapped[str] = mapped_column(String(300), default="", server_default="")

@@ -22,7 +22,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -83,6 +83,7 @@ class Outcome:
     result: str  # opened, joined, resolved, recorded, repeat, ignored
     incident_id: int | None = None
     note: str = ""
+    held: bool = False  # an incident a person manages held it: recorded, their status stays (console only)
 
     def as_json(self) -> dict[str, object]:
         return {"fingerprint": self.fingerprint, "status": self.status, "component": self.component,
@@ -119,16 +120,34 @@ def _receive(source: AlertSource, alerts: list[AlertIn], *, publish: bool, now: 
         components = {c.slug: c for c in db.session.scalars(
             select(Component).where(Component.slug.in_(slugs)).order_by(Component.id).with_for_update())}
         touched: dict[int, list[tuple[ReceivedAlert, Outcome]]] = {}
+        rows = []
         for alert in alerts:
             row, outcome = _record(source, alert, components, now=now)
             outcomes.append(outcome)
+            rows.append((row, outcome))
             if row.component_id is not None:  # resends too: the rules read state, so they catch up (a
                 touched.setdefault(row.component_id, []).append((row, outcome))  # window that ended, say)
         db.session.flush()
         by_id = {component.id: component for component in components.values()}
         for component_id in sorted(touched):
             _reconcile(by_id[component_id], source, touched[component_id], publish=publish, now=now)
+        for row, outcome in rows:
+            _keep_result(row, outcome)
     return outcomes
+
+
+def _keep_result(row: ReceivedAlert, outcome: Outcome) -> None:
+    """What the alert did, on its row for the console. A resend keeps what the alert did before, and so does a
+    resolution that changed nothing (another alert still holds the incident it opened)."""
+    if row.result and (outcome.result == "repeat" or (outcome.result == "recorded" and not outcome.held)):
+        return
+    if outcome.held:
+        row.result = "person"
+    elif outcome.result in ("opened", "joined", "resolved"):
+        row.result = outcome.result
+    else:
+        row.result = "recorded"
+    row.note = outcome.note[:300]
 
 
 def _record(source: AlertSource, alert: AlertIn, components: dict[str, Component], *,
@@ -256,6 +275,7 @@ def _failing(component: Component, source: AlertSource, firing: list[ReceivedAle
             outcome.result = result if row is lead else "joined"
             if managed_by_person(incident):
                 outcome.note = "an incident a person manages is open: recorded, its status stays as they set it"
+                outcome.held = True
 
 
 def _recovered(component: Component, source: AlertSource, linked: list[Incident],
@@ -273,6 +293,9 @@ def _recovered(component: Component, source: AlertSource, linked: list[Incident]
                              details={"fingerprint": row.fingerprint, "starts_at": row.starts_at.isoformat()},
                              now=now)
         if managed_by_person(incident):
+            for row, outcome in fresh:
+                if row.incident_id == incident.id:
+                    outcome.held = True
             continue  # theirs to resolve
         if policy.down_checks(component.id):
             continue  # a failing health check holds the component: the check policy lets it go
@@ -289,3 +312,19 @@ def _recovered(component: Component, source: AlertSource, linked: list[Incident]
                 outcome.result = "resolved"
     for row, outcome in changed:
         outcome.incident_id = row.incident_id
+
+
+def received(*, page: int, per_page: int, incident_id: int | None = None) -> tuple[list[ReceivedAlert], bool]:
+    """Received alerts for the console, newest first (by when they were first seen), one page of them, and
+    whether an older page follows; only those attached to `incident_id` when it is given."""
+    query = select(ReceivedAlert).order_by(ReceivedAlert.received_at.desc(), ReceivedAlert.id.desc())
+    if incident_id is not None:
+        query = query.where(ReceivedAlert.incident_id == incident_id)
+    rows = list(db.session.scalars(query.limit(per_page + 1).offset((page - 1) * per_page)))
+    return rows[:per_page], len(rows) > per_page
+
+
+def count_for(incident_id: int) -> int:
+    """How many received alerts are attached to the incident (its console page links to them)."""
+    return db.session.scalar(select(func.count()).select_from(ReceivedAlert)
+                             .where(ReceivedAlert.incident_id == incident_id)) or 0

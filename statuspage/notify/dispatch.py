@@ -197,7 +197,8 @@ def _send(notification: Notification, settings: Settings, *, now: datetime) -> N
             raise DeliveryError(str(error), retryable=False) from None
         chat = chat_for(notification, rich=destination.rich)
         # The host is checked again on every connection (DNS may have changed since it was stored).
-        send_chat(url, title=chat.title, body=chat.body, markdown=chat.markdown,
+        send_chat(url, title=chat.title, body=chat.body, markdown=chat.markdown, link=chat.link, tone=chat.tone,
+                  app_name=settings.site_name, app_url=settings.base_url + "/",
                   allow_private=settings.webhook_allow_private)
     elif subscriber is None or subscriber.channel == Channel.EMAIL:
         message = email_for(notification)
@@ -217,7 +218,8 @@ def _send_to_alert_url(notification: Notification, settings: Settings) -> None:
     if url is None:
         raise DeliveryError("this alert URL is no longer in STATUSPAGE_ALERT_URLS", retryable=False)
     message = chat_for(notification, rich=False)
-    send_chat(url, title=message.title, body=message.body, markdown=False, allow_private=True)
+    send_chat(url, title=message.title, body=message.body, markdown=False, link=message.link, tone=message.tone,
+              app_name=settings.site_name, app_url=settings.base_url + "/", allow_private=True)
 
 
 def _record_failure(notification: Notification, error: DeliveryError, settings: Settings, *, now: datetime,

@@ -26,6 +26,8 @@ class ChatMessage:
     title: str
     body: str
     markdown: bool
+    link: str | None = None  # the incident's page (the console's, for engineers): a Discord embed's title links it
+    tone: str = "info"       # info, success, warning or failure: the colour Slack, Discord, Mattermost show
 
 
 @dataclass(frozen=True)
@@ -136,7 +138,21 @@ def chat_for(notification: Notification, *, rich: bool) -> ChatMessage:
     with force_locale(notification.subscriber.language):
         title = render_template(f"email/{name}.subject.txt", **context).strip()
         body = render_template(f"chat/{name}.txt", **context).strip()
-    return ChatMessage(title=one_line(title), body=body, markdown=rich and name != "confirmation")
+    return ChatMessage(title=one_line(title), body=body, markdown=rich and name != "confirmation",
+                       link=context["links"].get("incident"), tone=_tone(notification))
+
+
+def _tone(notification: Notification) -> str:
+    """Green when it is over, red for a major or critical outage, orange for a lesser one, blue otherwise
+    (maintenance, confirmations)."""
+    update = notification.update
+    if update is None:
+        return "info"
+    if update.status in ("resolved", "completed", "postmortem"):
+        return "success"
+    if update.incident.is_maintenance:
+        return "info"
+    return "failure" if update.incident.impact in ("major", "critical") else "warning"
 
 
 def _chat_alert(notification: Notification, settings: Settings) -> ChatMessage:
@@ -153,7 +169,8 @@ def _chat_alert(notification: Notification, settings: Settings) -> ChatMessage:
     with force_locale(settings.default_language):
         title = render_template("chat/alert.subject.txt", **context).strip()
         body = render_template("chat/alert.txt", **context).strip()
-    return ChatMessage(title=one_line(title), body=body, markdown=False)
+    return ChatMessage(title=one_line(title), body=body, markdown=False, link=context["console_url"],
+                       tone="failure" if notification.kind == NotificationKind.DELIVERY_FAILED else "warning")
 
 
 def webhook_body(notification: Notification) -> bytes:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from statuspage.extensions import db
 from statuspage.models import DeliveryStatus, Notification, Check
-from statuspage.monitoring import checks
+from statuspage.monitoring import alerts, checks
 from statuspage.services import accounts, incidents, message_templates
 from statuspage.support import intake, queue
 from tests.browser.conftest import DESKTOP, PHONE
@@ -92,6 +92,7 @@ def site(app, clock):
         checks.create_check({"key": "nightly-backup", "name": "Nightly backup", "component": "database",
                              "kind": "heartbeat", "period": "1d", "grace": "1h"}, by=SYSTEM, now=now)
         db.session.commit()
+        _receive_alerts(now)
         make_user("rita@example.com", "responder", now=now)
         admin = make_user("root@example.com", "admin", now=now)
         accounts.create_token(role="intake", label="Zendesk", by=SYSTEM, now=now)
@@ -100,6 +101,30 @@ def site(app, clock):
                "check": db.session.scalar(select(Check.id).where(Check.key == "api-health"))}
         db.session.remove()
     return ids
+
+
+def _receive_alerts(now) -> None:
+    """Alerts as Alertmanager sends them: one opening an incident and resolving it, one a person's incident
+    holds, one for no known component (long labels, to see them wrap)."""
+    def one(fingerprint, component, *, firing=True, minutes=30, **labels):
+        return alerts.AlertIn(
+            fingerprint=fingerprint, starts_at=now - timedelta(minutes=minutes), ends_at=None if firing else now,
+            is_firing=firing, labels={"alertname": labels.pop("name", "SearchLatencyHigh"),
+                                      **({"statuspage_component": component} if component else {}), **labels},
+            annotations={"summary": "p99 above 2 s"}, generator_url="http://prometheus:9090/graph")
+    alerts.receive(alerts.AlertSource.ALERTMANAGER, [one("f1", "search", statuspage_status="degraded_performance",
+                                                         instance="search-3.eu-central.internal:9200")],
+                   publish=True, now=now - timedelta(minutes=20))
+    alerts.receive(alerts.AlertSource.ALERTMANAGER, [one("f1", "search", firing=False,
+                                                         statuspage_status="degraded_performance",
+                                                         instance="search-3.eu-central.internal:9200")],
+                   publish=True, now=now - timedelta(minutes=10))
+    alerts.receive(alerts.AlertSource.GRAFANA, [one("g1", "dashboard", name="DashboardErrors", minutes=8)],
+                   publish=True, now=now - timedelta(minutes=8))
+    alerts.receive(alerts.AlertSource.ALERTMANAGER,
+                   [one("p1", "payments-gateway-eu-west", name="PaymentsGatewayTimeouts", minutes=2,
+                        job="payments-gateway-blackbox-exporter-with-a-long-name")],
+                   publish=True, now=now - timedelta(minutes=2))
 
 
 def sign_in(open_tab, language="en", *, email="root@example.com", viewport=DESKTOP):
@@ -139,7 +164,7 @@ SCREENS = {
     "component-new": "/admin/components/new", "component-edit": "/admin/components/api/edit",
     "component-delete": "/admin/components/api/delete", "group-edit": "/admin/groups/{group}/edit",
     "group-delete": "/admin/groups/{group}/delete", "checks": "/admin/checks", "check": "/admin/checks/{check}",
-    "check-new": "/admin/checks/new", "templates": "/admin/templates", "template-edit": "/admin/templates/{template}",
+    "check-new": "/admin/checks/new", "alerts": "/admin/alerts", "templates": "/admin/templates", "template-edit": "/admin/templates/{template}",
     "tickets": "/admin/tickets", "ticket": "/admin/tickets/{ticket}", "subscribers": "/admin/subscribers",
     "deliveries": "/admin/deliveries", "users": "/admin/users", "user-edit": "/admin/users/{user}",
     "tokens": "/admin/tokens", "audit": "/admin/audit", "account": "/admin/account",
@@ -187,7 +212,8 @@ def test_the_side_navigation_holds_every_section_beside_a_full_width_page(open_t
     tab = sign_in(open_tab)
     page = tab.page
     nav = page.get_by_role("navigation", name="Console")
-    for name in ("Overview", "Incidents", "Maintenance", "Components", "Checks", "Templates", "Support queue",
+    for name in ("Overview", "Incidents", "Maintenance", "Components", "Checks", "Received alerts", "Templates",
+                 "Support queue",
                  "Subscribers", "Delivery log", "Users", "API tokens", "Audit log", "Account", "Public status page"):
         expect(nav.get_by_role("link", name=re.compile(f"^{name}"))).to_be_visible()
     expect(page.get_by_text("Menu", exact=True)).to_be_hidden()
@@ -423,3 +449,21 @@ def test_single_sign_on_and_one_time_codes_in_chromium(open_tab, app, clock, ide
         assert unexpected(tab.problems + second.problems) == []
         # The refusal is answered with 403 (meant: nobody is signed in); nothing else may go wrong there.
         assert [p for p in refused.problems if "the server responded with a status of 403" not in p] == []
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_received_alerts_fit_desktop_and_phone(open_tab, site, language):
+    """The received alerts, and the incident an alert opened linking to them: screenshots to look at."""
+    for width, viewport in WIDTHS.items():
+        tab = sign_in(open_tab, language, viewport=viewport)
+        page = tab.page
+        page.goto("/admin/alerts")
+        expect(page.locator("tbody tr")).to_have_count(3)
+        page.locator("details.alert-labels summary").first.click()
+        assert_fits(tab, f"received alerts ({language}, {width})")
+        tab.screenshot(f"console-alerts-{language}-{width}")
+        page.locator("td.alert-result a").last.click()
+        expect(page.locator("p.alerts-attached a")).to_be_visible()
+        assert_fits(tab, f"incident opened by an alert ({language}, {width})")
+        tab.screenshot(f"console-alerts-incident-{language}-{width}")
+        assert unexpected(tab.problems) == []

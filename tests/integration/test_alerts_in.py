@@ -435,3 +435,74 @@ def test_notifications_posted_at_once_open_one_incident_per_component_and_store_
     with app.app_context():
         assert db.session.scalar(select(db.func.count()).select_from(ReceivedAlert)) == 5
         assert {get_component("api").status.value, get_component("search").status.value} == {"partial_outage"}
+
+
+def _console(app, role="viewer"):
+    with app.app_context():
+        make_user("vera@example.com", role=role)
+    console = app.test_client()
+    sign_in(console, "vera@example.com")
+    return console
+
+
+def _alert_rows(page: str) -> list[str]:
+    """The table's rows, each as its text on one line."""
+    import re
+    body = page.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    return [" ".join(re.sub(r"<[^>]+>", " ", row).split()) for row in body.split("</tr>") if "<td" in row]
+
+
+def test_the_console_lists_received_alerts_newest_first_with_what_each_did(app, client, clock, world):
+    post(client, world, notification(alert(fingerprint="a1", statuspage_status="major_outage")))
+    clock.advance(minutes=1)
+    post(client, world, notification(alert("payments", fingerprint="p1", name="PaymentsDown")))
+    clock.advance(minutes=1)
+    with app.app_context():
+        person = make_incident("Search slow", components_={"search": "degraded_performance"}, impact="minor")
+        make_maintenance(name="Disk swap", components_=("api",), starts=START - timedelta(minutes=10))
+    post(client, world, notification(alert("search", fingerprint="s1", name="SearchSlow")))
+    clock.advance(minutes=1)
+    post(client, world, notification(alert(fingerprint="a1", status="resolved")))
+    clock.advance(minutes=1)
+    post(client, world, notification(alert(fingerprint="a1", status="resolved")))  # a resend changes nothing
+
+    console = _console(app)
+    page = console.get("/admin/alerts?lang=en")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert 'href="/admin/alerts" aria-current="page"' in html  # under the console's navigation
+    rows = _alert_rows(html)
+    assert len(rows) == 3
+    assert rows[0].startswith(rows[0].split(" SearchSlow")[0]) and "SearchSlow Alertmanager" in rows[0]
+    assert "Firing" in rows[0] and "Recorded only: a person manages incident Search slow" in rows[0]
+    assert "PaymentsDown" in rows[1] and "Recorded only, changed nothing" in rows[1]
+    assert "No component has this slug." in rows[1] and "payments" in rows[1]
+    assert "ApiDown" in rows[2] and "Alert resolved" in rows[2] and "Major outage" in rows[2]
+    assert "Resolved: the component works again in incident API is unavailable" in rows[2]
+    assert "statuspage_status=major_outage" in rows[2]  # the labels, folded
+    with app.app_context():
+        opened = db.session.scalar(select(ReceivedAlert).where(ReceivedAlert.fingerprint == "a1")).incident_id
+    # The incident the alert opened links to its alerts; the list narrows to them.
+    detail = console.get(f"/admin/incidents/{opened}?lang=en").get_data(as_text=True)
+    assert "Opened by an alert from your monitoring." in detail
+    assert f'href="/admin/alerts?incident={opened}"' in detail
+    only = _alert_rows(console.get(f"/admin/alerts?incident={opened}&lang=en").get_data(as_text=True))
+    assert len(only) == 1 and "ApiDown" in only[0]
+    person_page = console.get(f"/admin/incidents/{person.id}?lang=en").get_data(as_text=True)
+    assert "An alert from your monitoring is attached." in person_page
+    assert "Opened by" not in person_page
+
+
+def test_an_alert_that_opened_an_incident_says_so_and_the_list_pages_fifty_at_a_time(app, client, clock, world):
+    post(client, world, notification(alert(fingerprint="a1")))
+    console = _console(app)
+    [row] = _alert_rows(console.get("/admin/alerts?lang=de").get_data(as_text=True))
+    assert "Hat den Vorfall API ist teilweise nicht erreichbar eröffnet" in row and "Ausgelöst seit" in row
+    for number in range(50):
+        clock.advance(seconds=1)
+        post(client, world, notification(alert(None, fingerprint=f"n{number}", name=f"Other{number}")))
+    first = console.get("/admin/alerts?lang=en").get_data(as_text=True)
+    assert len(_alert_rows(first)) == 50 and "Other49" in _alert_rows(first)[0] and 'rel="next"' in first
+    second = console.get("/admin/alerts?page=2&lang=fr").get_data(as_text=True)
+    assert [("ApiDown" in row) for row in _alert_rows(second)] == [True] and 'rel="prev"' in second
+    assert "Alertes reçues" in second

@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 from datetime import timedelta
 
 import pytest
@@ -175,10 +176,29 @@ def test_freshdesk_suppression_makes_a_tracker_replies_tags_and_sets_pending(app
                             .replace('"', "&quot;").replace("'", "&#x27;").replace("\n", "<br>\n")})
     assert requests[2:] == [
         ("GET", "/api/v2/tickets/42", None),
-        ("PUT", "/api/v2/tickets/42", {"status": 3, "tags": ["vip", f"statuspage-incident-{outage}"]}),
-        ("PUT", f"/api/v2/tickets/{tracker}/link", {"related_ticket_ids": [42]})]
+        ("PUT", "/api/v2/tickets/42", {"status": 3, "tags": ["vip", f"statuspage-incident-{outage}"]})]
     assert desks.freshdesk.tickets[42]["status"] == 3
-    assert 42 in desks.freshdesk.tickets[int(tracker)]["related_ticket_ids"]
+    assert desks.freshdesk.tickets[int(tracker)]["related_ticket_ids"] == [42]
+
+
+def test_a_second_freshdesk_ticket_is_tagged_not_linked_through_an_undocumented_call(app, clock, desks, outage):
+    """Freshdesk's API v2 links tickets to a tracker only when it is made: the second ticket gets the reply, tag and
+    pending status, and no request outside the documented endpoints."""
+    desks.freshdesk.add_ticket(42)
+    desks.freshdesk.add_ticket(43)
+    with app.app_context():
+        _suppress("freshdesk", 42, outage, now=clock.now())
+        _suppress("freshdesk", 43, outage, now=clock.now())
+        while dispatch.deliver_due(now=clock.now()).sent:
+            pass
+        assert {row.status for row in _rows()} == {DeliveryStatus.SENT}
+    second = [r for r in desks.freshdesk.requests() if "/43" in r[1]]
+    assert [r[:2] for r in second] == [("POST", "/api/v2/tickets/43/reply"), ("GET", "/api/v2/tickets/43"),
+                                        ("PUT", "/api/v2/tickets/43")]
+    assert desks.freshdesk.tickets[43]["status"] == 3
+    assert desks.freshdesk.tickets[43]["tags"] == [f"statuspage-incident-{outage}"]
+    documented = re.compile(r"/api/v2/tickets(/\d+(/reply|/notes|/conversations)?)?")
+    assert all(documented.fullmatch(path) for _method, path, _body in desks.freshdesk.requests())
 
 
 def test_zammad_suppression_posts_an_article_sets_pending_reminder_tags_and_links(app, clock, desks, outage):
@@ -220,7 +240,8 @@ def test_an_agents_unlink_and_the_customers_not_mine_reopen_the_ticket_with_an_i
         while dispatch.deliver_due(now=clock.now()).sent:
             pass
         tracker = db.session.scalar(select(DeskProblem).where(DeskProblem.desk == "freshdesk")).external_id
-        number = db.session.scalar(select(DeskProblem).where(DeskProblem.desk == "zammad")).number
+        zammad_problem = db.session.scalar(select(DeskProblem).where(DeskProblem.desk == "zammad"))
+        number, db_problem_id = zammad_problem.number, zammad_problem.external_id
         assert desks.zammad.links == [(number, 7)]
         queue.unlink(zendesk.id, reason="billing question", by=SYSTEM, now=clock.now())
         queue.not_mine(freshdesk.id, outage, now=clock.now())
@@ -235,21 +256,21 @@ def test_an_agents_unlink_and_the_customers_not_mine_reopen_the_ticket_with_an_i
                                "status": "open", "remove_tags": [tag], "type": "question"}}
     assert "an agent unlinked it: billing question" in body["ticket"]["comment"]["body"]
     assert desks.zendesk.tickets[501]["status"] == "open" and tag not in desks.zendesk.tickets[501]["tags"]
-    note, read, update, unlink = desks.freshdesk.requests()[-4:]
+    note, read, update = desks.freshdesk.requests()[-3:]
     assert note[:2] == ("POST", "/api/v2/tickets/42/notes") and note[2]["private"] is True
     assert "the customer said it is about something else" in note[2]["body"]
     assert read == ("GET", "/api/v2/tickets/42", None)
     assert update == ("PUT", "/api/v2/tickets/42", {"status": 2, "tags": []})
-    assert unlink == ("PUT", f"/api/v2/tickets/{tracker}/unlink", {"related_ticket_ids": [42]})
-    assert desks.freshdesk.tickets[int(tracker)]["related_ticket_ids"] == []
+    assert desks.freshdesk.tickets[int(tracker)]["related_ticket_ids"] == [42]  # no documented unlink
     article, state, untag, unlinked = desks.zammad.requests()[-4:]
     assert article[:2] == ("POST", "/api/v1/ticket_articles")
     assert (article[2]["internal"], article[2]["type"]) == (True, "note")
     assert "an agent unlinked it" in article[2]["body"]
     assert state == ("PUT", "/api/v1/tickets/7", {"state": "open"})
     assert untag == ("DELETE", "/api/v1/tags/remove", {"object": "Ticket", "o_id": 7, "item": tag})
+    problem_id = int(db_problem_id)
     assert unlinked == ("DELETE", "/api/v1/links/remove", {
-        "link_type": "normal", "link_object_source": "Ticket", "link_object_source_number": number,
+        "link_type": "normal", "link_object_source": "Ticket", "link_object_source_value": problem_id,
         "link_object_target": "Ticket", "link_object_target_value": 7})
     assert desks.zammad.links == [] and desks.zammad.tickets[7]["state"] == "open"
 
@@ -498,7 +519,6 @@ def test_a_zendesk_problem_ticket_whose_answer_was_lost_is_made_once(app, clock,
 def test_the_link_in_the_reply_posted_to_the_desk_and_the_apis_unlink_reopen_the_tickets(app, client, clock, desks,
                                                                                           outage):
     """End to end: the customer follows the link in the article Zammad got; an agent unlinks over the API."""
-    import re
 
     from statuspage.services import accounts
 

@@ -26,7 +26,7 @@ from statuspage.database import transaction
 from statuspage.extensions import db
 from statuspage.models import Role, User
 from statuspage.notify.messages import policy
-from statuspage.monitoring import results
+from statuspage.monitoring import alerts, results
 from statuspage.monitoring.probes import ProbeResult
 from statuspage.monitoring import checks
 from statuspage.services import accounts, incidents, message_templates, page_admin, subscriptions
@@ -87,6 +87,8 @@ CONSOLE = {
     "console account": "/admin/account",
     "console one-time-password enrolment": "/admin/account/two-factor",
     "console checks": "/admin/checks",
+    "console received alerts": "/admin/alerts",
+    "console alerts of an incident": "/admin/alerts?incident={incident}",
     "console check detail": "/admin/checks/{check}",
     "console heartbeat detail": "/admin/checks/{heartbeat}",
     "console new check": "/admin/checks/new",
@@ -171,6 +173,10 @@ def _build_site(now) -> dict:
     shop_subscriber = make_subscriber("vic@example.com", now=now)
     with transaction():
         db.session.get(type(shop_subscriber), shop_subscriber.id).page_id = shop.id
+    received = [alerts.AlertIn(fingerprint=f"f{n}", starts_at=now - timedelta(minutes=5), ends_at=None,
+                               is_firing=True, labels={"alertname": "ApiErrors", "statuspage_component": slug},
+                               annotations={}) for n, slug in enumerate(("api", "payments"))]
+    alerts.receive(alerts.AlertSource.ALERTMANAGER, received, publish=True, now=now)  # held by a person; no such
     for hours_ago in range(0, 24 * 9, 5):  # bars and both charts get data, with some failures
         at = now - timedelta(hours=hours_ago)
         ok = hours_ago % 35 != 0

@@ -103,6 +103,8 @@ def create_maintenance(fields):
     if status not in service.NEXT_STATUSES[MaintenanceStatus.SCHEDULED]:
         raise Invalid("invalid_transition", f"A new maintenance window is scheduled, in_progress or completed, "
                       f"not {status}.", field="status")
+    if "remind_minutes_before" not in fields:
+        fields["remind_minutes_before"] = current_app.config["SETTINGS"].maintenance_reminder_minutes or None
     maintenance = service.schedule_maintenance(**fields, by=actor(), now=clock.now())
     if status != "scheduled":
         service.post_update(maintenance.id, status=status, body="", kind=MAINTENANCE,

@@ -160,9 +160,10 @@ class MaintenanceIn(Schema):
                                                                          "under_maintenance"})
     deliver_notifications = StrictBoolean(load_default=True, metadata={
         "description": "Tell subscribers of this update (default); false posts it on the page only."})
-    remind_minutes_before = fields.Integer(strict=True, allow_none=True, load_default=None,
+    remind_minutes_before = fields.Integer(strict=True, allow_none=True,
                                            validate=validate.Range(min=1, max=10_080), metadata={
-        "description": "Remind subscribers this many minutes before the start (at most a week); null: no reminder."})
+        "description": "Remind subscribers this many minutes before the start (at most a week); null: no reminder. "
+                       "Left out: STATUSPAGE_MAINTENANCE_REMINDER_MINUTES (60 unless set; 0 there: none)."})
     notify_at_start = StrictBoolean(load_default=True, metadata={
         "description": "Tell subscribers when the window starts (it moves to in_progress by itself)."})
     notify_at_end = StrictBoolean(load_default=True, metadata={

@@ -25,7 +25,7 @@ import ipaddress
 import logging
 import socket
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import urllib3.connection
 import urllib3.util.connection
@@ -76,13 +76,39 @@ def _quiet_apprise() -> None:
         apprise_log.setLevel(logging.CRITICAL)
 
 
-def _asset():
+def _asset(app_name: str = "", app_url: str = ""):
+    """No Apprise logo or name in our messages: Slack's footer and Discord's embed author read the site's name
+    (linking to the page), and no image is attached (Apprise's default is its own icon on GitHub)."""
     apprise = _apprise()
-    return apprise.AppriseAsset(async_mode=False, secure_logging=True, storage_mode="memory")
+    named = {"app_id": app_name, "app_desc": app_name, "app_url": app_url} if app_name else {}
+    return apprise.AppriseAsset(async_mode=False, secure_logging=True, storage_mode="memory",
+                                image_url_mask="", image_url_logo="", **named)
 
 
-def _instantiate(url: str):
-    return _apprise().Apprise.instantiate(url, asset=_asset())
+def _instantiate(url: str, *, app_name: str = "", app_url: str = ""):
+    return _apprise().Apprise.instantiate(url, asset=_asset(app_name, app_url))
+
+
+# What a message is about, as Apprise's notify types (the colour Slack, Discord and Mattermost show beside it).
+TONES = ("info", "success", "warning", "failure")
+
+
+def rich_url(url: str, service: str, link: str | None) -> str:
+    """The URL with the options that give a service its native rich form, where Apprise needs asking:
+    Discord sends an embed (title, description, colour, the title linking to the incident) only with
+    format=markdown, and links the title with href=. The subscriber's own choices in the URL win."""
+    if service != "discord":
+        return url
+    query = urlsplit(url).query
+    names = {part.split("=", 1)[0].lower() for part in query.split("&") if part}
+    extra = []
+    if "format" not in names:
+        extra.append("format=markdown")
+    if link and not names & {"href", "url"}:
+        extra.append("href=" + quote(link, safe=":/"))
+    if not extra:
+        return url
+    return url + ("&" if query else ("" if url.endswith("?") else "?")) + "&".join(extra)
 
 
 def _names(plugin) -> list[str]:
@@ -263,16 +289,22 @@ def _install_watch() -> None:
         urllib3.connection.HTTPConnection.getresponse = _watched_getresponse
 
 
-def send_chat(url: str, *, title: str, body: str, markdown: bool, allow_private: bool,
-              timeout_s: float = TIMEOUT_S) -> None:
+def send_chat(url: str, *, title: str, body: str, markdown: bool, allow_private: bool, link: str | None = None,
+              tone: str = "info", app_name: str = "", app_url: str = "", timeout_s: float = TIMEOUT_S) -> None:
     """Send one message to one Apprise URL. Raises DeliveryError (one line, never the URL): retryable for
     connection errors, timeouts, 5xx, 408 and 429; not retryable for other 4xx, a URL Apprise no longer
-    reads, and private addresses. The whole send is cut off after `timeout_s`."""
+    reads, and private addresses. The whole send is cut off after `timeout_s`.
+
+    `tone` (TONES) colours the message where the service shows one; `link` (the incident's page) is where a
+    Discord embed's title points; `app_name`/`app_url` replace Apprise's name in footers and embed authors."""
     apprise = _apprise()
     _install_watch()
-    plugin = _instantiate(url)
-    if plugin is None or _service(plugin) is None:
+    plugin = _instantiate(url, app_name=app_name, app_url=app_url)
+    service = _service(plugin) if plugin is not None else None
+    if plugin is None or service is None:
         raise DeliveryError("the destination URL is no longer accepted (service or form unknown)", retryable=False)
+    if markdown and rich_url(url, service, link) != url:
+        plugin = _instantiate(rich_url(url, service, link), app_name=app_name, app_url=app_url) or plugin
     plugin.request_rate_per_sec = 0  # no sleeping between requests: the outbox paces retries
     if hasattr(plugin, "socket_read_timeout"):
         plugin.socket_connect_timeout = plugin.socket_read_timeout = timeout_s
@@ -281,8 +313,9 @@ def send_chat(url: str, *, title: str, body: str, markdown: bool, allow_private:
     try:
         watch.start_deadline(timeout_s)
         try:
-            sent = plugin.notify(body=body, title=title,
-                                 body_format=apprise.NotifyFormat.MARKDOWN if markdown else apprise.NotifyFormat.TEXT)
+            sent = plugin.notify(body=body, title=title, notify_type=apprise.NotifyType(
+                tone if tone in TONES else "info"),
+                body_format=apprise.NotifyFormat.MARKDOWN if markdown else apprise.NotifyFormat.TEXT)
         except Exception:  # a plugin's own bug, or our _PrivatePeer raised from inside urllib3
             sent = False
     finally:

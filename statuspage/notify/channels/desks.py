@@ -165,7 +165,12 @@ def _comment_id(answer: dict) -> str | None:
 
 
 class Freshdesk:
-    """Freshdesk API v2: replies and notes are conversations; tags are replaced whole, so read them first."""
+    """Freshdesk API v2: replies and notes are conversations; tags are replaced whole, so read them first.
+
+    The known problem is a tracker, made with the first suppressed ticket in `related_ticket_ids` ("Create a
+    Tracker", POST /api/v2/tickets). The documented API has no call linking a ticket to an existing tracker or
+    unlinking it (only GET .../associated_tickets and .../prime_association read links), so later tickets
+    carry the incident's tag only."""
 
     name = "freshdesk"
     OPEN, PENDING, RESOLVED = 2, 3, 4
@@ -178,9 +183,8 @@ class Freshdesk:
     def suppress(self, job) -> None:
         self._reply(job)
         job.once("update", lambda: self._set(job, self.PENDING, add=job.tag))
-        if job.problem_id:
-            job.once("link", lambda: self.http.call("PUT", f"/api/v2/tickets/{job.problem_id}/link",
-                                                    {"related_ticket_ids": [int(job.desk_ticket)]}) and {})
+        # No link call here: Freshdesk's API v2 documents linking only when the tracker is created
+        # (related_ticket_ids, see problem); later tickets are found through the tag.
 
     def resolve(self, job) -> None:
         self._reply(job)
@@ -191,9 +195,7 @@ class Freshdesk:
         job.once("note", lambda: {"id": str(self.http.call("POST", path, {"body": _html(job.text), "private": True})
                                             .get("id"))}, find=lambda: self._find(job))
         job.once("update", lambda: self._set(job, self.OPEN, remove=job.tag))
-        if job.problem_id:  # resolving the tracker would resolve it too
-            job.once("unlink", lambda: self.http.call("PUT", f"/api/v2/tickets/{job.problem_id}/unlink",
-                                                      {"related_ticket_ids": [int(job.desk_ticket)]}) and {})
+        # Freshdesk's API v2 documents no unlinking from a tracker: the note says the ticket needs a person.
 
     def problem(self, job) -> dict:
         return job.once("create", lambda: {"id": str(self.http.call("POST", "/api/v2/tickets", {
@@ -253,7 +255,7 @@ class Zammad:
         job.once("state", lambda: self._state(job, "open"))
         job.once("untag", lambda: self.http.call("DELETE", "/api/v1/tags/remove", self._tag(job)) and {})
         if job.problem_number:
-            job.once("unlink", lambda: self.http.call("DELETE", "/api/v1/links/remove", self._link(job)) and {})
+            job.once("unlink", lambda: self.http.call("DELETE", "/api/v1/links/remove", self._unlink(job)) and {})
 
     def problem(self, job) -> dict:
         def create() -> dict:
@@ -298,6 +300,13 @@ class Zammad:
     def _link(job) -> dict:
         """The problem ticket (by its number: Zammad's links/add wants the source's number) to this one (by id)."""
         return {"link_type": "normal", "link_object_source": "Ticket", "link_object_source_number": job.problem_number,
+                "link_object_target": "Ticket", "link_object_target_value": int(job.desk_ticket)}
+
+    @staticmethod
+    def _unlink(job) -> dict:
+        """The same link for links/remove, which names the problem ticket by its id (links/add alone wants the
+        number: Zammad issue 4138; the official PHP client's Link::remove sends link_object_source_value)."""
+        return {"link_type": "normal", "link_object_source": "Ticket", "link_object_source_value": int(job.problem_id),
                 "link_object_target": "Ticket", "link_object_target_value": int(job.desk_ticket)}
 
     @staticmethod

@@ -77,7 +77,7 @@ def requires(role: Role):
 # The side navigation's sections, and the views that belong to each (by the start of their endpoint's name).
 SECTIONS = (
     ("overview", ("index",)), ("incidents", ("incident",)), ("maintenance", ("maintenance",)),
-    ("components", ("component", "group")), ("pages", ("page",)), ("checks", ("check",)),
+    ("components", ("component", "group")), ("pages", ("page",)), ("checks", ("check",)), ("alerts", ("alert",)),
     ("templates", ("template",)),
     ("tickets", ("ticket",)), ("subscribers", ("subscriber",)), ("deliveries", ("deliver",)),
     ("users", ("user",)), ("tokens", ("token",)), ("audit", ("audit",)), ("account", ("account",)),
@@ -117,4 +117,4 @@ def site_tz() -> ZoneInfo:
     return current_app.config["SETTINGS"].tz
 
 
-from . import audit, auth, checks, components, incidents, pages, sso, subscribers, tickets, users  # noqa: E402,F401  (registers the views)
+from . import alerts, audit, auth, checks, components, incidents, pages, sso, subscribers, tickets, users  # noqa: E402,F401  (registers the views)

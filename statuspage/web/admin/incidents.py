@@ -8,9 +8,10 @@ from flask import current_app, flash, jsonify, redirect, render_template, reques
 from flask_babel import gettext as _
 
 from ...errors import AppError
-from ...i18n import INCIDENT_STATUS_LABELS
+from ...i18n import INCIDENT_STATUS_LABELS, duration
 from ...markup import render_markdown
 from ...models import ComponentStatus, Impact, Incident, IncidentKind, IncidentStatus, MaintenanceStatus, Role
+from ...monitoring import alerts
 from ...services import message_templates
 from ...services.components import component_tree, list_components
 from ...services.incidents import (
@@ -162,6 +163,7 @@ def _detail(item: Incident, update_form=None, edit_form=None, errors=(), status=
                            confirm=ConfirmForm(), tree=component_tree(),
                            statuses={link.component.slug: link.status.value for link in item.affected},
                            tickets=tickets, affected=intake.affected_counts([item.id]).get(item.id, 0),
+                           alert_count=0 if item.is_maintenance else alerts.count_for(item.id),
                            errors=list(errors), now=now()), status
 
 
@@ -283,10 +285,23 @@ def _local_to_utc(value: datetime | None) -> datetime | None:
     return None if value is None else value.replace(tzinfo=site_tz())
 
 
+def _default_reminder(form: MaintenanceForm) -> None:
+    """The reminder a new window starts with: STATUSPAGE_MAINTENANCE_REMINDER_MINUTES (an hour unless set),
+    offered among the choices when it is not one of them."""
+    minutes = current_app.config["SETTINGS"].maintenance_reminder_minutes
+    value = str(minutes) if minutes else ""
+    if value not in [choice.value for choice in form.remind_minutes_before.choices]:
+        form.remind_minutes_before.choices = [*form.remind_minutes_before.choices, *choices([(value, _(
+            "%(duration)s before", duration=duration(timedelta(minutes=minutes))))])]
+    if not form.is_submitted():
+        form.remind_minutes_before.data = value
+
+
 @bp.route("/maintenance/new", methods=["GET", "POST"])
 @requires(Role.RESPONDER)
 def maintenance_new():
     form = MaintenanceForm()
+    _default_reminder(form)
     tree = component_tree()
     form.components.choices = choices((c.slug, c.name) for _group, members in tree for c in members)
     errors = []
