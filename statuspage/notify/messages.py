@@ -43,6 +43,7 @@ def policy(settings: Settings) -> SubscriptionPolicy:
 
 def _links(notification: Notification, settings: Settings) -> dict[str, str]:
     subscriber = notification.subscriber
+    assert subscriber is not None, "links are a subscriber's"
     rules = policy(settings)
     base = settings.base_url
     manage = manage_token(subscriber, rules)
@@ -58,12 +59,13 @@ def _links(notification: Notification, settings: Settings) -> dict[str, str]:
 
 def why_you_get_this(subscriber: Subscriber, incident: Incident | None, site_name: str) -> str:
     """The line under an update or reminder mail (text and HTML alike) that says why the reader gets it."""
+    # str(): flask_babel has no types, so its gettext is Any to mypy
     if subscriber.follows_everything:
-        return gettext("You get this because you subscribed to every update of %(site)s.", site=site_name)
+        return str(gettext("You get this because you subscribed to every update of %(site)s.", site=site_name))
     if incident is not None and incident in subscriber.incidents:
-        return gettext("You get this because your support request is linked to this incident.")
-    return gettext("You get this because you subscribed to updates of %(site)s about: %(components)s.",
-                   site=site_name, components=", ".join(component.name for component in subscriber.components))
+        return str(gettext("You get this because your support request is linked to this incident."))
+    return str(gettext("You get this because you subscribed to updates of %(site)s about: %(components)s.",
+                       site=site_name, components=", ".join(component.name for component in subscriber.components)))
 
 
 def email_for(notification: Notification) -> Email:
@@ -72,6 +74,7 @@ def email_for(notification: Notification) -> Email:
     if notification.kind == NotificationKind.ALERT:
         return _alert(notification, settings)
     subscriber = notification.subscriber
+    assert subscriber is not None, "every mail but an alert is a subscriber's"
     name, context = _subscriber_context(notification, settings)
     links = context["links"]
     with force_locale(subscriber.language):
@@ -102,6 +105,7 @@ def _alert(notification: Notification, settings: Settings) -> Email:
     """To an engineer, in their language (the console's account page; by default the site's): what is
     suspected and where to decide on it."""
     incident = notification.incident
+    assert incident is not None, "an alert mail is about an incident"
     chosen = db.session.scalar(select(User.language).where(User.email == notification.recipient))
     language = chosen if chosen in settings.languages else settings.default_language
     context = {"site_name": settings.site_name, "incident": incident,
@@ -121,6 +125,7 @@ def chat_for(notification: Notification, *, rich: bool) -> ChatMessage:
         return _chat_alert(notification, settings)
     name, context = _subscriber_context(notification, settings)
     context["rich"] = rich
+    assert notification.subscriber is not None, "every chat message but an alert is a subscriber's"
     with force_locale(notification.subscriber.language):
         title = render_template(f"email/{name}.subject.txt", **context).strip()
         body = render_template(f"chat/{name}.txt", **context).strip()
@@ -149,16 +154,20 @@ def webhook_body(notification: Notification) -> bytes:
     settings: Settings = current_app.config["SETTINGS"]
     serializer = Serializer(settings)
     links = _links(notification, settings)
+    assert notification.subscriber is not None, "webhooks are subscribers'"
+    payload: dict[str, object]
     if notification.kind == NotificationKind.CONFIRMATION:
         payload = {"event": "subscription.confirm", "confirm_url": links["confirm"],
                    "manage_url": links["manage"], "signing_secret": notification.subscriber.secret}
     elif notification.kind == NotificationKind.REMINDER:
         maintenance = notification.incident
+        assert maintenance is not None, "a reminder is about its maintenance window"
         payload = {"event": "maintenance.reminder",
                    "page": serializer.page(settings.site_name, notification.created_at),
                    "maintenance": serializer.incident(maintenance), "manage_url": links["manage"]}
     else:
         update = notification.update
+        assert update is not None, "any other webhook tells of an update"
         incident = update.incident
         kind = "maintenance" if incident.is_maintenance else "incident"
         payload = {"event": f"{kind}.updated", "page": serializer.page(settings.site_name, update.created_at),
