@@ -86,6 +86,7 @@ def _event(info: CalendarInfo, window: Incident) -> Event:
     event.add("sequence", max(window.version - 1, 0))
     event.add("dtstart", window.scheduled_for)
     ended_early = window.status == MaintenanceStatus.COMPLETED and window.resolved_at is not None and \
+        window.scheduled_for is not None and window.scheduled_until is not None and \
         window.scheduled_for < window.resolved_at < window.scheduled_until
     event.add("dtend", window.resolved_at if ended_early and not is_cancelled(window) else window.scheduled_until)
     event.add("status", "CANCELLED" if is_cancelled(window) else "CONFIRMED")

@@ -7,6 +7,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import datetime, timezone
+from typing import TypeVar
 
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Engine
@@ -22,10 +23,11 @@ NAMING_CONVENTION = {
 }
 
 
+T = TypeVar("T")
 MAX_ID = 2**31 - 1  # PostgreSQL's integer: a larger number cannot be an id
 
 
-def get_by_id(model, item_id):
+def get_by_id(model: type[T], item_id: object) -> T | None:
     """The row with this id, or None; an id no column could hold (huge, negative, not a number) is None too."""
     from .extensions import db
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 
 from limits.storage import Storage
-from sqlalchemy import case, delete, select
+from sqlalchemy import Table, case, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -21,8 +22,8 @@ from .models import RateLimitCounter
 
 SCHEME = "database"
 PRUNE_EVERY = 500  # counted requests per process between deletions of expired counters
-_TABLE = RateLimitCounter.__table__
-_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+_TABLE = RateLimitCounter.metadata.tables[RateLimitCounter.__tablename__]
+_INSERTS: dict[str, Callable[[Table], postgresql.Insert | sqlite.Insert]] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 def _key(key: str) -> str:

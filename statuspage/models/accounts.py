@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import cast
 
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -58,7 +59,8 @@ class User(Base):
 
     # The secret of the login session this object was signed in or loaded for (services/accounts.py); not a
     # column: a user has one row and any number of sessions.
-    login_secret = None
+    # (typed by a cast: an annotation would make the ORM map it)
+    login_secret = cast("str | None", None)
 
     # Flask-Login's user interface.
     @property

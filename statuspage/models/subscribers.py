@@ -130,7 +130,10 @@ class Notification(Base):
         if self.kind == NotificationKind.DESK:
             number = (self.desk_state or {}).get("desk_ticket")
             return f"{self.desk} ticket {number}" if number else f"{self.desk}"
-        return self.recipient or self.subscriber.address
+        if self.recipient:
+            return self.recipient
+        assert self.subscriber is not None, "a delivery with no recipient of its own is a subscriber's"
+        return self.subscriber.address
 
     @property
     def idempotency_key(self) -> str:

@@ -9,13 +9,16 @@ check over too, keeping its history.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import delete, func, select, update
 
+from ..config import Settings
 from ..database import get_by_id, transaction
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
@@ -41,7 +44,7 @@ def list_checks(*, component: str | None = None, page: int = 1, per_page: int = 
         if not validate.SLUG.match(component):
             return [], 0  # no component has such a slug (and a NUL byte must not reach PostgreSQL)
         query = query.join(Component, Check.component_id == Component.id).where(Component.slug == component)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    total = db.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     items = db.session.scalars(query.order_by(Check.key).limit(per_page).offset((page - 1) * per_page))
     return list(items), total
 
@@ -56,7 +59,7 @@ def definition_of(check: Check) -> CheckDefinition:
         ping_id=check.ping_id, enabled=check.enabled)
 
 
-def parse_definition(data) -> CheckDefinition:
+def parse_definition(data: Mapping[str, Any]) -> CheckDefinition:
     """An API body as a definition; its problems become 422s naming the field."""
     try:
         return definitions.parse(data)
@@ -64,7 +67,7 @@ def parse_definition(data) -> CheckDefinition:
         raise Invalid("invalid_check", f"{problem.field}: {problem.message}", field=problem.field) from None
 
 
-def create_check(data: dict, *, by: Actor, now: datetime) -> Check:
+def create_check(data: dict[str, Any], *, by: Actor, now: datetime) -> Check:
     definition = parse_definition(data)
     with transaction():
         if db.session.scalar(select(Check.id).where(Check.key == definition.key)) is not None:
@@ -77,7 +80,7 @@ def create_check(data: dict, *, by: Actor, now: datetime) -> Check:
     return check
 
 
-def update_check(check_id: int, changes: dict, *, by: Actor, now: datetime) -> Check:
+def update_check(check_id: int, changes: object, *, by: Actor, now: datetime) -> Check:
     with transaction():
         check = _editable(check_id)
         if not isinstance(changes, dict):
@@ -238,9 +241,9 @@ def run_checks(found: list[Check], *, now: datetime) -> set[int]:
     from .runner import spec_for, store_outcomes
 
     settings = current_app.config["SETTINGS"]
-    probed = [check for check in found if spec_for(check) is not None]
-    done = dict(zip([check.id for check in probed],
-                    run_probes([spec_for(check) for check in probed], now=now, ca_file=settings.check_ca_file or None)))
+    probed = [(check, spec) for check in found if (spec := spec_for(check)) is not None]
+    done = dict(zip([check.id for check, _spec in probed],
+                    run_probes([spec for _check, spec in probed], now=now, ca_file=settings.check_ca_file or None)))
     store_outcomes([Outcome(check.id, now, done.get(check.id)) for check in found], now=now, settings=settings)
     db.session.expire_all()  # the counters were written in bulk, past the session's copies
     return {check.id for check in found}
@@ -264,15 +267,16 @@ def record_beat(ping_id: str, *, now: datetime) -> bool:
     except ValueError:
         return False
     with transaction():
-        touched = db.session.execute(update(Check).where(Check.ping_id == ping_id, Check.kind == "heartbeat")
-                                     .values(last_beat_at=now)).rowcount
+        # an UPDATE's result is a CursorResult, which has rowcount; Session.execute is typed to return a Result
+        touched: int = db.session.execute(  # type: ignore[attr-defined]
+            update(Check).where(Check.ping_id == ping_id, Check.kind == "heartbeat").values(last_beat_at=now)).rowcount
     return touched == 1
 
 
 def recent_results(check_id: int, *, page: int = 1, per_page: int = 50) -> tuple[list[CheckResult], int]:
     """One page of a check's raw results, newest first."""
     get_check(check_id)
-    total = db.session.scalar(select(func.count()).where(CheckResult.check_id == check_id))
+    total = db.session.execute(select(func.count()).where(CheckResult.check_id == check_id)).scalar_one()
     items = db.session.scalars(select(CheckResult).where(CheckResult.check_id == check_id)
                                .order_by(CheckResult.at.desc(), CheckResult.id.desc())
                                .limit(per_page).offset((page - 1) * per_page))
@@ -292,4 +296,5 @@ def prune_results(*, now: datetime, keep_days: int) -> int:
 
 
 def _auto_resolve() -> bool:
-    return current_app.config["SETTINGS"].checks_auto_resolve
+    settings: Settings = current_app.config["SETTINGS"]
+    return settings.checks_auto_resolve

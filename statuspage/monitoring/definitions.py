@@ -11,9 +11,10 @@ import ipaddress
 import re
 import tomllib
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from ..models import CheckKind, ComponentStatus
@@ -63,13 +64,13 @@ class CheckDefinition:
     failure_status: ComponentStatus = ComponentStatus.MAJOR_OUTAGE
     failures_to_open: int = 3
     successes_to_close: int = 2
-    options: dict = field(default_factory=dict)  # method, headers, follow_redirects, verify_tls, expect
+    options: dict[str, Any] = field(default_factory=dict)  # method, headers, follow_redirects, verify_tls, expect
     period: int | None = None
     grace: int | None = None
     ping_id: str | None = None
     enabled: bool = True
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         """The definition in the file's own words (durations in seconds), as the API shows it."""
         data = {"key": self.key, "name": self.name, "component": self.component, "kind": self.kind.value,
                 "interval": self.interval, "timeout": self.timeout, "failure_status": self.failure_status.value,
@@ -114,7 +115,7 @@ class Source:
                               f"{problem.message}")
 
 
-def parse(data: Mapping) -> CheckDefinition:
+def parse(data: object) -> CheckDefinition:
     """A validated definition from a file's [[check]] table or an API body; DefinitionError otherwise."""
     if not isinstance(data, Mapping):
         raise DefinitionError("check", "must be a table of fields")
@@ -127,7 +128,7 @@ def parse(data: Mapping) -> CheckDefinition:
     kind = _choice(data, "kind", [k.value for k in CheckKind], required=True)
     kind = CheckKind(kind)
     heartbeat = kind is CheckKind.HEARTBEAT
-    definition = dict(
+    definition: dict[str, Any] = dict(
         key=key, name=_string(data, "name", required=True, max_length=200),
         component=_string(data, "component", required=True, max_length=64), kind=kind,
         failure_status=ComponentStatus(_choice(data, "failure_status", FAILURE_STATUSES, default="major_outage")),
@@ -174,13 +175,13 @@ def site_variables(base_url: str) -> dict[str, str]:
             "base_port": str(port or (443 if parts.scheme == "https" else 80))}
 
 
-def _with_variables(data, variables: Mapping[str, str]):
+def _with_variables(data: object, variables: Mapping[str, str]) -> object:
     """The [[check]] table with ${name} in its target replaced; DefinitionError for a name not known."""
     target = data.get("target") if isinstance(data, Mapping) else None
-    if not isinstance(target, str) or "${" not in target:
+    if not isinstance(data, Mapping) or not isinstance(target, str) or "${" not in target:
         return data
 
-    def value(match: re.Match) -> str:
+    def value(match: re.Match[str]) -> str:
         if match.group(1) not in variables:
             known = ", ".join(f"${{{name}}}" for name in variables) or "none here"
             raise DefinitionError("target", f"unknown variable ${{{match.group(1)}}} (known: {known})")
@@ -208,12 +209,13 @@ def load_file(path: Path, *, relative_to: Path | None = None,
     if not isinstance(checks, list):
         raise CheckFileError(f"{name}:1: use [[check]] (an array of tables), not [check]")
     loaded = []
+    data: object  # a TOML value: [[check]] makes a table, `check = [1]` does not
     for index, data in enumerate(checks):
         source = Source(name, text, index)
         try:
             loaded.append((parse(_with_variables(data, variables or {})), source))
         except DefinitionError as problem:
-            key = data.get("key") if isinstance(data.get("key"), str) else None
+            key = data.get("key") if isinstance(data, Mapping) and isinstance(data.get("key"), str) else None
             raise source.error(key, problem) from None
     return loaded
 
@@ -234,8 +236,8 @@ def load_directory(directory: Path, *,
     return loaded
 
 
-def _options(kind: CheckKind, data: Mapping) -> dict:
-    options: dict = {}
+def _options(kind: CheckKind, data: Mapping[str, object]) -> dict[str, Any]:
+    options: dict[str, Any] = {}
     if kind is CheckKind.HTTP:
         options["method"] = _choice(data, "method", METHODS, default="GET", upper=True)
         headers = data.get("headers", {})
@@ -265,8 +267,8 @@ def _options(kind: CheckKind, data: Mapping) -> dict:
     return options
 
 
-def _expect(expect: Mapping) -> dict:
-    result: dict = {}
+def _expect(expect: Mapping[str, object]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
     if "status" in expect:
         codes = expect["status"] if isinstance(expect["status"], list) else [expect["status"]]
         if not codes or not all(type(c) is int and 100 <= c <= 599 for c in codes):
@@ -301,7 +303,7 @@ def _expect(expect: Mapping) -> dict:
     return result
 
 
-def _target(kind: CheckKind, value) -> str:
+def _target(kind: CheckKind, value: object) -> str:
     if not isinstance(value, str) or not value.strip():
         raise DefinitionError("target", "is required")
     value = value.strip()
@@ -338,9 +340,9 @@ def _host_port(value: str, *, required_port: bool) -> tuple[str, int | None]:
     return host, int(port) if port else None
 
 
-def _is_ip(value) -> bool:
+def _is_ip(value: object) -> bool:
     try:
-        ipaddress.ip_address(value)
+        ipaddress.ip_address(value)  # type: ignore[arg-type]  # anything; what is not an address is a ValueError
         return True
     except ValueError:
         return False
@@ -350,7 +352,7 @@ def _header_safe(value: str) -> bool:
     return 0 < len(value) <= 1000 and not any(ch in value for ch in "\r\n\0")
 
 
-def _string(data: Mapping, name: str, *, required: bool, max_length: int) -> str:
+def _string(data: Mapping[str, object], name: str, *, required: bool, max_length: int) -> str:
     value = data.get(name)
     if value is None and not required:
         return ""
@@ -362,7 +364,8 @@ def _string(data: Mapping, name: str, *, required: bool, max_length: int) -> str
     return value
 
 
-def _choice(data: Mapping, name: str, choices, *, required: bool = False, default=None, upper: bool = False):
+def _choice(data: Mapping[str, object], name: str, choices: Sequence[str], *, required: bool = False,
+            default: str | None = None, upper: bool = False) -> str:
     value = data.get(name, default)
     if value is None and required:
         raise DefinitionError(name, f"is required (one of {', '.join(choices)})")
@@ -370,24 +373,26 @@ def _choice(data: Mapping, name: str, choices, *, required: bool = False, defaul
         value = value.upper()
     if value not in choices:
         raise DefinitionError(name, f"must be one of {', '.join(choices)}")
-    return value
+    return str(value)  # one of the choices
 
 
-def _integer(data: Mapping, name: str, default, low: int, high: int, *, prefix: str = "") -> int:
+def _integer(data: Mapping[str, object], name: str, default: int | None, low: int, high: int, *,
+             prefix: str = "") -> int:
     value = data.get(name, default)
     if type(value) is not int or not low <= value <= high:
         raise DefinitionError(prefix + name, f"must be a whole number from {low} to {high}")
     return value
 
 
-def _boolean(data: Mapping, name: str, default: bool) -> bool:
+def _boolean(data: Mapping[str, object], name: str, default: bool) -> bool:
     value = data.get(name, default)
     if not isinstance(value, bool):
         raise DefinitionError(name, "must be true or false")
     return value
 
 
-def _duration(data: Mapping, name: str, default, low: float, high: float, *, required: bool = False) -> float:
+def _duration(data: Mapping[str, object], name: str, default: float | str | None, low: float, high: float, *,
+              required: bool = False) -> float:
     """"30s", "5m", "1h", "500ms", "1d" or a number of seconds."""
     value = data.get(name, default)
     if value is None and required:

@@ -9,9 +9,11 @@ from __future__ import annotations
 import os
 import socket
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import case, literal, or_, select, update
+from sqlalchemy import CursorResult, Table, case, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..database import UTCDateTime, transaction
@@ -19,7 +21,8 @@ from ..extensions import db
 from ..models import SchedulerLease
 
 CHECKS_LEASE = "checks"
-INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+INSERTS: dict[str, Callable[[Table], postgresql.Insert | sqlite.Insert]] = {
+    "postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 def new_holder_id() -> str:
@@ -28,9 +31,10 @@ def new_holder_id() -> str:
 
 def hold(holder: str, *, now: datetime, ttl: timedelta, name: str = CHECKS_LEASE) -> bool:
     """Take or renew the lease; True while this holder leads."""
-    table = SchedulerLease.__table__
+    table = SchedulerLease.metadata.tables[SchedulerLease.__tablename__]
     with transaction():
-        renewed = db.session.execute(
+        # an UPDATE's result is a CursorResult, which has rowcount; Session.execute is typed to return a Result
+        renewed: CursorResult[Any] = db.session.execute(  # type: ignore[assignment]
             update(table).where(table.c.name == name)
             .where(or_(table.c.holder == holder, table.c.expires_at < now))
             .values(holder=holder, expires_at=now + ttl,
@@ -47,7 +51,7 @@ def hold(holder: str, *, now: datetime, ttl: timedelta, name: str = CHECKS_LEASE
 
 def release(holder: str, *, now: datetime, name: str = CHECKS_LEASE) -> None:
     """Give the lease up at a clean stop, so another process takes over at once instead of at expiry."""
-    table = SchedulerLease.__table__
+    table = SchedulerLease.metadata.tables[SchedulerLease.__tablename__]
     with transaction():
         db.session.execute(update(table).where(table.c.name == name, table.c.holder == holder)
                            .values(expires_at=now))

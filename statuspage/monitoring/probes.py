@@ -76,6 +76,9 @@ class _Failure(Exception):
 class _Attempt:
     """What a probe learned before it failed or finished: latency and status survive a later exception."""
 
+    latency_ms: int | None
+    status_code: int | None
+
     def __init__(self) -> None:
         self.started, self.latency_ms, self.status_code = time.perf_counter(), None, None
 
@@ -84,7 +87,8 @@ class _Attempt:
         return self.latency_ms
 
 
-_session_contexts: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # session -> its SSL context
+# session -> its SSL context
+_session_contexts: weakref.WeakKeyDictionary[aiohttp.ClientSession, ssl.SSLContext] = weakref.WeakKeyDictionary()
 
 
 def make_ssl_context(ca_file: str | None) -> ssl.SSLContext:
@@ -249,7 +253,7 @@ async def _probe_dns(spec: ProbeSpec, http: aiohttp.ClientSession, now: datetime
     async with asyncio.timeout(spec.timeout):
         infos = await asyncio.get_running_loop().getaddrinfo(name, None, type=socket.SOCK_STREAM)
     attempt.answered()
-    resolved = list(dict.fromkeys(_normal_address(info[4][0]) for info in infos))
+    resolved = list(dict.fromkeys(_normal_address(str(info[4][0])) for info in infos))  # str: an IP's sockaddr
     missing = [answer for answer in spec.dns_answers if _normal_address(answer) not in resolved]
     if missing:
         return f"resolves to {' and '.join(resolved[:5]) or 'nothing'}, expected {' and '.join(missing)}"
@@ -329,6 +333,8 @@ def _unresolved(host: str, exc: OSError) -> str:
 
 def _causes(exc: BaseException) -> list[BaseException]:
     """The exception, what it wraps (aiohttp's os_error, certificate_error, args) and its causes, outermost first."""
+    found: list[BaseException]
+    pending: list[object]
     found, pending = [], [exc]
     while pending:
         current = pending.pop(0)
@@ -414,13 +420,14 @@ class ProbeLoop:
             self._thread.join()
             raise RuntimeError("the probe loop could not start")
 
-    def submit(self, spec: ProbeSpec, *, now: datetime) -> concurrent.futures.Future:
+    def submit(self, spec: ProbeSpec, *, now: datetime) -> concurrent.futures.Future[ProbeResult]:
         """Future[ProbeResult]; at most `concurrency` probes run at once, the others wait their turn."""
         coroutine = self._limited(spec, now)
         with self._lock:
             if not self._running:
                 coroutine.close()
                 raise RuntimeError("the probe loop is not running")
+            assert self._loop is not None  # running: started
             return asyncio.run_coroutine_threadsafe(coroutine, self._loop)
 
     def stop(self) -> None:
@@ -430,6 +437,7 @@ class ProbeLoop:
                 return
             if self._running:
                 self._running = False
+                assert self._loop is not None  # running: started
                 self._loop.call_soon_threadsafe(self._stopping.set)
         self._thread.join()
 
@@ -437,7 +445,7 @@ class ProbeLoop:
         self.start()
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
     async def _limited(self, spec: ProbeSpec, now: datetime) -> ProbeResult:
@@ -445,6 +453,7 @@ class ProbeLoop:
             return await run_probe(spec, self._session, now=now)
 
     def _run(self) -> None:
+        assert self._loop is not None  # start() made it before the thread
         try:
             self._loop.run_until_complete(self._main())
             self._loop.run_until_complete(self._loop.shutdown_asyncgens())

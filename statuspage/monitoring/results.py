@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, select, update
 
@@ -31,7 +33,24 @@ class Outcome:
     result: ProbeResult | None
 
 
-def record(outcomes: list[Outcome], *, now: datetime, tz) -> set[int]:
+class CheckColumns(Protocol):
+    """What judging and counting read of a check: a Check, or a row of the checks table with these columns."""
+
+    @property
+    def failures_to_open(self) -> int: ...
+    @property
+    def successes_to_close(self) -> int: ...
+    @property
+    def last_beat_at(self) -> datetime | None: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def period_seconds(self) -> int | None: ...
+    @property
+    def grace_seconds(self) -> int | None: ...
+
+
+def record(outcomes: list[Outcome], *, now: datetime, tz: ZoneInfo) -> set[int]:
     """Store outcomes; returns the ids of components whose checks' state asks for the policy's attention."""
     if not outcomes:
         return set()
@@ -44,7 +63,7 @@ def record(outcomes: list[Outcome], *, now: datetime, tz) -> set[int]:
                    table.c.successes_to_close, table.c.consecutive_failures, table.c.consecutive_successes,
                    table.c.is_down, table.c.changed_at, table.c.incident_id, table.c.last_beat_at,
                    table.c.period_seconds, table.c.grace_seconds, table.c.created_at).where(table.c.id.in_(ids)))}
-        state: dict[int, dict] = {}
+        state: dict[int, dict[str, Any]] = {}
         results, samples = [], []
         for outcome in sorted(outcomes, key=lambda o: o.scheduled_at):
             row = checks.get(outcome.check_id)
@@ -73,7 +92,8 @@ def record(outcomes: list[Outcome], *, now: datetime, tz) -> set[int]:
             if current["is_down"] != row.is_down:
                 changed.append((row, current))
         if results:
-            db.session.execute(insert(CheckResult.__table__), results)  # Core: no ORM bookkeeping per row
+            results_table = CheckResult.metadata.tables[CheckResult.__tablename__]
+            db.session.execute(insert(results_table), results)  # Core: no ORM bookkeeping per row
             db.session.execute(update(Check), list(state.values()))  # ORM: refreshes Checks the session holds
             uptime.add_samples(samples, tz=tz)
     for row, current in changed:  # stored: now say so
@@ -85,7 +105,7 @@ def record(outcomes: list[Outcome], *, now: datetime, tz) -> set[int]:
     return attention
 
 
-def _count(current: dict, row, ok: bool, at: datetime) -> None:
+def _count(current: dict[str, Any], row: CheckColumns, ok: bool, at: datetime) -> None:
     """Advance the counters; confirm a failure after failures_to_open, a recovery after successes_to_close."""
     if ok:
         current["consecutive_successes"] += 1
@@ -101,7 +121,7 @@ def _count(current: dict, row, ok: bool, at: datetime) -> None:
             current["changed_at"] = (current["changed_at"] + [at.isoformat()])[-KEEP_CHANGES:]
 
 
-def judge_heartbeat(row, now: datetime) -> ProbeResult:
+def judge_heartbeat(row: CheckColumns, now: datetime) -> ProbeResult:
     """A heartbeat is fine while its last beat (or its creation, before the first) is within period + grace."""
     since = row.last_beat_at or row.created_at
     allowed = timedelta(seconds=(row.period_seconds or 0) + (row.grace_seconds or 0))
@@ -109,7 +129,8 @@ def judge_heartbeat(row, now: datetime) -> ProbeResult:
         return ProbeResult(ok=True, latency_ms=None, started_at=now)
     what = "no ping since the check was created" if row.last_beat_at is None else "no ping"
     return ProbeResult(ok=False, latency_ms=None, started_at=now,
-                       error=f"{what} for {_say(now - since)} (period {_say(timedelta(seconds=row.period_seconds))}, "
+                       error=f"{what} for {_say(now - since)} "
+                             f"(period {_say(timedelta(seconds=row.period_seconds or 0))}, "
                              f"grace {_say(timedelta(seconds=row.grace_seconds or 0))})")
 
 

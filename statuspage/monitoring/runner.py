@@ -11,6 +11,8 @@ when it is back.
 """
 from __future__ import annotations
 
+import concurrent.futures
+import functools
 import gc
 import heapq
 import logging
@@ -19,14 +21,16 @@ import random
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 from sqlalchemy import select, type_coerce
 from sqlalchemy.types import NullType
 
+from ..config import Settings
 from ..extensions import db
 from ..models import Check, CheckKind
 from . import leader, policy, results
-from .probes import HttpExpect, ProbeLoop, ProbeSpec
+from .probes import HttpExpect, ProbeLoop, ProbeResult, ProbeSpec
 from .results import Outcome
 
 log = logging.getLogger(__name__)
@@ -36,7 +40,7 @@ FLUSH_BATCH = 2_000
 FREEZE_AFTER_LOADING = 1_000  # checks loaded at once (the first load, a large sync): see _freeze_long_lived
 
 
-def store_outcomes(outcomes: list[Outcome], *, now: datetime, settings) -> None:
+def store_outcomes(outcomes: list[Outcome], *, now: datetime, settings: Settings) -> None:
     """The one pipeline after the probes, for the runner (CheckRunner.flush) and for `checks run-once` and the
     console's "Run now" (checks.py:run_checks): store the outcomes in one transaction, then let the policy
     look at the components they moved. Raises only when the outcomes could not be stored (the policy then
@@ -45,7 +49,20 @@ def store_outcomes(outcomes: list[Outcome], *, now: datetime, settings) -> None:
     policy.reconcile(attention, now=now, auto_resolve=settings.checks_auto_resolve)
 
 
-def spec_for(check: Check) -> ProbeSpec | None:
+class ProbeColumns(Protocol):
+    """What spec_for reads: a Check, or a row of the checks table with these columns."""
+
+    @property
+    def kind(self) -> CheckKind: ...
+    @property
+    def target(self) -> str: ...
+    @property
+    def timeout_seconds(self) -> float: ...
+    @property
+    def options(self) -> dict[str, Any] | None: ...
+
+
+def spec_for(check: ProbeColumns) -> ProbeSpec | None:
     """The probe for a check (None for heartbeats, which nothing probes); a row of the checks table with
     kind, target, timeout_seconds and options does as well as a Check."""
     if check.kind is CheckKind.HEARTBEAT:
@@ -85,7 +102,8 @@ def _freeze_long_lived() -> None:
 
 
 class CheckRunner:
-    def __init__(self, *, probes: ProbeLoop, settings, holder: str | None = None, rng: random.Random | None = None):
+    def __init__(self, *, probes: ProbeLoop, settings: Settings, holder: str | None = None,
+                 rng: random.Random | None = None) -> None:
         self.probes = probes
         self.settings = settings
         self.holder = holder or leader.new_holder_id()
@@ -126,7 +144,7 @@ class CheckRunner:
         columns a probe needs, of the checks that are new or changed.
         """
         table = Check.__table__
-        versions = dict(db.session.execute(
+        versions: dict[int, object] = dict(db.session.execute(
             select(table.c.id, type_coerce(table.c.updated_at, NullType())).where(table.c.enabled)).all())
         for check_id in set(self.planned) - set(versions):
             del self.planned[check_id]
@@ -164,11 +182,11 @@ class CheckRunner:
             else:
                 self.in_flight.add(check_id)
                 future = self.probes.submit(planned.spec, now=now)
-                future.add_done_callback(lambda f, check_id=check_id, due=due: self._done(check_id, due, f))
+                future.add_done_callback(functools.partial(self._done, check_id, due))
             started += 1
         return started
 
-    def _done(self, check_id: int, due: datetime, future) -> None:
+    def _done(self, check_id: int, due: datetime, future: concurrent.futures.Future[ProbeResult]) -> None:
         self.in_flight.discard(check_id)
         if future.cancelled() or future.exception() is not None:
             return  # only at shutdown: probes themselves never raise

@@ -17,8 +17,10 @@ key for a new ticket, so a lost answer to a known-problem ticket's creation can 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import exists, select
@@ -31,7 +33,7 @@ from ..models import (
     DeliveryStatus, DeskProblem, Incident, IncidentUpdate, Notification, NotificationKind, Ticket, TicketStatus,
 )
 from .channels import DeliveryError
-from .channels.desks import Freshdesk, Zammad, Zendesk
+from .channels.desks import Answer, Freshdesk, Zammad, Zendesk
 
 log = logging.getLogger(__name__)
 DESKS = ("zendesk", "freshdesk", "zammad")
@@ -130,7 +132,8 @@ def _new_problem(desk: str, incident: Incident, *, now: datetime) -> bool:
     return True
 
 
-def _queue(desk: str, action: str, ticket_id: int | None, incident_id: int, *, now: datetime, state: dict) -> None:
+def _queue(desk: str, action: str, ticket_id: int | None, incident_id: int, *, now: datetime,
+           state: dict[str, Any]) -> None:
     db.session.add(Notification(kind=NotificationKind.DESK, desk=desk, desk_action=action, ticket_id=ticket_id,
                                 incident_id=incident_id, status=DeliveryStatus.PENDING, next_attempt_at=now,
                                 created_at=now, desk_state={**state, "done": {}, "tried": []}))
@@ -150,26 +153,31 @@ class Job:
     problem_id: str | None = None
     problem_number: str | None = None
 
-    def once(self, step: str, send, *, find=None) -> dict:
+    def once(self, step: str, send: Callable[[], Answer | None], *,
+             find: Callable[[], Answer | None] | None = None) -> Answer:
         """The step's stored answer when done; else send it (after `find`, for a step tried before without an
         answer) and store what the desk answered, at once, in its own transaction."""
         state = self.row.desk_state
-        if step in state["done"]:
-            return state["done"][step]
+        assert state is not None, "a desk row is queued with its state"
+        done: dict[str, Answer] = state["done"]
+        if step in done:
+            return done[step]
         answer = find() if find is not None and step in state["tried"] else None
         if answer is None:
             if find is not None and step not in state["tried"]:
                 self._save({**state, "tried": [*state["tried"], step]})
             answer = send() or {}
-        self._save({**self.row.desk_state, "done": {**self.row.desk_state["done"], step: answer}})
+        current = self.row.desk_state  # a new dict when the try was saved above
+        assert current is not None
+        self._save({**current, "done": {**current["done"], step: answer}})
         return answer
 
-    def _save(self, state: dict) -> None:
+    def _save(self, state: dict[str, Any]) -> None:
         with transaction():
             self.row.desk_state = state  # a new dict: the JSON column sees the change
 
 
-def client_for(desk: str, settings: Settings, *, now: datetime):
+def client_for(desk: str, settings: Settings, *, now: datetime) -> Zendesk | Freshdesk | Zammad:
     """The desk's API client with its credentials from the settings."""
     timeout = settings.desk_timeout_s
     if desk == "zendesk":
@@ -199,6 +207,7 @@ def perform(row: Notification, settings: Settings, *, now: datetime) -> None:
               key=f"statuspage-{row.idempotency_key}",
               problem_id=problem.external_id if problem is not None else None,
               problem_number=problem.number if problem is not None else None)
+    assert row.desk is not None and row.desk_action is not None, "a desk row names its desk and action"
     client = client_for(row.desk, settings, now=now)
     action = getattr(client, row.desk_action, None)
     if action is None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import Exists, and_, exists, or_, select, update
 from sqlalchemy.orm import aliased
 
 from ..config import Settings
@@ -84,7 +84,7 @@ def claim_due(*, now: datetime, limit: int = BATCH, holder: str | None = None,
     return sorted(claimed)
 
 
-def _waits_its_turn():
+def _waits_its_turn() -> Exists:
     """A desk row waits while an earlier row of its ticket, or the known-problem row of its desk and incident,
     is still pending: a ticket's writes land in the order they were queued, and after its problem ticket. The
     problem ticket is closed last, after every earlier row about the incident in that desk (Zendesk would
@@ -124,7 +124,7 @@ def deliver_due(*, now: datetime, limit: int = BATCH, holder: str | None = None)
     started = renewed = time.monotonic()
     claimed = claim_due(now=now, limit=limit, holder=holder, claim_for=claim_for)
     held = set(claimed)
-    desk_waits: dict[str, datetime] = {}  # a desk that answered 429: its other rows wait as long
+    desk_waits: dict[str | None, datetime] = {}  # a desk that answered 429: its other rows wait as long
     for index, notification_id in enumerate(claimed):
         if time.monotonic() - renewed >= claim_for.total_seconds() / 3:
             renewed = time.monotonic()

@@ -56,6 +56,7 @@ def subscriber_page(subscriber: Subscriber, settings: Settings) -> tuple[str, st
 
 def _links(notification: Notification, settings: Settings) -> dict[str, str]:
     subscriber = notification.subscriber
+    assert subscriber is not None, "links are a subscriber's"
     rules = policy(settings)
     base, _name = subscriber_page(subscriber, settings)
     manage = manage_token(subscriber, rules)
@@ -71,12 +72,13 @@ def _links(notification: Notification, settings: Settings) -> dict[str, str]:
 
 def why_you_get_this(subscriber: Subscriber, incident: Incident | None, site_name: str) -> str:
     """The line under an update or reminder mail (text and HTML alike) that says why the reader gets it."""
+    # str(): flask_babel has no types, so its gettext is Any to mypy
     if subscriber.follows_everything:
-        return gettext("You get this because you subscribed to every update of %(site)s.", site=site_name)
+        return str(gettext("You get this because you subscribed to every update of %(site)s.", site=site_name))
     if incident is not None and incident in subscriber.incidents:
-        return gettext("You get this because your support request is linked to this incident.")
-    return gettext("You get this because you subscribed to updates of %(site)s about: %(components)s.",
-                   site=site_name, components=", ".join(component.name for component in subscriber.components))
+        return str(gettext("You get this because your support request is linked to this incident."))
+    return str(gettext("You get this because you subscribed to updates of %(site)s about: %(components)s.",
+                       site=site_name, components=", ".join(component.name for component in subscriber.components)))
 
 
 def email_for(notification: Notification) -> Email:
@@ -85,6 +87,7 @@ def email_for(notification: Notification) -> Email:
     if notification.kind == NotificationKind.ALERT:
         return _alert(notification, settings)
     subscriber = notification.subscriber
+    assert subscriber is not None, "every mail but an alert is a subscriber's"
     name, context = _subscriber_context(notification, settings)
     links = context["links"]
     with force_locale(subscriber.language):
@@ -107,6 +110,7 @@ def _subscriber_context(notification: Notification, settings: Settings) -> tuple
     name = {NotificationKind.CONFIRMATION: "confirmation", NotificationKind.REMINDER: "reminder"}.get(
         notification.kind, "update")
     incident = notification.update.incident if notification.update else notification.incident
+    assert notification.subscriber is not None, "a subscriber's message"
     return name, {"site_name": subscriber_page(notification.subscriber, settings)[1],
                   "subscriber": notification.subscriber,
                   "links": _links(notification, settings), "update": notification.update, "incident": incident}
@@ -116,6 +120,7 @@ def _alert(notification: Notification, settings: Settings) -> Email:
     """To an engineer, in their language (the console's account page; by default the site's): what is
     suspected and where to decide on it."""
     incident = notification.incident
+    assert incident is not None, "an alert mail is about an incident"
     chosen = db.session.scalar(select(User.language).where(User.email == notification.recipient))
     language = chosen if chosen in settings.languages else settings.default_language
     context = {"site_name": settings.site_name, "incident": incident,
@@ -135,6 +140,7 @@ def chat_for(notification: Notification, *, rich: bool) -> ChatMessage:
         return _chat_alert(notification, settings)
     name, context = _subscriber_context(notification, settings)
     context["rich"] = rich
+    assert notification.subscriber is not None, "every chat message but an alert is a subscriber's"
     with force_locale(notification.subscriber.language):
         title = render_template(f"email/{name}.subject.txt", **context).strip()
         body = render_template(f"chat/{name}.txt", **context).strip()
@@ -176,19 +182,23 @@ def _chat_alert(notification: Notification, settings: Settings) -> ChatMessage:
 def webhook_body(notification: Notification) -> bytes:
     """The JSON a webhook receives: an event type and the incident or maintenance in the v2 shape."""
     settings: Settings = current_app.config["SETTINGS"]
+    assert notification.subscriber is not None, "webhooks are subscribers'"
     url, page_name = subscriber_page(notification.subscriber, settings)
     serializer = Serializer(settings) if url == settings.base_url else Serializer(settings, url=url)
     links = _links(notification, settings)
+    payload: dict[str, object]
     if notification.kind == NotificationKind.CONFIRMATION:
         payload = {"event": "subscription.confirm", "confirm_url": links["confirm"],
                    "manage_url": links["manage"], "signing_secret": notification.subscriber.secret}
     elif notification.kind == NotificationKind.REMINDER:
         maintenance = notification.incident
+        assert maintenance is not None, "a reminder is about its maintenance window"
         payload = {"event": "maintenance.reminder",
                    "page": serializer.page(page_name, notification.created_at),
                    "maintenance": serializer.incident(maintenance), "manage_url": links["manage"]}
     else:
         update = notification.update
+        assert update is not None, "any other webhook tells of an update"
         incident = update.incident
         kind = "maintenance" if incident.is_maintenance else "incident"
         payload = {"event": f"{kind}.updated", "page": serializer.page(page_name, update.created_at),

@@ -30,7 +30,7 @@ PASSWORD_HASH_METHOD = "scrypt"
 _DUMMY_HASH = generate_password_hash("not a real password")
 
 
-def normalize_email(value) -> str:
+def normalize_email(value: object) -> str:
     value = validate.text(value, "email", max_length=254)
     try:
         return validate_email(value, check_deliverability=False).normalized.lower()
@@ -38,7 +38,7 @@ def normalize_email(value) -> str:
         raise Invalid("invalid_email", "email must be a valid email address.", field="email") from None
 
 
-def _check_password(password) -> str:
+def _check_password(password: object) -> str:
     if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
         raise Invalid("weak_password", f"The password must have at least {MIN_PASSWORD_LENGTH} characters.",
                       field="password")

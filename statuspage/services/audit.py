@@ -3,9 +3,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import InstrumentedAttribute
 
+from ..database import Base
 from ..extensions import db
 from ..models import AuditEntry, Role, User
 
@@ -26,7 +29,7 @@ class Actor:
 CLI = Actor(label="cli", role=Role.ADMIN)
 
 
-def record(actor: Actor, action: str, target, *, summary: str = "", details: dict | None = None,
+def record(actor: Actor, action: str, target: Base, *, summary: str = "", details: dict[str, Any] | None = None,
            now: datetime) -> AuditEntry:
     """Add an audit entry for `action` on `target` (a model with an id) to the current transaction."""
     entry = AuditEntry(
@@ -45,6 +48,8 @@ def target_names(entries: list[AuditEntry]) -> dict[tuple[str, str], str]:
         ApiToken, Check, Component, ComponentGroup, Incident, IncidentTemplate, Page, Subscriber, Ticket,
     )
 
+    named: dict[type[Incident | Component | ComponentGroup | Check | User | IncidentTemplate | Subscriber | Ticket
+                     | Page], InstrumentedAttribute[str] | ColumnElement[str]]
     named = {Incident: Incident.name, Component: Component.name, ComponentGroup: ComponentGroup.name,
              Check: Check.name, User: User.email, IncidentTemplate: IncidentTemplate.name,
              Subscriber: Subscriber.address, Ticket: Ticket.subject,

@@ -2,11 +2,13 @@
 make, and a component's bar over a window of such days (bars.py makes them, web/bar_views.py writes them)."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import NamedTuple
 
 from . import status_history
+from .status_history import Troubled
 from .uptime import Counts
 
 
@@ -16,6 +18,13 @@ class DayIncident(NamedTuple):
     id: int
     name: str  # a system_text.Translated, read as a column: it knows its translations
     impact: str
+
+
+# The plain tuples of a bar (thousands per page), by name:
+RunsFailures = tuple[int, int]  # a day's runs and failures
+Stat = tuple[float, float, float, float, float]  # a DayStat as a plain tuple
+# UptimeBar.parts: (first, last, counts, incidents, all_up, stat)
+Part = tuple[int, int, RunsFailures | None, tuple[DayIncident, ...], bool, Stat | None]
 
 
 class DayBar(NamedTuple):
@@ -28,7 +37,7 @@ class DayBar(NamedTuple):
     incidents: tuple[DayIncident, ...] = ()  # the incidents that touched the component that day
     last_day: date | None = None  # the run's last day (inclusive)
     all_up: bool = False  # measured, without downtime, though not read day by day
-    stat: tuple | None = None  # DayStat of a day told one by one
+    stat: Stat | None = None  # DayStat of a day told one by one
 
     @property
     def days(self) -> int:
@@ -66,7 +75,7 @@ class DayStat(NamedTuple):
         return None if self.observed <= 0 else max(0.0, 100.0 * (1 - self.down / self.observed))
 
 
-def day_level(uptime: float | None, troubled=()) -> str:
+def day_level(uptime: float | None, troubled: Sequence[float] = ()) -> str:
     """A day's colour class: by its uptime (below 99.9 %, 99 %, 95 %), and at least "minor" when the
     component spent any time in trouble (troubled: seconds in major, partial and degraded), since degraded
     performance is not downtime but is not nothing either."""
@@ -81,7 +90,7 @@ def day_level(uptime: float | None, troubled=()) -> str:
     return "ok"
 
 
-def day_stat(observed: float, counts: tuple | None, troubled: tuple | None) -> tuple:
+def day_stat(observed: float, counts: RunsFailures | None, troubled: Troubled | None) -> Stat:
     """A DayStat (as a plain tuple) from a day's observed seconds, its runs and failures, and its seconds
     in trouble: the day's downtime is the worse of the statuses' (status_history.downtime) and the share
     of failed runs times the observed time, so checks and incidents never count one outage twice."""
@@ -103,7 +112,7 @@ class UptimeBar:
     uptime over the window agrees with the days: the mean of the days, weighted by their hours."""
 
     dates: list[date]
-    parts: list[tuple]
+    parts: list[Part]
     total: Counts
     observed: float = 0.0
     down: float = 0.0

@@ -13,22 +13,26 @@ from __future__ import annotations
 import bisect
 import threading
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import Integer, String, bindparam, column, select, text, type_coerce, union_all
+from sqlalchemy import (
+    ColumnElement, Integer, Select, String, TextualSelect, bindparam, column, select, text, type_coerce, union_all,
+)
+from sqlalchemy.types import TypeEngine
 
 from ..database import UTCDateTime
 from ..extensions import db
 from ..models import AffectedComponent, Incident, IncidentKind
 from ..system_text import Translated
 from . import status_history
-from .bar_days import DayIncident, UptimeBar, day_stat
+from .bar_days import DayIncident, Part, RunsFailures, UptimeBar, day_stat
+from .status_history import Segment, Troubled
 from .uptime import BAR_DAYS, Counts, day_start, epoch_seconds
 
 BAR_INCIDENT_LIMIT = 5000  # (component, incident) pairs on the bars, newest kept
@@ -61,7 +65,7 @@ class Measured(NamedTuple):
     """What a component's daily rollups tell of the past days of a window: the days read one by one (day
     number -> (runs, failures)), the spans of days with a rollup, and the runs and failures over them."""
 
-    read: dict[int, tuple]
+    read: dict[int, RunsFailures]
     spans: list[tuple[int, int]]
     runs: int
     failures: int
@@ -72,17 +76,18 @@ class PastDays:
     """What a component's bar shows of the days before today, and what it knows of today that only an
     incident can change."""
 
-    parts: list[tuple]  # UptimeBar.parts, covering every day but today
+    parts: list[Part]  # UptimeBar.parts, covering every day but today
     runs: int
     failures: int
     today_incidents: tuple[DayIncident, ...]  # the incidents that touch today too
     first: float | None = None  # when the component's history begins (epoch seconds); None: not yet
     down: float = 0.0  # weighted downtime of the past days, seconds
-    troubles: tuple = ()  # status_history.segments: today's part is worked out from them on each request
+    troubles: tuple[Segment, ...] = ()  # status_history.segments: today's part is worked out from them on each request
 
 
 def read_rollups(component_ids: Sequence[int], *, window: Window,
-                 daily: dict[int, dict] | None = None) -> tuple[dict[int, Measured], dict]:
+                 daily: dict[int, dict[datetime, Counts]] | None = None
+                 ) -> tuple[dict[int, Measured], dict[int, RunsFailures | None]]:
     """What each component's rollups tell of its past days (Measured), and its runs and failures today
     ((runs, failures), None when nothing ran).
 
@@ -97,7 +102,7 @@ def read_rollups(component_ids: Sequence[int], *, window: Window,
     """
     days = len(window.dates)
     today = days - 1
-    measured: dict[int, dict[int, tuple]] = defaultdict(dict)  # component -> day number -> (runs, failures)
+    measured: dict[int, dict[int, RunsFailures]] = defaultdict(dict)  # component -> day number -> (runs, failures)
     past_runs: dict[int, int] = {}
     whole = set()  # components with a rollup on every past day of the window
     if daily is not None:
@@ -122,7 +127,7 @@ def read_rollups(component_ids: Sequence[int], *, window: Window,
             _put(measured[component_id], min(max(n, 0), today), runs, failures)
 
     found: dict[int, Measured] = {}
-    today_counts: dict[int, tuple | None] = {}
+    today_counts: dict[int, RunsFailures | None] = {}
     for component_id in component_ids:
         read = measured.get(component_id, {})
         today_counts[component_id] = read.pop(today, None)
@@ -132,8 +137,8 @@ def read_rollups(component_ids: Sequence[int], *, window: Window,
     return found, today_counts
 
 
-def past_days(measured: Measured, on_days: dict[int, list], window: Window, *, first: float | None,
-              troubles: tuple = ()) -> PastDays:
+def past_days(measured: Measured, on_days: dict[int, list[DayIncident]], window: Window, *, first: float | None,
+              troubles: tuple[Segment, ...] = ()) -> PastDays:
     """A component's PastDays from its rollups, the incidents on each day of the window (_incident_days),
     when its history begins (history_start) and its stretches of trouble (status_history.segments)."""
     today = len(window.dates) - 1
@@ -145,7 +150,7 @@ def past_days(measured: Measured, on_days: dict[int, list], window: Window, *, f
                     tuple(s for s in troubles if s[1] is None or s[1] > window.stamps[-1]))
 
 
-def history_start(created: float | None, incidents: Sequence[tuple], measured: Measured,
+def history_start(created: float | None, incidents: Sequence[ComponentIncident], measured: Measured,
                   window: Window) -> float | None:
     """When a component's history begins: its creation, or earlier when an incident or a check result
     says it was there before (incidents entered afterwards, results kept from before a re-creation).
@@ -158,9 +163,9 @@ def history_start(created: float | None, incidents: Sequence[tuple], measured: M
     return min(candidates) if candidates else None
 
 
-def today_counts(component_ids: Sequence[int], *, window: Window) -> dict[int, tuple]:
+def today_counts(component_ids: Sequence[int], *, window: Window) -> dict[int, RunsFailures]:
     """{component id: (runs, failures)} today, for those with a rollup today: one read of the partial index."""
-    found: dict[int, tuple] = {}
+    found: dict[int, RunsFailures] = {}
     if component_ids:
         connection = db.session.connection()
         for component_id, runs, failures in connection.execute(
@@ -169,7 +174,7 @@ def today_counts(component_ids: Sequence[int], *, window: Window) -> dict[int, t
     return found
 
 
-def with_today(window: Window, past: PastDays, today: tuple | None, now: datetime) -> UptimeBar:
+def with_today(window: Window, past: PastDays, today: RunsFailures | None, now: datetime) -> UptimeBar:
     """The whole bar: the past days, and today (its runs and failures, or None; its stretches of trouble
     up to now) as a part of its own, or the end of the run of quiet days before it when it is as quiet."""
     n = len(window.dates) - 1
@@ -214,9 +219,9 @@ class PastEntry:
     incidents: tuple[ComponentIncident, ...]  # the component's incidents as incidents_by_component read them
     version: int  # the site's change counter they were checked against
     made_at: datetime
-    html: dict = field(default_factory=dict)
+    html: dict[tuple[str, str], tuple[str, int]] = field(default_factory=dict)  # (language, name): (HTML, parts)
     created: float | None = None  # the component's creation (epoch seconds), as given to kept_bars
-    troubles: tuple = ()  # its stretches of trouble (status_history.segments) over the window
+    troubles: tuple[Segment, ...] = ()  # its stretches of trouble (status_history.segments) over the window
 
 
 class PastBars:
@@ -225,12 +230,12 @@ class PastBars:
     Each app has its own (they may use different databases). The dict of entries is replaced, never
     changed in place, so threads read it without a lock (an entry's html only ever gains keys)."""
 
-    def __init__(self):
-        self.stamp: tuple | None = None
+    def __init__(self) -> None:
+        self.stamp: tuple[str, date] | None = None
         self.entries: dict[int, PastEntry] = {}
         self.lock = threading.Lock()
 
-    def get(self, stamp: tuple, component_ids: Sequence[int], now: datetime) -> dict[int, PastEntry]:
+    def get(self, stamp: tuple[str, date], component_ids: Sequence[int], now: datetime) -> dict[int, PastEntry]:
         """The kept entries of these components whose rollups are still good at `now`."""
         entries = self.entries
         if stamp != self.stamp:
@@ -242,7 +247,7 @@ class PastBars:
                 found[component_id] = entry
         return found
 
-    def put(self, stamp: tuple, made: dict[int, PastEntry]) -> None:
+    def put(self, stamp: tuple[str, date], made: dict[int, PastEntry]) -> None:
         with self.lock:
             kept = self.entries if stamp == self.stamp and len(self.entries) + len(made) <= MAX_KEPT else {}
             self.entries = {**kept, **made}
@@ -251,14 +256,14 @@ class PastBars:
 
 def past_bars() -> PastBars:
     """This app's PastBars."""
-    found = current_app.extensions.get("statuspage.past_bars")
+    found: PastBars | None = current_app.extensions.get("statuspage.past_bars")
     if found is None:
         found = current_app.extensions.setdefault("statuspage.past_bars", PastBars())
     return found
 
 
 def kept_bars(component_ids: Sequence[int], *, now: datetime, tz: ZoneInfo, version: int,
-              created: dict[int, float | None], daily: dict[int, dict] | None = None
+              created: dict[int, float | None], daily: dict[int, dict[datetime, Counts]] | None = None
               ) -> dict[int, tuple[UptimeBar, PastEntry]]:
     """Each component's bar and its kept past days. `version` is the site's change counter, read before
     anything else the page reads (so what is kept is never older than the version it is kept under);
@@ -280,12 +285,12 @@ def kept_bars(component_ids: Sequence[int], *, now: datetime, tz: ZoneInfo, vers
     kept = past_bars()
     found = kept.get(stamp, component_ids, now)
     measured: dict[int, Measured] = {}
-    today: dict[int, tuple | None] = {}
+    today: dict[int, RunsFailures | None] = {}
     if len(found) < len(component_ids):
         measured, today = read_rollups(component_ids, window=days_window, daily=daily)
         found = {}
     elif daily is None:
-        today = today_counts(component_ids, window=days_window)
+        today.update(today_counts(component_ids, window=days_window))
     stale = [component_id for component_id in component_ids
              if component_id not in found or found[component_id].version != version]
     if stale:
@@ -323,14 +328,14 @@ def kept_bars(component_ids: Sequence[int], *, now: datetime, tz: ZoneInfo, vers
 # ---- reading ---------------------------------------------------------------------------------------------------
 
 class ComponentIncident(NamedTuple):
-    """An incident that touched a component within a bar's window, as incidents_by_component reads it. The
-    times are uptime.epoch_seconds (or datetimes, for the callers that have them at hand)."""
+    """An incident that touched a component within a bar's window, as incidents_by_component reads it: a
+    status_history.BarIncident by name. The times are uptime.epoch_seconds."""
 
     id: int
-    name: str  # a system_text.Translated: the bars are kept across languages
+    name: Translated  # the bars are kept across languages
     impact: str
-    started: float | datetime
-    ended: float | datetime | None  # None while open
+    started: float
+    ended: float | None  # None while open
     status: str  # the status the incident gives the component
     version: int  # the incident row's (a new one with every update)
 
@@ -352,7 +357,7 @@ def incidents_by_component(component_ids: list[int] | None, *, now: datetime, tz
     if component_ids is not None and not component_ids:
         return found
 
-    def touching(ended):
+    def touching(ended: ColumnElement[bool]) -> Select[*tuple[Any, ...]]:
         query = (select(AffectedComponent.component_id, Incident.id, Incident.name, Incident.name_translations,
                         type_coerce(Incident.impact, String).label("impact"),
                         epoch_seconds(Incident.started_at).label("started_at"),
@@ -371,7 +376,8 @@ def incidents_by_component(component_ids: list[int] | None, *, now: datetime, tz
     rows = db.session.connection().execute(both.order_by(both.selected_columns.resolved.desc().nulls_first())
                                            .limit(BAR_INCIDENT_LIMIT)).all()
     now_seconds = now.timestamp()
-    rows.sort(key=lambda row: (row[5], row[1]))
+    # all() gives a list, which SQLAlchemy types as a Sequence
+    rows.sort(key=lambda row: (row[5], row[1]))  # type: ignore[attr-defined]
     for component_id, incident_id, name, translations, impact, started_at, resolved_at, _resolved, status, version \
             in rows:
         if started_at <= now_seconds:  # the bars are kept across languages: the name knows each (web/bar_views.py)
@@ -381,7 +387,7 @@ def incidents_by_component(component_ids: list[int] | None, *, now: datetime, tz
     return found
 
 
-def _component_days(sql: str, **columns) -> dict:
+def _component_days(sql: str, **columns: TypeEngine[Any]) -> dict[str, TextualSelect]:
     """A read of the component days of the rollups, for each database.
 
     The conditions on scope and period are written literally, so the partial index ix_rollups_component_days
@@ -390,7 +396,7 @@ def _component_days(sql: str, **columns) -> dict:
     parameters (which psycopg would parse anew on every execution of so long a statement).
     """
     lists = [name for name in ("ids", "gappy") if f"{{{name}}}" in sql]
-    statements = {}
+    statements: dict[str, TextualSelect] = {}
     for dialect, table, listed, day in (
             ("sqlite", "rollups INDEXED BY ix_rollups_component_days", "IN :{}",
              "CAST(round(julianday(starts_at) - julianday(:since)) AS INTEGER)"),
@@ -425,13 +431,13 @@ _TODAY = _component_days(
     scope_id=Integer(), runs=Integer(), failures=Integer())
 
 
-def _put(days: dict, n: int, runs: int, failures: int) -> None:
+def _put(days: dict[int, RunsFailures], n: int, runs: int, failures: int) -> None:
     if n in days:  # two rollups on one local day: only after the site's time zone changed
         runs, failures = runs + days[n][0], failures + days[n][1]
     days[n] = (runs, failures)
 
 
-def _spans(days: dict[int, tuple]) -> list[tuple[int, int]]:
+def _spans(days: dict[int, RunsFailures]) -> list[tuple[int, int]]:
     """The runs of consecutive day numbers, as (first, last) pairs."""
     spans: list[tuple[int, int]] = []
     for n in sorted(days):
@@ -442,13 +448,14 @@ def _spans(days: dict[int, tuple]) -> list[tuple[int, int]]:
     return spans
 
 
-def _incident_days(incidents_by_component: dict[int, list], stamps: list[float], now: datetime) -> dict:
+def _incident_days(incidents_by_component: Mapping[int, Sequence[ComponentIncident]], stamps: list[float],
+                   now: datetime) -> dict[int, dict[int, list[DayIncident]]]:
     """{component id: {day number: [DayIncident]}}: each incident on every local day it was open
     (stamps: when each day starts; the incidents' times are datetimes or epoch_seconds)."""
     now_stamp = now.timestamp()
-    touched: dict[int, dict[int, list]] = {}
+    touched: dict[int, dict[int, list[DayIncident]]] = {}
     for component_id, incidents in incidents_by_component.items():
-        days: dict[int, list] = touched.setdefault(component_id, {})
+        days: dict[int, list[DayIncident]] = touched.setdefault(component_id, {})
         for incident_id, name, impact, started_at, ended_at, *_status in incidents:
             if isinstance(started_at, datetime):
                 started_at = started_at.timestamp()
@@ -463,8 +470,8 @@ def _incident_days(incidents_by_component: dict[int, list], stamps: list[float],
     return touched
 
 
-def _bar(window: Window, measured: dict[int, tuple], touched: dict[int, list], in_trouble: dict[int, tuple],
-         first: float | None) -> list:
+def _bar(window: Window, measured: dict[int, RunsFailures], touched: dict[int, list[DayIncident]],
+         in_trouble: dict[int, Troubled], first: float | None) -> list[Part]:
     """UptimeBar.parts over the past days of the window: one per eventful day (a failed run, an incident,
     time in trouble), one per run of quiet days between them (split where the component's history
     begins: before it no data, from it on all up)."""
@@ -473,7 +480,7 @@ def _bar(window: Window, measured: dict[int, tuple], touched: dict[int, list], i
     today_start = stamps[-1]
     # The first day with data: the day the history begins on (before the window: the first day).
     begins = days if first is None or first >= today_start else max(0, bisect.bisect_right(stamps, first) - 1)
-    parts: list[tuple] = []
+    parts: list[Part] = []
     n = 0
     eventful_days = [n for n, (_runs, failures) in measured.items() if failures and n < days]
     eventful_days.extend(touched)

@@ -60,7 +60,7 @@ def component_tree() -> list[tuple[ComponentGroup | None, list[Component]]]:
     return tree + [(group, by_group[group.id]) for group in groups]
 
 
-def _next_position(model, **filters) -> int:
+def _next_position(model: type[Component | ComponentGroup], **filters: object) -> int:
     query = select(func.max(model.position))
     for name, value in filters.items():
         query = query.where(getattr(model, name) == value)
@@ -83,7 +83,7 @@ def create_group(name: str, *, description: str = "", position: int | None = Non
     return group
 
 
-def update_group(group_id: int, *, by: Actor, now: datetime, **changes) -> ComponentGroup:
+def update_group(group_id: int, *, by: Actor, now: datetime, **changes: object) -> ComponentGroup:
     """Change a group's name, description or position."""
     with transaction():
         group = get_group(group_id)
@@ -135,7 +135,7 @@ def create_component(*, slug: str, name: str, description: str = "", group_id: i
     return component
 
 
-def update_component(slug: str, /, *, by: Actor, now: datetime, **changes) -> Component:
+def update_component(slug: str, /, *, by: Actor, now: datetime, **changes: object) -> Component:
     """Change a component's fields; a new slug must be free."""
     with transaction():
         component = get_component(slug)
@@ -197,15 +197,15 @@ def component_deletion_impact(slug: str) -> DeletionImpact:
 
     component = get_component(slug)
     links = select(AffectedComponent.incident_id).where(AffectedComponent.component_id == component.id)
-    incidents = db.session.scalar(select(func.count()).select_from(links.subquery()))
-    open_incidents = db.session.scalar(select(func.count(Incident.id)).where(
-        Incident.id.in_(links), Incident.unclosed()))
+    incidents = db.session.execute(select(func.count()).select_from(links.subquery())).scalar_one()
+    open_incidents = db.session.execute(select(func.count(Incident.id)).where(
+        Incident.id.in_(links), Incident.unclosed())).scalar_one()
     choosers = select(SubscriberComponent.subscriber_id).where(SubscriberComponent.component_id == component.id)
-    subscribers = db.session.scalar(select(func.count()).select_from(choosers.subquery()))
-    only_this = db.session.scalar(
+    subscribers = db.session.execute(select(func.count()).select_from(choosers.subquery())).scalar_one()
+    only_this = db.session.execute(
         select(func.count()).select_from(
             select(SubscriberComponent.subscriber_id).where(SubscriberComponent.subscriber_id.in_(choosers))
-            .group_by(SubscriberComponent.subscriber_id).having(func.count() == 1).subquery()))
+            .group_by(SubscriberComponent.subscriber_id).having(func.count() == 1).subquery())).scalar_one()
     checks = list(db.session.scalars(select(Check.name).where(Check.component_id == component.id)
                                      .order_by(Check.name)))
     return DeletionImpact(incidents=incidents, open_incidents=open_incidents, subscribers=subscribers,
@@ -228,16 +228,16 @@ def delete_component(slug: str, *, by: Actor, now: datetime) -> None:
 MOVABLE = {Component: "component", ComponentGroup: "group"}
 
 
-def move(model, item_id: int, direction: int, *, by: Actor, now: datetime) -> None:
+def move(model: type[Component | ComponentGroup], item_id: int, direction: int, *, by: Actor, now: datetime) -> None:
     """Swap a group or component with its neighbour above (-1) or below (+1), renumbering its siblings."""
     with transaction():
         item = get_by_id(model, item_id)
         if item is None:
             raise NotFound("not_found", "Nothing to move with that id.")
         siblings_query = select(model).order_by(model.position, model.id)
-        if model is Component:
+        if isinstance(item, Component):  # model is Component
             siblings_query = siblings_query.where(Component.group_id.is_(item.group_id))
-        siblings = list(db.session.scalars(siblings_query))
+        siblings: list[Component | ComponentGroup] = list(db.session.scalars(siblings_query))
         index = siblings.index(item)
         target = index + (1 if direction > 0 else -1)
         if 0 <= target < len(siblings):
@@ -287,7 +287,7 @@ def recompute_statuses(components: Iterable[Component], *, now: datetime) -> dic
     return changed
 
 
-def _aliases(values) -> list[str]:
+def _aliases(values: object) -> list[str]:
     """Other names of a component (e.g. "Konsole", "tableau de bord"): up to 20, each one line."""
     if not isinstance(values, (list, tuple)) or len(values) > 20:
         raise Invalid("invalid_aliases", "aliases must be a list of at most 20 names.", field="aliases")
@@ -295,6 +295,6 @@ def _aliases(values) -> list[str]:
     return list(dict.fromkeys(value for value in cleaned if value))
 
 
-def _jsonable(changes: dict) -> dict:
+def _jsonable(changes: dict[str, object]) -> dict[str, object]:
     return {key: value if isinstance(value, (str, int, float, bool, type(None))) else str(value)
             for key, value in changes.items()}

@@ -10,7 +10,9 @@ check and component (what the pages read) for the whole 90 days, and the raw res
 from __future__ import annotations
 
 import time
-from datetime import date, datetime, timedelta, timezone
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta, timezone, tzinfo
+from typing import Any
 
 import numpy as np
 from flask import current_app
@@ -100,13 +102,13 @@ def seed_history(*, now: datetime, seed: int = 7) -> dict[str, int]:
     return {"rollups": len(rollups), "results": len(results)}
 
 
-def _state(check: Check, at: np.ndarray, ok: np.ndarray, latency: np.ndarray, now: datetime) -> dict:
+def _state(check: Check, at: np.ndarray, ok: np.ndarray, latency: np.ndarray, now: datetime) -> dict[str, object]:
     """The runner's state after these runs: last run, counters (never confirmed down: the live checks
     decide that), and a heartbeat's last ping (its job runs at night)."""
     tail = ok[-50:].tolist()
     successes = len(tail) - 1 - max([i for i, good in enumerate(tail) if not good], default=-1)
     failures = 0 if successes else len(tail) - 1 - max([i for i, good in enumerate(tail) if good], default=-1)
-    state = {"id": check.id, "last_run_at": datetime.fromtimestamp(int(at[-1]), timezone.utc),
+    state: dict[str, object] = {"id": check.id, "last_run_at": datetime.fromtimestamp(int(at[-1]), timezone.utc),
              "last_ok": bool(ok[-1]), "last_latency_ms": None, "last_error": None,
              "consecutive_successes": successes, "consecutive_failures": min(failures, check.failures_to_open - 1),
              "is_down": False}
@@ -122,7 +124,8 @@ def _state(check: Check, at: np.ndarray, ok: np.ndarray, latency: np.ndarray, no
     return state
 
 
-def _rollups(scope: str, scope_id: int, counts: np.ndarray, hour_starts, day_of_hour, midnights) -> list[tuple]:
+def _rollups(scope: str, scope_id: int, counts: np.ndarray, hour_starts: np.ndarray, day_of_hour: np.ndarray,
+             midnights: np.ndarray) -> list[tuple[str, int, str, int, int, int, int, int, str]]:
     days = np.zeros((len(midnights), counts.shape[1]), dtype=np.int64)
     np.add.at(days, day_of_hour, counts)
     rows = []
@@ -134,7 +137,8 @@ def _rollups(scope: str, scope_id: int, counts: np.ndarray, hour_starts, day_of_
     return rows
 
 
-def _load(table: str, columns: tuple[str, ...], rows: list[tuple], *, times=(), bools=(), as_json=()) -> None:
+def _load(table: str, columns: tuple[str, ...], rows: Sequence[Sequence[Any]], *, times: tuple[int, ...] = (),
+          bools: tuple[int, ...] = (), as_json: tuple[int, ...] = ()) -> None:
     """Rows into a table in the session's transaction, through the driver's executemany: tens of thousands
     of rows, where SQLAlchemy's per-row type processing would take seconds. Times come as epoch seconds and
     are written as each database keeps them (SQLite: UTC text, as UTCDateTime stores it)."""
@@ -143,24 +147,26 @@ def _load(table: str, columns: tuple[str, ...], rows: list[tuple], *, times=(), 
     if times or bools:
         texts: dict[int, object] = {}  # the same hours come back for every check
 
-        def when(epoch: int):
+        def when(epoch: int) -> object:
             found = texts.get(epoch)
             if found is None:
                 found = texts[epoch] = (time.strftime("%Y-%m-%d %H:%M:%S.000000", time.gmtime(epoch)) if sqlite
                                         else datetime.fromtimestamp(epoch, timezone.utc))
             return found
 
-        def convert(row):
-            row = list(row)
+        def convert(row: Sequence[Any]) -> list[Any]:
+            converted = list(row)
             for i in times:
-                row[i] = when(row[i])
+                converted[i] = when(converted[i])
             for i in bools:
-                row[i] = int(row[i]) if sqlite else bool(row[i])
-            return row
+                converted[i] = int(converted[i]) if sqlite else bool(converted[i])
+            return converted
         rows = [convert(row) for row in rows]
     marks = ["?" if sqlite else "CAST(%s AS JSON)" if i in as_json else "%s" for i in range(len(columns))]
     statement = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(marks)})"
-    cursor = connection.connection.driver_connection.cursor()
+    driver = connection.connection.driver_connection
+    assert driver is not None, "a connection checked out of the pool has its driver's"
+    cursor = driver.cursor()
     try:
         for start in range(0, len(rows), 20_000):
             cursor.executemany(statement, rows[start:start + 20_000])
@@ -168,7 +174,7 @@ def _load(table: str, columns: tuple[str, ...], rows: list[tuple], *, times=(), 
         cursor.close()
 
 
-def _midnights(first: date, last: date, tz) -> np.ndarray:
+def _midnights(first: date, last: date, tz: tzinfo) -> np.ndarray:
     """UTC epoch seconds of each local midnight from first to last (inclusive)."""
     return np.array([int(datetime.combine(first + timedelta(days=n), datetime.min.time(), tz).timestamp())
                      for n in range((last - first).days + 1)], dtype=np.int64)

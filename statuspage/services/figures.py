@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 from . import status_history
 from .bar_days import UptimeBar
+from .status_history import Segment
 from .uptime import Counts, hour_start
 
 WINDOWS = (("24h", None), ("7d", 7), ("30d", 30), ("90d", 90))
@@ -32,7 +33,7 @@ class Figure(NamedTuple):
         return self.observed >= self.window - 60
 
 
-def last_hours(bar: UptimeBar, troubles: tuple, hourly: dict[datetime, Counts], *, now: datetime,
+def last_hours(bar: UptimeBar, troubles: tuple[Segment, ...], hourly: dict[datetime, Counts], *, now: datetime,
                hours: int = 24) -> Figure:
     """Uptime over the last `hours` hours, hour by hour (hourly: the component's hourly rollups)."""
     since = now - timedelta(hours=hours)
@@ -54,7 +55,7 @@ def last_hours(bar: UptimeBar, troubles: tuple, hourly: dict[datetime, Counts], 
     return Figure(None if observed <= 0 else max(0.0, 100 * (1 - down / observed)), observed, now_s - since_s)
 
 
-def component_figures(bar: UptimeBar, troubles: tuple, hourly: dict[datetime, Counts], *,
+def component_figures(bar: UptimeBar, troubles: tuple[Segment, ...], hourly: dict[datetime, Counts], *,
                       now: datetime) -> dict[str, Figure]:
     """{"24h": Figure, "7d": ..., "30d": ..., "90d": ...}."""
     found = {}

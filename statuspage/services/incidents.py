@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, insert, literal, or_, select, update
 from sqlalchemy.orm import selectinload
@@ -29,7 +30,7 @@ MAX_BODY = 20_000
 Text = str | Mapping[str, str]
 
 
-def _text_and_translations(text: Text) -> tuple[str, dict | None]:
+def _text_and_translations(text: Text) -> tuple[str, dict[str, str] | None]:
     if isinstance(text, Mapping):
         from ..system_text import default_text
 
@@ -98,7 +99,7 @@ def open_incident(*, name: Text, status: str = IncidentStatus.INVESTIGATING, imp
 
 
 def schedule_maintenance(*, name: str, body: str, scheduled_for: datetime, scheduled_until: datetime,
-                         components: list[str] | dict | None = None,
+                         components: list[str] | dict[str, str] | None = None,
                          status: str = MaintenanceStatus.SCHEDULED, deliver_notifications: bool = True,
                          remind_minutes_before: int | None = None, notify_at_start: bool = True,
                          notify_at_end: bool = True, by: Actor, now: datetime) -> Incident:
@@ -139,17 +140,17 @@ def schedule_maintenance(*, name: str, body: str, scheduled_for: datetime, sched
     return maintenance
 
 
-def _reminder(minutes) -> int | None:
+def _reminder(minutes: object) -> int | None:
     if minutes is None:
         return None
-    minutes = validate.integer(minutes, "remind_minutes_before")
-    if not 1 <= minutes <= LONGEST_REMINDER.total_seconds() // 60:
+    checked = validate.integer(minutes, "remind_minutes_before")
+    if not 1 <= checked <= LONGEST_REMINDER.total_seconds() // 60:
         raise Invalid("invalid_reminder", "remind_minutes_before must be from 1 to 10080 minutes (a week), "
                       "or null for no reminder.", field="remind_minutes_before")
-    return minutes
+    return checked
 
 
-def _update_details(update: IncidentUpdate) -> dict:
+def _update_details(update: IncidentUpdate) -> dict[str, object]:
     """What the audit log keeps of an update: its status, and whether subscribers were told."""
     return {"status": update.status, "deliver_notifications": update.deliver_notifications}
 
@@ -177,7 +178,7 @@ def resolve_incident(incident_id: int, message: str, *, deliver_notifications: b
 
 
 def edit_incident(incident_id: int, *, kind: IncidentKind = IncidentKind.INCIDENT, by: Actor, now: datetime,
-                  **changes) -> Incident:
+                  **changes: Any) -> Incident:  # as the API or a form sent them: each is checked where used
     """Change the name, impact or schedule (and a maintenance window's reminder and start and end
     notifications); a new status posts an update with `body`, told to subscribers unless
     deliver_notifications is false."""
@@ -257,6 +258,7 @@ def send_maintenance_reminders(*, now: datetime, by: Actor) -> list[Incident]:
                                    Incident.scheduled_for > now, Incident.scheduled_for <= now + LONGEST_REMINDER)
             .order_by(Incident.scheduled_for, Incident.id))
         for maintenance in due:
+            assert maintenance.scheduled_for is not None and maintenance.remind_minutes_before is not None  # queried so
             if maintenance.scheduled_for - timedelta(minutes=maintenance.remind_minutes_before) > now:
                 continue
             maintenance.reminded_at = now
@@ -300,8 +302,9 @@ def merge_suspected(suspected: Incident, into: Incident, *, by: Actor, now: date
     with transaction():
         if suspected.is_published or suspected.is_closed or suspected.id == into.id:
             return
-        moved = db.session.execute(update(Ticket).where(Ticket.incident_id == suspected.id)
-                                   .values(incident_id=into.id)).rowcount
+        # an UPDATE's result is a CursorResult, which has rowcount; Session.execute is typed to return a Result
+        moved = db.session.execute(  # type: ignore[attr-defined]
+            update(Ticket).where(Ticket.incident_id == suspected.id).values(incident_id=into.id)).rowcount
         already = select(SubscriberIncident.subscriber_id).where(SubscriberIncident.incident_id == into.id)
         db.session.execute(insert(SubscriberIncident).from_select(
             ["subscriber_id", "incident_id"],
@@ -323,6 +326,7 @@ def advance_maintenance(*, now: datetime, by: Actor) -> list[Incident]:
             .where(Incident.status.in_([MaintenanceStatus.SCHEDULED, MaintenanceStatus.IN_PROGRESS]))
             .where(Incident.scheduled_for <= now))
         for maintenance in due:
+            assert maintenance.scheduled_until is not None, "a maintenance window has a schedule"
             if maintenance.scheduled_until <= now:
                 _post(maintenance, MaintenanceStatus.COMPLETED, "", {}, by=by, now=now,
                       notify=maintenance.notify_at_end)
@@ -429,7 +433,7 @@ def list_incidents(kind: IncidentKind, *, status: str | None = None, component: 
         query = query.where(or_(
             func.lower(Incident.name).contains(words, autoescape=True),
             Incident.updates.any(func.lower(IncidentUpdate.body).contains(words, autoescape=True))))
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    total = db.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     items = db.session.scalars(
         query.options(selectinload(Incident.updates), selectinload(Incident.affected))
         .order_by(Incident.started_at.desc(), Incident.id.desc()).limit(per_page).offset((page - 1) * per_page))

@@ -10,27 +10,29 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Generic, TypeVar
 
 from sqlalchemy import func, or_, select
 
 from ..extensions import db
 from ..models import (
-    Check, DeliveryStatus, Incident, IncidentKind, MaintenanceStatus, Notification, Ticket, TicketStatus,
+    Check, Component, DeliveryStatus, Incident, IncidentKind, MaintenanceStatus, Notification, Ticket, TicketStatus,
 )
 from ..models.incidents import ACTIVE_MAINTENANCE_STATUSES
 from ..support.queue import SOON
 from . import page
 from .components import list_components
 
+T = TypeVar("T")
 LIMIT = 10
 FAILED_DELIVERY_DAYS = 7
 
 
 @dataclass
-class Cut:
+class Cut(Generic[T]):
     """Up to LIMIT items of a list, and how many there are in all."""
 
-    items: list
+    items: list[T]
     total: int
 
     @property
@@ -44,15 +46,15 @@ class Cut:
 @dataclass
 class Overview:
     status: page.PageStatus
-    components: Cut              # not operational, worst first
-    incidents: Cut               # open and published, newest first
-    suspected: Cut               # suspected from support tickets, not published
-    maintenance: Cut             # in progress, then the next scheduled
-    checks: Cut                  # enabled and failing (down, or failing but not yet confirmed), down first
+    components: Cut[Component]   # not operational, worst first
+    incidents: Cut[Incident]     # open and published, newest first
+    suspected: Cut[Incident]     # suspected from support tickets, not published
+    maintenance: Cut[Incident]   # in progress, then the next scheduled
+    checks: Cut[Check]           # enabled and failing (down, or failing but not yet confirmed), down first
     tickets_breached: int        # accepted tickets past their first-response time
     tickets_soon: int            # ... due within SOON
-    tickets: Cut                 # those, earliest due first
-    failed_deliveries: Cut       # failed for good in the last FAILED_DELIVERY_DAYS, newest first
+    tickets: Cut[Ticket]         # those, earliest due first
+    failed_deliveries: Cut[Notification]  # failed for good in the last FAILED_DELIVERY_DAYS, newest first
     pending_deliveries: int      # waiting in the outbox now
     component_count: int = 0
     now: datetime | None = None
@@ -71,16 +73,16 @@ def overview(*, now: datetime) -> Overview:
         select(Incident).where(Incident.kind == IncidentKind.INCIDENT, Incident.is_published.is_(False))
         .where(Incident.unclosed())
         .order_by(Incident.started_at.desc(), Incident.id.desc()).limit(LIMIT)))
-    suspected_total = len(suspected) if len(suspected) < LIMIT else db.session.scalar(
+    suspected_total = len(suspected) if len(suspected) < LIMIT else db.session.execute(
         select(func.count(Incident.id)).where(Incident.kind == IncidentKind.INCIDENT,
                                               Incident.is_published.is_(False),
-                                              Incident.unclosed()))
+                                              Incident.unclosed())).scalar_one()
 
     failing = or_(Check.is_down.is_(True), Check.last_ok.is_(False))
     checks = list(db.session.scalars(
         select(Check).where(Check.enabled.is_(True), failing)
         .order_by(Check.is_down.desc(), Check.last_run_at.desc(), Check.id).limit(LIMIT)))
-    checks_total = db.session.scalar(select(func.count(Check.id)).where(Check.enabled.is_(True), failing))
+    checks_total = db.session.execute(select(func.count(Check.id)).where(Check.enabled.is_(True), failing)).scalar_one()
 
     # The queue's index (status, first_response_due, created_at) holds both: overdue, and due within SOON.
     due = (Ticket.status == TicketStatus.ACCEPTED, Ticket.first_response_due.is_not(None),
@@ -98,9 +100,9 @@ def overview(*, now: datetime) -> Overview:
     failed = list(db.session.scalars(select(Notification).where(*recent_failures)
                                      .order_by(Notification.next_attempt_at.desc(), Notification.id.desc())
                                      .limit(LIMIT)))
-    failed_total = db.session.scalar(select(func.count(Notification.id)).where(*recent_failures))
-    pending = db.session.scalar(select(func.count(Notification.id))
-                                .where(Notification.status == DeliveryStatus.PENDING))
+    failed_total = db.session.execute(select(func.count(Notification.id)).where(*recent_failures)).scalar_one()
+    pending = db.session.execute(select(func.count(Notification.id))
+                                 .where(Notification.status == DeliveryStatus.PENDING)).scalar_one()
 
     return Overview(
         status=status, components=Cut(troubled[:LIMIT], len(troubled)),

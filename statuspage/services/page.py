@@ -2,17 +2,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time, timedelta
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..extensions import db
 from ..models import (
-    AffectedComponent, Check, Component, ComponentGroup, ComponentStatus, Impact, Incident, IncidentKind,
+    AffectedComponent, Check, CheckKind, Component, ComponentGroup, ComponentStatus, Impact, Incident, IncidentKind,
     IncidentUpdate, MaintenanceStatus,
 )
 from ..models.incidents import ACTIVE_MAINTENANCE_STATUSES
@@ -20,6 +21,7 @@ from ..system_text import Translated
 from . import figures, site_version, uptime
 from .bar_days import DayBar, UptimeBar
 from .bars import PastEntry, kept_bars
+from .figures import Figure
 from .components import list_components
 from .pages import PageScope, scope_components, scope_incidents
 
@@ -86,6 +88,10 @@ class PageGroup(NamedTuple):
     position: int
 
 
+C = TypeVar("C", Component, PageComponent)
+G = TypeVar("G", ComponentGroup, PageGroup)
+
+
 @dataclass
 class GroupView:
     group: ComponentGroup | PageGroup | None
@@ -117,11 +123,11 @@ class HistoryPage:
     has_older: bool
     has_newer: bool = field(init=False)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         self.has_newer = self.page > 1
 
 
-def overall_status(components: list[Component], open_incidents: list[Incident]) -> PageStatus:
+def overall_status(components: Sequence[Component | PageComponent], open_incidents: list[Incident]) -> PageStatus:
     """The page's indicator: the worst open incident impact or component status; else maintenance or none."""
     worst = Impact.NONE
     for incident in open_incidents:
@@ -144,7 +150,7 @@ def current_status(page: PageScope | None = None) -> PageStatus:
                                                                                       page=page))
 
 
-def _with_details(query):
+def _with_details(query: Select[Incident]) -> Select[Incident]:
     return query.options(selectinload(Incident.updates), selectinload(Incident.affected))
 
 
@@ -156,16 +162,16 @@ def open_incidents(page: PageScope | None = None) -> list[Incident]:
         .order_by(Incident.started_at.desc(), Incident.id.desc()))))
 
 
-def maintenance_in(statuses, limit: int = 20, *, page: PageScope | None = None) -> list[Incident]:
+def maintenance_in(statuses: Iterable[str], limit: int = 20, *, page: PageScope | None = None) -> list[Incident]:
     return list(db.session.scalars(_with_details(scope_incidents(
         select(Incident).where(Incident.kind == IncidentKind.MAINTENANCE, Incident.is_published)
         .where(Incident.status.in_([str(s) for s in statuses])), page)
         .order_by(Incident.scheduled_for, Incident.id).limit(limit))))
 
 
-def group_components(components: list[Component], groups: list[ComponentGroup]) -> list[GroupView]:
+def group_components(components: list[C], groups: list[G]) -> list[GroupView]:
     """Ungrouped components first, then each group in order; hidden components left out, empty groups too."""
-    by_group: dict[int | None, list[Component]] = {}
+    by_group: dict[int | None, list[C]] = {}
     for component in components:
         if component.is_visible:
             by_group.setdefault(component.group_id, []).append(component)
@@ -224,8 +230,8 @@ def home_page(*, now: datetime, tz: ZoneInfo, page: PageScope | None = None) -> 
 def _load_details(incidents: list[Incident]) -> None:
     """Load the updates and components of these incidents (two queries), as selectinload would."""
     ids = [incident.id for incident in incidents]
-    updates: dict[int, list] = {incident_id: [] for incident_id in ids}
-    affected: dict[int, list] = {incident_id: [] for incident_id in ids}
+    updates: dict[int, list[IncidentUpdate]] = {incident_id: [] for incident_id in ids}
+    affected: dict[int, list[AffectedComponent]] = {incident_id: [] for incident_id in ids}
     if ids:
         for update in db.session.scalars(select(IncidentUpdate).where(IncidentUpdate.incident_id.in_(ids))
                                          .order_by(IncidentUpdate.created_at.desc(), IncidentUpdate.id.desc())):
@@ -243,10 +249,11 @@ class ComponentPage:
     component: Component
     incidents: list[Incident]
     bar: UptimeBar
-    figures: dict[str, figures.Figure]
+    figures: dict[str, Figure]
     day_chart: list[uptime.LatencyPoint]
     week_chart: list[uptime.LatencyPoint]
-    checks: list[tuple] = field(default_factory=list)  # (kind, enabled, last_run_at) of its checks
+    # (kind, enabled, last_run_at) of its checks
+    checks: list[tuple[CheckKind, bool, datetime | None]] = field(default_factory=list)
     now: datetime | None = None  # the instant it shows
     past: PastEntry | None = None  # the kept entry of the bar's past days (web/bar_views.py draws the bar)
 
@@ -259,7 +266,7 @@ class ComponentPage:
         return self.bar.total.runs > 0
 
     @property
-    def shown_figures(self) -> list[tuple[str, figures.Figure]]:
+    def shown_figures(self) -> list[tuple[str, Figure]]:
         """The figures worth showing: every window the component has lived through, then one over its
         life so far when that is shorter than the next window (the longer ones would only repeat it)."""
         shown = []
@@ -281,7 +288,7 @@ def component_page(component: Component, *, now: datetime, tz: ZoneInfo) -> Comp
     bar, past = kept_bars([component.id], now=now, tz=tz, version=version, daily={component.id: daily},
                           created={component.id: component.created_at.timestamp()})[component.id]
     week = uptime.response_times(component.id, now=now, hours=24 * 7, hourly=hourly)
-    checks = [tuple(row) for row in db.session.execute(
+    checks = [(kind, enabled, last_run_at) for kind, enabled, last_run_at in db.session.execute(
         select(Check.kind, Check.enabled, Check.last_run_at).where(Check.component_id == component.id))]
     return ComponentPage(component, component_incidents(component), bar,
                          figures.component_figures(bar, past.troubles, hourly, now=now), week[-24:], week, checks,
@@ -301,7 +308,7 @@ def history_page_count(*, now: datetime, tz: ZoneInfo, page: PageScope | None = 
     return max(1, months_back // HISTORY_MONTHS_PER_PAGE + 1)
 
 
-def history_page_number(value, last: int | None = None) -> int:
+def history_page_number(value: object, last: int | None = None) -> int:
     """The /history page a `?page=` value asks for: a whole number from 1 (anything else is page 1), and
     at most `last` when that is known; a number too long to be a page is the last page."""
     text = value if isinstance(value, str) else ""

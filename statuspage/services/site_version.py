@@ -11,8 +11,11 @@ import asyncio
 import contextlib
 import sqlite3
 import threading
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import event, make_url, select
+from flask import Flask
+from sqlalchemy import Table, event, make_url, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -23,7 +26,23 @@ from ..models import (
 )
 
 PUBLIC_MODELS = (Incident, IncidentUpdate, AffectedComponent, Component, ComponentGroup, Page, PageComponent)
-INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+INSERTS: dict[str, Callable[[Table], postgresql.Insert | sqlite.Insert]] = {
+    "postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+if TYPE_CHECKING:
+    from psycopg import AsyncConnection
+
+
+class _Cursor(Protocol):
+    def fetchone(self) -> Sequence[int] | None: ...
+
+
+class _Connection(Protocol):
+    """What Reader asks of a connection, sqlite3's or psycopg's."""
+
+    def execute(self, query: str, /) -> _Cursor: ...
+
+    def close(self) -> None: ...
 
 
 def current() -> int:
@@ -39,7 +58,9 @@ class Reader:
 
     QUERY = "SELECT version FROM site_version WHERE id = 1"
 
-    def __init__(self, app):
+    connect: Callable[[], _Connection]
+
+    def __init__(self, app: Flask) -> None:
         url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
         self.sqlite = url.get_backend_name() == "sqlite"
         if self.sqlite:
@@ -51,7 +72,7 @@ class Reader:
             self.connect = lambda: psycopg.connect(self.conninfo, autocommit=True, connect_timeout=5)
         self.local = threading.local()
         self.reads = 0  # for tests and curious operators: how often the fast path asked
-        self.opened: list = []
+        self.opened: list[_Connection] = []
         self.lock = threading.Lock()
 
     def __call__(self) -> int | None:
@@ -70,7 +91,7 @@ class Reader:
             return None
         return row[0] if row else 0
 
-    def _close(self, connection) -> None:
+    def _close(self, connection: _Connection) -> None:
         with self.lock:
             if connection in self.opened:
                 self.opened.remove(connection)
@@ -92,9 +113,9 @@ class LoopReader:
 
     TIMEOUT = 2.0
 
-    def __init__(self, reader: Reader):
+    def __init__(self, reader: Reader) -> None:
         self.reader = reader
-        self.connection = None
+        self.connection: AsyncConnection[tuple[Any, ...]] | None = None
 
     async def __call__(self) -> int | None:
         if self.reader.sqlite:
@@ -119,18 +140,18 @@ class LoopReader:
         return row[0] if row else 0
 
 
-def _bump(session: Session, _context) -> None:
+def _bump(session: Session, _context: object) -> None:
     touched = (*session.new, *session.dirty, *session.deleted)
     if not any(isinstance(item, PUBLIC_MODELS) and not _made_default_page(session, item) for item in touched):
         return
     connection = session.connection()
-    table = SiteVersion.__table__
+    table = SiteVersion.metadata.tables[SiteVersion.__tablename__]
     statement = INSERTS[connection.dialect.name](table).values(id=1, version=1, changed_at=clock.now())
     connection.execute(statement.on_conflict_do_update(
         index_elements=["id"], set_={"version": table.c.version + 1, "changed_at": clock.now()}))
 
 
-def _made_default_page(session: Session, item) -> bool:
+def _made_default_page(session: Session, item: object) -> bool:
     """The default page made where it was missing (services/pages.py:default_page) changes nothing shown:
     it is what the site served without it."""
     return isinstance(item, Page) and item in session.new and item.is_default

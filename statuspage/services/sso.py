@@ -11,6 +11,7 @@ import secrets
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, cast
 
 import requests
 from authlib.common.security import generate_token
@@ -18,7 +19,7 @@ from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.requests_client import OAuth2Session
 from joserfc import jwt
 from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
+from joserfc.jwk import KeySet, KeySetSerialization
 from sqlalchemy import select
 
 from ..config import Settings
@@ -37,7 +38,7 @@ LEEWAY_S = 60  # clocks of the provider and ours may differ this much
 ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
 NO_PASSWORD = "!sso"  # the password hash of users made by single sign-on: no password matches it
 
-_documents: dict[str, tuple[float, dict]] = {}
+_documents: dict[str, tuple[float, dict[str, Any]]] = {}
 
 
 class SignInRefused(Exception):
@@ -57,7 +58,7 @@ class Provider:
     client_secret: str
     scopes: str = "openid email profile"
     role_claim: str = "groups"
-    role_mapping: tuple = ()
+    role_mapping: tuple[tuple[str, str], ...] = ()
     default_role: str = ""
     create_users: bool = False
 
@@ -78,10 +79,10 @@ class Identity:
     email: str = ""
     email_verified: bool = False
     name: str = ""
-    groups: tuple = field(default_factory=tuple)
+    groups: tuple[str, ...] = field(default_factory=tuple)
 
 
-def _get_json(url: str, *, fresh: bool = False) -> dict:
+def _get_json(url: str, *, fresh: bool = False) -> dict[str, Any]:
     """A provider document (discovery, keys), kept for METADATA_TTL_S; `fresh` fetches it again."""
     kept = _documents.get(url)
     if kept and not fresh and time.monotonic() - kept[0] < METADATA_TTL_S:
@@ -98,7 +99,7 @@ def _get_json(url: str, *, fresh: bool = False) -> dict:
     return document
 
 
-def metadata(provider: Provider) -> dict:
+def metadata(provider: Provider) -> dict[str, Any]:
     document = _get_json(provider.discovery_url)
     for name in ("issuer", "authorization_endpoint", "token_endpoint", "jwks_uri"):
         if not isinstance(document.get(name), str):
@@ -111,7 +112,7 @@ def _session(provider: Provider, redirect_uri: str) -> OAuth2Session:
                          redirect_uri=redirect_uri, code_challenge_method="S256")
 
 
-def begin(provider: Provider, redirect_uri: str) -> tuple[str, dict]:
+def begin(provider: Provider, redirect_uri: str) -> tuple[str, dict[str, str]]:
     """The provider's sign-in address, and what the browser's session must keep until it comes back
     (state, nonce and the PKCE verifier: all three are checked on return)."""
     document = metadata(provider)
@@ -123,7 +124,8 @@ def begin(provider: Provider, redirect_uri: str) -> tuple[str, dict]:
     return url, pending
 
 
-def finish(provider: Provider, pending: dict | None, args: dict, redirect_uri: str, *, now: datetime) -> Identity:
+def finish(provider: Provider, pending: dict[str, Any] | None, args: dict[str, str], redirect_uri: str, *,
+           now: datetime) -> Identity:
     """Check the provider's answer (the callback's query), trade the code for tokens, check the ID token."""
     if args.get("error"):
         raise SignInRefused("provider_error", str(args.get("error"))[:200])
@@ -148,15 +150,16 @@ def finish(provider: Provider, pending: dict | None, args: dict, redirect_uri: s
                     name=str(claims.get("name") or "")[:100], groups=_values(claims.get(provider.role_claim)))
 
 
-def check_id_token(provider: Provider, document: dict, id_token: str, *, nonce: str, now: datetime) -> dict:
+def check_id_token(provider: Provider, document: dict[str, Any], id_token: str, *, nonce: str,
+                   now: datetime) -> dict[str, Any]:
     """The ID token's claims once its signature, issuer, audience, times and nonce are right."""
     try:
-        keys = KeySet.import_key_set(_get_json(document["jwks_uri"]))
+        keys = KeySet.import_key_set(cast(KeySetSerialization, _get_json(document["jwks_uri"])))  # joserfc checks it
         try:
             decoded = jwt.decode(id_token, keys, algorithms=list(ALGORITHMS))
         except JoseError:
             # The provider may have rolled its keys since we fetched them: fetch once more.
-            keys = KeySet.import_key_set(_get_json(document["jwks_uri"], fresh=True))
+            keys = KeySet.import_key_set(cast(KeySetSerialization, _get_json(document["jwks_uri"], fresh=True)))
             decoded = jwt.decode(id_token, keys, algorithms=list(ALGORITHMS))
         registry = jwt.JWTClaimsRegistry(
             now=int(now.timestamp()), leeway=LEEWAY_S,
@@ -176,7 +179,8 @@ def check_id_token(provider: Provider, document: dict, id_token: str, *, nonce: 
     return claims
 
 
-def _with_userinfo(provider: Provider, document: dict, token: dict, claims: dict) -> dict:
+def _with_userinfo(provider: Provider, document: dict[str, Any], token: dict[str, Any],
+                   claims: dict[str, Any]) -> dict[str, Any]:
     """Providers that leave the email or the role claim out of the ID token give them at userinfo."""
     wanted = ("email", provider.role_claim)
     endpoint = document.get("userinfo_endpoint")
@@ -194,7 +198,7 @@ def _with_userinfo(provider: Provider, document: dict, token: dict, claims: dict
     return {**{name: info[name] for name in (*wanted, "email_verified") if name in info}, **claims}
 
 
-def _values(claim) -> tuple:
+def _values(claim: object) -> tuple[str, ...]:
     if isinstance(claim, str):
         return (claim,)
     if isinstance(claim, list):

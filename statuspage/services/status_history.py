@@ -21,9 +21,10 @@ import json
 from collections.abc import Iterable, Sequence
 
 from flask import current_app
-from sqlalchemy import Boolean, Float, Integer, String, bindparam, column, text
+from sqlalchemy import Boolean, Float, Integer, String, TextualSelect, bindparam, column, text
 
 from ..extensions import db
+from ..system_text import Translated
 
 # Downtime per second in each status (Statuspage's weights); every other status counts as up.
 WEIGHTS = {"major_outage": 1.0, "partial_outage": 0.3}
@@ -35,8 +36,18 @@ INFINITY = float("inf")
 CLOSING = ("resolved", "postmortem", "completed")  # updates that close an incident: they give statuses back
 KNOWN_MAX = 20_000  # incidents whose changes are kept between reads (read_changes), at most
 
+# The plain tuples of the bars' hot path (thousands per page), by name:
+Change = tuple[float, int, str, str]  # (at, incident id, old status, new status): read_changes
+Segment = tuple[float, float | None, str]  # (start, end or None while it lasts, status): segments
+Troubled = tuple[float, float, float]  # seconds in major outage, partial outage and degraded performance
+# (id, name, impact, started, resolved or None, status it gives the component, version): bars.incidents_by_component
+BarIncident = tuple[int, Translated, str, float, float | None, str, int]
+# {incident id: (version, [(component id, at, old status, new status)])}: what read_changes keeps
+KnownChanges = dict[int, tuple[int, list[tuple[int, float, str, str]]]]
 
-def read_changes(incidents: dict[int, tuple[float, int]], known: dict | None = None) -> dict[int, list[tuple]]:
+
+def read_changes(incidents: dict[int, tuple[float, int]], known: KnownChanges | None = None
+                 ) -> dict[int, list[Change]]:
     """{component id: [(at, incident id, old status, new status)]} from the updates of these incidents
     ({incident id: (started, version)}, epoch seconds), oldest first: one read of their updates that
     changed a status (of the incidents that changed one between opening and closing: _CHANGES), for the
@@ -52,7 +63,7 @@ def read_changes(incidents: dict[int, tuple[float, int]], known: dict | None = N
     wanted = [incident_id for incident_id, (_started, version) in incidents.items()
               if incident_id not in known or known[incident_id][0] != version]
     if wanted:
-        read: dict[int, list] = {incident_id: [] for incident_id in wanted}
+        read: dict[int, list[tuple[int, float, str, str]]] = {incident_id: [] for incident_id in wanted}
         connection = db.session.connection()
         for incident_id, at, opening, affected in connection.execute(
                 _CHANGES[connection.dialect.name], {"ids": sorted(wanted)}).all():
@@ -69,35 +80,35 @@ def read_changes(incidents: dict[int, tuple[float, int]], known: dict | None = N
             known.clear()
         for incident_id, changes in read.items():
             known[incident_id] = (incidents[incident_id][1], changes)
-    found: dict[int, list[tuple]] = {}
+    found: dict[int, list[Change]] = {}
     for incident_id in incidents:
         for component_id, at, old, new in known[incident_id][1]:
             found.setdefault(component_id, []).append((at, incident_id, old, new))
-    for changes in found.values():
-        changes.sort(key=lambda change: (change[0], change[1]))
+    for by_component in found.values():
+        by_component.sort(key=lambda change: (change[0], change[1]))
     return found
 
 
-def known_changes() -> dict:
+def known_changes() -> KnownChanges:
     """This app's status changes by incident, as read_changes keeps them: an incident's are read once per
     version (a worker reads the window's once, then only what changes), so rebuilding the bars' past days
     (bars.kept_bars: every PAST_TTL, and after a change) reads no update it has read before."""
-    found = current_app.extensions.get("statuspage.status_changes")
+    found: KnownChanges | None = current_app.extensions.get("statuspage.status_changes")
     if found is None:
         found = current_app.extensions.setdefault("statuspage.status_changes", {})
     return found
 
 
-def segments(incidents: Iterable[tuple], changes: Sequence[tuple]) -> tuple:
+def segments(incidents: Iterable[BarIncident], changes: Sequence[Change]) -> tuple[Segment, ...]:
     """A component's stretches of trouble: ((start, end, status), ...) oldest first, end None while it
     lasts, for the statuses in SHOWN only (epoch seconds).
 
     incidents are (id, name, impact, started, resolved or None, status the incident gives it, ...); changes as
     read_changes gives them for this component.
     """
-    windows = []
+    windows: list[tuple[float, float, str, bool]] = []
     times = [change[0] for change in changes]
-    bounds = set()
+    bounds: set[float] = set()
     for _id, _name, _impact, started, resolved, given, *_version in incidents:
         end = INFINITY if resolved is None else resolved
         if end <= started:
@@ -110,8 +121,8 @@ def segments(incidents: Iterable[tuple], changes: Sequence[tuple]) -> tuple:
         return ()
     windows.sort()
     points = sorted(bounds)
-    found: list[tuple] = []
-    active: list[tuple] = []
+    found: list[tuple[float, float, str]] = []
+    active: list[tuple[float, float, str, bool]] = []
     following = 0
     for start, end in zip(points, points[1:]):  # a sweep: only the windows open at the time are looked at
         while following < len(windows) and windows[following][0] <= start:
@@ -133,14 +144,14 @@ def segments(incidents: Iterable[tuple], changes: Sequence[tuple]) -> tuple:
     return tuple((start, None if end == INFINITY else end, status) for start, end, status in found)
 
 
-def _status_at(changes: Sequence[tuple], times: list[float], at: float) -> str:
+def _status_at(changes: Sequence[Change], times: list[float], at: float) -> str:
     """The component's status just after `at` by its history: the last change at or before it, else what
     the first change changed from."""
     i = bisect.bisect_right(times, at) - 1
     return changes[i][3] if i >= 0 else changes[0][2]
 
 
-def time_in(found: Sequence[tuple], start: float, end: float) -> tuple[float, float, float]:
+def time_in(found: Sequence[Segment], start: float, end: float) -> tuple[float, float, float]:
     """Seconds in major outage, partial outage and degraded performance between start and end."""
     major = partial = degraded = 0.0
     for s_start, s_end, status in found:
@@ -157,10 +168,11 @@ def time_in(found: Sequence[tuple], start: float, end: float) -> tuple[float, fl
     return major, partial, degraded
 
 
-def by_day(found: Sequence[tuple], stamps: Sequence[float], until: float) -> dict[int, tuple]:
+def by_day(found: Sequence[Segment], stamps: Sequence[float], until: float) -> dict[int, Troubled]:
     """{day number: (major, partial, degraded seconds)} for the days of a window (stamps: when each starts),
     up to `until` (the start of today: today is worked out on each request)."""
-    seconds = ({}, {}, {})  # day number -> seconds, per status: floats in dicts, few objects for the collector
+    # day number -> seconds, per status: floats in dicts, few objects for the collector
+    seconds: tuple[dict[int, float], ...] = ({}, {}, {})
     last = len(stamps) - 1
     for s_start, s_end, status in found:
         s_end = until if s_end is None else min(s_end, until)
@@ -186,14 +198,14 @@ def downtime(major: float, partial: float) -> float:
     return major * WEIGHTS["major_outage"] + partial * WEIGHTS["partial_outage"]
 
 
-def _changes_statement() -> dict:
+def _changes_statement() -> dict[str, TextualSelect]:
     """The updates that changed a component's status, of those incidents in a list that changed one on
     some update other than their opening and closing ones: when (epoch seconds, as the database works it
     out), whether it opened the incident, and the changes as JSON text. The other incidents (nearly all:
     opened with a status, resolved, nothing between) say no more than the status they give, which
     segments() falls back on, so neither their rows nor their JSON are read. PostgreSQL takes the list as
     one array."""
-    statements = {}
+    statements: dict[str, TextualSelect] = {}
     closing = ", ".join(f"'{status}'" for status in CLOSING)
     for dialect, at, affected, listed in (
             ("sqlite", "round((julianday(u.created_at) - 2440587.5) * 86400.0, 3)", "{u}.affected_components",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -13,7 +14,9 @@ from sqlalchemy import and_, bindparam, exists, func, or_, select
 from ..database import get_by_id, transaction
 from ..errors import Invalid, NotFound
 from ..extensions import db
-from ..models import Channel, Component, Subscriber, SubscriberComponent, SubscriberIncident, UnsubscribedAddress
+from ..models import (
+    Channel, Component, Incident, Subscriber, SubscriberComponent, SubscriberIncident, UnsubscribedAddress,
+)
 from ..notify import outbox
 from ..notify.channels.chat import check_notify_url, fingerprint, seal
 from ..notify.channels.webhook import check_url
@@ -50,7 +53,7 @@ def manage_token(subscriber: Subscriber, policy: SubscriptionPolicy) -> str:
     return _manage_signer(policy).dumps([subscriber.id, subscriber.secret[:8]])
 
 
-def _address(channel: Channel, address, policy: SubscriptionPolicy) -> tuple[str, str | None]:
+def _address(channel: Channel, address: object, policy: SubscriptionPolicy) -> tuple[str, str | None]:
     """(what the address column keeps, the sealed URL for chat or None)."""
     if channel is Channel.EMAIL:
         return normalize_email(address), None
@@ -70,7 +73,7 @@ def _address(channel: Channel, address, policy: SubscriptionPolicy) -> tuple[str
         raise Invalid("invalid_webhook_url", str(error), field="webhook_url") from None
 
 
-def _components(slugs) -> list[Component]:
+def _components(slugs: Iterable[str] | None) -> list[Component]:
     slugs = list(dict.fromkeys(slugs or []))
     if not slugs:
         return []
@@ -81,8 +84,8 @@ def _components(slugs) -> list[Component]:
     return found
 
 
-def subscribe(channel: str, address, *, components=(), language: str = "en", confirmed: bool = False,
-              policy: SubscriptionPolicy, by: Actor | None = None, now: datetime,
+def subscribe(channel: str, address: object, *, components: Iterable[str] = (), language: str = "en",
+              confirmed: bool = False, policy: SubscriptionPolicy, by: Actor | None = None, now: datetime,
               page_id: int | None = None) -> Subscriber:
     """Ask for updates; a confirmation goes out unless `confirmed` (an admin importing known addresses).
 
@@ -117,7 +120,8 @@ def subscribe(channel: str, address, *, components=(), language: str = "en", con
     return subscriber
 
 
-def follow_incident(email, incident, *, language: str, policy: SubscriptionPolicy, now: datetime) -> Subscriber:
+def follow_incident(email: object, incident: Incident, *, language: str, policy: SubscriptionPolicy,
+                    now: datetime) -> Subscriber:
     """Subscribe a support ticket's requester to the one incident the ticket was linked to.
 
     They asked us about it, so no confirmation round: every update of that incident reaches them, each
@@ -143,7 +147,7 @@ def follow_incident(email, incident, *, language: str, policy: SubscriptionPolic
     return subscriber
 
 
-def ticket_follow_state(email: str, incident) -> str | None:
+def ticket_follow_state(email: str, incident: Incident) -> str | None:
     """For a ticket's requester, in one statement: "unsubscribed" when the address ever unsubscribed (it is
     never subscribed again), "follows" when follow_incident would change nothing (already_follows), else None."""
     address = normalize_email(email)
@@ -195,14 +199,15 @@ def from_manage_token(token: str, *, policy: SubscriptionPolicy) -> Subscriber:
     return _subscriber_for(subscriber_id, secret_prefix)
 
 
-def _subscriber_for(subscriber_id, secret_prefix) -> Subscriber:
+def _subscriber_for(subscriber_id: object, secret_prefix: object) -> Subscriber:
     subscriber = get_by_id(Subscriber, subscriber_id)
     if subscriber is None or not secrets.compare_digest(subscriber.secret[:8], str(secret_prefix)):
         raise NotFound("subscription_not_found", "This subscription no longer exists.")
     return subscriber
 
 
-def change(subscriber: Subscriber, *, components, language: str, policy: SubscriptionPolicy) -> Subscriber:
+def change(subscriber: Subscriber, *, components: Iterable[str], language: str,
+           policy: SubscriptionPolicy) -> Subscriber:
     """The subscriber's own change of components or language (from the manage link)."""
     with transaction():
         if language not in policy.languages:
@@ -233,7 +238,7 @@ def unsubscribe(subscriber_id: int, *, by: Actor | None = None, now: datetime) -
 
 def list_subscribers(page: int = 1, per_page: int = 50) -> tuple[list[Subscriber], int]:
     """One page of subscribers, newest first, and how many there are."""
-    total = db.session.scalar(select(func.count()).select_from(Subscriber))
+    total = db.session.execute(select(func.count()).select_from(Subscriber)).scalar_one()
     items = db.session.scalars(select(Subscriber).order_by(Subscriber.created_at.desc(), Subscriber.id.desc())
                                .limit(per_page).offset((page - 1) * per_page))
     return list(items), total

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import bisect
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from functools import cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Float, cast, extract, func, literal_column, select
+from sqlalchemy import ColumnElement, Float, SQLColumnExpression, Table, cast, extract, func, literal_column, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import InstrumentedAttribute
 
 from ..extensions import db
 from ..models import Rollup, RollupPeriod, RollupScope
@@ -43,7 +45,7 @@ class Counts:
     failures: int = 0
     latency_count: int = 0
     latency_sum_ms: int = 0
-    latency_buckets: list | None = None
+    latency_buckets: list[int] | None = None
 
     def add(self, ok: bool, latency_ms: int | None) -> None:
         self.runs += 1
@@ -97,7 +99,7 @@ def day_start(day: date, tz: ZoneInfo) -> datetime:
 def add_samples(samples: Iterable[Sample], *, tz: ZoneInfo) -> None:
     """Add results to their rollups: for the whole batch, one read per kind of rollup touched (check or
     component, hour or day: usually four) and one upsert (insert or update each row) of the sums."""
-    pending: dict[tuple, Counts] = defaultdict(Counts)
+    pending: dict[tuple[RollupScope, int, RollupPeriod, datetime], Counts] = defaultdict(Counts)
     days: dict[date, datetime] = {}
     for sample in samples:
         hour = hour_start(sample.at)
@@ -111,20 +113,21 @@ def add_samples(samples: Iterable[Sample], *, tz: ZoneInfo) -> None:
     # Read the rows there are by (scope, period, start) and a list of ids: the primary key's index serves
     # that directly, where a list of (scope, id, period, start) tuples costs PostgreSQL one index probe per
     # tuple and a plan that grows with the list.
-    table = Rollup.__table__
-    ids_of: dict[tuple, list[int]] = defaultdict(list)
+    table = Rollup.metadata.tables[Rollup.__tablename__]
+    ids_of: dict[tuple[RollupScope, RollupPeriod, datetime], list[int]] = defaultdict(list)
     for scope, scope_id, period, starts_at in pending:
         ids_of[(scope, period, starts_at)].append(scope_id)
-    existing: dict[tuple, Counts] = {}
+    existing: dict[tuple[RollupScope, int, RollupPeriod, datetime], Counts] = {}
     for (scope, period, starts_at), ids in ids_of.items():
         ids.sort()
         for start in range(0, len(ids), 500):  # keep each IN list small enough for every database
-            for scope_id, *counts, buckets in db.session.execute(
+            for scope_id, runs, failures, latency_count, latency_sum_ms, buckets in db.session.execute(
                     select(table.c.scope_id, table.c.runs, table.c.failures, table.c.latency_count,
                            table.c.latency_sum_ms, table.c.latency_buckets)
                     .where(table.c.scope == scope, table.c.scope_id.in_(ids[start:start + 500]),
                            table.c.period == period, table.c.starts_at == starts_at)):
-                existing[(scope, scope_id, period, starts_at)] = Counts(*counts, list(buckets or []) or None)
+                existing[(scope, scope_id, period, starts_at)] = Counts(runs, failures, latency_count, latency_sum_ms,
+                                                                        list(buckets or []) or None)
     rows = []
     for key, counts in pending.items():
         scope, scope_id, period, starts_at = key
@@ -138,7 +141,7 @@ def add_samples(samples: Iterable[Sample], *, tz: ZoneInfo) -> None:
 
 
 _UPSERT_COLUMNS = ("runs", "failures", "latency_count", "latency_sum_ms", "latency_buckets")
-def _upsert():
+def _upsert() -> postgresql.Insert | sqlite.Insert:
     """INSERT .. ON CONFLICT (the primary key) DO UPDATE SET the new sums, for this database (built once).
 
     Sent as one executemany: psycopg pipelines it, SQLite loops in C. (A multi-row VALUES, which RETURNING
@@ -148,23 +151,24 @@ def _upsert():
 
 
 @cache
-def _upsert_for(dialect: str):
-    table = Rollup.__table__
-    insert_for = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
-    statement = insert_for(table)
+def _upsert_for(dialect: str) -> postgresql.Insert | sqlite.Insert:
+    table = Rollup.metadata.tables[Rollup.__tablename__]
+    inserts: dict[str, Callable[[Table], postgresql.Insert | sqlite.Insert]] = {
+        "postgresql": postgresql.insert, "sqlite": sqlite.insert}
+    statement = inserts[dialect](table)
     return statement.on_conflict_do_update(
         index_elements=[column.name for column in table.primary_key.columns],
         set_={name: statement.excluded[name] for name in _UPSERT_COLUMNS})
 
 
-def _is(column, value: str):
+def _is(column: SQLColumnExpression[Any], value: str) -> ColumnElement[bool]:
     """column = 'value', written into the statement rather than bound: a partial index (see Rollup) serves
     only queries that name its condition's values literally (SQLite never matches a bound parameter to
     it, nor do PostgreSQL's generic plans of prepared statements)."""
     return column == literal_column(f"'{value}'")
 
 
-def epoch_seconds(column):
+def epoch_seconds(column: SQLColumnExpression[datetime | None]) -> ColumnElement[float]:
     """A time column as seconds since 1970 (a float), worked out by the database: for reads of thousands
     of rows, where parsing each time and UTCDateTime's conversion (a microsecond apiece) would add up."""
     if db.session.get_bind().dialect.name == "sqlite":  # UTC text; julianday() keeps milliseconds
@@ -173,21 +177,22 @@ def epoch_seconds(column):
 
 
 def _read(scope: RollupScope, ids: Sequence[int], period: RollupPeriod, since: datetime, *,
-          latency: bool = True) -> dict[int, dict]:
+          latency: bool = True) -> dict[int, dict[datetime, Counts]]:
     """{scope id: {period start: Counts}} for the periods starting at or after `since`; with latency=False
     only runs and failures (no histogram to decode) when uptime is all that is wanted."""
-    found: dict[int, dict] = defaultdict(dict)
+    found: dict[int, dict[datetime, Counts]] = defaultdict(dict)
     if not ids:
         return found
-    columns = [Rollup.scope_id, Rollup.starts_at, Rollup.runs, Rollup.failures]
+    columns: list[InstrumentedAttribute[Any]] = [Rollup.scope_id, Rollup.starts_at, Rollup.runs, Rollup.failures]
     if latency:
         columns += [Rollup.latency_count, Rollup.latency_sum_ms, Rollup.latency_buckets]
     rows = db.session.connection().execute(  # Core rows: no ORM loading per row
         select(*columns).where(_is(Rollup.scope, scope), _is(Rollup.period, period), Rollup.scope_id.in_(list(ids)),
                                Rollup.starts_at >= since))
     if latency:
-        for scope_id, starts_at, *counts in rows:
-            found[scope_id][starts_at] = Counts(*counts[:4], list(counts[4] or []) or None)
+        for scope_id, starts_at, runs, failures, latency_count, latency_sum_ms, buckets in rows:
+            found[scope_id][starts_at] = Counts(runs, failures, latency_count, latency_sum_ms,
+                                                list(buckets or []) or None)
     else:
         for scope_id, starts_at, runs, failures in rows:
             found[scope_id][starts_at] = Counts(runs, failures)
@@ -214,7 +219,7 @@ class LatencyPoint:
     failures: int
 
 
-def response_times(scope_id: int, *, now: datetime, hours: int, hourly: dict | None = None,
+def response_times(scope_id: int, *, now: datetime, hours: int, hourly: dict[datetime, Counts] | None = None,
                    scope: RollupScope = RollupScope.COMPONENT) -> list[LatencyPoint]:
     """One point per hour for the last `hours` hours (oldest first), from the component's (or check's)
     hourly rollups (hourly: as hourly_counts gives them, over at least these hours; read when not given)."""

@@ -14,7 +14,7 @@ E = TypeVar("E", bound=StrEnum)
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
-def text(value, field: str, *, max_length: int, required: bool = True) -> str:
+def text(value: object, field: str, *, max_length: int, required: bool = True) -> str:
     """A stripped string of at most max_length characters (and not empty when required).
 
     A lone surrogate (no UTF-8 can hold it: a JSON escape, a command-line argument that was not UTF-8) is
@@ -34,16 +34,17 @@ def text(value, field: str, *, max_length: int, required: bool = True) -> str:
     return value
 
 
-def choice(enum: type[E], value, field: str) -> E:
+def choice(enum: type[E], value: object, field: str) -> E:
     """A member of enum given by its value, or Invalid listing the allowed values."""
     try:
-        return enum(value)
+        # an enum looks any value up (one no member has is a ValueError); typeshed has StrEnum(value: str)
+        return enum(value)  # type: ignore[arg-type]
     except ValueError:
         allowed = ", ".join(member.value for member in enum)
         raise Invalid("invalid_choice", f"{field} must be one of: {allowed}.", field=field) from None
 
 
-def slug(value, field: str = "slug") -> str:
+def slug(value: object, field: str = "slug") -> str:
     value = text(value, field, max_length=64)
     if not SLUG.match(value):
         raise Invalid("invalid_slug", f"{field} may hold only lowercase letters, digits and single dashes.",
@@ -51,7 +52,7 @@ def slug(value, field: str = "slug") -> str:
     return value
 
 
-def instant(value, field: str) -> datetime:
+def instant(value: object, field: str) -> datetime:
     """An aware datetime between 1971 and 2999: anything else is a mistake (and would overflow UTC)."""
     if not isinstance(value, datetime):
         raise Invalid("required" if value is None else "invalid_type", f"{field} must be a date and time.",
@@ -63,7 +64,7 @@ def instant(value, field: str) -> datetime:
     return value
 
 
-def integer(value, field: str, *, minimum: int = 0, maximum: int = 1_000_000) -> int:
+def integer(value: object, field: str, *, minimum: int = 0, maximum: int = 1_000_000) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         try:
             value = int(str(value).strip())
@@ -74,7 +75,7 @@ def integer(value, field: str, *, minimum: int = 0, maximum: int = 1_000_000) ->
     return value
 
 
-def boolean(value, field: str) -> bool:
+def boolean(value: object, field: str) -> bool:
     """True or False, nothing else (a "false" string must not read as true)."""
     if not isinstance(value, bool):
         raise Invalid("invalid_type", f"{field} must be true or false.", field=field)

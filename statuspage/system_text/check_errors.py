@@ -88,7 +88,7 @@ NO_ANSWER = N_("no answer")  # what an incident says when a failed check left no
 NOTHING = N_("nothing")      # a dns check's answer when the name resolves to no address
 
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
-_VALUE_PATTERNS = {PATH: r"\$.*?", NUMBER: r"\d+(?:\.\d+)?", DATE: r"\d{4}-\d\d-\d\d"}
+_VALUE_PATTERNS: dict[str | None, str] = {PATH: r"\$.*?", NUMBER: r"\d+(?:\.\d+)?", DATE: r"\d{4}-\d\d-\d\d"}
 _LIST = {OR: re.compile(r", | or "), AND: re.compile(r" and ")}
 
 

@@ -88,6 +88,7 @@ def latency_chart(points: Sequence[LatencyPoint], *, now: datetime, state: str =
     span = (end - start).total_seconds()
     values = [p.mean_ms for p in told if p.mean_ms is not None]
     ceiling = _nice_ceiling(max(values, default=0))
+    current: list[str]
     lines, current, dots, failures, data, rows = [], [], [], [], [], []
     words = _words_for_language()
     previous = None
@@ -129,7 +130,7 @@ class _Words:
     week's chart has 168 of them, and Babel takes some 50 microseconds a date), the phrases split around
     their numbers."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         slot = "\x00"
         self.average = gettext("average %(mean)s ms", mean=slot).partition(slot)
         self.p95 = gettext("95th percentile %(p95)s ms", p95=slot).partition(slot)

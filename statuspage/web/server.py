@@ -15,6 +15,7 @@ import gc
 import inspect
 import logging
 import sys
+from collections.abc import Callable
 
 from a2wsgi import WSGIMiddleware
 from flask import Flask
@@ -31,6 +32,7 @@ class Worker(UvicornWorker):
     forwarded headers are TrustedProxyFix's, the one place that trusts them."""
 
     CONFIG_KWARGS = {"loop": "uvloop", "http": "httptools", "proxy_headers": False}
+    wsgi: Callable[..., object]  # set by gunicorn's load_wsgi(): the app it loaded, WSGI or ASGI
 
     def load_wsgi(self) -> None:
         """gunicorn.conf.py names application(); the conventional `gunicorn -c gunicorn.conf.py wsgi:app`
@@ -60,7 +62,8 @@ class Front:
         # The same rule as Flask's requests (statuspage/__init__.py): returns the environ, fixed when trusted.
         self.proxy_fix = TrustedProxyFix(lambda environ, _start: environ, app.config["SETTINGS"].trusted_proxies)
         self.version = SharedRead(site_version.LoopReader(app.extensions["statuspage.site_version_reader"]))
-        self.flask = WSGIMiddleware(app, workers=threads)
+        # a2wsgi types the environ as a TypedDict, Flask as dict[str, Any]: the same dict, two spellings
+        self.flask = WSGIMiddleware(app, workers=threads)  # type: ignore[arg-type]
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
@@ -88,7 +91,7 @@ class SharedRead:
     after they arrived (a change committed before a request is seen by it), at one round trip per batch
     instead of one per request."""
 
-    def __init__(self, read):
+    def __init__(self, read: site_version.LoopReader) -> None:
         self.read = read
         self.reading: asyncio.Task | None = None
         self.waiting: list[asyncio.Future] = []

@@ -109,6 +109,12 @@ def test_broken_toml_names_its_line(tmp_path):
         definitions.load_file(path, relative_to=tmp_path)
 
 
+def test_a_check_that_is_not_a_table_is_reported_not_crashed_on(tmp_path):
+    path = write(tmp_path, "web.toml", "check = [1]\n")  # an array, but not of tables: [[check]] was meant
+    with pytest.raises(CheckFileError, match=r"^web.toml:1: check #1 field check: must be a table of fields"):
+        definitions.load_file(path, relative_to=tmp_path)
+
+
 def test_a_key_used_in_two_files_is_refused(tmp_path):
     write(tmp_path / "checks", "a.toml", GOOD)
     write(tmp_path / "checks", "b.toml", GOOD.split("[[check]]")[2].join(["[[check]]", ""]))

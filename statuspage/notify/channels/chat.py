@@ -25,14 +25,20 @@ import ipaddress
 import logging
 import socket
 from dataclasses import dataclass
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 import urllib3.connection
 import urllib3.util.connection
 from cryptography.fernet import Fernet, InvalidToken
+from urllib3.response import HTTPResponse
 
 from . import DeliveryError
 from .webhook import MAX_URL_LENGTH, _Guard, _PrivatePeer, refuse_private_host
+
+if TYPE_CHECKING:
+    from apprise import AppriseAsset, NotifyBase
 
 # Services a subscriber may choose: the Apprise protocol name -> "self" when the URL names the host we
 # connect to (checked like a webhook URL), "vendor" when the service's own public API is the destination.
@@ -61,7 +67,7 @@ class Destination:
     rich: bool           # Markdown (Slack, Teams, Discord ...) rather than plain text
 
 
-def _apprise():
+def _apprise() -> ModuleType:
     import apprise  # imported on first use: a web worker that never sends to chat does not load 150 plugins
     _quiet_apprise()
     return apprise
@@ -76,17 +82,19 @@ def _quiet_apprise() -> None:
         apprise_log.setLevel(logging.CRITICAL)
 
 
-def _asset(app_name: str = "", app_url: str = ""):
+def _asset(app_name: str = "", app_url: str = "") -> AppriseAsset:
     """No Apprise logo or name in our messages: Slack's footer and Discord's embed author read the site's name
     (linking to the page), and no image is attached (Apprise's default is its own icon on GitHub)."""
     apprise = _apprise()
     named = {"app_id": app_name, "app_desc": app_name, "app_url": app_url} if app_name else {}
-    return apprise.AppriseAsset(async_mode=False, secure_logging=True, storage_mode="memory",
-                                image_url_mask="", image_url_logo="", **named)
+    asset: AppriseAsset = apprise.AppriseAsset(async_mode=False, secure_logging=True, storage_mode="memory",
+                                               image_url_mask="", image_url_logo="", **named)
+    return asset
 
 
-def _instantiate(url: str, *, app_name: str = "", app_url: str = ""):
-    return _apprise().Apprise.instantiate(url, asset=_asset(app_name, app_url))
+def _instantiate(url: str, *, app_name: str = "", app_url: str = "") -> NotifyBase | None:
+    plugin: NotifyBase | None = _apprise().Apprise.instantiate(url, asset=_asset(app_name, app_url))
+    return plugin
 
 
 # What a message is about, as Apprise's notify types (the colour Slack, Discord and Mattermost show beside it).
@@ -111,15 +119,15 @@ def rich_url(url: str, service: str, link: str | None) -> str:
     return url + ("&" if query else ("" if url.endswith("?") else "?")) + "&".join(extra)
 
 
-def _names(plugin) -> list[str]:
-    names = []
+def _names(plugin: NotifyBase) -> list[str]:
+    names: list[str | None] = []  # apprise declares protocol = None: a plugin sets a name or a tuple of names
     for value in (plugin.secure_protocol, plugin.protocol):
         names += list(value) if isinstance(value, (tuple, list)) else [value]
     # "jsons" is json over TLS, "workflows" the same as "workflow": one key in ALLOWED each.
     return [name for name in names if name]
 
 
-def _service(plugin) -> str | None:
+def _service(plugin: NotifyBase) -> str | None:
     for name in _names(plugin):
         for candidate in (name, name[:-1] if name.endswith("s") else name):
             if candidate in ALLOWED:
@@ -173,7 +181,7 @@ def check_notify_url(url: str, *, allow_private: bool, check_host: bool = True) 
                        rich=service in RICH)
 
 
-def _shown(scheme: str, plugin, host: str | None, url: str) -> str:
+def _shown(scheme: str, plugin: NotifyBase, host: str | None, url: str) -> str:
     if host is None:  # a vendor's API: its own https:// form names the vendor's host, slack:// ... only tokens
         vendor_host = urlsplit(url).hostname if scheme in ("http", "https") else None
         return f"{scheme}://{vendor_host}/…" if vendor_host else f"{scheme}://…"
@@ -236,7 +244,7 @@ _original_create_connection = urllib3.util.connection.create_connection
 _original_getresponse = urllib3.connection.HTTPConnection.getresponse
 
 
-def _watched_create_connection(address, *args, **kwargs):
+def _watched_create_connection(address: tuple[str, int], *args: Any, **kwargs: Any) -> socket.socket:
     """urllib3's connect, reporting to the current send's _Watch (a no-op outside a chat send)."""
     watch = _WATCH.get(None)
     if watch is None:
@@ -260,7 +268,7 @@ def _watched_create_connection(address, *args, **kwargs):
     return sock
 
 
-def _watched_getresponse(self, *args, **kwargs):
+def _watched_getresponse(self: urllib3.connection.HTTPConnection, *args: Any, **kwargs: Any) -> HTTPResponse:
     response = _original_getresponse(self, *args, **kwargs)
     watch = _WATCH.get(None)
     if watch is not None:
@@ -286,7 +294,8 @@ def _install_watch() -> None:
     if urllib3.util.connection.create_connection is not _watched_create_connection:
         urllib3.util.connection.create_connection = _watched_create_connection
     if urllib3.connection.HTTPConnection.getresponse is not _watched_getresponse:
-        urllib3.connection.HTTPConnection.getresponse = _watched_getresponse
+        # patched on purpose, which mypy refuses for a method
+        urllib3.connection.HTTPConnection.getresponse = _watched_getresponse  # type: ignore[method-assign]
 
 
 def send_chat(url: str, *, title: str, body: str, markdown: bool, allow_private: bool, link: str | None = None,

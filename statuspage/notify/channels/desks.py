@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import base64
 import html
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
+from typing import Any, Protocol
 
 import requests
 
@@ -27,6 +29,24 @@ from . import DeliveryError
 DEFAULT_RETRY_AFTER = timedelta(seconds=60)  # a 429 without a usable Retry-After
 LONGEST_RETRY_AFTER = timedelta(hours=6)
 PENDING_REMINDER = timedelta(days=1)  # Zammad's "pending reminder" needs a time: an agent looks again then
+
+Answer = dict[str, Any]  # what a step stores of the desk's answer (JSON)
+
+
+class DeskJob(Protocol):
+    """What a desk's client reads of the row it sends (desk_writes.Job)."""
+
+    desk_ticket: str
+    text: str
+    tag: str
+    subject: str
+    requester: str
+    key: str
+    problem_id: str | None
+    problem_number: str | None
+
+    def once(self, step: str, send: Callable[[], Answer | None], *,
+             find: Callable[[], Answer | None] | None = None) -> Answer: ...
 
 
 def retry_after(value: str | None, *, now: datetime) -> timedelta:
@@ -47,15 +67,16 @@ def retry_after(value: str | None, *, now: datetime) -> timedelta:
 class DeskHttp:
     """JSON over HTTPS to one desk, with its Authorization header; answers or DeliveryError."""
 
-    def __init__(self, desk: str, base_url: str, authorization: str, *, timeout_s: float, now: datetime):
+    def __init__(self, desk: str, base_url: str, authorization: str, *, timeout_s: float, now: datetime) -> None:
         self.desk, self.base_url, self.timeout_s, self.now = desk, base_url.rstrip("/"), timeout_s, now
         self._authorization = authorization
 
     def __repr__(self) -> str:  # never the Authorization header
         return f"DeskHttp({self.desk!r}, {self.base_url!r})"
 
-    def call(self, method: str, path: str, body: dict | None = None, *, headers: dict | None = None):
-        """The desk's JSON answer to one request ({} for an empty one)."""
+    def call(self, method: str, path: str, body: dict[str, Any] | None = None, *,
+             headers: dict[str, str] | None = None) -> Any:
+        """The desk's JSON answer to one request ({} for an empty one): an object or a list, as the desk sends it."""
         sent = {"Authorization": self._authorization, "Accept": "application/json", **(headers or {})}
         try:
             response = requests.request(method, self.base_url + path, json=body, headers=sent,
@@ -117,21 +138,22 @@ class Zendesk:
         basic = base64.b64encode(f"{email}/token:{token}".encode()).decode()
         self.http = DeskHttp(self.name, base_url, f"Basic {basic}", timeout_s=timeout_s, now=now)
 
-    def suppress(self, job) -> None:
-        ticket = {"comment": {"body": job.text, "public": True}, "status": "pending", "additional_tags": [job.tag]}
+    def suppress(self, job: DeskJob) -> None:
+        ticket: dict[str, Any] = {"comment": {"body": job.text, "public": True}, "status": "pending",
+                                  "additional_tags": [job.tag]}
         if job.problem_id:
             ticket |= {"type": "incident", "problem_id": int(job.problem_id)}
         self._update(job, "update", ticket)
 
-    def resolve(self, job) -> None:
+    def resolve(self, job: DeskJob) -> None:
         self._update(job, "update", {"comment": {"body": job.text, "public": True}, "status": "solved"})
 
-    def reopen(self, job) -> None:
+    def reopen(self, job: DeskJob) -> None:
         # No longer an incident of the problem: solving the problem ticket would solve it too.
         self._update(job, "update", {"comment": {"body": job.text, "public": False}, "status": "open",
                                      "remove_tags": [job.tag], "type": "question"})
 
-    def problem(self, job) -> dict:
+    def problem(self, job: DeskJob) -> Answer:
         # Zendesk keeps an Idempotency-Key for two hours: a repeat of the creation returns the first ticket.
         return job.once("create", lambda: {"id": str(self.http.call(
             "POST", "/api/v2/tickets.json",
@@ -139,16 +161,16 @@ class Zendesk:
                         "tags": [job.tag]}},
             headers={"Idempotency-Key": job.key})["ticket"]["id"])})
 
-    def close_problem(self, job) -> None:
+    def close_problem(self, job: DeskJob) -> None:
         self._update(job, "update", {"comment": {"body": job.text, "public": False}, "status": "solved"})
 
-    def _update(self, job, step: str, ticket: dict) -> None:
+    def _update(self, job: DeskJob, step: str, ticket: dict[str, Any]) -> None:
         """One ticket update: Zendesk applies it whole or not at all, so its comment found means all is done."""
         path = f"/api/v2/tickets/{job.desk_ticket}.json"
         job.once(step, lambda: {"comment": _comment_id(self.http.call("PUT", path, {"ticket": ticket}))},
                  find=lambda: self._find_comment(job))
 
-    def _find_comment(self, job) -> dict | None:
+    def _find_comment(self, job: DeskJob) -> Answer | None:
         answer = self.http.call("GET", f"/api/v2/tickets/{job.desk_ticket}/comments.json")
         for comment in answer.get("comments", []):
             if _same_text(comment.get("body"), job.text):
@@ -156,7 +178,7 @@ class Zendesk:
         return None
 
 
-def _comment_id(answer: dict) -> str | None:
+def _comment_id(answer: Answer) -> str | None:
     """The comment's id from a ticket update's audit (the update answers with its events)."""
     for event in (answer.get("audit") or {}).get("events", []):
         if event.get("type") == "Comment":
@@ -180,44 +202,44 @@ class Freshdesk:
         self.http = DeskHttp(self.name, base_url, f"Basic {basic}", timeout_s=timeout_s, now=now)
         self.requester = requester
 
-    def suppress(self, job) -> None:
+    def suppress(self, job: DeskJob) -> None:
         self._reply(job)
         job.once("update", lambda: self._set(job, self.PENDING, add=job.tag))
         # No link call here: Freshdesk's API v2 documents linking only when the tracker is created
         # (related_ticket_ids, see problem); later tickets are found through the tag.
 
-    def resolve(self, job) -> None:
+    def resolve(self, job: DeskJob) -> None:
         self._reply(job)
         job.once("update", lambda: self._set(job, self.RESOLVED))
 
-    def reopen(self, job) -> None:
+    def reopen(self, job: DeskJob) -> None:
         path = f"/api/v2/tickets/{job.desk_ticket}/notes"
         job.once("note", lambda: {"id": str(self.http.call("POST", path, {"body": _html(job.text), "private": True})
                                             .get("id"))}, find=lambda: self._find(job))
         job.once("update", lambda: self._set(job, self.OPEN, remove=job.tag))
         # Freshdesk's API v2 documents no unlinking from a tracker: the note says the ticket needs a person.
 
-    def problem(self, job) -> dict:
+    def problem(self, job: DeskJob) -> Answer:
         return job.once("create", lambda: {"id": str(self.http.call("POST", "/api/v2/tickets", {
             "subject": job.subject, "description": _html(job.text), "email": self.requester, "priority": 1,
             "status": self.OPEN, "tags": [job.tag], "related_ticket_ids": [int(job.desk_ticket)]})["id"])})
 
-    def close_problem(self, job) -> None:
+    def close_problem(self, job: DeskJob) -> None:
         job.once("update", lambda: self.http.call("PUT", f"/api/v2/tickets/{job.desk_ticket}",
                                                   {"status": self.RESOLVED}) and {})
 
-    def _reply(self, job) -> None:
+    def _reply(self, job: DeskJob) -> None:
         path = f"/api/v2/tickets/{job.desk_ticket}/reply"
         job.once("reply", lambda: {"id": str(self.http.call("POST", path, {"body": _html(job.text)}).get("id"))},
                  find=lambda: self._find(job))
 
-    def _find(self, job) -> dict | None:
+    def _find(self, job: DeskJob) -> Answer | None:
         for item in self.http.call("GET", f"/api/v2/tickets/{job.desk_ticket}/conversations") or []:
             if _same_text(item.get("body_text"), job.text):
                 return {"id": str(item.get("id"))}
         return None
 
-    def _set(self, job, status: int, *, add: str | None = None, remove: str | None = None) -> dict:
+    def _set(self, job: DeskJob, status: int, *, add: str | None = None, remove: str | None = None) -> Answer:
         tags = list(self.http.call("GET", f"/api/v2/tickets/{job.desk_ticket}").get("tags") or [])
         if add and add not in tags:
             tags.append(add)
@@ -237,7 +259,7 @@ class Zammad:
         self.http = DeskHttp(self.name, base_url, f"Token token={token}", timeout_s=timeout_s, now=now)
         self.group, self.requester, self.now = group, requester, now
 
-    def suppress(self, job) -> None:
+    def suppress(self, job: DeskJob) -> None:
         self._article(job, "article", internal=False)
         job.once("state", lambda: self._state(job, "pending reminder",
                                               pending_time=(self.now + PENDING_REMINDER).isoformat()))
@@ -246,19 +268,19 @@ class Zammad:
             job.once("link", lambda: self.http.call("POST", "/api/v1/links/add", self._link(job)) and {},
                      find=lambda: self._find_link(job))  # a second links/add of the same link is refused
 
-    def resolve(self, job) -> None:
+    def resolve(self, job: DeskJob) -> None:
         self._article(job, "article", internal=False)
         job.once("state", lambda: self._state(job, "closed"))
 
-    def reopen(self, job) -> None:
+    def reopen(self, job: DeskJob) -> None:
         self._article(job, "note", internal=True)
         job.once("state", lambda: self._state(job, "open"))
         job.once("untag", lambda: self.http.call("DELETE", "/api/v1/tags/remove", self._tag(job)) and {})
         if job.problem_number:
             job.once("unlink", lambda: self.http.call("DELETE", "/api/v1/links/remove", self._unlink(job)) and {})
 
-    def problem(self, job) -> dict:
-        def create() -> dict:
+    def problem(self, job: DeskJob) -> Answer:
+        def create() -> Answer:
             made = self.http.call("POST", "/api/v1/tickets", {
                 "title": job.subject, "group": self.group, "customer_id": f"guess:{self.requester}",
                 "article": {"subject": job.subject, "body": job.text, "type": "note", "internal": True},
@@ -266,10 +288,10 @@ class Zammad:
             return {"id": str(made["id"]), "number": str(made["number"])}
         return job.once("create", create)
 
-    def close_problem(self, job) -> None:
+    def close_problem(self, job: DeskJob) -> None:
         job.once("state", lambda: self._state(job, "closed"))
 
-    def _article(self, job, step: str, *, internal: bool) -> None:
+    def _article(self, job: DeskJob, step: str, *, internal: bool) -> None:
         article = {"ticket_id": int(job.desk_ticket), "body": job.text, "content_type": "text/plain",
                    "internal": internal}
         if internal:
@@ -279,36 +301,37 @@ class Zammad:
         job.once(step, lambda: {"id": str(self.http.call("POST", "/api/v1/ticket_articles", article).get("id"))},
                  find=lambda: self._find(job))
 
-    def _find(self, job) -> dict | None:
+    def _find(self, job: DeskJob) -> Answer | None:
         for article in self.http.call("GET", f"/api/v1/ticket_articles/by_ticket/{job.desk_ticket}") or []:
             if _same_text(article.get("body"), job.text):
                 return {"id": str(article.get("id"))}
         return None
 
-    def _find_link(self, job) -> dict | None:
+    def _find_link(self, job: DeskJob) -> Answer | None:
         answer = self.http.call("GET", f"/api/v1/links?link_object=Ticket&link_object_value={job.desk_ticket}")
         for link in answer.get("links", []) if isinstance(answer, dict) else []:
             if str(link.get("link_object_value")) == str(job.problem_id):
                 return {}
         return None
 
-    def _state(self, job, state: str, **more) -> dict:
+    def _state(self, job: DeskJob, state: str, **more: str) -> Answer:
         self.http.call("PUT", f"/api/v1/tickets/{job.desk_ticket}", {"state": state, **more})
         return {}
 
     @staticmethod
-    def _link(job) -> dict:
+    def _link(job: DeskJob) -> Answer:
         """The problem ticket (by its number: Zammad's links/add wants the source's number) to this one (by id)."""
         return {"link_type": "normal", "link_object_source": "Ticket", "link_object_source_number": job.problem_number,
                 "link_object_target": "Ticket", "link_object_target_value": int(job.desk_ticket)}
 
     @staticmethod
-    def _unlink(job) -> dict:
+    def _unlink(job: DeskJob) -> Answer:
         """The same link for links/remove, which names the problem ticket by its id (links/add alone wants the
         number: Zammad issue 4138; the official PHP client's Link::remove sends link_object_source_value)."""
+        assert job.problem_id is not None, "only a linked ticket is unlinked"
         return {"link_type": "normal", "link_object_source": "Ticket", "link_object_source_value": int(job.problem_id),
                 "link_object_target": "Ticket", "link_object_target_value": int(job.desk_ticket)}
 
     @staticmethod
-    def _tag(job) -> dict:
+    def _tag(job: DeskJob) -> Answer:
         return {"object": "Ticket", "o_id": int(job.desk_ticket), "item": job.tag}

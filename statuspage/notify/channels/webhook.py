@@ -8,6 +8,8 @@ import ipaddress
 import socket
 import ssl
 import threading
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import requests
@@ -197,10 +199,10 @@ def _classify(error: requests.RequestException, guard: _Guard, timeout_s: float)
     return DeliveryError("could not reach the receiver", retryable=True)
 
 
-def _causes(error: BaseException):
+def _causes(error: BaseException) -> Iterator[BaseException]:
     """The exception and everything it wraps: urllib3 nests the real reason a few levels deep."""
     seen = set()
-    pending = [error]
+    pending: list[object] = [error]
     while pending:
         current = pending.pop(0)
         if not isinstance(current, BaseException) or id(current) in seen:
@@ -331,7 +333,14 @@ class _Guard:
 _GUARD: contextvars.ContextVar[_Guard] = contextvars.ContextVar("webhook_guard")
 
 
-class _Guarded:
+# What _Guarded is mixed into, for mypy (at run time a plain mixin, as urllib3's classes come after it).
+if TYPE_CHECKING:
+    _Connection = HTTPConnection
+else:
+    _Connection = object
+
+
+class _Guarded(_Connection):
     """Mixed into urllib3's connections: every new socket goes to the current request's guard."""
 
     def _new_conn(self) -> socket.socket:
@@ -361,6 +370,6 @@ class _GuardedHTTPSPool(HTTPSConnectionPool):
 class _GuardedAdapter(HTTPAdapter):
     """An adapter whose connections report to the current delivery's _Guard."""
 
-    def init_poolmanager(self, *args, **kwargs) -> None:
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
         self.poolmanager.pool_classes_by_scheme = {"http": _GuardedHTTPPool, "https": _GuardedHTTPSPool}
