@@ -80,23 +80,19 @@ class PageChoice:
         self.current = None
 
     def _read(self, version: int | None) -> PageMaps:
-        """The maps from the database; when it cannot say (it is away), the ones we had, or the default page
-        alone, kept only for this request: Flask answers, and says what is wrong."""
-        from ..extensions import db
-
+        """The maps from the database, read on the change counter's connection (services/site_version.py:
+        Reader: no pool, no ORM, no statement a request's own count would see); when it cannot say (it is
+        away), the ones we had, or the default page alone, kept only for this request: Flask answers, and
+        says what is wrong."""
         settings = self.app.config["SETTINGS"]
-        with self.app.app_context():
-            try:
-                default = pages.effective(pages.default_page_for_reading(), settings)
-                views = [pages.effective(page, settings) for page in pages.all_pages()]
-            except Exception:
-                if version is not None:
-                    raise
-                log.warning("could not read the pages", exc_info=True)
-                return self.current or PageMaps(None, pages.effective(pages.unsaved_default_page(), settings))
-            finally:
-                db.session.remove()
-        return PageMaps(version, default, {view.host: view for view in views if view.host},
+        rows = self.version.rows(pages.PAGE_ROWS)
+        if rows is None:
+            log.warning("could not read the pages")
+            return self.current or PageMaps(None, pages.effective(pages.unsaved_default_page(), settings))
+        stored = pages.pages_from_rows(rows)
+        default = next((page for page in stored if page.is_default), None) or pages.unsaved_default_page()
+        views = [pages.effective(page, settings) for page in stored]
+        return PageMaps(version, pages.effective(default, settings), {view.host: view for view in views if view.host},
                         {view.slug: view for view in views})
 
     @staticmethod
