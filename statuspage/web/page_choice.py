@@ -17,6 +17,7 @@ import logging
 import threading
 from dataclasses import dataclass, field
 
+from sqlalchemy import text
 from flask import Flask, abort, current_app, g, has_request_context, request, url_for
 
 from ..errors import NotFound
@@ -64,9 +65,9 @@ class PageChoice:
     def maps(self, version: int | None) -> PageMaps:
         """The maps for this counter: those in memory if made at it (or if the database cannot say now)."""
         current = self.current
-        if current is not None and (current.version == version or version is None):
+        if current is not None and current.version == version:
             return current
-        if version is None:
+        if version is None:  # the counter's connection failed: read them afresh for this request, keep nothing
             return self._read(None)
         with self.lock:
             current = self.current
@@ -86,9 +87,18 @@ class PageChoice:
         says what is wrong."""
         settings = self.app.config["SETTINGS"]
         rows = self.version.rows(pages.PAGE_ROWS)
-        if rows is None:
-            log.warning("could not read the pages")
-            return self.current or PageMaps(None, pages.effective(pages.unsaved_default_page(), settings))
+        if rows is None:  # that connection could not be had (too many clients?): through the pool
+            try:
+                with self.app.app_context():
+                    from ..extensions import db
+
+                    try:
+                        rows = [tuple(row) for row in db.session.execute(text(pages.PAGE_ROWS))]
+                    finally:
+                        db.session.remove()
+            except Exception:
+                log.warning("could not read the pages", exc_info=True)
+                return self.current or PageMaps(None, pages.effective(pages.unsaved_default_page(), settings))
         stored = pages.pages_from_rows(rows)
         default = next((page for page in stored if page.is_default), None) or pages.unsaved_default_page()
         views = [pages.effective(page, settings) for page in stored]
