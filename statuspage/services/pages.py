@@ -84,6 +84,18 @@ def all_pages() -> list[Page]:
     return list(db.session.scalars(select(Page).order_by(Page.is_default.desc(), Page.slug)))
 
 
+# The pages as web/page_choice.py reads them, on the change counter's own connection (no pool, no ORM).
+PAGE_ROWS = ("SELECT id, slug, name, host, languages, default_language, time_zone, logo_url, accent_color, "
+             "visibility, shows_all_components, is_default FROM pages")
+
+
+def pages_from_rows(rows: list[tuple[Any, ...]]) -> list[Page]:
+    """PAGE_ROWS' rows as (unsaved) Page objects, for effective(); SQLite's booleans come as 0 and 1."""
+    return [Page(id=row[0], slug=row[1], name=row[2], host=row[3], languages=row[4], default_language=row[5],
+                 time_zone=row[6], logo_url=row[7], accent_color=row[8], visibility=row[9],
+                 shows_all_components=bool(row[10]), is_default=bool(row[11])) for row in rows]
+
+
 def normal_host(host: str) -> str:
     """`Status.Example.com:443` -> `status.example.com` (IPv6 `[::1]:80` -> `[::1]`)."""
     host = host.strip().lower()

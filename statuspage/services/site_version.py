@@ -77,19 +77,26 @@ class Reader:
 
     def __call__(self) -> int | None:
         self.reads += 1
+        rows = self.rows(self.QUERY)
+        if rows is None:
+            return None
+        return rows[0][0] if rows else 0
+
+    def rows(self, query: str) -> list[tuple] | None:
+        """The rows of a small read on this thread's connection (the counter's; also the pages, when it
+        moved: web/page_choice.py), or None when the database cannot say."""
         connection = getattr(self.local, "connection", None)
         try:
             if connection is None:
                 connection = self.local.connection = self.connect()
                 with self.lock:
                     self.opened.append(connection)
-            row = connection.execute(self.QUERY).fetchone()
+            return list(connection.execute(query).fetchall())
         except Exception:
             self.local.connection = None
             if connection is not None:
                 self._close(connection)
             return None
-        return row[0] if row else 0
 
     def _close(self, connection: _Connection) -> None:
         with self.lock:

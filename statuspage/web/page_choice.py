@@ -17,6 +17,7 @@ import logging
 import threading
 from dataclasses import dataclass, field
 
+from sqlalchemy import text
 from flask import Flask, abort, current_app, g, has_request_context, request, url_for
 
 from ..errors import NotFound
@@ -64,9 +65,9 @@ class PageChoice:
     def maps(self, version: int | None) -> PageMaps:
         """The maps for this counter: those in memory if made at it (or if the database cannot say now)."""
         current = self.current
-        if current is not None and (current.version == version or version is None):
+        if current is not None and current.version == version:
             return current
-        if version is None:
+        if version is None:  # the counter's connection failed: read them afresh for this request, keep nothing
             return self._read(None)
         with self.lock:
             current = self.current
@@ -80,23 +81,28 @@ class PageChoice:
         self.current = None
 
     def _read(self, version: int | None) -> PageMaps:
-        """The maps from the database; when it cannot say (it is away), the ones we had, or the default page
-        alone, kept only for this request: Flask answers, and says what is wrong."""
-        from ..extensions import db
-
+        """The maps from the database, read on the change counter's connection (services/site_version.py:
+        Reader: no pool, no ORM, no statement a request's own count would see); when it cannot say (it is
+        away), the ones we had, or the default page alone, kept only for this request: Flask answers, and
+        says what is wrong."""
         settings = self.app.config["SETTINGS"]
-        with self.app.app_context():
+        rows = self.version.rows(pages.PAGE_ROWS)
+        if rows is None:  # that connection could not be had (too many clients?): through the pool
             try:
-                default = pages.effective(pages.default_page_for_reading(), settings)
-                views = [pages.effective(page, settings) for page in pages.all_pages()]
+                with self.app.app_context():
+                    from ..extensions import db
+
+                    try:
+                        rows = [tuple(row) for row in db.session.execute(text(pages.PAGE_ROWS))]
+                    finally:
+                        db.session.remove()
             except Exception:
-                if version is not None:
-                    raise
                 log.warning("could not read the pages", exc_info=True)
                 return self.current or PageMaps(None, pages.effective(pages.unsaved_default_page(), settings))
-            finally:
-                db.session.remove()
-        return PageMaps(version, default, {view.host: view for view in views if view.host},
+        stored = pages.pages_from_rows(rows)
+        default = next((page for page in stored if page.is_default), None) or pages.unsaved_default_page()
+        views = [pages.effective(page, settings) for page in stored]
+        return PageMaps(version, pages.effective(default, settings), {view.host: view for view in views if view.host},
                         {view.slug: view for view in views})
 
     @staticmethod
