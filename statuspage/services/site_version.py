@@ -36,6 +36,8 @@ if TYPE_CHECKING:
 class _Cursor(Protocol):
     def fetchone(self) -> Sequence[int] | None: ...
 
+    def fetchall(self) -> Sequence[tuple[Any, ...]]: ...
+
 
 class _Connection(Protocol):
     """What Reader asks of a connection, sqlite3's or psycopg's."""
@@ -82,7 +84,7 @@ class Reader:
             return None
         return rows[0][0] if rows else 0
 
-    def rows(self, query: str) -> list[tuple] | None:
+    def rows(self, query: str) -> list[tuple[Any, ...]] | None:
         """The rows of a small read on this thread's connection (the counter's; also the pages, when it
         moved: web/page_choice.py), or None when the database cannot say."""
         connection = getattr(self.local, "connection", None)
