@@ -534,10 +534,24 @@ _WEEKDAYS = {"en": "monday tuesday wednesday thursday friday saturday sunday".sp
              "fr": "lundi mardi mercredi jeudi vendredi samedi dimanche".split()}
 
 
+_TODAY = frozenset({"today", "heute", "aujourd"})      # "aujourd'hui" tokenizes as "aujourd", "hui"
+_AGO = ("vor", "il y a")                               # "vor 20 Tagen", "il y a 20 jours", "20 days ago": when
+
+
 def began_days_ago(text: str, language: str, now: datetime) -> int | None:
     """How many days ago a ticket says its problem began ("for three days", "seit Montag", "depuis hier"),
-    or None when it says nothing of it. Rough on purpose: it only has to tell "days ago" from "today"."""
-    words = [t.norm for t in tokenize(text)]
+    or None when it says nothing of it. Rough on purpose: it only has to tell "days ago" from "today".
+    Read sentence by sentence: yesterday named before "today" in one sentence is when it still worked ("Yesterday
+    in the inbox, today in spam", "gestern ging es noch, heute nicht"), and a question dates something it
+    asks about, not the problem ("Die letzte Auslesung war doch erst vor 20 Tagen?")."""
+    found = [days for m in _SENTENCE_END.finditer(text)
+             if (days := _began_in(m.group(), language, now)) is not None]
+    return max(found) if found else None
+
+
+def _began_in(sentence: str, language: str, now: datetime) -> int | None:
+    words = [t.norm for t in tokenize(sentence)]
+    question = sentence.rstrip().endswith("?")
     found = []
     for i, w in enumerate(words):
         before = " ".join(words[max(0, i - 4):i])
@@ -547,10 +561,15 @@ def began_days_ago(text: str, language: str, now: datetime) -> int | None:
             lead = words[max(0, i - 5):i - 1]
             while lead and lead[-1] in _FILLERS:     # "seit ein paar Wochen", "for the past few days"
                 lead = lead[:-1]
-            if count and (" ".join(lead).endswith(_SINCE) or words[i + 1:i + 2] in (["ago"], ["now"])):
+            ago = " ".join(lead).endswith(_AGO) or words[i + 1:i + 2] == ["ago"]
+            if count and (" ".join(lead).endswith(_SINCE) or words[i + 1:i + 2] in (["ago"], ["now"])) \
+                    and not (question and ago):
                 found.append(count * _UNITS[w])
+        # not "yesterday's close", "von gestern"; nor "yesterday fine, today not" (when it still worked), though
+        # "since yesterday ... and today" is still since yesterday
         elif (w in _YESTERDAY.get(language, ()) and not (language == "fr" and before.endswith("avant"))
-              and not before.endswith(_OF) and words[i + 1:i + 2] != ["s"]):    # "yesterday's close", "von gestern"
+              and not before.endswith(_OF) and words[i + 1:i + 2] != ["s"]
+              and (before.endswith(_SINCE) or not _TODAY.intersection(words[i + 1:]))):
             found.append(2 if before.endswith("avant") or w == "vorgestern" else 1)
         elif w in _WEEKDAYS.get(language, ()) and before.endswith(("since", "on", "seit", "am", "depuis", "le")):
             found.append((now.weekday() - _WEEKDAYS[language].index(w)) % 7)

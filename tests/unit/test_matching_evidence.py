@@ -174,6 +174,19 @@ def test_what_is_yesterdays_is_no_start_of_the_problem():
     assert began_days_ago("depuis hier rien n'arrive", "fr", NOW) == 1
 
 
+@pytest.mark.parametrize(("text", "language", "days"), [
+    ("Yesterday in the inbox, today in spam", "en", None),          # yesterday is when it still worked
+    ("Gestern ging es noch, heute kommt nichts mehr an.", "de", None),
+    ("Hier ça marchait, aujourd'hui plus rien n'arrive.", "fr", None),
+    ("Ich bekomme heute die Mail. Die letzte Auslesung war doch erst vor 20 Tagen?", "de", None),   # asked about
+    ("Since yesterday nothing arrives, and today neither.", "en", 1),   # since yesterday: still the start
+    ("Es hängt seit drei Tagen. Wann ist das behoben?", "de", 3),
+    ("It broke two days ago.", "en", 2),
+])
+def test_a_day_named_as_when_it_worked_or_in_a_question_dates_no_problem(text, language, days):
+    assert began_days_ago(text, language, NOW) == days
+
+
 def test_a_city_the_page_names_as_a_thing_is_no_place():
     from statuspage.support.places import city_names
     assert "salto" in city_names("Mobile keys for Salto and Vingcard locks")

@@ -226,6 +226,22 @@ def test_more_ways_of_saying_something_is_broken(sentence, language, concept):
     assert concept in analyze(sentence, language).concepts
 
 
+@pytest.mark.parametrize(("sentence", "language", "concept"), [
+    ("bjr le renouvellement marche plus pour nos clients", "fr", "outage"),      # spoken French drops "ne"
+    ("L'export fonctionne plus depuis ce matin", "fr", "outage"),
+    ("Alle fragen, ob ihre Stunden weg sind", "de", "missing"),                  # a German clause's verb comes last
+    ("Ich sehe, dass der Beleg nicht angezeigt wird", "de", "missing"),
+])
+def test_spoken_french_and_german_subordinate_clauses_say_what_is_broken(sentence, language, concept):
+    assert concept in analyze(sentence, language).concepts
+
+
+def test_the_french_spoken_negation_still_leaves_what_works_working():
+    from statuspage.support.scope import clauses
+
+    assert clauses("L'export fonctionne normalement.", "fr") == [("L'export fonctionne normalement.", True)]
+
+
 @pytest.mark.parametrize(("sentence", "language"), [
     ("The invoices themselves are correct, and admins can already download them.", "en"),
     ("Administratoren können bereits alle Rechnungen herunterladen.", "de"),
