@@ -23,7 +23,6 @@ from ..notify.channels.webhook import check_url
 from . import audit, validate
 from .accounts import normalize_email
 from .audit import Actor
-from .pages import default_page
 
 
 @dataclass(frozen=True)
@@ -108,7 +107,7 @@ def subscribe(channel: str, address: object, *, components: Iterable[str] = (), 
             db.session.add(subscriber)
         subscriber.sealed_url = sealed_url
         subscriber.language = language
-        subscriber.page_id = page_id if page_id is not None else default_page().id  # where its links lead
+        subscriber.page_id = page_id  # where its links lead; None: the default page (no query per ticket follower)
         subscriber.components = chosen
         db.session.flush()
         if confirmed:

@@ -139,8 +139,13 @@ def current_page() -> PageView:
     context or the static export's, is the default page's unless it put one in its environ)."""
     view = request.environ.get(ENVIRON_PAGE)
     if view is None:
-        view = request.environ[ENVIRON_PAGE] = pages.effective(pages.default_page_for_reading(),
-                                                                current_app.config["SETTINGS"])
+        choice: PageChoice | None = current_app.extensions.get("statuspage.page_choice")
+        if choice is not None:  # the console, the API: the default page from the maps (a mail a ticket's
+            # reply renders names it), read on the change counter's connection, not in the request's session
+            view = choice.maps(choice.version()).default
+        else:
+            view = pages.effective(pages.default_page_for_reading(), current_app.config["SETTINGS"])
+        request.environ[ENVIRON_PAGE] = view
     return view
 
 
