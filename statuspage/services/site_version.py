@@ -74,7 +74,7 @@ class Reader:
             self.connect = lambda: psycopg.connect(self.conninfo, autocommit=True, connect_timeout=5)
         self.local = threading.local()
         self.reads = 0  # for tests and curious operators: how often the fast path asked
-        self.opened: list[_Connection] = []
+        self.opened: dict[_Connection, threading.Thread] = {}  # each connection and the thread it is for
         self.lock = threading.Lock()
 
     def __call__(self) -> int | None:
@@ -90,9 +90,10 @@ class Reader:
         connection = getattr(self.local, "connection", None)
         try:
             if connection is None:
+                self._close_orphans()
                 connection = self.local.connection = self.connect()
                 with self.lock:
-                    self.opened.append(connection)
+                    self.opened[connection] = threading.current_thread()
             return list(connection.execute(query).fetchall())
         except Exception:
             self.local.connection = None
@@ -100,19 +101,28 @@ class Reader:
                 self._close(connection)
             return None
 
+    def _close_orphans(self) -> None:
+        """Close the connections of threads that have ended: a server with a thread per request (werkzeug's,
+        in tests and `flask run`) would otherwise keep one open per request it ever served, until the
+        database refuses more clients."""
+        with self.lock:
+            orphans = [connection for connection, thread in self.opened.items() if not thread.is_alive()]
+        for connection in orphans:
+            self._close(connection)
+
     def _close(self, connection: _Connection) -> None:
         with self.lock:
-            if connection in self.opened:
-                self.opened.remove(connection)
+            self.opened.pop(connection, None)
         try:
             connection.close()
         except Exception:
             pass
 
     def close_all(self) -> None:
-        """Close every thread's connection (tests, shutdown)."""
+        """Close every thread's connection (tests, shutdown); each thread's next read connects afresh."""
         for connection in list(self.opened):
             self._close(connection)
+        self.local = threading.local()
 
 
 class LoopReader:

@@ -7,7 +7,7 @@ from tests.builders import SYSTEM, START
 
 # The role each operation needs, by HTTP method and path as the OpenAPI document names them.
 WRITE_ROLE = {"components": "admin", "groups": "admin", "incidents": "responder", "maintenances": "responder",
-              "subscribers": "admin", "checks": "admin", "tickets": "responder",
+              "subscribers": "admin", "checks": "admin", "tickets": "responder", "pages": "admin",
               "alerts": "alerts"}  # Alertmanager and Grafana: alerts tokens (and admins) only
 READ_ROLE = {"subscribers": "admin"}  # addresses are personal data: only admins read them
 ROLES = ["viewer", "responder", "admin"]

@@ -151,3 +151,23 @@ def test_a_head_miss_renders_without_claiming_the_page_for_others(app, client, s
         hit = client.head("/")
     assert claims_while_rendering == []  # answered from the entry: nothing rendered
     assert hit.status_code == 200 and hit.headers["ETag"] == stored.headers["ETag"]
+
+
+def test_the_change_counter_keeps_no_connection_for_a_thread_that_has_ended(app, site):
+    """A server with a thread per request (werkzeug's: tests, `flask run`) reads the counter on each
+    request's thread; the connection of a thread that ended is closed when the next one is opened, so
+    they never pile up until the database refuses clients (PostgreSQL's max_connections)."""
+    import threading
+
+    reader = app.extensions["statuspage.site_version_reader"]
+    reader.close_all()
+
+    def one_request():
+        assert app.test_client().get("/").status_code == 200
+
+    for _ in range(30):
+        thread = threading.Thread(target=one_request)
+        thread.start()
+        thread.join()
+    assert len(reader.opened) <= 2, "connections of ended threads are kept open"
+    assert reader() is not None  # this thread's own, and the counter still reads
