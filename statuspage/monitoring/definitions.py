@@ -211,7 +211,7 @@ def _definition(data: Mapping[str, Any]) -> CheckDefinition:
     kind = _choice(data, "kind", [k.value for k in CheckKind], required=True)
     kind = CheckKind(kind)
     heartbeat = kind is CheckKind.HEARTBEAT
-    definition: dict[str, Any] = dict(
+    values: dict[str, Any] = dict(
         key=key, name=_string(data, "name", required=True, max_length=200),
         component=_string(data, "component", required=True, max_length=64), kind=kind,
         failure_status=ComponentStatus(_choice(data, "failure_status", FAILURE_STATUSES, default="major_outage")),
@@ -231,7 +231,7 @@ def _definition(data: Mapping[str, Any]) -> CheckDefinition:
                 ping_id = str(uuid.UUID(ping_id))
             except ValueError:
                 raise DefinitionError("ping_id", "must be a UUID") from None
-        definition.update(period=int(period), grace=int(grace), ping_id=ping_id,
+        values.update(period=int(period), grace=int(grace), ping_id=ping_id,
                           interval=int(_duration(data, "interval", min(60, period), 1, 86400)), timeout=0.0)
     else:
         for name in ("period", "grace", "ping_id"):
@@ -241,9 +241,9 @@ def _definition(data: Mapping[str, Any]) -> CheckDefinition:
         timeout = _duration(data, "timeout", min(10, interval), 0.1, 120)
         if timeout > interval:
             raise DefinitionError("timeout", "must not be longer than the interval")
-        definition.update(target=_target(kind, data.get("target")), interval=int(interval), timeout=float(timeout),
+        values.update(target=_target(kind, data.get("target")), interval=int(interval), timeout=float(timeout),
                           options=_options(kind, data))
-    return CheckDefinition(**definition)
+    return CheckDefinition(**values)
 
 
 def site_variables(base_url: str) -> dict[str, str]:
