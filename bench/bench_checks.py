@@ -159,11 +159,11 @@ def build(database_url: str, instance: Path, reset: bool, checks: int, interval:
         for n in range(COMPONENTS):
             component = components.create_component(slug=f"service-{n}", name=f"Service {n}", by=bench, now=now)
             ids[component.slug] = component.id
-        # Every definition goes through the same parser as check files and the API; the rows are what
+        # Every definition goes through the same schema as check files and the API; the rows are what
         # monitoring.checks._apply makes of it, inserted in bulk (create_check one by one takes minutes at 10k).
         rows = []
         for n in range(checks):
-            definition = definitions.parse({
+            definition = definitions.definition({
                 "key": f"bench-{n}", "name": f"Bench check {n}", "component": f"service-{n % COMPONENTS}",
                 "kind": "http", "target": f"http://127.0.0.1:{port}/ok?n={n}", "interval": f"{interval}s",
                 "timeout": f"{min(10, interval)}s", "expect": {"status": 200}})

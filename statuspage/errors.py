@@ -82,8 +82,10 @@ def first_problem(problems, path: str) -> tuple[str, str]:
     """The dotted path and text of the first message in marshmallow's nested error dictionary."""
     if isinstance(problems, dict):
         key, inner = next(iter(problems.items()))
-        # Dict fields nest as {"<key>": {"value": [...]}}; "value"/"key" are marshmallow's words, not the client's.
-        return first_problem(inner, path if key in ("value", "key") else f"{path}.{key}" if path else str(key))
+        # Dict fields nest as {"<key>": {"value": [...]}}; "value"/"key" inside a field are marshmallow's words,
+        # not the client's (at the top they are the client's own fields: a check's key).
+        words = key in ("value", "key") and bool(path)
+        return first_problem(inner, path if words else f"{path}.{key}" if path else str(key))
     if isinstance(problems, list) and problems:
         return first_problem(problems[0], path)
     return path, str(problems)

@@ -60,15 +60,18 @@ def definition_of(check: Check) -> CheckDefinition:
 
 
 def parse_definition(data: Mapping[str, Any]) -> CheckDefinition:
-    """An API body as a definition; its problems become 422s naming the field."""
+    """A dict (the console's form, a PATCH merged with the stored check) as a definition, through
+    definitions.py:CheckInSchema; its problems become 422s naming the field, in the words the API's own 422
+    uses for a POST body."""
     try:
-        return definitions.parse(data)
+        return definitions.definition(data)
     except DefinitionError as problem:
-        raise Invalid("invalid_check", f"{problem.field}: {problem.message}", field=problem.field) from None
+        raise Invalid("invalid", f"{problem.field}: {problem.message}", field=problem.field) from None
 
 
-def create_check(data: dict[str, Any], *, by: Actor, now: datetime) -> Check:
-    definition = parse_definition(data)
+def create_check(given: CheckDefinition | Mapping[str, Any], *, by: Actor, now: datetime) -> Check:
+    """A new check from a definition the API's schema loaded, or from a dict (the console) loaded here."""
+    definition = given if isinstance(given, CheckDefinition) else parse_definition(given)
     with transaction():
         if db.session.scalar(select(Check.id).where(Check.key == definition.key)) is not None:
             raise Conflict("key_taken", f"A check with key '{definition.key}' exists already.", field="key")

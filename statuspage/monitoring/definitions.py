@@ -1,6 +1,8 @@
 """Check definitions: read and validate `checks/*.toml` and the API's JSON, with errors that say where.
 
-One parser for both, so a check file and a POST /api/v1/checks body mean exactly the same thing.
+One marshmallow schema for both (CheckInSchema: its fields say the shapes and document them in
+/api/v1/openapi.json, its post_load checks the rest), so a check file, a POST /api/v1/checks body and the
+console's form mean exactly the same thing.
 A bad file is reported as `checks/web.toml:12: check "login" field interval: ...` and changes nothing.
 A file's `target` may name the site itself (site_variables): `${base_url}/healthz`, `${base_host}:${base_port}`,
 so checks of the site follow STATUSPAGE_BASE_URL (the demo's do: `make run PORT=9000` moves them).
@@ -17,13 +19,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from marshmallow import Schema, ValidationError, fields, post_load, pre_load
+from marshmallow import validate as check
+
+from ..errors import first_problem
 from ..models import CheckKind, ComponentStatus
 
 FAILURE_STATUSES = ("degraded_performance", "partial_outage", "major_outage")
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
-FIELDS = {"key", "name", "component", "kind", "target", "interval", "timeout", "failure_status", "failures_to_open",
-          "successes_to_close", "method", "headers", "follow_redirects", "verify_tls", "expect", "period", "grace",
-          "ping_id", "enabled"}
 EXPECT_FIELDS = {"status", "body_contains", "body_regex", "json", "max_latency_ms", "answers", "min_days_valid"}
 EXPECT_BY_KIND = {
     CheckKind.HTTP: {"status", "body_contains", "body_regex", "json", "max_latency_ms"},
@@ -115,20 +118,100 @@ class Source:
                               f"{problem.message}")
 
 
-def parse(data: object) -> CheckDefinition:
-    """A validated definition from a file's [[check]] table or an API body; DefinitionError otherwise."""
+def _any(description: str, **kwargs: Any) -> fields.Raw:
+    return fields.Raw(metadata={"description": description}, **kwargs)
+
+
+def _text(max_length: int, **kwargs: Any) -> fields.String:
+    """A text field; its messages are the rule's own words, so a file and the API say the same."""
+    return fields.String(validate=[check.Length(min=1, error="must be text"),
+                                   check.Length(max=max_length, error="must be one line of at most {max} characters")],
+                         error_messages={"required": "is required", "null": "is required", "invalid": "must be text"},
+                         **kwargs)
+
+
+def _one_of(choices: Sequence[str], **kwargs: Any) -> fields.String:
+    return fields.String(validate=check.OneOf(choices, error="must be one of {choices}"),
+                         error_messages={"required": f"is required (one of {', '.join(choices)})",
+                                         "null": f"must be one of {', '.join(choices)}",
+                                         "invalid": f"must be one of {', '.join(choices)}"}, **kwargs)
+
+
+class CheckInSchema(Schema):
+    """A check definition, validated once: the fields of a [[check]] table or of an API body (documented in
+    /api/v1/openapi.json as CheckIn). Loading gives a CheckDefinition. Fields say the shapes; what they cannot
+    say (durations, which fields a kind takes, targets, expectations) is checked once they hold, by
+    `_definition`. A partial load (PATCH) checks the fields given and gives them back as a dict, to be merged
+    with the stored check and loaded whole. Messages name the field (dotted for expect.*): `definition`
+    turns them into a DefinitionError, the API into its 422."""
+
+    key = _text(100, required=True, metadata={"description": "Stable id: lowercase letters, digits, '-', '_', '.'."})
+    name = _text(200, required=True)
+    component = _text(64, required=True, metadata={"description": "Slug of an existing component."})
+    kind = _one_of([k.value for k in CheckKind], required=True)
+    target = _any("http(s) URL for http; host:port for tcp; a host name for dns and tls.")
+    interval = _any('"30s", "5m", "1h" or seconds.')
+    timeout = _any('"5s" or seconds; at most the interval.')
+    failure_status = _one_of(FAILURE_STATUSES)
+    failures_to_open = _any("Consecutive failures before the component fails (default 3).")
+    successes_to_close = _any("Consecutive successes before it recovers (default 2).")
+    method = _any("http: GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS.")
+    headers = _any("http: header names to values.")
+    follow_redirects = _any("http: true or false.")
+    verify_tls = _any("http and tls: true or false.")
+    expect = _any("status, body_contains, body_regex, json {path, equals}, max_latency_ms (http); "
+                  "answers (dns); min_days_valid (tls).")
+    period = _any("heartbeat: a ping is expected this often.")
+    grace = _any("heartbeat: extra time before a late ping counts as a failure.")
+    ping_id = _any("heartbeat: the UUID in /ping/<ping_id> (generated when left out).")
+    enabled = _any("true or false.")
+
+    @pre_load
+    def _known(self, data: object, **_kwargs: Any) -> object:
+        """A field no check has is named first, with the fields that exist (a typo in a file is the usual case)."""
+        if isinstance(data, Mapping):
+            unknown = sorted(set(data) - FIELDS)
+            if unknown:
+                raise ValidationError(f"unknown field (known: {', '.join(sorted(FIELDS))})", unknown[0])
+        return data
+
+    @post_load
+    def _definition(self, data: dict[str, Any], *, partial: object = None,
+                    **_kwargs: Any) -> CheckDefinition | dict[str, Any]:
+        if partial:
+            return data
+        try:
+            return _definition(data)
+        except DefinitionError as problem:
+            head, _, rest = problem.field.partition(".")
+            raise ValidationError({head: {rest: [problem.message]}} if rest else {head: [problem.message]}) from None
+
+
+FIELDS = frozenset(CheckInSchema().fields)  # named in the message for a field no check has
+
+
+def definition(data: object) -> CheckDefinition:
+    """A validated definition from a file's [[check]] table or a dict (the console's form, a PATCH merged
+    with the stored check), through CheckInSchema; DefinitionError names the first bad field."""
     if not isinstance(data, Mapping):
         raise DefinitionError("check", "must be a table of fields")
-    unknown = sorted(set(data) - FIELDS)
-    if unknown:
-        raise DefinitionError(unknown[0], f"unknown field (known: {', '.join(sorted(FIELDS))})")
+    try:
+        loaded: CheckDefinition = CheckInSchema().load(data)
+    except ValidationError as error:
+        field_name, text = first_problem(error.messages, "")
+        raise DefinitionError(field_name, text) from None
+    return loaded
+
+
+def _definition(data: Mapping[str, Any]) -> CheckDefinition:
+    """What the fields cannot say, checked once they hold; DefinitionError names the first bad field."""
     key = _string(data, "key", required=True, max_length=100)
     if not KEY.match(key):
         raise DefinitionError("key", "use lowercase letters, digits, '-', '_' and '.', starting with a letter or digit")
     kind = _choice(data, "kind", [k.value for k in CheckKind], required=True)
     kind = CheckKind(kind)
     heartbeat = kind is CheckKind.HEARTBEAT
-    definition: dict[str, Any] = dict(
+    values: dict[str, Any] = dict(
         key=key, name=_string(data, "name", required=True, max_length=200),
         component=_string(data, "component", required=True, max_length=64), kind=kind,
         failure_status=ComponentStatus(_choice(data, "failure_status", FAILURE_STATUSES, default="major_outage")),
@@ -148,7 +231,7 @@ def parse(data: object) -> CheckDefinition:
                 ping_id = str(uuid.UUID(ping_id))
             except ValueError:
                 raise DefinitionError("ping_id", "must be a UUID") from None
-        definition.update(period=int(period), grace=int(grace), ping_id=ping_id,
+        values.update(period=int(period), grace=int(grace), ping_id=ping_id,
                           interval=int(_duration(data, "interval", min(60, period), 1, 86400)), timeout=0.0)
     else:
         for name in ("period", "grace", "ping_id"):
@@ -158,9 +241,9 @@ def parse(data: object) -> CheckDefinition:
         timeout = _duration(data, "timeout", min(10, interval), 0.1, 120)
         if timeout > interval:
             raise DefinitionError("timeout", "must not be longer than the interval")
-        definition.update(target=_target(kind, data.get("target")), interval=int(interval), timeout=float(timeout),
+        values.update(target=_target(kind, data.get("target")), interval=int(interval), timeout=float(timeout),
                           options=_options(kind, data))
-    return CheckDefinition(**definition)
+    return CheckDefinition(**values)
 
 
 def site_variables(base_url: str) -> dict[str, str]:
@@ -213,7 +296,7 @@ def load_file(path: Path, *, relative_to: Path | None = None,
     for index, data in enumerate(checks):
         source = Source(name, text, index)
         try:
-            loaded.append((parse(_with_variables(data, variables or {})), source))
+            loaded.append((definition(_with_variables(data, variables or {})), source))
         except DefinitionError as problem:
             key = data.get("key") if isinstance(data, Mapping) and isinstance(data.get("key"), str) else None
             raise source.error(key, problem) from None

@@ -1,5 +1,6 @@
 """checks/*.toml: validation with file, line and field; sync adds, changes and removes, all or nothing;
 file-managed checks are read-only in the API; the CLI commands."""
+import json
 import textwrap
 from pathlib import Path
 
@@ -8,7 +9,7 @@ from sqlalchemy import select
 
 from statuspage.cli import main
 from statuspage.extensions import db
-from statuspage.models import Check
+from statuspage.models import Check, CheckKind
 from statuspage.monitoring import definitions
 from statuspage.monitoring.definitions import CheckFileError
 from statuspage.monitoring import checks
@@ -248,3 +249,72 @@ def test_an_unknown_variable_names_file_line_and_the_known_ones(tmp_path):
     with pytest.raises(CheckFileError, match=r'checks/site.toml:7: check "self" field target: unknown variable '
                                              r"\$\{base_uri\} \(known: \$\{base_url\}, \$\{base_host\}"):
         definitions.load_file(path, relative_to=tmp_path, variables=definitions.site_variables("http://a:1"))
+
+
+# One schema (definitions.py:CheckInSchema) validates a check file, an API body and the console's form: a bad
+# definition is refused in the same words wherever it comes from, and the OpenAPI document describes that schema.
+
+API_HOME = {"key": "search", "name": "Search page", "component": "api", "kind": "http",
+            "target": "https://example.com/search"}
+
+
+def _toml(value) -> str:
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{name} = {_toml(inner)}" for name, inner in value.items()) + " }"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(inner) for inner in value) + "]"
+    return json.dumps(value)
+
+
+@pytest.mark.parametrize("change, field, words", [
+    ({"key": "A B"}, "key", "use lowercase letters"),
+    ({"key": "k" * 101}, "key", "must be one line of at most 100 characters"),
+    ({"name": None}, "name", "is required"),
+    ({"name": "  "}, "name", "must be text"),
+    ({"kind": "ftp"}, "kind", "must be one of http, tcp, dns, tls, heartbeat"),
+    ({"kind": None}, "kind", "is required (one of http, tcp, dns, tls, heartbeat)"),
+    ({"failure_status": "under_maintenance"}, "failure_status", "must be one of degraded_performance"),
+    ({"interval": "often"}, "interval", 'must be a duration such as "30s"'),
+    ({"succeses_to_close": 2}, "succeses_to_close", "unknown field (known: component, enabled, expect"),
+    ({"expect": {"status": "ok"}}, "expect.status", "must be a status code or a list of them"),
+    ({"expect": {"answers": ["10.0.0.1"]}}, "expect.answers", "http checks do not take this expectation"),
+    ({"period": "1d"}, "period", "only heartbeat checks have this field"),
+])
+def test_a_file_and_the_api_refuse_a_definition_in_the_same_words(app, client, tmp_path, world, change, field,
+                                                                   words):
+    body = {name: value for name, value in {**API_HOME, **change}.items() if value is not None}
+    path = write(tmp_path / "checks", "web.toml",
+                 "[[check]]\n" + "".join(f"{name} = {_toml(value)}\n" for name, value in body.items()))
+    with pytest.raises(CheckFileError) as raised:
+        definitions.load_file(path, relative_to=tmp_path)
+    in_file = str(raised.value).split(f" field {field}: ", 1)
+    assert len(in_file) == 2 and words in in_file[1], str(raised.value)
+    _record, plain = accounts.create_token(role="admin", label="bot", by=SYSTEM, now=START)
+    refused = client.post("/api/v1/checks", json=body, headers={"Authorization": f"Bearer {plain}"})
+    error = refused.get_json()["error"]
+    assert refused.status_code == 422 and error["field"] == field, error
+    assert error["message"] == f"{field}: {in_file[1]}"  # the file's words, exactly
+
+
+def test_a_patch_is_checked_by_the_same_schema_once_merged(app, client, world):
+    _record, plain = accounts.create_token(role="admin", label="bot", by=SYSTEM, now=START)
+    headers = {"Authorization": f"Bearer {plain}"}
+    check = client.post("/api/v1/checks", json=API_HOME, headers=headers).get_json()
+    shape = client.patch(f"/api/v1/checks/{check['id']}", json={"kind": "ftp"}, headers=headers)
+    assert shape.status_code == 422 and shape.get_json()["error"]["message"] == \
+        "kind: must be one of http, tcp, dns, tls, heartbeat"
+    merged = client.patch(f"/api/v1/checks/{check['id']}", json={"kind": "tcp"}, headers=headers)  # no target
+    assert merged.status_code == 422 and merged.get_json()["error"]["message"] == "target: is required"
+    assert client.get(f"/api/v1/checks/{check['id']}", headers=headers).get_json()["kind"] == "http"
+
+
+def test_the_openapi_document_describes_the_schema_that_validates(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    documented = spec["components"]["schemas"]["CheckIn"]
+    assert set(documented["properties"]) == set(definitions.CheckInSchema().fields) == definitions.FIELDS
+    assert sorted(documented["required"]) == ["component", "key", "kind", "name"]
+    assert documented["properties"]["kind"]["enum"] == [kind.value for kind in CheckKind]
+    body = spec["paths"]["/api/v1/checks"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert body == {"$ref": "#/components/schemas/CheckIn"}

@@ -137,3 +137,20 @@ def test_a_file_managed_check_may_be_paused_until_the_next_sync(app, client, clo
     with app.app_context():
         checks.sync_files(tmp_path, by=SYSTEM, now=START)
         assert db.session.get(Check, home).enabled is True
+
+
+def test_the_new_check_form_is_refused_in_the_words_of_a_check_file(app, client, clock, site):
+    """The console's form makes a definition that definitions.py:CheckInSchema validates, as a file's."""
+    with app.app_context():
+        make_user("adm@example.com", "admin")
+        db.session.remove()
+    sign_in(client, "adm@example.com")
+    form = {"csrf_token": csrf_token(client.get("/admin/checks/new")), "key": "search", "name": "Search",
+            "component": "api", "kind": "http", "target": "https://example.com/", "interval": "often",
+            "failure_status": "major_outage", "failures_to_open": "3", "successes_to_close": "2", "enabled": "y"}
+    refused = client.post("/admin/checks/new", data=form)
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "interval: must be a duration such as" in page
+    assert client.post("/admin/checks/new", data={**form, "interval": "1m"}).status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(Check.interval_seconds).where(Check.key == "search")) == 60

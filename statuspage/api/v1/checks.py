@@ -1,17 +1,17 @@
 """Health checks (reads: viewer; writes: admin). Checks from checks/*.toml are read-only here (409)."""
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import current_app
 
 from ... import clock
-from ...errors import Invalid
 from ...models import Check, Role
 from ...monitoring import checks as service
+from ...monitoring.definitions import CheckInSchema
 from ...serialize import Serializer
 from . import blp
 from .auth import actor, requires
 from .http import page_headers
-from .schemas import CheckIn, CheckListArgs, CheckOut, CheckPatch, CheckResultOut, PageArgs
+from .schemas import CheckListArgs, CheckOut, CheckPatch, CheckResultOut, PageArgs
 
 
 def _out(check: Check) -> dict:
@@ -31,14 +31,6 @@ def _out(check: Check) -> dict:
     }
 
 
-def _body() -> dict:
-    """The raw JSON object: definitions.py validates it, exactly as it validates a check file."""
-    body = request.get_json()
-    if not isinstance(body, dict):
-        raise Invalid("invalid_type", "The body must be a JSON object.")
-    return body
-
-
 @blp.get("/checks")
 @requires(Role.VIEWER)
 @blp.arguments(CheckListArgs, location="query")
@@ -51,11 +43,11 @@ def list_checks(args):
 
 @blp.post("/checks")
 @requires(Role.ADMIN)
-@blp.arguments(CheckIn)
+@blp.arguments(CheckInSchema)  # loads a CheckDefinition: the body validated once, as a check file is
 @blp.response(201, CheckOut)
-def create_check(_fields):
+def create_check(definition):
     """Add a check: the fields of a check file, as JSON."""
-    return _out(service.create_check(_body(), by=actor(), now=clock.now()))
+    return _out(service.create_check(definition, by=actor(), now=clock.now()))
 
 
 @blp.get("/checks/<id:check_id>")
@@ -70,9 +62,9 @@ def get_check(check_id):
 @requires(Role.ADMIN)
 @blp.arguments(CheckPatch(partial=True))
 @blp.response(200, CheckOut)
-def update_check(_fields, check_id):
+def update_check(changes, check_id):
     """Change a check made in the console or the API (409 for checks managed by a file)."""
-    return _out(service.update_check(check_id, _body(), by=actor(), now=clock.now()))
+    return _out(service.update_check(check_id, changes, by=actor(), now=clock.now()))
 
 
 @blp.delete("/checks/<id:check_id>")

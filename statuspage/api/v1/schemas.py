@@ -5,8 +5,8 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from ...database import MAX_ID
 from ...i18n import LANGUAGE_NAMES
-from ...models import Channel, CheckKind, ComponentStatus, Impact, IncidentStatus, MaintenanceStatus, TicketStatus
-from ...monitoring.definitions import FAILURE_STATUSES
+from ...models import Channel, ComponentStatus, Impact, IncidentStatus, MaintenanceStatus, TicketStatus
+from ...monitoring.definitions import CheckInSchema
 from ...support import sla
 
 COMPONENT_STATUSES = [s.value for s in ComponentStatus]
@@ -271,39 +271,10 @@ class SubscriberOut(Schema):
     created_at = fields.String(required=True)
 
 
-# Health checks: the fields of a check file (docs/CONTRACT.md), validated by monitoring/definitions.py so that
-# a file and a request body mean the same; the schema documents them.
+# Health checks: the fields of a check file (docs/CONTRACT.md); the request's schema is
+# monitoring/definitions.py's CheckInSchema, which validates a file and a request body alike.
 
-def _any(description: str, **kwargs):
-    return fields.Raw(metadata={"description": description}, **kwargs)
-
-
-class CheckIn(Schema):
-    key = fields.String(required=True, validate=validate.Length(min=1, max=100),
-                        metadata={"description": "Stable id: lowercase letters, digits, '-', '_', '.'."})
-    name = _name(200, required=True)
-    component = fields.String(required=True, validate=validate.Length(min=1, max=64),
-                              metadata={"description": "Slug of an existing component."})
-    kind = fields.String(required=True, validate=validate.OneOf([k.value for k in CheckKind]))
-    target = _any("http(s) URL for http; host:port for tcp; a host name for dns and tls.")
-    interval = _any('"30s", "5m", "1h" or seconds.')
-    timeout = _any('"5s" or seconds; at most the interval.')
-    failure_status = fields.String(validate=validate.OneOf(FAILURE_STATUSES))
-    failures_to_open = _any("Consecutive failures before the component fails (default 3).")
-    successes_to_close = _any("Consecutive successes before it recovers (default 2).")
-    method = _any("http: GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS.")
-    headers = _any("http: header names to values.")
-    follow_redirects = _any("http: true or false.")
-    verify_tls = _any("http and tls: true or false.")
-    expect = _any("status, body_contains, body_regex, json {path, equals}, max_latency_ms (http); "
-                  "answers (dns); min_days_valid (tls).")
-    period = _any("heartbeat: a ping is expected this often.")
-    grace = _any("heartbeat: extra time before a late ping counts as a failure.")
-    ping_id = _any("heartbeat: the UUID in /ping/<ping_id> (generated when left out).")
-    enabled = _any("true or false.")
-
-
-class CheckPatch(CheckIn):
+class CheckPatch(CheckInSchema):
     """Any fields of a check; the key cannot change."""
 
 
@@ -319,7 +290,7 @@ class CheckStateOut(Schema):
     incident_id = fields.String(allow_none=True)
 
 
-class CheckOut(CheckIn):
+class CheckOut(CheckInSchema):
     id = fields.Integer(required=True)
     source = fields.String(metadata={"description": "file (managed by checks/*.toml: read-only here) or api."})
     source_file = fields.String()

@@ -152,7 +152,9 @@ CHECK_KINDS = {"http": "HTTP", "tcp": "TCP", "dns": "DNS", "tls": "TLS", "heartb
 
 
 class CheckForm(Form):
-    """The common fields of a check; the file format (README) has every option, the API takes them all too."""
+    """The common fields of a check; the file format (README) has every option, the API takes them all too.
+    Its validators are the browser's hints (required, maxlength) and what lets text become numbers; the
+    definition it makes is validated by monitoring/definitions.py:CheckInSchema, as a file's or the API's."""
 
     key = StringField(_l("Key"), validators=[DataRequired(), Length(max=100)])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
