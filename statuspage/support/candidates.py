@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import numpy as np
-from flask import current_app
+import numpy.typing as npt
+from flask import Flask, current_app
 from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -40,10 +41,13 @@ class Snapshot:
     read_at: float                                   # time.monotonic() when read
     components: tuple[ComponentInfo, ...]
     candidates: tuple[Candidate, ...]                # published, open; started_at filters per ticket
-    linked: dict = field(default_factory=dict, compare=False)     # incident id -> [vector], kept up to date
-    unlinked: dict = field(default_factory=dict, compare=False)   # incident id -> vectors of undone links
-    stacked: dict = field(default_factory=dict, compare=False)    # incident id -> linked as one array, while unchanged
-    seen: list = field(default_factory=lambda: [0, 0], compare=False)   # newest ticket id, newest change id read
+    # incident id -> [vector], kept up to date
+    linked: dict[int, list[npt.NDArray[np.float32]]] = field(default_factory=dict, compare=False)
+    # incident id -> vectors of undone links
+    unlinked: dict[int, npt.NDArray[np.float32]] = field(default_factory=dict, compare=False)
+    # incident id -> linked as one array, while unchanged
+    stacked: dict[int, npt.NDArray[np.float32]] = field(default_factory=dict, compare=False)
+    seen: list[int] = field(default_factory=lambda: [0, 0], compare=False)   # newest ticket id, newest change id read
     lock: threading.Lock = field(default_factory=threading.Lock, compare=False)
 
     def open_at(self, moment: datetime) -> list[Candidate]:
@@ -153,7 +157,7 @@ def _snapshot_at(version: int) -> Snapshot:
     return kept
 
 
-def warm(app) -> None:
+def warm(app: Flask) -> None:
     """Read the open incidents for matching now (their sentences, scope, vectors): a web worker does it at
     start, so the first ticket after a restart does not wait for twenty incidents to be read."""
     from .matching import prepare

@@ -8,10 +8,15 @@ Timestamps come from the caller's `now` (the clock), not from itsdangerous's own
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
 from ..errors import AppError
+
+if TYPE_CHECKING:
+    from ..config import Settings
+    from ..models import Incident, Ticket
 
 LINK_DAYS = 30
 SALT = "ticket-not-mine"
@@ -33,7 +38,7 @@ class LinkExpired(AppError):
 
 
 class _ClockSigner(TimestampSigner):
-    def __init__(self, *args, now: datetime, **kwargs):
+    def __init__(self, *args: Any, now: datetime, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.now = now
 
@@ -50,7 +55,7 @@ def token_for(ticket_id: int, incident_id: int, *, secret_key: str, now: datetim
     return _serializer(secret_key, now).dumps([ticket_id, incident_id])
 
 
-def link_for(ticket, incident, *, settings, now: datetime) -> str:
+def link_for(ticket: Ticket, incident: Incident, *, settings: Settings, now: datetime) -> str:
     """The absolute link for the auto-reply; ?lang= makes the page speak the ticket's language."""
     token = token_for(ticket.id, incident.id, secret_key=settings.secret_key, now=now)
     return f"{settings.base_url}{PATH}{token}?lang={ticket.language}"

@@ -11,6 +11,7 @@ import base64
 import hashlib
 import hmac
 from datetime import datetime
+from typing import Any
 
 from ..errors import Invalid
 
@@ -18,20 +19,20 @@ PRIORITY_WORDS = {"urgent": 1, "high": 2, "normal": 3, "medium": 3, "low": 3, "4
 ZENDESK_TOLERANCE_S = 300
 
 
-def from_zendesk(data) -> dict:
+def from_zendesk(data: object) -> dict[str, Any]:
     """A Zendesk trigger payload ({"ticket": {...}}) or event payload ({"detail": {...}}) as a contract body."""
     ticket = _object(data, "ticket") or _object(data, "detail")
     if ticket is None:
         raise Invalid("invalid_payload", 'Expected a Zendesk payload: {"ticket": {"id", "subject", "description", '
                                          '"requester": {"email", "name"}, "priority", "tags", "created_at"}}.')
-    requester = ticket.get("requester") if isinstance(ticket.get("requester"), dict) else {}
+    requester = _object(ticket, "requester") or {}
     return _contract("zendesk", ticket.get("id"), ticket.get("subject"), ticket.get("description"),
                      requester.get("email") or ticket.get("requester_email"),
                      requester.get("name") or ticket.get("requester_name"), ticket.get("priority"),
                      ticket.get("tags"), ticket.get("created_at"))
 
 
-def from_freshdesk(data) -> dict:
+def from_freshdesk(data: object) -> dict[str, Any]:
     """A Freshdesk automation webhook ({"freshdesk_webhook": {"ticket_id", ...}}, or the same keys unwrapped)."""
     ticket = _object(data, "freshdesk_webhook") or (data if isinstance(data, dict) and "ticket_id" in data else None)
     if ticket is None:
@@ -44,7 +45,7 @@ def from_freshdesk(data) -> dict:
                      ticket.get("ticket_priority"), ticket.get("ticket_tags"), ticket.get("ticket_created_at"))
 
 
-def from_zammad(data) -> dict:
+def from_zammad(data: object) -> dict[str, Any]:
     """Zammad's webhook payload ({"ticket": {"id", "title", "customer": {...}, "priority": {"name"}, "tags",
     "created_at"}, "article": {"subject", "body"}}) as a contract body."""
     ticket = _object(data, "ticket")
@@ -52,7 +53,7 @@ def from_zammad(data) -> dict:
         raise Invalid("invalid_payload", 'Expected a Zammad payload: {"ticket": {"id", "title", "customer": '
                                          '{"email", "firstname", "lastname"}, "priority", "tags"}, "article": {...}}.')
     article = _object(data, "article") or {}
-    customer = ticket.get("customer") if isinstance(ticket.get("customer"), dict) else {}
+    customer = _object(ticket, "customer") or {}
     name = " ".join(part for part in (customer.get("firstname"), customer.get("lastname"))
                     if isinstance(part, str) and part.strip())
     priority = ticket.get("priority")
@@ -86,21 +87,24 @@ def zendesk_signature_ok(secret: str, signature: str, timestamp: str, body: byte
     return hmac.compare_digest(expected, signature.encode("ascii", "replace"))
 
 
-def _object(data, key: str) -> dict | None:
+def _object(data: object, key: str) -> dict[str, Any] | None:
+    """data[key] when data is a JSON object and that is one too (a payload is whatever the desk sent)."""
     return data[key] if isinstance(data, dict) and isinstance(data.get(key), dict) else None
 
 
-def _contract(desk: str, ticket_id, subject, body, email, name, priority, tags, created_at) -> dict:
+def _contract(desk: str, ticket_id: object, subject: object, body: object, email: object, name: object,
+              priority: object, tags: object, created_at: object) -> dict[str, Any]:
+    """The contract's body from a payload's values, each of whatever JSON type the desk sent."""
     if isinstance(ticket_id, bool) or not isinstance(ticket_id, (str, int)) or not str(ticket_id).strip():
         raise Invalid("required", "The ticket's id is required.", field="id")
     words = tags.split() if isinstance(tags, str) else [t for t in tags if isinstance(t, str)] \
         if isinstance(tags, list) else []
     tagged = {word.partition("_")[0]: word.partition("_")[2] for word in words if "_" in word}
-    body = {"external_id": f"{desk}-{str(ticket_id).strip()}", "subject": subject if isinstance(subject, str) else "",
+    contract: dict[str, Any] = {"external_id": f"{desk}-{str(ticket_id).strip()}", "subject": subject if isinstance(subject, str) else "",
             "body": body if isinstance(body, str) else "",
             "requester": {"email": email, "name": name if isinstance(name, str) else ""},
             "priority": PRIORITY_WORDS.get(str(priority).strip().lower()) if priority not in (None, "") else None,
             "plan": tagged.get("plan"), "environment": tagged.get("env"), "component": tagged.get("component")}
     if isinstance(created_at, str) and created_at.strip():
-        body["created_at"] = created_at.strip()
-    return body
+        contract["created_at"] = created_at.strip()
+    return contract

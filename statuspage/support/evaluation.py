@@ -13,9 +13,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from ..models import IncidentKind, MaintenanceStatus
+from ..models import Incident, IncidentKind, MaintenanceStatus
 from ..services import components, incidents
 from ..services.audit import Actor
 from .matching import Scores, score
@@ -23,6 +24,9 @@ from .matching import Scores, score
 EVALUATION = Actor(label="evaluation")
 LANGUAGES = ("de", "fr", "en")
 CLOSING = {"resolved", "postmortem"}
+# A scenario file, a ticket record, an incident's spec in it: JSON objects, their shapes checked by read_scenario
+# and read_tickets (tests/data/scenarios/README.md describes them).
+Json = dict[str, Any]
 
 
 class EvaluationError(ValueError):
@@ -117,11 +121,12 @@ def _source(name: str, tickets_file: Path, scenario_file: Path) -> Source:
 
 # --- reading and checking the files ------------------------------------------------------------------------------
 
-def read_scenario(path: Path) -> dict:
+def read_scenario(path: Path) -> Json:
     """The scenario as data, its shape checked; EvaluationError (one line) when it cannot be built."""
-    scenario = _json_file(path)
+    data = _json_file(path)
     where = str(path)
-    _require(isinstance(scenario, dict), where, "must be a JSON object")
+    _require(isinstance(data, dict), where, "must be a JSON object")
+    scenario: Json = data
     for key in ("groups", "components"):
         _require(isinstance(scenario.get(key), list), where, f'"{key}" must be a list')
     slugs = set()
@@ -173,13 +178,13 @@ def read_scenario(path: Path) -> dict:
     return scenario
 
 
-def matchable_keys(scenario: dict) -> set[str]:
+def matchable_keys(scenario: Json) -> set[str]:
     """The keys a ticket arriving now may be suppressed to: open incidents and maintenance in progress."""
     return ({spec["key"] for spec in scenario.get("incidents", []) if spec["updates"][-1]["status"] not in CLOSING}
             | {spec["key"] for spec in scenario.get("maintenances", []) if "started_minutes_ago" in spec})
 
 
-def read_tickets(path: Path, scenario: dict) -> list[dict]:
+def read_tickets(path: Path, scenario: Json) -> list[Json]:
     """The labelled tickets, one JSON object a line; EvaluationError names the file and line of a bad one."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
@@ -211,7 +216,7 @@ def read_tickets(path: Path, scenario: dict) -> list[dict]:
     return records
 
 
-def _check_common(spec: dict, at: str, slugs: set[str]) -> None:
+def _check_common(spec: Json, at: str, slugs: set[str]) -> None:
     _require(isinstance(spec.get("key"), str) and spec["key"], at, 'needs a "key"')
     _require(isinstance(spec.get("name"), str) and spec["name"], at, 'needs a "name"')
     _require(isinstance(spec.get("components", {}), dict), at, '"components" must map slugs to statuses')
@@ -219,13 +224,13 @@ def _check_common(spec: dict, at: str, slugs: set[str]) -> None:
     _require(not unknown, at, f"unknown component {', '.join(map(str, unknown))}")
 
 
-def _check_updates(updates: list, at: str) -> None:
+def _check_updates(updates: list[Any], at: str) -> None:
     for n, update in enumerate(updates):
         _require(isinstance(update, dict) and isinstance(update.get("status"), str)
                  and isinstance(update.get("body", ""), str), f"{at}: updates[{n}]", 'needs "status" and "body"')
 
 
-def _json_file(path: Path):
+def _json_file(path: Path) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as error:
@@ -234,7 +239,7 @@ def _json_file(path: Path):
         raise EvaluationError(f"{path}, line {error.lineno}: not JSON ({error.msg})") from None
 
 
-def _number(value) -> bool:
+def _number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
@@ -245,7 +250,7 @@ def _require(condition: bool, where: str, message: str) -> None:
 
 # --- building a scenario -----------------------------------------------------------------------------------------
 
-def load_scenario(scenario: dict, *, now: datetime, tz: ZoneInfo) -> dict[str, int]:
+def load_scenario(scenario: Json, *, now: datetime, tz: ZoneInfo) -> dict[str, int]:
     """Create the scenario's groups, components (with aliases), incidents (with their updates) and maintenance,
     through the services the console uses; returns {scenario key: incident or maintenance id}.
 
@@ -293,7 +298,7 @@ def load_scenario(scenario: dict, *, now: datetime, tz: ZoneInfo) -> dict[str, i
     return ids
 
 
-def _maintenance_in_progress(spec: dict, *, now: datetime):
+def _maintenance_in_progress(spec: Json, *, now: datetime) -> Incident:
     """A window that began `started_minutes_ago`: scheduled days before, started by advance_maintenance (what
     the scheduler runs) at its start, then its updates spread between the start and now."""
     starts = now - timedelta(minutes=spec["started_minutes_ago"])
@@ -339,9 +344,9 @@ def miss_lines(report: Report) -> list[str]:
             f"got {o.got or 'accepted'} (score {o.score:.2f}: {'; '.join(o.reasons)})" for o in report.misses]
 
 
-def as_json(reports: Sequence[Report], *, misses: bool = False) -> dict:
+def as_json(reports: Sequence[Report], *, misses: bool = False) -> Json:
     """The figures as data: per scenario (all and per language) and for all scenarios together."""
-    def figures(outcomes: list[Outcome]) -> dict:
+    def figures(outcomes: list[Outcome]) -> Json:
         return {"scores": _rounded(scores_of(outcomes)),
                 "languages": {lang: _rounded(scores_of(outcomes, lang)) for lang in languages_of(outcomes)}}
 
@@ -356,5 +361,5 @@ def as_json(reports: Sequence[Report], *, misses: bool = False) -> dict:
     return {"scenarios": scenarios, "all": figures([o for r in reports for o in r.outcomes])}
 
 
-def _rounded(scores: Scores) -> dict:
+def _rounded(scores: Scores) -> dict[str, float | int]:
     return {key: round(value, 4) if isinstance(value, float) else value for key, value in asdict(scores).items()}

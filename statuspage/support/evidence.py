@@ -16,7 +16,7 @@ the strongest into the reasons a decision gives.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -24,10 +24,10 @@ from functools import lru_cache
 import numpy as np
 
 from . import semantic
-from .lexicon import CONCEPTS, CONTEXT, FAMILIES, IMPLIES, INTENT, OBJECT, SURFACES, SYMPTOM, WEAK_SYMPTOMS
+from .lexicon import CONCEPTS, CONTEXT, FAMILIES, IMPLIES, INTENT, OBJECT, STOPWORDS, SURFACES, SYMPTOM, WEAK_SYMPTOMS
 from .places import city_names, places
 from .scope import Fit, Scope, clauses, incident_scope, name_like, outside_words, reporting_clauses, ticket_fit
-from .text import LANGUAGES, STOPWORDS, Analysis, Hit, analyze, detect_language, kind, stem, tokenize
+from .text import LANGUAGES, Analysis, Hit, Token, analyze, detect_language, kind, stem, tokenize
 
 INTENT_GROUPS = {   # what a ticket asks for instead of reporting an ongoing problem, by kind
     "account": "asks_question", "settings": "asks_question", "howto": "asks_question", "feature": "asks_question",
@@ -108,7 +108,7 @@ NO_EXAMPLES = Examples(np.zeros((0, semantic.DIMENSIONS), dtype=np.float32),
 EXAMPLE_BASE = 0.35     # a linked ticket this alike says nothing either way: no examples count as this
 
 
-def close(concepts) -> frozenset[str]:
+def close(concepts: Iterable[str]) -> frozenset[str]:
     """Add what customers experience when a text says the key: "delayed" mail is "not received" yet."""
     out = set(concepts)
     for c in list(out):
@@ -138,11 +138,11 @@ class Page:
 
     components: tuple[ComponentInfo, ...]
     concepts: dict[str, frozenset[str]] = field(init=False)
-    forms: tuple = field(init=False)
+    forms: tuple[tuple[str, tuple[str, ...]], ...] = field(init=False)
     vectors: np.ndarray = field(init=False)
     index: dict[str, int] = field(init=False)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         self.concepts = component_concepts(self.components)
         self.forms = component_forms(self.components)
         self.vectors = semantic.encoder().encode([c.descriptor for c in self.components], keep=True)
@@ -230,11 +230,11 @@ class TicketReading:
     sentence_concepts: tuple[frozenset[str], ...]
     symptoms: dict[str, Hit]
     whole: np.ndarray                        # one vector for the subject and first sentences
-    tokens: list = field(default_factory=list)
-    places: frozenset = frozenset()          # the countries of the places it names (outside scope_text's clauses)
+    tokens: list[Token] = field(default_factory=list)
+    places: frozenset[str] = frozenset()          # the countries of the places it names (outside scope_text's clauses)
     scope_text: str = ""                     # its text without the clauses saying something works
     reported: str = ""                       # the clauses of scope_text that report a problem
-    stated: frozenset = frozenset()          # the concepts of scope_text ("yesterday's went fine" states nothing)
+    stated: frozenset[str] = frozenset()          # the concepts of scope_text ("yesterday's went fine" states nothing)
     telling: tuple[int, ...] = ()            # the sentences that do not only say something works or is not used
 
 
@@ -363,7 +363,9 @@ class Reader:
         if key not in self._alikes:
             sims = self._similarity(inc)
             self._alikes[key] = float(sims.max()) if sims.size else 0.0
-        return self._alikes[key]
+        meaning = self._alikes[key]
+        assert meaning is not None     # a number whatever the incident (only examples may be missing)
+        return meaning
 
     def evidence(self, inc: IncidentReading, others: Sequence[IncidentReading]) -> Evidence:
         v: dict[str, float] = dict.fromkeys(FEATURES, 0.0)
@@ -400,8 +402,8 @@ class Reader:
         strong = self._symptoms(inc, v, notes)
         if v["symptom_shared"] or v["symptom_later"]:     # the ticket's symptom is this incident's and no other's
             own = {c for c in t.symptoms if close([c]) & inc.symptoms}
-            rivals = [o for o in others if o is not inc]
-            if own and rivals and not any(close([c]) & o.symptoms for o in rivals for c in own):
+            other_incidents = [o for o in others if o is not inc]
+            if own and other_incidents and not any(close([c]) & o.symptoms for o in other_incidents for c in own):
                 v["symptom_distinct"] = 1.0
         self._intent(inc, v, notes, strong)
         fit: Fit = ticket_fit(inc.scope, t.scope_text, t.places, t.reported)
@@ -427,7 +429,7 @@ class Reader:
             v["began_before"], notes["began_before"] = 1.0, f"{began} day{'s' if began != 1 else ''} ago"
         return Evidence(v, notes, strong)
 
-    def _components(self, inc: IncidentReading, v: dict, notes: dict) -> None:
+    def _components(self, inc: IncidentReading, v: dict[str, float], notes: dict[str, str]) -> None:
         self._siblings(inc, v, notes)
         cand, hits = inc.candidate, self.t.analysis.hits
         if self.field in cand.components:
@@ -455,14 +457,14 @@ class Reader:
             v["names_other_only"] = 1.0
             notes["names_other_only"] = ", ".join(self.page.names.get(s, s) for s in others[:3])
 
-    def _siblings(self, inc: IncidentReading, v: dict, notes: dict) -> None:
+    def _siblings(self, inc: IncidentReading, v: dict[str, float], notes: dict[str, str]) -> None:
         said = self.said
         siblings = frozenset().union(*(listed for listed in self.page.lists if listed & inc.listed)) - inc.listed
         theirs = [said[w] for w in siblings if w in said]
         if theirs and not any(w in said for w in inc.listed):
             v["names_sibling"], notes["names_sibling"] = 1.0, ", ".join(sorted(set(theirs))[:3])
 
-    def _symptoms(self, inc: IncidentReading, v: dict, notes: dict) -> bool:
+    def _symptoms(self, inc: IncidentReading, v: dict[str, float], notes: dict[str, str]) -> bool:
         t = self.t
         shared = [h for c, h in t.symptoms.items() if close([c]) & inc.symptoms]
         codes = sorted(t.analysis.codes & inc.analysis.codes)
@@ -483,7 +485,7 @@ class Reader:
             v["no_symptom"] = 1.0
         return strong
 
-    def _intent(self, inc: IncidentReading, v: dict, notes: dict, strong: bool) -> None:
+    def _intent(self, inc: IncidentReading, v: dict[str, float], notes: dict[str, str], strong: bool) -> None:
         """What the ticket asks for instead of reporting.
 
         An intent counts where it is asked (a question or a request), or when nothing else in the ticket

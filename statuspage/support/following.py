@@ -26,7 +26,7 @@ WINDOW = timedelta(hours=1)
 
 
 def follow_for_ticket(email: str, incident: Incident, *, language: str, source: str, settings: Settings,
-                      now: datetime) -> dict | None:
+                      now: datetime) -> dict[str, str] | None:
     """Subscribe a suppressed ticket's requester to its incident, or say why not: None when they follow it
     (now or already), else a {"code", "message"} warning. Runs in the ticket's transaction."""
     why = "The requester was not subscribed to this incident"
@@ -71,6 +71,7 @@ def _count_follow(domain: str, source: str, settings: Settings, now: datetime) -
                                                              IntakeFollow.created_at > since))
     by_source = db.session.scalar(select(func.count()).where(IntakeFollow.source == source,
                                                              IntakeFollow.created_at > since))
+    assert by_domain is not None and by_source is not None     # a count is a row, also of nothing
     refused = "domain" if by_domain > settings.intake_follows_per_domain else \
         "token" if by_source > settings.intake_follows_per_token else None
     if refused is not None:

@@ -10,6 +10,7 @@ import logging
 import threading
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load
@@ -51,7 +52,7 @@ class TicketIn:
     component: str | None = None
     created_at: datetime | None = None
     source: str = "api"
-    warnings: tuple[dict, ...] = ()  # what intake changed on the way in (a created_at clamped), for the answer
+    warnings: tuple[dict[str, str], ...] = ()  # what intake changed on the way in (a created_at clamped), for the answer
 
 
 class RequesterInSchema(Schema):
@@ -78,14 +79,14 @@ class TicketInSchema(Schema):
     created_at = fields.String(metadata={"description": "ISO 8601 with offset; default now."})
 
     @post_load
-    def _ticket(self, data: dict, **_kwargs) -> TicketIn:
+    def _ticket(self, data: dict[str, Any], **_kwargs: object) -> TicketIn:
         return _ticket(data)
 
 
 _REQUESTER_FIELDS = frozenset(RequesterInSchema().fields)
 
 
-def ticket_in(data: dict, *, source: str = "api") -> TicketIn:
+def ticket_in(data: object, *, source: str = "api") -> TicketIn:
     """A ticket body given as a dict (a desk's mapped webhook, the evaluation's files) through the API's
     TicketInSchema. Fields a desk's mapping leaves empty (None, or "" for plan and environment) count as
     left out, and fields the contract does not know (the requester's too) are ignored; the API itself
@@ -98,14 +99,14 @@ def ticket_in(data: dict, *, source: str = "api") -> TicketIn:
         given["requester"] = {key: value for key, value in given["requester"].items()
                               if key in _REQUESTER_FIELDS and value is not None}
     try:
-        ticket = TicketInSchema().load(given, unknown=EXCLUDE)
+        ticket: TicketIn = TicketInSchema().load(given, unknown=EXCLUDE)     # post_load makes it one
     except ValidationError as error:
         field, text = first_problem(error.messages, "")
         raise Invalid("invalid", f"{field}: {text}", field=field) from None
     return replace(ticket, source=source)
 
 
-def _ticket(data: dict) -> TicketIn:
+def _ticket(data: dict[str, Any]) -> TicketIn:
     """What the fields cannot say, checked once they hold; Invalid names the first bad field."""
     subject = validate.text(data.get("subject"), "subject", max_length=1000, required=False)
     body = validate.text(data.get("body"), "body", max_length=100_000, required=False)
@@ -291,7 +292,7 @@ def due_time(ticket: Ticket) -> datetime | None:
     return sla.first_response_due(ticket.created_at, ticket.priority, ticket.plan, ticket.environment, calendar)
 
 
-def answer(ticket: Ticket) -> dict:
+def answer(ticket: Ticket) -> dict[str, Any]:
     """The contract's response body for a ticket."""
     settings = current_app.config["SETTINGS"]
     tz = sla.BusinessCalendar.from_settings(settings).zone
@@ -311,10 +312,10 @@ def answer(ticket: Ticket) -> dict:
     }
 
 
-def alternatives(ticket: Ticket) -> list[dict]:
+def alternatives(ticket: Ticket) -> list[dict[str, Any]]:
     """The other incidents the matcher found close to its choice, named, so the answer says so instead of
     guessing; an incident deleted since is left out."""
-    close = []
+    close: list[dict[str, Any]] = []
     for incident_id, score in ticket.match_alternatives or ():
         incident = db.session.get(Incident, incident_id)
         if incident is not None:
@@ -365,5 +366,6 @@ def affected_counts(incident_ids: list[int]) -> dict[int, int]:
     """How many tickets are linked to each incident: "N customers affected" in the console."""
     if not incident_ids:
         return {}
-    return dict(db.session.execute(select(Ticket.incident_id, func.count(func.distinct(Ticket.requester_email)))
-                                   .where(Ticket.incident_id.in_(incident_ids)).group_by(Ticket.incident_id)).all())
+    rows = db.session.execute(select(Ticket.incident_id, func.count(func.distinct(Ticket.requester_email)))
+                              .where(Ticket.incident_id.in_(incident_ids)).group_by(Ticket.incident_id))
+    return {incident_id: count for incident_id, count in rows if incident_id is not None}     # in_ leaves out NULL

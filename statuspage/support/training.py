@@ -13,6 +13,7 @@ Building the scenarios' databases (an app each) is the CLI's: tools/training.py:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -24,7 +25,7 @@ from .text import ticket_text
 
 @dataclass
 class Labelled:
-    record: dict
+    record: dict[str, Any]     # the scenario file's record (JSON)
     ticket: TicketText
     language: str
 
@@ -52,6 +53,7 @@ def rows(built: Built) -> tuple[list[dict[str, float]], list[int], list[tuple[st
     for item in built.tickets:
         reading = read_ticket(ticket_text(item.ticket.subject, item.ticket.body), item.language, page)
         expected = item.record["expected"].get("incident")
+        assert item.ticket.created_at is not None     # the builder gives every ticket the scenario's now
         examples = {i: Examples(np.array(v[-200:], dtype=np.float32).reshape(-1, reading.whole.shape[1]),
                                 NO_EXAMPLES.not_linked) for i, v in linked.items() if v}
         for known in ({}, examples):

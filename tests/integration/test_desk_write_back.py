@@ -15,7 +15,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from statuspage.extensions import db
 from statuspage.models import DeliveryStatus, DeskProblem, Notification, NotificationKind, Ticket, TicketStatus
@@ -559,3 +559,20 @@ def test_a_zammad_link_whose_answer_was_lost_is_looked_up_not_added_twice(app, c
     assert desks.zammad.requests()[-1] == (
         "GET", "/api/v1/links?link_object=Ticket&link_object_value=7", None)
     assert len(desks.zammad.tickets[7]["articles"]) == 1  # the article, answered the first time, not again
+
+
+def test_unlinking_a_ticket_whose_incident_row_is_gone_writes_nothing_about_incident_none(app, clock, desks, outage):
+    """tickets.incident_id is ON DELETE SET NULL: an incident deleted in the database leaves its suppressed tickets
+    without one. Unlinking such a ticket makes it accepted; it queued a desk reopen for "incident None" (tag
+    statuspage-incident-None), which mypy found (queue_reopened takes an incident id)."""
+    desks.zendesk.add_ticket(501)
+    with app.app_context():
+        ticket = _suppress("zendesk", 501, outage, now=clock.now())
+        while dispatch.deliver_due(now=clock.now()).sent:
+            pass
+        before = len(_rows())
+        db.session.execute(update(Ticket).where(Ticket.id == ticket.id).values(incident_id=None))
+        db.session.commit()
+        queue.unlink(ticket.id, by=SYSTEM, now=clock.now())
+        assert db.session.get(Ticket, ticket.id).status == TicketStatus.ACCEPTED
+        assert len(_rows()) == before

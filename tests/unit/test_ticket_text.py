@@ -260,3 +260,15 @@ def test_what_still_works_beside_a_problem_is_only_that_clause():
     assert clauses("We can still log in, but exports fail", "en") == [("We can still log in", True), ("exports fail", False)]
     assert clauses("Wir können bereits keine Belege mehr hochladen", "de") == [
         ("Wir können bereits keine Belege mehr hochladen", False)]
+
+
+def test_a_component_alias_with_any_word_after_the_gap_is_read_not_a_crash():
+    """A component's name and aliases are read as lexicon forms, so an alias "backup ... *" (a typist's ellipsis
+    before an asterisk) has "any word" in a form's tail: it matches like a head's "*" does (mypy found the tail
+    was read as a (sequence, value) pair there, which failed for every ticket naming the alias's first word)."""
+    extra = (("c:backup", ("backup ... *",)),)
+    found = analyze("the backup job failed overnight", "en", extra)
+    assert "c:backup" in found.concepts
+    hit = next(h for h in found.hits if h.concept == "c:backup")
+    assert hit.positions == (1,)      # the words a form names, as for a head's "*"
+    assert "c:backup" not in analyze("my backup", "en", extra).concepts     # no word after it
