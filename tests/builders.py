@@ -192,3 +192,27 @@ def open_incidents():
     """The incidents open now (not maintenance), oldest first."""
     return [i for i in db.session.scalars(select(Incident).order_by(Incident.id)) if not i.is_closed
             and not i.is_maintenance]
+
+
+# --- public pages as a visitor gets them (the uptime bars' tests, the page cache's) ---------------------------
+
+def rendered(client, path: str = "/") -> str:
+    """The page as rendered now: the page cache is emptied first, so it renders every time (an unknown query
+    argument no longer bypasses the cache: it is served from the page's entry)."""
+    client.application.extensions["statuspage.page_cache"].clear()
+    response = client.get(path)
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def bar(page: str, label: str = "API, last 90 days") -> str:
+    """A component's bar and its legend, from the page."""
+    start = page.index(f'<ol class="bars" aria-label="{label}" aria-describedby="bars-keys">')
+    return page[start:page.index("</div>", start)]
+
+
+ACCEPT_ENCODINGS = {  # Accept-Encoding -> whether gzip may be sent (RFC 9110, 12.5.3)
+    "gzip": True, "gzip, deflate, br": True, "br;q=1.0, gzip;q=0.8, *;q=0.1": True, "*": True, "GZIP": True,
+    "gzip;q=0": False, "gzip; q=0.000": False, "*;q=0": False, "identity": False, "identity, *;q=0": False,
+    "gzip;q=0, *": False, "br, *;q=0": False, "deflate": False, "": False, "gzipx": False, "x-gzipped": False,
+}

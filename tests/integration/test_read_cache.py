@@ -11,7 +11,7 @@ from flask import template_rendered
 from statuspage import create_app
 from statuspage.extensions import db
 from statuspage.services import incidents
-from tests.builders import SYSTEM, QueryCounter, make_component, make_incident, statements_sent
+from tests.builders import ACCEPT_ENCODINGS, SYSTEM, QueryCounter, make_component, make_incident, statements_sent
 
 PAGES = ["/", "/?lang=de", "/components/api", "/history", "/feed.atom", "/api/v2/summary.json", "/badge.svg"]
 
@@ -118,12 +118,6 @@ def test_security_headers(client, site):
     secure = client.get("/", headers={"X-Forwarded-Proto": "https"})
     assert secure.headers["Strict-Transport-Security"].startswith("max-age=")
 
-
-ACCEPT_ENCODINGS = {  # Accept-Encoding -> whether gzip may be sent (RFC 9110, 12.5.3)
-    "gzip": True, "gzip, deflate, br": True, "br;q=1.0, gzip;q=0.8, *;q=0.1": True, "*": True, "GZIP": True,
-    "gzip;q=0": False, "gzip; q=0.000": False, "*;q=0": False, "identity": False, "identity, *;q=0": False,
-    "gzip;q=0, *": False, "br, *;q=0": False, "deflate": False, "": False, "gzipx": False, "x-gzipped": False,
-}
 
 
 @pytest.mark.parametrize("accept", ACCEPT_ENCODINGS)
