@@ -216,3 +216,8 @@ ACCEPT_ENCODINGS = {  # Accept-Encoding -> whether gzip may be sent (RFC 9110, 1
     "gzip;q=0": False, "gzip; q=0.000": False, "*;q=0": False, "identity": False, "identity, *;q=0": False,
     "gzip;q=0, *": False, "br, *;q=0": False, "deflate": False, "": False, "gzipx": False, "x-gzipped": False,
 }
+
+
+def add_chat(admin, url: str, **fields):
+    """A confirmed chat subscriber to `url` (an Apprise URL), made through the API by an admin client."""
+    return admin.post("/api/v1/subscribers", json={"notify_url": url, "confirmed": True, **fields})

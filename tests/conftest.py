@@ -18,6 +18,7 @@ from statuspage.extensions import db
 from statuspage.services import accounts, incidents
 
 from .builders import FAST_PASSWORD_HASH, START, SYSTEM, make_component, make_incident
+from .servers import Receiver
 
 pytest_plugins = ["tests.targets"]  # local HTTP/TCP/TLS servers for health-check tests
 
@@ -174,3 +175,22 @@ def intake(app):
     with app.app_context():
         _record, plain = accounts.create_token(role="intake", label="desk", by=SYSTEM, now=START)
     return {"Authorization": f"Bearer {plain}"}
+
+
+# --- an API client and a chat receiver (the API's tests, chat and maintenance notices) ----------------------
+
+@pytest.fixture
+def admin(app, client):
+    """A client that sends an admin token with every request (modules that need another admin define theirs)."""
+    with app.app_context():
+        _, plain = accounts.create_token(role="admin", label="deploy", by=SYSTEM, now=START)
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {plain}"
+    return client
+
+
+@pytest.fixture
+def receiver():
+    """A chat receiver on loopback (tests/servers.py:Receiver), closed after the test."""
+    server = Receiver()
+    yield server
+    server.close()
