@@ -183,7 +183,7 @@ def test_the_counter_read_on_the_event_loop_is_passed_to_flask(app, client, site
 
     front = Front(app, threads=1)
     loop_reads = []
-    read = front.version.read
+    read = front.version.read  # services/site_version.py:LoopReader
 
     async def counted():
         loop_reads.append(1)
@@ -204,6 +204,9 @@ def test_the_counter_read_on_the_event_loop_is_passed_to_flask(app, client, site
             sent.append(message)
 
         await front(scope, receive, send)
+        if read.connection is not None:  # PostgreSQL's async connection belongs to this event loop
+            await read.connection.close()
+            read.connection = None
         return sent[0]["status"]
 
     assert asyncio.run(get("/")) == 200  # stored through Flask (no maps yet: the loop leaves it to Flask)
