@@ -62,7 +62,7 @@ def build_site(database_url: str, instance: Path, components: int, open_incident
         db.engine.dispose()
 
 
-def wait_until_up(url: str, timeout_s: float = 30) -> None:
+def wait_until_up(url: str, timeout_s: float = 120) -> None:  # a shared, loaded machine starts slowly
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         try:

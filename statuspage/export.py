@@ -90,8 +90,9 @@ from .services.page import history_page_count
 from .services.pages import (
     PageView, all_pages, default_page_for_reading, effective, scope_components, scope_incidents,
 )
-from .web.page_choice import ENVIRON_EXPORT_PAGE
 from .web.cache import cache_key
+from .web.page_choice import ENVIRON_EXPORT_PAGE
+from .web.public_surface import BADGE, FEED, JSON, PAGE, PER_LANGUAGE, cached_kind
 
 log = logging.getLogger(__name__)
 
@@ -101,15 +102,7 @@ LOCK = ".statuspage-export.lock"
 TEMP_PREFIX = ".~export-"
 MEASURED_REFRESH_S = 300  # how stale uptime bars and response-time charts may get in the export
 
-PAGE, FEED, BADGE, JSON, ASSET = "page", "feed", "badge", "json", "asset"
-ENDPOINT_KINDS = {
-    "public.index": PAGE, "public.history": PAGE, "public.incident": PAGE, "public.maintenance": PAGE,
-    "public.component": PAGE, "feeds.site_feed": FEED, "feeds.component_feed": FEED,
-    "feeds.maintenance_calendar": FEED, "feeds.component_maintenance_calendar": FEED, "feeds.maintenance_event": FEED,
-    "badges.page_badge": BADGE, "badges.component_badge": BADGE, "static": ASSET,
-}
-JSON_PREFIX = "api_v2."
-PER_LANGUAGE = {PAGE, FEED, BADGE}
+ASSET = "asset"  # static files; what else is exported is the public reads: web/public_surface.py
 LINK_ATTRIBUTES = {"href", "src", "action"}
 APP_ORIGIN = "http://app.invalid"  # where relative links are resolved; never requested
 
@@ -288,7 +281,7 @@ class _Site:
             endpoint, _ = self.adapter.match(decoded, method="GET")
         except (HTTPException, RequestRedirect):
             return None
-        kind = ENDPOINT_KINDS.get(endpoint) or (JSON if endpoint.startswith(JSON_PREFIX) else None)
+        kind = ASSET if endpoint == "static" else cached_kind(endpoint)
         if kind is None:
             return None
         if kind not in PER_LANGUAGE:
@@ -323,7 +316,7 @@ class _Site:
         found += [Resource(PAGE, build("public.history"), lang, number) for lang in self.languages
                   for number in range(2, self.history_pages + 1)]  # exactly the history pages there are
         found += [self.resource(rule.rule) for rule in self.app.url_map.iter_rules()
-                  if rule.endpoint.startswith(JSON_PREFIX) and not rule.arguments and "GET" in (rule.methods or ())]
+                  if cached_kind(rule.endpoint) == JSON and not rule.arguments and "GET" in (rule.methods or ())]
         return [r for r in dict.fromkeys(found) if r is not None]
 
     def render(self) -> None:

@@ -9,6 +9,9 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import event, select
 
 from statuspage.extensions import db
+from statuspage.models import Incident
+from statuspage.monitoring import checks, policy, results
+from statuspage.monitoring.probes import ProbeResult
 from statuspage.services import accounts, components, incidents
 from statuspage.services.audit import Actor
 
@@ -16,6 +19,22 @@ TEST_PASSWORD = "correct horse battery"
 FAST_PASSWORD_HASH = "pbkdf2:sha256:1"  # one round: a test's users are made and checked in microseconds
 SYSTEM = Actor(label="test")
 START = datetime(2026, 11, 20, 9, 12, tzinfo=timezone.utc)  # a Friday, 10:12 in Berlin
+# A ticket as a help desk sends it (tests/integration/test_ticket_*.py, test_intake_cost.py), about the
+# dashboard of the `world` fixture (tests/conftest.py); and one about nothing the status page shows.
+EXAMPLE = {
+    "external_id": "ZD-48213",
+    "subject": "Dashboard nicht erreichbar",
+    "body": "Seit 10 Uhr bekommen wir 502 beim Login, das Dashboard ist nicht erreichbar.",
+    "requester": {"email": "ops@customer.example", "name": "Ana"},
+    "plan": "professional",
+    "priority": 1,
+    "environment": "production",
+    "component": "dashboard",
+    "created_at": "2026-11-20T10:12:00+01:00",
+}
+INVOICE = {"subject": "Invoice for October", "body": "Could you send the October invoice again as PDF?",
+           "requester": {"email": "billing@customer.example"}, "plan": "professional", "priority": 1,
+           "created_at": "2026-11-20T10:12:00+01:00"}
 
 
 def make_group(name: str = "Web", *, now: datetime = START):
@@ -148,3 +167,57 @@ def statements_sent(app):
         yield statements
     finally:
         event.remove(engine, "before_cursor_execute", record)
+
+
+# --- health checks, fed results at a fixed clock (tests/integration/test_check_policy.py and others) -----
+
+def add_check(key="api-http", component="api", **fields):
+    """An HTTP check of a component, to a port nothing listens on (results are fed in: run)."""
+    data = {"key": key, "name": key.replace("-", " ").title(), "component": component, "kind": "http",
+            "target": "http://127.0.0.1:9/", "interval": "30s", **fields}
+    return checks.create_check(data, by=SYSTEM, now=START)
+
+
+def run(app, check, ok: bool, clock, *, error="connection refused", latency=40, auto_resolve=True, step=30):
+    """One run of a check at the clock's time, stored and judged as the scheduler would; the clock moves on."""
+    now = clock.now()
+    result = ProbeResult(ok=ok, latency_ms=latency if ok else None, error=None if ok else error, started_at=now)
+    attention = results.record([results.Outcome(check.id, now, result)], now=now, tz=app.config["SETTINGS"].tz)
+    policy.reconcile(attention, now=now, auto_resolve=auto_resolve)
+    db.session.expire_all()
+    clock.advance(seconds=step)
+
+
+def open_incidents():
+    """The incidents open now (not maintenance), oldest first."""
+    return [i for i in db.session.scalars(select(Incident).order_by(Incident.id)) if not i.is_closed
+            and not i.is_maintenance]
+
+
+# --- public pages as a visitor gets them (the uptime bars' tests, the page cache's) ---------------------------
+
+def rendered(client, path: str = "/") -> str:
+    """The page as rendered now: the page cache is emptied first, so it renders every time (an unknown query
+    argument no longer bypasses the cache: it is served from the page's entry)."""
+    client.application.extensions["statuspage.page_cache"].clear()
+    response = client.get(path)
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def bar(page: str, label: str = "API, last 90 days") -> str:
+    """A component's bar and its legend, from the page."""
+    start = page.index(f'<ol class="bars" aria-label="{label}" aria-describedby="bars-keys">')
+    return page[start:page.index("</div>", start)]
+
+
+ACCEPT_ENCODINGS = {  # Accept-Encoding -> whether gzip may be sent (RFC 9110, 12.5.3)
+    "gzip": True, "gzip, deflate, br": True, "br;q=1.0, gzip;q=0.8, *;q=0.1": True, "*": True, "GZIP": True,
+    "gzip;q=0": False, "gzip; q=0.000": False, "*;q=0": False, "identity": False, "identity, *;q=0": False,
+    "gzip;q=0, *": False, "br, *;q=0": False, "deflate": False, "": False, "gzipx": False, "x-gzipped": False,
+}
+
+
+def add_chat(admin, url: str, **fields):
+    """A confirmed chat subscriber to `url` (an Apprise URL), made through the API by an admin client."""
+    return admin.post("/api/v1/subscribers", json={"notify_url": url, "confirmed": True, **fields})

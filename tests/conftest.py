@@ -15,8 +15,10 @@ from sqlalchemy import text
 from statuspage import create_app
 from statuspage.database_admin import drop_everything, upgrade_to_head
 from statuspage.extensions import db
+from statuspage.services import accounts, incidents
 
-from .builders import FAST_PASSWORD_HASH, START
+from .builders import FAST_PASSWORD_HASH, START, SYSTEM, make_component, make_incident
+from .servers import Receiver
 
 pytest_plugins = ["tests.targets"]  # local HTTP/TCP/TLS servers for health-check tests
 
@@ -39,8 +41,6 @@ class FixedClock:
 def _fast_password_hashes():
     """Users made in tests get a one-round hash (services/accounts.py:PASSWORD_HASH_METHOD); checking reads
     the method from the stored hash, so sign-in is the same code, a quarter of a second quicker per user."""
-    from statuspage.services import accounts
-
     production = accounts.PASSWORD_HASH_METHOD
     accounts.PASSWORD_HASH_METHOD = FAST_PASSWORD_HASH
     yield
@@ -139,3 +139,58 @@ def ctx(app):
     with app.app_context():
         yield
         db.session.remove()
+
+
+# --- the ticket intake's site (tests/integration/test_ticket_intake.py and the modules about tickets) --------
+# A module with a site of its own defines its own `world` (or `outage`): pytest prefers a module's fixture.
+
+@pytest.fixture
+def world(app, clock):
+    """The components tickets name: the dashboard, sign-in, search and the database."""
+    with app.app_context():
+        make_component("dashboard", "Dashboard")
+        make_component("login", "Login")
+        make_component("search", "Search")
+        make_component("database", "Database")
+        db.session.remove()
+
+
+@pytest.fixture
+def outage(app, world, clock):
+    """A major incident on the dashboard and sign-in, identified ten minutes ago: its id."""
+    with app.app_context():
+        incident = make_incident("Dashboard and sign-in unavailable", impact="major",
+                                 components_={"dashboard": "major_outage", "login": "partial_outage"},
+                                 body="The dashboard returns 502 Bad Gateway errors and customers cannot sign in.",
+                                 now=clock.now() - timedelta(minutes=30))
+        incidents.post_update(incident.id, status="identified", body="A faulty load balancer change; rolling back.",
+                              by=SYSTEM, now=clock.now() - timedelta(minutes=10))
+        db.session.remove()
+        return incident.id
+
+
+@pytest.fixture
+def intake(app):
+    """The Authorization header of a help desk's intake token."""
+    with app.app_context():
+        _record, plain = accounts.create_token(role="intake", label="desk", by=SYSTEM, now=START)
+    return {"Authorization": f"Bearer {plain}"}
+
+
+# --- an API client and a chat receiver (the API's tests, chat and maintenance notices) ----------------------
+
+@pytest.fixture
+def admin(app, client):
+    """A client that sends an admin token with every request (modules that need another admin define theirs)."""
+    with app.app_context():
+        _, plain = accounts.create_token(role="admin", label="deploy", by=SYSTEM, now=START)
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {plain}"
+    return client
+
+
+@pytest.fixture
+def receiver():
+    """A chat receiver on loopback (tests/servers.py:Receiver), closed after the test."""
+    server = Receiver()
+    yield server
+    server.close()

@@ -180,10 +180,12 @@ def group_components(components: list[C], groups: list[G]) -> list[GroupView]:
     return views
 
 
-def home_page(*, now: datetime, tz: ZoneInfo, page: PageScope | None = None) -> HomePage:
+def home_page(*, now: datetime, tz: ZoneInfo, page: PageScope | None = None, version: int | None = None
+              ) -> HomePage:
     """Everything `/` shows, in a fixed number of queries (nine at most) however long the history.
 
-    The site's change counter comes first (one query): the bars' past days are kept under it. The
+    The site's change counter comes first (one query, unless the request read it already: version): the
+    bars' past days are kept under it. The
     components come as rows (one query). The unclosed incidents and maintenance windows (the present is
     small) come as models with their updates and components (three queries); the lines of the last days
     as rows (one query). The uptime bars (bars.kept_bars) take one, today's rollups, when their past days
@@ -191,7 +193,7 @@ def home_page(*, now: datetime, tz: ZoneInfo, page: PageScope | None = None) -> 
     component days of the rollups. Every query reads a bounded range of an index: the present, the last
     days, the last 90 days.
     """
-    version = site_version.current()
+    version = site_version.current() if version is None else version
     rows = db.session.connection().execute(scope_components(
         select(Component.id, Component.slug, Component.name, Component.description, Component.group_id,
                Component.status, Component.only_show_if_degraded, ComponentGroup.name, ComponentGroup.position,
@@ -277,12 +279,13 @@ class ComponentPage:
         return shown
 
 
-def component_page(component: Component, *, now: datetime, tz: ZoneInfo) -> ComponentPage:
+def component_page(component: Component, *, now: datetime, tz: ZoneInfo, version: int | None = None
+                   ) -> ComponentPage:
     """One component: its incidents, 90-day bar, uptime figures and response-time charts, from rollups:
     90 daily rows (bar and 7/30/90-day figures) and 168 hourly ones (charts and the 24-hour figure), and
     its checks (what an empty chart should say). The bar's past days are kept as on `/` (read under the
-    change counter, which comes first)."""
-    version = site_version.current()
+    change counter, which comes first: the request's when given)."""
+    version = site_version.current() if version is None else version
     daily = uptime.daily_counts(component.id, now=now, tz=tz)
     hourly = uptime.hourly_counts(component.id, now=now, hours=24 * 7)
     bar, past = kept_bars([component.id], now=now, tz=tz, version=version, daily={component.id: daily},

@@ -34,14 +34,8 @@ from ..i18n import LANG_COOKIE, choose_language, current_language
 from ..services import page, site_version
 from ..services.pages import ENVIRON_PAGE
 from .page_choice import ENVIRON_MISSING, ENVIRON_VERSION, current_page
+from .public_surface import HISTORY_PATH, cached_kind
 
-CACHED_ENDPOINTS = {
-    "public.index", "public.incident", "public.maintenance", "public.history", "public.component",
-    "feeds.site_feed", "feeds.component_feed", "badges.page_badge", "badges.component_badge",
-    "feeds.maintenance_calendar", "feeds.component_maintenance_calendar", "feeds.maintenance_event",
-}
-CACHED_PREFIXES = ("api_v2.",)
-HISTORY_PATH = "/history"  # the one cached page that takes ?page=
 TTL = 30.0  # seconds: how stale today's uptime bar may get
 MAX_ENTRIES = 2000
 RENDER_WAIT = 5.0  # seconds a reader waits for another's rendering of the same page before rendering it too
@@ -188,8 +182,11 @@ class FastPath:
 
     def __call__(self, environ, start_response):
         key = self.key(environ)
-        version = environ[ENVIRON_VERSION] if ENVIRON_VERSION in environ else self.version()
-        hit = self.answer(environ, key, version) if key is not None else None
+        hit = None
+        if key is not None:
+            if ENVIRON_VERSION not in environ:  # PageChoice reads it for every page's request: not here
+                environ[ENVIRON_VERSION] = self.version()
+            hit = self.answer(environ, key, environ[ENVIRON_VERSION])
         if hit is None:
             return self.wsgi_app(environ, start_response)
         status, headers, body = hit
@@ -199,7 +196,7 @@ class FastPath:
     def key(self, environ: dict) -> tuple | None:
         """The cache key of a request that a hit may answer (a page in the cache), else None."""
         page_view = environ.get(ENVIRON_PAGE)
-        if environ["REQUEST_METHOD"] not in ("GET", "HEAD") or page_view is None or environ.get(ENVIRON_MISSING):
+        if page_view is None or not cacheable(environ):
             return None
         args = MultiDict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))  # first wins, as in Flask
         cookies = parse_cookie(environ.get("HTTP_COOKIE", ""))
@@ -221,10 +218,27 @@ class FastPath:
         return entry.answer(environ) if entry is not None else None
 
 
+def cacheable(environ: dict, endpoint: str | None = None) -> bool:
+    """The one rule of what the cache keeps and answers: a GET or HEAD of a page that is there (PageChoice did
+    not mark it missing) for a public read (web/public_surface.py: CACHED). The fast path asks before routing
+    (endpoint None): it answers only keys that Flask's hooks stored, and they asked with the endpoint. Sessions
+    are each caller's: the fast path leaves any session cookie to Flask, Flask's hooks a session's flashes."""
+    return (environ["REQUEST_METHOD"] in ("GET", "HEAD") and not environ.get(ENVIRON_MISSING)
+            and (endpoint is None or cached_kind(endpoint) is not None))
+
+
+def request_version() -> int:
+    """The change counter for this request: the one read for it before Flask (by PageChoice, or on the
+    production server's event loop, web/server.py), read here only for a request that came another way (a
+    test's request context) or when that read could not say (then this one says what is wrong)."""
+    if "site_version" not in g:
+        version = request.environ.get(ENVIRON_VERSION)
+        g.site_version = version if version is not None else site_version.current()
+    return g.site_version
+
+
 def _cacheable() -> bool:
-    endpoint = request.endpoint or ""
-    return (request.method in ("GET", "HEAD") and (endpoint in CACHED_ENDPOINTS or endpoint.startswith(CACHED_PREFIXES))
-            and "_flashes" not in session and not request.environ.get(ENVIRON_MISSING))
+    return cacheable(request.environ, request.endpoint or "") and "_flashes" not in session
 
 
 def _serve_from_cache():
@@ -232,7 +246,7 @@ def _serve_from_cache():
         return None
     pages = history_pages() if request.path == HISTORY_PATH else None
     key = cache_key(request.path, request.args, current_language(), pages, page_id=current_page().key_id)
-    version = site_version.current()
+    version = request_version()
     if request.method == "HEAD":  # a hit, or Flask answers: HEAD stores nothing, so it claims no rendering
         entry = _cache().get(key, version)
         if entry is None:

@@ -8,7 +8,8 @@ counter read here is the request's one: it goes in the environ, and FastPath use
 The chosen page goes in the environ (ENVIRON_PAGE, a services/pages.py:PageView). A /p/<slug> prefix
 moves into SCRIPT_NAME, so every view and url_for work unchanged and links stay inside the page. A page
 chosen by its host is reached only there: not as /p/<slug> on another host. What is not per page (the
-console, /api/v1, health, static files, ticket links) is served as before and never under /p/<slug>.
+console, /api/v1, health, static files, ticket links: web/public_surface.py) is served as before and never
+under /p/<slug>.
 A slug no page has, and a page that is not public (private pages are not served yet), answer 404.
 """
 from __future__ import annotations
@@ -24,13 +25,13 @@ from ..errors import NotFound
 from ..services import pages
 from ..services.components import get_component
 from ..services.pages import ENVIRON_PAGE, PATH_PREFIX, PageView
+from .public_surface import not_per_page
 
 log = logging.getLogger(__name__)
 ENVIRON_MISSING = "statuspage.page_missing"  # no page here to the public: Flask answers 404
 ENVIRON_VERSION = "statuspage.site_version"  # the change counter, read once per request
 # The static export (export.py) asks for a page by its slug: an environ key no HTTP request can set.
 ENVIRON_EXPORT_PAGE = "statuspage.export_page"
-NOT_PER_PAGE = ("/admin", "/api/v1", "/healthz", "/readyz", "/ping", "/static", "/tickets")
 
 
 @dataclass(frozen=True)
@@ -39,10 +40,6 @@ class PageMaps:
     default: PageView
     by_host: dict[str, PageView] = field(default_factory=dict)
     by_slug: dict[str, PageView] = field(default_factory=dict)
-
-
-def not_per_page(path: str) -> bool:
-    return any(path == prefix or path.startswith(prefix + "/") for prefix in NOT_PER_PAGE)
 
 
 class PageChoice:
@@ -57,9 +54,9 @@ class PageChoice:
 
     def __call__(self, environ, start_response):
         if not not_per_page(environ.get("PATH_INFO") or "/"):  # the console, health, static: no page, no read
-            version = self.version()
-            environ[ENVIRON_VERSION] = version
-            self.choose(environ, self.maps(version))
+            if environ.get(ENVIRON_VERSION) is None:  # unless the event loop read it (web/server.py)
+                environ[ENVIRON_VERSION] = self.version()
+            self.choose(environ, self.maps(environ[ENVIRON_VERSION]))
         return self.wsgi_app(environ, start_response)
 
     def maps(self, version: int | None) -> PageMaps:

@@ -7,7 +7,7 @@ from ..services import page
 from ..services.incidents import get_incident
 from . import charts
 from .bar_views import BarView, PageWords
-from .cache import history_pages
+from .cache import history_pages, request_version
 from .page_choice import current_page, page_component, shown_incident
 from .times import PageTimes
 
@@ -20,7 +20,7 @@ def _tz():
 
 @bp.get("/")
 def index():
-    home = page.home_page(now=clock.now(), tz=_tz(), page=current_page())
+    home = page.home_page(now=clock.now(), tz=_tz(), page=current_page(), version=request_version())
     words = PageWords()  # one lookup of the language for all the bars
     bars = {component_id: BarView(bar, words, past) for component_id, (bar, past) in home.bars.items()}
     return render_template("public/index.html", home=home, bars=bars, times=PageTimes(home.tz))
@@ -47,6 +47,6 @@ def history():
 
 @bp.get("/components/<slug>")
 def component(slug: str):
-    view = page.component_page(page_component(slug), now=clock.now(), tz=_tz())
+    view = page.component_page(page_component(slug), now=clock.now(), tz=_tz(), version=request_version())
     return render_template("public/component.html", view=view, component=view.component, incidents=view.incidents,
                            chart=charts, bar=BarView(view.bar, PageWords(), view.past))

@@ -23,6 +23,7 @@ from uvicorn_worker import UvicornWorker
 
 from .. import TrustedProxyFix
 from ..services import site_version
+from .page_choice import ENVIRON_VERSION
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +63,8 @@ class Front:
         # The same rule as Flask's requests (statuspage/__init__.py): returns the environ, fixed when trusted.
         self.proxy_fix = TrustedProxyFix(lambda environ, _start: environ, app.config["SETTINGS"].trusted_proxies)
         self.version = SharedRead(site_version.LoopReader(app.extensions["statuspage.site_version_reader"]))
-        # a2wsgi types the environ as a TypedDict, Flask as dict[str, Any]: the same dict, two spellings
-        self.flask = WSGIMiddleware(app, workers=threads)  # type: ignore[arg-type]
+        # Flask, told the change counter the loop read for a request it could not answer
+        self.flask = WSGIMiddleware(_version_from_scope(app), workers=threads)
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
@@ -77,6 +78,8 @@ class Front:
                 if key is not None:
                     version = await self.version()
                     hit = self.fast_path.answer(environ, key, version) if version == maps.version else None
+                    if hit is None and version is not None:  # Flask's thread takes it from here: not read again
+                        scope = {**scope, ENVIRON_VERSION: version}
             if hit is not None:
                 status, headers, body = hit
                 await send({"type": "http.response.start", "status": status,
@@ -114,6 +117,17 @@ class SharedRead:
                 if not future.done():
                     future.set_result(version)
         self.reading = None
+
+
+def _version_from_scope(app: Flask):
+    """Flask's WSGI app, given the change counter the event loop read for the request (a2wsgi keeps the
+    ASGI scope in the environ), so that PageChoice and the cache's hooks do not read it again."""
+    def wsgi_app(environ, start_response):
+        version = environ.get("asgi.scope", {}).get(ENVIRON_VERSION)
+        if version is not None:
+            environ[ENVIRON_VERSION] = version
+        return app(environ, start_response)
+    return wsgi_app
 
 
 def _environ(scope) -> dict:

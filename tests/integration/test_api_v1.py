@@ -6,17 +6,7 @@ from sqlalchemy import func, select
 
 from statuspage.extensions import db
 from statuspage.models import AuditEntry, Component, Incident
-from statuspage.services import accounts
-from tests.builders import SYSTEM, START, make_component, make_group, make_incident
-
-
-@pytest.fixture
-def admin(app, client):
-    """A client that sends an admin token with every request."""
-    with app.app_context():
-        _, plain = accounts.create_token(role="admin", label="deploy", by=SYSTEM, now=START)
-    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {plain}"
-    return client
+from tests.builders import START, make_component, make_group, make_incident
 
 
 def count(app, model, *where) -> int:

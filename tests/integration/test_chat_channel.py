@@ -22,29 +22,12 @@ from statuspage.notify import dispatch, outbox
 from statuspage.notify.channels.chat import check_notify_url, describe, send_chat
 from statuspage.notify.channels import DeliveryError
 from statuspage.services import accounts, incidents
-from tests.builders import SYSTEM, START, csrf_token, deliver, make_component, make_incident, settings_with, sign_in
+from tests.builders import (
+    SYSTEM, START, add_chat, csrf_token, deliver, make_component, make_incident, settings_with, sign_in,
+)
 from tests.servers import Receiver
 
 TOKEN = "s3cr3tT0kenNobodyMaySee"  # in every destination URL: must never show up anywhere
-
-
-@pytest.fixture
-def receiver():
-    server = Receiver()
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def admin(app, client):
-    with app.app_context():
-        _, plain = accounts.create_token(role="admin", label="deploy", by=SYSTEM, now=START)
-    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {plain}"
-    return client
-
-
-def add_chat(admin, url: str, **fields):
-    return admin.post("/api/v1/subscribers", json={"notify_url": url, "confirmed": True, **fields})
 
 
 # --- the receivers get short, localized messages -------------------------------------------------------------

@@ -22,8 +22,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from statuspage.services import incidents
-from tests.builders import SYSTEM, make_incident
-from tests.integration.test_chat_channel import Receiver, add_chat, admin, deliver, receiver  # noqa: F401
+from tests.builders import SYSTEM, add_chat, deliver, make_incident
+from tests.servers import Receiver
 
 TEAMS_SIG = "f1e2d3c4b5a697887766554433221100"
 

@@ -6,12 +6,13 @@ from sqlalchemy import func, select
 from statuspage.extensions import db
 from statuspage.models import AuditEntry, Check, CheckResult, Incident, Notification, Role, Rollup, Ticket
 from statuspage.monitoring import policy, results
-from statuspage.monitoring.probes import ProbeResult
 from statuspage.monitoring import checks
 from statuspage.services import incidents, page, uptime
 from statuspage.services.audit import Actor
 from statuspage.support import intake
-from tests.builders import START, SYSTEM, make_component, make_incident, make_maintenance, make_subscriber
+from tests.builders import (
+    START, SYSTEM, add_check, make_component, make_incident, make_maintenance, make_subscriber, open_incidents, run,
+)
 
 
 @pytest.fixture
@@ -21,27 +22,6 @@ def world(app, clock):
         make_component("search", "Search")
         yield
         db.session.remove()
-
-
-def add_check(key="api-http", component="api", **fields):
-    data = {"key": key, "name": key.replace("-", " ").title(), "component": component, "kind": "http",
-            "target": "http://127.0.0.1:9/", "interval": "30s", **fields}
-    return checks.create_check(data, by=SYSTEM, now=START)
-
-
-def run(app, check, ok: bool, clock, *, error="connection refused", latency=40, auto_resolve=True, step=30):
-    """One run of a check at the clock's time, stored and judged as the scheduler would; the clock moves on."""
-    now = clock.now()
-    result = ProbeResult(ok=ok, latency_ms=latency if ok else None, error=None if ok else error, started_at=now)
-    attention = results.record([results.Outcome(check.id, now, result)], now=now, tz=app.config["SETTINGS"].tz)
-    policy.reconcile(attention, now=now, auto_resolve=auto_resolve)
-    db.session.expire_all()
-    clock.advance(seconds=step)
-
-
-def open_incidents():
-    return [i for i in db.session.scalars(select(Incident).order_by(Incident.id)) if not i.is_closed
-            and not i.is_maintenance]
 
 
 def component_status(slug):

@@ -10,7 +10,7 @@ from statuspage.models import Ticket
 from statuspage.support import candidates, semantic
 from statuspage.support.text import ticket_text
 from tests.builders import statements_sent
-from tests.integration.test_ticket_intake import EXAMPLE, INVOICE, intake, outage, world  # noqa: F401  (fixtures)
+from tests.builders import EXAMPLE, INVOICE
 
 
 def test_a_ticket_keeps_its_gist_and_serves_as_an_example_without_being_encoded_again(app, client, outage, intake):

@@ -13,7 +13,7 @@ from statuspage.services import site_version
 from statuspage.services.bars import PAST_TTL
 from statuspage.services.components import update_component
 from statuspage.services.incidents import edit_incident, resolve_incident
-from tests.builders import START, SYSTEM, make_component, make_group, make_incident, statements_sent
+from tests.builders import START, SYSTEM, bar, make_component, make_group, make_incident, rendered, statements_sent
 
 
 @pytest.fixture
@@ -30,26 +30,11 @@ def site(app, clock):
     return check_id
 
 
-def rendered(client, path: str = "/") -> str:
-    """The page as rendered now: the page cache is emptied first, so it renders every time (an unknown query
-    argument no longer bypasses the cache: it is served from the page's entry)."""
-    client.application.extensions["statuspage.page_cache"].clear()
-    response = client.get(path)
-    assert response.status_code == 200
-    return response.get_data(as_text=True)
-
-
 def counted(app, client, path: str = "/") -> tuple[str, int]:
     """The page as rendered now and the number of SQL statements that took."""
     with statements_sent(app) as statements:
         page = rendered(client, path)
     return page, len(statements)
-
-
-def bar(page: str, label: str = "API, last 90 days") -> str:
-    """A component's bar and its legend, from the page."""
-    start = page.index(f'<ol class="bars" aria-label="{label}" aria-describedby="bars-keys">')
-    return page[start:page.index("</div>", start)]
 
 
 def run(app, check_id: int, ok: bool, at: datetime, *, now: datetime | None = None) -> None:

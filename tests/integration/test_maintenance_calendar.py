@@ -6,7 +6,7 @@ import ics
 import pytest
 
 from statuspage.services import incidents
-from tests.builders import START, SYSTEM, make_component, make_incident, make_maintenance
+from tests.builders import START, SYSTEM, QueryCounter, make_component, make_incident, make_maintenance
 
 BASE = "https://status.example.com"
 
@@ -131,7 +131,9 @@ def test_an_empty_site_has_a_valid_empty_calendar(client, clock):
 
 
 def test_the_calendars_are_kept_in_the_page_cache_per_language_like_the_feeds(app, client, site):
-    calendar(app.test_client(), "/maintenance.ics")
-    calendar(app.test_client(), "/components/api/maintenance.ics", **{"Accept-Language": "de"})
-    entries = app.extensions["statuspage.page_cache"].entries
-    assert {("/maintenance.ics", 1, "en"), ("/components/api/maintenance.ics", 1, "de")} <= set(entries)
+    asked = [("/maintenance.ics", "en"), ("/maintenance.ics", "de"), ("/components/api/maintenance.ics", "de")]
+    first = [calendar(app.test_client(), path, **{"Accept-Language": lang})[0].get_data() for path, lang in asked]
+    assert first[0] != first[1]  # translated: each language has its own
+    with QueryCounter(app) as queries:  # each answered again from memory, in its own language
+        again = [calendar(app.test_client(), path, **{"Accept-Language": lang})[0].get_data() for path, lang in asked]
+    assert again == first and queries.count == len(asked)  # the change counter, once per request

@@ -19,7 +19,6 @@ from statuspage.models import Incident, Notification
 from statuspage.notify import dispatch
 from statuspage.services import accounts
 from tests.builders import SYSTEM, START, csrf_token, make_component, make_subscriber, make_user, sign_in
-from tests.integration.test_chat_channel import Receiver, receiver  # noqa: F401
 
 
 @pytest.fixture
@@ -104,7 +103,7 @@ def inbox(app, monkeypatch):
     controller.stop()
 
 
-def test_subscribers_hear_of_scheduling_the_reminder_the_start_and_the_end(app, responder, clock, receiver,  # noqa: F811
+def test_subscribers_hear_of_scheduling_the_reminder_the_start_and_the_end(app, responder, clock, receiver,
                                                                            inbox):
     with app.app_context():
         make_subscriber("db@example.com", ["database"], language="de")

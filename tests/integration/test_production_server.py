@@ -96,7 +96,7 @@ def raw_status(base: str, request: bytes) -> int:
 
 @pytest.mark.slow
 def test_gzip_follows_the_q_values_on_the_event_loop_and_in_flask(database_url, tmp_path, incident_and_token):
-    from tests.integration.test_read_cache import ACCEPT_ENCODINGS
+    from tests.builders import ACCEPT_ENCODINGS
 
     with production_server(database_url, tmp_path, workers=1) as base:
         for accept, gzipped in ACCEPT_ENCODINGS.items():

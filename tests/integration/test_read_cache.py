@@ -11,7 +11,7 @@ from flask import template_rendered
 from statuspage import create_app
 from statuspage.extensions import db
 from statuspage.services import incidents
-from tests.builders import SYSTEM, QueryCounter, make_component, make_incident
+from tests.builders import ACCEPT_ENCODINGS, SYSTEM, QueryCounter, make_component, make_incident, statements_sent
 
 PAGES = ["/", "/?lang=de", "/components/api", "/history", "/feed.atom", "/api/v2/summary.json", "/badge.svg"]
 
@@ -77,10 +77,13 @@ def test_gzip_when_the_client_accepts_it(client, site):
 
 
 def test_odd_query_arguments_are_served_and_never_stored_apart(app, client, site):
-    assert client.get("/?utm_source=mail").status_code == 200
-    plain = client.get("/")
-    assert client.get("/?utm_source=other&x=1").get_data() == plain.get_data()
-    assert len(app.extensions["statuspage.page_cache"].entries) == 1
+    first = client.get("/?utm_source=mail")
+    assert first.status_code == 200
+    with QueryCounter(app) as queries:  # `/` and any other arguments: the entry the first request made
+        plain = client.get("/")
+        odd = client.get("/?utm_source=other&x=1")
+    assert odd.get_data() == plain.get_data() == first.get_data()
+    assert queries.count == 2  # the change counter, once per request: nothing rendered, nothing stored apart
 
 
 def test_thousands_of_page_values_leave_the_cache_small(app, site):
@@ -115,12 +118,6 @@ def test_security_headers(client, site):
     secure = client.get("/", headers={"X-Forwarded-Proto": "https"})
     assert secure.headers["Strict-Transport-Security"].startswith("max-age=")
 
-
-ACCEPT_ENCODINGS = {  # Accept-Encoding -> whether gzip may be sent (RFC 9110, 12.5.3)
-    "gzip": True, "gzip, deflate, br": True, "br;q=1.0, gzip;q=0.8, *;q=0.1": True, "*": True, "GZIP": True,
-    "gzip;q=0": False, "gzip; q=0.000": False, "*;q=0": False, "identity": False, "identity, *;q=0": False,
-    "gzip;q=0, *": False, "br, *;q=0": False, "deflate": False, "": False, "gzipx": False, "x-gzipped": False,
-}
 
 
 @pytest.mark.parametrize("accept", ACCEPT_ENCODINGS)
@@ -171,3 +168,74 @@ def test_the_change_counter_keeps_no_connection_for_a_thread_that_has_ended(app,
         thread.join()
     assert len(reader.opened) <= 2, "connections of ended threads are kept open"
     assert reader() is not None  # this thread's own, and the counter still reads
+
+
+def _counter_reads(statements: list[str]) -> int:
+    return sum("site_version" in statement.lower() and "select" in statement.lower() for statement in statements)
+
+
+@pytest.mark.parametrize("url", ["/", "/components/api", "/history", "/p/nowhere", "/api/v2/summary.json"])
+def test_a_request_reads_the_change_counter_once_however_far_it_goes(app, client, site, url):
+    """A miss goes through PageChoice, the fast path, Flask's hooks and the view (the bars' past days are kept
+    under the counter): the counter read first is passed down, never read again."""
+    reader = app.extensions["statuspage.site_version_reader"]
+    reads = reader.reads
+    with statements_sent(app) as statements:
+        client.get(url)
+    assert reader.reads - reads == 1 and _counter_reads(statements) == 0, statements
+
+
+def test_a_request_not_on_any_page_reads_no_change_counter(app, client, site):
+    reader = app.extensions["statuspage.site_version_reader"]
+    reads = reader.reads
+    with statements_sent(app) as statements:
+        for url in ("/healthz", "/static/style.css", "/admin/login"):
+            client.get(url).close()
+    assert reader.reads == reads and _counter_reads(statements) == 0
+
+
+def test_the_counter_read_on_the_event_loop_is_passed_to_flask(app, client, site, clock):
+    """On the production server a request whose entry is outdated reads the counter on the event loop, misses,
+    and goes to Flask's thread with that reading: PageChoice, the hooks and the view do not read it again."""
+    import asyncio
+
+    from statuspage.web.server import Front
+
+    front = Front(app, threads=1)
+    loop_reads = []
+    read = front.version.read  # services/site_version.py:LoopReader
+
+    async def counted():
+        loop_reads.append(1)
+        return await read()
+
+    front.version.read = counted
+
+    async def get(path: str) -> int:
+        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
+                 "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
+                 "headers": [(b"host", b"localhost")], "client": ("127.0.0.1", 5000), "server": ("localhost", 80)}
+        sent = []
+
+        async def receive():
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message):
+            sent.append(message)
+
+        await front(scope, receive, send)
+        if read.connection is not None:  # PostgreSQL's async connection belongs to this event loop
+            await read.connection.close()
+            read.connection = None
+        return sent[0]["status"]
+
+    assert asyncio.run(get("/")) == 200  # stored through Flask (no maps yet: the loop leaves it to Flask)
+    with app.app_context():
+        incidents.resolve_incident(site, "Fixed.", by=SYSTEM, now=clock.now())
+    reader = app.extensions["statuspage.site_version_reader"]
+    reads, loop_reads[:] = reader.reads, []
+    with statements_sent(app) as statements:
+        assert asyncio.run(get("/")) == 200
+    on_reader = 1 if reader.sqlite else 0  # SQLite's loop read is the Reader's (services/site_version.py)
+    assert loop_reads == [1] and reader.reads - reads == on_reader and _counter_reads(statements) == 0, statements
+    assert "All systems operational" in client.get("/").get_data(as_text=True)

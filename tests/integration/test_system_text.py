@@ -16,9 +16,9 @@ from statuspage.monitoring.probes import HttpExpect, ProbeSpec, run_probes
 from statuspage.services import accounts, incidents
 from statuspage.system_text import check_errors
 from tests.builders import (
-    START, SYSTEM, body_of, csrf_token, deliver, make_component, make_incident, make_subscriber, make_user, sign_in,
+    START, SYSTEM, add_check, body_of, csrf_token, deliver, make_component, make_incident, make_subscriber, make_user,
+    open_incidents, run, sign_in,
 )
-from tests.integration.test_check_policy import add_check, open_incidents, run
 
 NAMES = {"en": "API is partly unavailable", "de": "API ist teilweise nicht erreichbar",
          "fr": "API est partiellement indisponible"}

@@ -17,7 +17,7 @@ from statuspage.support import following, queue
 from tests.builders import (
     START, SYSTEM, body_of, deliver, make_incident, make_subscriber, make_user, settings_with, sign_in,
 )
-from tests.integration.test_ticket_intake import EXAMPLE, intake, outage, world  # noqa: F401
+from tests.builders import EXAMPLE
 
 PROMISE_DE = "Wir benachrichtigen Sie unter"  # the German auto-reply's "we will email you about every update"
 

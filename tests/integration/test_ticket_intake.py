@@ -21,54 +21,9 @@ from statuspage.models import (
 from statuspage.notify.channels.webhook import signature
 from statuspage.services import accounts, incidents
 from tests.builders import (
-    START, SYSTEM, body_of, deliver, make_component, make_incident, make_maintenance, make_user, settings_with,
+    EXAMPLE, INVOICE, START, SYSTEM, body_of, deliver, make_maintenance, make_user,
+    settings_with,
 )
-
-EXAMPLE = {
-    "external_id": "ZD-48213",
-    "subject": "Dashboard nicht erreichbar",
-    "body": "Seit 10 Uhr bekommen wir 502 beim Login, das Dashboard ist nicht erreichbar.",
-    "requester": {"email": "ops@customer.example", "name": "Ana"},
-    "plan": "professional",
-    "priority": 1,
-    "environment": "production",
-    "component": "dashboard",
-    "created_at": "2026-11-20T10:12:00+01:00",
-}
-INVOICE = {"subject": "Invoice for October", "body": "Could you send the October invoice again as PDF?",
-           "requester": {"email": "billing@customer.example"}, "plan": "professional", "priority": 1,
-           "created_at": "2026-11-20T10:12:00+01:00"}
-
-
-@pytest.fixture
-def world(app, clock):
-    with app.app_context():
-        make_component("dashboard", "Dashboard")
-        make_component("login", "Login")
-        make_component("search", "Search")
-        make_component("database", "Database")
-        db.session.remove()
-
-
-@pytest.fixture
-def outage(app, world, clock):
-    with app.app_context():
-        incident = make_incident("Dashboard and sign-in unavailable", impact="major",
-                                 components_={"dashboard": "major_outage", "login": "partial_outage"},
-                                 body="The dashboard returns 502 Bad Gateway errors and customers cannot sign in.",
-                                 now=clock.now() - timedelta(minutes=30))
-        incidents.post_update(incident.id, status="identified", body="A faulty load balancer change; rolling back.",
-                              by=SYSTEM, now=clock.now() - timedelta(minutes=10))
-        db.session.remove()
-        return incident.id
-
-
-@pytest.fixture
-def intake(app):
-    with app.app_context():
-        _record, plain = accounts.create_token(role="intake", label="desk", by=SYSTEM, now=START)
-    return {"Authorization": f"Bearer {plain}"}
-
 
 @pytest.fixture
 def staff(app):

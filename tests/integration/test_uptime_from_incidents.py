@@ -12,9 +12,8 @@ from statuspage.monitoring.probes import ProbeResult
 from statuspage.monitoring import checks
 from statuspage.services import incidents, page
 from statuspage.services.components import get_component
-from tests.builders import START, SYSTEM, make_component, make_group, make_incident
+from tests.builders import START, SYSTEM, bar, make_component, make_group, make_incident, rendered
 
-from .test_kept_uptime_bars import bar, rendered
 
 
 @pytest.fixture
