@@ -197,7 +197,6 @@ def test_a_request_not_on_any_page_reads_no_change_counter(app, client, site):
 def test_the_counter_read_on_the_event_loop_is_passed_to_flask(app, client, site, clock):
     """On the production server a request whose entry is outdated reads the counter on the event loop, misses,
     and goes to Flask's thread with that reading: PageChoice, the hooks and the view do not read it again."""
-    import asyncio
 
     from statuspage.web.server import Front
 
@@ -229,13 +228,23 @@ def test_the_counter_read_on_the_event_loop_is_passed_to_flask(app, client, site
             read.connection = None
         return sent[0]["status"]
 
-    assert asyncio.run(get("/")) == 200  # stored through Flask (no maps yet: the loop leaves it to Flask)
+    assert on_a_loop_of_its_own(get("/")) == 200  # stored through Flask (no maps yet: the loop leaves it to Flask)
     with app.app_context():
         incidents.resolve_incident(site, "Fixed.", by=SYSTEM, now=clock.now())
     reader = app.extensions["statuspage.site_version_reader"]
     reads, loop_reads[:] = reader.reads, []
     with statements_sent(app) as statements:
-        assert asyncio.run(get("/")) == 200
+        assert on_a_loop_of_its_own(get("/")) == 200
     on_reader = 1 if reader.sqlite else 0  # SQLite's loop read is the Reader's (services/site_version.py)
     assert loop_reads == [1] and reader.reads - reads == on_reader and _counter_reads(statements) == 0, statements
     assert "All systems operational" in client.get("/").get_data(as_text=True)
+
+
+def on_a_loop_of_its_own(coroutine):
+    """Run a coroutine to its end on a new event loop in a thread of its own: this thread may already run one
+    (Playwright's sync API keeps its loop running while the browser tests' session lasts)."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
