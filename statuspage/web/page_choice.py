@@ -139,7 +139,10 @@ def current_page() -> PageView:
         choice: PageChoice | None = current_app.extensions.get("statuspage.page_choice")
         if choice is not None:  # the console, the API: the default page from the maps (a mail a ticket's
             # reply renders names it), read on the change counter's connection, not in the request's session
-            view = choice.maps(choice.version()).default
+            version = request.environ.get(ENVIRON_VERSION)
+            if version is None:  # read once: kept where web/cache.py:request_version looks first
+                version = request.environ[ENVIRON_VERSION] = choice.version()
+            view = choice.maps(version).default
         else:
             view = pages.effective(pages.default_page_for_reading(), current_app.config["SETTINGS"])
         request.environ[ENVIRON_PAGE] = view
