@@ -8,7 +8,7 @@ from .subscribers import (
     Channel, DeliveryStatus, DeskProblem, IntakeFollow, Notification, NotificationKind, Subscriber,
     SubscriberComponent, SubscriberIncident, UnsubscribedAddress,
 )
-from .pages import Page, PageComponent, PageVisibility
+from .pages import Page, PageComponent, PageMember, PageMemberComponent, PageVisibility
 from .site import RateLimitCounter, SiteVersion
 from .tickets import SeenSignature, Ticket, TicketChange, TicketStatus
 from .incidents import (
@@ -30,6 +30,7 @@ __all__ = [
     "MaintenanceStatus", "Role", "User", "LoginSession", "RecoveryCode", "SignInChallenge", "RateLimitCounter",
     "Channel", "DeliveryStatus",
     "DeskProblem",
-    "Notification", "NotificationKind", "Page", "PageComponent", "PageVisibility", "Subscriber", "SubscriberComponent", "SubscriberIncident", "SeenSignature",
+    "Notification", "NotificationKind", "Page", "PageComponent", "PageMember", "PageMemberComponent", "PageVisibility",
+    "Subscriber", "SubscriberComponent", "SubscriberIncident", "SeenSignature",
     "SiteVersion", "Ticket", "TicketChange", "TicketStatus", "IntakeFollow", "UnsubscribedAddress",
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, String, text
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import Base, UTCDateTime
@@ -21,8 +21,8 @@ SLUG_PATTERN = r"[a-z0-9][a-z0-9-]*"
 
 class PageVisibility(StrEnum):
     PUBLIC = "public"
-    PRIVATE = "private"    # audience members only (not served yet: 404 to the public)
-    PASSWORD = "password"  # one shared password (not served yet: 404 to the public)
+    PRIVATE = "private"    # signed-in audience members only (page_members), or a member's feed token
+    PASSWORD = "password"  # one shared password (pages.password_hash)
 
 
 class Page(Base):
@@ -45,6 +45,10 @@ class Page(Base):
     visibility: Mapped[str] = mapped_column(String(16), default=PageVisibility.PUBLIC.value)
     shows_all_components: Mapped[bool] = mapped_column(default=False)
     is_default: Mapped[bool] = mapped_column(default=False)
+    # A password page's shared password (services/accounts.py's hasher); None: no password set.
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    # Signed into every password cookie: bumped when the password changes, so every such cookie dies.
+    access_version: Mapped[int] = mapped_column(default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(default=1)
@@ -65,5 +69,46 @@ class PageComponent(Base):
     __tablename__ = "page_components"
 
     page_id: Mapped[int] = mapped_column(ForeignKey("pages.id", ondelete="CASCADE"), primary_key=True)
+    component_id: Mapped[int] = mapped_column(ForeignKey("components.id", ondelete="CASCADE"), primary_key=True,
+                                              index=True)
+
+
+class PageMember(Base):
+    """Someone in a private page's audience: signs in by a one-time email link (or single sign-on with the
+    same verified address) and may hold one feed token for the page's feeds and v2 JSON.
+
+    Revoking keeps the row (revoked_at) so the console can show who had access; it ends every session
+    (session_version moves) and the token. Empty page_member_components: every component of the page."""
+
+    __tablename__ = "page_members"
+    __table_args__ = (UniqueConstraint("page_id", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    page_id: Mapped[int] = mapped_column(ForeignKey("pages.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(320))  # normalized: lowercase, trimmed
+    name: Mapped[str] = mapped_column(String(120), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # In every member cookie; bumped on revoke or "sign out everywhere": every cookie issued before dies.
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)  # sha256 hex; plain shown once
+    token_created_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_signed_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sign_in_nonce: Mapped[str | None] = mapped_column(String(64))  # the one sign-in link that may be redeemed
+
+    components: Mapped[list[Component]] = relationship(
+        secondary="page_member_components", order_by="(Component.position, Component.id)")
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class PageMemberComponent(Base):
+    """A component a member is limited to (none: every component of the page)."""
+
+    __tablename__ = "page_member_components"
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("page_members.id", ondelete="CASCADE"), primary_key=True)
     component_id: Mapped[int] = mapped_column(ForeignKey("components.id", ondelete="CASCADE"), primary_key=True,
                                               index=True)

@@ -25,6 +25,7 @@ class NotificationKind(StrEnum):
     REMINDER = "reminder"          # a maintenance window starts soon (its incident_id; no update)
     DESK = "desk"                  # a write to a help desk about one ticket (notify/desk_writes.py)
     DELIVERY_FAILED = "delivery_failed"  # to the engineers' alert URLs: deliveries failed for good (detail)
+    MEMBER_SIGN_IN = "member_sign_in"  # to a private page's member (recipient): an invitation or a sign-in link
 
 
 class DeliveryStatus(StrEnum):
@@ -55,6 +56,9 @@ class Subscriber(Base):
     incidents_only: Mapped[bool] = mapped_column(default=False)
     # The page it subscribed on (models/pages.py): its links point there. None is read as the default page.
     page_id: Mapped[int | None] = mapped_column(ForeignKey("pages.id", ondelete="CASCADE"), index=True)
+    # On a private page, the audience member who subscribed: their subscriptions end when they are revoked,
+    # and their mail names only the components they may see.
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("page_members.id", ondelete="CASCADE"), index=True)
 
     components: Mapped[list[Component]] = relationship(secondary="subscriber_components", lazy="selectin",
                                                        order_by="Component.position")

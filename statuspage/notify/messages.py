@@ -86,6 +86,8 @@ def email_for(notification: Notification) -> Email:
     settings: Settings = current_app.config["SETTINGS"]
     if notification.kind == NotificationKind.ALERT:
         return _alert(notification, settings)
+    if notification.kind == NotificationKind.MEMBER_SIGN_IN:
+        return _member_sign_in(notification)
     subscriber = notification.subscriber
     assert subscriber is not None, "every mail but an alert is a subscriber's"
     name, context = _subscriber_context(notification, settings)
@@ -128,6 +130,18 @@ def _alert(notification: Notification, settings: Settings) -> Email:
     with force_locale(language):
         subject = render_template("email/alert.subject.txt", **context).strip()
         text = render_template("email/alert.txt", **context)
+    return Email(subject=one_line(subject), text=text, html=None,
+                 headers={"Auto-Submitted": "auto-generated", "Content-Language": language})
+
+
+def _member_sign_in(notification: Notification) -> Email:
+    """To a private page's audience member (services/page_members.py): an invitation or a sign-in link, in
+    the page's language. What it says was fixed when it was queued (the detail)."""
+    context = json.loads(notification.detail or "{}")
+    language = context.get("language") or "en"
+    with force_locale(language):
+        subject = render_template("email/member_sign_in.subject.txt", **context).strip()
+        text = render_template("email/member_sign_in.txt", **context)
     return Email(subject=one_line(subject), text=text, html=None,
                  headers={"Auto-Submitted": "auto-generated", "Content-Language": language})
 

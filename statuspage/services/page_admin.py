@@ -182,7 +182,7 @@ def _apply(page: Page, fields: dict[str, Any], settings: Settings) -> None:
     if "shows_all_components" in fields:
         page.shows_all_components = validate.boolean(fields["shows_all_components"], "shows_all_components")
     if "components" in fields:
-        page.components = _components(fields["components"])
+        page.components = named_components(fields["components"])
 
 
 def page_slug(value: Any) -> str:
@@ -274,7 +274,7 @@ def accent_color(value: Any) -> str | None:
     return text
 
 
-def _components(values: Any) -> list[Component]:
+def named_components(values: Any) -> list[Component]:
     """Components named by slug, or by id as the v2 JSON shows them ("12" or 12); every one must exist."""
     if (not isinstance(values, (list, tuple)) or len(values) > 10_000
             or any(isinstance(v, bool) or not isinstance(v, (str, int)) for v in values)):
