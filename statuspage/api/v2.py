@@ -50,7 +50,7 @@ def _serializer() -> Serializer:
     """For the request's page: its URL, zone and components (web/page_choice.py chose it)."""
     on = current_page()
     settings = current_app.config["SETTINGS"]
-    if on.is_default and on.shows_all_components and on.url == settings.base_url.rstrip("/"):
+    if on.is_default and on.shows_all_components and on.limited_to is None and on.url == settings.base_url.rstrip("/"):
         return Serializer(settings, tz=on.tz)  # as before there were pages
     return Serializer(settings, url=on.url, tz=on.tz, shown=pages.page_component_ids(on))
 

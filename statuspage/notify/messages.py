@@ -14,7 +14,7 @@ from ..serialize import Serializer
 from ..config import Settings
 from ..markup import one_line
 from ..extensions import db
-from ..models import Incident, Notification, NotificationKind, Page, Subscriber, User
+from ..models import Incident, Notification, NotificationKind, Page, PageMemberComponent, Subscriber, User
 from ..services import pages
 from ..services.subscriptions import SubscriptionPolicy, confirm_token, manage_token
 
@@ -113,9 +113,25 @@ def _subscriber_context(notification: Notification, settings: Settings) -> tuple
         notification.kind, "update")
     incident = notification.update.incident if notification.update else notification.incident
     assert notification.subscriber is not None, "a subscriber's message"
+    shown = shown_to(notification.subscriber)
+    components = [c for c in incident.components if shown is None or c.id in shown] if incident else []
     return name, {"site_name": subscriber_page(notification.subscriber, settings)[1],
-                  "subscriber": notification.subscriber,
+                  "subscriber": notification.subscriber, "components": components,
                   "links": _links(notification, settings), "update": notification.update, "incident": incident}
+
+
+def shown_to(subscriber: Subscriber) -> set[int] | None:
+    """The components the subscriber's page shows them (None: all): their page's, and on a private page only
+    those their membership allows. A message names no other: an incident on a public and a private
+    component names only the public one to the public page's subscribers."""
+    page = db.session.get(Page, subscriber.page_id) if subscriber.page_id is not None else None
+    shown = pages.page_component_ids(page if page is not None else pages.default_page_for_reading())
+    if subscriber.member_id is not None:
+        limited = set(db.session.scalars(select(PageMemberComponent.component_id)
+                                         .where(PageMemberComponent.member_id == subscriber.member_id)))
+        if limited:
+            shown = limited if shown is None else shown & limited
+    return shown
 
 
 def _alert(notification: Notification, settings: Settings) -> Email:
@@ -198,7 +214,8 @@ def webhook_body(notification: Notification) -> bytes:
     settings: Settings = current_app.config["SETTINGS"]
     assert notification.subscriber is not None, "webhooks are subscribers'"
     url, page_name = subscriber_page(notification.subscriber, settings)
-    serializer = Serializer(settings) if url == settings.base_url else Serializer(settings, url=url)
+    shown = shown_to(notification.subscriber)
+    serializer = Serializer(settings, url=None if url == settings.base_url else url, shown=shown)
     links = _links(notification, settings)
     payload: dict[str, object]
     if notification.kind == NotificationKind.CONFIRMATION:

@@ -11,7 +11,8 @@ from sqlalchemy import ColumnElement, Integer, and_, cast, exists, insert, liter
 from ..extensions import db
 from .channels.chat import fingerprint
 from ..models import (
-    DeliveryStatus, Incident, IncidentUpdate, Notification, NotificationKind, Page, PageComponent, Subscriber,
+    DeliveryStatus, Incident, IncidentUpdate, Notification, NotificationKind, Page, PageComponent, PageMemberComponent,
+    Subscriber,
     SubscriberComponent, SubscriberIncident,
 )
 
@@ -51,7 +52,8 @@ def _queue_for_audience(kind: NotificationKind, about_incident: int, component_i
         literal(DeliveryStatus.PENDING.value), literal(0), literal(now, Notification.next_attempt_at.type),
         literal(now, Notification.created_at.type), literal(""),
     ).where(Subscriber.confirmed_at.is_not(None),
-            or_(and_(~follows_components, Subscriber.incidents_only.is_(False), _page_shows(component_ids)),
+            or_(and_(~follows_components, Subscriber.incidents_only.is_(False), _page_shows(component_ids),
+                     _member_sees(component_ids)),
                 follows_these, follows_this_incident))
     db.session.execute(insert(Notification).from_select(
         ["subscriber_id", "kind", "update_id", "incident_id", "status", "attempts", "next_attempt_at", "created_at",
@@ -70,6 +72,15 @@ def _page_shows(component_ids: list[int]) -> ColumnElement[bool]:
                exists().where(Page.id == Subscriber.page_id, Page.shows_all_components.is_(True)),
                exists().where(PageComponent.page_id == Subscriber.page_id,
                               PageComponent.component_id.in_(component_ids)))
+
+
+def _member_sees(component_ids: list[int]) -> ColumnElement[bool]:
+    """A private page's member limited to some components hears of incidents on those only (as the page
+    shows them: services/pages.py:limited_to); one of no component is not among them."""
+    limited = exists().where(PageMemberComponent.member_id == Subscriber.member_id)
+    sees = exists().where(PageMemberComponent.member_id == Subscriber.member_id,
+                          PageMemberComponent.component_id.in_(component_ids or [-1]))
+    return or_(Subscriber.member_id.is_(None), ~limited, sees)
 
 
 def _id_or_null(value: int | None) -> ColumnElement[Any]:

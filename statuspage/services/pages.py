@@ -114,20 +114,30 @@ def page_components(page: Page) -> list[Component]:
 
 
 def page_component_ids(page: PageScope) -> set[int] | None:
-    """The ids of the page's components; None when it shows them all."""
+    """The ids of the page's components; None when it shows them all. For a reader limited to some
+    components (PageView.limited_to: a private page's member), those of them the page shows."""
+    limited = limited_to(page)
     if page.shows_all_components:
-        return None
-    return set(db.session.scalars(select(PageComponent.component_id).where(PageComponent.page_id == page.id)))
+        return None if limited is None else set(limited)
+    shown = set(db.session.scalars(select(PageComponent.component_id).where(PageComponent.page_id == page.id)))
+    return shown if limited is None else shown & limited
+
+
+def limited_to(page: object) -> frozenset[int] | None:
+    """The components a page's reader is limited to (a PageView narrowed by web/access.py), None: no limit."""
+    limited: frozenset[int] | None = getattr(page, "limited_to", None)
+    return limited
 
 
 def incident_on_page(incident: Incident, page: PageScope) -> bool:
     """Whether the incident (or maintenance) shows on the page: it touches one of the page's components,
     or touches none and the page is the default page."""
-    if page.is_default and page.shows_all_components:
+    limited = limited_to(page)
+    if page.is_default and page.shows_all_components and limited is None:
         return True  # everything shows there
     affected = {a.component_id for a in incident.affected}
     if not affected:
-        return page.is_default
+        return page.is_default and limited is None
     shown = page_component_ids(page)
     return shown is None or bool(affected & shown)
 
@@ -135,6 +145,9 @@ def incident_on_page(incident: Incident, page: PageScope) -> bool:
 def incidents_on_page_clause(page: PageScope) -> ColumnElement[bool]:
     """A WHERE clause for Incident queries: only those incident_on_page would say yes to."""
     touches_any = exists().where(AffectedComponent.incident_id == Incident.id)
+    if limited_to(page) is not None:  # a limited reader: incidents on their components, none of no component
+        return exists().where(AffectedComponent.incident_id == Incident.id,
+                              AffectedComponent.component_id.in_(sorted(page_component_ids(page) or ())))
     if page.shows_all_components:
         return touches_any if not page.is_default else true()
     touches_page = exists().where(
@@ -159,15 +172,17 @@ class PageScope(Protocol):
 
 def scope_components(query: Query, page: PageScope | None) -> Query:
     """A Component query narrowed to the page's components (unchanged for a page showing them all, or none)."""
-    if page is None or page.shows_all_components:
+    if page is None or (page.shows_all_components and limited_to(page) is None):
         return query
+    if limited_to(page) is not None:
+        return query.where(Component.id.in_(sorted(page_component_ids(page) or ())))
     return query.where(Component.id.in_(select(PageComponent.component_id).where(PageComponent.page_id == page.id)))
 
 
 def scope_incidents(query: Query, page: PageScope | None) -> Query:
     """An Incident query narrowed to what shows on the page (unchanged for the default page showing every
     component, where everything shows, or for no page)."""
-    if page is None or (page.is_default and page.shows_all_components):
+    if page is None or (page.is_default and page.shows_all_components and limited_to(page) is None):
         return query
     return query.where(incidents_on_page_clause(page))
 
@@ -204,6 +219,9 @@ class PageView:
     shows_all_components: bool
     path_prefix: str  # "" (the default page, or a page chosen by its host) or "/p/<slug>"
     url: str          # where the page is: its host, /p/<slug> under the install's base URL, or the base URL
+    # A private page's member limited to some components (web/access.py narrows the request's page): the
+    # page shows only those of them it has, everywhere (services/page_access.py).
+    limited_to: frozenset[int] | None = None
 
     @property
     def tz(self) -> ZoneInfo:

@@ -85,8 +85,9 @@ def _components(slugs: Iterable[str] | None) -> list[Component]:
 
 def subscribe(channel: str, address: object, *, components: Iterable[str] = (), language: str = "en",
               confirmed: bool = False, policy: SubscriptionPolicy, by: Actor | None = None, now: datetime,
-              page_id: int | None = None) -> Subscriber:
+              page_id: int | None = None, member_id: int | None = None) -> Subscriber:
     """Ask for updates; a confirmation goes out unless `confirmed` (an admin importing known addresses).
+    On a private page, `member_id` is the signed-in member's: the subscription ends with their membership.
 
     The answer is the same whether or not the address was known: a confirmed subscriber is left as it is
     (nobody can change someone else's choices by knowing their address), an unconfirmed one gets its
@@ -108,6 +109,7 @@ def subscribe(channel: str, address: object, *, components: Iterable[str] = (), 
         subscriber.sealed_url = sealed_url
         subscriber.language = language
         subscriber.page_id = page_id  # where its links lead; None: the default page (no query per ticket follower)
+        subscriber.member_id = member_id
         subscriber.components = chosen
         db.session.flush()
         if confirmed:

@@ -4,7 +4,7 @@ import hashlib
 import re
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, current_app, has_request_context, request, url_for
+from flask import Flask, abort, current_app, g, has_request_context, request, url_for
 
 from ..errors import AppError
 from ..markup import plain_text, render_markdown
@@ -21,8 +21,10 @@ def _site_context() -> dict:
         return {"site_name": settings.site_name, "site_timezone": settings.timezone,
                 "site_languages": settings.languages, "language_url": language_url, "page_look": None}
     page = current_page()
+    reader = g.get("page_reader")
     return {"site_name": page.name, "site_timezone": page.time_zone, "site_languages": page.languages,
-            "language_url": language_url, "page_look": page_look(page)}
+            "language_url": language_url, "page_look": page_look(page), "page_is_private": not page.is_public,
+            "page_member_id": reader.member_id if reader is not None else None}
 
 
 def page_look(page) -> dict | None:
@@ -97,6 +99,7 @@ def _security_headers(response):
 
 
 def init_app(app: Flask) -> None:
+    from . import access
     from .admin import bp as admin_bp
     from .badges import bp as badges_bp
     from .feeds import bp as feeds_bp
@@ -119,3 +122,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(subscribe_bp)
     app.register_blueprint(ticket_links_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    access.init_app(app)

@@ -219,11 +219,14 @@ class FastPath:
 
 
 def cacheable(environ: dict, endpoint: str | None = None) -> bool:
-    """The one rule of what the cache keeps and answers: a GET or HEAD of a page that is there (PageChoice did
-    not mark it missing) for a public read (web/public_surface.py: CACHED). The fast path asks before routing
+    """The one rule of what the cache keeps and answers: a GET or HEAD of a public page that is there
+    (PageChoice did not mark it missing; a private or password page's answers are each reader's: never
+    kept) for a public read (web/public_surface.py: CACHED). The fast path asks before routing
     (endpoint None): it answers only keys that Flask's hooks stored, and they asked with the endpoint. Sessions
     are each caller's: the fast path leaves any session cookie to Flask, Flask's hooks a session's flashes."""
+    page_view = environ.get(ENVIRON_PAGE)
     return (environ["REQUEST_METHOD"] in ("GET", "HEAD") and not environ.get(ENVIRON_MISSING)
+            and (page_view is None or page_view.is_public)
             and (endpoint is None or cached_kind(endpoint) is not None))
 
 
@@ -238,7 +241,8 @@ def request_version() -> int:
 
 
 def _cacheable() -> bool:
-    return cacheable(request.environ, request.endpoint or "") and "_flashes" not in session
+    return (cacheable(request.environ, request.endpoint or "") and current_page().is_public
+            and "_flashes" not in session)
 
 
 def _serve_from_cache():

@@ -10,7 +10,7 @@ moves into SCRIPT_NAME, so every view and url_for work unchanged and links stay 
 chosen by its host is reached only there: not as /p/<slug> on another host. What is not per page (the
 console, /api/v1, health, static files, ticket links: web/public_surface.py) is served as before and never
 under /p/<slug>.
-A slug no page has, and a page that is not public (private pages are not served yet), answer 404.
+A slug no page has answers 404. A page that is not public is served to its readers only (web/access.py).
 """
 from __future__ import annotations
 
@@ -127,8 +127,6 @@ class PageChoice:
             environ["PATH_INFO"] = rest
         page = page or maps.default
         environ[ENVIRON_PAGE] = page
-        if not page.is_public and not not_per_page(environ["PATH_INFO"] if "PATH_INFO" in environ else path):
-            environ[ENVIRON_MISSING] = True
 
 
 def current_page() -> PageView:
@@ -183,12 +181,13 @@ def page_component(slug: str):
 
 def shown_here(items):
     """Of an incident's components (Component or AffectedComponent), those the request's page shows: an
-    incident on several pages names on each only that page's components. Outside a page (mail, the
-    console) all of them."""
+    incident on several pages names on each only that page's components (and, for a private page's member
+    limited to some, only theirs). Outside a page (the console) all of them; mail names what
+    notify/messages.py:shown_to allows its subscriber."""
     if not has_request_context() or request.blueprint == "admin":
         return items
     page = current_page()
-    if page.shows_all_components:
+    if page.shows_all_components and page.limited_to is None:
         return items
     if "page_component_ids" not in g:
         g.page_component_ids = pages.page_component_ids(page)

@@ -23,7 +23,10 @@ CACHED: dict[str, str] = {
 CACHED_BLUEPRINTS: dict[str, str] = {"api_v2": JSON}  # every view of these: the v2 JSON
 # Per page but never cached nor exported: forms with a CSRF token, links from mail that change something.
 UNCACHED = frozenset({"subscribe.form", "subscribe.create", "subscribe.confirm", "subscribe.manage",
-                      "subscribe.unsubscribe"})
+                      "subscribe.unsubscribe",
+                      # a private or password page's sign-in (web/access.py)
+                      "access.sign_in", "access.password", "access.email_link", "access.link", "access.redeem",
+                      "access.sign_out"})
 # Not per page: the console, the v1 API, health, static files, ticket links. Served as they were before pages,
 # never under /p/<slug>, without reading the change counter.
 NOT_PER_PAGE = ("/admin", "/api/v1", "/healthz", "/readyz", "/ping", "/static", "/tickets")

@@ -19,6 +19,7 @@ from ..notify.messages import policy
 from ..services import subscriptions
 from ..services.accounts import normalize_email
 from ..services.components import list_components
+from . import access
 from .forms import Form, choices, explain
 from .page_choice import current_page
 
@@ -115,7 +116,7 @@ def create():
             try:
                 subscriptions.subscribe(channel, address, components=subscribe_form.chosen(),
                                         language=subscribe_form.lang.data, policy=_policy(), now=clock.now(),
-                                        page_id=current_page().id or None)
+                                        page_id=current_page().id or None, member_id=access.member_id())
             except Invalid as error:
                 getattr(subscribe_form, FIELD_OF[channel]).errors.append(explain(error))
             else:

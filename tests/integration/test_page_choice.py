@@ -49,7 +49,9 @@ def test_a_page_is_chosen_by_its_host_with_any_case_and_port(client, two_pages):
         assert response.status_code == 200
 
 
-def test_a_page_that_is_not_public_is_404_to_the_public(app, client, clock):
+def test_a_page_that_is_not_public_asks_the_public_to_sign_in(app, client, clock):
+    # Before private pages were served these answered 404; now the sign-in page or a bare 401
+    # (tests/integration/test_private_pages.py walks what they must never show).
     with app.app_context():
         make_component("api", "API")
         make_page("secret", ["api"], visibility="private")
@@ -59,7 +61,10 @@ def test_a_page_that_is_not_public_is_404_to_the_public(app, client, clock):
                        ("/", "hidden.example"), ("/badge.svg", "hidden.example"), ("/api/v2/status.json",
                                                                                      "hidden.example")):
         headers = {"Host": host} if host else {}
-        assert client.get(path, headers=headers).status_code == 404, (path, host)
+        response = client.get(path, headers=headers)
+        assert response.status_code == 401, (path, host)
+        assert response.headers["X-Robots-Tag"] == "noindex, nofollow" and "API" not in response.get_data(as_text=True)
+    assert client.get("/p/nope").status_code == 404
     assert client.get("/").status_code == 200
 
 
