@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import func, or_, select, update
+from werkzeug.security import generate_password_hash
 
 from ..config import Settings
 from ..database import MAX_ID, transaction
@@ -24,7 +25,7 @@ from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..models import Component, Subscriber
 from ..models.pages import DEFAULT_SLUG, Page, PageVisibility
-from . import audit, validate
+from . import accounts, audit, validate
 from .audit import Actor
 from .pages import all_pages, default_page
 
@@ -38,7 +39,8 @@ HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 VISIBILITIES = tuple(v.value for v in PageVisibility)
 # The fields a caller may set; is_default, id and the times are the service's.
 FIELDS = ("name", "slug", "host", "languages", "default_language", "time_zone", "logo_url", "accent_color",
-          "visibility", "shows_all_components", "components")
+          "visibility", "shows_all_components", "components", "password")
+PASSWORD_MAX = 1000
 
 
 def list_pages() -> list[Page]:
@@ -183,6 +185,23 @@ def _apply(page: Page, fields: dict[str, Any], settings: Settings) -> None:
         page.shows_all_components = validate.boolean(fields["shows_all_components"], "shows_all_components")
     if "components" in fields:
         page.components = named_components(fields["components"])
+    if "password" in fields:
+        set_page_password(page, fields["password"])
+
+
+def set_page_password(page: Page, password: Any) -> None:
+    """A password page's shared password (None or "": none), hashed as console passwords are. Every
+    password cookie of the page dies (access_version moves), also when the same password is set again."""
+    if password in (None, ""):
+        page.password_hash = None
+    else:
+        if not isinstance(password, str) or len(password) < accounts.MIN_PASSWORD_LENGTH:
+            raise Invalid("weak_password", f"The password must have at least {accounts.MIN_PASSWORD_LENGTH} "
+                                           f"characters.", field="password")
+        if len(password) > PASSWORD_MAX:
+            raise Invalid("too_long", f"The password must be at most {PASSWORD_MAX} characters.", field="password")
+        page.password_hash = generate_password_hash(password, method=accounts.PASSWORD_HASH_METHOD)
+    page.access_version = (page.access_version or 1) + 1
 
 
 def page_slug(value: Any) -> str:
@@ -309,4 +328,5 @@ def _jsonable(fields: dict[str, Any]) -> dict[str, Any]:
         if isinstance(value, Iterable):
             return [plain(item) for item in value]
         return str(value)
-    return {key: plain(value) for key, value in fields.items()}
+    # Never a password in the audit log: whether one was set.
+    return {key: (value not in (None, "")) if key == "password" else plain(value) for key, value in fields.items()}

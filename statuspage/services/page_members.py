@@ -21,7 +21,6 @@ from typing import Any
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import delete, select
-from werkzeug.security import generate_password_hash
 
 from ..config import Settings
 from ..database import get_by_id, transaction
@@ -32,14 +31,13 @@ from ..models import (
 )
 from . import accounts, audit, validate
 from .audit import Actor
-from .page_admin import get_page, named_components
+from .page_admin import get_page, named_components, set_page_password
 from .pages import effective, page_component_ids
 
 SIGN_IN_LINK_TTL = timedelta(minutes=15)  # a link asked for on the page's sign-in form
 INVITATION_LINK_TTL = timedelta(days=7)   # the link in an invitation: read when the invitee gets to it
 TOKEN_PREFIX = "spm_"
 NAME_MAX = 120
-PASSWORD_MAX = 1000
 SIGN_IN_PATH = "/access/link/"  # under the page's address: web/access.py
 
 
@@ -179,12 +177,7 @@ def set_password(slug: str, password: str | None, *, by: Actor, now: datetime) -
     also when the same password is set again."""
     with transaction():
         page = get_page(slug)
-        if password in (None, ""):
-            page.password_hash = None
-        else:
-            page.password_hash = generate_password_hash(_check_password(password),
-                                                        method=accounts.PASSWORD_HASH_METHOD)
-        page.access_version += 1
+        set_page_password(page, password)
         page.updated_at = now
         audit.record(by, "page.password", page, summary=page.slug,
                      details={"has_password": page.password_hash is not None}, now=now)
@@ -248,15 +241,6 @@ def record_sign_in(member: PageMember, *, now: datetime) -> None:
 
 def _name(value: object) -> str:
     return validate.text(value, "name", max_length=NAME_MAX, required=False)
-
-
-def _check_password(password: object) -> str:
-    if not isinstance(password, str) or len(password) < accounts.MIN_PASSWORD_LENGTH:
-        raise Invalid("weak_password", f"The password must have at least {accounts.MIN_PASSWORD_LENGTH} "
-                                       f"characters.", field="password")
-    if len(password) > PASSWORD_MAX:
-        raise Invalid("too_long", f"The password must be at most {PASSWORD_MAX} characters.", field="password")
-    return password
 
 
 def _member_components(page: Page, values: Sequence[str | int] | None) -> list[Component]:

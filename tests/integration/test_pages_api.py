@@ -280,7 +280,7 @@ def test_a_page_made_through_the_api_is_served_and_follows_each_change(app, admi
     assert reader.get("/p/shop").status_code == 404  # a page with a domain answers there only
     assert reader.get("/", headers={"Host": "status.shop.example"}).status_code == 200
     admin.patch("/api/v1/pages/shop", json={"visibility": "private"})
-    assert reader.get("/", headers={"Host": "status.shop.example"}).status_code == 404
+    assert reader.get("/", headers={"Host": "status.shop.example"}).status_code == 401  # the sign-in page (was 404)
     admin.patch("/api/v1/pages/shop", json={"visibility": "public"})
     assert reader.get("/", headers={"Host": "status.shop.example"}).status_code == 200
     admin.patch("/api/v1/pages/shop", json={"host": None})

@@ -46,7 +46,7 @@ blp = ApiBlueprint("api_v1", __name__, description="Components, groups, incident
 
 def init_app(app: Flask) -> None:
     from ...extensions import csrf
-    from . import alerts, checks, components, incidents, pages, subscribers, tickets  # noqa: F401  (their routes join blp)
+    from . import alerts, checks, components, incidents, page_members, pages, subscribers, tickets  # noqa: F401  (their routes join blp)
 
     app.config.update(
         API_TITLE="statuspage management API", API_VERSION="v1", OPENAPI_VERSION="3.0.3",

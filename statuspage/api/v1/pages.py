@@ -28,12 +28,13 @@ def _out(page: Page) -> dict:
             "shows_all_components": page.shows_all_components,
             "components": [component.slug for component in service.chosen_components(page)],
             "is_default": page.is_default, "subscribers": service.subscriber_count(page),
+            "has_password": page.password_hash is not None,
             "created_at": time(page.created_at), "updated_at": time(page.updated_at)}
 
 
 def _etag(shown: dict) -> str:
     """From what is shown (less the subscriber count): any change to the page changes it, even two changes
-    within the same clock tick."""
+    within the same clock tick. A new password (has_password may stay true) changes the updated time."""
     return etag_of("page", json.dumps({k: v for k, v in shown.items() if k != "subscribers"}, sort_keys=True))
 
 

@@ -426,8 +426,8 @@ class PageIn(Schema):
     accent_color = fields.String(allow_none=True, validate=validate.Regexp(r"^#[0-9A-Fa-f]{6}$"), metadata={
         "description": "#rrggbb; null: the install's colour.", "example": "#0b5fff"})
     visibility = fields.String(validate=validate.OneOf(PAGE_VISIBILITIES), metadata={
-        "description": "public (default); private and password pages are not served to the public (404) until "
-                       "private pages arrive."})
+        "description": "public (default); private: its audience members only (/pages/<slug>/members); "
+                       "password: whoever gives the page's shared password (set it with PATCH `password`)."})
     shows_all_components = StrictBoolean(metadata={
         "description": "Show every component, new ones included, whatever `components` lists."})
     components = fields.List(fields.String(validate=validate.Length(min=1, max=64)),
@@ -440,6 +440,9 @@ class PagePatch(PageIn):
     """Any of a page's fields; the default page keeps its slug."""
 
     name = _text(120, metadata={"description": "Empty only on the default page: the install's name."})
+    password = fields.String(allow_none=True, load_only=True, validate=validate.Length(max=1000), metadata={
+        "description": "Write-only: a password page's shared password (at least 10 characters); null or empty "
+                       "removes it. Every reader signed in with the old one must give the new one."})
 
 
 class PageDeleteArgs(Schema):
@@ -465,5 +468,45 @@ class PageOut(Schema):
     is_default = fields.Boolean(required=True, metadata={"description": "Read-only: the page at the install's "
                                                                         "own address; there is exactly one."})
     subscribers = fields.Integer(metadata={"description": "How many subscribers belong to the page."})
+    has_password = fields.Boolean(required=True, metadata={"description": "Whether a shared password is set "
+                                                                          "(the password itself is never shown)."})
     created_at = fields.String(required=True)
     updated_at = fields.String(required=True)
+
+
+# A private page's audience (services/page_members.py).
+
+class PageMemberIn(Schema):
+    email = fields.String(required=True, validate=validate.Length(min=1, max=254), metadata={
+        "description": "Where the invitation (a one-time sign-in link) goes; one member per address and page."})
+    name = _text(120)
+    components = fields.List(fields.String(validate=validate.Length(min=1, max=64)),
+                             validate=validate.Length(max=10_000), metadata={
+        "description": "The page's components the member sees, by slug (or id); empty: all of the page's."})
+
+
+class PageMemberPatch(Schema):
+    name = _text(120)
+    components = fields.List(fields.String(validate=validate.Length(min=1, max=64)),
+                             validate=validate.Length(max=10_000), metadata={
+        "description": "The page's components the member sees; empty: all of the page's."})
+
+
+class PageMemberOut(Schema):
+    id = fields.String(required=True)
+    email = fields.String(required=True)
+    name = fields.String(required=True)
+    components = fields.List(fields.String(), required=True, metadata={"description": "slugs; empty: all"})
+    is_active = fields.Boolean(required=True, metadata={"description": "False once revoked (DELETE)."})
+    has_token = fields.Boolean(required=True, metadata={"description": "Whether a feed token is issued."})
+    created_at = fields.String(required=True)
+    revoked_at = fields.String(allow_none=True)
+    token_created_at = fields.String(allow_none=True)
+    last_signed_in_at = fields.String(allow_none=True)
+
+
+class PageMemberTokenOut(Schema):
+    token = fields.String(required=True, metadata={
+        "description": "Shown this once: the member's feed token for the page's feeds, calendars, badges and "
+                       "v2 JSON (?token=... or Authorization: Bearer ...). A new one replaces it."})
+    created_at = fields.String(required=True)
