@@ -133,7 +133,8 @@ def test_the_password_form_lets_in_whoever_knows_the_password(app, client, clock
     assert '<meta name="robots" content="noindex,nofollow">' in form.get_data(as_text=True)
     wrong = client.post("/access/password", headers=BUNKER,
                         data={"csrf_token": csrf_token(form), "password": "not it at all", "next": "/"})
-    assert wrong.status_code == 401 and not leaks(wrong.get_data(as_text=True))
+    assert wrong.status_code == 400 and not leaks(wrong.get_data(as_text=True))
+    assert "This password is not right." in wrong.get_data(as_text=True)
     no_csrf = client.post("/access/password", headers=BUNKER, data={"password": PASSWORD})
     assert no_csrf.status_code == 400
     right = client.post("/access/password", headers=BUNKER, data={
@@ -244,6 +245,8 @@ def test_a_member_token_opens_feeds_and_v2_until_revoked(app, client, clock, wor
     assert refused.status_code == 401 and refused.get_json()["error"]["code"] == "sign_in_required"
     assert refused.headers["WWW-Authenticate"].startswith("Bearer")
     assert client.get(VAULT + "/feed.rss").status_code == 401
+    preflight = client.options(VAULT + "/api/v2/summary.json")  # a browser's CORS preflight: no content
+    assert preflight.status_code == 200 and not leaks(preflight.get_data(as_text=True))
     by_header = client.get(VAULT + "/api/v2/summary.json", headers={"Authorization": f"Bearer {token}"})
     assert by_header.status_code == 200 and "Vault leak" in by_header.get_data(as_text=True)
     assert by_header.headers["Cache-Control"] == "private, no-store"
@@ -404,3 +407,16 @@ def test_a_member_signs_in_by_single_sign_on_with_their_verified_address(app, cl
         assert client.get(member.request.path + "?" + member.request.query_string.decode()).status_code == 400
     finally:
         provider.stop()
+
+
+def test_a_password_cookie_does_not_survive_a_change_of_visibility(app, client, clock, world):
+    from statuspage.services import page_admin
+
+    form = client.get("/", headers=BUNKER)
+    client.post("/access/password", headers=BUNKER, data={"csrf_token": csrf_token(form), "password": PASSWORD})
+    assert client.get("/", headers=BUNKER).status_code == 200
+    with app.app_context():
+        for visibility in ("public", "password"):
+            page_admin.update_page("bunker", visibility=visibility, settings=app.config["SETTINGS"], by=CLI,
+                                   now=clock.now())
+    assert client.get("/", headers=BUNKER).status_code == 401
