@@ -147,8 +147,14 @@ def test_the_password_form_lets_in_whoever_knows_the_password(app, client, clock
     assert page.status_code == 200 and "Bunker breach" in page.get_data(as_text=True)
     assert page.headers["Cache-Control"] == "private, no-store" and page.headers["X-Robots-Tag"] == "noindex, nofollow"
     assert client.get("/feed.rss", headers=BUNKER).status_code == 200
-    # The cookie is this page's only: the private page does not take it.
+    # The cookie is this page's only: the private page does not take it, even under its own cookie's name.
     assert client.get(VAULT + "/").status_code == 401
+    value = cookie.split(";", 1)[0].split("=", 1)[1]
+    thief = app.test_client()
+    thief.set_cookie(f"sp_page_{world['vault_page']}", value, path="/p/vault")
+    assert thief.get(VAULT + "/").status_code == 401
+    thief.set_cookie(f"sp_page_{world['bunker_page']}", value, domain="bunker.example")
+    assert thief.get("/", headers=BUNKER).status_code == 200  # (the same value where it belongs)
     # A new password (even the same one set again) ends every password cookie.
     with app.app_context():
         page_members.set_password("bunker", PASSWORD, by=CLI, now=clock.now())
