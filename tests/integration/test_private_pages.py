@@ -430,3 +430,31 @@ def test_a_password_cookie_does_not_survive_a_change_of_visibility(app, client, 
             page_admin.update_page("bunker", visibility=visibility, settings=app.config["SETTINGS"], by=CLI,
                                    now=clock.now())
     assert client.get("/", headers=BUNKER).status_code == 401
+
+
+def test_on_the_event_loop_a_private_page_is_never_answered_from_a_worker_s_cache(app, database_url, tmp_path, clock):
+    """The production server (two workers, cache hits on their event loops): a page that turns private is
+    not served from what the loops kept, and a member's answers are never kept for the next visitor."""
+    from tests.integration.test_production_server import get
+    from tests.servers import production_server
+
+    with app.app_context():
+        make_component("payments", "Payments")
+        make_page("shop", ["payments"], name="Shop Status", host="status.shop.example")
+        make_incident("Payments are failing", components_={"payments": "major_outage"}, now=clock.now())
+    shop = {"Host": "status.shop.example"}
+    with production_server(database_url, tmp_path, workers=2) as base:
+        for _ in range(20):  # both workers render and keep the public page
+            assert "Payments are failing" in get(base + "/", shop)[2].decode()
+        with app.app_context():
+            pages.page_by_slug("shop").visibility = "private"
+            db.session.commit()
+            member = page_members.invite_member("shop", "kim@example.com", by=CLI, now=clock.now())
+            token = page_members.issue_token("shop", member.id, by=CLI, now=clock.now())
+        for _ in range(20):
+            for url in ("/", "/api/v2/summary.json", "/feed.rss"):
+                status, headers, body = get(base + url + f"?token={token}", shop)
+                assert status == 200 and headers["Cache-Control"] == "private, no-store", url
+                status, headers, body = get(base + url, shop)
+                assert status == 401 and b"Payments are failing" not in body, url
+                assert headers["X-Robots-Tag"] == "noindex, nofollow"
