@@ -27,6 +27,7 @@ CATEGORIES = {
     "intent-trap",   # the held-out sets: a payment or invoice word, or "the earlier ones are fine", in a report
 }
 OWN_ID = re.compile(r"^[a-z]{2,4}-(de|fr|en)-\d{2,3}$")
+SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 
 def records(path: Path) -> list[dict]:
@@ -47,6 +48,7 @@ def test_there_are_ticket_files():
 def test_every_line_is_a_complete_valid_record(path):
     scenario = json.loads((path.parent / "scenario.json").read_text(encoding="utf-8"))
     slugs = {c["slug"] for c in scenario["components"]}
+    assert all(SLUG.match(slug) for slug in slugs), sorted(slugs)  # as the page requires; the replay refuses others
     keys = open_keys(scenario)
     all_keys = {i["key"] for i in scenario["incidents"]} | {m["key"] for m in scenario.get("maintenances", [])}
     assert keys < all_keys  # the page also has something tickets must not go to
