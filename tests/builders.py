@@ -89,6 +89,7 @@ ELSEWHERE = "Elsewhere"  # in all the default page has of its own when a test re
 class Place:
     """Where a test reads a page: `default`, or the second page `shop` by `path` or by `host`."""
     how: str
+    host: str = SECOND_HOST  # the second page's, when chosen by host (in Chromium: `localhost`)
     base_url: str = "https://status.example.com"  # the install's STATUSPAGE_BASE_URL (tests/conftest.py:app)
 
     @property
@@ -102,12 +103,12 @@ class Place:
 
     @property
     def headers(self) -> dict[str, str]:
-        return {"Host": SECOND_HOST} if self.how == "host" else {}
+        return {"Host": self.host} if self.how == "host" else {}
 
     @property
     def url(self) -> str:
         """The page's URL, as its links outside the site (feeds, calendars, v2 page.url) start."""
-        return f"https://{SECOND_HOST}" if self.how == "host" else self.base_url + self.prefix
+        return f"https://{self.host}" if self.how == "host" else self.base_url + self.prefix
 
     @property
     def name(self) -> str:
@@ -128,7 +129,7 @@ class Place:
         elsewhere = make_component("elsewhere", ELSEWHERE, now=now)
         db.session.add(PageComponent(page_id=default.id, component_id=elsewhere.id))
         db.session.commit()
-        make_page("shop", name="Shop Status", host=SECOND_HOST if self.how == "host" else None, now=now)
+        make_page("shop", name="Shop Status", host=self.host if self.how == "host" else None, now=now)
         make_incident(f"{ELSEWHERE} down", components_={"elsewhere": "major_outage"}, now=now)
         make_maintenance(f"{ELSEWHERE} work", components_=("elsewhere",), starts=now + timedelta(hours=1), now=now)
 
