@@ -130,7 +130,7 @@ class Place:
         db.session.add(PageComponent(page_id=default.id, component_id=elsewhere.id))
         db.session.commit()
         make_page("shop", name="Shop Status", host=self.host if self.how == "host" else None, now=now)
-        make_incident(f"{ELSEWHERE} down", components_={"elsewhere": "major_outage"}, now=now)
+        make_incident(f"{ELSEWHERE} down", components_={"elsewhere": "partial_outage"}, now=now)  # major
         make_maintenance(f"{ELSEWHERE} work", components_=("elsewhere",), starts=now + timedelta(hours=1), now=now)
 
     def show(self, *slugs: str) -> None:
