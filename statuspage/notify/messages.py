@@ -63,10 +63,12 @@ def _links(notification: Notification, settings: Settings) -> dict[str, str]:
     links = {"page": base + "/", "manage": f"{base}/subscribe/manage/{manage}",
              "unsubscribe": f"{base}/subscribe/unsubscribe/{manage}",
              "confirm": f"{base}/subscribe/confirm/{confirm_token(subscriber, rules)}"}
-    if notification.update is not None:
-        links["incident"] = base + notification.update.incident.public_path
-    elif notification.kind == NotificationKind.REMINDER and notification.incident is not None:
-        links["incident"] = base + notification.incident.public_path
+    incident = notification.update.incident if notification.update is not None else (
+        notification.incident if notification.kind == NotificationKind.REMINDER else None)
+    if incident is not None:
+        # A ticket's follower did not choose a page: its incident is read where it shows.
+        page = pages.reading_page_url(incident, settings) if subscriber.incidents_only else base
+        links["incident"] = page + incident.public_path
     return links
 
 

@@ -84,6 +84,36 @@ def all_pages() -> list[Page]:
     return list(db.session.scalars(select(Page).order_by(Page.is_default.desc(), Page.slug)))
 
 
+def reading_page_urls(incidents: Iterable[Incident], settings: Settings, *, public_only: bool = True
+                      ) -> dict[int, str]:
+    """For each incident, the address of the first page that shows it (the default page first, then by slug):
+    where its readers are sent (a ticket's auto-reply, a ticket follower's mail). With public_only, only pages
+    anyone may read: an incident shown on private or password pages alone has none there (it is not matched
+    to tickets, whose requesters may be anyone). Rule as incident_on_page's, one query per page."""
+    everything = all_pages()
+    stored = [page for page in everything if page.is_public or not public_only]
+    if not any(page.is_default for page in everything):
+        stored.insert(0, unsaved_default_page())  # an emptied database: the default page as it would be made
+    shown = {page.id: page_component_ids(page) for page in stored}
+    urls: dict[int, str] = {}
+    for incident in incidents:
+        affected = {a.component_id for a in incident.affected}
+        for page in stored:
+            ids = shown[page.id]
+            if (page.is_default if not affected else ids is None or bool(affected & ids)):
+                urls[incident.id] = page_url(page, settings)
+                break
+    return urls
+
+
+def reading_page_url(incident: Incident, settings: Settings) -> str:
+    """The address of a page anyone may read the incident on, else of any page showing it (an agent may link
+    a ticket to an incident of a private page: its readers sign in), else the install's base URL."""
+    return (reading_page_urls([incident], settings).get(incident.id)
+            or reading_page_urls([incident], settings, public_only=False).get(incident.id)
+            or settings.base_url.rstrip("/"))
+
+
 # The pages as web/page_choice.py reads them, on the change counter's own connection (no pool, no ORM).
 PAGE_ROWS = ("SELECT id, slug, name, host, languages, default_language, time_zone, logo_url, accent_color, "
              "visibility, shows_all_components, is_default FROM pages")

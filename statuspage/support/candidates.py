@@ -23,7 +23,7 @@ from sqlalchemy.orm import selectinload
 from ..extensions import db
 from ..models import Component, Incident, IncidentKind, SiteVersion, Ticket, TicketChange, TicketStatus
 from ..models.incidents import ACTIVE_MAINTENANCE_STATUSES, AffectedComponent
-from ..services import site_version
+from ..services import pages, site_version
 from . import semantic
 from .matching import Candidate, ComponentInfo, Examples
 from .text import ticket_text
@@ -40,7 +40,8 @@ class Snapshot:
     version: int
     read_at: float                                   # time.monotonic() when read
     components: tuple[ComponentInfo, ...]
-    candidates: tuple[Candidate, ...]                # published, open; started_at filters per ticket
+    candidates: tuple[Candidate, ...]                # published, open, on a public page; started_at filters per ticket
+    page_urls: dict[int, str] = field(default_factory=dict, compare=False)  # incident id -> a public page's address
     # incident id -> [vector], kept up to date
     linked: dict[int, list[npt.NDArray[np.float32]]] = field(default_factory=dict, compare=False)
     # incident id -> vectors of undone links
@@ -187,8 +188,21 @@ def _read(version: int) -> Snapshot:
         # long session) would otherwise keep the collections it loaded before, in the order they were made
         .execution_options(populate_existing=True)
         .order_by(Incident.id))
+    incidents = list(rows)
+    # Only what anyone may read: a ticket's requester may be anyone, and its auto-reply quotes the incident.
+    page_urls = pages.reading_page_urls(incidents, current_app.config["SETTINGS"])
     candidates = tuple(Candidate(
         incident_id=i.id, kind=i.kind.value, title=i.name, texts=tuple(u.body for u in reversed(i.updates)),
         components=tuple(c.slug for c in i.components), started_at=i.started_at, status=i.status)
-        for i in rows)
-    return Snapshot(version, time.monotonic(), components, candidates)
+        for i in incidents if i.id in page_urls)
+    return Snapshot(version, time.monotonic(), components, candidates, page_urls=page_urls)
+
+
+def reading_page_url(incident: Incident) -> str:
+    """Where a ticket's requester reads the incident: from the snapshot this request matched against (no
+    statement), else as services/pages.py:reading_page_url finds it."""
+    holder = current_app.extensions.get(EXTENSION)
+    kept: Snapshot | None = holder["snapshot"] if holder else None
+    if kept is not None and incident.id in kept.page_urls:
+        return kept.page_urls[incident.id]
+    return pages.reading_page_url(incident, current_app.config["SETTINGS"])

@@ -304,7 +304,7 @@ def answer(ticket: Ticket) -> dict[str, Any]:
         if ticket.first_response_due else None,
         "incident": None if incident is None else {
             "id": incident.id, "name": incident.name, "status": incident.status,
-            "url": f"{settings.base_url}{incident.public_path}"},
+            "url": candidates.reading_page_url(incident) + incident.public_path},
         "match": {"score": round(ticket.match_score, 3), "reasons": list(ticket.match_reasons),
                   "alternatives": alternatives(ticket)},
         "reply": ticket.reply,

@@ -13,7 +13,7 @@ from flask_babel import force_locale
 
 from ..markup import one_line
 from ..models import Incident, Ticket
-from . import customer_link
+from . import candidates, customer_link
 
 HEADERS = {"Auto-Submitted": "auto-replied", "X-Auto-Response-Suppress": "All"}
 
@@ -27,7 +27,8 @@ def reply_for(ticket: Ticket, incident: Incident | None, *, now: datetime | None
     settings = current_app.config["SETTINGS"]
     name = "ticket_suppressed" if incident is not None else "ticket_accepted"
     context = {"ticket": ticket, "incident": incident, "site_name": settings.site_name,
-               "incident_url": f"{settings.base_url}{incident.public_path}" if incident is not None else None,
+               "incident_url": candidates.reading_page_url(incident) + incident.public_path if incident is not None
+               else None,
                "latest": incident.latest_update if incident is not None else None,
                "not_mine_url": customer_link.link_for(ticket, incident, settings=settings,
                                                       now=now or ticket.received_at) if incident is not None else None}
