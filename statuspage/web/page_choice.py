@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
+from urllib.parse import parse_qs
 
 from sqlalchemy import text
 from flask import Flask, abort, current_app, g, has_request_context, request, url_for
@@ -32,6 +33,8 @@ ENVIRON_MISSING = "statuspage.page_missing"  # no page here to the public: Flask
 ENVIRON_VERSION = "statuspage.site_version"  # the change counter, read once per request
 # The static export (export.py) asks for a page by its slug: an environ key no HTTP request can set.
 ENVIRON_EXPORT_PAGE = "statuspage.export_page"
+V2_PREFIX = "/api/v2/"
+SLUG_ARGUMENT = "page_slug"  # names the page of a /api/v2/ request without a /p/<slug> prefix (the widget's)
 
 
 @dataclass(frozen=True)
@@ -125,6 +128,15 @@ class PageChoice:
                 return
             environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "").rstrip("/") + PATH_PREFIX + slug
             environ["PATH_INFO"] = rest
+        elif page is None and path.startswith(V2_PREFIX) and SLUG_ARGUMENT in (environ.get("QUERY_STRING") or ""):
+            # Atlassian's widget keeps only its src's origin and query (it sets the path itself), so a page
+            # without a host of its own is named for it by ?page_slug=<slug>: src="https://<install>/?page_slug=shop".
+            slug = parse_qs(environ.get("QUERY_STRING") or "").get(SLUG_ARGUMENT, [""])[0]
+            page = maps.by_slug.get(slug)
+            if page is None or page.host:  # a page with a host is read there only
+                environ[ENVIRON_PAGE] = maps.default
+                environ[ENVIRON_MISSING] = True
+                return
         page = page or maps.default
         environ[ENVIRON_PAGE] = page
 

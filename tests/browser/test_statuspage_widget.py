@@ -111,14 +111,30 @@ def test_the_official_statuspage_widget_shows_the_page_s_own_status_from_another
 
 
 @pytest.mark.parametrize("place", ["path"], indirect=True)
-def test_the_widget_drops_a_p_slug_path_so_such_a_page_is_read_by_plain_clients_or_given_a_host(
+def test_the_widget_drops_a_p_slug_path_so_such_a_page_is_read_by_plain_clients_or_by_page_slug(
         browser, customer_site, live_server):
     """Pointed at /p/shop, the widget asks the origin's root (the default page, whose own incident is major);
     the same page's fetch of /p/shop/api/v2/status.json, cross-origin, reads the shop's own status. If a
-    later widget keeps the path, this fails: then the README's advice (a host of its own) can go."""
+    later widget keeps the path, this fails: then ?page_slug= (the test below) is no longer needed."""
     context, page, asked, errors = open_customer_site(browser, customer_site)
     expect(page.locator("#line")).to_have_text("Shop Status: Minor Service Outage", timeout=10_000)
     expect(page.locator("#status")).to_contain_text("Partial System Outage", timeout=10_000)
     assert set(asked) == {f"{live_server}/api/v2/summary.json", f"{live_server}/p/shop/api/v2/status.json"}
+    assert errors == []
+    context.close()
+
+
+@pytest.mark.parametrize("place", ["path"], indirect=True)
+def test_the_widget_reads_a_p_slug_page_named_by_page_slug(browser, customer_site, live_server, tmp_path):
+    """The widget keeps its src's query string: src="<install>/?page_slug=shop" reads the shop's own status
+    (web/page_choice.py:SLUG_ARGUMENT), where /p/shop could not."""
+    src = f"{live_server}/?page_slug=shop"
+    (tmp_path / "index.html").write_text(HOST_PAGE.split("<p id=\"line\">")[0].format(src=src)
+                                         + '<script>var parcelRequire;</script><script src="/widget.js"></script>'
+                                           "</body></html>")
+    context, page, asked, errors = open_customer_site(browser, customer_site)
+    expect(page.locator("#status")).to_contain_text("Minor Service Outage", timeout=10_000)
+    expect(page.locator("#badge")).to_contain_text("Minor Service Outage", timeout=10_000)
+    assert set(asked) == {f"{live_server}/api/v2/summary.json?page_slug=shop"}
     assert errors == []
     context.close()

@@ -243,3 +243,23 @@ def test_one_address_subscribes_on_two_pages_each_with_its_own_confirmation_and_
         by_subscriber = {s.id: {db.session.get(IncidentUpdate, u).incident_id for sid, u in heard if sid == s.id}
                          for s in subscribers}
         assert by_subscriber == {subscribers[0].id: {site["api"]}, subscribers[1].id: {site["payments"]}}
+
+
+def test_a_v2_request_names_a_page_without_a_host_by_page_slug_as_the_widget_can(app, client, clock, site):
+    """Atlassian's widget keeps only its src's origin and query string: ?page_slug= is how it reaches a page
+    served under /p/<slug>. Each answer is that page's (and cached as that page's); a page with a host of its
+    own is read there only, and an unknown slug is 404."""
+    with app.app_context():
+        make_page("lab", ["payments"], name="Lab Status")
+        db.session.remove()
+    default = client.get("/api/v2/summary.json").get_json()
+    lab = client.get("/api/v2/summary.json?page_slug=lab").get_json()
+    assert default["page"]["name"] != "Lab Status" and lab["page"]["name"] == "Lab Status"
+    assert lab["page"]["url"].endswith("/p/lab")
+    assert [i["name"] for i in lab["incidents"]] == ["Payments are failing"]
+    assert client.get("/api/v2/summary.json?page_slug=lab").get_json() == lab  # again: from the cache
+    assert client.get("/api/v2/summary.json").get_json() == default
+    assert client.get("/api/v2/status.json?page_slug=lab").get_json()["page"]["name"] == "Lab Status"
+    assert client.get("/api/v2/summary.json?page_slug=shop").status_code == 404  # by its host only
+    assert client.get("/api/v2/summary.json?page_slug=nope").status_code == 404
+    assert "Lab Status" not in read(client, "/?page_slug=lab")  # the HTML pages are chosen by path or host
