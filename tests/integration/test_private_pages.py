@@ -458,3 +458,13 @@ def test_on_the_event_loop_a_private_page_is_never_answered_from_a_worker_s_cach
                 status, headers, body = get(base + url, shop)
                 assert status == 401 and b"Payments are failing" not in body, url
                 assert headers["X-Robots-Tag"] == "noindex, nofollow"
+
+
+def test_a_private_page_named_by_page_slug_is_as_closed_as_under_its_path(client, world):
+    """/api/v2/...?page_slug= (for the widget) reaches the same gate as /p/<slug>/api/v2/..."""
+    for path in ("/api/v2/summary.json?page_slug=vault", "/api/v2/incidents.json?page_slug=vault"):
+        answer = client.get(path)
+        assert answer.status_code == 401 and "Bearer" in answer.headers.get("WWW-Authenticate", "")
+        assert leaks(answer.get_data(as_text=True)) == []
+        assert "noindex" in answer.headers.get("X-Robots-Tag", "")
+    assert client.get("/api/v2/summary.json?page_slug=bunker").status_code == 404  # by its host only
