@@ -29,11 +29,6 @@ from .places import city_names, places
 from .scope import Fit, Scope, clauses, incident_scope, name_like, outside_words, reporting_clauses, ticket_fit
 from .text import LANGUAGES, Analysis, Hit, Token, analyze, detect_language, kind, stem, tokenize
 
-# What a maintenance window means to a customer, said as one would say it of each part it takes down (in every
-# language, so a ticket meets it in its own): read as sentences of the maintenance in progress.
-MAINTENANCE_SAYS = ("{} is temporarily unavailable.", "{} ist vorübergehend nicht verfügbar.",
-                    "{} est temporairement indisponible.")
-
 INTENT_GROUPS = {   # what a ticket asks for instead of reporting an ongoing problem, by kind
     "account": "asks_question", "settings": "asks_question", "howto": "asks_question", "feature": "asks_question",
     "own_change": "own_change",
@@ -213,11 +208,6 @@ def read_incident(candidate: Candidate, page: Page) -> IncidentReading:
     # normally" must not bring a ticket about imports close
     telling = [candidate.title] + [s for s in sentences + clauses if s not in excluded and _tells(s, language)
                                    and not any(c in s for c in excluded)]
-    if candidate.kind == "maintenance":
-        # a customer who finds a part unavailable during the window writes about the window, however its title
-        # and updates put it ("Absence management moving to a new database")
-        telling += [says.format(c.name) for slug in candidate.components if (c := page.by_slug.get(slug))
-                    for says in MAINTENANCE_SAYS]
     first = analyze("\n".join((candidate.title, *candidate.texts[:1])), language, page.forms)
     primary = {c for c in first.concepts if kind(c) == SYMPTOM} | (own if candidate.kind == "maintenance" else set())
     names = frozenset().union(*(name_like(t, language) for t in (candidate.title, *candidate.texts)))

@@ -297,7 +297,7 @@ def test_a_word_the_updates_use_only_to_rule_a_part_out_names_it_even_in_lower_c
     assert ticket_fit(scope, "Exports to the accounting package fail since noon").outside == ()
 
 
-# --- issue 13, sixth round: how a maintenance in progress and the components a ticket names are read ------------
+# --- issue 13, sixth round: which components a ticket names as another topic ------------------------------------
 
 PAYROLL = (
     ComponentInfo("staff-app", "App", "The app employees use for shifts, leave and payslips"),
@@ -351,22 +351,3 @@ def test_a_word_of_the_incident_itself_names_no_other_component(text, language):
 def test_what_only_a_components_description_mentions_does_not_name_it(text, language):
     # "messages" is in the filings' description; the message the product shows does not name the filings
     assert _other_only(LEAVE_DOWN, text, language) == 0.0
-
-
-def test_a_maintenance_in_progress_reads_as_its_parts_being_unavailable_in_every_language():
-    from statuspage.support.evidence import Page, Reader, read_incident, read_ticket
-    page = Page(PAYROLL)
-    window = Candidate(33, "maintenance", "Leave management moving to new servers",
-                       ("We are moving leave management to new servers. Requests are paused during the window.",),
-                       ("leave",), NOW - timedelta(minutes=20), "in_progress")
-    reading = read_incident(window, page)
-    assert {"Leave management is temporarily unavailable.", "Leave management ist vorübergehend nicht verfügbar.",
-            "Leave management est temporairement indisponible."} <= set(reading.sentences)
-    as_incident = read_incident(Candidate(34, "incident", *[getattr(window, f) for f in
-                                                            ("title", "texts", "components", "started_at", "status")]),
-                                page)    # the same text read as an incident (another id: the reader keeps each one's)
-    for text, language in (("Leave management is down for me right now.", "en"),
-                           ("Die Urlaubsverwaltung ist gerade nicht verfügbar.", "de"),
-                           ("La gestion des congés est indisponible en ce moment.", "fr")):
-        reader = Reader(read_ticket(text, language, page), page, None, NOW)
-        assert reader.meaning(reading) > reader.meaning(as_incident) + 0.05, (text, reader.meaning(reading))
