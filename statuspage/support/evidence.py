@@ -132,18 +132,28 @@ def component_concepts(components: tuple[ComponentInfo, ...]) -> dict[str, froze
     return {c.slug: frozenset(named[c.slug] | (objects(c.description) - claimed) | {f"c:{c.slug}"}) for c in components}
 
 
+@lru_cache(maxsize=8)
+def name_concepts(components: tuple[ComponentInfo, ...]) -> dict[str, frozenset[str]]:
+    """Per slug: 'c:<slug>' and the object concepts of its name and aliases, not of its description: what a
+    ticket that names the component (rather than something its description mentions) says."""
+    return {c.slug: frozenset({x for x in analyze("\n".join((c.name, *c.aliases)), "en").concepts if kind(x) == OBJECT}
+                              | {f"c:{c.slug}"}) for c in components}
+
+
 @dataclass
 class Page:
     """The components of the page, read once per snapshot: their concepts and descriptor vectors."""
 
     components: tuple[ComponentInfo, ...]
     concepts: dict[str, frozenset[str]] = field(init=False)
+    named: dict[str, frozenset[str]] = field(init=False)
     forms: tuple[tuple[str, tuple[str, ...]], ...] = field(init=False)
     vectors: np.ndarray = field(init=False)
     index: dict[str, int] = field(init=False)
 
     def __post_init__(self) -> None:
         self.concepts = component_concepts(self.components)
+        self.named = name_concepts(self.components)
         self.forms = component_forms(self.components)
         self.vectors = semantic.encoder().encode([c.descriptor for c in self.components], keep=True)
         self.index = {c.slug: i for i, c in enumerate(self.components)}
@@ -334,6 +344,8 @@ class Reader:
         self.said = {w: ticket.text[t.start:t.end] for t in ticket.tokens
                      for w in (t.norm, _stem_en(t.norm), stem(t.norm, page.language) if len(t.norm) > 3 else t.norm)}
         self.named = [slug for slug, cs in page.concepts.items() if ticket.analysis.concepts & cs]
+        # where the ticket shows its problem ("in der App", "via the API"): words read as a surface
+        self._surface_at = frozenset(p for h in ticket.analysis.hits if h.concept in SURFACES for p in h.positions)
         full = [i for i, s in enumerate(ticket.sentences) if len(s.split()) >= 4]    # "Bitte um Prüfung" asks nothing
         reports, requests = (semantic.similarity(ticket.vectors[full], p) for p in _prototypes())
         self.reports = float(reports.max()) if reports.size else 0.0
@@ -451,11 +463,20 @@ class Reader:
         covered = frozenset().union(*affected.values()) if affected else frozenset()
         # a component named only by the surface where a problem shows ("in the app", "via the API") is where the
         # customer saw it, not another topic
-        others = [slug for slug in self.named
-                  if slug not in affected and (self.t.analysis.concepts & self.page.concepts[slug]) - covered - SURFACES]
+        others = [slug for slug in self.named if slug not in affected and self._names_other(slug, covered, inc)]
         if others:
             v["names_other_only"] = 1.0
             notes["names_other_only"] = ", ".join(self.page.names.get(s, s) for s in others[:3])
+
+    def _names_other(self, slug: str, covered: frozenset[str], inc: IncidentReading) -> bool:
+        """Whether the ticket names this component, which the incident does not affect, by its name, an alias or
+        a concept of them. Not by what only its description mentions (a "message" the product shows is no
+        "Filings: messages from the tax office"), not by a word that is also the surface where the problem shows
+        (a component called "App" named by "in the app"), nor by one of the incident's own words ("Sparkasse"
+        in an incident about Sparkassen, though "Kasse" is a till)."""
+        concepts = (self.page.concepts[slug] & self.page.named[slug]) - covered - SURFACES
+        return any(h.concept in concepts and not self._surface_at.intersection(h.positions)
+                   and not _stems(h.surface) & inc.stems for h in self.t.analysis.hits)
 
     def _siblings(self, inc: IncidentReading, v: dict[str, float], notes: dict[str, str]) -> None:
         said = self.said

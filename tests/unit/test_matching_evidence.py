@@ -295,3 +295,59 @@ def test_a_word_the_updates_use_only_to_rule_a_part_out_names_it_even_in_lower_c
     assert "zentrak" in ticket_fit(scope, "Our zentrak units stopped sending trips",
                                    reported="Our zentrak units stopped sending trips").outside
     assert ticket_fit(scope, "Exports to the accounting package fail since noon").outside == ()
+
+
+# --- issue 13, sixth round: which components a ticket names as another topic ------------------------------------
+
+PAYROLL = (
+    ComponentInfo("staff-app", "App", "The app employees use for shifts, leave and payslips"),
+    ComponentInfo("leave", "Leave management", "Holiday and sick leave requests and approvals"),
+    ComponentInfo("filings", "Tax filings", "Returns to the tax office and the messages it sends back"),
+    ComponentInfo("payments", "Payments", "Bank payments of salaries"),
+)
+LEAVE_DOWN = Candidate(31, "incident", "Leave requests fail", ("Leave requests cannot be sent. We are on it.",),
+                       ("leave",), NOW - timedelta(minutes=30), "investigating")
+BANK_LATE = Candidate(32, "incident", "Umsätze von Sparkassen kommen verspätet",
+                      ("Bei Konten von Sparkassen fehlen neue Buchungen seit heute Vormittag.",),
+                      ("leave",), NOW - timedelta(minutes=30), "investigating")
+
+
+def _other_only(candidate, text, language, components=PAYROLL):
+    from statuspage.support.evidence import Page, Reader, read_incident, read_ticket
+    page = Page(tuple(components))
+    incident = read_incident(candidate, page)
+    reader = Reader(read_ticket(text, language, page), page, None, NOW)
+    return reader.evidence(incident, [incident]).values["names_other_only"]
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("I can't send my holiday request in the app, it shows an error.", "en"),
+    ("In der App kann ich meinen Urlaubsantrag nicht abschicken, es kommt ein Fehler.", "de"),
+    ("Dans l'app, impossible d'envoyer ma demande de congés, une erreur s'affiche.", "fr"),
+])
+def test_a_component_called_by_a_surface_word_is_where_the_problem_shows(text, language):
+    # the component is called "App": "in the app" says where the customer saw the problem, not that it is the topic
+    assert _other_only(LEAVE_DOWN, text, language) == 0.0
+    # named by its name in full it is the topic
+    assert _other_only(LEAVE_DOWN, "The Tax filings fail with an error.", "en") == 1.0
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("No statements from our Sparkasse accounts since this morning.", "en"),
+    ("Seit heute Morgen keine Kontoauszüge von unseren Sparkasse-Konten.", "de"),
+    ("Plus aucun relevé de nos comptes Sparkasse depuis ce matin.", "fr"),
+])
+def test_a_word_of_the_incident_itself_names_no_other_component(text, language):
+    # "Sparkasse" ends in "Kasse" (a till: payments), but it is the incident's own word
+    assert _other_only(BANK_LATE, text, language) == 0.0
+    assert _other_only(BANK_LATE, text.replace("Sparkasse", "Payments"), language) == 1.0
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("My holiday request fails, the message says the action is not possible.", "en"),
+    ("Mein Urlaubsantrag scheitert, die Nachricht sagt, die Aktion sei nicht möglich.", "de"),
+    ("Ma demande de congé échoue, le message dit que l'action est impossible.", "fr"),
+])
+def test_what_only_a_components_description_mentions_does_not_name_it(text, language):
+    # "messages" is in the filings' description; the message the product shows does not name the filings
+    assert _other_only(LEAVE_DOWN, text, language) == 0.0
