@@ -12,7 +12,8 @@ from __future__ import annotations
 import dataclasses
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, current_app, g, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, g, make_response, redirect, render_template, request, session, \
+    url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, PasswordField
@@ -22,7 +23,7 @@ from .. import clock
 from ..errors import Invalid, error_json
 from ..extensions import limiter
 from ..models import PageVisibility
-from ..services import page_access, page_members
+from ..services import page_access, page_members, sso
 from ..services.pages import ENVIRON_PAGE, PageView
 from .forms import Form
 from .page_choice import ENVIRON_MISSING, current_page
@@ -100,7 +101,7 @@ def _refused(view: PageView):
 def _sign_in_page(view: PageView, *, status: int = 200, headers=None, error: str | None = None,
                   password_form: PasswordForm | None = None, link_form: LinkForm | None = None):
     is_password = view.visibility == PageVisibility.PASSWORD.value
-    html = render_template("public/access.html", is_password=is_password, error=error,
+    html = render_template("public/access.html", is_password=is_password, error=error, sso_name=_sso_label(),
                            password_form=password_form or PasswordForm(formdata=None),
                            link_form=link_form or LinkForm(formdata=None), next_path=_next_path())
     return html, status, headers or {}
@@ -212,6 +213,62 @@ def sign_out():
     response.delete_cookie(page_access.cookie_name(view.id), path=view.path_prefix or "/",
                            secure=request.is_secure, httponly=True, samesite="Lax")
     return response
+
+
+def _sso_label() -> str | None:
+    """The single sign-on button's text when the console's single sign-on is set up; None: no button."""
+    settings = current_app.config["SETTINGS"]
+    if not settings.oidc_enabled:
+        return None
+    return str(settings.oidc_button_label or _("Sign in with single sign-on"))
+
+
+def _sso_callback_url(view: PageView) -> str:
+    """Each page's own callback (its host or /p/<slug>, where its cookie lives): register it with the
+    provider besides the console's."""
+    return view.url + "/access/sso/callback"
+
+
+@bp.get("/access/sso")
+@limiter.limit(_rate)
+def sso_start():
+    view = current_page()
+    provider = sso.Provider.from_settings(current_app.config["SETTINGS"])
+    if provider is None or view.visibility != PageVisibility.PRIVATE.value:
+        return _sign_in_page(view, status=404)
+    try:
+        url, pending = sso.begin(provider, _sso_callback_url(view))
+    except sso.SignInRefused as refusal:
+        current_app.logger.warning("page single sign-on: %s", refusal)
+        return _sign_in_page(view, status=502, error=_("The identity provider cannot be reached just now. "
+                                                       "Please try again later."))
+    session["page_oidc"] = {**pending, "page": view.id}
+    return redirect(url)
+
+
+@bp.get("/access/sso/callback")
+@limiter.limit(_rate)
+def sso_callback():
+    """Back from the provider: a verified email address of an active member signs them in; anyone else is
+    told only that they cannot read this page."""
+    view = current_page()
+    provider = sso.Provider.from_settings(current_app.config["SETTINGS"])
+    pending = session.pop("page_oidc", None)  # good for one answer
+    if provider is None or view.visibility != PageVisibility.PRIVATE.value or not isinstance(pending, dict) \
+            or pending.get("page") != view.id:
+        return _sign_in_page(view, status=400, error=_("This sign-in could not be checked. Please sign in again."))
+    try:
+        identity = sso.finish(provider, pending, request.args.to_dict(), _sso_callback_url(view), now=clock.now())
+    except sso.SignInRefused as refusal:
+        current_app.logger.warning("page single sign-on refused: %s", refusal)
+        return _sign_in_page(view, status=403, error=_("The identity provider did not sign you in."))
+    member = page_members.active_member_by_email(view.id, identity.email) \
+        if identity.email and identity.email_verified else None
+    if member is None:
+        return _sign_in_page(view, status=403, error=_("Your address is not among this page's members. Ask "
+                                                       "whoever invited you."))
+    page_members.record_sign_in(member, now=clock.now())
+    return _signed_in(view, page_access.member_cookie(member, current_app.config["SETTINGS"]))
 
 
 def init_app(app) -> None:

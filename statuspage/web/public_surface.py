@@ -26,7 +26,7 @@ UNCACHED = frozenset({"subscribe.form", "subscribe.create", "subscribe.confirm",
                       "subscribe.unsubscribe",
                       # a private or password page's sign-in (web/access.py)
                       "access.sign_in", "access.password", "access.email_link", "access.link", "access.redeem",
-                      "access.sign_out"})
+                      "access.sign_out", "access.sso_start", "access.sso_callback"})
 # Not per page: the console, the v1 API, health, static files, ticket links. Served as they were before pages,
 # never under /p/<slug>, without reading the change counter.
 NOT_PER_PAGE = ("/admin", "/api/v1", "/healthz", "/readyz", "/ping", "/static", "/tickets")

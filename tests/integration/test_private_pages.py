@@ -366,3 +366,41 @@ def test_the_fast_path_answers_no_private_page_even_when_its_key_is_kept(app, wo
     assert fast_path.key(environ) is None
     assert fast_path.key({**environ, "statuspage.page": replace(vault, visibility="public")}) == key
     fast_path.cache.clear()
+
+
+def test_a_member_signs_in_by_single_sign_on_with_their_verified_address(app, client, clock, world, monkeypatch):
+    import dataclasses
+    from urllib.parse import urlsplit
+
+    import requests
+
+    from tests.oidc_provider import CLIENT_ID, CLIENT_SECRET, OIDCProvider
+
+    callback = "https://status.example.com/p/vault/access/sso/callback"
+    provider = OIDCProvider(callback, clock.now).start()
+    try:
+        monkeypatch.setitem(app.config, "SETTINGS", dataclasses.replace(
+            app.config["SETTINGS"], oidc_discovery_url=provider.discovery_url, oidc_client_id=CLIENT_ID,
+            oidc_client_secret=CLIENT_SECRET))
+        invite(app, clock)
+
+        def round_trip(user):
+            provider.user = user
+            form = client.get(VAULT + "/")
+            assert "/p/vault/access/sso" in form.get_data(as_text=True)
+            started = client.get(VAULT + "/access/sso")
+            assert started.status_code == 302
+            back = requests.get(started.headers["Location"], allow_redirects=False, timeout=10).headers["Location"]
+            assert back.startswith(callback + "?")
+            parts = urlsplit(back)
+            return client.get(f"{parts.path}?{parts.query}")
+
+        stranger = round_trip({"sub": "s-1", "email": "stranger@example.com", "email_verified": True})
+        assert stranger.status_code == 403 and client.get(VAULT + "/").status_code == 401
+        unverified = round_trip({"sub": "k-1", "email": "kim@example.com", "email_verified": False})
+        assert unverified.status_code == 403 and client.get(VAULT + "/").status_code == 401
+        member = round_trip({"sub": "k-1", "email": "Kim@example.com", "email_verified": True})
+        assert member.status_code == 303 and client.get(VAULT + "/").status_code == 200
+        assert client.get(member.request.path + "?" + member.request.query_string.decode()).status_code == 400
+    finally:
+        provider.stop()
