@@ -55,7 +55,7 @@ def test_the_password_is_set_and_cleared_and_never_shown(app, admin):
     screen = admin.get("/admin/pages/vault/password")
     assert screen.status_code == 200 and 'autocomplete="new-password"' in text_of(screen)
     response = form_post(admin, "/admin/pages/vault/password", {"password": PASSWORD, "confirm": PASSWORD})
-    assert response.status_code == 302 and response.headers["Location"].endswith("/admin/pages/vault/edit#access")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/admin/pages/vault/edit")
     with app.app_context():
         stored = db.session.scalar(select(Page.password_hash).where(Page.slug == "vault"))
         assert check_password_hash(stored, PASSWORD)

@@ -164,7 +164,7 @@ def page_password(slug: str):
         else:
             flash(_("The password of “%(name)s” is set. Whoever signed in with the previous one must sign in "
                     "again.", name=page.name or settings.site_name), "info")
-            return redirect(url_for("admin.page_edit", slug=slug) + "#access")
+            return redirect(url_for("admin.page_edit", slug=slug))
     return render_template("admin/pages/password.html", page=page, form=form, settings=settings,
                            min_length=MIN_PASSWORD_LENGTH, PAGE_VISIBILITY_LABELS=PAGE_VISIBILITY_LABELS), 400 if form.is_submitted() else 200
 
@@ -177,7 +177,7 @@ def page_password_clear(slug: str):
         page = members.set_password(slug, None, by=actor(), now=now())
         flash(_("The password of “%(name)s” is removed: nobody can sign in with a password now.",
                 name=page.name or settings.site_name), "info")
-    return redirect(url_for("admin.page_edit", slug=slug) + "#access")
+    return redirect(url_for("admin.page_edit", slug=slug))
 
 
 # ------------------------------------------------------------------------------------------------ members
