@@ -45,6 +45,11 @@ def member_row(app, email):
             "active": member.is_active, "token": member.token_hash is not None}
 
 
+def stored_hash(app, slug):
+    with app.app_context():
+        return db.session.scalar(select(Page.password_hash).where(Page.slug == slug))
+
+
 def text_of(response) -> str:
     return response.get_data(as_text=True)
 
@@ -91,11 +96,14 @@ def test_a_form_without_its_csrf_token_changes_nothing(app, admin):
     with app.app_context():
         page_members.invite_member("acme", "kim@example.com", by=CLI, now=START)
         member_id = db.session.scalar(select(PageMember.id))
+        page_members.set_password("vault", PASSWORD, by=CLI, now=START)
         db.session.remove()
-    for url in (f"/admin/pages/acme/members/{member_id}/revoke", f"/admin/pages/acme/members/{member_id}/token"):
-        admin.post(url, data={})
+    for url in (f"/admin/pages/acme/members/{member_id}/revoke", f"/admin/pages/acme/members/{member_id}/token",
+                f"/admin/pages/acme/members/{member_id}"):
+        admin.post(url, data={"name": "Changed", "components": ["eu"]})
     admin.post("/admin/pages/vault/password/clear", data={})
     assert member_row(app, "kim@example.com") == {"name": "", "components": [], "active": True, "token": False}
+    assert check_password_hash(stored_hash(app, "vault"), PASSWORD)
 
 
 def test_a_member_is_invited_limited_changed_given_a_token_and_revoked(app, admin, clock):
