@@ -75,9 +75,17 @@ class Serializer:
             "id": str(update.id), "status": update.status, "body": update.body,
             "incident_id": str(update.incident_id), "created_at": self.time(update.created_at),
             "updated_at": self.time(update.created_at), "display_at": self.time(update.created_at),
-            "affected_components": update.affected_components, "deliver_notifications": update.deliver_notifications,
+            "affected_components": self._shown_changes(update.affected_components),
+            "deliver_notifications": update.deliver_notifications,
             "custom_tweet": None, "tweet_id": None,
         }
+
+    def _shown_changes(self, changes: list[dict] | None) -> list[dict] | None:
+        """An update's component changes, those of the page's components only (a component another page
+        shows, a private one say, is not named here)."""
+        if changes is None or self.shown is None:
+            return changes
+        return [change for change in changes if str(change.get("code")) in {str(i) for i in self.shown}] or None
 
     def incident(self, incident: Incident) -> dict:
         body = {

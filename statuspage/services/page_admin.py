@@ -180,6 +180,8 @@ def _apply(page: Page, fields: dict[str, Any], settings: Settings) -> None:
         if fields["visibility"] not in VISIBILITIES:
             raise Invalid("invalid_choice", f"visibility must be one of: {', '.join(VISIBILITIES)}.",
                           field="visibility")
+        if page.id is not None and fields["visibility"] != page.visibility:
+            page.access_version = (page.access_version or 1) + 1  # a password cookie never outlives a switch
         page.visibility = fields["visibility"]
     if "shows_all_components" in fields:
         page.shows_all_components = validate.boolean(fields["shows_all_components"], "shows_all_components")

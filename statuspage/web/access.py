@@ -17,7 +17,7 @@ from flask import Blueprint, Response, current_app, g, make_response, redirect, 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, PasswordField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Email, Length
 
 from .. import clock
 from ..errors import Invalid, error_json
@@ -42,7 +42,7 @@ class PasswordForm(Form):
 
 
 class LinkForm(Form):
-    email = EmailField(_l("Email address"), validators=[DataRequired(), Length(max=254)])
+    email = EmailField(_l("Email address"), validators=[DataRequired(), Length(max=254), Email()])
 
 
 class RedeemForm(Form):
@@ -72,8 +72,8 @@ def _require_reader():
     if not is_private_request() or request.environ.get(ENVIRON_MISSING):
         return None
     view: PageView = request.environ[ENVIRON_PAGE]
-    if request.blueprint == "access" or request.endpoint in UNGATED:
-        return None  # the sign-in views themselves, and links from mail
+    if request.blueprint == "access" or request.endpoint in UNGATED or request.method == "OPTIONS":
+        return None  # the sign-in views themselves, links from mail, and a CORS preflight (no content)
     settings = current_app.config["SETTINGS"]
     found = page_access.reader_for(view, cookie=request.cookies.get(page_access.cookie_name(view.id)),
                                    token=_token(), settings=settings)
@@ -159,7 +159,7 @@ def password():
     if view.visibility != PageVisibility.PASSWORD.value or not form.validate_on_submit():
         return _sign_in_page(view, status=400, password_form=form)
     if not page_access.password_matches(view.id, form.password.data or ""):
-        return _sign_in_page(view, status=401, error=_("This password is not right."), password_form=form)
+        return _sign_in_page(view, status=400, error=_("This password is not right."), password_form=form)
     return _signed_in(view, page_access.password_cookie(view.id, current_app.config["SETTINGS"]), _next_path())
 
 

@@ -23,7 +23,7 @@ from statuspage.models import Incident, Notification, Role, Ticket, User
 from statuspage.notify import messages
 from statuspage.notify.messages import policy
 from statuspage.monitoring import checks
-from statuspage.services import accounts, message_templates, page_admin, subscriptions
+from statuspage.services import accounts, message_templates, page_admin, page_members, subscriptions
 from statuspage.support import customer_link, intake, replies
 from tests.builders import (
     FAST_PASSWORD_HASH, START, SYSTEM, TEST_PASSWORD, csrf_token, make_component, make_group, make_incident,
@@ -93,6 +93,7 @@ class Form:
 
 
 NEW_PASSWORD = "another long password"
+BUNKER_PASSWORD = "the bunker's password"  # the password page of the world
 FORMS = [
     Form("login", "/admin/login", {"email": ADMIN_EMAIL, "password": TEST_PASSWORD},
          {"email": "required", "password": "secret"}, anonymous=True),
@@ -192,6 +193,10 @@ FORMS = [
           "default_language": "", "time_zone": "", "visibility": "public", "components": "database"},
          {"name": "required", "slug": "optional", "host": "optional", "time_zone": "optional",
           "logo_url": "optional", "accent_color": "optional", "components": "choice"}),
+    Form("page-password", "/p/bunker/access/password", {"password": BUNKER_PASSWORD, "next": "/"},
+         {"password": "secret"}, accepted=(303,), anonymous=True),
+    Form("page-sign-in-link", "/p/vault/access/email", {"email": "kim@example.com"}, {"email": "required"},
+         accepted=(200,), anonymous=True),
     Form("template-edit", "/admin/templates/{template}",
          {"name": "DB slow", "title": "Database slow again", "impact": "major", "body": "Still slow."},
          {"name": "required", "title": "required", "body": "required", "impact": "choice"}),
@@ -213,6 +218,8 @@ ACTIONS = {
     "incident-dismiss": "/admin/incidents/{incident}/dismiss",
     "sign-out": "/admin/logout",
     "user-remove-second-factor": "/admin/users/{user}/remove-second-factor",
+    "page-sign-in": "/p/vault/access/link/{link}",  # a private page's one-time link: its button
+    "page-sign-out": "/p/vault/access/sign-out",
 }
 # Authorized by a signed link (unsubscribe also without a CSRF token: mail clients' one-click unsubscribe posts
 # none); a broken link gets a page that says what is wrong (400, or 410 when expired or gone), not a 404.
@@ -324,13 +331,20 @@ def world(app, clock):
                                     "period": "1d"}, by=SYSTEM, now=clock.now())
         page_admin.create_page(name="API status", slug="api", components=["api"], settings=app.config["SETTINGS"],
                                by=SYSTEM, now=clock.now())
+        page_admin.create_page(name="Vault", slug="vault", components=["api"], visibility="private",
+                               settings=app.config["SETTINGS"], by=SYSTEM, now=clock.now())
+        page_admin.create_page(name="Bunker", slug="bunker", components=["api"], visibility="password",
+                               password=BUNKER_PASSWORD, settings=app.config["SETTINGS"], by=SYSTEM, now=clock.now())
+        kim = page_members.invite_member("vault", "kim@example.com", by=SYSTEM, now=clock.now())
+        link = page_members.sign_in_link(kim, now=clock.now()).rsplit("/", 1)[1]
+        member = page_members.invite_member("api", "lee@example.com", by=SYSTEM, now=clock.now())
         ids = SimpleNamespace(incident=incident.id, maintenance=maintenance.id, group=group.id, user=other.id,
                               template=template.id, token=token.id, component=api.id, check=check.id, ticket=ticket.id,
                               manage=subscriptions.manage_token(subscriber, policy(app.config["SETTINGS"])),
                               accepted_ticket=accepted.id,
                               not_mine=customer_link.token_for(ticket.id, incident.id, now=clock.now(),
                                                                secret_key=app.config["SETTINGS"].secret_key),
-                              subscriber=subscriber.id, ping=beat.ping_id)
+                              subscriber=subscriber.id, ping=beat.ping_id, link=link, member=member.id)
     with app.app_context():
         db.session.remove()
     return ids
@@ -610,10 +624,11 @@ def test_every_form_route_in_the_app_is_on_the_hostile_list(app):
     """A new form (say POST /subscribe) must join FORMS or ACTIONS above, so it meets the same payloads."""
     adapter = app.url_map.bind("status.example.com")
     world = SimpleNamespace(incident=1, maintenance=1, group=1, user=1, template=1, token=1, component=1, check=1, ticket=1,
-                            manage="x", accepted_ticket=1, not_mine="x")
+                            manage="x", accepted_ticket=1, not_mine="x", link="x")
     listed = [form.action for form in FORMS] + list(ACTIONS.values()) + [
         url for page, url in SIGNED_LINK_PAGES.items() if page not in GET_ONLY_LINK_PAGES] + ["/admin/preview"]
-    covered = {adapter.match(_url(url, world), method="POST")[0] for url in listed}
+    # A page's /p/<slug> prefix is the page choice's (SCRIPT_NAME), not a route's.
+    covered = {adapter.match(re.sub(r"^/p/[a-z0-9-]+", "", _url(url, world)), method="POST")[0] for url in listed}
     forms = {rule.endpoint for rule in app.url_map.iter_rules()
              if "POST" in rule.methods and not rule.rule.startswith(("/api/", "/ping/"))}  # machine endpoints
     assert forms <= covered, f"not on the hostile list: {sorted(forms - covered)}"
@@ -717,6 +732,9 @@ API_WRITES = {
     ("PATCH", "/api/v1/pages/<slug>"): {  # the page "api" (world): rules name their slug argument alike
         "name": "API status, renamed", "host": "status.api.example", "languages": ["en"], "default_language": "en",
         "time_zone": "Europe/Paris", "accent_color": "#112233", "components": ["api", "database"]},
+    ("POST", "/api/v1/pages/<slug>/members"): {"email": "new@example.com", "name": "New", "components": ["api"]},
+    ("PATCH", "/api/v1/pages/<slug>/members/<id:member_id>"): {"name": "Lee L", "components": ["api"]},
+    ("POST", "/api/v1/pages/<slug>/members/<id:member_id>/token"): {},
     ("PATCH", "/api/v1/groups/<group_id:group_id>"): {"name": "Frontend", "description": "Pages.", "position": 1},
     ("POST", "/api/v1/incidents"): {"name": "Login fails", "status": "investigating", "impact": "minor",
                                     "body": "We look into it.", "components": {"api": "major_outage"}},
@@ -827,7 +845,7 @@ def _api_path(rule: str, world, value: str | None = None) -> str:
     """The rule with its arguments filled from world (or all of them set to value)."""
     names = {"slug": "api", "incident_id": world.incident, "maintenance_id": world.maintenance,
              "group_id": f"g{world.group}", "check_id": world.check, "ticket_id": world.ticket,
-             "subscriber_id": world.subscriber, "ping_id": world.ping}
+             "subscriber_id": world.subscriber, "ping_id": world.ping, "member_id": world.member}
     return re.sub(r"<(?:[^:>]+:)?([^>]+)>", lambda m: str(names[m.group(1)] if value is None else value), rule)
 
 
