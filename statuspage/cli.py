@@ -360,7 +360,8 @@ def members_add(slug, email, name, components):
 @click.argument("slug")
 @click.argument("member")
 @click.option("--name", default=None, help="A new name.")
-@click.option("--component", "components", multiple=True, help="A component (slug) the member is limited to; repeat it.")
+@click.option("--component", "components", multiple=True,
+              help="A component (slug) the member is limited to; repeat it.")
 @click.option("--all-components", is_flag=True, help="No limit: every component of the page.")
 @_fail_on_app_error
 def members_set(slug, member, name, components, all_components):

@@ -166,7 +166,8 @@ def page_password(slug: str):
                     "again.", name=page.name or settings.site_name), "info")
             return redirect(url_for("admin.page_edit", slug=slug))
     return render_template("admin/pages/password.html", page=page, form=form, settings=settings,
-                           min_length=MIN_PASSWORD_LENGTH, PAGE_VISIBILITY_LABELS=PAGE_VISIBILITY_LABELS), 400 if form.is_submitted() else 200
+                           min_length=MIN_PASSWORD_LENGTH, PAGE_VISIBILITY_LABELS=PAGE_VISIBILITY_LABELS), \
+        400 if form.is_submitted() else 200
 
 
 @bp.post("/pages/<slug>/password/clear")
