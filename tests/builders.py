@@ -78,6 +78,95 @@ def make_page(slug: str, components=(), *, name: str | None = None, now: datetim
     return page
 
 
+# The real-client tests (feeds, calendars, the v2 API, the validators, the widget) read each page three ways:
+# the default page, a second page by its /p/<slug> prefix, and a second page by its own host.
+PLACES = ("default", "path", "host")
+SECOND_HOST = "status.shop.example"
+ELSEWHERE = "Elsewhere"  # in all the default page has of its own when a test reads the second page
+
+
+@dataclasses.dataclass(frozen=True)
+class Place:
+    """Where a test reads a page: `default`, or the second page `shop` by `path` or by `host`."""
+    how: str
+    host: str = SECOND_HOST  # the second page's, when chosen by host (in Chromium: `localhost`)
+    base_url: str = "https://status.example.com"  # the install's STATUSPAGE_BASE_URL (tests/conftest.py:app)
+
+    @property
+    def second(self) -> bool:
+        return self.how != "default"
+
+    @property
+    def prefix(self) -> str:
+        """What a request's path starts with."""
+        return "/p/shop" if self.how == "path" else ""
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Host": self.host} if self.how == "host" else {}
+
+    @property
+    def url(self) -> str:
+        """The page's URL, as its links outside the site (feeds, calendars, v2 page.url) start."""
+        return f"https://{self.host}" if self.how == "host" else self.base_url + self.prefix
+
+    @property
+    def name(self) -> str:
+        return "Shop Status" if self.second else "Example Status"
+
+    def make(self, *, now: datetime = START) -> None:
+        """For a second page: the page `shop` (by host or path), and on the default page, which then shows
+        only the component `elsewhere`, an incident and a maintenance window of its own, which must never
+        show on `shop`: ELSEWHERE is in their names and in no other."""
+        if not self.second:
+            return
+        from statuspage.models import PageComponent
+        from statuspage.services import pages
+
+        default = pages.default_page()
+        default.shows_all_components = False
+        db.session.commit()
+        elsewhere = make_component("elsewhere", ELSEWHERE, now=now)
+        db.session.add(PageComponent(page_id=default.id, component_id=elsewhere.id))
+        db.session.commit()
+        make_page("shop", name="Shop Status", host=self.host if self.how == "host" else None, now=now)
+        make_incident(f"{ELSEWHERE} down", components_={"elsewhere": "partial_outage"}, now=now)  # major
+        make_maintenance(f"{ELSEWHERE} work", components_=("elsewhere",), starts=now + timedelta(hours=1), now=now)
+
+    def show(self, *slugs: str) -> None:
+        """The second page shows these components (the default page shows every one but `elsewhere`'s)."""
+        if not self.second:
+            return
+        from statuspage.models import Component, Page, PageComponent
+
+        page = db.session.scalar(select(Page).where(Page.slug == "shop"))
+        for slug in slugs:
+            component = db.session.scalar(select(Component).where(Component.slug == slug))
+            db.session.add(PageComponent(page_id=page.id, component_id=component.id))
+        db.session.commit()
+
+
+class PlaceClient:
+    """A Flask test client that asks the place's page: its /p/<slug> prefix before every path, its Host."""
+
+    def __init__(self, client, place: Place):
+        self.client = client
+        self.place = place
+
+    def open(self, path: str, *args, headers=None, **kwargs):
+        return self.client.open(self.place.prefix + path, *args, headers={**self.place.headers, **(headers or {})},
+                                **kwargs)
+
+    def get(self, path: str, *args, **kwargs):
+        return self.open(path, *args, method="GET", **kwargs)
+
+    def options(self, path: str, *args, **kwargs):
+        return self.open(path, *args, method="OPTIONS", **kwargs)
+
+    def head(self, path: str, *args, **kwargs):
+        return self.open(path, *args, method="HEAD", **kwargs)
+
+
 def make_user(email: str = "ana@example.com", role: str = "responder", *, now: datetime = START):
     return accounts.create_user(email, TEST_PASSWORD, role=role, by=SYSTEM, now=now)
 

@@ -17,7 +17,9 @@ from statuspage.database_admin import drop_everything, upgrade_to_head
 from statuspage.extensions import db
 from statuspage.services import accounts, incidents
 
-from .builders import FAST_PASSWORD_HASH, START, SYSTEM, make_component, make_incident
+from .builders import (
+    FAST_PASSWORD_HASH, PLACES, SECOND_HOST, START, SYSTEM, Place, PlaceClient, make_component, make_incident,
+)
 from .servers import Receiver
 
 pytest_plugins = ["tests.targets"]  # local HTTP/TCP/TLS servers for health-check tests
@@ -126,6 +128,29 @@ def clock(monkeypatch) -> FixedClock:
 @pytest.fixture
 def client(app, clock):
     return app.test_client()
+
+
+@pytest.fixture
+def second_host() -> str:
+    """The host a second page is chosen by (tests/browser/conftest.py: one Chromium reaches)."""
+    return SECOND_HOST
+
+
+@pytest.fixture(params=PLACES)
+def place(request, app, clock, second_host) -> Place:
+    """The page a real-client test reads (tests/builders.py:Place): the default page, or a second page by
+    its /p/<slug> prefix or by its host, made here with the default page's own incident beside it. A module
+    reads through it by defining `client` as `place_client`."""
+    place = Place(request.param, host=second_host)
+    with app.app_context():
+        place.make(now=clock.now())
+        db.session.remove()
+    return place
+
+
+@pytest.fixture
+def place_client(app, clock, place) -> PlaceClient:
+    return PlaceClient(app.test_client(), place)
 
 
 @pytest.fixture

@@ -39,7 +39,6 @@ class Subscriber(Base):
     (a support ticket's requester follows the incident the ticket was linked to)."""
 
     __tablename__ = "subscribers"
-    __table_args__ = (UniqueConstraint("channel", "address"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[Channel] = mapped_column(str_enum(Channel, 16))
@@ -54,7 +53,7 @@ class Subscriber(Base):
     # Made by a support ticket: follows the incidents in its list and nothing else, also when that list
     # empties (an unlinked ticket, a deleted incident); choosing no component never means "everything" here.
     incidents_only: Mapped[bool] = mapped_column(default=False)
-    # The page it subscribed on (models/pages.py): its links point there. None is read as the default page.
+    # The page it subscribed on (models/pages.py): its links point there. None is the default page.
     page_id: Mapped[int | None] = mapped_column(ForeignKey("pages.id", ondelete="CASCADE"), index=True)
     # On a private page, the audience member who subscribed: their subscriptions end when they are revoked,
     # and their mail names only the components they may see.
@@ -73,6 +72,15 @@ class Subscriber(Base):
         """Every update reaches it: no component chosen, and not a ticket's follower of single incidents.
         Incidents it follows besides (from a ticket) add to what it gets, never narrow it."""
         return not self.components and not self.incidents_only
+
+
+# One subscription per address and page: an address may follow several pages, each with its own choices and
+# links. The default page is page_id NULL, never its id (services/subscriptions.py:subscribe), so that NULL and
+# the id cannot make two subscriptions of one address there. Two partial indexes, as NULLs never collide.
+Index("uq_subscribers_default_page", Subscriber.channel, Subscriber.address, unique=True,
+      sqlite_where=Subscriber.page_id.is_(None), postgresql_where=Subscriber.page_id.is_(None))
+Index("uq_subscribers_page", Subscriber.channel, Subscriber.address, Subscriber.page_id, unique=True,
+      sqlite_where=Subscriber.page_id.is_not(None), postgresql_where=Subscriber.page_id.is_not(None))
 
 
 class SubscriberComponent(Base):

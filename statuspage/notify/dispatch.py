@@ -154,6 +154,8 @@ def deliver_due(*, now: datetime, limit: int = BATCH, holder: str | None = None)
                 notification.sent_at = now
                 notification.claimed_until = notification.claimed_by = None
                 notification.last_error = ""
+                if notification.kind == NotificationKind.MEMBER_SIGN_IN:
+                    notification.detail = None  # its one-time sign-in link is the member's, not the outbox's
             run.sent += 1
     if failed_for_good:
         with transaction():

@@ -64,13 +64,14 @@ def _queue_for_audience(kind: NotificationKind, about_incident: int, component_i
 def _page_shows(component_ids: list[int]) -> ColumnElement[bool]:
     """Whether the page a subscriber of "everything" subscribed on shows an incident of these components
     (services/pages.py:incident_on_page, in SQL): everything is that page's everything. No page is the
-    default page; an incident of no component shows there only."""
+    default page (one not stored yet shows everything); an incident of no component shows there only."""
     if not component_ids:
         return or_(Subscriber.page_id.is_(None),
                    exists().where(Page.id == Subscriber.page_id, Page.is_default.is_(True)))
-    return or_(Subscriber.page_id.is_(None),
-               exists().where(Page.id == Subscriber.page_id, Page.shows_all_components.is_(True)),
-               exists().where(PageComponent.page_id == Subscriber.page_id,
+    its_page = or_(Page.id == Subscriber.page_id, and_(Subscriber.page_id.is_(None), Page.is_default.is_(True)))
+    return or_(and_(Subscriber.page_id.is_(None), ~exists().where(Page.is_default.is_(True))),
+               exists().where(its_page, Page.shows_all_components.is_(True)),
+               exists().where(its_page, PageComponent.page_id == Page.id,
                               PageComponent.component_id.in_(component_ids)))
 
 

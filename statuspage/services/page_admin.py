@@ -16,7 +16,8 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, exists, func, or_, select, update
+from sqlalchemy.orm import aliased
 from werkzeug.security import generate_password_hash
 
 from ..config import Settings
@@ -52,6 +53,8 @@ def list_pages() -> list[Page]:
 
 def get_page(slug: str) -> Page:
     page = db.session.scalar(select(Page).where(Page.slug == slug)) if isinstance(slug, str) else None
+    if page is None and slug == DEFAULT_SLUG:
+        page = default_page()  # an emptied database: made when first named, as when first read
     if page is None:
         raise NotFound("page_not_found", f"No page with slug '{slug}'.")
     return page
@@ -124,12 +127,24 @@ def delete_page(slug: str, *, move_subscribers_to: str | None = None, by: Actor,
                            f"The page has {subscribers} subscriber(s); say which page they move to "
                            f"(move_subscribers_to) or remove them first.", field="move_subscribers_to")
         if subscribers and moved_to is not None:
-            db.session.execute(update(Subscriber).where(Subscriber.page_id == page.id)
-                               .values(page_id=moved_to.id), execution_options={"synchronize_session": False})
+            _move_subscribers(page, moved_to)
         details = {"subscribers_moved_to": moved_to.slug, "subscribers": subscribers} if moved_to and subscribers \
             else None
         audit.record(by, "page.delete", page, summary=_summary(page), details=details, now=now)
         db.session.delete(page)
+
+
+def _move_subscribers(page: Page, to: Page) -> None:
+    """The page's subscribers go to the other page (the default page is page_id None); an address subscribed
+    there already keeps that subscription, and its subscription here goes with the page."""
+    to_id = None if to.is_default else to.id
+    there = aliased(Subscriber)
+    twin = exists().where(there.channel == Subscriber.channel, there.address == Subscriber.address,
+                          there.page_id.is_(None) if to_id is None else there.page_id == to_id)
+    db.session.execute(delete(Subscriber).where(Subscriber.page_id == page.id, twin),
+                       execution_options={"synchronize_session": False})
+    db.session.execute(update(Subscriber).where(Subscriber.page_id == page.id).values(page_id=to_id),
+                       execution_options={"synchronize_session": False})
 
 
 # The checks, one per field. Each raises Invalid naming the field, as the API reports it.

@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
-from sqlalchemy import and_, bindparam, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, func, or_, select
 
 from ..database import get_by_id, transaction
 from ..errors import Invalid, NotFound
 from ..extensions import db
 from ..models import (
-    Channel, Component, Incident, Subscriber, SubscriberComponent, SubscriberIncident, UnsubscribedAddress,
+    Channel, Component, Incident, Page, Subscriber, SubscriberComponent, SubscriberIncident, UnsubscribedAddress,
 )
 from ..notify import outbox
 from ..notify.channels.chat import check_notify_url, fingerprint, seal
@@ -99,8 +99,10 @@ def subscribe(channel: str, address: object, *, components: Iterable[str] = (), 
         chosen = _components(components)
         if language not in policy.languages:
             raise Invalid("invalid_choice", f"lang must be one of: {', '.join(policy.languages)}.", field="lang")
+        page_id = _page_key(page_id)
         subscriber = db.session.scalar(select(Subscriber).where(Subscriber.channel == channel,
-                                                                Subscriber.address == address))
+                                                                Subscriber.address == address,
+                                                                _on_page(page_id)))
         if subscriber is not None and subscriber.is_confirmed:
             return subscriber
         if subscriber is None:
@@ -108,7 +110,7 @@ def subscribe(channel: str, address: object, *, components: Iterable[str] = (), 
             db.session.add(subscriber)
         subscriber.sealed_url = sealed_url
         subscriber.language = language
-        subscriber.page_id = page_id  # where its links lead; None: the default page (no query per ticket follower)
+        subscriber.page_id = page_id  # where its links lead; None: the default page
         subscriber.member_id = member_id
         subscriber.components = chosen
         db.session.flush()
@@ -160,7 +162,7 @@ def ticket_follow_state(email: str, incident: Incident) -> str | None:
 _FOLLOW_STATE = select(   # made once: every suppressed ticket asks
     exists().where(UnsubscribedAddress.digest == bindparam("digest")).label("unsubscribed"),
     exists().where(
-        Subscriber.channel == Channel.EMAIL, Subscriber.address == bindparam("address"),
+        Subscriber.channel == Channel.EMAIL, Subscriber.address == bindparam("address"), Subscriber.page_id.is_(None),
         or_(exists().where(SubscriberIncident.subscriber_id == Subscriber.id,
                            SubscriberIncident.incident_id == bindparam("incident_id")),
             and_(Subscriber.confirmed_at.is_not(None), Subscriber.incidents_only.is_(False),
@@ -168,8 +170,27 @@ _FOLLOW_STATE = select(   # made once: every suppressed ticket asks
 
 
 def _email_subscriber(address: str) -> Subscriber | None:
-    return db.session.scalar(select(Subscriber).where(Subscriber.channel == Channel.EMAIL,
-                                                      Subscriber.address == address))
+    """The address's subscription on the default page, where a ticket's requester follows its incident."""
+    return db.session.scalar(email_subscriber_on_default_page(address))
+
+
+def email_subscriber_on_default_page(address: str) -> Select[Subscriber]:
+    return select(Subscriber).where(Subscriber.channel == Channel.EMAIL, Subscriber.address == address,
+                                    Subscriber.page_id.is_(None))
+
+
+def _page_key(page_id: int | None) -> int | None:
+    """How a subscription names its page: None for the default page, whichever way it was named, so that one
+    address has one subscription there (models/subscribers.py's unique index)."""
+    if page_id is None or db.session.scalar(select(Page.is_default).where(Page.id == page_id)):
+        return None
+    if db.session.get(Page, page_id) is None:
+        raise Invalid("page_not_found", f"No page with id {page_id}.", field="page")
+    return page_id
+
+
+def _on_page(page_id: int | None) -> ColumnElement[bool]:
+    return Subscriber.page_id.is_(None) if page_id is None else Subscriber.page_id == page_id
 
 
 def _address_digest(address: str) -> str:

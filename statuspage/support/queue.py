@@ -18,7 +18,7 @@ from ..database import get_by_id, transaction
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..models import (
-    AuditEntry, Channel, DeliveryStatus, Incident, IncidentKind, IncidentUpdate, Notification, Subscriber, Ticket,
+    AuditEntry, DeliveryStatus, Incident, IncidentKind, IncidentUpdate, Notification, Ticket,
     TicketChange, TicketStatus,
 )
 from ..models.incidents import ACTIVE_MAINTENANCE_STATUSES
@@ -205,8 +205,7 @@ def _stop_following(ticket: Ticket, incident_id: int | None) -> None:
     if db.session.scalar(select(func.count()).where(Ticket.incident_id == incident_id,
                                                     Ticket.requester_email == ticket.requester_email)):
         return
-    subscriber = db.session.scalar(select(Subscriber).where(Subscriber.channel == Channel.EMAIL,
-                                                            Subscriber.address == ticket.requester_email))
+    subscriber = db.session.scalar(subscriptions.email_subscriber_on_default_page(ticket.requester_email))
     if subscriber is None:
         return  # it follows nothing as an address
     followed = next((i for i in subscriber.incidents if i.id == incident_id), None)

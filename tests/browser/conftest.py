@@ -29,6 +29,20 @@ def live_server(app) -> Iterator[str]:
         yield base
 
 
+@pytest.fixture
+def second_host() -> str:
+    """A second page chosen by host (tests/conftest.py:place) is `localhost` here: Chromium reaches the live
+    server's 127.0.0.1 by that name."""
+    return "localhost"
+
+
+@pytest.fixture
+def place_origin(live_server, place) -> str:
+    """Where Chromium asks for the place's page: the live server, by its host for a page chosen by host
+    (a page chosen by /p/<slug> has that prefix before each path: place.prefix)."""
+    return live_server.replace("127.0.0.1", place.host) if place.how == "host" else live_server
+
+
 @pytest.fixture(scope="session")
 def browser():
     """One Chromium for the whole session: starting it is the slow part."""

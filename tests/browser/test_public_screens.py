@@ -1,7 +1,7 @@
 """Every public screen in Chromium, as a subscriber or a visitor sees it: screenshots at desktop and phone width
 (en, de, fr; light and dark) in test-artifacts/, layout that fits, no console error; checkboxes on one line with
-their names; a group's box that ticks its components; axe-core finds no WCAG 2.1 AA violation; the opt-in
-refresh of `/` during an incident."""
+their names; a group's box that ticks its components; axe-core finds no WCAG 2.1 AA violation, on a second
+page too (by /p/<slug> and by host); the opt-in refresh of `/` during an incident."""
 from __future__ import annotations
 
 import re
@@ -18,7 +18,7 @@ from statuspage.services import subscriptions
 from statuspage.services.incidents import advance_maintenance, post_update, resolve_incident
 from tests.browser.conftest import DESKTOP, PHONE
 from tests.builders import (
-    SYSTEM, make_component, make_group, make_incident, make_maintenance, make_subscriber,
+    ELSEWHERE, SYSTEM, make_component, make_group, make_incident, make_maintenance, make_subscriber,
 )
 
 pytestmark = pytest.mark.browser
@@ -183,8 +183,8 @@ def axe_tab(browser, live_server, clock):
         pytest.skip("axe-core (npm package axe-core) is fetched by 'make clients', which needs npm.")
     contexts = []
 
-    def open_(scheme: str, viewport: dict):
-        context = browser.new_context(base_url=live_server, viewport=viewport, color_scheme=scheme,
+    def open_(scheme: str, viewport: dict, origin: str = live_server):
+        context = browser.new_context(base_url=origin, viewport=viewport, color_scheme=scheme,
                                       bypass_csp=True, locale="en-US", timezone_id="Europe/Berlin")
         contexts.append(context)
         return context.new_page()
@@ -201,13 +201,25 @@ def _axe_violations(page) -> list[str]:
         f"    {node['target']}: {node['failureSummary']}" for node in v["nodes"][:5]) for v in result["violations"]]
 
 
+# A subscriber's links are the default page's: a second page has the rest.
+SUBSCRIBER_SCREENS = ("manage-subscription", "confirmation-expired", "confirmation-tampered", "unsubscribe")
+
+
 @pytest.mark.parametrize("width, scheme", [("desktop", "light"), ("desktop", "dark"), ("phone", "light")])
-def test_axe_finds_no_wcag_aa_violation_on_any_public_screen(axe_tab, site, scheme, width):
-    page = axe_tab(scheme, WIDTHS[width])
+def test_axe_finds_no_wcag_aa_violation_on_any_public_screen(app, axe_tab, site, scheme, width, place, place_origin):
+    with app.app_context():
+        place.show("api", "dashboard", "login", "database", "storage", "status-mail")
+    page = axe_tab(scheme, WIDTHS[width], place_origin)
     found = {}
     for screen, path in site.items():
+        if place.second and screen in SUBSCRIBER_SCREENS:
+            continue
         for language in ("en", "de", "fr") if screen in ("status", "subscribe") else ("en",):
-            page.goto(f"{path}{'&' if '?' in path else '?'}lang={language}")
+            response = page.goto(f"{place.prefix}{path}{'&' if '?' in path else '?'}lang={language}")
+            if place.second:  # the second page's own screen, not the default page's
+                assert response.status == 200, f"{screen}: {response.status}"
+                expect(page.locator(".site-name")).to_have_text(place.name)
+                assert ELSEWHERE not in page.content(), screen
             violations = _axe_violations(page)
             if violations:
                 found[f"{screen} ({language})"] = violations

@@ -1,8 +1,14 @@
-"""Atlassian's own status widget, unchanged, shows our status from another site.
+"""Atlassian's own status widget, unchanged, shows our status from another site; on a second page too.
 
 The widget (@statuspage/status-widget on npm, a web component) fetches <src>/api/v2/summary.json
 cross-origin and renders the status description. `make clients` fetches the pinned package into
-.cache/clients/; this test serves it from a second origin, as a customer's site would.
+.cache/clients/; this test serves it from a second origin, as a customer's site would, beside the README's
+own snippet (a plain cross-origin fetch of <page>/api/v2/status.json).
+
+The widget keeps only the origin of its `src`: it sets the URL's whole path to /api/v2/summary.json
+(`url.pathname = path` in its fetch-status module), so a page under /p/<slug> cannot be shown by it: it
+reads the root's page, the default one. That is the widget's code, not a link or header of ours: the page's
+own API answers any origin under /p/<slug> (the snippet reads it), and a page with a host of its own works.
 """
 from __future__ import annotations
 
@@ -14,7 +20,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from statuspage.extensions import db
 from tests.builders import make_component, make_group, make_incident
+
+pytestmark = pytest.mark.browser
 
 WIDGET_DIST = Path(__file__).resolve().parents[2] / ".cache" / "clients" / "status-widget" / "dist"
 
@@ -23,24 +32,43 @@ HOST_PAGE = """<!doctype html>
 </head>
 <body><statuspage-widget id="status" src="{src}"></statuspage-widget>
 <statuspage-widget id="badge" src="{src}" appearance="badge"></statuspage-widget>
+<p id="line"></p>
 <script>var parcelRequire;</script>
-<script src="/widget.js"></script></body></html>"""
+<script src="/widget.js"></script>
+<script>
+  fetch("{src}/api/v2/status.json")
+    .then((r) => r.json())
+    .then((d) => {{ document.getElementById("line").textContent = d.page.name + ": " + d.status.description; }});
+</script></body></html>"""
 # The package's bundle assigns to an undeclared global `parcelRequire` under "use strict", which throws once
 # the widget has registered; declaring it first is what any site embedding this version has to do.
 
 
 @pytest.fixture
-def customer_site(tmp_path, live_server, request):
-    """A plain static server on another port (another origin) with the widget on its page."""
+def site(app, clock, place):
+    """The Dashboard is down (critical) on the default page. A second page (tests/conftest.py:place) shows
+    only Payments, slow (minor); the default page then shows only its own major incident (`Elsewhere`)."""
+    with app.app_context():
+        make_component("dashboard", "Dashboard", group=make_group("Web"))
+        make_component("payments", "Payments")
+        place.show("payments")
+        make_incident("Dashboard down", components_={"dashboard": "major_outage"}, impact="critical",
+                      now=clock.now())
+        make_incident("Payments slow", components_={"payments": "degraded_performance"}, impact="minor",
+                      now=clock.now())
+        db.session.remove()
+
+
+@pytest.fixture
+def customer_site(tmp_path, place_origin, place, site):
+    """A plain static server on another port (another origin) with the widget on its page, pointed at the
+    place's page: the live server (by `localhost` for a page chosen by its host), plus /p/<slug> if by path."""
     # The Parcel build the package's own demo page loads (its babelified index.js trips over strict mode).
     bundles = sorted(WIDGET_DIST.glob("src.*.js"))
     if not bundles:
         pytest.skip("the Statuspage widget is fetched by 'make clients' (npm pack @statuspage/status-widget)")
     (tmp_path / "widget.js").write_bytes(bundles[0].read_bytes())
-    # A second page is chosen by its host name (`localhost` here): the widget replaces the URL's whole path
-    # with /api/v2/summary.json, so it can only be pointed at a page with a domain of its own, never /p/<slug>.
-    src = live_server.replace("127.0.0.1", getattr(request, "param", "127.0.0.1"))
-    (tmp_path / "index.html").write_text(HOST_PAGE.format(src=src))
+    (tmp_path / "index.html").write_text(HOST_PAGE.format(src=place_origin + place.prefix))
     handler = functools.partial(QuietHandler, directory=str(tmp_path))
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -55,39 +83,42 @@ class QuietHandler(SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.mark.browser
-def test_the_official_statuspage_widget_shows_our_status_from_another_origin(app, browser, customer_site):
-    with app.app_context():
-        make_component("dashboard", "Dashboard", group=make_group("Web"))
-        make_incident("Dashboard down", components_={"dashboard": "major_outage"}, impact="critical")
+def open_customer_site(browser, customer_site):
+    """The customer's page in a fresh context: the tab, the API URLs it asked for, and its uncaught errors."""
     context = browser.new_context()
     page = context.new_page()
-    errors = []
+    asked: list[str] = []
+    errors: list[str] = []
+    page.on("request", lambda request: asked.append(request.url) if "/api/v2/" in request.url else None)
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(customer_site)
-    expect(page.locator("#status")).to_contain_text("Major Service Outage", timeout=10_000)
-    expect(page.locator("#badge")).to_contain_text("Major Service Outage", timeout=10_000)
+    return context, page, asked, errors
+
+
+@pytest.mark.parametrize("place, status, line", [
+    ("default", "Major Service Outage", "Example Status: Major Service Outage"),
+    ("host", "Minor Service Outage", "Shop Status: Minor Service Outage"),  # not the default page's
+], indirect=["place"])
+def test_the_official_statuspage_widget_shows_the_page_s_own_status_from_another_origin(
+        browser, customer_site, place_origin, status, line):
+    context, page, asked, errors = open_customer_site(browser, customer_site)
+    expect(page.locator("#status")).to_contain_text(status, timeout=10_000)
+    expect(page.locator("#badge")).to_contain_text(status, timeout=10_000)
+    expect(page.locator("#line")).to_have_text(line, timeout=10_000)
+    assert set(asked) == {f"{place_origin}/api/v2/summary.json", f"{place_origin}/api/v2/status.json"}
     assert errors == []
     context.close()
 
 
-@pytest.mark.parametrize("customer_site", ["localhost"], indirect=True)
-def test_the_official_widget_shows_a_second_page_s_own_status(app, browser, customer_site):
-    """The widget pointed at a second page (by its host) shows that page's status, not the default page's."""
-    from tests.builders import make_page
-
-    with app.app_context():
-        make_component("dashboard", "Dashboard", group=make_group("Web"))
-        make_component("payments", "Payments")
-        make_page("shop", ["payments"], name="Shop Status", host="localhost")
-        make_incident("Dashboard down", components_={"dashboard": "major_outage"}, impact="critical")
-        make_incident("Payments slow", components_={"payments": "degraded_performance"}, impact="minor")
-    context = browser.new_context()
-    page = context.new_page()
-    errors = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(customer_site)
-    expect(page.locator("#status")).to_contain_text("Minor Service Outage", timeout=10_000)
-    expect(page.locator("#badge")).to_contain_text("Minor Service Outage", timeout=10_000)
+@pytest.mark.parametrize("place", ["path"], indirect=True)
+def test_the_widget_drops_a_p_slug_path_so_such_a_page_is_read_by_plain_clients_or_given_a_host(
+        browser, customer_site, live_server):
+    """Pointed at /p/shop, the widget asks the origin's root (the default page, whose own incident is major);
+    the same page's fetch of /p/shop/api/v2/status.json, cross-origin, reads the shop's own status. If a
+    later widget keeps the path, this fails: then the README's advice (a host of its own) can go."""
+    context, page, asked, errors = open_customer_site(browser, customer_site)
+    expect(page.locator("#line")).to_have_text("Shop Status: Minor Service Outage", timeout=10_000)
+    expect(page.locator("#status")).to_contain_text("Partial System Outage", timeout=10_000)
+    assert set(asked) == {f"{live_server}/api/v2/summary.json", f"{live_server}/p/shop/api/v2/status.json"}
     assert errors == []
     context.close()

@@ -1,5 +1,7 @@
 """The Statuspage-compatible read API: every response against JSON Schemas written from Statuspage's
-v2 documentation (tests/schemas/statuspage_v2), what each endpoint holds, and its HTTP behaviour."""
+v2 documentation (tests/schemas/statuspage_v2), what each endpoint holds, and its HTTP behaviour; on the
+default page and on a second page by its /p/<slug> prefix and by its host (the `place` fixture,
+tests/conftest.py): each page is a whole Statuspage v2 API of its own, naming itself and its own URL."""
 from __future__ import annotations
 
 import copy
@@ -16,7 +18,7 @@ from statuspage.serialize import group_key
 from statuspage.extensions import db
 from statuspage.models import IncidentKind
 from statuspage.services.incidents import open_incident, post_update, publish_incident, resolve_incident
-from tests.builders import SYSTEM, START, make_component, make_group, make_incident, make_maintenance
+from tests.builders import ELSEWHERE, SYSTEM, START, make_component, make_group, make_incident, make_maintenance
 
 SCHEMA_DIR = Path(__file__).resolve().parents[1] / "schemas" / "statuspage_v2"
 ENDPOINTS = {
@@ -55,6 +57,7 @@ def schema_errors(schema_name: str, document) -> list[str]:
 def get_json(client, url: str) -> dict:
     response = client.get(url)
     assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    assert ELSEWHERE not in response.get_data(as_text=True)  # what only another page shows
     return response.get_json()
 
 
@@ -77,7 +80,12 @@ def berlin(hours: float = 0, minutes: int = 0) -> str:
 
 
 @pytest.fixture
-def site(app, clock):
+def client(place_client):
+    return place_client
+
+
+@pytest.fixture
+def site(app, clock, place):
     """A realistic page: two groups, an ungrouped component, an open incident with several updates, a resolved
     incident, maintenance completed, in progress and upcoming. Returns the ids the tests look for."""
     t0 = clock.now()  # 2026-11-20 09:12 UTC, 10:12 in Berlin
@@ -89,6 +97,7 @@ def site(app, clock):
         dashboard = make_component("dashboard", "Dashboard", group=web, now=t0)
         database = make_component("database", "Database", group=infra, now=t0)
         queue = make_component("queue", "Queue", group=infra, now=t0)
+        place.show("api", "website", "dashboard", "database", "queue")
 
         done = make_maintenance("Network switch swap", components_=("queue",), starts=t0 + timedelta(minutes=10),
                                 hours=1, now=t0)
@@ -209,9 +218,12 @@ def test_incidents_json_holds_resolved_incidents_too_newest_first_and_no_mainten
     assert [u["status"] for u in resolved["incident_updates"]] == ["resolved", "investigating"]
 
 
-def test_incidents_json_holds_at_most_the_50_newest(app, client, clock):
+def test_incidents_json_holds_at_most_the_50_newest(app, client, clock, place):
     with app.app_context():
-        ids = [make_incident(f"Incident {n}", impact="minor", now=clock.advance(minutes=1)).id for n in range(52)]
+        make_component("api", "API", now=clock.now())
+        place.show("api")
+        ids = [make_incident(f"Incident {n}", impact="minor", components_={"api": "degraded_performance"},
+                             now=clock.advance(minutes=1)).id for n in range(52)]
     incidents = get_json(client, "/api/v2/incidents.json")["incidents"]
     assert [i["id"] for i in incidents] == [str(i) for i in reversed(ids)][:50]
 
@@ -317,17 +329,21 @@ def test_a_critical_incident_makes_the_indicator_critical_even_during_maintenanc
     ("major", "major", "Partial System Outage"),
     ("critical", "critical", "Major Service Outage"),
 ])
-def test_the_indicator_follows_the_worst_open_incident_impact(app, client, clock, impact, indicator, description):
+def test_the_indicator_follows_the_worst_open_incident_impact(app, client, clock, impact, indicator, description,
+                                                             place):
     with app.app_context():
-        make_incident("Small thing", impact="none", now=clock.now())
-        make_incident("Real thing", impact=impact, now=clock.advance(minutes=1))
+        make_component("api", "API", now=clock.now())
+        place.show("api")
+        make_incident("Small thing", impact="none", components_={"api": "operational"}, now=clock.now())
+        make_incident("Real thing", impact=impact, components_={"api": "operational"}, now=clock.advance(minutes=1))
     for url in ("/api/v2/status.json", "/api/v2/summary.json"):
         assert get_json(client, url)["status"] == {"indicator": indicator, "description": description}
 
 
-def test_nothing_open_says_all_systems_operational(app, client, clock):
+def test_nothing_open_says_all_systems_operational(app, client, clock, place):
     with app.app_context():
         make_component("api", "API", now=clock.now())
+        place.show("api")
         incident = make_incident(components_={"api": "major_outage"}, impact="critical", now=clock.now())
         resolve_incident(incident.id, "Fixed.", by=SYSTEM, now=clock.advance(minutes=5))
         make_maintenance(components_=("api",), now=clock.now())
@@ -335,9 +351,10 @@ def test_nothing_open_says_all_systems_operational(app, client, clock):
         assert get_json(client, url)["status"] == {"indicator": "none", "description": "All Systems Operational"}
 
 
-def test_only_maintenance_in_progress_says_under_maintenance(app, client, clock):
+def test_only_maintenance_in_progress_says_under_maintenance(app, client, clock, place):
     with app.app_context():
         make_component("database", "Database", now=clock.now())
+        place.show("database")
         maintenance = make_maintenance(starts=clock.now() + timedelta(minutes=5), now=clock.now())
         post_update(maintenance.id, status="in_progress", body="Started.", kind=IncidentKind.MAINTENANCE,
                     by=SYSTEM, now=clock.advance(minutes=5))
@@ -346,14 +363,16 @@ def test_only_maintenance_in_progress_says_under_maintenance(app, client, clock)
                                                    "description": "Service Under Maintenance"}
 
 
-def test_the_page_block_names_the_page_its_url_and_time_zone(client, site):
+def test_the_page_block_names_the_page_its_url_and_time_zone(app, client, site, place):
+    default_page_id = app.test_client().get("/api/v2/status.json").get_json()["page"]["id"]
     for url in ENDPOINTS:
         page = get_json(client, url)["page"]
-        assert page["name"] == "Example Status"
-        assert page["url"] == "https://status.example.com"
+        assert page["name"] == place.name
+        assert page["url"] == place.url
         assert page["time_zone"] == "Europe/Berlin"
         assert page["updated_at"] == berlin(hours=5)
         assert re.fullmatch(r"[0-9a-z]{12}", page["id"])
+        assert (page["id"] != default_page_id) == place.second  # a client keeps the two pages apart by id
 
 
 def test_times_carry_the_page_offset_in_november(client, site):
@@ -402,7 +421,8 @@ def test_a_matching_if_none_match_gets_304_with_an_empty_body(client, site, url)
 def test_the_etag_changes_after_a_new_incident(app, client, clock, site, url):
     before = client.get(url).headers["ETag"]
     with app.app_context():
-        make_incident("Another one", impact="minor", now=clock.advance(minutes=10))
+        make_incident("Another one", impact="minor", components_={"queue": "degraded_performance"},
+                      now=clock.advance(minutes=10))
     after = client.get(url, headers={"If-None-Match": before})
     assert after.status_code == 200
     assert after.headers["ETag"] != before
@@ -458,10 +478,11 @@ def test_a_statuspage_client_reads_the_summary_as_expected(client, site):
     ])
 
 
-def test_an_unpublished_incident_does_not_move_the_page_time(app, client, clock):
+def test_an_unpublished_incident_does_not_move_the_page_time(app, client, clock, place):
     """A suspected incident (console only) is nothing the public sees: page.updated_at stays; publishing moves it."""
     with app.app_context():
         make_component("api", "API", now=clock.now())
+        place.show("api")
         before = {url: get_json(client, url)["page"]["updated_at"] for url in ENDPOINTS}
         suspected = open_incident(name="Many tickets about the API", body="Suspected.", published=False,
                                   components={"api": "major_outage"}, by=SYSTEM, now=clock.advance(hours=1))

@@ -1,5 +1,7 @@
 """RSS and Atom feeds, read by feedparser (a real feed reader) and, where a reader could go wrong, by a second
-independent parser (fastfeedparser) and by the XML itself."""
+independent parser (fastfeedparser) and by the XML itself; on the default page and on a second page by its
+/p/<slug> prefix and by its host (the `place` fixture, tests/conftest.py), whose feeds hold its own incidents
+only and link, identify and name themselves under its URL."""
 from html.parser import HTMLParser
 from xml.etree import ElementTree
 
@@ -8,16 +10,22 @@ import feedparser
 import pytest
 
 from statuspage.services.incidents import post_update
-from tests.builders import SYSTEM, make_component, make_incident, make_maintenance
+from tests.builders import ELSEWHERE, SYSTEM, make_component, make_incident, make_maintenance
 
 FEEDS = ["/feed.rss", "/feed.atom"]
 
 
 @pytest.fixture
-def site(app, clock):
+def client(place_client):
+    return place_client
+
+
+@pytest.fixture
+def site(app, clock, place):
     with app.app_context():
         make_component("api", "REST API")
         make_component("web", "Website")
+        place.show("api", "web")
         outage = make_incident("API errors", components_={"api": "partial_outage"}, body="Looking into it.",
                                now=clock.now())
         post_update(outage.id, status="identified", body="A bad **deploy**. <script>alert(1)</script>",
@@ -32,27 +40,31 @@ def read(client, url):
     assert response.status_code == 200
     parsed = feedparser.parse(response.data)
     assert not parsed.bozo, parsed.get("bozo_exception")
+    assert ELSEWHERE not in response.get_data(as_text=True)  # another page's incident
     return response, parsed
 
 
 @pytest.mark.parametrize("url", FEEDS)
-def test_a_feed_reader_reads_every_update_newest_first(client, site, url):
+def test_a_feed_reader_reads_every_update_newest_first(client, site, url, place):
     response, feed = read(client, url)
     assert response.mimetype in ("application/rss+xml", "application/atom+xml")
     titles = [entry.title for entry in feed.entries]
     assert titles == ["Upgrade: Scheduled (Website)", "Website slow: Investigating (Website)",
                       "API errors: Identified (REST API)", "API errors: Investigating (REST API)"]
-    assert feed.feed.title == "Example Status: incidents and maintenance"
+    assert feed.feed.title == f"{place.name}: incidents and maintenance"
 
 
 @pytest.mark.parametrize("url", FEEDS)
-def test_entries_link_to_their_permalink_and_keep_their_ids(client, site, url):
+def test_entries_link_to_their_permalink_and_keep_their_ids(client, site, url, place):
     _, feed = read(client, url)
     outage = site["outage"]
     identified = feed.entries[2]
-    assert identified.link.startswith(f"https://status.example.com/incidents/{outage.id}#update-")
+    assert identified.link.startswith(f"{place.url}/incidents/{outage.id}#update-")
     assert identified.id == identified.link
-    assert feed.entries[0].link.startswith(f"https://status.example.com/maintenance/{site['window'].id}#update-")
+    assert feed.entries[0].link.startswith(f"{place.url}/maintenance/{site['window'].id}#update-")
+    second = fastfeedparser.parse(client.get(url).data).entries
+    assert [entry.id for entry in second] == [entry.id for entry in feed.entries]
+    assert [entry.link for entry in second] == [entry.link for entry in feed.entries]
 
 
 def test_both_formats_give_each_update_the_same_id(client, site):
@@ -98,11 +110,11 @@ def test_an_empty_site_has_a_valid_empty_feed(client):
         assert read(client, url)[1].entries == []
 
 
-def test_the_pages_announce_their_feeds(client, site):
+def test_the_pages_announce_their_feeds(client, site, place):
     page = client.get("/").get_data(as_text=True)
-    assert 'rel="alternate" type="application/rss+xml"' in page and 'href="/feed.atom"' in page
+    assert 'rel="alternate" type="application/rss+xml"' in page and f'href="{place.prefix}/feed.atom"' in page
     component = client.get("/components/api").get_data(as_text=True)
-    assert 'href="/components/api/feed.rss"' in component
+    assert f'href="{place.prefix}/components/api/feed.rss"' in component
 
 
 def test_feeds_speak_the_readers_language(client, site):
@@ -134,11 +146,12 @@ def _tags(html: str) -> list[str]:
 
 
 @pytest.mark.parametrize("url", ["/feed.rss", "/feed.atom", "/components/evil/feed.rss", "/components/evil/feed.atom"])
-def test_names_in_entry_html_are_escaped_as_the_pages_escape_them(app, client, clock, url):
+def test_names_in_entry_html_are_escaped_as_the_pages_escape_them(app, client, clock, url, place):
     """An update without text shows its title as HTML: the incident's and components' names are text in it,
     never markup (read without feedparser's own sanitizing, as a reader that trusts the feed would)."""
     with app.app_context():
         make_component("evil", HOSTILE_NAME)
+        place.show("evil")
         make_incident(HOSTILE_NAME, components_={"evil": "major_outage"}, body="", now=clock.now())
     response = client.get(url)
     feed = feedparser.parse(response.data, sanitize_html=False)
@@ -170,13 +183,26 @@ def test_atom_content_says_it_is_html_so_readers_render_it_rather_than_show_tags
     assert "<script" not in second.content[0]["value"]
 
 
-@pytest.mark.parametrize("url, page", [("/feed.rss", "https://status.example.com/"),
-                                       ("/components/api/feed.rss", "https://status.example.com/components/api")])
-def test_rss_channel_link_is_the_page_the_feed_is_about(client, site, url, page):
+@pytest.mark.parametrize("url, page", [("/feed.rss", "/"), ("/components/api/feed.rss", "/components/api")])
+def test_rss_channel_link_is_the_page_the_feed_is_about(client, site, url, page, place):
     """RSS 2.0: the channel's <link> is "the URL to the HTML website"; the feed's own URL is atom:link rel=self."""
     raw = client.get(url).data
+    page = place.url + page
     channel = ElementTree.fromstring(raw).find("channel")
     assert channel.find("link").text == page
-    assert channel.find(f"{ATOM}link[@rel='self']").get("href") == f"https://status.example.com{url}"
+    assert channel.find(f"{ATOM}link[@rel='self']").get("href") == f"{place.url}{url}"
     assert feedparser.parse(raw).feed.link == page
     assert fastfeedparser.parse(raw).feed.link == page
+
+
+@pytest.mark.parametrize("url, page", [("/feed.atom", "/"), ("/components/api/feed.atom", "/components/api")])
+def test_an_atom_feed_is_identified_by_its_page_and_links_itself_under_the_page_s_url(client, site, url, page,
+                                                                                        place):
+    """The feed's id and alternate link are the page's own URL, its self link the feed's: a reader that
+    follows both pages keeps them apart, and refreshes each from where it read it."""
+    raw = client.get(url).data
+    for feed in (feedparser.parse(raw).feed, fastfeedparser.parse(raw).feed):
+        assert feed.id == place.url + page
+        assert feed.link == place.url + page
+    links = {link.get("rel"): link.get("href") for link in ElementTree.fromstring(raw).findall(f"{ATOM}link")}
+    assert links == {"self": place.url + url, "alternate": place.url + page}

@@ -1,6 +1,7 @@
 """Every public and console page is well-formed HTML: html5lib parses it strictly, and the W3C Nu validator
 finds no errors: the current release, vnu.jar from the npm package vnu-jar that `make clients` fetches
-(Makefile VNU_JAR), run with the system Java.
+(Makefile VNU_JAR), run with the system Java. The public pages of a second page are checked too, read by
+its host and by its /p/<slug> prefix.
 
 The pages are rendered once for the module, so the validator starts once (Java takes a few seconds).
 """
@@ -127,7 +128,21 @@ REFUSED = {  # forms sent back with their errors (400)
                                                                           "components": ["nope"]}),
     "page password with errors": ("/admin/pages/vault/password", {"password": "short", "confirm": "other"}),
 }
-PAGES = [*PUBLIC, *CONSOLE, *REFUSED]
+# A second page's own screens, read by its host (`shop`: the API and the dashboard) and by its /p/<slug>
+# prefix (`lab`: the API and the database).
+SECOND_HOST = "status.shop.example"
+SECOND = {
+    "status page": "/",
+    "incident": "/incidents/{incident}",
+    "maintenance in progress": "/maintenance/{maintenance_now}",
+    "history": "/history",
+    "component": "/components/api",
+    "subscribe page": "/subscribe",
+    "404 page": "/incidents/424242",
+}
+BY_HOST = {f"{name} of a page by its host": url for name, url in SECOND.items()}
+BY_PATH = {f"{name} of a page by /p/<slug>": "/p/lab" + url for name, url in SECOND.items()}
+PAGES = [*PUBLIC, *CONSOLE, *REFUSED, *BY_HOST, *BY_PATH]
 
 
 def _quick_user(email: str, role: Role) -> User:
@@ -179,6 +194,9 @@ def _build_site(now) -> dict:
     shop = page_admin.create_page(name="Shop status", slug="shop", host="status.shop.example", languages=["de", "en"],
                                   accent_color="#0b5fff", components=["api", "dashboard"],
                                   settings=current_app.config["SETTINGS"], by=SYSTEM, now=now)
+    page_admin.create_page(name="Lab status", slug="lab", host=None, languages=["en", "fr"], accent_color="#116611",
+                           components=["api", "database"], settings=current_app.config["SETTINGS"], by=SYSTEM,
+                           now=now)
     page_admin.create_page(name="Vault", slug="vault", visibility="private", components=["api", "database"],
                            settings=current_app.config["SETTINGS"], by=SYSTEM, now=now)
     page_members.set_password("vault", "correct horse battery", by=SYSTEM, now=now)
@@ -223,8 +241,8 @@ def _build_site(now) -> dict:
                                                secret_key=current_app.config["SETTINGS"].secret_key)}
 
 
-def _get(client, url: str) -> str:
-    response = client.get(url)
+def _get(client, url: str, headers=None) -> str:
+    response = client.get(url, headers=headers or {})
     assert response.status_code in (200, 400, 404, 410), f"{url} answered {response.status_code}"
     assert response.mimetype == "text/html", url
     return response.get_data(as_text=True)
@@ -240,6 +258,10 @@ def pages(app) -> dict[str, str]:
             db.session.remove()
         visitor, admin = app.test_client(), app.test_client()
         rendered = {name: _get(visitor, url.format(**site)) for name, url in PUBLIC.items()}
+        shop = app.test_client()
+        rendered.update({name: _get(shop, url.format(**site), headers={"Host": SECOND_HOST})
+                         for name, url in BY_HOST.items()})
+        rendered.update({name: _get(visitor, url.format(**site)) for name, url in BY_PATH.items()})
         sign_in(admin)
         rendered.update({name: _get(admin, url.format(**site)) for name, url in CONSOLE.items()})
         tokens = {visitor: csrf_token(visitor.get("/admin/login")), admin: csrf_token(admin.get("/admin/"))}
@@ -275,6 +297,20 @@ def test_page_title_is_a_short_line_of_text(pages, name):
     title = html5lib.parse(pages[name], namespaceHTMLElements=False).find(".//title")
     text = (title.text or "") if title is not None else ""
     assert text.strip() and "<" not in text and "\n" not in text.strip() and len(text) < 150, repr(text[:200])
+
+
+@pytest.mark.parametrize("screens, name, prefix, not_there", [
+    (BY_HOST, "Shop status", "", "Database upgrade"),  # the maintenance of the database, which shop does not show
+    (BY_PATH, "Lab status", "/p/lab", "Slow logins"),  # the incident of the dashboard, which lab does not show
+])
+def test_a_second_page_s_screens_are_its_own(pages, screens, name, prefix, not_there):
+    """What the validator reads of a second page is that page: its name, its links inside it, its incidents."""
+    for screen in screens:
+        html = pages[screen]
+        assert name in html and not_there not in html, screen
+        assert f'href="{prefix}/history"' in html, screen
+    status = pages[next(iter(screens))]
+    assert "API errors" in status and "Network work" in status
 
 
 # ---- the W3C Nu validator ------------------------------------------------------------------------------------

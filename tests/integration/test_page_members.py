@@ -35,6 +35,8 @@ def test_an_invited_member_gets_a_mail_in_the_page_language_with_a_link_that_wor
     queued = db.session.scalar(select(Notification).where(Notification.kind == NotificationKind.MEMBER_SIGN_IN))
     assert queued.recipient == "kim@example.com"
     deliver(app, clock)
+    db.session.refresh(queued)
+    assert queued.detail is None  # sent: the outbox keeps no usable sign-in link
     [mail] = inbox.messages
     assert mail["To"] == "kim@example.com" and mail["Content-Language"] == "de"
     text = body_of(mail)

@@ -287,3 +287,26 @@ def test_a_page_made_through_the_api_is_served_and_follows_each_change(app, admi
     assert reader.get("/p/shop").status_code == 200
     admin.delete("/api/v1/pages/shop")
     assert reader.get("/p/shop").status_code == 404
+
+
+def test_moving_subscribers_keeps_one_subscription_of_an_address_on_the_page_they_move_to(app, admin):
+    """An address on both pages keeps the subscription it had where the others move to; moved to the default
+    page, they are the default page's (page_id None), as if they had subscribed there."""
+    admin.post("/api/v1/pages", json={"name": "Shop", "slug": "shop"})
+    assert admin.post("/api/v1/subscribers", json={"email": "ana@example.com", "confirmed": True}).status_code == 201
+    for address in ("ana@example.com", "ben@example.com"):
+        made = admin.post("/api/v1/subscribers", json={"email": address, "confirmed": True, "page": "shop"})
+        assert made.status_code == 201 and made.get_json()["page"] == "shop"
+    assert admin.delete("/api/v1/pages/shop?move_subscribers_to=default").status_code == 204
+    with app.app_context():
+        rows = db.session.execute(select(Subscriber.address, Subscriber.page_id).order_by(Subscriber.address)).all()
+    assert [tuple(row) for row in rows] == [("ana@example.com", None), ("ben@example.com", None)]
+    listed = admin.get("/api/v1/subscribers").get_json()
+    assert sorted((s["email"], s["page"]) for s in listed) == [("ana@example.com", "default"),
+                                                               ("ben@example.com", "default")]
+
+
+def test_a_subscriber_made_through_the_api_names_a_page_that_exists(admin):
+    refused = admin.post("/api/v1/subscribers", json={"email": "ana@example.com", "page": "nope"})
+    assert refused.status_code == 422 and refused.get_json()["error"]["field"] == "page"
+    assert admin.get("/api/v1/subscribers").get_json() == []

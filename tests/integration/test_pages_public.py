@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from statuspage.extensions import db
-from statuspage.models import Notification, NotificationKind, Page, PageComponent, Subscriber
+from statuspage.models import IncidentUpdate, Notification, NotificationKind, Page, PageComponent, Subscriber
 from statuspage.notify.messages import email_for, webhook_body
 from statuspage.services import incidents, pages
 from tests.builders import SYSTEM, csrf_token, make_component, make_group, make_incident, make_maintenance, make_page
@@ -207,3 +207,39 @@ def test_an_incident_on_both_pages_names_on_each_only_that_page_s_components(app
         shop, default = read(client, path, SHOP_HEADERS), read(client, path)
         assert "Everything is slow" in shop and "Everything is slow" in default
         assert "Public API" not in shop and "Payments" not in default, path
+
+
+def test_one_address_subscribes_on_two_pages_each_with_its_own_confirmation_and_links(app, client, clock, site):
+    """Before, an address confirmed on one page got "check your mail" on the other and nothing was sent."""
+    def subscribe(headers):
+        form = client.get("/subscribe", headers=headers)
+        answer = client.post("/subscribe", headers=headers, data={
+            "csrf_token": csrf_token(form), "lang": "en", "email": "both@example.com"})
+        assert answer.status_code == 200
+
+    subscribe({})
+    with app.app_context():
+        first = db.session.scalar(select(Subscriber))
+        assert first.page_id is None  # the default page, however it was named
+        first.confirmed_at = clock.now()
+        db.session.commit()
+    subscribe(SHOP_HEADERS)
+    subscribe({})  # confirmed on the default page already: nothing changes there
+    with app.app_context():
+        subscribers = list(db.session.scalars(select(Subscriber).order_by(Subscriber.id)))
+        assert [(s.address, s.page_id, s.is_confirmed) for s in subscribers] == [
+            ("both@example.com", None, True), ("both@example.com", site["shop"], False)]
+        confirmations = list(db.session.scalars(select(Notification).where(
+            Notification.kind == NotificationKind.CONFIRMATION).order_by(Notification.id)))
+        assert [n.subscriber_id for n in confirmations] == [subscribers[0].id, subscribers[1].id]
+        assert f"https://{SHOP_HOST}/subscribe/confirm/" in email_for(confirmations[1]).text
+        subscribers[1].confirmed_at = clock.now()
+        db.session.commit()
+        for incident_id in (site["api"], site["payments"]):
+            incidents.post_update(incident_id, status="identified", body="Found it.", by=SYSTEM,
+                                  now=clock.advance(minutes=1))
+        heard = db.session.execute(select(Notification.subscriber_id, Notification.update_id).where(
+            Notification.kind == NotificationKind.UPDATE)).all()
+        by_subscriber = {s.id: {db.session.get(IncidentUpdate, u).incident_id for sid, u in heard if sid == s.id}
+                         for s in subscribers}
+        assert by_subscriber == {subscribers[0].id: {site["api"]}, subscribers[1].id: {site["payments"]}}

@@ -110,7 +110,7 @@ def test_public_subscribers_mail_names_no_private_incident_or_component(app, cli
     with app.app_context():
         for address, page_id in (("all@example.com", None), ("shopper@example.com", 2)):
             db.session.add(Subscriber(channel="email", address=address, secret="s" * 32, created_at=clock.now(),
-                                      confirmed_at=clock.now(), page_id=page_id or pages.default_page().id))
+                                      confirmed_at=clock.now(), page_id=page_id))  # None: the default page
         db.session.commit()
         for key in ("api", "payments", "vault", "vault_eu", "bunker", "both"):
             incidents.post_update(world[key], status="monitoring", body=f"Watching {key} XYZZY-free",
@@ -147,8 +147,14 @@ def test_the_password_form_lets_in_whoever_knows_the_password(app, client, clock
     assert page.status_code == 200 and "Bunker breach" in page.get_data(as_text=True)
     assert page.headers["Cache-Control"] == "private, no-store" and page.headers["X-Robots-Tag"] == "noindex, nofollow"
     assert client.get("/feed.rss", headers=BUNKER).status_code == 200
-    # The cookie is this page's only: the private page does not take it.
+    # The cookie is this page's only: the private page does not take it, even under its own cookie's name.
     assert client.get(VAULT + "/").status_code == 401
+    value = cookie.split(";", 1)[0].split("=", 1)[1]
+    thief = app.test_client()
+    thief.set_cookie(f"sp_page_{world['vault_page']}", value, path="/p/vault")
+    assert thief.get(VAULT + "/").status_code == 401
+    thief.set_cookie(f"sp_page_{world['bunker_page']}", value, domain="bunker.example")
+    assert thief.get("/", headers=BUNKER).status_code == 200  # (the same value where it belongs)
     # A new password (even the same one set again) ends every password cookie.
     with app.app_context():
         page_members.set_password("bunker", PASSWORD, by=CLI, now=clock.now())
@@ -424,3 +430,31 @@ def test_a_password_cookie_does_not_survive_a_change_of_visibility(app, client, 
             page_admin.update_page("bunker", visibility=visibility, settings=app.config["SETTINGS"], by=CLI,
                                    now=clock.now())
     assert client.get("/", headers=BUNKER).status_code == 401
+
+
+def test_on_the_event_loop_a_private_page_is_never_answered_from_a_worker_s_cache(app, database_url, tmp_path, clock):
+    """The production server (two workers, cache hits on their event loops): a page that turns private is
+    not served from what the loops kept, and a member's answers are never kept for the next visitor."""
+    from tests.integration.test_production_server import get
+    from tests.servers import production_server
+
+    with app.app_context():
+        make_component("payments", "Payments")
+        make_page("shop", ["payments"], name="Shop Status", host="status.shop.example")
+        make_incident("Payments are failing", components_={"payments": "major_outage"}, now=clock.now())
+    shop = {"Host": "status.shop.example"}
+    with production_server(database_url, tmp_path, workers=2) as base:
+        for _ in range(20):  # both workers render and keep the public page
+            assert "Payments are failing" in get(base + "/", shop)[2].decode()
+        with app.app_context():
+            pages.page_by_slug("shop").visibility = "private"
+            db.session.commit()
+            member = page_members.invite_member("shop", "kim@example.com", by=CLI, now=clock.now())
+            token = page_members.issue_token("shop", member.id, by=CLI, now=clock.now())
+        for _ in range(20):
+            for url in ("/", "/api/v2/summary.json", "/feed.rss"):
+                status, headers, body = get(base + url + f"?token={token}", shop)
+                assert status == 200 and headers["Cache-Control"] == "private, no-store", url
+                status, headers, body = get(base + url, shop)
+                assert status == 401 and b"Payments are failing" not in body, url
+                assert headers["X-Robots-Tag"] == "noindex, nofollow"

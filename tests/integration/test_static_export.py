@@ -16,7 +16,9 @@ from html.parser import HTMLParser
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urljoin, urlsplit
 
+import fastfeedparser
 import feedparser
+import icalendar
 import ics
 import pytest
 
@@ -27,7 +29,7 @@ from statuspage.export import (
 from statuspage.extensions import db
 from statuspage.models import Incident
 from statuspage.services.incidents import open_incident, post_update, resolve_incident
-from tests.builders import SYSTEM, make_component, make_group, make_incident, make_maintenance
+from tests.builders import ELSEWHERE, SYSTEM, make_component, make_group, make_incident, make_maintenance
 
 BASE_URL = "https://status.example.com"  # the app fixture's STATUSPAGE_BASE_URL
 PREFIX = "/status/"
@@ -199,6 +201,42 @@ def test_the_export_serves_every_page_feed_and_json_from_a_plain_static_server(a
                         ("components/api/badge.svg", "partial outage")):
         status, body = fetch(static_server, PREFIX + path)
         assert status == 200 and body.startswith(b"<svg") and words.encode() in body
+
+
+@pytest.mark.parametrize("place", ["path", "host"], indirect=True)
+def test_a_second_page_s_tree_is_read_by_the_real_clients_as_that_page(app, site, place, tmp_path, static_server):
+    """A second page (by /p/<slug> or by host: its tree is p/<slug>/ either way) exports its own pages, feeds,
+    calendars and JSON: the feed readers, calendar parsers and the v2 page block find its incidents and
+    windows only, keyed and linked by its live URL, as the live page gives them."""
+    with app.app_context():
+        place.show("dashboard", "api", "database")
+    export_site(app, tmp_path / "status")
+    tree = f"{PREFIX}p/shop/"
+    fetched, _outside = crawl(static_server, tree)
+    assert "API errors" in fetched[tree].decode() and f"{tree}incidents/{site['open']}/" in fetched
+    assert not [url for url, body in fetched.items() if ELSEWHERE.encode() in body]
+    live = app.test_client()
+    for path, asked in (("feed.rss", "/feed.rss"), ("feed.atom", "/feed.atom"), ("de/feed.atom", "/feed.atom?lang=de"),
+                        ("components/api/feed.rss", "/components/api/feed.rss")):
+        status, body = fetch(static_server, tree + path)
+        assert status == 200 and ELSEWHERE.encode() not in body, path
+        feed, second = feedparser.parse(body), fastfeedparser.parse(body)
+        assert not feed.bozo and feed.entries, (path, feed.get("bozo_exception"))
+        assert all(e.link.startswith(f"{place.url}/incidents/") or e.link.startswith(f"{place.url}/maintenance/")
+                   for e in feed.entries), path
+        assert [e.id for e in second.entries] == [e.id for e in feed.entries]
+        assert feed.feed.link.startswith(place.url + "/")
+        served = feedparser.parse(live.get(place.prefix + asked, headers=place.headers).data)
+        assert [e.id for e in served.entries] == [e.id for e in feed.entries], path  # readers keep their entries
+    status, body = fetch(static_server, f"{tree}maintenance.ics")
+    [event] = ics.Calendar(body.decode()).events
+    assert event.uid == f"maintenance-{site['maintenance']}@status.example.com"
+    assert event.url == f"{place.url}/maintenance/{site['maintenance']}"
+    assert [str(e["URL"]) for e in icalendar.Calendar.from_ical(body).walk("VEVENT")] == [event.url]
+    status, body = fetch(static_server, f"{tree}api/v2/summary.json")
+    summary = json.loads(body)
+    assert (summary["page"]["name"], summary["page"]["url"]) == (place.name, place.url)
+    assert [i["name"] for i in summary["incidents"]] == ["API errors"]
 
 
 def test_pages_differ_from_what_the_app_serves_only_in_their_links_and_relative_times(app, site, tmp_path):

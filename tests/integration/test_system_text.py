@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import fastfeedparser
 import feedparser
 import pytest
 from markupsafe import escape
@@ -16,7 +17,7 @@ from statuspage.monitoring.probes import HttpExpect, ProbeSpec, run_probes
 from statuspage.services import accounts, incidents
 from statuspage.system_text import check_errors
 from tests.builders import (
-    START, SYSTEM, add_check, body_of, csrf_token, deliver, make_component, make_incident, make_subscriber, make_user,
+    START, SYSTEM, PlaceClient, add_check, body_of, csrf_token, deliver, make_component, make_incident, make_subscriber, make_user,
     open_incidents, run, sign_in,
 )
 
@@ -105,6 +106,27 @@ def test_an_outage_a_check_opens_and_resolves_reads_in_each_readers_language(app
     assert deliver(app, clock).sent == 3
     mail = {message["To"]: message for message in inbox.messages}
     assert BACK["de"] in body_of(mail["ana@example.com"]) and BACK["en"] in body_of(mail["cy@example.com"])
+
+
+@pytest.mark.parametrize("place", ["path", "host"], indirect=True)
+def test_a_second_page_s_feed_names_an_automatic_incident_in_each_readers_language(app, clock, world, place):
+    """The feed readers read a check's incident on the page of its component, by /p/<slug> and by host, in
+    the language they ask for, linked under that page's URL."""
+    with app.app_context():
+        place.show("api")
+        check = add_check(failures_to_open=3, successes_to_close=2, failure_status="partial_outage")
+        for _ in range(3):
+            run(app, check, False, clock, error="status 503, expected 2xx or 3xx")
+        incident_id = next(i.id for i in open_incidents() if i.name == NAMES["en"])
+        db.session.remove()
+    client = PlaceClient(app.test_client(), place)
+    for lang in ("en", "de", "fr"):
+        raw = text(client, f"/feed.atom?lang={lang}")
+        readers = feedparser.parse(raw), fastfeedparser.parse(raw)
+        for entries, content in ((readers[0].entries, readers[0].entries[0].content[0].value),
+                                 (readers[1].entries, readers[1].entries[0].content[0]["value"])):
+            assert len(entries) == 1 and entries[0].title.startswith(NAMES[lang]) and FIRST[lang] in content
+            assert entries[0].link.startswith(f"{place.url}/incidents/{incident_id}#update-")
 
 
 def test_with_german_as_the_default_language_the_stored_words_are_german(app, client, clock, world, monkeypatch):

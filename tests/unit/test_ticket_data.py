@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-FILES = sorted(p for root in ("scenarios", "heldout") for p in (DATA / root).glob("*/tickets.jsonl"))
+FILES = sorted(p for root in ("scenarios", "heldout", "heldout2") for p in (DATA / root).glob("*/tickets.jsonl"))
 
 FIELDS = {"id", "lang", "mixed", "category", "ticket", "expected", "note"}
 TICKET_FIELDS = {"subject", "body", "requester", "plan", "priority", "environment", "component"}
@@ -27,6 +27,7 @@ CATEGORIES = {
     "intent-trap",   # the held-out sets: a payment or invoice word, or "the earlier ones are fine", in a report
 }
 OWN_ID = re.compile(r"^[a-z]{2,4}-(de|fr|en)-\d{2,3}$")
+SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 
 def records(path: Path) -> list[dict]:
@@ -47,6 +48,7 @@ def test_there_are_ticket_files():
 def test_every_line_is_a_complete_valid_record(path):
     scenario = json.loads((path.parent / "scenario.json").read_text(encoding="utf-8"))
     slugs = {c["slug"] for c in scenario["components"]}
+    assert all(SLUG.match(slug) for slug in slugs), sorted(slugs)  # as the page requires; the replay refuses others
     keys = open_keys(scenario)
     all_keys = {i["key"] for i in scenario["incidents"]} | {m["key"] for m in scenario.get("maintenances", [])}
     assert keys < all_keys  # the page also has something tickets must not go to
@@ -95,3 +97,39 @@ def test_our_scenarios_are_balanced_as_described(path):
     assert {"same-component-other-problem", "excluded-scope", "scope-by-example", "fee-or-credit", "surface-named",
             "later-update-symptom", "wrong-component-field", "informal-typos", "quoted-mail-signature",
             "maintenance-in-progress", "generic-words", "payment-method-not-billing"} <= categories
+
+
+SUPPRESSED_KINDS = {"outage", "later-update-symptom", "scope-by-example", "surface-named", "wrong-component-field",
+                    "intent-trap", "maintenance-in-progress"}
+ACCEPTED_KINDS = {"excluded-scope", "same-component-other-problem", "fee-or-credit", "generic-words",
+                  "maintenance-question", "past-incident", "non-production", "other-component", "password-or-account",
+                  "billing", "feature-request", "how-to", "vague-or-admin"}
+
+
+def test_there_are_second_round_held_out_sets():
+    assert {p.parent.name for p in FILES if p.parent.parent.name == "heldout2"} >= {"ev-charging", "telemedicine"}
+
+
+@pytest.mark.parametrize("path", [p for p in FILES if p.parent.parent.name == "heldout2"], ids=lambda p: p.parent.name)
+def test_second_round_held_out_sets_are_balanced_as_described(path):
+    """tests/data/heldout2/README.md: ids <prefix>-<lang>-NN, 25 tickets per language, 40-55 % suppressed over every
+    open incident and the maintenance in progress, each category labelled the one way its README says, a few
+    mixed-language tickets."""
+    rows = records(path)
+    assert all(OWN_ID.match(r["id"]) and r["id"].split("-")[1] == r["lang"] for r in rows)
+    assert len({r["id"].split("-")[0] for r in rows}) == 1
+    for lang in ("de", "fr", "en"):
+        assert sum(r["lang"] == lang for r in rows) == 25, lang
+    suppressed = [r for r in rows if r["expected"]["incident"]]
+    assert 0.40 <= len(suppressed) / len(rows) <= 0.55
+    scenario = json.loads((path.parent / "scenario.json").read_text(encoding="utf-8"))
+    assert {r["expected"]["incident"] for r in suppressed} == open_keys(scenario)
+    in_progress = {m["key"] for m in scenario["maintenances"] if "started_minutes_ago" in m}
+    for r in rows:
+        if r["category"] in SUPPRESSED_KINDS:
+            assert r["expected"]["status"] == "suppressed", r["id"]
+        if r["category"] in ACCEPTED_KINDS:
+            assert r["expected"]["status"] == "accepted", r["id"]
+        assert (r["category"] == "maintenance-in-progress") == (r["expected"]["incident"] in in_progress), r["id"]
+    assert SUPPRESSED_KINDS | ACCEPTED_KINDS | {"informal-typos", "quoted-mail-signature"} <= {r["category"] for r in rows}
+    assert 2 <= sum(r["mixed"] for r in rows) <= 5

@@ -253,6 +253,9 @@ class SubscriberIn(Schema):
     components = fields.List(fields.String(validate=validate.Length(max=64)), load_default=list)
     lang = fields.String(load_default="en", validate=validate.OneOf(list(LANGUAGE_NAMES)))
     confirmed = StrictBoolean(load_default=False, metadata={"description": "import an already-confirmed address"})
+    page = fields.String(load_default=None, validate=validate.Length(min=1, max=60), metadata={
+        "description": "the slug of the page it subscribes on (its links lead there; it hears of that page's "
+                       "incidents); default: the default page. One address may subscribe on several pages."})
 
 
 class SubscriberOut(Schema):
@@ -269,6 +272,7 @@ class SubscriberOut(Schema):
     lang = fields.String(required=True)
     confirmed = fields.Boolean(required=True)
     created_at = fields.String(required=True)
+    page = fields.String(required=True, metadata={"description": "the slug of the page it subscribed on"})
 
 
 # Health checks: the fields of a check file (docs/CONTRACT.md); the request's schema is

@@ -9,7 +9,8 @@ from ...database import get_by_id
 from ...errors import Invalid, NotFound
 from ...models import Channel, Role, Subscriber
 from ...notify.messages import policy
-from ...services import subscriptions
+from ...models.pages import DEFAULT_SLUG
+from ...services import pages, subscriptions
 from ...serialize import Serializer
 from . import blp
 from .auth import actor, requires
@@ -17,7 +18,17 @@ from .http import page_headers
 from .schemas import PageArgs, SubscriberIn, SubscriberOut
 
 
-def _out(subscriber: Subscriber) -> dict:
+def _page_slugs() -> dict[int | None, str]:
+    """Each page's slug by its id; None is the default page (a subscriber's page_id)."""
+    slugs: dict[int | None, str] = {}
+    for page in pages.all_pages():
+        slugs[page.id] = page.slug
+        if page.is_default:
+            slugs[None] = page.slug
+    return slugs
+
+
+def _out(subscriber: Subscriber, page_slugs: dict[int | None, str]) -> dict:
     channel = subscriber.channel
     return {"id": str(subscriber.id), "channel": channel.value,
             "email": subscriber.address if channel == Channel.EMAIL else None,
@@ -27,7 +38,8 @@ def _out(subscriber: Subscriber) -> dict:
             "follows_everything": subscriber.follows_everything,
             "incidents": [str(i.id) for i in subscriber.incidents],
             "confirmed": subscriber.is_confirmed,
-            "created_at": Serializer(current_app.config["SETTINGS"]).time(subscriber.created_at)}
+            "created_at": Serializer(current_app.config["SETTINGS"]).time(subscriber.created_at),
+            "page": page_slugs.get(subscriber.page_id, DEFAULT_SLUG)}
 
 
 @blp.get("/subscribers")
@@ -37,7 +49,8 @@ def _out(subscriber: Subscriber) -> dict:
 def list_subscribers(args):
     """Subscribers, newest first."""
     items, total = subscriptions.list_subscribers(args["page"], args["per_page"])
-    return [_out(s) for s in items], page_headers(total, args["page"], args["per_page"])
+    slugs = _page_slugs()
+    return [_out(s, slugs) for s in items], page_headers(total, args["page"], args["per_page"])
 
 
 @blp.post("/subscribers")
@@ -51,11 +64,14 @@ def create_subscriber(fields):
     if len(given) != 1:
         raise Invalid("email_or_webhook", "Give email, webhook_url or notify_url, one of them.", field="email")
     channel = {"email": "email", "webhook_url": "webhook", "notify_url": "chat"}[given[0]]
+    page = pages.page_by_slug(fields["page"]) if fields["page"] is not None else None
+    if fields["page"] is not None and page is None:
+        raise Invalid("page_not_found", f"No page with slug '{fields['page']}'.", field="page")
     subscriber = subscriptions.subscribe(
         channel, fields[given[0]], components=fields["components"],
         language=fields["lang"], confirmed=fields["confirmed"], policy=policy(current_app.config["SETTINGS"]),
-        by=actor(), now=clock.now())
-    return _out(subscriber)
+        by=actor(), now=clock.now(), page_id=page.id if page is not None else None)
+    return _out(subscriber, _page_slugs())
 
 
 @blp.get("/subscribers/<id:subscriber_id>")
@@ -66,7 +82,7 @@ def get_subscriber(subscriber_id):
     subscriber = get_by_id(Subscriber, subscriber_id)
     if subscriber is None:
         raise NotFound("subscriber_not_found", f"No subscriber with id {subscriber_id}.")
-    return _out(subscriber)
+    return _out(subscriber, _page_slugs())
 
 
 @blp.delete("/subscribers/<id:subscriber_id>")

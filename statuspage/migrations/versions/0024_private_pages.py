@@ -6,8 +6,8 @@ link or single sign-on), with a revocable feed token (its sha256 only); page_mem
 components a member is limited to (none: all of the page's); subscribers.member_id: the member who
 subscribed on a private page (their subscriptions end with them).
 
-Revision ID: 0023
-Revises: 0022
+Revision ID: 0024
+Revises: 0023
 Create Date: 2026-12-07 13:30:00
 
 """
@@ -17,8 +17,8 @@ import sqlalchemy as sa
 import statuspage.database
 
 
-revision = '0023'
-down_revision = '0022'
+revision = '0024'
+down_revision = '0023'
 branch_labels = None
 depends_on = None
 
