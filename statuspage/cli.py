@@ -269,15 +269,25 @@ def pages_add(slug, **given):
 @click.argument("slug")
 @click.option("--slug", "new_slug", default=None, help="A new slug.")
 @_page_options
+@click.option("--password/--no-password", "password", default=None,
+              help="Set the page's shared password (asked for, hidden, twice) or remove it.")
 @_fail_on_app_error
-def pages_set(slug, new_slug, **given):
+def pages_set(slug, new_slug, password, **given):
     """Change a page's fields; those not given stay."""
-    from .services import page_admin
+    from .services import page_admin, page_members
 
     fields = _page_fields(given) | ({"slug": new_slug} if new_slug is not None else {})
-    page = page_admin.update_page(slug, **fields, settings=current_app.config["SETTINGS"], by=CLI,
-                                  now=clock.now())
-    click.echo(f"Changed {_page_line(page)}")
+    page = page_admin.get_page(slug)  # an unknown page is said before the password is asked for
+    secret = click.prompt("Password", hide_input=True, confirmation_prompt=True) if password else None
+    if fields or password is None:
+        page = page_admin.update_page(slug, **fields, settings=current_app.config["SETTINGS"], by=CLI,
+                                      now=clock.now())
+        click.echo(f"Changed {_page_line(page)}")
+    if password is not None:
+        page = page_members.set_password(page.slug, secret, by=CLI, now=clock.now())
+        click.echo(f"Password {'set' if secret else 'removed'} for page {page.slug}"
+                   + ("" if page.visibility == "password" or not secret else
+                      f" (asked for only while its visibility is password; it is {page.visibility})"))
 
 
 @pages_group.command("remove")
@@ -290,6 +300,114 @@ def pages_remove(slug, move_subscribers_to):
 
     page_admin.delete_page(slug, move_subscribers_to=move_subscribers_to, by=CLI, now=clock.now())
     click.echo(f"Removed page {slug}")
+
+
+@pages_group.group("members")
+def members_group():
+    """A private page's members: list, invite, limit to components, revoke; their feed tokens."""
+
+
+def _member(slug: str, which: str):
+    """A member of the page named by id, or by email address."""
+    from .services import page_members
+
+    if which.isascii() and which.isdigit() and len(which) <= 10:
+        return page_members.get_member(slug, int(which))
+    wanted = which.strip().lower()
+    found = [m for m in page_members.list_members(slug) if m.email == wanted]
+    if not found:
+        raise click.ClickException(f"No member '{which[:100]}' on page '{slug}' (give an id from "
+                                   f"'statuspage pages members list {slug}', or an email address).")
+    return found[0]
+
+
+def _member_line(member) -> str:
+    shows = ", ".join(c.slug for c in member.components) or "all components"
+    signed_in = member.last_signed_in_at.isoformat(timespec="minutes") if member.last_signed_in_at else "never"
+    state = "active" if member.is_active else f"revoked {member.revoked_at.isoformat(timespec='minutes')}"
+    return (f"{member.id:<5} {member.email:32} {state:8}  signed in: {signed_in}  token: "
+            f"{'yes' if member.token_hash else 'no'}  [{shows}]" + (f"  {member.name}" if member.name else ""))
+
+
+@members_group.command("list")
+@click.argument("slug")
+@_fail_on_app_error
+def members_list(slug):
+    """The page's members, active and revoked: id, email, state, last sign-in, token, components, name."""
+    from .services import page_members
+
+    for member in page_members.list_members(slug):
+        click.echo(_member_line(member))
+
+
+@members_group.command("add")
+@click.argument("slug")
+@click.argument("email")
+@click.option("--name", default="", help="For the console's list.")
+@click.option("--component", "components", multiple=True,
+              help="A component (slug) the member is limited to; repeat it for more; none: all of the page's.")
+@_fail_on_app_error
+def members_add(slug, email, name, components):
+    """Invite someone: they get an email with a sign-in link (sent by the scheduler, or `statuspage deliver`)."""
+    from .services import page_members
+
+    member = page_members.invite_member(slug, email, name=name, components=list(components), by=CLI,
+                                        now=clock.now())
+    click.echo(f"Invited {_member_line(member)}")
+
+
+@members_group.command("set")
+@click.argument("slug")
+@click.argument("member")
+@click.option("--name", default=None, help="A new name.")
+@click.option("--component", "components", multiple=True,
+              help="A component (slug) the member is limited to; repeat it.")
+@click.option("--all-components", is_flag=True, help="No limit: every component of the page.")
+@_fail_on_app_error
+def members_set(slug, member, name, components, all_components):
+    """Change a member's name or the components they are limited to (MEMBER: an id or an email address)."""
+    from .services import page_members
+
+    if components and all_components:
+        raise click.ClickException("give --component or --all-components, not both")
+    chosen = [] if all_components else (list(components) if components else None)
+    if name is None and chosen is None:
+        raise click.ClickException("nothing to change: give --component, --all-components or --name")
+    found = page_members.update_member(slug, _member(slug, member).id, name=name, components=chosen, by=CLI,
+                                       now=clock.now())
+    click.echo(f"Changed {_member_line(found)}")
+
+
+@members_group.command("remove")
+@click.argument("slug")
+@click.argument("member")
+@_fail_on_app_error
+def members_remove(slug, member):
+    """Revoke a member: their sessions, token, unused sign-in link and subscriptions end (they stay listed)."""
+    from .services import page_members
+
+    found = page_members.revoke_member(slug, _member(slug, member).id, by=CLI, now=clock.now())
+    click.echo(f"Revoked {found.email} on page {slug}")
+
+
+@members_group.command("token")
+@click.argument("slug")
+@click.argument("member")
+@click.option("--revoke", is_flag=True, help="End the member's feed token instead of making one.")
+@_fail_on_app_error
+def members_token(slug, member, revoke):
+    """Make a member's feed token (the previous one stops working); printed once, alone on the last line."""
+    from .services import page_members
+
+    found = _member(slug, member)
+    if revoke:
+        page_members.revoke_token(slug, found.id, by=CLI, now=clock.now())
+        click.echo(f"The feed token of {found.email} on page {slug} stopped working")
+        return
+    token = page_members.issue_token(slug, found.id, by=CLI, now=clock.now())
+    click.echo(f"Feed token of {found.email} on page {slug}; use it as ?token= or Authorization: Bearer. "
+               "Keep it now, it is not shown again:")
+    click.echo(token)
 
 
 @main.group("tickets")

@@ -52,6 +52,9 @@ ERROR_MESSAGES = {
     "invalid_accent_color": _l("Write the colour as #rrggbb, e.g. #0b5fff."),
     "default_page": _l("The default page cannot be deleted."),
     "page_has_subscribers": _l("The page has subscribers: choose the page they move to."),
+    "member_exists": _l("This address is a member of the page already."),
+    "member_revoked": _l("This member's access was revoked: invite them again first."),
+    "component_not_on_page": _l("Choose components the page shows."),
 }
 
 

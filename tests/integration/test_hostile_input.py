@@ -181,6 +181,12 @@ FORMS = [
     Form("ticket-link", "/admin/tickets/{accepted_ticket}/link",
          {"incident_id": "{incident}", "link_reason": "The same outage."},
          {"incident_id": "choice", "link_reason": "optional"}),
+    Form("page-password-set", "/admin/pages/api/password", {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+         {"password": "secret", "confirm": "secret"}),
+    Form("page-member-invite", "/admin/pages/api/members", {"email": "mo@example.com", "name": "Mo", "components": "api"},
+         {"email": "required", "name": "optional", "components": "choice", "group": "choice"}),
+    Form("page-member-edit", "/admin/pages/api/members/{member}", {"name": "Lee", "components": "api"},
+         {"name": "optional", "components": "choice", "group": "choice"}),
     Form("page-new", "/admin/pages/new",
          {"name": "Shop status", "slug": "shop", "host": "status.shop.example", "languages": "de",
           "default_language": "de", "time_zone": "Europe/Vienna", "logo_url": "https://shop.example/logo.svg",
@@ -214,6 +220,10 @@ ACTIONS = {
     "check-run": "/admin/checks/{check}/run",
     "check-pause": "/admin/checks/{check}/pause",
     "check-resume": "/admin/checks/{check}/resume",
+    "page-password-clear": "/admin/pages/bunker/password/clear",
+    "page-member-revoke": "/admin/pages/api/members/{member}/revoke",
+    "page-member-token": "/admin/pages/api/members/{member}/token",
+    "page-member-token-revoke": "/admin/pages/api/members/{member}/token/revoke",
     "incident-publish": "/admin/incidents/{incident}/publish",
     "incident-dismiss": "/admin/incidents/{incident}/dismiss",
     "sign-out": "/admin/logout",
@@ -266,6 +276,8 @@ BAD_ACTIONS = {
     f"/admin/templates/{HUGE_ID}/delete": 404, f"/admin/incidents/{HUGE_ID}/resolve": 404,
     "/admin/incidents/{maintenance}/resolve": 404, f"/admin/checks/{HUGE_ID}/delete": 404,
     f"/admin/checks/{HUGE_ID}/run": 404, f"/admin/checks/{HUGE_ID}/pause": 404, f"/admin/checks/{HUGE_ID}/resume": 404,
+    f"/admin/pages/api/members/{HUGE_ID}/revoke": 404, "/admin/pages/nope/members/{member}/token": 404,
+    "/admin/pages/vault/members/{member}/token/revoke": 404, "/admin/pages/%00/password/clear": 404,
 }
 MARKDOWN = {
     "script-tag": "<script>alert(1)</script>",
@@ -624,7 +636,7 @@ def test_every_form_route_in_the_app_is_on_the_hostile_list(app):
     """A new form (say POST /subscribe) must join FORMS or ACTIONS above, so it meets the same payloads."""
     adapter = app.url_map.bind("status.example.com")
     world = SimpleNamespace(incident=1, maintenance=1, group=1, user=1, template=1, token=1, component=1, check=1, ticket=1,
-                            manage="x", accepted_ticket=1, not_mine="x", link="x")
+                            manage="x", accepted_ticket=1, not_mine="x", link="x", member=1)
     listed = [form.action for form in FORMS] + list(ACTIONS.values()) + [
         url for page, url in SIGNED_LINK_PAGES.items() if page not in GET_ONLY_LINK_PAGES] + ["/admin/preview"]
     # A page's /p/<slug> prefix is the page choice's (SCRIPT_NAME), not a route's.

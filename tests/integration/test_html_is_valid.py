@@ -30,7 +30,7 @@ from statuspage.notify.messages import policy
 from statuspage.monitoring import alerts, results
 from statuspage.monitoring.probes import ProbeResult
 from statuspage.monitoring import checks
-from statuspage.services import accounts, incidents, message_templates, page_admin, subscriptions
+from statuspage.services import accounts, incidents, message_templates, page_admin, page_members, subscriptions
 from statuspage.support import customer_link, intake, queue
 from statuspage.services.incidents import advance_maintenance, post_update, resolve_incident
 from tests.builders import (
@@ -104,6 +104,12 @@ CONSOLE = {
     "console default page edit": "/admin/pages/default/edit",
     "console page deletion, subscribers to move": "/admin/pages/{page}/delete",
     "console default page deletion refused": "/admin/pages/default/delete",
+    "console private page edit": "/admin/pages/vault/edit",
+    "console page password": "/admin/pages/vault/password",
+    "console page members": "/admin/pages/vault/members",
+    "console page member": "/admin/pages/vault/members/{member}",
+    "console page member revoked": "/admin/pages/vault/members/{revoked_member}",
+    "console page member revocation": "/admin/pages/vault/members/{member}/revoke",
 }
 REFUSED = {  # forms sent back with their errors (400)
     "sign-in after a wrong password": ("/admin/login", {"email": "ana@example.com", "password": "wrong password"}),
@@ -118,6 +124,9 @@ REFUSED = {  # forms sent back with their errors (400)
     "one-time-password enrolment with a wrong code": ("/admin/account/two-factor", {"code": "000000"}),
     "new page with errors": ("/admin/pages/new", {"name": "Shop", "slug": "Not a slug", "time_zone": "Mars/Base",
                                                   "visibility": "public", "components": ["nope"]}),
+    "page member invitation with errors": ("/admin/pages/vault/members", {"email": "not an address",
+                                                                          "components": ["nope"]}),
+    "page password with errors": ("/admin/pages/vault/password", {"password": "short", "confirm": "other"}),
 }
 # A second page's own screens, read by its host (`shop`: the API and the dashboard) and by its /p/<slug>
 # prefix (`lab`: the API and the database).
@@ -188,6 +197,14 @@ def _build_site(now) -> dict:
     page_admin.create_page(name="Lab status", slug="lab", host=None, languages=["en", "fr"], accent_color="#116611",
                            components=["api", "database"], settings=current_app.config["SETTINGS"], by=SYSTEM,
                            now=now)
+    page_admin.create_page(name="Vault", slug="vault", visibility="private", components=["api", "database"],
+                           settings=current_app.config["SETTINGS"], by=SYSTEM, now=now)
+    page_members.set_password("vault", "correct horse battery", by=SYSTEM, now=now)
+    member = page_members.invite_member("vault", "kim@customer.example", name="Kim", components=["api"], by=SYSTEM,
+                                        now=now)
+    page_members.issue_token("vault", member.id, by=SYSTEM, now=now)
+    revoked_member = page_members.invite_member("vault", "lee@customer.example", by=SYSTEM, now=now)
+    page_members.revoke_member("vault", revoked_member.id, by=SYSTEM, now=now)
     shop_subscriber = make_subscriber("vic@example.com", now=now)
     with transaction():
         db.session.get(type(shop_subscriber), shop_subscriber.id).page_id = shop.id
@@ -219,6 +236,7 @@ def _build_site(now) -> dict:
             "follower": subscriptions.manage_token(follower, rules), "expired": expired, "user": user.id,
             "check": check.id, "heartbeat": heartbeat.id, "suppressed_ticket": suppressed.id,
             "accepted_ticket": accepted.id, "undone_ticket": undone.id, "page": shop.slug,
+            "member": member.id, "revoked_member": revoked_member.id,
             "not_mine": customer_link.token_for(suppressed.id, incident.id, now=now,
                                                secret_key=current_app.config["SETTINGS"].secret_key)}
 

@@ -225,8 +225,8 @@ class ChatSubscriberForm(Form):
     confirmed = BooleanField(_l("Already confirmed: send no confirmation message"), default=True)
 
 
-PAGE_VISIBILITY_LABELS = {"public": _l("Public"), "private": _l("Private (not served yet)"),
-                          "password": _l("Password-protected (not served yet)")}
+PAGE_VISIBILITY_LABELS = {"public": _l("Public"), "private": _l("Private: members only"),
+                          "password": _l("Password-protected")}
 
 
 class PageForm(Form):
@@ -260,3 +260,28 @@ class PageForm(Form):
 
 class PageDeleteForm(Form):
     move_subscribers_to = SelectField(_l("Move its subscribers to"), choices=[], validate_choice=False)
+
+
+class PagePasswordForm(Form):
+    """A password page's shared password: write-only (the form never shows the one set)."""
+
+    password = PasswordField(_l("New password"),
+                             validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=1000)],
+                             render_kw={"autocomplete": "new-password"})
+    confirm = PasswordField(_l("Repeat the new password"),
+                            validators=[EqualTo("password", message=_l("The passwords do not match."))],
+                            render_kw={"autocomplete": "new-password"})
+
+
+class MemberInviteForm(Form):
+    """Someone invited to a private page; the components come from the picker (request.form)."""
+
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)],
+                       render_kw={"autocomplete": "off", "spellcheck": "false"})
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=120)], render_kw={"autocomplete": "off"})
+
+
+class MemberForm(Form):
+    """A member's name; the components come from the picker (request.form)."""
+
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=120)], render_kw={"autocomplete": "off"})

@@ -1,18 +1,25 @@
-"""Pages in the console (admin): the status pages this install serves; list, create, edit, delete."""
+"""Pages in the console (admin): the status pages this install serves; list, create, edit, delete; a password
+page's shared password; a private page's members (invite, limit to components, feed tokens, revoke)."""
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from flask import current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from ...errors import AppError
 from ...i18n import LANGUAGE_NAMES
-from ...models import Role
+from ...models import Page, PageMember, PageVisibility, Role
 from ...services import page_admin as service
-from ...services.pages import page_url
+from ...services import page_members as members
+from ...services.accounts import MIN_PASSWORD_LENGTH
+from ...services.pages import page_component_ids, page_url
 from ...services.components import component_tree, slug_from
 from ..forms import choices, explain
 from . import actor, bp, now, requires
-from .forms import PAGE_VISIBILITY_LABELS, PageDeleteForm, PageForm
+from .forms import (
+    PAGE_VISIBILITY_LABELS, ConfirmForm, MemberForm, MemberInviteForm, PageDeleteForm, PageForm, PagePasswordForm,
+)
 from .incidents import picked_components
 
 
@@ -109,7 +116,9 @@ def page_edit(slug: str | None = None):
             return redirect(url_for("admin.pages"))
     return render_template("admin/pages/edit.html", form=form, page=existing, errors=errors, tree=tree,
                            selected=selected, picker_errors=picker_errors, zones=sorted(service.time_zones()),
-                           settings=settings, url=page_url(existing, settings) if existing else None), \
+                           settings=settings, url=page_url(existing, settings) if existing else None,
+                           member_count=sum(m.is_active for m in members.list_members(existing.slug)) if existing
+                           else 0, confirm=ConfirmForm(formdata=None)), \
         400 if form.is_submitted() else 200
 
 
@@ -136,3 +145,163 @@ def page_delete(slug: str):
             return redirect(url_for("admin.pages"))
     return render_template("admin/pages/delete.html", page=page, form=form, subscribers=subscribers,
                            errors=errors, settings=settings), 400 if form.is_submitted() else 200
+
+
+# -------------------------------------------------------------------------------------- shared password
+
+@bp.route("/pages/<slug>/password", methods=["GET", "POST"])
+@requires(Role.ADMIN)
+def page_password(slug: str):
+    """Set a password page's shared password (write-only: the form never shows the one set)."""
+    settings = current_app.config["SETTINGS"]
+    page = service.get_page(slug)
+    form = PagePasswordForm()
+    if form.validate_on_submit():
+        try:
+            members.set_password(slug, form.password.data, by=actor(), now=now())
+        except AppError as error:
+            form.password.errors = [*form.password.errors, explain(error)]
+        else:
+            flash(_("The password of “%(name)s” is set. Whoever signed in with the previous one must sign in "
+                    "again.", name=page.name or settings.site_name), "info")
+            return redirect(url_for("admin.page_edit", slug=slug))
+    return render_template("admin/pages/password.html", page=page, form=form, settings=settings,
+                           min_length=MIN_PASSWORD_LENGTH, PAGE_VISIBILITY_LABELS=PAGE_VISIBILITY_LABELS), \
+        400 if form.is_submitted() else 200
+
+
+@bp.post("/pages/<slug>/password/clear")
+@requires(Role.ADMIN)
+def page_password_clear(slug: str):
+    settings = current_app.config["SETTINGS"]
+    if ConfirmForm().validate_on_submit():
+        page = members.set_password(slug, None, by=actor(), now=now())
+        flash(_("The password of “%(name)s” is removed: nobody can sign in with a password now.",
+                name=page.name or settings.site_name), "info")
+    return redirect(url_for("admin.page_edit", slug=slug))
+
+
+# ------------------------------------------------------------------------------------------------ members
+
+def _page_tree(page: Page):
+    """The component picker's tree narrowed to the components the page shows."""
+    shown = page_component_ids(page)
+    tree = [(group, [c for c in listed if shown is None or c.id in shown]) for group, listed in component_tree()]
+    return [(group, listed) for group, listed in tree if listed]
+
+
+def _apply_error(error: AppError, form, picker_errors: list[str], errors: list[str]) -> None:
+    """A service's refusal, shown at its field where the form has one."""
+    if error.field == "components":
+        picker_errors.append(explain(error))
+    elif error.field and error.field in form and error.field != "csrf_token":
+        form[error.field].errors = [*form[error.field].errors, explain(error)]
+    else:
+        errors.append(explain(error))
+
+
+@bp.route("/pages/<slug>/members", methods=["GET", "POST"])
+@requires(Role.ADMIN)
+def page_members(slug: str):
+    """A page's members (active and revoked) and the invitation form."""
+    settings = current_app.config["SETTINGS"]
+    page = service.get_page(slug)
+    tree = _page_tree(page)
+    form = MemberInviteForm()
+    errors: list[str] = []
+    picker_errors: list[str] = []
+    selected: list[str] = []
+    if form.is_submitted():
+        selected, picker_errors = picked_components(tree)
+        if form.validate_on_submit() and not picker_errors:
+            try:
+                member = members.invite_member(slug, form.email.data or "", name=form.name.data or "",
+                                               components=selected, by=actor(), now=now())
+            except AppError as error:
+                _apply_error(error, form, picker_errors, errors)
+            else:
+                flash(_("%(email)s is invited: a sign-in link is on its way to them.", email=member.email), "info")
+                return redirect(url_for("admin.page_members", slug=slug))
+    return render_template("admin/pages/members.html", page=page, members=members.list_members(slug), form=form,
+                           tree=tree, selected=selected, picker_errors=picker_errors, errors=errors,
+                           settings=settings, PAGE_VISIBILITY_LABELS=PAGE_VISIBILITY_LABELS,
+                           is_private=page.visibility == PageVisibility.PRIVATE.value,
+                           invite_days=members.INVITATION_LINK_TTL.days), \
+        400 if form.is_submitted() else 200
+
+
+@bp.route("/pages/<slug>/members/<id:member_id>", methods=["GET", "POST"])
+@requires(Role.ADMIN)
+def page_member(slug: str, member_id: int):
+    """One member: their name and the components they are limited to, their feed token, revoking."""
+    page = service.get_page(slug)
+    member = members.get_member(slug, member_id)
+    tree = _page_tree(page)
+    form = MemberForm(obj=member)
+    errors: list[str] = []
+    picker_errors: list[str] = []
+    selected = [c.slug for c in member.components]
+    if form.is_submitted() and member.is_active:
+        selected, picker_errors = picked_components(tree)
+        if form.validate_on_submit() and not picker_errors:
+            try:
+                members.update_member(slug, member_id, name=form.name.data or "", components=selected,
+                                      by=actor(), now=now())
+            except AppError as error:
+                _apply_error(error, form, picker_errors, errors)
+            else:
+                flash(_("%(email)s saved.", email=member.email), "info")
+                return redirect(url_for("admin.page_members", slug=slug))
+    return _member_page(page, member, form, tree=tree, selected=selected, picker_errors=picker_errors,
+                        errors=errors, status=400 if form.is_submitted() else 200)
+
+
+def _member_page(page: Page, member: PageMember, form: MemberForm, *, tree, selected: list[str],
+                 picker_errors: Sequence[str] = (), errors: Sequence[str] = (), status: int = 200):
+    return render_template("admin/pages/member.html", page=page, member=member, form=form, tree=tree,
+                           selected=selected, picker_errors=list(picker_errors), errors=list(errors),
+                           confirm=ConfirmForm(formdata=None), settings=current_app.config["SETTINGS"]), status
+
+
+@bp.route("/pages/<slug>/members/<id:member_id>/revoke", methods=["GET", "POST"])
+@requires(Role.ADMIN)
+def page_member_revoke(slug: str, member_id: int):
+    """Asks first: what revoking ends; then ends it."""
+    page = service.get_page(slug)
+    member = members.get_member(slug, member_id)
+    form = ConfirmForm()
+    if member.is_active and form.validate_on_submit():
+        members.revoke_member(slug, member_id, by=actor(), now=now())
+        flash(_("%(email)s can no longer read the page.", email=member.email), "info")
+        return redirect(url_for("admin.page_members", slug=slug))
+    return render_template("admin/pages/member_revoke.html", page=page, member=member, form=form,
+                           settings=current_app.config["SETTINGS"]), 400 if form.is_submitted() else 200
+
+
+@bp.post("/pages/<slug>/members/<id:member_id>/token")
+@requires(Role.ADMIN)
+def page_member_token(slug: str, member_id: int):
+    """A new feed token, shown on this answer only (the database keeps its hash)."""
+    settings = current_app.config["SETTINGS"]
+    page = service.get_page(slug)
+    member = members.get_member(slug, member_id)
+    if not ConfirmForm().validate_on_submit():
+        return redirect(url_for("admin.page_member", slug=slug, member_id=member_id))
+    try:
+        token = members.issue_token(slug, member_id, by=actor(), now=now())
+    except AppError as error:
+        flash(explain(error), "error")
+        return redirect(url_for("admin.page_member", slug=slug, member_id=member_id))
+    flash(_("Token made. Copy it now: it is shown only once."), "info")
+    return render_template("admin/pages/member_token.html", page=page, member=member, token=token,
+                           url=page_url(page, settings), settings=settings)
+
+
+@bp.post("/pages/<slug>/members/<id:member_id>/token/revoke")
+@requires(Role.ADMIN)
+def page_member_token_revoke(slug: str, member_id: int):
+    member = members.get_member(slug, member_id)
+    if ConfirmForm().validate_on_submit():
+        members.revoke_token(slug, member_id, by=actor(), now=now())
+        flash(_("The feed token of %(email)s stopped working.", email=member.email), "info")
+    return redirect(url_for("admin.page_member", slug=slug, member_id=member_id))
