@@ -197,6 +197,12 @@ def csrf_token(response) -> str:
     return match.group(1) or match.group(2)
 
 
+def form_post(client, url, data, page_url=None):
+    """Post a form the way a browser does: fetch its page for the CSRF token first."""
+    token = csrf_token(client.get(page_url or url))
+    return client.post(url, data={**data, "csrf_token": token})
+
+
 def sign_in(client, email: str = "ana@example.com", password: str = TEST_PASSWORD):
     """Sign in through the real form, CSRF token and all."""
     page = client.get("/admin/login")

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from statuspage.extensions import db
 from statuspage.models import ApiToken, Component, Incident, IncidentTemplate
-from tests.builders import TEST_PASSWORD, csrf_token, make_component, make_incident, make_user, sign_in
+from tests.builders import TEST_PASSWORD, csrf_token, form_post, make_component, make_incident, make_user, sign_in
 
 
 def count(app, model) -> int:
@@ -19,12 +19,6 @@ def count(app, model) -> int:
 def responder(app):
     with app.app_context():
         return make_user("ana@example.com", "responder")
-
-
-def form_post(client, url, data, page_url=None):
-    """Post a form the way a browser does: fetch its page for the CSRF token first."""
-    token = csrf_token(client.get(page_url or url))
-    return client.post(url, data={**data, "csrf_token": token})
 
 
 @pytest.mark.parametrize("url", ["/admin/", "/admin/incidents", "/admin/incidents/new", "/admin/components",

@@ -12,14 +12,9 @@ from statuspage.extensions import db
 from statuspage.models import AuditEntry, Notification, NotificationKind, Page, PageMember
 from statuspage.services import page_members
 from statuspage.services.audit import CLI
-from tests.builders import START, csrf_token, make_component, make_page, make_user, sign_in
+from tests.builders import START, form_post, make_component, make_page, make_user, sign_in
 
 PASSWORD = "correct horse battery"
-
-
-def form_post(client, url, data, page_url=None):
-    token = csrf_token(client.get(page_url or url))
-    return client.post(url, data={**data, "csrf_token": token})
 
 
 @pytest.fixture

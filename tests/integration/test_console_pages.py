@@ -6,12 +6,7 @@ from sqlalchemy import select
 from statuspage.extensions import db
 from statuspage.models import AuditEntry, ComponentGroup, Page, Subscriber
 from statuspage.services.pages import default_page
-from tests.builders import START, csrf_token, make_component, make_group, make_user, sign_in
-
-
-def form_post(client, url, data, page_url=None):
-    token = csrf_token(client.get(page_url or url))
-    return client.post(url, data={**data, "csrf_token": token})
+from tests.builders import START, csrf_token, form_post, make_component, make_group, make_user, sign_in
 
 
 @pytest.fixture

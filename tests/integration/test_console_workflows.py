@@ -20,7 +20,7 @@ from statuspage.monitoring import checks
 from statuspage.services import incidents
 from statuspage.support import intake
 from tests.builders import (
-    SYSTEM, TEST_PASSWORD, csrf_token, make_component, make_group, make_incident, make_maintenance, make_subscriber,
+    SYSTEM, TEST_PASSWORD, csrf_token, form_post, make_component, make_group, make_incident, make_maintenance, make_subscriber,
     make_user, sign_in, statements_sent,
 )
 
@@ -35,12 +35,6 @@ def responder(app):
 def admin(app):
     with app.app_context():
         return make_user("root@example.com", "admin")
-
-
-def form_post(client, url, data, page_url=None):
-    """Post a form the way a browser does: fetch its page for the CSRF token first."""
-    token = csrf_token(client.get(page_url or url))
-    return client.post(url, data={**data, "csrf_token": token})
 
 
 def notifications(app, **filters) -> list[Notification]:
