@@ -20,8 +20,8 @@ from statuspage.monitoring import checks
 from statuspage.services import incidents
 from statuspage.support import intake
 from tests.builders import (
-    SYSTEM, TEST_PASSWORD, csrf_token, form_post, make_component, make_group, make_incident, make_maintenance, make_subscriber,
-    make_user, sign_in, statements_sent,
+    SYSTEM, TEST_PASSWORD, csrf_token, form_post, make_component, make_group, make_incident, make_maintenance,
+    make_subscriber, make_user, sign_in, statements_sent,
 )
 
 
