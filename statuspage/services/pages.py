@@ -84,6 +84,19 @@ def all_pages() -> list[Page]:
     return list(db.session.scalars(select(Page).order_by(Page.is_default.desc(), Page.slug)))
 
 
+def also_on_public_pages(page: Page) -> list[Component]:
+    """Of a private or password page's components, those a public page shows too (the default page shows
+    every component until its own are chosen): anyone reads their status there. Empty for a public page."""
+    if page.is_public:
+        return []
+    public = [other for other in all_pages() if other.is_public]
+    if any(other.shows_all_components for other in public):
+        return page_components(page)
+    shown = set(db.session.scalars(select(PageComponent.component_id)
+                                   .where(PageComponent.page_id.in_([other.id for other in public]))))
+    return [component for component in page_components(page) if component.id in shown]
+
+
 def reading_page_urls(incidents: Iterable[Incident], settings: Settings, *, public_only: bool = True
                       ) -> dict[int, str]:
     """For each incident, the address of the first page that shows it (the default page first, then by slug):

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from werkzeug.security import check_password_hash
 
 from statuspage.extensions import db
-from statuspage.models import AuditEntry, Notification, NotificationKind, Page, PageMember
+from statuspage.models import AuditEntry, Component, Notification, NotificationKind, Page, PageComponent, PageMember
 from statuspage.services import page_members
 from statuspage.services.audit import CLI
 from tests.builders import START, form_post, make_component, make_page, make_user, sign_in
@@ -190,3 +190,21 @@ def test_only_admins_reach_the_screens(app, client):
     sign_in(client, "ops@example.com")
     for url in ("/admin/pages/acme/members", "/admin/pages/acme/password"):
         assert client.get(url).status_code == 403
+
+
+def test_a_private_page_s_edit_screen_warns_of_components_a_public_page_shows_too(app, admin):
+    """The default page shows every component until its own are chosen: a private page's component is then
+    public there, and the console says so, naming it; once the default page chooses its own, it does not."""
+    with app.app_context():
+        make_page("hidden", ["eu"], name="Hidden", visibility="private")
+        default = db.session.scalar(select(Page).where(Page.is_default.is_(True)))
+        assert default is not None and default.shows_all_components
+    warned = admin.get("/admin/pages/hidden/edit").get_data(as_text=True)
+    assert "Public pages show these components of this page too" in warned and "EU region" in warned
+    with app.app_context():
+        default = db.session.scalar(select(Page).where(Page.is_default.is_(True)))
+        default.shows_all_components = False
+        db.session.add(PageComponent(page_id=default.id, component_id=db.session.scalar(
+            select(Component.id).where(Component.slug == "api"))))
+        db.session.commit()
+    assert "Public pages show these components" not in admin.get("/admin/pages/hidden/edit").get_data(as_text=True)

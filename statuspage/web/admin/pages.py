@@ -13,7 +13,7 @@ from ...models import Page, PageMember, PageVisibility, Role
 from ...services import page_admin as service
 from ...services import page_members as members
 from ...services.accounts import MIN_PASSWORD_LENGTH
-from ...services.pages import page_component_ids, page_url
+from ...services.pages import also_on_public_pages, page_component_ids, page_url
 from ...services.components import component_tree, slug_from
 from ..forms import choices, explain
 from . import actor, bp, now, requires
@@ -118,7 +118,8 @@ def page_edit(slug: str | None = None):
                            selected=selected, picker_errors=picker_errors, zones=sorted(service.time_zones()),
                            settings=settings, url=page_url(existing, settings) if existing else None,
                            member_count=sum(m.is_active for m in members.list_members(existing.slug)) if existing
-                           else 0, confirm=ConfirmForm(formdata=None)), \
+                           else 0, confirm=ConfirmForm(formdata=None),
+                           also_public=also_on_public_pages(existing) if existing else []), \
         400 if form.is_submitted() else 200
 
 
