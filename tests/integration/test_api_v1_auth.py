@@ -23,8 +23,11 @@ def operations(app):
                 needed = READ_ROLE.get(resource, "viewer") if method == "get" else WRITE_ROLE[resource]
                 if method == "post" and resource == "tickets":
                     needed = "intake"  # the intake hook: intake tokens (and admins) only
+                if "/members" in path:
+                    needed = "admin"  # a private page's members are addresses too: only admins read them
                 concrete = (path.replace("{slug}", "api").replace("{incident_id}", "1").replace("{subscriber_id}", "1")
-                            .replace("{maintenance_id}", "1").replace("{group_id}", "1").replace("{check_id}", "1").replace("{ticket_id}", "1"))
+                            .replace("{maintenance_id}", "1").replace("{group_id}", "1").replace("{check_id}", "1").replace("{ticket_id}", "1")
+                            .replace("{member_id}", "1"))
                 found.append((method.upper(), concrete, needed))
     return found
 
@@ -50,7 +53,8 @@ def call(client, method, path, plain=None, scheme="Bearer"):
 def test_the_openapi_document_lists_every_management_route(app, every_operation):
     documented = {(method, path) for method, path, _ in every_operation}
     routes = {(method, rule.rule.replace("<slug>", "api").replace("<id:incident_id>", "1").replace("<id:subscriber_id>", "1")
-               .replace("<id:maintenance_id>", "1").replace("<group_id:group_id>", "1").replace("<id:check_id>", "1").replace("<id:ticket_id>", "1"))
+               .replace("<id:maintenance_id>", "1").replace("<group_id:group_id>", "1").replace("<id:check_id>", "1").replace("<id:ticket_id>", "1")
+               .replace("<id:member_id>", "1"))
               for rule in app.url_map.iter_rules() if rule.rule.startswith("/api/v1/")
               and rule.endpoint.startswith("api_v1.")
               for method in rule.methods - {"HEAD", "OPTIONS"}}
