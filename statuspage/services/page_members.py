@@ -104,7 +104,7 @@ def invite_member(slug: str, email: str, *, name: str = "", components: Sequence
             member.revoked_at = None
             member.session_version += 1
         member.name = _name(name)
-        member.components = chosen
+        member.components, member.limited = chosen, bool(chosen)
         db.session.flush()
         _queue_sign_in_mail(page, member, invitation=True, now=now)
         audit.record(by, "page_member.invite", member, summary=f"{address} on {page.slug}",
@@ -122,6 +122,7 @@ def update_member(slug: str, member_id: int, *, by: Actor, now: datetime, name: 
             member.name = changes["name"] = _name(name)
         if components is not None:
             member.components = _member_components(get_page(slug), components)
+            member.limited = bool(member.components)
             changes["components"] = [c.slug for c in member.components]
         audit.record(by, "page_member.update", member, summary=f"{member.email} on {slug}", details=changes,
                      now=now)

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from statuspage.extensions import db
 from statuspage.models import PageComponent, Subscriber
-from statuspage.services import incidents, page_members, pages
+from statuspage.services import components, incidents, page_members, pages
 from statuspage.services.audit import CLI
 from tests.builders import SYSTEM, body_of, csrf_token, deliver, make_component, make_incident, make_maintenance, \
     make_page
@@ -282,6 +282,36 @@ def test_a_member_limited_to_components_sees_only_those(app, client, clock, worl
     for url in (f"/incidents/{world['vault']}", "/components/vault", f"/maintenance/{world['vault_window']}"):
         assert client.get(VAULT + url, headers=auth).status_code == 404, url
     assert client.get(VAULT + f"/incidents/{world['vault_eu']}", headers=auth).status_code == 200
+
+
+def test_deleting_a_limited_member_s_components_never_widens_what_they_read(app, client, clock, world, inbox):
+    """A member limited to `vault-eu` keeps a limit when `vault-eu` is deleted: no component, not all."""
+    member_id = invite(app, clock, components=["vault-eu"])
+    with app.app_context():
+        token = page_members.issue_token("vault", member_id, by=CLI, now=clock.now())
+        db.session.add(Subscriber(channel="email", address="kim@example.com", secret="s" * 32, created_at=clock.now(),
+                                  confirmed_at=clock.now(), page_id=world["vault_page"], member_id=member_id))
+        db.session.commit()
+        components.delete_component("vault-eu", by=CLI, now=clock.now())
+    deliver(app, clock)  # the invitation
+    auth = {"Authorization": f"Bearer {token}"}
+    for url in ("/", "/history", "/feed.atom", "/feed.rss", "/maintenance.ics", "/badge.svg", "/api/v2/summary.json",
+                "/api/v2/incidents.json", "/api/v2/components.json", "/api/v2/scheduled-maintenances.json"):
+        response = client.get(VAULT + url, headers=auth)
+        text = response.get_data(as_text=True)
+        assert response.status_code == 200, url
+        assert not [word for word in ("Vault leak", "Vault Secrets", "Public API", "Vault rekeying", "API errors",
+                                      "Everything is slow", "XYZZY", "outage", "degraded") if word in text], url
+    for url in (f"/incidents/{world['vault']}", f"/incidents/{world['both']}", "/components/vault",
+                "/components/api", f"/maintenance/{world['vault_window']}"):
+        assert client.get(VAULT + url, headers=auth).status_code == 404, url
+    with app.app_context():
+        for key in ("vault", "both", "api"):
+            incidents.post_update(world[key], status="monitoring", body="Watching.", by=SYSTEM,
+                                  now=clock.advance(minutes=1))
+    inbox.messages.clear()
+    deliver(app, clock)
+    assert [m["Subject"] for m in inbox.messages if m["To"] == "kim@example.com"] == []
 
 
 def test_private_responses_never_enter_nor_come_from_the_page_cache(app, client, clock, world):
