@@ -6,11 +6,11 @@ import pytest
 from sqlalchemy import select
 
 from statuspage.extensions import db
-from statuspage.models import PageComponent, Subscriber
+from statuspage.models import Incident, PageComponent, Subscriber
 from statuspage.services import components, incidents, page_members, pages
 from statuspage.services.audit import CLI
 from tests.builders import SYSTEM, body_of, csrf_token, deliver, make_component, make_incident, make_maintenance, \
-    make_page
+    make_page, statements_sent
 from tests.integration.test_pages_public import SHOP_HEADERS, SHOP_HOST, SURFACES
 
 VAULT = "/p/vault"  # the private page, by path
@@ -312,6 +312,20 @@ def test_deleting_a_limited_member_s_components_never_widens_what_they_read(app,
     inbox.messages.clear()
     deliver(app, clock)
     assert [m["Subject"] for m in inbox.messages if m["To"] == "kim@example.com"] == []
+
+
+def test_an_incident_is_read_on_a_public_page_first_else_its_private_one_from_one_look_at_the_pages(app, world):
+    settings = app.config["SETTINGS"]
+    with app.app_context():
+        found = {}
+        with statements_sent(app) as statements:
+            for key in ("api", "payments", "vault", "both", "bunker"):
+                found[key] = pages.reading_page_url(db.session.get(Incident, world[key]), settings)
+        pages_read = [statement for statement in statements if re.search(r"FROM pages\b", statement)]
+    assert found == {"api": "https://status.example.com", "payments": f"https://{SHOP_HOST}",
+                     "vault": "https://status.example.com/p/vault", "both": "https://status.example.com",
+                     "bunker": "https://bunker.example"}
+    assert len(pages_read) == 5  # once per incident, not once for public pages and again for all
 
 
 def test_private_responses_never_enter_nor_come_from_the_page_cache(app, client, clock, world):
