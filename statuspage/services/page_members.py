@@ -112,6 +112,21 @@ def invite_member(slug: str, email: str, *, name: str = "", components: Sequence
     return member
 
 
+def resend_invitation(slug: str, member_id: int, *, by: Actor, now: datetime) -> PageMember:
+    """Queue the invitation mail again, with a new link (the earlier one dies), for an active member who
+    never signed in: the first mail was lost, or its link expired."""
+    with transaction():
+        member = get_member(slug, member_id)
+        if not member.is_active:
+            raise Conflict("member_revoked", "This member's access was revoked; invite them again instead.")
+        if member.last_signed_in_at is not None:
+            raise Conflict("member_signed_in", "This member has signed in already: the page's sign-in form sends "
+                                               "them a new link.")
+        _queue_sign_in_mail(get_page(slug), member, invitation=True, now=now)
+        audit.record(by, "page_member.resend", member, summary=f"{member.email} on {slug}", now=now)
+    return member
+
+
 def update_member(slug: str, member_id: int, *, by: Actor, now: datetime, name: str | None = None,
                   components: Sequence[str | int] | None = None) -> PageMember:
     """Change a member's name or the components they are limited to (empty: all of the page's)."""
