@@ -10,7 +10,7 @@ from werkzeug.security import check_password_hash
 
 from statuspage.extensions import db
 from statuspage.models import AuditEntry, Component, Notification, NotificationKind, Page, PageComponent, PageMember
-from statuspage.services import page_members
+from statuspage.services import components, page_members
 from statuspage.services.audit import CLI
 from tests.builders import START, form_post, make_component, make_page, make_user, sign_in
 
@@ -192,6 +192,14 @@ def test_an_invitation_is_sent_again_with_a_new_link_until_the_member_signs_in(a
     assert "has signed in already" in text_of(admin.get("/admin/pages/acme/members"))
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Notification)) == 2
+
+
+def test_a_limited_member_whose_components_were_deleted_is_shown_limited_to_none(app, admin, clock):
+    with app.app_context():
+        member_id = page_members.invite_member("acme", "kim@example.com", components=["eu"], by=CLI, now=START).id
+        components.delete_component("eu", by=CLI, now=START)
+    assert "None: their components were deleted" in text_of(admin.get("/admin/pages/acme/members"))
+    assert "they see no component now" in text_of(admin.get(f"/admin/pages/acme/members/{member_id}"))
 
 
 def test_mistakes_are_shown_at_the_form_and_nothing_is_stored(app, admin):
