@@ -53,7 +53,7 @@ def _queue_for_audience(kind: NotificationKind, about_incident: int, component_i
     ).where(Subscriber.confirmed_at.is_not(None),
             or_(and_(~follows_components, Subscriber.incidents_only.is_(False), _page_shows(component_ids),
                      _member_sees(component_ids)),
-                follows_these, follows_this_incident))
+                and_(follows_these, _member_sees(component_ids)), follows_this_incident))
     db.session.execute(insert(Notification).from_select(
         ["subscriber_id", "kind", "update_id", "incident_id", "status", "attempts", "next_attempt_at", "created_at",
          "last_error"],
@@ -76,8 +76,8 @@ def _page_shows(component_ids: list[int]) -> ColumnElement[bool]:
 
 def _member_sees(component_ids: list[int]) -> ColumnElement[bool]:
     """A private page's member limited to some components hears of incidents on those only (as the page
-    shows them: services/page_access.py:member_component_ids, in SQL); one of no component is not among them,
-    nor is any when all their components were deleted."""
+    shows them: services/page_access.py:member_component_ids, in SQL), also of components they chose before
+    their limit narrowed; one of no component is not among them, nor is any once all theirs were deleted."""
     unlimited = exists().where(PageMember.id == Subscriber.member_id, PageMember.limited.is_(False))
     sees = exists().where(PageMemberComponent.member_id == Subscriber.member_id,
                           PageMemberComponent.component_id.in_(component_ids or [-1]))

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from statuspage.extensions import db
-from statuspage.models import Incident, PageComponent, Subscriber
+from statuspage.models import Component, Incident, PageComponent, Subscriber
 from statuspage.services import components, incidents, page_members, pages
 from statuspage.services.audit import CLI
 from tests.builders import SYSTEM, body_of, csrf_token, deliver, make_component, make_incident, make_maintenance, \
@@ -387,6 +387,21 @@ def test_a_limited_member_s_subscription_hears_of_their_components_only(app, clo
              and "invited" not in m["Subject"]]
     assert len(texts) == 2 and "Vault EU slow" in texts[0] + texts[1] and "Everything is slow" in texts[0] + texts[1]
     assert not [text for text in texts if "Vault leak" in text or "Public API" in text]
+
+
+def test_a_member_s_chosen_components_outside_a_narrowed_limit_bring_no_mail(app, clock, world, inbox):
+    member_id = invite(app, clock, components=["vault", "vault-eu"])
+    with app.app_context():
+        subscriber = Subscriber(channel="email", address="kim@example.com", secret="s" * 32, created_at=clock.now(),
+                                confirmed_at=clock.now(), page_id=world["vault_page"], member_id=member_id)
+        subscriber.components = [db.session.scalar(select(Component).where(Component.slug == "vault"))]
+        db.session.add(subscriber)
+        db.session.commit()
+        page_members.update_member("vault", member_id, components=["vault-eu"], by=CLI, now=clock.now())
+        incidents.post_update(world["vault"], status="monitoring", body="Watching.", by=SYSTEM,
+                              now=clock.advance(minutes=1))
+    deliver(app, clock)
+    assert [m["Subject"] for m in inbox.messages if m["To"] == "kim@example.com" and "invited" not in m["Subject"]] == []
 
 
 def test_an_error_on_a_private_page_says_noindex_too(app, client, clock, world):
