@@ -322,7 +322,8 @@ def _member(slug: str, which: str):
 
 
 def _member_line(member) -> str:
-    shows = ", ".join(c.slug for c in member.components) or "all components"
+    shows = (", ".join(c.slug for c in member.components) or "no component: all of theirs were deleted"
+             ) if member.limited else "all components"
     signed_in = member.last_signed_in_at.isoformat(timespec="minutes") if member.last_signed_in_at else "never"
     state = "active" if member.is_active else f"revoked {member.revoked_at.isoformat(timespec='minutes')}"
     return (f"{member.id:<5} {member.email:32} {state:8}  signed in: {signed_in}  token: "

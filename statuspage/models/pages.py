@@ -78,7 +78,8 @@ class PageMember(Base):
     same verified address) and may hold one feed token for the page's feeds and v2 JSON.
 
     Revoking keeps the row (revoked_at) so the console can show who had access; it ends every session
-    (session_version moves) and the token. Empty page_member_components: every component of the page."""
+    (session_version moves) and the token. Not `limited`: every component of the page; limited: only those
+    in page_member_components, none when all of them were deleted (deleting never widens access)."""
 
     __tablename__ = "page_members"
     __table_args__ = (UniqueConstraint("page_id", "email"),)
@@ -95,6 +96,7 @@ class PageMember(Base):
     token_created_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_signed_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sign_in_nonce: Mapped[str | None] = mapped_column(String(64))  # the one sign-in link that may be redeemed
+    limited: Mapped[bool] = mapped_column(default=False)  # to `components`
 
     components: Mapped[list[Component]] = relationship(
         secondary="page_member_components", order_by="(Component.position, Component.id)")
@@ -105,7 +107,7 @@ class PageMember(Base):
 
 
 class PageMemberComponent(Base):
-    """A component a member is limited to (none: every component of the page)."""
+    """A component a limited member (PageMember.limited) sees."""
 
     __tablename__ = "page_member_components"
 

@@ -14,8 +14,9 @@ from ..serialize import Serializer
 from ..config import Settings
 from ..markup import one_line
 from ..extensions import db
-from ..models import Incident, Notification, NotificationKind, Page, PageMemberComponent, Subscriber, User
+from ..models import Incident, Notification, NotificationKind, Page, Subscriber, User
 from ..services import pages
+from ..services.page_access import member_component_ids
 from ..services.subscriptions import SubscriptionPolicy, confirm_token, manage_token
 
 
@@ -128,11 +129,9 @@ def shown_to(subscriber: Subscriber) -> set[int] | None:
     component names only the public one to the public page's subscribers."""
     page = db.session.get(Page, subscriber.page_id) if subscriber.page_id is not None else None
     shown = pages.page_component_ids(page if page is not None else pages.default_page_for_reading())
-    if subscriber.member_id is not None:
-        limited = set(db.session.scalars(select(PageMemberComponent.component_id)
-                                         .where(PageMemberComponent.member_id == subscriber.member_id)))
-        if limited:
-            shown = limited if shown is None else shown & limited
+    limited = member_component_ids(subscriber.member_id) if subscriber.member_id is not None else None
+    if limited is not None:
+        shown = set(limited) if shown is None else shown & limited
     return shown
 
 

@@ -11,9 +11,8 @@ from sqlalchemy import ColumnElement, Integer, and_, cast, exists, insert, liter
 from ..extensions import db
 from .channels.chat import fingerprint
 from ..models import (
-    DeliveryStatus, Incident, IncidentUpdate, Notification, NotificationKind, Page, PageComponent, PageMemberComponent,
-    Subscriber,
-    SubscriberComponent, SubscriberIncident,
+    DeliveryStatus, Incident, IncidentUpdate, Notification, NotificationKind, Page, PageComponent, PageMember,
+    PageMemberComponent, Subscriber, SubscriberComponent, SubscriberIncident,
 )
 
 
@@ -54,7 +53,7 @@ def _queue_for_audience(kind: NotificationKind, about_incident: int, component_i
     ).where(Subscriber.confirmed_at.is_not(None),
             or_(and_(~follows_components, Subscriber.incidents_only.is_(False), _page_shows(component_ids),
                      _member_sees(component_ids)),
-                follows_these, follows_this_incident))
+                and_(follows_these, _member_sees(component_ids)), follows_this_incident))
     db.session.execute(insert(Notification).from_select(
         ["subscriber_id", "kind", "update_id", "incident_id", "status", "attempts", "next_attempt_at", "created_at",
          "last_error"],
@@ -77,11 +76,12 @@ def _page_shows(component_ids: list[int]) -> ColumnElement[bool]:
 
 def _member_sees(component_ids: list[int]) -> ColumnElement[bool]:
     """A private page's member limited to some components hears of incidents on those only (as the page
-    shows them: services/pages.py:limited_to); one of no component is not among them."""
-    limited = exists().where(PageMemberComponent.member_id == Subscriber.member_id)
+    shows them: services/page_access.py:member_component_ids, in SQL), also of components they chose before
+    their limit narrowed; one of no component is not among them, nor is any once all theirs were deleted."""
+    unlimited = exists().where(PageMember.id == Subscriber.member_id, PageMember.limited.is_(False))
     sees = exists().where(PageMemberComponent.member_id == Subscriber.member_id,
                           PageMemberComponent.component_id.in_(component_ids or [-1]))
-    return or_(Subscriber.member_id.is_(None), ~limited, sees)
+    return or_(Subscriber.member_id.is_(None), unlimited, sees)
 
 
 def _id_or_null(value: int | None) -> ColumnElement[Any]:

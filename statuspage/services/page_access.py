@@ -9,6 +9,7 @@ signed value names the page.
 
 A member may be limited to some components: the Reader carries them, and web/access.py narrows the
 request's page to them (services/pages.py:PageView.limited_to), so every surface shows page ∩ member.
+member_component_ids reads that limit, for requests and for the member's mail (notify/messages.py) alike.
 """
 from __future__ import annotations
 
@@ -107,9 +108,20 @@ def reader_for(view: PageView, *, cookie: str | None, token: str | None, setting
 
 
 def _member_reader(member: PageMember) -> Reader:
-    limited = frozenset(db.session.scalars(select(PageMemberComponent.component_id)
-                                           .where(PageMemberComponent.member_id == member.id)))
-    return Reader(member.id, limited or None)
+    return Reader(member.id, member_component_ids(member.id))
+
+
+def member_component_ids(member_id: int) -> frozenset[int] | None:
+    """The components a member is limited to; None: not limited (every component of the page). A limited
+    member whose components were all deleted has none left, not all: deleting never widens access. A
+    member that is not there (any more) sees nothing."""
+    member = db.session.get(PageMember, member_id)
+    if member is None:
+        return frozenset()
+    if not member.limited:
+        return None
+    return frozenset(db.session.scalars(select(PageMemberComponent.component_id)
+                                        .where(PageMemberComponent.member_id == member_id)))
 
 
 def _loads(value: str | None, settings: Settings) -> dict[str, Any] | None:

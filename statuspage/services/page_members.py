@@ -104,11 +104,26 @@ def invite_member(slug: str, email: str, *, name: str = "", components: Sequence
             member.revoked_at = None
             member.session_version += 1
         member.name = _name(name)
-        member.components = chosen
+        member.components, member.limited = chosen, bool(chosen)
         db.session.flush()
         _queue_sign_in_mail(page, member, invitation=True, now=now)
         audit.record(by, "page_member.invite", member, summary=f"{address} on {page.slug}",
                      details={"components": [c.slug for c in chosen]}, now=now)
+    return member
+
+
+def resend_invitation(slug: str, member_id: int, *, by: Actor, now: datetime) -> PageMember:
+    """Queue the invitation mail again, with a new link (the earlier one dies), for an active member who
+    never signed in: the first mail was lost, or its link expired."""
+    with transaction():
+        member = get_member(slug, member_id)
+        if not member.is_active:
+            raise Conflict("member_revoked", "This member's access was revoked; invite them again instead.")
+        if member.last_signed_in_at is not None:
+            raise Conflict("member_signed_in", "This member has signed in already: the page's sign-in form sends "
+                                               "them a new link.")
+        _queue_sign_in_mail(get_page(slug), member, invitation=True, now=now)
+        audit.record(by, "page_member.resend", member, summary=f"{member.email} on {slug}", now=now)
     return member
 
 
@@ -122,6 +137,7 @@ def update_member(slug: str, member_id: int, *, by: Actor, now: datetime, name: 
             member.name = changes["name"] = _name(name)
         if components is not None:
             member.components = _member_components(get_page(slug), components)
+            member.limited = bool(member.components)
             changes["components"] = [c.slug for c in member.components]
         audit.record(by, "page_member.update", member, summary=f"{member.email} on {slug}", details=changes,
                      now=now)

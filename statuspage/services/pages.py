@@ -102,9 +102,12 @@ def reading_page_urls(incidents: Iterable[Incident], settings: Settings, *, publ
     """For each incident, the address of the first page that shows it (the default page first, then by slug):
     where its readers are sent (a ticket's auto-reply, a ticket follower's mail). With public_only, only pages
     anyone may read: an incident shown on private or password pages alone has none there (it is not matched
-    to tickets, whose requesters may be anyone). Rule as incident_on_page's, one query per page."""
+    to tickets, whose requesters may be anyone). Without, a public page still comes first, then the others
+    in that order. Rule as incident_on_page's, one query per page."""
     everything = all_pages()
-    stored = [page for page in everything if page.is_public or not public_only]
+    stored = [page for page in everything if page.is_public]
+    if not public_only:
+        stored += [page for page in everything if not page.is_public]
     if not any(page.is_default for page in everything):
         stored.insert(0, unsaved_default_page())  # an emptied database: the default page as it would be made
     shown = {page.id: page_component_ids(page) for page in stored}
@@ -122,8 +125,7 @@ def reading_page_urls(incidents: Iterable[Incident], settings: Settings, *, publ
 def reading_page_url(incident: Incident, settings: Settings) -> str:
     """The address of a page anyone may read the incident on, else of any page showing it (an agent may link
     a ticket to an incident of a private page: its readers sign in), else the install's base URL."""
-    return (reading_page_urls([incident], settings).get(incident.id)
-            or reading_page_urls([incident], settings, public_only=False).get(incident.id)
+    return (reading_page_urls([incident], settings, public_only=False).get(incident.id)
             or settings.base_url.rstrip("/"))
 
 

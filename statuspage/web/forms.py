@@ -54,6 +54,7 @@ ERROR_MESSAGES = {
     "page_has_subscribers": _l("The page has subscribers: choose the page they move to."),
     "member_exists": _l("This address is a member of the page already."),
     "member_revoked": _l("This member's access was revoked: invite them again first."),
+    "member_signed_in": _l("This member has signed in already: the page's sign-in form sends them a new link."),
     "component_not_on_page": _l("Choose components the page shows."),
 }
 

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from statuspage.extensions import db
 from statuspage.models import Notification, NotificationKind, PageMember
-from statuspage.services import page_admin, page_members
+from statuspage.services import components, page_admin, page_members
 from tests.browser.test_console_in_chromium import LANGUAGES, WIDTHS, assert_fits, sign_in, unexpected
 from tests.builders import SYSTEM, make_component, make_group, make_incident, make_user
 
@@ -51,6 +51,12 @@ def site(app, clock):
         page_members.invite_member("acme", "kim.lee-with-a-long-address@customer-example-corporation.example",
                                    name="Kim Lee", components=["api", "eu"], by=SYSTEM, now=now)
         page_members.invite_member("acme", "sam@example.com", by=SYSTEM, now=now)
+        # Limited to a component deleted since: limited to none (the console says so).
+        make_component("legacy", "Legacy region")
+        page_admin.update_page("acme", components=["api", "eu", "us", "legacy"], settings=settings, by=SYSTEM,
+                               now=now)
+        page_members.invite_member("acme", "max@example.com", components=["legacy"], by=SYSTEM, now=now)
+        components.delete_component("legacy", by=SYSTEM, now=now)
         sam = db.session.scalar(select(PageMember).where(PageMember.email == "sam@example.com"))
         page_members.issue_token("acme", sam.id, by=SYSTEM, now=now)
         page_members.revoke_member("acme", sam.id, by=SYSTEM, now=now)
@@ -132,12 +138,14 @@ def test_readers_sign_in_to_a_password_page_and_a_private_page_and_read_the_priv
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_the_console_members_screens_fit_desktop_and_phone(open_tab, site, app, language):
     with app.app_context():
-        kim, sam = [m.id for m in page_members.list_members("acme")]
+        kim, max_, sam = [m.id for m in page_members.list_members("acme")]
         db.session.remove()
     screens = {"edit": "/admin/pages/acme/edit", "edit-password-page": "/admin/pages/vault/edit",
                "password": "/admin/pages/vault/password", "members": "/admin/pages/acme/members",
                "member": f"/admin/pages/acme/members/{kim}", "member-revoke": f"/admin/pages/acme/members/{kim}/revoke",
-               "member-revoked": f"/admin/pages/acme/members/{sam}"}
+               "member-revoked": f"/admin/pages/acme/members/{sam}",
+               "member-limited-to-none": f"/admin/pages/acme/members/{max_}",
+               "password-clear": "/admin/pages/vault/password/clear"}
     for width, viewport in WIDTHS.items():
         tab = sign_in(open_tab, language, viewport=viewport)
         page = tab.page
@@ -176,6 +184,8 @@ def test_an_admin_invites_limits_and_revokes_a_member_by_clicking(open_tab, site
     expect(page.locator("main")).to_contain_text("ana@customer.example is invited")
     row = page.locator("tr", has_text="ana@customer.example")
     expect(row).to_contain_text("US region")
+    row.get_by_role("button", name="Resend invitation").click()
+    expect(page.locator("main")).to_contain_text("A new invitation is on its way to ana@customer.example")
     row.get_by_role("link", name="Revoke").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Revoke the access of ana@")
     page.get_by_role("button", name="Revoke access").click()
@@ -183,4 +193,10 @@ def test_an_admin_invites_limits_and_revokes_a_member_by_clicking(open_tab, site
     with app.app_context():
         ana = db.session.scalar(select(PageMember).where(PageMember.email == "ana@customer.example"))
         assert ana.revoked_at is not None and [c.slug for c in ana.components] == ["eu", "us"]
+    # Removing the vault's password asks first.
+    page.goto("/admin/pages/vault/edit")
+    page.get_by_role("link", name="Remove the password").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Remove the password of “Vault”?")
+    page.get_by_role("button", name="Remove the password").click()
+    expect(page.locator("main")).to_contain_text("nobody can sign in with a password now")
     assert unexpected(tab.problems) == []

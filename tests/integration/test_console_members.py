@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from werkzeug.security import check_password_hash
 
 from statuspage.extensions import db
 from statuspage.models import AuditEntry, Component, Notification, NotificationKind, Page, PageComponent, PageMember
-from statuspage.services import page_members
+from statuspage.services import components, page_members
 from statuspage.services.audit import CLI
 from tests.builders import START, form_post, make_component, make_page, make_user, sign_in
 
@@ -65,11 +65,17 @@ def test_the_password_is_set_and_cleared_and_never_shown(app, admin):
     assert "A password is set" in edit and PASSWORD not in edit and stored not in edit
     assert "A password is set" in text_of(admin.get("/admin/pages/vault/password"))
     assert PASSWORD not in text_of(admin.get("/admin/pages/vault/password"))
-    cleared = form_post(admin, "/admin/pages/vault/password/clear", {}, page_url="/admin/pages/vault/edit")
-    assert cleared.status_code == 302
+    # Removing it asks first, on a screen of its own; the edit screen only links there.
+    assert 'href="/admin/pages/vault/password/clear"' in edit and 'action="/admin/pages/vault/password/clear"' not in edit
+    question = text_of(admin.get("/admin/pages/vault/password/clear"))
+    assert "Remove the password of “Vault”?" in question and "Nobody can read the page until a new password" in question
+    assert check_password_hash(stored_hash(app, "vault"), PASSWORD)
+    cleared = form_post(admin, "/admin/pages/vault/password/clear", {})
+    assert cleared.status_code == 302 and cleared.headers["Location"].endswith("/admin/pages/vault/edit")
     with app.app_context():
         assert db.session.scalar(select(Page.password_hash).where(Page.slug == "vault")) is None
     assert "nobody can sign in with a password now" in text_of(admin.get("/admin/pages/vault/edit"))
+    assert "No password is set" in text_of(admin.get("/admin/pages/vault/password/clear"))
 
 
 @pytest.mark.parametrize("data, words", [
@@ -157,6 +163,43 @@ def test_a_member_is_invited_limited_changed_given_a_token_and_revoked(app, admi
     # Invited again, the revoked member comes back.
     assert form_post(admin, "/admin/pages/acme/members", {"email": "kim@example.com"}).status_code == 302
     assert member_row(app, "kim@example.com")["active"] is True
+
+
+def test_an_invitation_is_sent_again_with_a_new_link_until_the_member_signs_in(app, admin, clock):
+    with app.app_context():
+        member_id = page_members.invite_member("acme", "kim@example.com", by=CLI, now=START).id
+        first = db.session.scalar(select(PageMember.sign_in_nonce))
+        db.session.remove()
+    resend = f"/admin/pages/acme/members/{member_id}/resend"
+    listing = text_of(admin.get("/admin/pages/acme/members"))
+    assert f'action="{resend}"' in listing and "Resend invitation" in listing
+    assert admin.post(resend, data={}).status_code == 400  # no CSRF token: nothing sent
+    response = form_post(admin, resend, {}, page_url="/admin/pages/acme/members")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/admin/pages/acme/members")
+    assert "A new invitation is on its way to kim@example.com" in text_of(admin.get("/admin/pages/acme/members"))
+    with app.app_context():
+        sent = list(db.session.scalars(select(Notification).where(Notification.kind == NotificationKind.MEMBER_SIGN_IN)
+                                       .order_by(Notification.id)))
+        assert [n.recipient for n in sent] == ["kim@example.com"] * 2 and '"invitation": true' in sent[1].detail
+        assert db.session.scalar(select(PageMember.sign_in_nonce)) not in (None, first)  # the first link died
+        assert list(db.session.scalars(select(AuditEntry.action).where(AuditEntry.target_type == "page_members")
+                                       .order_by(AuditEntry.id))) == ["page_member.invite", "page_member.resend"]
+        member = db.session.get(PageMember, member_id)
+        page_members.record_sign_in(member, now=START)
+        db.session.remove()
+    assert f'action="{resend}"' not in text_of(admin.get("/admin/pages/acme/members"))  # signed in: no button
+    form_post(admin, resend, {}, page_url="/admin/pages/acme/members")
+    assert "has signed in already" in text_of(admin.get("/admin/pages/acme/members"))
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Notification)) == 2
+
+
+def test_a_limited_member_whose_components_were_deleted_is_shown_limited_to_none(app, admin, clock):
+    with app.app_context():
+        member_id = page_members.invite_member("acme", "kim@example.com", components=["eu"], by=CLI, now=START).id
+        components.delete_component("eu", by=CLI, now=START)
+    assert "None: their components were deleted" in text_of(admin.get("/admin/pages/acme/members"))
+    assert "they see no component now" in text_of(admin.get(f"/admin/pages/acme/members/{member_id}"))
 
 
 def test_mistakes_are_shown_at_the_form_and_nothing_is_stored(app, admin):

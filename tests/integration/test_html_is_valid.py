@@ -106,6 +106,7 @@ CONSOLE = {
     "console default page deletion refused": "/admin/pages/default/delete",
     "console private page edit": "/admin/pages/vault/edit",
     "console page password": "/admin/pages/vault/password",
+    "console page password removal": "/admin/pages/vault/password/clear",
     "console page members": "/admin/pages/vault/members",
     "console page member": "/admin/pages/vault/members/{member}",
     "console page member revoked": "/admin/pages/vault/members/{revoked_member}",

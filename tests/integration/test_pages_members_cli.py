@@ -9,7 +9,7 @@ from werkzeug.security import check_password_hash
 from statuspage.cli import main
 from statuspage.extensions import db
 from statuspage.models import AuditEntry, Notification, NotificationKind, Page, PageMember
-from statuspage.services import page_members
+from statuspage.services import components, page_members
 from statuspage.services.audit import CLI
 from tests.builders import make_component, make_page
 
@@ -94,6 +94,12 @@ def test_a_member_is_added_listed_limited_given_a_token_and_removed(app, runner,
         assert db.session.get(PageMember, member_id).revoked_at is not None
         assert set(db.session.scalars(select(AuditEntry.actor).where(AuditEntry.target_type == "page_members"))) \
             == {"cli"}
+
+    # Limited to a component that is then deleted: limited to none, never all.
+    run(runner, "members", "add", "acme", "max@example.com", "--component", "api")
+    with app.app_context():
+        components.delete_component("api", by=CLI, now=clock.now())
+    assert "[no component: all of theirs were deleted]" in run(runner, "members", "list", "acme").output
 
 
 def test_mistakes_end_with_one_line_and_exit_status_1(app, runner, clock, pages):

@@ -45,3 +45,30 @@ def test_an_existing_install_becomes_the_default_page_with_its_subscribers(app):
         # back to an up-to-date, empty schema for the tests after this one
         drop_everything()
         upgrade_to_head()
+
+
+def test_members_with_components_become_limited_and_the_others_not(app):
+    """Migration 0025: `limited` says what an empty list of components used to mean only by being empty."""
+    with app.app_context():
+        drop_everything()
+        upgrade(directory=str(MIGRATIONS_DIR), revision="0024")
+        now = datetime(2026, 12, 1, tzinfo=timezone.utc).isoformat()
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO pages (id, slug, name, visibility, shows_all_components, is_default, "
+                              "created_at, updated_at, version) VALUES (2, 'vault', 'Vault', 'private', true, false, "
+                              ":now, :now, 1)"), {"now": now})
+            conn.execute(text("INSERT INTO components (id, slug, name, description, position, status, "
+                              "only_show_if_degraded, aliases, created_at, updated_at) VALUES (5, 'eu', 'EU', '', 0, "
+                              "'operational', false, '[]', :now, :now)"), {"now": now})
+            for member_id, email in ((1, "all@example.com"), (2, "eu@example.com")):
+                conn.execute(text("INSERT INTO page_members (id, page_id, email, name, created_at) "
+                                  "VALUES (:id, 2, :email, '', :now)"), {"id": member_id, "email": email, "now": now})
+            conn.execute(text("INSERT INTO page_member_components (member_id, component_id) VALUES (2, 5)"))
+        upgrade_to_head()
+        with db.engine.connect() as conn:
+            limited = conn.execute(text("SELECT email, limited FROM page_members ORDER BY id")).all()
+            kept = conn.execute(text("SELECT member_id, component_id FROM page_member_components")).all()
+        assert [tuple(row) for row in kept] == [(2, 5)]  # the table change keeps the limits (SQLite too)
+        assert [tuple(row) for row in limited] == [("all@example.com", False), ("eu@example.com", True)]
+        drop_everything()
+        upgrade_to_head()

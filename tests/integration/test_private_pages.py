@@ -6,11 +6,11 @@ import pytest
 from sqlalchemy import select
 
 from statuspage.extensions import db
-from statuspage.models import PageComponent, Subscriber
-from statuspage.services import incidents, page_members, pages
+from statuspage.models import Component, Incident, PageComponent, Subscriber
+from statuspage.services import components, incidents, page_members, pages
 from statuspage.services.audit import CLI
 from tests.builders import SYSTEM, body_of, csrf_token, deliver, make_component, make_incident, make_maintenance, \
-    make_page
+    make_page, statements_sent
 from tests.integration.test_pages_public import SHOP_HEADERS, SHOP_HOST, SURFACES
 
 VAULT = "/p/vault"  # the private page, by path
@@ -284,6 +284,50 @@ def test_a_member_limited_to_components_sees_only_those(app, client, clock, worl
     assert client.get(VAULT + f"/incidents/{world['vault_eu']}", headers=auth).status_code == 200
 
 
+def test_deleting_a_limited_member_s_components_never_widens_what_they_read(app, client, clock, world, inbox):
+    """A member limited to `vault-eu` keeps a limit when `vault-eu` is deleted: no component, not all."""
+    member_id = invite(app, clock, components=["vault-eu"])
+    with app.app_context():
+        token = page_members.issue_token("vault", member_id, by=CLI, now=clock.now())
+        db.session.add(Subscriber(channel="email", address="kim@example.com", secret="s" * 32, created_at=clock.now(),
+                                  confirmed_at=clock.now(), page_id=world["vault_page"], member_id=member_id))
+        db.session.commit()
+        components.delete_component("vault-eu", by=CLI, now=clock.now())
+    deliver(app, clock)  # the invitation
+    auth = {"Authorization": f"Bearer {token}"}
+    for url in ("/", "/history", "/feed.atom", "/feed.rss", "/maintenance.ics", "/badge.svg", "/api/v2/summary.json",
+                "/api/v2/incidents.json", "/api/v2/components.json", "/api/v2/scheduled-maintenances.json"):
+        response = client.get(VAULT + url, headers=auth)
+        text = response.get_data(as_text=True)
+        assert response.status_code == 200, url
+        assert not [word for word in ("Vault leak", "Vault Secrets", "Public API", "Vault rekeying", "API errors",
+                                      "Everything is slow", "XYZZY", "outage", "degraded") if word in text], url
+    for url in (f"/incidents/{world['vault']}", f"/incidents/{world['both']}", "/components/vault",
+                "/components/api", f"/maintenance/{world['vault_window']}"):
+        assert client.get(VAULT + url, headers=auth).status_code == 404, url
+    with app.app_context():
+        for key in ("vault", "both", "api"):
+            incidents.post_update(world[key], status="monitoring", body="Watching.", by=SYSTEM,
+                                  now=clock.advance(minutes=1))
+    inbox.messages.clear()
+    deliver(app, clock)
+    assert [m["Subject"] for m in inbox.messages if m["To"] == "kim@example.com"] == []
+
+
+def test_an_incident_is_read_on_a_public_page_first_else_its_private_one_from_one_look_at_the_pages(app, world):
+    settings = app.config["SETTINGS"]
+    with app.app_context():
+        found = {}
+        with statements_sent(app) as statements:
+            for key in ("api", "payments", "vault", "both", "bunker"):
+                found[key] = pages.reading_page_url(db.session.get(Incident, world[key]), settings)
+        pages_read = [statement for statement in statements if re.search(r"FROM pages\b", statement)]
+    assert found == {"api": "https://status.example.com", "payments": f"https://{SHOP_HOST}",
+                     "vault": "https://status.example.com/p/vault", "both": "https://status.example.com",
+                     "bunker": "https://bunker.example"}
+    assert len(pages_read) == 5  # once per incident, not once for public pages and again for all
+
+
 def test_private_responses_never_enter_nor_come_from_the_page_cache(app, client, clock, world):
     cache = app.extensions["statuspage.page_cache"]
     cache.clear()
@@ -343,6 +387,21 @@ def test_a_limited_member_s_subscription_hears_of_their_components_only(app, clo
              and "invited" not in m["Subject"]]
     assert len(texts) == 2 and "Vault EU slow" in texts[0] + texts[1] and "Everything is slow" in texts[0] + texts[1]
     assert not [text for text in texts if "Vault leak" in text or "Public API" in text]
+
+
+def test_a_member_s_chosen_components_outside_a_narrowed_limit_bring_no_mail(app, clock, world, inbox):
+    member_id = invite(app, clock, components=["vault", "vault-eu"])
+    with app.app_context():
+        subscriber = Subscriber(channel="email", address="kim@example.com", secret="s" * 32, created_at=clock.now(),
+                                confirmed_at=clock.now(), page_id=world["vault_page"], member_id=member_id)
+        subscriber.components = [db.session.scalar(select(Component).where(Component.slug == "vault"))]
+        db.session.add(subscriber)
+        db.session.commit()
+        page_members.update_member("vault", member_id, components=["vault-eu"], by=CLI, now=clock.now())
+        incidents.post_update(world["vault"], status="monitoring", body="Watching.", by=SYSTEM,
+                              now=clock.advance(minutes=1))
+    deliver(app, clock)
+    assert [m["Subject"] for m in inbox.messages if m["To"] == "kim@example.com" and "invited" not in m["Subject"]] == []
 
 
 def test_an_error_on_a_private_page_says_noindex_too(app, client, clock, world):

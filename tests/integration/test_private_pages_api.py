@@ -44,8 +44,8 @@ def test_members_are_invited_read_changed_revoked_and_get_tokens(app, admin, vau
                                                               "components": ["eu"]})
     assert invited.status_code == 201, invited.get_json()
     member = invited.get_json()
-    assert (member["email"], member["components"], member["is_active"], member["has_token"]) == (
-        "kim@example.com", ["eu"], True, False)
+    assert (member["email"], member["components"], member["limited"], member["is_active"], member["has_token"]) == (
+        "kim@example.com", ["eu"], True, True, False)
     url = f"/api/v1/pages/vault/members/{member['id']}"
     assert admin.get(url).get_json() == member
     assert [m["id"] for m in admin.get("/api/v1/pages/vault/members").get_json()] == [member["id"]]
@@ -58,6 +58,7 @@ def test_members_are_invited_read_changed_revoked_and_get_tokens(app, admin, vau
     assert admin.get("/api/v1/pages/nope/members").status_code == 404
     patched = admin.patch(url, json={"components": [], "name": "Kim K"})
     assert patched.status_code == 200 and patched.get_json()["components"] == [] and patched.get_json()["name"] == "Kim K"
+    assert patched.get_json()["limited"] is False  # an empty list given: all of the page's
     token = admin.post(url + "/token")
     assert token.status_code == 201 and token.get_json()["token"].startswith("spm_")
     plain = token.get_json()["token"]

@@ -15,7 +15,8 @@ from .schemas import PageMemberIn, PageMemberOut, PageMemberPatch, PageMemberTok
 def _out(member: PageMember) -> dict:
     time = Serializer(current_app.config["SETTINGS"]).time
     return {"id": str(member.id), "email": member.email, "name": member.name,
-            "components": [component.slug for component in member.components], "is_active": member.is_active,
+            "components": [component.slug for component in member.components], "limited": member.limited,
+            "is_active": member.is_active,
             "has_token": member.token_hash is not None, "created_at": time(member.created_at),
             "revoked_at": time(member.revoked_at), "token_created_at": time(member.token_created_at),
             "last_signed_in_at": time(member.last_signed_in_at)}

@@ -500,7 +500,11 @@ class PageMemberOut(Schema):
     id = fields.String(required=True)
     email = fields.String(required=True)
     name = fields.String(required=True)
-    components = fields.List(fields.String(), required=True, metadata={"description": "slugs; empty: all"})
+    components = fields.List(fields.String(), required=True, metadata={
+        "description": "slugs; empty: all of the page's, unless `limited`"})
+    limited = fields.Boolean(required=True, metadata={
+        "description": "Limited to `components`: true with none left when all of them were deleted (the "
+                       "member then sees no component; deleting never widens access)."})
     is_active = fields.Boolean(required=True, metadata={"description": "False once revoked (DELETE)."})
     has_token = fields.Boolean(required=True, metadata={"description": "Whether a feed token is issued."})
     created_at = fields.String(required=True)

@@ -171,15 +171,20 @@ def page_password(slug: str):
         400 if form.is_submitted() else 200
 
 
-@bp.post("/pages/<slug>/password/clear")
+@bp.route("/pages/<slug>/password/clear", methods=["GET", "POST"])
 @requires(Role.ADMIN)
 def page_password_clear(slug: str):
+    """Asks first: what removing the password ends; then removes it."""
     settings = current_app.config["SETTINGS"]
-    if ConfirmForm().validate_on_submit():
-        page = members.set_password(slug, None, by=actor(), now=now())
+    page = service.get_page(slug)
+    form = ConfirmForm()
+    if page.password_hash is not None and form.validate_on_submit():
+        members.set_password(slug, None, by=actor(), now=now())
         flash(_("The password of “%(name)s” is removed: nobody can sign in with a password now.",
                 name=page.name or settings.site_name), "info")
-    return redirect(url_for("admin.page_edit", slug=slug))
+        return redirect(url_for("admin.page_edit", slug=slug))
+    return render_template("admin/pages/password_clear.html", page=page, form=form, settings=settings,
+                           PAGE_VISIBILITY_LABELS=PAGE_VISIBILITY_LABELS), 400 if form.is_submitted() else 200
 
 
 # ------------------------------------------------------------------------------------------------ members
@@ -277,6 +282,22 @@ def page_member_revoke(slug: str, member_id: int):
         return redirect(url_for("admin.page_members", slug=slug))
     return render_template("admin/pages/member_revoke.html", page=page, member=member, form=form,
                            settings=current_app.config["SETTINGS"]), 400 if form.is_submitted() else 200
+
+
+@bp.post("/pages/<slug>/members/<id:member_id>/resend")
+@requires(Role.ADMIN)
+def page_member_resend(slug: str, member_id: int):
+    """The invitation again, with a new one-time link, for a member who never signed in."""
+    member = members.get_member(slug, member_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            members.resend_invitation(slug, member_id, by=actor(), now=now())
+        except AppError as error:
+            flash(explain(error), "error")
+        else:
+            flash(_("A new invitation is on its way to %(email)s; the link in the earlier one no longer works.",
+                    email=member.email), "info")
+    return redirect(url_for("admin.page_members", slug=slug))
 
 
 @bp.post("/pages/<slug>/members/<id:member_id>/token")
