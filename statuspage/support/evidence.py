@@ -271,6 +271,11 @@ def without_guesses(text: str, language: str) -> str:
 _LETTER_WORDS = re.compile(r"[^\W\d_]{2,}")
 
 
+def read_words(text: str, language: str, page: Page) -> Analysis:
+    """The concepts of a ticket's text as read_ticket finds them (guesses left out), without the rest."""
+    return analyze(without_guesses(text, language), language, page.forms)
+
+
 def read_ticket(text: str, language: str, page: Page) -> TicketReading:
     text = without_guesses(text, language)
     analysis = analyze(text, language, page.forms)
@@ -620,4 +625,4 @@ def _short(text: str, limit: int = 60) -> str:
 
 
 __all__ = ["Candidate", "ComponentInfo", "Evidence", "Examples", "FEATURES", "NO_EXAMPLES", "IncidentReading", "Page", "Reader",
-           "TicketReading", "close", "read_incident", "read_ticket"]
+           "TicketReading", "close", "read_incident", "read_ticket", "read_words"]

@@ -17,6 +17,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load
 from marshmallow import validate as check
 from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from ..database import transaction
 from ..errors import Invalid, first_problem
@@ -225,9 +226,9 @@ def _match(given: TicketIn, *, now: datetime) -> matching.Match:
                                      threshold=settings.ticket_match_threshold, now=now,
                                      examples=examples, model=model.load(settings.ticket_model or None))
     known = candidates.snapshot()
-    return matching.Match(None, 0.0, (f"from {given.environment}: this page reports on production",),
-                          matching.detect_language(ticket_text(given.subject, given.body)),
-                          mentioned=matching.mentioned_components(text, known.components))
+    language = matching.detect_language(ticket_text(given.subject, given.body))
+    return matching.Match(None, 0.0, (f"from {given.environment}: this page reports on production",), language,
+                          mentioned=matching.mentioned_components(replace(text, language=language), known.components))
 
 
 def _store(given: TicketIn, found: matching.Match, *, by: Actor, now: datetime) -> Ticket:
@@ -242,7 +243,8 @@ def _store(given: TicketIn, found: matching.Match, *, by: Actor, now: datetime) 
         match_reasons=list(found.reasons), warnings=list(given.warnings), reports_problem=found.reports_problem,
         gist=candidates.stored_gist(found.gist))
     ticket.match_alternatives = [[incident_id, round(score, 3)] for incident_id, score in found.alternatives]
-    incident = db.session.get(Incident, found.incident_id) if found.incident_id else None
+    # with its updates in the same statement: the reply quotes the latest
+    incident = db.session.get(Incident, found.incident_id, options=_WITH_UPDATES) if found.incident_id else None
     if incident is not None and (incident.is_closed or not incident.is_published):
         incident = None     # resolved (or withdrawn) while the ticket was being read: a person answers
     if incident is not None:
@@ -265,6 +267,9 @@ def _store(given: TicketIn, found: matching.Match, *, by: Actor, now: datetime) 
     log.info("ticket %s (%s) %s, score %.2f, incident %s: %s", ticket.id, ticket.external_id or "-",
              ticket.status.value, found.score, found.incident_id, "; ".join(found.reasons))
     return ticket
+
+
+_WITH_UPDATES = (joinedload(Incident.updates),)
 
 
 def bounded_created_at(ticket: TicketIn, now: datetime) -> TicketIn:

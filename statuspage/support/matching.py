@@ -25,8 +25,8 @@ from functools import lru_cache
 import numpy as np
 
 from .evidence import (
-    Candidate, ComponentInfo, Evidence, Examples, IncidentReading, Page, Reader, TicketReading, read_incident,
-    read_ticket, reports_problem,
+    Candidate, ComponentInfo, Evidence, Examples, IncidentReading, Page, Reader, read_incident, read_ticket,
+    read_words, reports_problem,
 )
 from .model import Model, load
 from .text import LANGUAGES, detect_language, ticket_text
@@ -127,7 +127,7 @@ def match_ticket(ticket: TicketText, candidates: Sequence[Candidate], components
         page = _page(_Components(components))
         reading = read_ticket(text, language, page)
         return Match(None, 0.0, ("no open incident or maintenance in progress",), language,
-                     reports_problem=reports_problem(reading), mentioned=_mentioned(ticket, page, reading),
+                     reports_problem=reports_problem(reading), mentioned=_mentioned(ticket, page, reading.analysis.concepts),
                      gist=reading.whole)
     model = model or load()
     page, incidents = _ready(candidates, components)
@@ -152,7 +152,7 @@ def match_ticket(ticket: TicketText, candidates: Sequence[Candidate], components
     early = tuple(f"created before the incident started: {_named(i)}" for p, i, e in results if e is None)
     reasons = early + (_reasons(model, evidence, inc, created, threshold, bar) if evidence else ())
     return Match(inc.candidate.incident_id if best >= bar else None, round(best, 3), reasons, language,
-                 alternatives, reports_problem(reading), _mentioned(ticket, page, reading), reading.whole)
+                 alternatives, reports_problem(reading), _mentioned(ticket, page, reading.analysis.concepts), reading.whole)
 
 
 # (id of the components, ids of the candidates) -> (the components, the candidates, the page, the incidents read)
@@ -280,14 +280,16 @@ def warm() -> None:
 
 def mentioned_components(ticket: TicketText, components: Sequence[ComponentInfo]) -> tuple[str, ...]:
     """The slugs of the components a ticket is about: its component field (when it names one) and those its
-    text names, for spotting many tickets about one component when no incident is open."""
+    text names, for spotting many tickets about one component when no incident is open. Only the words are
+    read (as read_ticket reads them): a ticket from staging needs no sentence vectors."""
     text = ticket_text(ticket.subject, ticket.body)
-    page = _page(_Components(components))
-    return _mentioned(ticket, page, read_ticket(text, _language(ticket, text), page))
+    language = _language(ticket, text)
+    page, _ = _ready((), components)
+    return _mentioned(ticket, page, read_words(text, language, page).concepts)
 
 
-def _mentioned(ticket: TicketText, page: Page, reading: TicketReading) -> tuple[str, ...]:
-    named = [slug for slug, concepts in page.concepts.items() if reading.analysis.concepts & concepts]
+def _mentioned(ticket: TicketText, page: Page, concepts: frozenset[str]) -> tuple[str, ...]:
+    named = [slug for slug, slug_concepts in page.concepts.items() if concepts & slug_concepts]
     field = (ticket.component or "").strip().lower()
     first = [field] if field in page.index else []
     return tuple(dict.fromkeys(first + named))
