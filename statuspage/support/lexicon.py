@@ -77,7 +77,8 @@ CONCEPTS: dict[str, Concept] = {
                "fehler, fehlermeldung, fehlerseite, fehlgeschlagen, schlägt fehl, scheitern, scheitert, absturz, abgestürzt, stürzt ab, stürzt ... ab, stürzen ... ab, stürzte ... ab",
                "erreur, message d erreur, page d erreur, échec, échoue, échouer, échouent, plantage, plante, crash"),
     "server_error": C(SYMPTOM, "server error", "500, server error, internal server error, internal error", "500, serverfehler, interner serverfehler, interner fehler", "500, erreur serveur, erreur du serveur, erreur interne"),
-    "gateway": C(SYMPTOM, "bad gateway", "502, bad gateway, gateway error, gateway, proxy error", "502, gateway fehler, gateway, proxy fehler", "502, erreur de passerelle, passerelle, bad gateway, erreur proxy"),
+    # a gateway alone is a thing (a payment or smart-meter gateway), only a bad one is a symptom
+    "gateway": C(SYMPTOM, "bad gateway", "502, bad gateway, gateway error, proxy error", "502, gateway fehler, proxy fehler, bad gateway", "502, erreur de passerelle, bad gateway, erreur proxy"),
     "timeout": C(SYMPTOM, "hangs or times out",
                  "504, timeout, time out, timed out, hangs, hanging, stuck, keeps stopping, stops, stalls, stalling, load forever, freezes, frozen, spinning, loads forever, nothing happens, no response, not responding, unresponsive",
                  "504, timeout, zeitüberschreitung, hängt, hängen, laden ewig, lädt ewig, hält an, halten an, anhalten, bleibt stehen, bleiben stehen, stoppt, hängt sich auf, friert ein, eingefroren, lädt ewig, passiert nichts, passiert nix, keine reaktion, reagiert nicht",
