@@ -78,7 +78,7 @@ def clauses(text: str, language: str) -> list[tuple[str, bool]]:
             clause = clause.strip(" ,")
             if len(clause) > 2:
                 found = analyze(clause, language).concepts
-                fine = ("unaffected" in found and not any(kind(c) == SYMPTOM for c in found)
+                fine = (("unaffected" in found or "workaround" in found) and not any(kind(c) == SYMPTOM for c in found)
                         and not _AGAIN.intersection(t.norm for t in tokenize(clause)))   # "works again": recovered
                 out.append((clause, fine and ("negation" not in found or _rules_out(clause, language))))
     return out

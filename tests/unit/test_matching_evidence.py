@@ -436,3 +436,12 @@ def test_a_city_several_countries_share_keeps_no_country_of_a_region_ruled_out_i
     assert "AU" in scope.places_in and "CA" in scope.places_out     # there is a Sydney in Canada too
     assert ticket_fit(scope, "Downloads crawl for our team in Toronto").outside == ("a place it rules out",)
 
+
+def test_what_a_workaround_switches_to_is_ruled_out():
+    scope = incident_scope(("New badges stuck at 'Printing'",
+                            "Badges ordered from Lumio printers stay at 'Printing'. As a workaround you can switch the "
+                            "site's printer to Farrow Print."), "en")
+    assert {"farrow", "print"} & scope.terms_out and "farrow" not in scope.terms_in
+    assert ticket_fit(scope, "Our Farrow printer prints no badges").against
+    from statuspage.support.scope import clauses
+    assert clauses("Als Workaround können Sie auf die Papierliste ausweichen.", "de")[0][1]
