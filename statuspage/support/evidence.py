@@ -198,8 +198,10 @@ def read_incident(candidate: Candidate, page: Page) -> IncidentReading:
     own = {c for c in analysis.concepts if kind(c) == SYMPTOM}
     if candidate.kind == "maintenance":       # a maintenance makes its components unavailable, read-only or slow
         own |= IMPLIES["maintenance"] | {"maintenance"}
+    # a component name's brackets list the variants it covers ("Ticket app (iOS and Android)"), which an
+    # incident can rule in or out
     surface = [n for slug in candidate.components if (c := page.by_slug.get(slug))
-               for n in (c.name, c.slug.replace("-", " "), *c.aliases)]
+               for n in (_BRACKETS.sub(" ", c.name), c.slug.replace("-", " "), *c.aliases)]
     scope = incident_scope((candidate.title, *candidate.texts), language, surface, page.not_places)
     excluded = set(scope.excluding)
     sentences = [s for t in candidate.texts for s in semantic.sentences(t, limit=40)]
@@ -217,6 +219,9 @@ def read_incident(candidate: Candidate, page: Page) -> IncidentReading:
     return IncidentReading(
         candidate, language, analysis, close(own), close(primary), frozenset(f for c in own for f in FAMILIES.get(c, ())),
         names, listed, stems, tuple(telling), encode(telling, keep=True), encode(scope.excluding, keep=True), scope)
+
+
+_BRACKETS = re.compile(r"\([^()]*\)")
 
 
 def _tells(sentence: str, language: str) -> bool:
@@ -424,10 +429,10 @@ class Reader:
                 v["symptom_distinct"] = 1.0
         self._intent(inc, v, notes, strong)
         fit: Fit = ticket_fit(inc.scope, t.scope_text, t.places, t.reported)
-        if fit.inside:
-            v["scope_inside"], notes["scope_inside"] = 1.0, ", ".join(fit.inside)
-        if fit.outside and not fit.inside:     # naming what is ruled in too, it is (also) about the incident
+        if fit.against:
             v["scope_outside"], notes["scope_outside"] = 1.0, ", ".join(fit.outside)
+        elif fit.inside:
+            v["scope_inside"], notes["scope_inside"] = 1.0, ", ".join(fit.inside)
         if fit.elsewhere:
             v["scope_elsewhere"] = 1.0
         v["maintenance"] = 1.0 if cand.kind == "maintenance" else 0.0

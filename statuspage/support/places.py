@@ -32,6 +32,8 @@ REGIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {   # key: (names 
     "benelux": (("benelux",), ("BE", "NL", "LU")),
     "nordics": (("nordics", "nordic", "scandinavia", "scandinavian", "skandinavien", "nordische lander",
                  "nordeuropa", "scandinavie", "pays nordiques"), ("DK", "SE", "NO", "FI", "IS")),
+    "southeast_asia": (("southeast asia", "south east asia", "sudostasien", "asie du sud est"),
+                       ("SG", "MY", "TH", "VN", "ID", "PH", "KH", "LA", "MM", "BN", "TL")),
     "baltics": (("baltics", "baltic states", "baltikum", "pays baltes"), ("EE", "LV", "LT")),
     "uk": (("uk", "united kingdom", "great britain", "britain", "england", "scotland", "wales", "northern ireland",
             "grossbritannien", "vereinigtes konigreich", "royaume uni", "angleterre", "grande bretagne", "ecosse"),
@@ -87,6 +89,8 @@ def _gazetteer() -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]], 
         codes = set().union(*(continents.get(c[1:], set()) if c.startswith("@") else {c} for c in covers))
         for label in labels:
             add(label, codes)
+            if len(codes) > 1:     # "the UK", "the USA" are one country each
+                _REGION_NAMES.add(" ".join(t.norm for t in tokenize(label)))
     capitals = {c["capital"] for c in countries.values()}
     for city in _data("cities15000.json").values():
         capital = city["name"] in capitals
@@ -107,6 +111,7 @@ def _gazetteer() -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]], 
 
 
 _COUNTRY_NAMES: set[str] = set()     # the gazetteer's country and region names (the rest are cities)
+_REGION_NAMES: set[str] = set()      # the names of regions (Europe, the Nordics, Asia-Pacific)
 
 
 def city_names(text: str) -> frozenset[str]:
@@ -133,9 +138,10 @@ columbia phoenix gold coast sale central union station university college
 """.split())
 
 
-def places(text: str, skip: frozenset[str] = frozenset()) -> frozenset[str]:
+def places(text: str, skip: frozenset[str] = frozenset(), *, broad: bool = True) -> frozenset[str]:
     """The countries the places named in a text are in or cover (ISO 3166 codes); `skip`: normalized names
-    that are no places here."""
+    that are no places here; without `broad` only the names that stand for one country (Singapore, Lyon, +33),
+    no regions and no names several countries share (Sydney)."""
     names, dialling, longest = _gazetteer()
     tokens = tokenize(text)
     found: set[str] = set()
@@ -152,7 +158,8 @@ def places(text: str, skip: frozenset[str] = frozenset()) -> frozenset[str]:
             if n == 1 and (not written[:1].isupper()    # a place is a proper noun: "nice" is not Nice
                            or (written.isupper() and key not in UPPERCASE_ONLY)):    # and "REST" is no Rest
                 continue
-            found |= codes
+            if broad or (key not in _REGION_NAMES and len(codes) == 1):
+                found |= codes
             i += n - 1
             break
         i += 1
@@ -160,7 +167,8 @@ def places(text: str, skip: frozenset[str] = frozenset()) -> frozenset[str]:
         digits = m.group(1)
         for length in (3, 2, 1):
             if digits[:length] in dialling:
-                found |= dialling[digits[:length]]
+                if broad or len(dialling[digits[:length]]) == 1:
+                    found |= dialling[digits[:length]]
                 break
     return frozenset(found)
 

@@ -31,6 +31,8 @@ Version = tuple[int, int, int, int, str]     # "4.1a" -> (4, 1, 0, 0, "a"): comp
 NOT_WORDS = ("not", "nicht", "pas", "non", "nor", "neither", "weder", "ebenso wenig", "ni", "un")
 _AGAIN = frozenset({"again", "wieder", "nouveau", "restored", "recovered"})
 _DIGIT_DOT = re.compile(r"(\d)\.(?=\d)")
+# titles and abbreviations whose dot ends no sentence ("Sagemcom Dr. Neuhaus", "ca. 3 Uhr", "z.B. Gas")
+_ABBREVIATION_DOT = re.compile(r"\b(Dr|Prof|Mr|Mrs|Ms|St|Nr|Mme|Mlle|ca|bzw|vs|inkl|ggf|evtl|usw|z\.B|u\.a|Inc|Ltd|Corp)\.(?=\s)")
 _CLAUSE_BREAK = re.compile(r"[:;]|,\s+(?:but|aber|mais|whereas|während|tandis que|sauf|except)\s", re.IGNORECASE)
 
 
@@ -44,6 +46,7 @@ class Scope:
     language: str = "en"                       # of the incident's text: its words are compared as its stems
     versions_in: frozenset[Version] = frozenset()     # version numbers ("5.12.0", "4.1a") clauses that rule in name
     versions_out: tuple[tuple[Version, Version], ...] = ()    # (lowest, highest) version ranges clauses that rule out name
+    things: frozenset[str] = frozenset()       # terms that are things the lexicon knows (SMS, iOS, e-mail): kinds, no brands
 
     @property
     def excluding(self) -> tuple[str, ...]:
@@ -55,27 +58,37 @@ class Fit:
     inside: tuple[str, ...] = ()       # what the ticket names that the incident rules in
     outside: tuple[str, ...] = ()      # what the ticket names that the incident rules out
     elsewhere: bool = False            # the ticket names places, none of them the incident's
+    aside: tuple[str, ...] = ()        # of `inside`, what does not answer what `outside` names (see ticket_fit)
+
+    @property
+    def against(self) -> bool:
+        """About what the incident rules out: naming what it rules in too, the ticket is (also) about the
+        incident ("Zelvo and Korrin payments fail" beside "Korrin is not affected"), unless that is of another
+        kind (a place beside a name) or only says which kind of thing ("SMS codes" of an operator ruled out)."""
+        return bool(self.outside) and set(self.inside) <= set(self.aside)
 
 
 def clauses(text: str, language: str) -> list[tuple[str, bool]]:
     """The text's clauses, each with whether it says something works ("X is not affected", "Linux jobs ran
     fine"): a "works" word with no symptom and no negation beside it."""
     out = []
-    for sentence in sentences(_DIGIT_DOT.sub("\\1\u2024", text), limit=80):    # "4.1" ends no sentence
+    protected = _ABBREVIATION_DOT.sub("\\1\u2024", _DIGIT_DOT.sub("\\1\u2024", text))    # "4.1", "Dr." end no sentence
+    for sentence in sentences(protected, limit=80):
         for clause in _CLAUSE_BREAK.split(sentence.replace("\u2024", ".")):
             clause = clause.strip(" ,")
             if len(clause) > 2:
                 found = analyze(clause, language).concepts
-                fine = ("unaffected" in found and not any(kind(c) == SYMPTOM for c in found)
+                fine = (("unaffected" in found or "workaround" in found) and not any(kind(c) == SYMPTOM for c in found)
                         and not _AGAIN.intersection(t.norm for t in tokenize(clause)))   # "works again": recovered
                 out.append((clause, fine and ("negation" not in found or _rules_out(clause, language))))
     return out
 
 
 def _rules_out(clause: str, language: str) -> bool:
-    """ "is not affected" carries its own negation: the marker's negated forms count."""
+    """ "is not affected" carries its own negation: the marker's negated forms count; a bare "nor" does not
+    beside another negation ("no receipt is sent, nor is an expert called" reports a failure)."""
     return any(h.concept == "unaffected" and any(t in h.surface.casefold() for t in NOT_WORDS)
-               for h in analyze(clause, language).hits)
+               and h.surface.casefold() not in NOT_WORDS for h in analyze(clause, language).hits)
 
 
 def name_like(text: str, language: str, *, initial: bool = False) -> set[str]:
@@ -103,7 +116,15 @@ def name_like(text: str, language: str, *, initial: bool = False) -> set[str]:
 
 
 def _sentence_start(text: str, at: int) -> bool:
-    return text[:at].rstrip(" \t\"'«»“”(-*")[-1:] in ("", ".", "!", "?", "\n", ":", ";")
+    """At a sentence's start, or at the start of a quotation (« Document illisible », 'Attack mitigated'):
+    a message quoted capitalizes its first word, which names nothing."""
+    before = text[:at].rstrip(" ")
+    if before[-1:] in _OPENING_QUOTES and before[-2:-1] in ("", " ", "\n", "("):
+        return True
+    return before.rstrip(" \t\"'«»“”(-*")[-1:] in ("", ".", "!", "?", "\n", ":", ";")
+
+
+_OPENING_QUOTES = frozenset("«“„\"'‚")
 
 
 def _key(norm: str, language: str) -> str:
@@ -120,7 +141,12 @@ def incident_scope(texts: Sequence[str], language: str, surface: Sequence[str] =
     ruled_out = [c for c, out in parts if out]
     # a place ruled out is ruled out, even when a clause that rules in mentions it in passing ("served from
     # Europe, which is too far away" beside "learners in Europe are not affected")
+    # but a country or city ruled in by name stays in when only a region around it is ruled out ("Singapore"
+    # beside "players within Southeast Asia are fine"; not "Sydney", which several countries have)
     places_out = frozenset().union(*(places(c, not_places) for c in ruled_out)) if ruled_out else frozenset()
+    named_in = frozenset().union(*(places(c, not_places, broad=False) for c in ruled_in)) if ruled_in else frozenset()
+    named_out = frozenset().union(*(places(c, not_places, broad=False) for c in ruled_out)) if ruled_out else frozenset()
+    places_out -= named_in - named_out
     places_in = (frozenset().union(*(places(c, not_places) for c in ruled_in)) if ruled_in else frozenset()) - places_out
     lowercase = {_key(t.norm, language) for text in texts for t in tokenize(text) if text[t.start:t.end].islower()}
     shown = {_key(t.norm, language) for name in surface for t in tokenize(name)}
@@ -132,9 +158,17 @@ def incident_scope(texts: Sequence[str], language: str, surface: Sequence[str] =
     versions_in = frozenset(v for c in ruled_in for v in versions(c))
     versions_out = tuple(r for c in ruled_out for r in version_ranges(c))
     plain_out = set().union(*(_plain_words(c, language) for c in ruled_out)) if ruled_out else set()
+    things = set().union(*(_things(text, language) for text in texts)) if texts else set()
     return Scope(tuple(parts), places_in, places_out, frozenset(names_in - words_out - lowercase - shown),
                  frozenset((names_out - lowercase | plain_out) - words_in - shown), language, versions_in,
-                 tuple(r for r in versions_out if not any(r[0] <= v <= r[1] for v in versions_in)))
+                 tuple(r for r in versions_out if not any(r[0] <= v <= r[1] for v in versions_in)), frozenset(things))
+
+
+def _things(text: str, language: str) -> set[str]:
+    """The words of a text that name things the lexicon knows (SMS, iOS, e-mail), as terms."""
+    tokens = tokenize(text)
+    return {_key(tokens[i].norm, language) for h in analyze(text, language).hits if kind(h.concept) == OBJECT
+            for i in h.positions if i < len(tokens)}
 
 
 def _plain_words(clause: str, language: str) -> set[str]:
@@ -193,23 +227,30 @@ def ticket_fit(scope: Scope, text: str, named: frozenset[str] | None = None, rep
     words = _words(text, scope.language)
     if named is None:
         named = places(text) if (scope.places_in or scope.places_out) else frozenset()
-    inside = sorted({said for term in scope.terms_in if (said := _said(term, words, compounds=True))})
+    said_in = {term: said for term in scope.terms_in if (said := _said(term, words, compounds=True))}
+    inside = sorted(set(said_in.values()))
     problem = words if reported is None else _words(reported, scope.language)
-    outside = sorted({said for term in scope.terms_out if (said := _said(term, problem, compounds=False))})
+    said_out = {term: said for term in scope.terms_out if (said := _said(term, problem, compounds=False))}
+    outside = sorted(set(said_out.values()))
+    # what is ruled in that does not answer a name ruled out: a thing the lexicon knows ("SMS codes" beside an
+    # operator ruled out), unless what is ruled out is one too
+    aside = [] if scope.things & said_out.keys() else sorted({w for t, w in said_in.items() if t in scope.things})
     if scope.versions_in or scope.versions_out:
         mine = versions(text)
-        said_in = [v for v in mine if v in scope.versions_in]
-        if said_in:
+        if any(v in scope.versions_in for v in mine):
             inside.append("its version")
         elif any(r[0] <= v <= r[1] for v in versions(reported if reported is not None else text)
                  for r in scope.versions_out):     # "DTCO 4.0" against "4.1 only; 3.0 to 4.0 work": another device
             return Fit((), ("a version it rules out",), False)
     if named & scope.places_in:
         inside.append("a place it names")
+        if outside:      # a place ruled in does not answer a name ruled out (Minecraft in Frankfurt, Minecraft ruled out)
+            aside.append("a place it names")
     if named & scope.places_out and not named & scope.places_in:
+        aside = inside.copy()    # nor does a name ruled in answer a place ruled out (a Valheim server in Paris)
         outside.append("a place it rules out")
     elsewhere = bool(named) and bool(scope.places_in) and not named & scope.places_in
-    return Fit(tuple(inside), tuple(outside), elsewhere)
+    return Fit(tuple(inside), tuple(outside), elsewhere, tuple(aside))
 
 
 # Devices by the platform they run: general knowledge, no product's ("our iPhones" are inside "iOS only", a Galaxy
@@ -232,13 +273,16 @@ def _words(text: str, language: str) -> dict[str, str]:
     return words
 
 
-_COMMA_CLAUSE = re.compile(r"[^,;:.!?\n()]+")     # runs between punctuation: linear
+_COMMA_CLAUSE = re.compile(r"[^,;.!?\n]+")     # runs between punctuation ("Thing: problem" is one): linear
+_BRACKETED = re.compile(r"\([^()\n]*\)")
 
 
 def reporting_clauses(text: str, language: str) -> str:
     """The clauses (between commas and sentence ends) of a text that report a problem: a symptom or a negation
-    in them. The whole text when none does."""
-    found = [m.group().replace("\u2024", ".") for m in _COMMA_CLAUSE.finditer(_DIGIT_DOT.sub("\\1\u2024", text))
+    in them. The whole text when none does. An aside in brackets belongs to its clause ("our server (Java,
+    Frankfurt) drops players")."""
+    joined = _BRACKETED.sub(lambda m: m.group().replace(",", " "), _DIGIT_DOT.sub("\\1\u2024", text))
+    found = [m.group().replace("\u2024", ".") for m in _COMMA_CLAUSE.finditer(joined)
              if any(kind(c) == SYMPTOM or c == "negation" for c in analyze(m.group(), language).concepts)]
     return "\n".join(found) if found else text
 

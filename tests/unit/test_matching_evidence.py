@@ -351,3 +351,97 @@ def test_a_word_of_the_incident_itself_names_no_other_component(text, language):
 def test_what_only_a_components_description_mentions_does_not_name_it(text, language):
     # "messages" is in the filings' description; the message the product shows does not name the filings
     assert _other_only(LEAVE_DOWN, text, language) == 0.0
+
+
+def test_a_title_before_a_name_ends_no_clause_that_rules_out():
+    # "Dr." would otherwise cut "Meters by Hansa Dr. Krell deliver normally" into a clause that rules the
+    # makers in and a bare "Krell deliver normally"
+    scope = incident_scope(("Readings from Volto meters are missing",
+                            "Meters by Hansa Dr. Krell and by Ostrow deliver normally."), "en")
+    assert {"hansa", "ostrow"} <= scope.terms_out and "ostrow" not in scope.terms_in
+    assert ticket_fit(scope, "Our Ostrow meters send no readings").outside == ("Ostrow",)
+
+
+def test_the_first_word_of_a_quoted_message_names_nothing():
+    scope = incident_scope(("Renewals are refused", "Renewals stop with the message « Dossier illisible »."), "fr")
+    assert not any(t.startswith("dossi") for t in scope.terms_in)
+    assert ticket_fit(scope, "Mon renouvellement affiche « Dossier expiré »").inside == ()
+
+
+def test_a_country_named_stays_in_when_only_the_region_around_it_is_ruled_out():
+    scope = incident_scope(("Lag on servers in Lisbon",
+                            "Players from Brazil and Angola see high ping. Players elsewhere in Europe are fine."), "en")
+    assert {"PT", "BR", "AO"} <= scope.places_in and "PT" not in scope.places_out and "ES" in scope.places_out
+    assert ticket_fit(scope, "Our server in Lisbon lags badly").inside == ("a place it names",)
+    assert ticket_fit(scope, "Our server in Madrid lags badly").outside == ("a place it rules out",)
+    # named on both sides, the place is ruled out
+    both = incident_scope(("Lag in Lisbon", "Players in Lisbon and Porto are fine now."), "en")
+    assert "PT" in both.places_out and "PT" not in both.places_in
+
+
+def test_a_kind_of_thing_the_incident_names_does_not_outweigh_the_part_it_rules_out():
+    scope = incident_scope(("SMS codes late for Kelo Mobile numbers", "Numbers on Trivo are not affected."), "en")
+    fit = ticket_fit(scope, "Trivo customers get no SMS codes")
+    assert fit.outside == ("Trivo",) and fit.against
+    # the part ruled in beside the one ruled out: about the incident too
+    assert not ticket_fit(scope, "Kelo and Trivo customers get no SMS codes").against
+
+
+def test_a_gateway_is_a_thing_and_only_a_bad_one_a_symptom():
+    from statuspage.support.text import analyze
+    assert "gateway" not in analyze("The gateways in the east wing went quiet", "en").concepts
+    assert "gateway" in analyze("The shop answers 502 Bad Gateway", "en").concepts
+    assert "gateway" not in analyze("Die Gateways im Keller sind still", "de").concepts
+
+
+def test_a_nor_beside_another_negation_reports_a_failure_and_rules_nothing_out():
+    from statuspage.support.scope import clauses
+    failing = "Aucun reçu n'est envoyé au client et aucun rappel ni relevé n'est produit."
+    assert clauses(failing, "fr") == [(failing, False)]
+    assert clauses("Les relevés ne sont pas concernés, ni les rappels.", "fr")[0][1]
+
+
+def test_a_place_ruled_in_does_not_answer_a_name_ruled_out_nor_a_name_a_place():
+    scope = incident_scope(("Sailings delayed from Rotterdam",
+                            "Sailings by Brava Lines from Rotterdam leave late. Sailings by Kesto are not affected, "
+                            "and neither is Antwerp."), "en")
+    kesto = ticket_fit(scope, "Our Kesto sailing from Rotterdam leaves late")
+    assert kesto.outside == ("Kesto",) and kesto.against
+    antwerp = ticket_fit(scope, "Our Brava sailing from Antwerp leaves late")
+    assert "a place it rules out" in antwerp.outside and antwerp.against
+    assert not ticket_fit(scope, "Brava and Kesto sailings from Rotterdam leave late").against
+
+
+def test_an_aside_in_brackets_or_a_thing_before_a_colon_belongs_to_the_problem_reported():
+    scope = incident_scope(("Exports fail from Tarn readers", "Exports from Pollux readers are not affected."), "en")
+    from statuspage.support.scope import reporting_clauses
+    for text in ("Our Pollux reader (model 3, grey) fails every export", "Pollux reader: every export fails"):
+        assert ticket_fit(scope, text, frozenset(), reporting_clauses(text, "en")).outside == ("Pollux",), text
+
+
+def test_the_variants_a_component_name_lists_in_brackets_can_be_ruled_out():
+    rides = [ComponentInfo("rider-app", "Rider app (Velo and Kiro)", "The apps riders book and pay with"),
+             ComponentInfo("billing", "Billing", "Invoices and receipts")]
+    missing = Candidate(41, "incident", "Booked rides missing in the Velo app",
+                        ("Rides booked in the Velo app since noon do not show up under My rides. The Kiro app is "
+                         "not affected.",), ("rider-app",), NOW - timedelta(hours=1), "identified")
+    scope_note = _match("Kiro app: booked ride missing", "The ride I booked an hour ago does not show up under My rides.",
+                        candidates=(missing,), components=rides)
+    assert scope_note.incident_id is None, scope_note
+
+
+def test_a_city_several_countries_share_keeps_no_country_of_a_region_ruled_out_in():
+    scope = incident_scope(("Slow downloads in Asia-Pacific",
+                            "Our servers in Sydney are overloaded. Customers in the Americas are not affected."), "en")
+    assert "AU" in scope.places_in and "CA" in scope.places_out     # there is a Sydney in Canada too
+    assert ticket_fit(scope, "Downloads crawl for our team in Toronto").outside == ("a place it rules out",)
+
+
+def test_what_a_workaround_switches_to_is_ruled_out():
+    scope = incident_scope(("New badges stuck at 'Printing'",
+                            "Badges ordered from Lumio printers stay at 'Printing'. As a workaround you can switch the "
+                            "site's printer to Farrow Print."), "en")
+    assert {"farrow", "print"} & scope.terms_out and "farrow" not in scope.terms_in
+    assert ticket_fit(scope, "Our Farrow printer prints no badges").against
+    from statuspage.support.scope import clauses
+    assert clauses("Als Workaround können Sie auf die Papierliste ausweichen.", "de")[0][1]
