@@ -607,9 +607,11 @@ _FRONTED = ("since", "seit", "depuis", "after", "nach", "apres")   # "Since the 
 def _dated_clauses(sentence: str, language: str, anywhere: Callable[[], bool] = lambda: True) -> list[str]:
     """The clauses of a sentence that can date its problem: a clause that reports one (a symptom or a negation,
     and not only that something works), or one that says how long something has lasted ("for three days",
-    "depuis plusieurs semaines") in a sentence that reports one, or in a ticket where no sentence reports one in
-    words the lexicon knows (`anywhere()` false: "It has been closing at start for three days"). A clause that only
-    sets the time ("Depuis hier soir,", "Since the update yesterday,") is read with the clause after it."""
+    "depuis plusieurs semaines") in a sentence that reports one, in a ticket where no sentence reports one in
+    words the lexicon knows (`anywhere()` false), or of something other than the customer's own doing ("the app
+    has been closing at start for three days", not "we had daily backups for the last two weeks", "je loue un
+    serveur depuis hier"). A clause that only sets the time ("Depuis hier soir,", "Since the update yesterday,")
+    is read with the clause after it."""
     reports = lru_cache(maxsize=1)(lambda: _reports(sentence, language) or not anywhere())
     parts = [p.strip() for p in _COMMA.findall(sentence) if p.strip()]
     out, lead = [], ""
@@ -624,9 +626,10 @@ def _dated_clauses(sentence: str, language: str, anywhere: Callable[[], bool] = 
                 and not _works(part, language):    # not "Gestern angelegte Domains ok, heutige nicht"
             lead = part
             continue
-        if (told or _LASTING.intersection(words) and reports()) and not _works(part, language):
+        if (told or _lasting(words) and (reports() or not _OWN.intersection(words))) \
+                and not _works(part, language):
             out.append(part)
-        elif alone and _LASTING.intersection(t.norm for t in tokenize(alone)) and reports():
+        elif alone and _lasting([t.norm for t in tokenize(alone)]) and reports():
             out.append(alone)      # "Since yesterday nothing arrives, and today neither": the lead itself
     return out
 
@@ -641,7 +644,13 @@ def _reports(text: str, language: str) -> bool:
     return any(kind(c) in (SYMPTOM, WEAK) for c in analyze(text, language).concepts)
 
 
-_LASTING = frozenset({"for", "since", "seit", "depuis", "now", "ago", "vor", "il"})     # "il y a deux jours"
+_OWN = frozenset({"i", "we", "ich", "wir", "je", "j", "nous"})    # "we had backups for two weeks": what they did
+_LASTING = frozenset({"for", "since", "seit", "depuis", "now", "ago", "vor"})
+
+
+def _lasting(words: list[str]) -> bool:
+    """Whether a clause says how long or how long ago: "for three days", "seit Montag", "il y a deux jours"."""
+    return bool(_LASTING.intersection(words)) or "il y a" in " ".join(words)
 _DATE_WORDS = {
     "en": r"yesterday|days?|weeks?|monday|tuesday|wednesday|thursday|friday|saturday|sunday",
     "de": r"gestern|vorgestern|tage?n?|wochen?|montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag",

@@ -111,7 +111,7 @@ def test_a_problem_that_began_days_before_the_incident_is_not_it():
     assert began_days_ago("stuck for three days now", "en", NOW) == 3
     assert began_days_ago("seit Montag kommt nichts an", "de", NOW) == 1
     assert began_days_ago("depuis ce matin", "fr", NOW) is None
-    match = _match("App crash", "The driver app has been crashing right after start for three days.",
+    match = _match("App crash", "The driver app has been closing right after start for three days.",
                    candidates=(APP_CRASH,))
     assert match.incident_id is None, match
 
@@ -205,6 +205,7 @@ def test_a_day_named_as_when_it_worked_or_in_a_question_dates_no_problem(text, l
     ("Gestern hat die Firewall unsere Formulare blockiert, und heute kommt nichts an.", "de", None),
     ("Le champ est vide pour le trafic IPv6, et ce depuis plusieurs semaines.", "fr", 14),
     ("The map has been empty for three days.", "en", 3),     # no symptom the lexicon knows, and nothing else said
+    ("App stürzt ab\nAuf alten Handys stürzt die App seit ein paar Wochen direkt beim Start ab.", "de", 14),
 ])
 def test_a_date_counts_only_where_the_problem_began(text, language, days):
     assert began_days_ago(text, language, NOW) == days
