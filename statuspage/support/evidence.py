@@ -16,7 +16,7 @@ the strongest into the reasons a decision gives.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -24,7 +24,7 @@ from functools import lru_cache
 import numpy as np
 
 from . import semantic
-from .lexicon import CONCEPTS, CONTEXT, FAMILIES, IMPLIES, INTENT, OBJECT, STOPWORDS, SURFACES, SYMPTOM, WEAK_SYMPTOMS
+from .lexicon import CONCEPTS, CONTEXT, FAMILIES, IMPLIES, INTENT, OBJECT, STOPWORDS, SURFACES, SYMPTOM, WEAK, WEAK_SYMPTOMS
 from .places import city_names, places
 from .scope import Fit, Scope, clauses, incident_scope, name_like, outside_words, reporting_clauses, ticket_fit
 from .text import LANGUAGES, Analysis, Hit, Token, analyze, detect_language, kind, stem, tokenize
@@ -516,6 +516,18 @@ class Reader:
             v["no_symptom"] = 1.0
         return strong
 
+    def _asks_to_get(self, hit: Hit) -> bool:
+        """Whether the how-to question asks where or how to get something ("Comment obtenir l'attestation ?",
+        "Wo bekomme ich die Bestätigung?", "where do I get the certificate"): the verb in the question's words or
+        within three words after them. In a ticket that reports a problem, what it cannot get is the problem."""
+        for sentence, asking in zip(self.t.sentences, self.t.asking):
+            at = sentence.casefold().find(hit.surface.casefold())
+            if asking and at >= 0:
+                words = [t.norm for t in tokenize(sentence[at:])][:len(hit.surface.split()) + 3]
+                if _OBTAIN.intersection(words) and not _BACK.intersection(words):
+                    return True
+        return False
+
     def _intent(self, inc: IncidentReading, v: dict[str, float], notes: dict[str, str], strong: bool) -> None:
         """What the ticket asks for instead of reporting.
 
@@ -533,6 +545,8 @@ class Reader:
             if h.concept not in t.stated:
                 continue    # said of what works ("yesterday's came in fine"), not asked
             asked = any(h.concept in c and a for c, a in zip(t.sentence_concepts, t.asking))
+            if h.concept == "howto" and reporting and self._asks_to_get(h):
+                continue    # "Wo bekomme ich die Bestätigung?" when it does not arrive: the problem, asked
             if asked or h.concept in ("non_production", "own_change") or (not reporting and h.concept not in ASKED_ONLY):
                 intents[h.concept] = h
         concepts = t.analysis.concepts
@@ -551,6 +565,11 @@ class Reader:
             notes.setdefault(group, f"{what} ('{hit.surface}')")
 
 
+_OBTAIN = frozenset({"get", "obtain", "receive", "bekomme", "bekommen", "bekommt", "erhalte", "erhalten", "obtenir",
+                     "recevoir", "fournir", "recuperer"})
+_BACK = frozenset({"back", "zuruck", "wieder", "dahin", "hin"})     # "get back into my account" is no thing to get
+
+
 _NUMBERS = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "several": 2, "few": 2,
             "ein": 1, "einem": 1, "einen": 1, "zwei": 2, "drei": 3, "vier": 4, "funf": 5, "sechs": 6, "mehreren": 2,
             "einigen": 2, "paar": 2, "einer": 1, "mehrere": 2, "un": 1, "une": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "plusieurs": 2,
@@ -567,23 +586,102 @@ _WEEKDAYS = {"en": "monday tuesday wednesday thursday friday saturday sunday".sp
              "fr": "lundi mardi mercredi jeudi vendredi samedi dimanche".split()}
 
 
-_TODAY = frozenset({"today", "heute", "aujourd"})      # "aujourd'hui" tokenizes as "aujourd", "hui"
+_TODAY = frozenset({"today", "heute", "heutige", "heutigen", "aujourd",      # "aujourd'hui": "aujourd", "hui"
+                    "now", "jetzt", "maintenant"})     # "updated yesterday and now it fails": it fails now
 _AGO = ("vor", "il y a")                               # "vor 20 Tagen", "il y a 20 jours", "20 days ago": when
 
 
 def began_days_ago(text: str, language: str, now: datetime) -> int | None:
     """How many days ago a ticket says its problem began ("for three days", "seit Montag", "depuis hier"),
     or None when it says nothing of it. Rough on purpose: it only has to tell "days ago" from "today".
-    Read sentence by sentence: yesterday named before "today" in one sentence is when it still worked ("Yesterday
-    in the inbox, today in spam", "gestern ging es noch, heute nicht"), and a question dates something it
-    asks about, not the problem ("Die letzte Auslesung war doch erst vor 20 Tagen?")."""
-    found = [days for m in _SENTENCE_END.finditer(text)
-             if (days := _began_in(m.group(), language, now)) is not None]
+    Read clause by clause: a date counts only in a clause that reports a problem ("schlägt seit gestern fehl",
+    "depuis hier soir, le formulaire affiche une erreur"), not in one that says when something else happened or
+    that it worked ("the app was updated yesterday", "je loue un serveur depuis hier", "we had daily backups for
+    the last two weeks", "die Schäden, die wir gestern gemeldet haben, haben alle eine Nummer", "worked fine
+    yesterday"). Yesterday named before "today" in one sentence is when it still worked ("Yesterday in the inbox,
+    today in spam"), and a question dates something it asks about, not the problem ("Die letzte Auslesung war
+    doch erst vor 20 Tagen?")."""
+    if not _dated(text, language):
+        return None
+    anywhere = lru_cache(maxsize=1)(lambda: _reports(text, language))      # read only when needed
+    found = [days for m in _SENTENCE_END.finditer(text) if _dated(m.group(), language)
+             for part in _dated_clauses(m.group(), language, anywhere)
+             if (days := _began_in(part, language, now, m.group())) is not None]
     return max(found) if found else None
 
 
-def _began_in(sentence: str, language: str, now: datetime) -> int | None:
-    words = [t.norm for t in tokenize(sentence)]
+_COMMA = re.compile(r"[^,;:()\n]+")      # runs between commas: linear
+_FRONTED = ("since", "seit", "depuis", "after", "nach", "apres")   # "Since the update yesterday, it crashes"
+
+
+def _dated_clauses(sentence: str, language: str, anywhere: Callable[[], bool] = lambda: True) -> list[str]:
+    """The clauses of a sentence that can date its problem: a clause that reports one (a symptom or a negation,
+    and not only that something works), or one that says how long something has lasted ("for three days",
+    "depuis plusieurs semaines") in a sentence that reports one, in a ticket where no sentence reports one in
+    words the lexicon knows (`anywhere()` false), or of something other than the customer's own doing ("the app
+    has been closing at start for three days", not "we had daily backups for the last two weeks", "je loue un
+    serveur depuis hier"). A clause that only sets the time ("Depuis hier soir,", "Since the update yesterday,")
+    is read with the clause after it."""
+    reports = lru_cache(maxsize=1)(lambda: _reports(sentence, language) or not anywhere())
+    parts = [p.strip() for p in _COMMA.findall(sentence) if p.strip()]
+    out, lead = [], ""
+    for k, part in enumerate(parts):
+        alone, part = lead, f"{lead}, {part}" if lead else part
+        lead = ""
+        words = [t.norm for t in tokenize(part)]
+        if not _dated(part, language):
+            continue
+        told = _reports(part, language)
+        if k + 1 < len(parts) and not told and (len(words) <= 4 or words[0] in _FRONTED) \
+                and not _works(part, language):    # not "Gestern angelegte Domains ok, heutige nicht"
+            lead = part
+            continue
+        if (told or _lasting(words) and (reports() or not _OWN.intersection(words))) \
+                and not _works(part, language):
+            out.append(part)
+        elif alone and _lasting([t.norm for t in tokenize(alone)]) and reports():
+            out.append(alone)      # "Since yesterday nothing arrives, and today neither": the lead itself
+    return out
+
+
+def _works(clause: str, language: str) -> bool:
+    """Whether a clause only says that something works ("Worked fine yesterday", "gestern war noch alles da")."""
+    found = clauses(clause, language)
+    return bool(found) and all(fine for _, fine in found)
+
+
+def _reports(text: str, language: str) -> bool:
+    return any(kind(c) in (SYMPTOM, WEAK) for c in analyze(text, language).concepts)
+
+
+_OWN = frozenset({"i", "we", "ich", "wir", "je", "j", "nous"})    # "we had backups for two weeks": what they did
+_LASTING = frozenset({"for", "since", "seit", "depuis", "now", "ago", "vor"})
+
+
+def _lasting(words: list[str]) -> bool:
+    """Whether a clause says how long or how long ago: "for three days", "seit Montag", "il y a deux jours"."""
+    return bool(_LASTING.intersection(words)) or "il y a" in " ".join(words)
+_DATE_WORDS = {
+    "en": r"yesterday|days?|weeks?|monday|tuesday|wednesday|thursday|friday|saturday|sunday",
+    "de": r"gestern|vorgestern|tage?n?|wochen?|montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag",
+    "fr": r"hier|jours?|semaines?|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche",
+}
+_DATE_WORD = {language: re.compile(rf"\b(?:{words})\b") for language, words in _DATE_WORDS.items()}
+
+
+def _dated(text: str, language: str) -> bool:
+    """Whether a text names a day, a weekday or a count of days or weeks: what began_days_ago reads."""
+    text = _NO_DATE.sub(" ", text.casefold())
+    return bool(_DATE_WORD.get(language, _DATE_WORD["en"]).search(text))
+
+
+_NO_DATE = re.compile(r"\b(?:guten tag|à jour|a jour)\b")     # a greeting, "mis à jour": no day
+
+
+def _began_in(clause: str, language: str, now: datetime, sentence: str = "") -> int | None:
+    sentence = sentence or clause
+    words = [t.norm for t in tokenize(clause)]
+    after = [t.norm for t in tokenize(sentence[sentence.find(clause) + len(clause):])] if clause in sentence else []
     question = sentence.rstrip().endswith("?")
     found = []
     for i, w in enumerate(words):
@@ -602,7 +700,7 @@ def _began_in(sentence: str, language: str, now: datetime) -> int | None:
         # "since yesterday ... and today" is still since yesterday
         elif (w in _YESTERDAY.get(language, ()) and not (language == "fr" and before.endswith("avant"))
               and not before.endswith(_OF) and words[i + 1:i + 2] != ["s"]
-              and (before.endswith(_SINCE) or not _TODAY.intersection(words[i + 1:]))):
+              and (before.endswith(_SINCE) or not _TODAY.intersection(words[i + 1:] + after))):
             found.append(2 if before.endswith("avant") or w == "vorgestern" else 1)
         elif w in _WEEKDAYS.get(language, ()) and before.endswith(("since", "on", "seit", "am", "depuis", "le")):
             found.append((now.weekday() - _WEEKDAYS[language].index(w)) % 7)

@@ -154,7 +154,7 @@ CONCEPTS: dict[str, Concept] = {
                       "rembourser, remboursement, un avoir, d un avoir, l avoir, cet avoir, dédommagement, dédommager, indemnisation, indemniser, geste commercial, compensation, remise, pénalité, pénalités, frais, prendre en charge, preniez en charge, dommages"),
     "contract": C(INTENT, "a contract or offer",
                   "contract, renewal, renew, quote, offer, licence, license, cancel my subscription, cancellation, upgrade my plan",
-                  "vertrag, verlängerung, verlängern, angebot, lizenz, kündigung, kündigen, tarifwechsel",
+                  "vertrag, verlängerung, verlängern, angebot, lizenz, kündigung, kündigen, gekündigt, tarifwechsel",
                   "contrat, renouvellement, renouveler, devis, offre, licence, résiliation, résilier, changement de formule"),
     "settings": C(INTENT, "a setting or configuration",
                   "!settings, !setting, configuration, configure, !customise, !customize, !customising, !customizing, !customisation, !customization, template, branding, preferences, language, column, layout, certificate",
@@ -186,7 +186,7 @@ CONCEPTS: dict[str, Concept] = {
                         "environnement de développement, environnement de test, recette, préproduction, pré production, staging, sandbox"),
     # --- markers combined by the matcher; status-update jargon hides the words inside it
     "jargon": C(MARKER, "status-update jargon", "investigating reports, reports of, reports that, we are investigating", "meldungen über, berichte über", "signalements de"),
-    "maintenance": C(MARKER, "maintenance", "maintenance, maintenance window, scheduled work, upgrade, migration, update", "wartung, wartungsarbeiten, wartungsfenster, upgrade, migration, umstellung, update, aktualisierung", "maintenance, opération de maintenance, intervention technique, intervention planifiée, mise à niveau, migration, mise à jour"),
+    "maintenance": C(MARKER, "maintenance", "!maintenance, !maintenances, maintenance window, scheduled work, upgrade, migration, update", "wartung, wartungsarbeiten, wartungsfenster, upgrade, migration, umstellung, update, aktualisierung", "!maintenance, !maintenances, opération de maintenance, intervention technique, intervention planifiée, mise à niveau, migration, mise à jour"),
     "future": C(MARKER, "the future", "next week, next month, next, upcoming, tomorrow, tonight, =will, going to", "nächste, nächsten, nächster, morgen, wird, werden, kommende, kommenden, bevorstehend, anstehend", "prochain, prochaine, demain, sera, seront, va, vont, à venir"),
     "unaffected": C(MARKER, "not affected",
                     "not affected, unaffected, not impacted, can already, can still, are correct, is correct, we do not use, we are not using, we never use, are not affected, is not affected, nor, neither, work normally, works normally, working normally, runs normally, run normally, continue to work, continues to work, still work, still works, are fine, is fine, up to date, normally, fine, ran fine, runs fine, work fine, works fine, got it, received it, straight away, no problem, no problems, without problems, !work, !works, !worked, is ok, are ok, !ok, !okay, is there, are there, all there, arrive fine, arrived fine, as usual, was fine, were fine, worked fine, was working, were working, still worked, went through, came in fine",
@@ -204,9 +204,9 @@ CONCEPTS: dict[str, Concept] = {
     # the customer's guess that it is a known problem ("Is this the macOS issue?"): a question naming an
     # incident, a maintenance or the status page says what they suspect, not what they see
     "incident_ref": C(MARKER, "a known problem",
-                      "incident, issue, outage, problem, disruption, maintenance, status page, known issue",
+                      "incident, issue, outage, problem, disruption, !maintenance, !maintenances, status page, known issue",
                       "störung, ausfall, problem, vorfall, wartung, statusseite, bekanntes problem",
-                      "incident, panne, problème, perturbation, maintenance, page de statut, problème connu"),
+                      "incident, panne, problème, perturbation, !maintenance, !maintenances, page de statut, problème connu"),
     "planned": C(MARKER, "planned", "planned, scheduled, announced, ^do you plan, ^are you planning", "geplant, geplante, angekündigt, angekündigte, ^planen sie, ^plant ihr", "prévu, prévue, planifié, planifiée, annoncé, annoncée"),
 }
 

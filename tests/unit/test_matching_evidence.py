@@ -109,7 +109,7 @@ def test_a_problem_after_the_customers_own_change_goes_to_a_person():
 
 def test_a_problem_that_began_days_before_the_incident_is_not_it():
     assert began_days_ago("stuck for three days now", "en", NOW) == 3
-    assert began_days_ago("seit Montag", "de", NOW) == 1
+    assert began_days_ago("seit Montag kommt nichts an", "de", NOW) == 1
     assert began_days_ago("depuis ce matin", "fr", NOW) is None
     match = _match("App crash", "The driver app has been closing right after start for three days.",
                    candidates=(APP_CRASH,))
@@ -184,6 +184,30 @@ def test_what_is_yesterdays_is_no_start_of_the_problem():
     ("It broke two days ago.", "en", 2),
 ])
 def test_a_day_named_as_when_it_worked_or_in_a_question_dates_no_problem(text, language, days):
+    assert began_days_ago(text, language, NOW) == days
+
+
+@pytest.mark.parametrize(("text", "language", "days"), [
+    # a date counts where the ticket says its problem began, not where it says when something else happened
+    ("Google Pay charged, ticket missing\nThe ticket isn't in the app. Android, app updated yesterday.", "en", None),
+    ("The app was updated yesterday and now the photos do not upload.", "en", None),
+    ("Les photos ne partent pas depuis mon iPad, mis à jour hier soir.", "fr", None),
+    ("Modpack ne s'installe pas\nJe loue un serveur depuis hier. L'installation échoue à 0 %.", "fr", None),
+    ("Backup list is empty\nThe Backups tab is completely empty. We had daily backups for the last two weeks.", "en", None),
+    ("Yesterday's exports were fine, today's fail.", "en", None),
+    ("Die Schäden, die wir gestern gemeldet haben, haben alle eine Nummer. Die von heute hängen.", "de", None),
+    ("Gestern war das alles innerhalb von Minuten da. Heute fehlt die Nummer.", "de", None),
+    ("I'm driving to Switzerland on Saturday and the green card is still generating.", "en", None),
+    # ... and where it does
+    ("Depuis hier soir, le formulaire affiche une erreur.", "fr", 1),
+    ("Der Webhook schlägt seit gestern fehl.", "de", 1),
+    ("Since the update yesterday, the app crashes at start.", "en", 1),
+    ("Gestern hat die Firewall unsere Formulare blockiert, und heute kommt nichts an.", "de", None),
+    ("Le champ est vide pour le trafic IPv6, et ce depuis plusieurs semaines.", "fr", 14),
+    ("The map has been empty for three days.", "en", 3),     # no symptom the lexicon knows, and nothing else said
+    ("App stürzt ab\nAuf alten Handys stürzt die App seit ein paar Wochen direkt beim Start ab.", "de", 14),
+])
+def test_a_date_counts_only_where_the_problem_began(text, language, days):
     assert began_days_ago(text, language, NOW) == days
 
 
@@ -445,3 +469,51 @@ def test_what_a_workaround_switches_to_is_ruled_out():
     assert ticket_fit(scope, "Our Farrow printer prints no badges").against
     from statuspage.support.scope import clauses
     assert clauses("Als Workaround können Sie auf die Papierliste ausweichen.", "de")[0][1]
+
+
+# --- what a ticket asks for when it asks for what the incident says is broken -----------------------------------
+
+CERTS = [ComponentInfo("documents", "Documents", "Insurance certificates and policy documents"),
+         ComponentInfo("plans", "Plans", "Subscriptions: take out, change or cancel a plan")]
+CERT_FAIL = Candidate(41, "incident", "Insurance certificates not generated",
+                      ("New insurance certificates cannot be generated; new contracts are mailed without them.",),
+                      ("documents",), NOW - timedelta(hours=1), "investigating")
+PLANS_MOVE = Candidate(42, "maintenance", "Moving the plan management",
+                       ("During the work, plans cannot be taken out, changed or cancelled.",),
+                       ("plans",), NOW - timedelta(minutes=30), "in_progress")
+
+
+def _values(text, language, incident, components=CERTS):
+    from statuspage.support.evidence import Reader, read_ticket
+    from statuspage.support.matching import _incident, _page
+    page = _page(tuple(components))
+    reading = _incident(incident, tuple(components))
+    return Reader(read_ticket(text, language, page), page, None, NOW).evidence(reading, [reading]).values
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("The contract mail came without the certificate. Where do I get the certificate?", "en"),
+    ("Die Vertragsmail kam ohne Bestätigung. Wo bekomme ich die Bestätigung?", "de"),
+    ("Le mail du contrat est arrivé sans l'attestation. Comment obtenir l'attestation ?", "fr"),
+])
+def test_asking_how_to_get_what_does_not_arrive_reports_it(text, language):
+    assert _values(text, language, CERT_FAIL)["asks_question"] == 0.0
+
+
+def test_asking_how_to_do_something_else_still_asks():
+    assert _values("The contract mail came without the certificate. How do I change my address?", "en",
+                   CERT_FAIL)["asks_question"] == 1.0
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("Ich will mein Abo kündigen, aber es kommt ein Fehler.", "de"),
+    ("I want to cancel my plan but I get an error.", "en"),
+])
+def test_cancelling_while_a_maintenance_blocks_cancelling_is_its_topic(text, language):
+    assert _values(text, language, PLANS_MOVE)["asks_money"] == 0.0
+
+
+def test_maintenant_is_no_maintenance():
+    from statuspage.support.text import analyze
+    assert "maintenance" not in analyze("Tous nos devis affichent maintenant une erreur.", "fr").concepts
+    assert "maintenance" in analyze("La maintenance est en cours.", "fr").concepts
