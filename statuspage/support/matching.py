@@ -25,7 +25,7 @@ from functools import lru_cache
 import numpy as np
 
 from .evidence import (
-    Candidate, ComponentInfo, Evidence, Examples, IncidentReading, Page, Reader, read_incident, read_ticket,
+    SAYS_IT, Candidate, ComponentInfo, Evidence, Examples, IncidentReading, Page, Reader, read_incident, read_ticket,
     read_words, reports_problem,
 )
 from .model import Model, load
@@ -216,8 +216,20 @@ def _worth_weighing(reader: Reader, incidents: list[IncidentReading]) -> set[int
 
 def corroborated(values: dict[str, float]) -> bool:
     """Whether the ticket describes a symptom of the incident's kind: its own symptom or a side effect its
-    updates name, the same kind of problem, or one of its error codes."""
-    return any(values.get(f, 0.0) for f in ("symptom_shared", "symptom_later", "symptom_family", "codes_shared"))
+    updates name, the same kind of problem, or one of its error codes; or one of its sentences says what one of
+    the incident's says, closer than to any other open incident (`says_it_alone`)."""
+    return any(values.get(f, 0.0) for f in _SYMPTOM_EVIDENCE) or says_it_alone(values)
+
+
+_SYMPTOM_EVIDENCE = ("symptom_shared", "symptom_later", "symptom_family", "codes_shared")
+
+
+def says_it_alone(values: dict[str, float]) -> bool:
+    """Whether a sentence of the ticket says what a sentence of the incident says (SAYS_IT), and no other open
+    incident comes as close: the customer describes the incident's problem in words the lexicon does not know
+    (a side effect a later update names: "the overview still shows the time of noon", "nous voilà en
+    surréservation"). Not with no other incident open, where nothing shows it is this one's rather than any."""
+    return values.get("meaning", 0.0) >= SAYS_IT and values.get("meaning_lead", 0.0) > 0.0
 
 
 def needed(values: dict[str, float], threshold: float = DEFAULT_THRESHOLD) -> float:
@@ -247,6 +259,9 @@ def _reasons(model: Model, evidence: Evidence, inc: IncidentReading, created: da
     out = [f"closest: {_named(inc)} ({gates})"]
     if bar > threshold:
         out.append(f"describes no symptom of the incident's kind: needs {bar:.2f}, not {threshold:.2f}")
+    elif not any(evidence.values.get(f, 0.0) for f in _SYMPTOM_EVIDENCE) and says_it_alone(evidence.values):
+        out.append(f"names no symptom the lexicon knows, but says what this incident says and no other does: needs "
+                   f"{bar:.2f}")
     factor = _staleness(created, inc.candidate.started_at)
     if factor < 1:
         days = (created - _aware(inc.candidate.started_at)).total_seconds() / 86400

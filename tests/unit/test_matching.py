@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from statuspage.support.matching import (
-    DEFAULT_THRESHOLD, Candidate, ComponentInfo, Match, TicketText, detect_language, match_ticket, score,
+    DEFAULT_THRESHOLD, UNCORROBORATED, Candidate, ComponentInfo, Match, TicketText, corroborated, detect_language,
+    match_ticket, needed, score,
 )
 
 DATA = Path(__file__).resolve().parents[1] / "data"  # a copy of the shared development set
@@ -191,6 +192,18 @@ def test_suppressed_matches_explain_themselves_and_no_candidates_means_accept():
     assert all(r.endswith(")") or "capped" in r for r in match.reasons)
     nothing = match_ticket(TicketText("Search", "Search is down"), [], SHOP, now=NOW)
     assert nothing.incident_id is None and nothing.score == 0.0 and nothing.reasons
+
+
+def test_saying_what_only_this_incident_says_corroborates_without_a_known_symptom():
+    """A customer who describes a side effect in words the lexicon does not know ("the kiosk still prints
+    yesterday's menu") is held to the plain bar when a sentence says what the incident says and no other open
+    incident comes as close; not when another comes closer, none is open, or the likeness is loose."""
+    alone = {"meaning": 0.58, "meaning_lead": 0.07}
+    assert corroborated(alone) and needed(alone) == DEFAULT_THRESHOLD
+    for values in ({"meaning": 0.58, "meaning_lead": -0.02}, {"meaning": 0.58, "meaning_lead": 0.0},
+                   {"meaning": 0.41, "meaning_lead": 0.2}):
+        assert not corroborated(values) and needed(values) == DEFAULT_THRESHOLD + UNCORROBORATED
+    assert needed({"symptom_later": 1.0, "meaning": 0.2}) == DEFAULT_THRESHOLD
 
 
 # --- score() ---------------------------------------------------------------------------------------
