@@ -178,7 +178,7 @@ def city_names(text: str) -> frozenset[str]:
 _COMMON = frozenset("""
 nice mobile reading split orange bath essen halle hamm marl moers mainz worms gera plauen wels chat order
 victoria florence mercedes concord independence lancaster enterprise paradise spring springs surprise
-columbia phoenix gold coast sale central union station university college
+columbia phoenix gold coast sale central union station university college lander
 """.split())
 
 

@@ -44,6 +44,7 @@ def test_places_are_read_as_their_countries_in_any_language():
     assert "NO" in places("call us at +47 22 00 00 00")
     assert "SE" in places("everywhere in the Nordics") and "DK" in places("everywhere in the Nordics")
     assert places("this is nice and we are reading it") == frozenset()     # words, not Nice or Reading
+    assert places("Alle Länder außer Österreich") == {"AT"}       # "Länder" is a word, not a town in Venezuela
 
 
 def test_nationality_adjectives_name_their_country_but_not_a_language_or_a_brand():
