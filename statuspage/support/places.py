@@ -12,11 +12,11 @@ from __future__ import annotations
 import json
 import re
 from functools import lru_cache
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from importlib import resources
 from typing import Any
 
-from .text import normalize_word, tokenize
+from .text import Token, normalize_word, tokenize
 
 MIN_POPULATION = 100_000
 MIN_POPULATION_OTHER_NAMES = 250_000
@@ -49,6 +49,42 @@ REGIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {   # key: (names 
                     ("AE", "SA", "QA", "KW", "BH", "OM", "IL", "JO", "LB", "EG", "TR", "IR", "IQ")),
     "africa": (("africa", "afrika", "afrique"), ("@AF",)),
 }
+# Nationality adjectives by country: "German numbers", "deutschen Handynummern", "numéros belges" name a country
+# as surely as its name. English forms are proper adjectives (capitalized); German and French ones count only in
+# lower case, since capitalized they start brand names ("Deutsche Bank") or name the people or the language.
+# Names that are mostly a language (English, anglais) are left out.
+DEMONYMS: dict[str, tuple[str, str, str]] = {    # code: (English, German stem, French masculine singular)
+    "DE": ("German", "deutsch", "allemand"), "FR": ("French", "französisch", "français"),
+    "BE": ("Belgian", "belgisch", "belge"), "NL": ("Dutch", "niederländisch", "néerlandais"),
+    "AT": ("Austrian", "österreichisch", "autrichien"), "CH": ("Swiss", "schweizerisch", "suisse"),
+    "IT": ("Italian", "italienisch", "italien"), "ES": ("Spanish", "spanisch", "espagnol"),
+    "PT": ("Portuguese", "portugiesisch", "portugais"), "GB": ("British", "britisch", "britannique"),
+    "IE": ("Irish", "irisch", "irlandais"), "US": ("American", "amerikanisch", "américain"),
+    "CA": ("Canadian", "kanadisch", "canadien"), "PL": ("Polish", "polnisch", "polonais"),
+    "CZ": ("Czech", "tschechisch", "tchèque"), "DK": ("Danish", "dänisch", "danois"),
+    "SE": ("Swedish", "schwedisch", "suédois"), "NO": ("Norwegian", "norwegisch", "norvégien"),
+    "FI": ("Finnish", "finnisch", "finlandais"), "LU": ("Luxembourgish", "luxemburgisch", "luxembourgeois"),
+    "GR": ("Greek", "griechisch", "grec"), "HU": ("Hungarian", "ungarisch", "hongrois"),
+    "RO": ("Romanian", "rumänisch", "roumain"), "TR": ("Turkish", "türkisch", "turc"),
+    "HR": ("Croatian", "kroatisch", "croate"), "SK": ("Slovak", "slowakisch", "slovaque"),
+    "SI": ("Slovenian", "slowenisch", "slovène"), "RU": ("Russian", "russisch", "russe"),
+    "UA": ("Ukrainian", "ukrainisch", "ukrainien"), "JP": ("Japanese", "japanisch", "japonais"),
+    "CN": ("Chinese", "chinesisch", "chinois"), "IN": ("Indian", "indisch", "indien"),
+    "BR": ("Brazilian", "brasilianisch", "brésilien"), "AU": ("Australian", "australisch", "australien"),
+    "MX": ("Mexican", "mexikanisch", "mexicain"),
+}
+_FEMININE = {"grec": "grecque", "turc": "turque"}
+
+
+def _adjective_forms(german: str, french: str) -> set[str]:
+    """The inflected forms of a German and a French nationality adjective, normalized."""
+    forms = {german + ending for ending in ("", "e", "en", "er", "es", "em")}
+    feminine = _FEMININE.get(french) or (french if french.endswith("e") else
+                                         french + "ne" if french.endswith("ien") else french + "e")
+    forms |= {french, feminine, feminine + "s"} | ({french} if french.endswith("s") else {french + "s"})
+    return {normalize_word(f) for f in forms}
+
+
 UPPERCASE_ONLY = frozenset({"us", "uk", "ue", "eu", "usa", "eea", "ewr", "eee", "apac", "mena", "dach", "latam"})
 
 
@@ -91,6 +127,12 @@ def _gazetteer() -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]], 
             add(label, codes)
             if len(codes) > 1:     # "the UK", "the USA" are one country each
                 _REGION_NAMES.add(" ".join(t.norm for t in tokenize(label)))
+    for code, (english, german, french) in DEMONYMS.items():
+        add(english, {code})
+        _ENGLISH_ADJECTIVES.add(normalize_word(english))
+        for form in _adjective_forms(german, french):
+            names.setdefault(form, set()).add(code)
+            _LOWERCASE_ADJECTIVES.add(form)
     capitals = {c["capital"] for c in countries.values()}
     for city in _data("cities15000.json").values():
         capital = city["name"] in capitals
@@ -112,6 +154,8 @@ def _gazetteer() -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]], 
 
 _COUNTRY_NAMES: set[str] = set()     # the gazetteer's country and region names (the rest are cities)
 _REGION_NAMES: set[str] = set()      # the names of regions (Europe, the Nordics, Asia-Pacific)
+_LOWERCASE_ADJECTIVES: set[str] = set()    # German and French nationality adjectives: places only in lower case
+_ENGLISH_ADJECTIVES: set[str] = set()      # English ones (German, French): capitalized like names
 
 
 def city_names(text: str) -> frozenset[str]:
@@ -134,14 +178,16 @@ def city_names(text: str) -> frozenset[str]:
 _COMMON = frozenset("""
 nice mobile reading split orange bath essen halle hamm marl moers mainz worms gera plauen wels chat order
 victoria florence mercedes concord independence lancaster enterprise paradise spring springs surprise
-columbia phoenix gold coast sale central union station university college
+columbia phoenix gold coast sale central union station university college lander
 """.split())
 
 
-def places(text: str, skip: frozenset[str] = frozenset(), *, broad: bool = True) -> frozenset[str]:
+def places(text: str, skip: frozenset[str] = frozenset(), *, broad: bool = True,
+           adjectives: bool = True) -> frozenset[str]:
     """The countries the places named in a text are in or cover (ISO 3166 codes); `skip`: normalized names
     that are no places here; without `broad` only the names that stand for one country (Singapore, Lyon, +33),
-    no regions and no names several countries share (Sydney)."""
+    no regions and no names several countries share (Sydney); without `adjectives` no nationality adjectives
+    ("German health insurers are not affected" rules out the insurers, not Germany)."""
     names, dialling, longest = _gazetteer()
     tokens = tokenize(text)
     found: set[str] = set()
@@ -155,6 +201,11 @@ def places(text: str, skip: frozenset[str] = frozenset(), *, broad: bool = True)
             written = text[tokens[i].start:tokens[i + n - 1].end]
             if key in UPPERCASE_ONLY and not written.isupper():
                 continue
+            if key in _LOWERCASE_ADJECTIVES or key in _ENGLISH_ADJECTIVES:
+                cased = written[:1].isupper() if key in _ENGLISH_ADJECTIVES else written.islower()
+                if adjectives and cased and not _language_name(tokens, i):
+                    found |= codes
+                break
             if n == 1 and (not written[:1].isupper()    # a place is a proper noun: "nice" is not Nice
                            or (written.isupper() and key not in UPPERCASE_ONLY)):    # and "REST" is no Rest
                 continue
@@ -171,6 +222,15 @@ def places(text: str, skip: frozenset[str] = frozenset(), *, broad: bool = True)
                     found |= dialling[digits[:length]]
                 break
     return frozenset(found)
+
+
+_LANGUAGE_PREPOSITIONS = frozenset({"en", "in", "auf"})
+_BARE_ADJECTIVES = frozenset(normalize_word(form) for _, german, french in DEMONYMS.values() for form in (german, french))
+
+
+def _language_name(tokens: Sequence[Token], i: int) -> bool:
+    """ "en français", "auf deutsch": the bare adjective after such a word names a language, no place."""
+    return i > 0 and tokens[i - 1].norm in _LANGUAGE_PREPOSITIONS and tokens[i].norm in _BARE_ADJECTIVES
 
 
 def place_words(text: str) -> frozenset[str]:

@@ -28,7 +28,7 @@ from .text import analyze, kind, stem, tokenize
 
 Version = tuple[int, int, int, int, str]     # "4.1a" -> (4, 1, 0, 0, "a"): compared as tuples
 
-NOT_WORDS = ("not", "nicht", "pas", "non", "nor", "neither", "weder", "ebenso wenig", "ni", "un")
+NOT_WORDS = ("not", "nicht", "pas", "non", "nor", "neither", "weder", "ebenso wenig", "ni", "un", "aucun", "kein")
 _AGAIN = frozenset({"again", "wieder", "nouveau", "restored", "recovered"})
 _DIGIT_DOT = re.compile(r"(\d)\.(?=\d)")
 # titles and abbreviations whose dot ends no sentence ("Sagemcom Dr. Neuhaus", "ca. 3 Uhr", "z.B. Gas")
@@ -143,9 +143,11 @@ def incident_scope(texts: Sequence[str], language: str, surface: Sequence[str] =
     # Europe, which is too far away" beside "learners in Europe are not affected")
     # but a country or city ruled in by name stays in when only a region around it is ruled out ("Singapore"
     # beside "players within Southeast Asia are fine"; not "Sydney", which several countries have)
-    places_out = frozenset().union(*(places(c, not_places) for c in ruled_out)) if ruled_out else frozenset()
+    # a nationality adjective rules out what it qualifies, not its country ("German health insurers are fine")
+    places_out = frozenset().union(*(places(c, not_places, adjectives=False) for c in ruled_out)) if ruled_out else frozenset()
     named_in = frozenset().union(*(places(c, not_places, broad=False) for c in ruled_in)) if ruled_in else frozenset()
-    named_out = frozenset().union(*(places(c, not_places, broad=False) for c in ruled_out)) if ruled_out else frozenset()
+    named_out = (frozenset().union(*(places(c, not_places, broad=False, adjectives=False) for c in ruled_out))
+                 if ruled_out else frozenset())
     places_out -= named_in - named_out
     places_in = (frozenset().union(*(places(c, not_places) for c in ruled_in)) if ruled_in else frozenset()) - places_out
     lowercase = {_key(t.norm, language) for text in texts for t in tokenize(text) if text[t.start:t.end].islower()}

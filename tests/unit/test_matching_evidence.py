@@ -13,7 +13,7 @@ from statuspage.support import semantic
 from statuspage.support.evidence import Examples, began_days_ago
 from statuspage.support.matching import Candidate, ComponentInfo, TicketText, match_ticket
 from statuspage.support.places import places
-from statuspage.support.scope import Fit, incident_scope, ticket_fit
+from statuspage.support.scope import Fit, incident_scope, outside_words, ticket_fit
 
 NOW = datetime(2026, 3, 3, 12, 0, tzinfo=timezone.utc)   # a Tuesday
 FLEET = [
@@ -44,6 +44,28 @@ def test_places_are_read_as_their_countries_in_any_language():
     assert "NO" in places("call us at +47 22 00 00 00")
     assert "SE" in places("everywhere in the Nordics") and "DK" in places("everywhere in the Nordics")
     assert places("this is nice and we are reading it") == frozenset()     # words, not Nice or Reading
+    assert places("Alle Länder außer Österreich") == {"AT"}       # "Länder" is a word, not a town in Venezuela
+
+
+def test_nationality_adjectives_name_their_country_but_not_a_language_or_a_brand():
+    assert places("Rechnungen an spanische Kunden") == {"ES"}
+    assert places("les colis pour nos clients portugais") == {"PT"}
+    assert places("Our Danish warehouses") == {"DK"}
+    assert places("la facture en français") == frozenset() and places("Deutsche Bahn tickets") == frozenset()
+    assert places("our danish warehouses") == frozenset()     # in English an adjective of place is capitalized
+
+
+def test_an_adjective_in_a_clause_that_rules_out_qualifies_a_thing_not_its_country():
+    scope = incident_scope(("Dutch VAT returns rejected",
+                            "Only VAT returns for Dutch companies fail. Payments to Dutch suppliers are not affected."), "en")
+    assert "NL" in scope.places_in and "NL" not in scope.places_out
+    assert ticket_fit(scope, "Rechnungen für unsere niederländische Firma hängen").inside
+    assert ticket_fit(scope, "The VAT return of our Italian branch is rejected").elsewhere
+
+
+def test_a_ticket_saying_another_part_has_no_problem_does_not_place_it_there():
+    assert outside_words("Notre filiale polonaise n'a aucun problème.", "fr").strip() == ""
+    assert outside_words("Bei der Schweizer Tochter gibt es keine Probleme.", "de").strip() == ""
 
 
 def test_an_incident_scope_rules_places_and_names_in_and_out():
