@@ -222,6 +222,7 @@ ACTIONS = {
     "check-resume": "/admin/checks/{check}/resume",
     "page-password-clear": "/admin/pages/bunker/password/clear",
     "page-member-revoke": "/admin/pages/api/members/{member}/revoke",
+    "page-member-resend": "/admin/pages/api/members/{member}/resend",
     "page-member-token": "/admin/pages/api/members/{member}/token",
     "page-member-token-revoke": "/admin/pages/api/members/{member}/token/revoke",
     "incident-publish": "/admin/incidents/{incident}/publish",
@@ -277,6 +278,7 @@ BAD_ACTIONS = {
     "/admin/incidents/{maintenance}/resolve": 404, f"/admin/checks/{HUGE_ID}/delete": 404,
     f"/admin/checks/{HUGE_ID}/run": 404, f"/admin/checks/{HUGE_ID}/pause": 404, f"/admin/checks/{HUGE_ID}/resume": 404,
     f"/admin/pages/api/members/{HUGE_ID}/revoke": 404, "/admin/pages/nope/members/{member}/token": 404,
+    f"/admin/pages/api/members/{HUGE_ID}/resend": 404,
     "/admin/pages/vault/members/{member}/token/revoke": 404, "/admin/pages/%00/password/clear": 404,
 }
 MARKDOWN = {
