@@ -51,6 +51,7 @@
     var name = document.getElementById(slug.getAttribute("data-slug-from"));
     if (!name) { return; }
     var edited = slug.value !== "" && slug.value !== slugFrom(name.value);
+    if (!edited && name.value) { slug.value = slugFrom(name.value); }  // a name typed (or restored) before this ran
     slug.addEventListener("input", function () { edited = slug.value !== ""; });
     name.addEventListener("input", function () { if (!edited) { slug.value = slugFrom(name.value); } });
   });
