@@ -661,6 +661,8 @@ _LASTING = frozenset({"for", "since", "seit", "depuis", "now", "ago", "vor"})
 def _lasting(words: list[str]) -> bool:
     """Whether a clause says how long or how long ago: "for three days", "seit Montag", "il y a deux jours"."""
     return bool(_LASTING.intersection(words)) or "il y a" in " ".join(words)
+
+
 _DATE_WORDS = {
     "en": r"yesterday|days?|weeks?|monday|tuesday|wednesday|thursday|friday|saturday|sunday",
     "de": r"gestern|vorgestern|tage?n?|wochen?|montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag",
