@@ -304,7 +304,7 @@ def pages_remove(slug, move_subscribers_to):
 
 @pages_group.group("members")
 def members_group():
-    """A private page's members: list, invite, limit to components, revoke; their feed tokens."""
+    """A private page's members: list, invite (again), limit to components, revoke; their feed tokens."""
 
 
 def _member(slug: str, which: str):
@@ -377,6 +377,19 @@ def members_set(slug, member, name, components, all_components):
     found = page_members.update_member(slug, _member(slug, member).id, name=name, components=chosen, by=CLI,
                                        now=clock.now())
     click.echo(f"Changed {_member_line(found)}")
+
+
+@members_group.command("resend")
+@click.argument("slug")
+@click.argument("member")
+@_fail_on_app_error
+def members_resend(slug, member):
+    """Send the invitation again, with a new sign-in link (the earlier one stops working), to a member who never
+    signed in (MEMBER: an id or an email address)."""
+    from .services import page_members
+
+    found = page_members.resend_invitation(slug, _member(slug, member).id, by=CLI, now=clock.now())
+    click.echo(f"Invited {found.email} to page {slug} again; the mail goes out with the next delivery")
 
 
 @members_group.command("remove")

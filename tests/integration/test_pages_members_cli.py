@@ -1,4 +1,4 @@
-"""`statuspage pages set --password|--no-password` and `statuspage pages members list|add|set|remove|token`:
+"""`statuspage pages set --password|--no-password` and `statuspage pages members list|add|set|resend|remove|token`:
 the rules of services/page_members.py, one line per answer, one-line errors with exit status 1."""
 from __future__ import annotations
 
@@ -132,3 +132,19 @@ def test_mistakes_end_with_one_line_and_exit_status_1(app, runner, clock, pages)
         assert words in last and "Traceback" not in result.output, (arguments, result.output)
         assert len([line for line in result.output.splitlines() if line.startswith("Error")]) == 1
     assert stored_hash(app, "vault") is None
+
+
+def test_an_invitation_is_sent_again_by_email_address_until_the_member_signs_in(app, runner, clock, pages):
+    run(runner, "members", "add", "acme", "kim@example.com")
+    again = run(runner, "members", "resend", "acme", "Kim@Example.com")
+    assert again.exit_code == 0, again.output
+    assert again.output.strip() == "Invited kim@example.com to page acme again; the mail goes out with the next delivery"
+    with app.app_context():
+        assert list(db.session.scalars(select(Notification.recipient)
+                                       .where(Notification.kind == NotificationKind.MEMBER_SIGN_IN))) == [
+            "kim@example.com"] * 2
+        assert db.session.scalar(select(AuditEntry.actor).where(AuditEntry.action == "page_member.resend")) == "cli"
+        page_members.record_sign_in(db.session.scalar(select(PageMember)), now=clock.now())
+    refused = run(runner, "members", "resend", "acme", "kim@example.com")
+    assert refused.exit_code == 1 and "has signed in already" in refused.output
+    assert run(runner, "members", "resend", "acme", "nobody@example.com").exit_code == 1

@@ -2,8 +2,10 @@
 import pytest
 from sqlalchemy import select
 
+from statuspage import clock
 from statuspage.extensions import db
-from statuspage.models import AuditEntry
+from statuspage.models import AuditEntry, Notification, NotificationKind, PageMember
+from statuspage.services import page_members
 from tests.builders import make_component, make_page
 from tests.integration.test_pages_api import _client_with
 
@@ -83,3 +85,27 @@ def test_the_openapi_document_names_the_member_endpoints(client):
     assert "/api/v1/pages/{slug}/members/{member_id}/token" in document["paths"]
     page_patch = document["components"]["schemas"]["PagePatch"]["properties"]["password"]
     assert page_patch["writeOnly"] is True
+
+
+def test_an_invitation_is_sent_again_until_the_member_signs_in_or_is_revoked(app, admin, vault):
+    member = admin.post("/api/v1/pages/vault/members", json={"email": "kim@example.com"}).get_json()
+    url = f"/api/v1/pages/vault/members/{member['id']}"
+    with app.app_context():
+        first = db.session.scalar(select(PageMember.sign_in_nonce))
+    again = admin.post(url + "/invitation")
+    assert again.status_code == 202 and again.get_json() == admin.get(url).get_json()
+    with app.app_context():
+        sent = list(db.session.scalars(select(Notification.recipient)
+                                       .where(Notification.kind == NotificationKind.MEMBER_SIGN_IN)))
+        assert sent == ["kim@example.com"] * 2
+        assert db.session.scalar(select(PageMember.sign_in_nonce)) not in (None, first)  # the first link died
+        assert db.session.scalar(select(AuditEntry.actor).where(AuditEntry.action == "page_member.resend"))
+        page_members.record_sign_in(db.session.get(PageMember, int(member["id"])), now=clock.now())
+    signed_in = admin.post(url + "/invitation")
+    assert signed_in.status_code == 409 and signed_in.get_json()["error"]["code"] == "member_signed_in"
+    other = admin.post("/api/v1/pages/vault/members", json={"email": "lee@example.com"}).get_json()
+    assert admin.delete(f"/api/v1/pages/vault/members/{other['id']}").status_code == 204
+    revoked = admin.post(f"/api/v1/pages/vault/members/{other['id']}/invitation")
+    assert revoked.status_code == 409 and revoked.get_json()["error"]["code"] == "member_revoked"
+    assert admin.post("/api/v1/pages/vault/members/999999/invitation").status_code == 404
+    assert admin.post(f"/api/v1/pages/bunker/members/{member['id']}/invitation").status_code == 404

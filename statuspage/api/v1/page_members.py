@@ -1,4 +1,5 @@
-"""A private page's audience members (admin only): list, invite, read, change, revoke; feed tokens."""
+"""A private page's audience members (admin only): list, invite (and invite again), read, change, revoke;
+feed tokens."""
 from __future__ import annotations
 
 from flask import current_app
@@ -65,6 +66,15 @@ def update_page_member(fields, slug, member_id):
 def revoke_page_member(slug, member_id):
     """Revoke a member: their sessions, token, unused sign-in link and subscriptions end; the row stays."""
     service.revoke_member(slug, member_id, by=actor(), now=clock.now())
+
+
+@blp.post("/pages/<slug>/members/<id:member_id>/invitation")
+@requires(Role.ADMIN)
+@blp.response(202, PageMemberOut)
+def resend_page_member_invitation(slug, member_id):
+    """The invitation mail again, with a new one-time link (the earlier one stops working), for an active member
+    who never signed in: 409 `member_revoked` or `member_signed_in` otherwise."""
+    return _out(service.resend_invitation(slug, member_id, by=actor(), now=clock.now()))
 
 
 @blp.post("/pages/<slug>/members/<id:member_id>/token")
