@@ -2,8 +2,8 @@
 weights generalize to products they were not fitted on.
 
 1. Replays, as `statuspage tickets evaluate` does, the development set, the product scenarios the
-   weights are fitted on (in-sample figures), and the two held-out products (never fitted on, errors
-   never read): precision, recall and incident accuracy per set and per language.
+   weights are fitted on (in-sample figures), and the held-out products of three rounds (never fitted on,
+   errors never read): precision, recall and incident accuracy per set and per language.
 2. Leave one scenario out: fits the weights on all fitting scenarios but one, scores the one left out
    (the decisions as the hook makes them, with and without tickets already linked), for every scenario.
 
@@ -79,8 +79,11 @@ def main() -> None:
     print(f"database {'sqlite (temporary)' if not database else database.split('://')[0]}")
     for title, paths in (("development set", [DATA / "tickets_dev.jsonl"]),
                          ("product scenarios (fitted on)", [DATA / "scenarios"]),
-                         ("held-out products (never fitted on)", [] if args.skip_heldout else [DATA / "heldout"])):
-        if not paths:
+                         *(() if args.skip_heldout else (
+                             ("held-out products (never fitted on)", [DATA / "heldout"]),
+                             ("held-out, second round (written blind)", [DATA / "heldout2"]),
+                             ("held-out, third round (written blind)", [DATA / "heldout3"])))):
+        if not paths[0].exists():
             continue
         print(f"\n{title}")
         for line in replayed(paths, database):
