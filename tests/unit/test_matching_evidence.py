@@ -539,3 +539,31 @@ def test_maintenant_is_no_maintenance():
     from statuspage.support.text import analyze
     assert "maintenance" not in analyze("Tous nos devis affichent maintenant une erreur.", "fr").concepts
     assert "maintenance" in analyze("La maintenance est en cours.", "fr").concepts
+
+
+@pytest.mark.parametrize("texts, language, ticket", [
+    (("Voice notes rejected", "Voice notes are refused. Typing the note by hand in the app and the portal still works."),
+     "en", "The app refuses my voice note"),
+    (("Sprachnotizen werden abgelehnt", "Die Eingabe von Hand in App und Portal funktioniert weiterhin."),
+     "de", "Die App lehnt meine Sprachnotiz ab"),
+    (("Notes vocales refusées", "La saisie manuelle dans l'appli et sur le portail fonctionne toujours."),
+     "fr", "L'appli refuse ma note vocale"),
+])
+def test_a_surface_named_as_where_something_else_works_is_not_ruled_out(texts, language, ticket):
+    scope = incident_scope(texts, language)
+    assert ticket_fit(scope, ticket).outside == (), scope.terms_out
+
+
+@pytest.mark.parametrize("texts, language, ticket", [
+    (("Voice notes rejected", "The iOS app is not affected."), "en", "The iOS app refuses my voice note"),
+    (("Sprachnotizen werden abgelehnt", "Die App ist nicht betroffen."), "de", "Die App lehnt meine Sprachnotiz ab"),
+])
+def test_a_surface_ruled_out_by_itself_stays_ruled_out(texts, language, ticket):
+    assert ticket_fit(incident_scope(texts, language), ticket).outside
+
+
+def test_a_german_word_cut_short_before_a_comma_stands_for_its_compounds():
+    scope = incident_scope(("Fotos von Zweitarifzählern abgelehnt",
+                            "Gas-, Wasser- und Wärmezähler sind nicht betroffen."), "de")
+    assert ticket_fit(scope, "Mein Gaszähler wird auf dem Foto nicht erkannt").outside
+    assert ticket_fit(scope, "Mein Wasserzähler wird auf dem Foto nicht erkannt").outside
