@@ -157,7 +157,9 @@ def incident_scope(texts: Sequence[str], language: str, surface: Sequence[str] =
     names_in |= name_like(texts[0], language, initial=True) if texts else set()   # a title names its scope
     names_out = set().union(*(name_like(c, language, initial=True) - _where(c, language) for c in ruled_out)) if ruled_out else set()
     words_in = {_key(t.norm, language) for c in ruled_in for t in tokenize(c)}
-    words_out = {_key(t.norm, language) for c in ruled_out for t in tokenize(c)}
+    # a name ruled in and qualified by a place in a clause that rules out leaves the name in: "Sparkassen in
+    # Österreich sind nicht betroffen" beside "Konten bei Sparkassen" rules out Austria, not Sparkassen
+    words_out = {_key(t.norm, language) for c in ruled_out for t in tokenize(c)} - _placed(ruled_out, language, not_places)
     versions_in = frozenset(v for c in ruled_in for v in versions(c))
     versions_out = tuple(r for c in ruled_out for r in version_ranges(c))
     plain_out = set().union(*(_plain_words(c, language) - _where(c, language) for c in ruled_out)) if ruled_out else set()
@@ -190,6 +192,22 @@ def _where(clause: str, language: str) -> set[str]:
     words = {_key(tokens[i].norm, language) for i in at if i < len(tokens)}
     rest = (name_like(clause, language, initial=True) | _plain_words(clause, language)) - words
     return words if rest else set()
+
+
+_PLACED = frozenset({"in", "im", "aus", "from", "en", "au", "aux", "a"})
+
+
+def _placed(clauses: Sequence[str], language: str, not_places: frozenset[str]) -> set[str]:
+    """The words just before "in / aus / en + a place" in the clauses ("Sparkassen in Österreich"): the place
+    qualifies them."""
+    out = set()
+    for clause in clauses:
+        tokens = tokenize(clause)
+        spots = place_words(clause) - not_places
+        for i in range(1, len(tokens) - 1):
+            if tokens[i].norm in _PLACED and tokens[i + 1].norm in spots and clause[tokens[i + 1].start].isupper():
+                out.add(_key(tokens[i - 1].norm, language))
+    return out
 
 
 def _things(text: str, language: str) -> set[str]:
