@@ -483,8 +483,9 @@ class Reader:
         a concept of them. Not by what only its description mentions (a "message" the product shows is no
         "Filings: messages from the tax office"), not by a word that is also the surface where the problem shows
         (a component called "App" named by "in the app"), nor by one of the incident's own words ("Sparkasse"
-        in an incident about Sparkassen, though "Kasse" is a till)."""
-        concepts = (self.page.concepts[slug] & self.page.named[slug]) - covered - SURFACES
+        in an incident about Sparkassen, though "Kasse" is a till), nor only where the ticket says something works
+        ("the Kotlin and web jobs went through": the web interface is not what it is about)."""
+        concepts = (self.page.concepts[slug] & self.page.named[slug] & self.t.stated) - covered - SURFACES
         return any(h.concept in concepts and not self._surface_at.intersection(h.positions)
                    and not _stems(h.surface) & inc.stems for h in self.t.analysis.hits)
 

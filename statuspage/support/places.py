@@ -247,9 +247,14 @@ def place_words(text: str) -> frozenset[str]:
     return frozenset(out)
 
 
+def is_place_name(word: str) -> bool:
+    """Whether a normalized word is on its own the name of a place (Montevideo, Göteborg, Schweden)."""
+    return word in _gazetteer()[0] and word not in _LOWERCASE_ADJECTIVES
+
+
 def warm() -> None:
     """Read the data now (a worker does it before its first request instead of during one)."""
     _gazetteer()
 
 
-__all__ = ["city_names", "places", "place_words", "warm", "normalize_word"]
+__all__ = ["city_names", "is_place_name", "places", "place_words", "warm", "normalize_word"]

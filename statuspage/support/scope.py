@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from .places import place_words, places
 from .semantic import sentences
-from .lexicon import OBJECT, STOPWORDS, SYMPTOM
+from .lexicon import OBJECT, STOPWORDS, SURFACES, SYMPTOM
 from .text import analyze, kind, stem, tokenize
 
 Version = tuple[int, int, int, int, str]     # "4.1a" -> (4, 1, 0, 0, "a"): compared as tuples
@@ -96,7 +96,8 @@ def name_like(text: str, language: str, *, initial: bool = False) -> set[str]:
     (in German, where every noun is capitalized, only when `initial`: the clauses that rule out; and at a
     sentence's start only when `initial`: "Android is not affected"). incident_scope drops those the text
     also writes in lower case ("Labels for other carriers ..."). A German word cut short before "- und"
-    ("Volks- und Raiffeisenbanken") stands for every compound it starts: "volks*"."""
+    ("Volks- und Raiffeisenbanken", "Gas-, Wasser- und Wärmezähler") stands for every compound it starts:
+    "volks*", "gas*"."""
     tokens = tokenize(text)
     skip = place_words(text)
     # the lexicon's words are no names, except the things it knows (iOS, Android, SMS can be a scope)
@@ -110,8 +111,8 @@ def name_like(text: str, language: str, *, initial: bool = False) -> set[str]:
         digits = any(ch.isdigit() for ch in word) and any(ch.isalpha() for ch in word)
         capital = word[0].isupper() and (initial or (language != "de" and not _sentence_start(text, t.start)))
         if inner or digits or capital:
-            cut = text[t.end:t.end + 2] == "- "
-            out.add(f"{t.norm}*" if cut and len(t.norm) >= 4 else _key(t.norm, language))
+            cut = text[t.end:t.end + 2] in ("- ", "-,")     # "Gas-, Wasser- und Wärmezähler"
+            out.add(f"{t.norm}*" if cut and len(t.norm) >= 3 else _key(t.norm, language))
     return out
 
 
@@ -154,16 +155,59 @@ def incident_scope(texts: Sequence[str], language: str, surface: Sequence[str] =
     shown = {_key(t.norm, language) for name in surface for t in tokenize(name)}
     names_in = set().union(*(name_like(c, language) for c in ruled_in)) if ruled_in else set()
     names_in |= name_like(texts[0], language, initial=True) if texts else set()   # a title names its scope
-    names_out = set().union(*(name_like(c, language, initial=True) for c in ruled_out)) if ruled_out else set()
+    names_out = set().union(*(name_like(c, language, initial=True) - _where(c, language) for c in ruled_out)) if ruled_out else set()
     words_in = {_key(t.norm, language) for c in ruled_in for t in tokenize(c)}
-    words_out = {_key(t.norm, language) for c in ruled_out for t in tokenize(c)}
+    # a name ruled in and qualified by a place in a clause that rules out leaves the name in: "Sparkassen in
+    # Österreich sind nicht betroffen" beside "Konten bei Sparkassen" rules out Austria, not Sparkassen
+    words_out = {_key(t.norm, language) for c in ruled_out for t in tokenize(c)} - _placed(ruled_out, language, not_places)
     versions_in = frozenset(v for c in ruled_in for v in versions(c))
     versions_out = tuple(r for c in ruled_out for r in version_ranges(c))
-    plain_out = set().union(*(_plain_words(c, language) for c in ruled_out)) if ruled_out else set()
+    plain_out = set().union(*(_plain_words(c, language) - _where(c, language) for c in ruled_out)) if ruled_out else set()
     things = set().union(*(_things(text, language) for text in texts)) if texts else set()
     return Scope(tuple(parts), places_in, places_out, frozenset(names_in - words_out - lowercase - shown),
                  frozenset((names_out - lowercase | plain_out) - words_in - shown), language, versions_in,
                  tuple(r for r in versions_out if not any(r[0] <= v <= r[1] for v in versions_in)), frozenset(things))
+
+
+_AT = frozenset({"in", "im", "on", "via", "through", "uber", "per", "dans", "sur", "par", "depuis"})
+_AND = frozenset({"and", "or", "und", "oder", "sowie", "et", "ou"})
+
+
+def _where(clause: str, language: str) -> set[str]:
+    """The surfaces a clause that rules out names only as the place where something else works ("die manuelle
+    Eingabe in App und Portal funktioniert", "saisie manuelle dans l'appli"): after "in / via / dans" and
+    beside other words that say what works, they rule out that, not the app. "The app is not affected" and
+    "Android ist nicht betroffen" rule out the surface itself."""
+    tokens = tokenize(clause)
+    hits = [h for h in analyze(clause, language).hits if h.concept in SURFACES]
+    at: set[int] = set()
+    for h in sorted(hits, key=lambda h: min(h.positions)):
+        i = min(h.positions) - 1
+        while i >= 0 and tokens[i].norm in STOPWORDS - _AT - _AND:     # "in der", "in the", "dans l'"
+            i -= 1
+        if i >= 0 and (tokens[i].norm in _AT or (tokens[i].norm in _AND and i - 1 in at)):
+            at |= set(h.positions)
+    if not at:
+        return set()
+    words = {_key(tokens[i].norm, language) for i in at if i < len(tokens)}
+    rest = (name_like(clause, language, initial=True) | _plain_words(clause, language)) - words
+    return words if rest else set()
+
+
+_PLACED = frozenset({"in", "im", "aus", "from", "en", "au", "aux", "a"})
+
+
+def _placed(clauses: Sequence[str], language: str, not_places: frozenset[str]) -> set[str]:
+    """The words just before "in / aus / en + a place" in the clauses ("Sparkassen in Österreich"): the place
+    qualifies them."""
+    out = set()
+    for clause in clauses:
+        tokens = tokenize(clause)
+        spots = place_words(clause) - not_places
+        for i in range(1, len(tokens) - 1):
+            if tokens[i].norm in _PLACED and tokens[i + 1].norm in spots and clause[tokens[i + 1].start].isupper():
+                out.add(_key(tokens[i - 1].norm, language))
+    return out
 
 
 def _things(text: str, language: str) -> set[str]:

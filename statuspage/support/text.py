@@ -391,10 +391,13 @@ def _match_at(i: int, tokens: list[Token], seqs: dict[str, list[str]], language:
 
 def _compounds_and_typos(tokens: list[Token], de_stems: list[str], covered: set[int], heads: dict[str, str],
                          modifiers: dict[str, str], fuzzy: _Fuzzy, text: str) -> list[Hit]:
+    from .places import is_place_name     # places reads names with this module's tokenizer
     out: list[Hit] = []
     for i, t in enumerate(tokens):
         if i in covered or t.norm in STOPWORDS or t.norm.isdigit():
             continue
+        if text[t.start:t.start + 1].isupper() and is_place_name(t.norm):
+            continue     # a place's name is no compound nor a typo ("Montevideo" is no video)
         word, root = t.norm, de_stems[i]
         found: set[str] = set()
         span: tuple[int, ...] = (i,)

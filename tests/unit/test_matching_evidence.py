@@ -539,3 +539,67 @@ def test_maintenant_is_no_maintenance():
     from statuspage.support.text import analyze
     assert "maintenance" not in analyze("Tous nos devis affichent maintenant une erreur.", "fr").concepts
     assert "maintenance" in analyze("La maintenance est en cours.", "fr").concepts
+
+
+@pytest.mark.parametrize("texts, language, ticket", [
+    (("Voice notes rejected", "Voice notes are refused. Typing the note by hand in the app and the portal still works."),
+     "en", "The app refuses my voice note"),
+    (("Sprachnotizen werden abgelehnt", "Die Eingabe von Hand in App und Portal funktioniert weiterhin."),
+     "de", "Die App lehnt meine Sprachnotiz ab"),
+    (("Notes vocales refusées", "La saisie manuelle dans l'appli et sur le portail fonctionne toujours."),
+     "fr", "L'appli refuse ma note vocale"),
+])
+def test_a_surface_named_as_where_something_else_works_is_not_ruled_out(texts, language, ticket):
+    scope = incident_scope(texts, language)
+    assert ticket_fit(scope, ticket).outside == (), scope.terms_out
+
+
+@pytest.mark.parametrize("texts, language, ticket", [
+    (("Voice notes rejected", "The iOS app is not affected."), "en", "The iOS app refuses my voice note"),
+    (("Sprachnotizen werden abgelehnt", "Die App ist nicht betroffen."), "de", "Die App lehnt meine Sprachnotiz ab"),
+])
+def test_a_surface_ruled_out_by_itself_stays_ruled_out(texts, language, ticket):
+    assert ticket_fit(incident_scope(texts, language), ticket).outside
+
+
+def test_a_german_word_cut_short_before_a_comma_stands_for_its_compounds():
+    scope = incident_scope(("Fotos von Zweitarifzählern abgelehnt",
+                            "Gas-, Wasser- und Wärmezähler sind nicht betroffen."), "de")
+    assert ticket_fit(scope, "Mein Gaszähler wird auf dem Foto nicht erkannt").outside
+    assert ticket_fit(scope, "Mein Wasserzähler wird auf dem Foto nicht erkannt").outside
+
+
+@pytest.mark.parametrize("subject, body", [
+    ("Live map frozen", "Vehicle positions on the live map stopped updating since noon. The trip history works fine."),
+    ("Live-Karte steht", "Die Fahrzeugpositionen auf der Live-Karte bewegen sich seit Mittag nicht mehr. "
+                         "Die Trip history funktioniert normal."),
+    ("Carte figée", "Les positions sur la carte ne bougent plus depuis midi. Le Trip history fonctionne normalement."),
+])
+def test_a_component_named_only_as_working_does_not_count_against_the_incident(subject, body):
+    match = _match(subject, body)
+    assert not any("which this incident does not affect" in r for r in match.reasons), match
+
+
+@pytest.mark.parametrize("place, thing, language", [
+    ("Nos clients à Montevideo reçoivent une erreur 502", "Nos vidéos ne chargent pas", "fr"),
+    ("Unsere Händler in Montevideo bekommen einen Fehler 502", "Unsere Videos laden nicht", "de"),
+    ("Our resellers in Montevideo get a 502 error", "Our videos do not load", "en"),
+])
+def test_a_place_name_is_no_compound_of_a_concept(place, thing, language):
+    from statuspage.support.text import analyze
+    assert "media" not in analyze(place, language).concepts      # Montevideo is no video
+    assert "media" in analyze(thing, language).concepts
+
+
+@pytest.mark.parametrize("texts, language, inside, outside", [
+    (("Umsätze bei Sparkassen verzögert", "Sparkassen in Österreich sind nicht betroffen."), "de",
+     "Bei unserer Kreissparkasse fehlen seit heute die Umsätze", "Bei unserer Sparkasse in Wien fehlen die Umsätze"),
+    (("Delays for Kelvo accounts", "Accounts held at Kelvo in Austria are not affected."), "en",
+     "Our Kelvo account shows no new entries", "Our Kelvo account in Vienna shows no new entries"),
+    (("Retards pour les comptes Kelvo", "Les comptes chez Kelvo en Autriche ne sont pas concernés."), "fr",
+     "Notre compte Kelvo n'affiche plus rien", "Notre compte Kelvo à Vienne n'affiche plus rien"),
+])
+def test_a_name_ruled_out_only_in_another_place_stays_ruled_in(texts, language, inside, outside):
+    scope = incident_scope(texts, language)
+    assert ticket_fit(scope, inside).inside and not ticket_fit(scope, inside).against, scope
+    assert ticket_fit(scope, outside).against, scope
