@@ -539,3 +539,44 @@ def test_maintenant_is_no_maintenance():
     from statuspage.support.text import analyze
     assert "maintenance" not in analyze("Tous nos devis affichent maintenant une erreur.", "fr").concepts
     assert "maintenance" in analyze("La maintenance est en cours.", "fr").concepts
+
+
+# --- what an update quotes: a status or message on screen, the same in any language --------------------------
+
+LIBRARY = [ComponentInfo("loans", "Loans", "Borrowing and returning books"),
+           ComponentInfo("holds", "Holds", "Reserving books that are out")]
+RETURNS_LATE = Candidate(
+    51, "incident", "Rückgaben werden verspätet gebucht",
+    ("Zurückgegebene Bücher werden erst nach Stunden gebucht. Wir prüfen das.",
+     "Im Leserkonto stehen zurückgegebene Bücher weiter auf „Ausgeliehen – überfällig“, und Erinnerungen werden "
+     "verschickt. Gebühren werden nachträglich storniert."),
+    ("loans",), NOW - timedelta(hours=1), "identified")
+
+
+def test_quoted_texts_are_read_from_every_kind_of_quotation_mark():
+    from statuspage.support.evidence import quoted_texts
+    assert quoted_texts("Da steht „Nicht verfügbar“ und ‚Gesperrt‘.") == {"nicht verfügbar", "gesperrt"}
+    assert quoted_texts("L'écran affiche « Accès refusé » depuis midi.") == {"accès refusé"}
+    assert quoted_texts('It says "Sync paused" and the badge reads \'Offline\'.') == {"sync paused", "offline"}
+    # apostrophes open nothing, and a long citation is no text on screen
+    assert quoted_texts("It's my colleague's laptop, l'appli n'ouvre pas.") == frozenset()
+    assert quoted_texts('He wrote "we will call you back tomorrow morning about the broken printer".') == frozenset()
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("Meine Bücher sind seit heute Mittag zurück, aber im Konto steht „Ausgeliehen – überfällig“.", "de"),
+    ("J'ai rendu mes livres ce midi et mon compte affiche toujours « Ausgeliehen - überfällig ».", "fr"),
+    ("I brought the books back at noon and my account still says 'Ausgeliehen – überfällig'.", "en"),
+    ("I brought the books back at noon, yet my account still says ausgeliehen überfällig.", "en"),
+])
+def test_a_ticket_quoting_what_an_update_quotes_shares_it(text, language):
+    from statuspage.support.matching import corroborated
+    values = _values(text, language, RETURNS_LATE, LIBRARY)
+    assert values["quote_shared"] == 1.0 and corroborated(values)
+
+
+def test_a_single_quoted_word_must_be_quoted_and_other_quotes_share_nothing():
+    from statuspage.support.evidence import quotes_shared
+    assert quotes_shared("the list says overdue for all", frozenset(), frozenset({"overdue"})) == []
+    assert quotes_shared('the list says "overdue" for all', frozenset({"overdue"}), frozenset({"overdue"})) == ["overdue"]
+    assert _values("Mein Konto zeigt „Gesperrt“ an.", "de", RETURNS_LATE, LIBRARY)["quote_shared"] == 0.0
