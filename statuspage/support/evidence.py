@@ -211,6 +211,9 @@ def read_incident(candidate: Candidate, page: Page) -> IncidentReading:
     # normally" must not bring a ticket about imports close
     telling = [candidate.title] + [s for s in sentences + clauses if s not in excluded and _tells(s, language)
                                    and not any(c in s for c in excluded)]
+    if candidate.kind == "incident":
+        telling += [e for e in later_effects(candidate.texts[1:], language) if e not in telling
+                    and not any(e in c or c in e for c in excluded)]
     first = analyze("\n".join((candidate.title, *candidate.texts[:1])), language, page.forms)
     primary = {c for c in first.concepts if kind(c) == SYMPTOM} | (own if candidate.kind == "maintenance" else set())
     names = frozenset().union(*(name_like(t, language) for t in (candidate.title, *candidate.texts)))
@@ -224,6 +227,30 @@ def read_incident(candidate: Candidate, page: Page) -> IncidentReading:
 
 
 _BRACKETS = re.compile(r"\([^()]*\)")
+# where a later update's long sentence passes from one effect to the next: a comma, or "and" before a clause
+# ("and" alone only before a new subject: "Kundinnen und Kunden", "reservations and changes" are one thing)
+_EFFECT_BREAK = re.compile(r",\s+(?:(?:and|so|und|sodass|et|donc)\s+)?|\s+(?:and|und|et)\s+(?=(?:the|their|its|some|these|"
+                           r"die|der|das|ihre|seine|diese|les|la|le|leurs|leur|ces)\s)", re.IGNORECASE)
+EFFECT_WORDS = 4          # a shorter part names a thing or a time, no effect
+
+
+def later_effects(updates: Sequence[str], language: str) -> list[str]:
+    """The effects a later update lists in one long sentence, one by one ("a room you close can still be sold
+    for a while, so overbookings are possible, and the overview shows an old time"): a ticket reports one of them,
+    and a sentence of three effects is close to none. The parts that say something works ("and reservations are
+    imported as usual") are left out, as the sentence's clauses that rule out are."""
+    out: list[str] = []
+    for update in updates:
+        for sentence in semantic.sentences(update, limit=40):
+            parts = [p.strip(" ,") for p in _EFFECT_BREAK.split(_BRACKETS.sub(" ", sentence))]
+            if len(parts) < 2:
+                continue
+            for part in parts:
+                if len(part.split()) >= EFFECT_WORDS and _tells(part, language) and part not in out:
+                    found = analyze(part, language).concepts
+                    if "unaffected" not in found and "workaround" not in found:
+                        out.append(part)
+    return out
 
 # A text in quotation marks of any of the three languages' kinds: „…“ “…” "…" «…» ‹…› ‚…‘ '…' (a single quote only
 # where no letter touches it from outside, so "it's" and "l'appli" open nothing). What an update quotes is what the

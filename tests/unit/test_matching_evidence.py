@@ -580,3 +580,36 @@ def test_a_single_quoted_word_must_be_quoted_and_other_quotes_share_nothing():
     assert quotes_shared("the list says overdue for all", frozenset(), frozenset({"overdue"})) == []
     assert quotes_shared('the list says "overdue" for all', frozenset({"overdue"}), frozenset({"overdue"})) == ["overdue"]
     assert _values("Mein Konto zeigt „Gesperrt“ an.", "de", RETURNS_LATE, LIBRARY)["quote_shared"] == 0.0
+
+
+@pytest.mark.parametrize(("update", "language", "effect"), [
+    ("Until the backlog is cleared, returned books stay on the borrower's account for a while, reminders are sent to "
+     "readers who returned them, and the kiosk shows the wrong due date. Holds work as usual.", "en",
+     "reminders are sent to readers who returned them"),
+    ("Bis der Rückstand abgearbeitet ist, stehen zurückgegebene Bücher weiter im Leserkonto, und die Ausleihfrist wird "
+     "am Automaten falsch angezeigt. Vormerkungen funktionieren normal.", "de",
+     "die Ausleihfrist wird am Automaten falsch angezeigt."),
+    ("Tant que le retard n'est pas résorbé, les livres rendus restent sur le compte du lecteur, et les relances "
+     "partent aussi aux lecteurs qui les ont rendus.", "fr", "les livres rendus restent sur le compte du lecteur"),
+])
+def test_a_later_update_listing_several_effects_is_read_effect_by_effect(update, language, effect):
+    from statuspage.support.evidence import later_effects
+    effects = later_effects([update], language)
+    assert effect in effects
+    # what works is no effect, and "Kundinnen und Kunden" / "readers and staff" stay one thing
+    assert not any("usual" in e or "normal" in e for e in effects)
+    assert later_effects(["Readers and staff of the branch libraries see the wrong due date."], language) == []
+
+
+def test_an_incident_reads_its_later_effects_but_not_what_it_rules_out():
+    from statuspage.support.evidence import Page, read_incident
+    incident = Candidate(
+        52, "incident", "Returns booked late",
+        ("Returned books are booked hours late.",
+         "While we catch up, overdue notices go to readers who brought their books back, and the kiosk shows an old "
+         "due date, and holds and renewals work as usual."),
+        ("loans",), NOW - timedelta(hours=1), "identified")
+    reading = read_incident(incident, Page(tuple(LIBRARY)))
+    assert "overdue notices go to readers who brought their books back" in reading.sentences
+    assert "the kiosk shows an old due date" in reading.sentences
+    assert not any(s.startswith("holds and renewals") for s in reading.sentences)
