@@ -189,6 +189,7 @@ class IncidentReading:
     vectors: np.ndarray
     excluding: np.ndarray
     scope: Scope
+    quotes: frozenset[str] = frozenset()     # the texts it quotes (a message or status the customer sees), normalised
 
 
 def read_incident(candidate: Candidate, page: Page) -> IncidentReading:
@@ -210,6 +211,9 @@ def read_incident(candidate: Candidate, page: Page) -> IncidentReading:
     # normally" must not bring a ticket about imports close
     telling = [candidate.title] + [s for s in sentences + clauses if s not in excluded and _tells(s, language)
                                    and not any(c in s for c in excluded)]
+    if candidate.kind == "incident":
+        telling += [e for e in later_effects(candidate.texts[1:], language) if e not in telling
+                    and not any(e in c or c in e for c in excluded)]
     first = analyze("\n".join((candidate.title, *candidate.texts[:1])), language, page.forms)
     primary = {c for c in first.concepts if kind(c) == SYMPTOM} | (own if candidate.kind == "maintenance" else set())
     names = frozenset().union(*(name_like(t, language) for t in (candidate.title, *candidate.texts)))
@@ -218,10 +222,62 @@ def read_incident(candidate: Candidate, page: Page) -> IncidentReading:
     encode = semantic.encoder().encode
     return IncidentReading(
         candidate, language, analysis, close(own), close(primary), frozenset(f for c in own for f in FAMILIES.get(c, ())),
-        names, listed, stems, tuple(telling), encode(telling, keep=True), encode(scope.excluding, keep=True), scope)
+        names, listed, stems, tuple(telling), encode(telling, keep=True), encode(scope.excluding, keep=True), scope,
+        quoted_texts(text))
 
 
 _BRACKETS = re.compile(r"\([^()]*\)")
+# where a later update's long sentence passes from one effect to the next: a comma, or "and" before a clause
+# ("and" alone only before a new subject: "Kundinnen und Kunden", "reservations and changes" are one thing)
+_EFFECT_BREAK = re.compile(r",\s+(?:(?:and|so|und|sodass|et|donc)\s+)?|\s+(?:and|und|et)\s+(?=(?:the|their|its|some|these|"
+                           r"die|der|das|ihre|seine|diese|les|la|le|leurs|leur|ces)\s)", re.IGNORECASE)
+EFFECT_WORDS = 4          # a shorter part names a thing or a time, no effect
+
+
+def later_effects(updates: Sequence[str], language: str) -> list[str]:
+    """The effects a later update lists in one long sentence, one by one ("a room you close can still be sold
+    for a while, so overbookings are possible, and the overview shows an old time"): a ticket reports one of them,
+    and a sentence of three effects is close to none. The parts that say something works ("and reservations are
+    imported as usual") are left out, as the sentence's clauses that rule out are."""
+    out: list[str] = []
+    for update in updates:
+        for sentence in semantic.sentences(update, limit=40):
+            parts = [p.strip(" ,") for p in _EFFECT_BREAK.split(_BRACKETS.sub(" ", sentence))]
+            if len(parts) < 2:
+                continue
+            for part in parts:
+                if len(part.split()) >= EFFECT_WORDS and _tells(part, language) and part not in out:
+                    found = analyze(part, language).concepts
+                    if "unaffected" not in found and "workaround" not in found:
+                        out.append(part)
+    return out
+
+# A text in quotation marks of any of the three languages' kinds: „…“ “…” "…" «…» ‹…› ‚…‘ '…' (a single quote only
+# where no letter touches it from outside, so "it's" and "l'appli" open nothing). What an update quotes is what the
+# customer sees on screen ('Keine Daten', « en attente »), and a ticket in any language quotes it as written.
+_QUOTED = re.compile(r"„([^“”\"\n]{1,80})[“”\"]|“([^”\n]{1,80})”|«([^»\n]{1,80})»|‹([^›\n]{1,80})›"
+                     r"|‚([^‘’\n]{1,80})[‘’]|(?<!\w)\"([^\"\n]{1,80})\"|(?<!\w)'([^'\n]{1,80})'(?!\w)|(?<!\w)‘([^’\n]{1,80})’")
+QUOTE_WORDS = 8          # a longer quotation is a sentence the customer cites, not a text on screen
+_WORDS = re.compile(r"\w+")
+
+
+def _quote_norm(text: str) -> str:
+    return " ".join(_WORDS.findall(text.casefold()))
+
+
+def quoted_texts(text: str) -> frozenset[str]:
+    """The short texts a text quotes, in lower case with words only ("Keine Daten", « en attente »)."""
+    found = (_quote_norm(next(g for g in m.groups() if g)) for m in _QUOTED.finditer(text))
+    return frozenset(q for q in found if len(q) >= 3 and len(q.split()) <= QUOTE_WORDS and any(c.isalpha() for c in q))
+
+
+def quotes_shared(ticket_text: str, ticket_quotes: frozenset[str], incident_quotes: frozenset[str]) -> list[str]:
+    """What the incident quotes that the ticket quotes too, or writes word for word (two words or more, quoted or
+    not: "the status says waiting for a runner"): a message or status on screen, the same in any language."""
+    if not incident_quotes:
+        return []
+    words = f" {_quote_norm(ticket_text)} "
+    return sorted(q for q in incident_quotes if q in ticket_quotes or (len(q.split()) >= 2 and f" {q} " in words))
 
 
 def _tells(sentence: str, language: str) -> bool:
@@ -251,6 +307,7 @@ class TicketReading:
     reported: str = ""                       # the clauses of scope_text that report a problem
     stated: frozenset[str] = frozenset()          # the concepts of scope_text ("yesterday's went fine" states nothing)
     telling: tuple[int, ...] = ()            # the sentences that do not only say something works or is not used
+    quotes: frozenset[str] = frozenset()          # the texts it quotes, normalised (quoted_texts)
 
 
 _SENTENCE_END = re.compile(r"[^.!?\n]+[.!?]*")     # a run up to its end mark: linear, cannot backtrack
@@ -302,7 +359,7 @@ def read_ticket(text: str, language: str, page: Page) -> TicketReading:
                         if not all(fine for _, fine in clauses(sentence, language))) or telling
     return TicketReading(text, language, analysis, tuple(sentences), vectors, asking, tuple(per_sentence),
                          symptoms, semantic.gist(vectors), tokenize(text), places(rest, page.not_places), rest,
-                         reporting_clauses(rest, language), stated, telling)
+                         reporting_clauses(rest, language), stated, telling, quoted_texts(text))
 
 
 def reports_problem(t: TicketReading) -> bool:
@@ -326,7 +383,7 @@ FEATURES = (
     "examples", "examples_lead", "counter_examples",
     "names_affected", "names_other_only", "names_sibling", "field_affected", "field_other",
     "symptom_shared", "symptom_later", "symptom_strong", "symptom_distinct", "symptom_family", "symptom_other", "no_symptom", "codes_shared",
-    "reports", "requests", "asks_question", "asks_money", "asks_past", "asks_planned", "own_change", "non_production",
+    "quote_shared", "reports", "requests", "asks_question", "asks_money", "asks_past", "asks_planned", "own_change", "non_production",
     "intent_excused", "began_before",
     "scope_inside", "scope_outside", "scope_elsewhere",
     "maintenance", "context", "words_shared",
@@ -428,6 +485,9 @@ class Reader:
             if own and other_incidents and not any(close([c]) & o.symptoms for o in other_incidents for c in own):
                 v["symptom_distinct"] = 1.0
         self._intent(inc, v, notes, strong)
+        shared_quotes = quotes_shared(t.text, t.quotes, inc.quotes)
+        if shared_quotes:
+            v["quote_shared"], notes["quote_shared"] = 1.0, ", ".join(f"'{q}'" for q in shared_quotes[:3])
         fit: Fit = ticket_fit(inc.scope, t.scope_text, t.places, t.reported)
         if fit.against:
             v["scope_outside"], notes["scope_outside"] = 1.0, ", ".join(fit.outside)

@@ -62,6 +62,7 @@ LABELS = {
     "symptom_other": "reports another kind of problem: {note}",
     "no_symptom": "reports no symptom",
     "codes_shared": "the incident's error codes: {note}",
+    "quote_shared": "quotes what the incident quotes: {note}",
     "reports": "reads as a problem report",
     "requests": "reads as a request or question",
     "asks_question": "asks about {note}, not an ongoing problem",
@@ -216,12 +217,12 @@ def _worth_weighing(reader: Reader, incidents: list[IncidentReading]) -> set[int
 
 def corroborated(values: dict[str, float]) -> bool:
     """Whether the ticket describes a symptom of the incident's kind: its own symptom or a side effect its
-    updates name, the same kind of problem, or one of its error codes; or one of its sentences says what one of
-    the incident's says, closer than to any other open incident (`says_it_alone`)."""
+    updates name, the same kind of problem, one of its error codes or a text it quotes (a status on screen); or one
+    of its sentences says what one of the incident's says, closer than to any other open incident (`says_it_alone`)."""
     return any(values.get(f, 0.0) for f in _SYMPTOM_EVIDENCE) or says_it_alone(values)
 
 
-_SYMPTOM_EVIDENCE = ("symptom_shared", "symptom_later", "symptom_family", "codes_shared")
+_SYMPTOM_EVIDENCE = ("symptom_shared", "symptom_later", "symptom_family", "codes_shared", "quote_shared")
 
 
 def says_it_alone(values: dict[str, float]) -> bool:

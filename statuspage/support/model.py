@@ -31,7 +31,7 @@ WEIGHTS_FILE = Path(__file__).with_name("matcher_weights.json")
 GATES: dict[str, tuple[str, ...]] = {
     "topic": ("meaning", "meaning_two", "meaning_high", "meaning_component", "component_rather", "meaning_lead",
               "examples", "examples_lead", "names_affected", "names_other_only", "names_sibling", "field_affected",
-              "field_other", "symptom_distinct",
+              "field_other", "symptom_distinct", "quote_shared",
               "words_shared", "maintenance", "scope_inside"),
     "problem": ("symptom_shared", "symptom_later", "symptom_strong", "symptom_family", "symptom_other", "no_symptom",
                 "codes_shared", "reports", "requests", "asks_question", "asks_money", "asks_past", "asks_planned",
@@ -48,7 +48,7 @@ FOR = frozenset({"meaning", "meaning_two", "meaning_high", "meaning_component", 
                  "examples", "examples_lead", "names_affected", "field_affected", "symptom_shared", "symptom_later",
                  "symptom_distinct",
                  "symptom_strong",
-                 "codes_shared", "reports", "context", "scope_inside", "words_shared"})
+                 "codes_shared", "quote_shared", "reports", "context", "scope_inside", "words_shared"})
 AGAINST = frozenset({"names_other_only", "names_sibling", "field_other", "symptom_other", "no_symptom", "requests", "asks_question",
                      "asks_money", "asks_past", "asks_planned", "own_change", "non_production", "began_before", "scope_outside", "scope_elsewhere",
                      "meaning_excluded", "counter_examples"})

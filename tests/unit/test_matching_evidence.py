@@ -603,3 +603,77 @@ def test_a_name_ruled_out_only_in_another_place_stays_ruled_in(texts, language, 
     scope = incident_scope(texts, language)
     assert ticket_fit(scope, inside).inside and not ticket_fit(scope, inside).against, scope
     assert ticket_fit(scope, outside).against, scope
+
+
+# --- what an update quotes: a status or message on screen, the same in any language --------------------------
+
+LIBRARY = [ComponentInfo("loans", "Loans", "Borrowing and returning books"),
+           ComponentInfo("holds", "Holds", "Reserving books that are out")]
+RETURNS_LATE = Candidate(
+    51, "incident", "Rückgaben werden verspätet gebucht",
+    ("Zurückgegebene Bücher werden erst nach Stunden gebucht. Wir prüfen das.",
+     "Im Leserkonto stehen zurückgegebene Bücher weiter auf „Ausgeliehen – überfällig“, und Erinnerungen werden "
+     "verschickt. Gebühren werden nachträglich storniert."),
+    ("loans",), NOW - timedelta(hours=1), "identified")
+
+
+def test_quoted_texts_are_read_from_every_kind_of_quotation_mark():
+    from statuspage.support.evidence import quoted_texts
+    assert quoted_texts("Da steht „Nicht verfügbar“ und ‚Gesperrt‘.") == {"nicht verfügbar", "gesperrt"}
+    assert quoted_texts("L'écran affiche « Accès refusé » depuis midi.") == {"accès refusé"}
+    assert quoted_texts('It says "Sync paused" and the badge reads \'Offline\'.') == {"sync paused", "offline"}
+    # apostrophes open nothing, and a long citation is no text on screen
+    assert quoted_texts("It's my colleague's laptop, l'appli n'ouvre pas.") == frozenset()
+    assert quoted_texts('He wrote "we will call you back tomorrow morning about the broken printer".') == frozenset()
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("Meine Bücher sind seit heute Mittag zurück, aber im Konto steht „Ausgeliehen – überfällig“.", "de"),
+    ("J'ai rendu mes livres ce midi et mon compte affiche toujours « Ausgeliehen - überfällig ».", "fr"),
+    ("I brought the books back at noon and my account still says 'Ausgeliehen – überfällig'.", "en"),
+    ("I brought the books back at noon, yet my account still says ausgeliehen überfällig.", "en"),
+])
+def test_a_ticket_quoting_what_an_update_quotes_shares_it(text, language):
+    from statuspage.support.matching import corroborated
+    values = _values(text, language, RETURNS_LATE, LIBRARY)
+    assert values["quote_shared"] == 1.0 and corroborated(values)
+
+
+def test_a_single_quoted_word_must_be_quoted_and_other_quotes_share_nothing():
+    from statuspage.support.evidence import quotes_shared
+    assert quotes_shared("the list says overdue for all", frozenset(), frozenset({"overdue"})) == []
+    assert quotes_shared('the list says "overdue" for all', frozenset({"overdue"}), frozenset({"overdue"})) == ["overdue"]
+    assert _values("Mein Konto zeigt „Gesperrt“ an.", "de", RETURNS_LATE, LIBRARY)["quote_shared"] == 0.0
+
+
+@pytest.mark.parametrize(("update", "language", "effect"), [
+    ("Until the backlog is cleared, returned books stay on the borrower's account for a while, reminders are sent to "
+     "readers who returned them, and the kiosk shows the wrong due date. Holds work as usual.", "en",
+     "reminders are sent to readers who returned them"),
+    ("Bis der Rückstand abgearbeitet ist, stehen zurückgegebene Bücher weiter im Leserkonto, und die Ausleihfrist wird "
+     "am Automaten falsch angezeigt. Vormerkungen funktionieren normal.", "de",
+     "die Ausleihfrist wird am Automaten falsch angezeigt."),
+    ("Tant que le retard n'est pas résorbé, les livres rendus restent sur le compte du lecteur, et les relances "
+     "partent aussi aux lecteurs qui les ont rendus.", "fr", "les livres rendus restent sur le compte du lecteur"),
+])
+def test_a_later_update_listing_several_effects_is_read_effect_by_effect(update, language, effect):
+    from statuspage.support.evidence import later_effects
+    effects = later_effects([update], language)
+    assert effect in effects
+    # what works is no effect, and "Kundinnen und Kunden" / "readers and staff" stay one thing
+    assert not any("usual" in e or "normal" in e for e in effects)
+    assert later_effects(["Readers and staff of the branch libraries see the wrong due date."], language) == []
+
+
+def test_an_incident_reads_its_later_effects_but_not_what_it_rules_out():
+    from statuspage.support.evidence import Page, read_incident
+    incident = Candidate(
+        52, "incident", "Returns booked late",
+        ("Returned books are booked hours late.",
+         "While we catch up, overdue notices go to readers who brought their books back, and the kiosk shows an old "
+         "due date, and holds and renewals work as usual."),
+        ("loans",), NOW - timedelta(hours=1), "identified")
+    reading = read_incident(incident, Page(tuple(LIBRARY)))
+    assert "overdue notices go to readers who brought their books back" in reading.sentences
+    assert "the kiosk shows an old due date" in reading.sentences
+    assert not any(s.startswith("holds and renewals") for s in reading.sentences)
