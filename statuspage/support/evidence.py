@@ -314,7 +314,7 @@ def enumerated(sentence: str) -> list[str]:
                 items.insert(0, (start, last))
                 continue
             first = left_item(last)
-            if first is not None and (first == 0 or tokens[first - 1].norm not in _OPENS) and tokens[begin].norm not in _OPENS:
+            if first is not None and (first == 0 or tokens[first - 1].norm not in _OPENS):
                 items.insert(0, (first, last))
             break
         used.update(i for i in range(items[0][0], items[-1][1] + 1) if tokens[i].norm in _JOINS)

@@ -539,3 +539,42 @@ def test_maintenant_is_no_maintenance():
     from statuspage.support.text import analyze
     assert "maintenance" not in analyze("Tous nos devis affichent maintenant une erreur.", "fr").concepts
     assert "maintenance" in analyze("La maintenance est en cours.", "fr").concepts
+
+
+@pytest.mark.parametrize("sentence, expected", [
+    ("While we upgrade, invoices can't be created, edited or deleted in the portal.",
+     ["While we upgrade, invoices can't be created in the portal.", "While we upgrade, invoices can't be edited in the portal.",
+      "While we upgrade, invoices can't be deleted in the portal."]),
+    ("Während der Arbeiten können Gutscheine nicht eingelöst, verlängert oder storniert werden.",
+     ["Während der Arbeiten können Gutscheine nicht eingelöst werden.",
+      "Während der Arbeiten können Gutscheine nicht verlängert werden.",
+      "Während der Arbeiten können Gutscheine nicht storniert werden."]),
+    ("Pendant la fenêtre, les factures et les devis ne peuvent pas être imprimés.",
+     ["Pendant la fenêtre, les factures ne peuvent pas être imprimés.",
+      "Pendant la fenêtre, les devis ne peuvent pas être imprimés."]),
+    ("Invoices, quotes and delivery notes are unavailable.",
+     ["Invoices are unavailable.", "quotes are unavailable.", "delivery notes are unavailable."]),
+])
+def test_each_item_of_an_enumeration_is_a_sentence_of_its_own(sentence, expected):
+    from statuspage.support.evidence import enumerated
+    assert enumerated(sentence) == expected
+
+
+@pytest.mark.parametrize("sentence", [
+    "The mail queue is long, and delivery is slow.",          # a comma before "and" joins clauses
+    "Monats- und Jahreskarten bleiben gültig.",               # a word cut short joins word parts
+    "Nothing is lost.",
+])
+def test_no_enumeration_no_items(sentence):
+    from statuspage.support.evidence import enumerated
+    assert enumerated(sentence) == []
+
+
+def test_an_incident_reads_each_listed_effect():
+    from statuspage.support.evidence import Page, read_incident
+    upgrade = Candidate(41, "maintenance", "Trip history upgrade",
+                        ("During the window, trips can't be exported, renamed or merged.",), ("trips",),
+                        NOW - timedelta(minutes=20), "in_progress")
+    reading = read_incident(upgrade, Page(tuple(FLEET)))
+    assert "During the window, trips can't be renamed." in reading.sentences
+    assert "Trip history upgrade" in reading.sentences and len(reading.sentences) == len(reading.vectors)
