@@ -15,6 +15,8 @@ the strongest into the reasons a decision gives.
 """
 from __future__ import annotations
 
+import itertools
+import math
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -246,6 +248,7 @@ _OPENS = frozenset({"during", "while", "until", "within", "in", "on", "at", "for
                     "auf", "mit", "fur", "bei", "zu", "nach", "vor", "seit", "bis", "innerhalb"})
 _HARD = re.compile(r"[.;:!?()\[\]\n«»\"“”„/]")
 ITEM_WORDS = 4           # a longer stretch between commas is a clause, not an item
+CROSSED = 12             # at most this many pairings of two or more lists' items
 ITEM_SENTENCE = 4        # an item's sentence shorter than this says too little to stand alone ("Clones.")
 
 
@@ -277,6 +280,7 @@ def enumerated(sentence: str) -> list[str]:
         return start if any(content(i) for i in range(start, end + 1)) else None
 
     variants: list[str] = []
+    lists: list[tuple[int, int, list[str]]] = []      # (start, end, items) of each enumeration
     used: set[int] = set()
     for k, token in enumerate(tokens):
         if token.norm not in _JOINS or k in used or k == 0 or k + 1 >= len(tokens):
@@ -318,9 +322,20 @@ def enumerated(sentence: str) -> list[str]:
                 items.insert(0, (first, last))
             break
         used.update(i for i in range(items[0][0], items[-1][1] + 1) if tokens[i].norm in _JOINS)
-        head, tail = sentence[:tokens[items[0][0]].start], sentence[tokens[items[-1][1]].end:]
-        for a, b in items:
-            variants.append(re.sub(r"\s{2,}", " ", head + sentence[tokens[a].start:tokens[b].end] + tail).strip())
+        lists.append((tokens[items[0][0]].start, tokens[items[-1][1]].end,
+                      [sentence[tokens[a].start:tokens[b].end] for a, b in items]))
+    lists.sort()
+    lists = [entry for i, entry in enumerate(lists) if not i or entry[0] >= lists[i - 1][1]]    # apart
+    choices: list[list[tuple[int, int, str]]] = [[(a, b, item)] for a, b, items in lists for item in items]
+    if 1 < len(lists) and math.prod(len(items) for _, _, items in lists) <= CROSSED:
+        # two lists in one sentence ("leave requests and sick notes can't be submitted or approved"): every pairing
+        choices += [list(chosen) for chosen in itertools.product(*([(a, b, item) for item in items]
+                                                                    for a, b, items in lists))]
+    for chosen in choices:
+        text, at = "", 0
+        for a, b, item in chosen:
+            text, at = text + sentence[at:a] + item, b
+        variants.append(re.sub(r"\s{2,}", " ", text + sentence[at:]).strip())
     return variants
 
 

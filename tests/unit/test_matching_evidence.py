@@ -560,6 +560,16 @@ def test_each_item_of_an_enumeration_is_a_sentence_of_its_own(sentence, expected
     assert enumerated(sentence) == expected
 
 
+def test_two_enumerations_in_one_sentence_are_also_paired():
+    from statuspage.support.evidence import enumerated
+    variants = enumerated("Invoices and quotes can't be printed or mailed.")
+    assert variants[:4] == ["Invoices can't be printed or mailed.", "quotes can't be printed or mailed.",
+                            "Invoices and quotes can't be printed.", "Invoices and quotes can't be mailed."]
+    assert set(variants[4:]) == {"Invoices can't be printed.", "Invoices can't be mailed.", "quotes can't be printed.",
+                                 "quotes can't be mailed."}
+    assert len(enumerated("Factures et devis ne peuvent être ni imprimés ni envoyés par courrier, ni par e-mail.")) <= 12
+
+
 @pytest.mark.parametrize("sentence", [
     "The mail queue is long, and delivery is slow.",          # a comma before "and" joins clauses
     "Monats- und Jahreskarten bleiben gültig.",               # a word cut short joins word parts
