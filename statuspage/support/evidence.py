@@ -15,6 +15,8 @@ the strongest into the reasons a decision gives.
 """
 from __future__ import annotations
 
+import itertools
+import math
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -211,6 +213,11 @@ def read_incident(candidate: Candidate, page: Page) -> IncidentReading:
     # normally" must not bring a ticket about imports close
     telling = [candidate.title] + [s for s in sentences + clauses if s not in excluded and _tells(s, language)
                                    and not any(c in s for c in excluded)]
+    # each item of an enumeration on its own ("can't be submitted, approved or cancelled" → "can't be approved"):
+    # a ticket that reports one of the listed effects meets it without the others' words. Not the title's ("Dashboard
+    # and sign-in unavailable" → "sign-in unavailable"): a few words alone come close to any ticket on the subject
+    telling += [v for v in dict.fromkeys(v for s in telling[1:] for v in enumerated(s))
+                if v not in telling and len(v.split()) >= ITEM_SENTENCE]
     if candidate.kind == "incident":
         telling += [e for e in later_effects(candidate.texts[1:], language) if e not in telling
                     and not any(e in c or c in e for c in excluded)]
@@ -278,6 +285,114 @@ def quotes_shared(ticket_text: str, ticket_quotes: frozenset[str], incident_quot
         return []
     words = f" {_quote_norm(ticket_text)} "
     return sorted(q for q in incident_quotes if q in ticket_quotes or (len(q.split()) >= 2 and f" {q} " in words))
+
+
+# An enumeration ("can't be submitted, approved or cancelled"; "reports, exports and the night audit are
+# unavailable") packs one effect per item into a sentence whose vector is the average of all of them: a ticket that
+# reports one item alone comes only part of the way. Each item is read as its own sentence, the rest of the sentence
+# kept around it. General language only: the words that join items, and the words (STOPWORDS, negations) that end
+# an item because they belong to the frame around the list.
+_JOINS = frozenset({"and", "or", "und", "oder", "sowie", "et", "ou"})
+_ARTICLES = frozenset({"the", "a", "an", "der", "die", "das", "den", "dem", "des", "ein", "eine", "einen", "le", "la",
+                       "les", "l", "un", "une", "du"})
+_LINKS = frozenset({"of", "de", "d", "du", "des", "von", "vom", "der"})     # inside an item: "rapports de campagne"
+_FRAME = STOPWORDS | {"not", "no", "nicht", "kein", "keine", "pas", "ne", "n", "plus", "t", "cannot", "nor"}
+# words that open an adverbial before a list's first comma ("During the window, webhooks and ..."): what follows
+# them up to the comma is no item
+_OPENS = frozenset({"during", "while", "until", "within", "in", "on", "at", "for", "from", "with", "by", "to", "after",
+                    "pendant", "durant", "dans", "sur", "pour", "par", "avec", "en", "apres", "wahrend", "im", "am",
+                    "auf", "mit", "fur", "bei", "zu", "nach", "vor", "seit", "bis", "innerhalb"})
+_HARD = re.compile(r"[.;:!?()\[\]\n«»\"“”„/]")
+ITEM_WORDS = 4           # a longer stretch between commas is a clause, not an item
+CROSSED = 12             # at most this many pairings of two or more lists' items
+ITEM_SENTENCE = 4        # an item's sentence shorter than this says too little to stand alone ("Clones.")
+
+
+def enumerated(sentence: str) -> list[str]:
+    """The sentence once per item of each enumeration in it, the other items left out: "Subscriptions can't
+    be taken out, changed or cancelled" gives "Subscriptions can't be taken out", "Subscriptions can't be
+    changed", "Subscriptions can't be cancelled". Nothing for a sentence without one."""
+    tokens = tokenize(sentence)
+    gaps = [sentence[tokens[i - 1].end if i else 0:t.start] for i, t in enumerate(tokens)]
+
+    def content(i: int) -> bool:
+        return tokens[i].norm not in _FRAME
+
+    def broken(i: int) -> bool:        # punctuation between token i-1 and token i
+        return bool(_HARD.search(gaps[i]) or "," in gaps[i])
+
+    def left_item(end: int) -> int | None:
+        """The first token of the item that ends at token `end`: back over its words to a comma or a frame word."""
+        start = end
+        while start > 0 and not broken(start) and end - start + 1 < ITEM_WORDS:
+            prev = start - 1
+            if content(prev) or (prev > 0 and tokens[prev].norm in _LINKS and content(prev - 1)):
+                start = prev
+            elif tokens[prev].norm in _ARTICLES:
+                start = prev
+                break
+            else:
+                break
+        return start if any(content(i) for i in range(start, end + 1)) else None
+
+    variants: list[str] = []
+    lists: list[tuple[int, int, list[str]]] = []      # (start, end, items) of each enumeration
+    used: set[int] = set()
+    for k, token in enumerate(tokens):
+        if token.norm not in _JOINS or k in used or k == 0 or k + 1 >= len(tokens):
+            continue
+        # ", and" joins clauses ("…, and leave balances are shown"); "Monats- und Jahresabos" joins word parts
+        if _HARD.search(gaps[k]) or "," in gaps[k] or "-" in gaps[k] or _HARD.search(gaps[k + 1]) or "," in gaps[k + 1]:
+            continue
+        # the item after the joining word: an article, then its words up to a frame word or punctuation
+        end = k + 1
+        if tokens[end].norm in _ARTICLES:
+            end += 1
+        if end >= len(tokens) or not content(end) or broken(end):
+            continue
+        while (end + 1 < len(tokens) and not broken(end + 1) and end + 1 - k < ITEM_WORDS
+               and (content(end + 1) or (tokens[end + 1].norm in _LINKS and end + 2 < len(tokens) and content(end + 2)
+                                          and not broken(end + 2)))):
+            end += 1 + (not content(end + 1))
+        items = [(k + 1, end)]
+        last = k - 1
+        start = left_item(last)
+        if start is None:
+            continue
+        items.insert(0, (start, last))
+        # earlier items, each after a comma: a whole short stretch, or the end of a longer one (the first item)
+        while "," in gaps[start] and not _HARD.search(gaps[start]) and start > 0:
+            last = start - 1
+            begin = last
+            while begin > 0 and not broken(begin):
+                begin -= 1
+            if last - begin + 1 < ITEM_WORDS and tokens[begin].norm not in _OPENS and all(content(i) or tokens[i].norm in _LINKS | _ARTICLES
+                                                      for i in range(begin, last + 1)) and begin > 0:
+                if not any(content(i) for i in range(begin, last + 1)):
+                    break
+                start = begin
+                items.insert(0, (start, last))
+                continue
+            first = left_item(last)
+            if first is not None and (first == 0 or tokens[first - 1].norm not in _OPENS):
+                items.insert(0, (first, last))
+            break
+        used.update(i for i in range(items[0][0], items[-1][1] + 1) if tokens[i].norm in _JOINS)
+        lists.append((tokens[items[0][0]].start, tokens[items[-1][1]].end,
+                      [sentence[tokens[a].start:tokens[b].end] for a, b in items]))
+    lists.sort()
+    lists = [entry for i, entry in enumerate(lists) if not i or entry[0] >= lists[i - 1][1]]    # apart
+    choices: list[list[tuple[int, int, str]]] = [[(a, b, item)] for a, b, items in lists for item in items]
+    if 1 < len(lists) and math.prod(len(items) for _, _, items in lists) <= CROSSED:
+        # two lists in one sentence ("leave requests and sick notes can't be submitted or approved"): every pairing
+        choices += [list(chosen) for chosen in itertools.product(*([(a, b, item) for item in items]
+                                                                    for a, b, items in lists))]
+    for chosen in choices:
+        text, at = "", 0
+        for a, b, item in chosen:
+            text, at = text + sentence[at:a] + item, b
+        variants.append(re.sub(r"\s{2,}", " ", text + sentence[at:]).strip())
+    return variants
 
 
 def _tells(sentence: str, language: str) -> bool:

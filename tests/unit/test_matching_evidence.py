@@ -677,3 +677,52 @@ def test_an_incident_reads_its_later_effects_but_not_what_it_rules_out():
     assert "overdue notices go to readers who brought their books back" in reading.sentences
     assert "the kiosk shows an old due date" in reading.sentences
     assert not any(s.startswith("holds and renewals") for s in reading.sentences)
+
+
+@pytest.mark.parametrize("sentence, expected", [
+    ("While we upgrade, invoices can't be created, edited or deleted in the portal.",
+     ["While we upgrade, invoices can't be created in the portal.", "While we upgrade, invoices can't be edited in the portal.",
+      "While we upgrade, invoices can't be deleted in the portal."]),
+    ("Während der Arbeiten können Gutscheine nicht eingelöst, verlängert oder storniert werden.",
+     ["Während der Arbeiten können Gutscheine nicht eingelöst werden.",
+      "Während der Arbeiten können Gutscheine nicht verlängert werden.",
+      "Während der Arbeiten können Gutscheine nicht storniert werden."]),
+    ("Pendant la fenêtre, les factures et les devis ne peuvent pas être imprimés.",
+     ["Pendant la fenêtre, les factures ne peuvent pas être imprimés.",
+      "Pendant la fenêtre, les devis ne peuvent pas être imprimés."]),
+    ("Invoices, quotes and delivery notes are unavailable.",
+     ["Invoices are unavailable.", "quotes are unavailable.", "delivery notes are unavailable."]),
+])
+def test_each_item_of_an_enumeration_is_a_sentence_of_its_own(sentence, expected):
+    from statuspage.support.evidence import enumerated
+    assert enumerated(sentence) == expected
+
+
+def test_two_enumerations_in_one_sentence_are_also_paired():
+    from statuspage.support.evidence import enumerated
+    variants = enumerated("Invoices and quotes can't be printed or mailed.")
+    assert variants[:4] == ["Invoices can't be printed or mailed.", "quotes can't be printed or mailed.",
+                            "Invoices and quotes can't be printed.", "Invoices and quotes can't be mailed."]
+    assert set(variants[4:]) == {"Invoices can't be printed.", "Invoices can't be mailed.", "quotes can't be printed.",
+                                 "quotes can't be mailed."}
+    assert len(enumerated("Factures et devis ne peuvent être ni imprimés ni envoyés par courrier, ni par e-mail.")) <= 12
+
+
+@pytest.mark.parametrize("sentence", [
+    "The mail queue is long, and delivery is slow.",          # a comma before "and" joins clauses
+    "Monats- und Jahreskarten bleiben gültig.",               # a word cut short joins word parts
+    "Nothing is lost.",
+])
+def test_no_enumeration_no_items(sentence):
+    from statuspage.support.evidence import enumerated
+    assert enumerated(sentence) == []
+
+
+def test_an_incident_reads_each_listed_effect():
+    from statuspage.support.evidence import Page, read_incident
+    upgrade = Candidate(41, "maintenance", "Trip history upgrade",
+                        ("During the window, trips can't be exported, renamed or merged.",), ("trips",),
+                        NOW - timedelta(minutes=20), "in_progress")
+    reading = read_incident(upgrade, Page(tuple(FLEET)))
+    assert "During the window, trips can't be renamed." in reading.sentences
+    assert "Trip history upgrade" in reading.sentences and len(reading.sentences) == len(reading.vectors)
