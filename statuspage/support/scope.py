@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 from .places import place_words, places
 from .semantic import sentences
-from .lexicon import OBJECT, STOPWORDS, SYMPTOM
-from .text import analyze, kind, stem, tokenize
+from .lexicon import OBJECT, QUALIFIERS, STOPWORDS, SYMPTOM
+from .text import LANGUAGES, analyze, kind, stem, tokenize
 
 Version = tuple[int, int, int, int, str]     # "4.1a" -> (4, 1, 0, 0, "a"): compared as tuples
 
@@ -47,6 +47,7 @@ class Scope:
     versions_in: frozenset[Version] = frozenset()     # version numbers ("5.12.0", "4.1a") clauses that rule in name
     versions_out: tuple[tuple[Version, Version], ...] = ()    # (lowest, highest) version ranges clauses that rule out name
     things: frozenset[str] = frozenset()       # terms that are things the lexicon knows (SMS, iOS, e-mail): kinds, no brands
+    qualifiers: frozenset[str] = frozenset()   # of terms_out, the qualifiers (lexicon.QUALIFIERS: "@own", "@dedicated")
 
     @property
     def excluding(self) -> tuple[str, ...]:
@@ -161,9 +162,41 @@ def incident_scope(texts: Sequence[str], language: str, surface: Sequence[str] =
     versions_out = tuple(r for c in ruled_out for r in version_ranges(c))
     plain_out = set().union(*(_plain_words(c, language) for c in ruled_out)) if ruled_out else set()
     things = set().union(*(_things(text, language) for text in texts)) if texts else set()
+    # a qualifier only clauses that rule out say ("self-hosted runners are not affected") rules out that variant
+    qualifiers = (set().union(*(qualifiers_of(c) for c in ruled_out)) - set().union(*(qualifiers_of(c) for c in ruled_in))
+                  - (qualifiers_of(texts[0]) if texts else set())) if ruled_out else set()
     return Scope(tuple(parts), places_in, places_out, frozenset(names_in - words_out - lowercase - shown),
-                 frozenset((names_out - lowercase | plain_out) - words_in - shown), language, versions_in,
-                 tuple(r for r in versions_out if not any(r[0] <= v <= r[1] for v in versions_in)), frozenset(things))
+                 frozenset((names_out - lowercase | plain_out) - words_in - shown) | qualifiers, language, versions_in,
+                 tuple(r for r in versions_out if not any(r[0] <= v <= r[1] for v in versions_in)), frozenset(things),
+                 frozenset(qualifiers))
+
+
+def _qualifier_forms() -> dict[str, list[tuple[str, tuple[str, ...]]]]:
+    """Per language, (qualifier, the stems of one of its forms), longest first."""
+    out: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+    for name, forms in QUALIFIERS.items():
+        for language, written in zip(LANGUAGES, forms):
+            for form in written.split(","):
+                stems = tuple(stem(t.norm, language) for t in tokenize(form))
+                if stems:
+                    out.setdefault(language, []).append((name, stems))
+    return {language: sorted(found, key=lambda f: -len(f[1])) for language, found in out.items()}
+
+
+_QUALIFIER_FORMS = _qualifier_forms()
+
+
+def qualifiers_of(text: str) -> set[str]:
+    """The qualifiers (lexicon.QUALIFIERS) a text says, in any of the three languages, as terms ("@own")."""
+    tokens = tokenize(text)
+    out = set()
+    for language, forms in _QUALIFIER_FORMS.items():
+        stems = [stem(t.norm, language) for t in tokens]
+        for name, form in forms:
+            n = len(form)
+            if name not in out and any(tuple(stems[i:i + n]) == form for i in range(len(stems) - n + 1)):
+                out.add(f"@{name}")
+    return out
 
 
 def _things(text: str, language: str) -> set[str]:
@@ -232,11 +265,17 @@ def ticket_fit(scope: Scope, text: str, named: frozenset[str] | None = None, rep
     said_in = {term: said for term in scope.terms_in if (said := _said(term, words, compounds=True))}
     inside = sorted(set(said_in.values()))
     problem = words if reported is None else _words(reported, scope.language)
-    said_out = {term: said for term in scope.terms_out if (said := _said(term, problem, compounds=False))}
+    said_out = {term: said for term in scope.terms_out - scope.qualifiers if (said := _said(term, problem, compounds=False))}
+    # a qualifier is said of the ticket's own thing wherever it stands ("our self-hosted runners, in the office,
+    # take no jobs"); it narrows whatever the ticket names, so a name ruled in does not answer it
+    if scope.qualifiers:
+        said_out |= {q: q[1:] for q in scope.qualifiers & qualifiers_of(text)}
     outside = sorted(set(said_out.values()))
     # what is ruled in that does not answer a name ruled out: a thing the lexicon knows ("SMS codes" beside an
     # operator ruled out), unless what is ruled out is one too
     aside = [] if scope.things & said_out.keys() else sorted({w for t, w in said_in.items() if t in scope.things})
+    if scope.qualifiers & said_out.keys():
+        aside = sorted(set(said_in.values()))
     if scope.versions_in or scope.versions_out:
         mine = versions(text)
         if any(v in scope.versions_in for v in mine):
