@@ -215,9 +215,9 @@ CONCEPTS: dict[str, Concept] = {
 # a German ticket ("selbst gehostete Runner", "hochgeladenes Zertifikat", "dedizierte IP"). General language only;
 # scope.py compares them as terms of their own ("@own"), they are no concepts of a ticket's topic.
 QUALIFIERS: dict[str, tuple[str, str, str]] = {
-    "own": ("self hosted, self managed, on premise, on premises, your own, our own, my own, yourself, yourselves",
-            "selbst gehostet, selbst gehostete, selbst gehosteten, selbstgehostet, selbstgehostete, selbstgehosteten, selbst betrieben, selbst betriebene, selbst betriebenen, eigene, eigenen, eigenes, eigener, eigenem, on premise",
-            "auto hébergé, auto hébergée, auto hébergés, auto hébergées, vous même, vous mêmes, nous même, nous mêmes, votre propre, vos propres, notre propre, nos propres, mon propre, ma propre, mes propres, sur site, on premise"),
+    "own": ("self hosted, self managed, on premise, on premises, your own, our own, my own, yourself, yourselves, custom",
+            "selbst gehostet, selbst gehostete, selbst gehosteten, selbstgehostet, selbstgehostete, selbstgehosteten, selbst betrieben, selbst betriebene, selbst betriebenen, eigene, eigenen, eigenes, eigener, eigenem, benutzerdefiniert, benutzerdefinierte, benutzerdefinierten, on premise",
+            "auto hébergé, auto hébergée, auto hébergés, auto hébergées, vous même, vous mêmes, nous même, nous mêmes, votre propre, vos propres, notre propre, nos propres, mon propre, ma propre, mes propres, personnalisé, personnalisée, personnalisés, personnalisées, sur site, on premise"),
     "uploaded": ("uploaded, you upload, we upload, upload yourself, upload your own",
                  "hochgeladen, hochgeladene, hochgeladenes, hochgeladenen, hochgeladener, selbst hochladen",
                  "téléversé, téléversée, téléversés, téléversées, importé par vous"),

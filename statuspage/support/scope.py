@@ -303,9 +303,13 @@ PLATFORMS = {"ios": ("iphone", "iphones", "ipad", "ipads"),
 
 def _words(text: str, language: str) -> dict[str, str]:
     words: dict[str, str] = {}
-    for t in tokenize(text):
+    tokens = tokenize(text)
+    for t in tokens:
         words.setdefault(_key(t.norm, language), text[t.start:t.end])
         words.setdefault(t.norm, text[t.start:t.end])
+    for a, b in zip(tokens, tokens[1:]):     # "web shop", "web-shop" for "Webshop", "e mail" for "E-Mail"
+        if text[a.end:b.start] in (" ", "-") and not a.norm.isdigit() and not b.norm.isdigit():
+            words.setdefault(_key(a.norm + b.norm, language), text[a.start:b.end])
     for platform, devices in PLATFORMS.items():
         device = next((words[d] for d in devices if d in words), None)
         if device is not None:
