@@ -160,31 +160,18 @@ _ENGLISH_ADJECTIVES: set[str] = set()      # English ones (German, French): capi
 
 def city_names(text: str) -> frozenset[str]:
     """The names of cities (not countries or regions) a text mentions, normalized: a page that names a city in
-    its components ("locks by Salto") uses it as the name of a thing there, not as a place. Cities named as
-    where something is ("servers in Frankfurt, Paris and Singapore", "à Lyon et Lille") stay places."""
+    its components ("locks by Salto") uses it as the name of a thing there, not as a place."""
     names, _, longest = _gazetteer()
     tokens = tokenize(text)
     out = set()
-    located = -1       # the index of the last token of a city named after "in", "à", ... (or listed with one)
     for i in range(len(tokens)):
         for n in range(min(longest.get(tokens[i].norm, 0), len(tokens) - i), 0, -1):
             key = " ".join(t.norm for t in tokens[i:i + n])
             if key in names:
-                before = tokens[i - 1] if i else None
-                listed = before is not None and (
-                    before.norm in _LOCATIVE
-                    or (before.norm in _AND and i >= 2 and located == i - 2)
-                    or (located == i - 1 and text[before.end:tokens[i].start].strip() == ","))
-                if listed:
-                    located = i + n - 1
-                elif key not in _COUNTRY_NAMES:
+                if key not in _COUNTRY_NAMES:
                     out.add(key)
                 break
     return frozenset(out)
-
-
-_LOCATIVE = frozenset({"in", "at", "from", "a", "en", "au", "aux", "dans", "nach", "aus"})    # "à" is "a" once normalized
-_AND = frozenset({"and", "or", "und", "oder", "et", "ou"})
 
 
 # City names that are also everyday words in English, German or French: never read as a place.
