@@ -428,7 +428,7 @@ class Reader:
             if own and other_incidents and not any(close([c]) & o.symptoms for o in other_incidents for c in own):
                 v["symptom_distinct"] = 1.0
         self._intent(inc, v, notes, strong)
-        fit: Fit = ticket_fit(inc.scope, t.scope_text, t.places, t.reported, t.language)
+        fit: Fit = ticket_fit(inc.scope, t.scope_text, t.places, t.reported)
         if fit.against:
             v["scope_outside"], notes["scope_outside"] = 1.0, ", ".join(fit.outside)
         elif fit.inside:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from .places import place_words, places
 from .semantic import sentences
-from .lexicon import CONCEPTS, OBJECT, QUALIFIERS, STOPWORDS, SYMPTOM
+from .lexicon import OBJECT, QUALIFIERS, STOPWORDS, SYMPTOM
 from .text import LANGUAGES, analyze, kind, stem, tokenize
 
 Version = tuple[int, int, int, int, str]     # "4.1a" -> (4, 1, 0, 0, "a"): compared as tuples
@@ -48,8 +48,6 @@ class Scope:
     versions_out: tuple[tuple[Version, Version], ...] = ()    # (lowest, highest) version ranges clauses that rule out name
     things: frozenset[str] = frozenset()       # terms that are things the lexicon knows (SMS, iOS, e-mail): kinds, no brands
     qualifiers: frozenset[str] = frozenset()   # of terms_out, the qualifiers (lexicon.QUALIFIERS: "@own", "@dedicated")
-    objects_out: frozenset[str] = frozenset()  # things the lexicon knows only clauses that rule out name ("#email")
-    objects_in: frozenset[str] = frozenset()   # things the lexicon knows the clauses that rule in name
 
     @property
     def excluding(self) -> tuple[str, ...]:
@@ -167,20 +165,10 @@ def incident_scope(texts: Sequence[str], language: str, surface: Sequence[str] =
     # a qualifier only clauses that rule out say ("self-hosted runners are not affected") rules out that variant
     qualifiers = (set().union(*(qualifiers_of(c) for c in ruled_out)) - set().union(*(qualifiers_of(c) for c in ruled_in))
                   - (qualifiers_of(texts[0]) if texts else set())) if ruled_out else set()
-    # a thing the lexicon knows, in any language, that only clauses that rule out name ("e-mail verification works
-    # normally"); not one an affected component is called (it says where the problem shows)
-    objects_in = set().union(*(objects_of(c, language) for c in [*ruled_in, *texts[:1]])) if texts else set()
-    objects_out = (set().union(*(objects_of(c, language) for c in ruled_out)) - objects_in
-                   - set().union(set(), *(objects_of(n, language) for n in surface))) if ruled_out else set()
     return Scope(tuple(parts), places_in, places_out, frozenset(names_in - words_out - lowercase - shown),
                  frozenset((names_out - lowercase | plain_out) - words_in - shown) | qualifiers, language, versions_in,
                  tuple(r for r in versions_out if not any(r[0] <= v <= r[1] for v in versions_in)), frozenset(things),
-                 frozenset(qualifiers), frozenset(objects_out), frozenset(objects_in))
-
-
-def objects_of(text: str, language: str) -> set[str]:
-    """The things the lexicon knows a text names, as terms ("#email")."""
-    return {f"#{c}" for c in analyze(text, language).concepts if kind(c) == OBJECT}
+                 frozenset(qualifiers))
 
 
 def _qualifier_forms() -> dict[str, list[tuple[str, tuple[str, ...]]]]:
@@ -264,13 +252,12 @@ def outside_words(text: str, language: str) -> str:
     return text
 
 
-def ticket_fit(scope: Scope, text: str, named: frozenset[str] | None = None, reported: str | None = None,
-               language: str = "") -> Fit:
+def ticket_fit(scope: Scope, text: str, named: frozenset[str] | None = None, reported: str | None = None) -> Fit:
     """Where a ticket stands against an incident's scope: `text` is outside_words() of the ticket, `named`
     the places of that text when already known, `reported` the clauses of it that report a problem (a name
     ruled out counts only there: "Gmail users have it" beside "Hotmail addresses have not" is no report
     about Gmail)."""
-    if not scope.places_in and not scope.places_out and not scope.terms_in and not scope.terms_out and not scope.objects_out:
+    if not scope.places_in and not scope.places_out and not scope.terms_in and not scope.terms_out:
         return Fit()
     words = _words(text, scope.language)
     if named is None:
@@ -283,10 +270,6 @@ def ticket_fit(scope: Scope, text: str, named: frozenset[str] | None = None, rep
     # take no jobs"); it narrows whatever the ticket names, so a name ruled in does not answer it
     if scope.qualifiers:
         said_out |= {q: q[1:] for q in scope.qualifiers & qualifiers_of(text)}
-    if scope.objects_out:     # a thing ruled out, where the ticket reports a problem and names nothing ruled in
-        things = objects_of(reported if reported is not None else text, language or scope.language)
-        if not things & scope.objects_in:
-            said_out |= {o: CONCEPTS[o[1:]].label for o in scope.objects_out & things}
     outside = sorted(set(said_out.values()))
     # what is ruled in that does not answer a name ruled out: a thing the lexicon knows ("SMS codes" beside an
     # operator ruled out), unless what is ruled out is one too
