@@ -327,9 +327,17 @@ def reporting_clauses(text: str, language: str) -> str:
     in them. The whole text when none does. An aside in brackets belongs to its clause ("our server (Java,
     Frankfurt) drops players")."""
     joined = _BRACKETED.sub(lambda m: m.group().replace(",", " "), _DIGIT_DOT.sub("\\1\u2024", text))
-    found = [m.group().replace("\u2024", ".") for m in _COMMA_CLAUSE.finditer(joined)
-             if any(kind(c) == SYMPTOM or c == "negation" for c in analyze(m.group(), language).concepts)]
+    runs = list(_COMMA_CLAUSE.finditer(joined))
+    reports = [any(kind(c) == SYMPTOM or c == "negation" for c in analyze(m.group(), language).concepts) for m in runs]
+    # a leading phrase that says where ("On our server in Lyon, players drop", "Sur notre serveur à Lyon, des
+    # joueurs…", "Bei unserem Server in Lyon, …") belongs to the clause after it
+    found = [m.group().replace("\u2024", ".") for i, m in enumerate(runs)
+             if reports[i] or (i + 1 < len(runs) and reports[i + 1] and joined[m.end():runs[i + 1].start()].strip() == ","
+                               and m.group().split()[:1] and m.group().split()[0].casefold() in _WHERE)]
     return "\n".join(found) if found else text
+
+
+_WHERE = frozenset("on in at for with from under bei auf an mit für unter über von sur dans chez pour avec à au aux en sous".split())
 
 
 def _said(term: str, words: dict[str, str], *, compounds: bool) -> str | None:
