@@ -573,3 +573,14 @@ def test_a_name_ruled_out_meets_a_ticket_writing_it_in_two_words():
     assert "webshop" in scope.terms_out
     text = "The ticket I bought in the web shop never downloaded"
     assert ticket_fit(scope, text, frozenset(), text).outside == ("web shop",)
+
+
+def test_a_leading_phrase_saying_where_belongs_to_the_clause_reporting_the_problem():
+    from statuspage.support.scope import reporting_clauses
+    scope = incident_scope(("Voice chat drops in Lyon", "Voice chat drops for Zorbo servers. Krall servers are not affected."), "en")
+    for text in ("Sur notre serveur Krall à Lyon, les joueurs sont déconnectés.",
+                 "On our Krall server, players keep getting disconnected.",
+                 "Bei unserem Krall-Server, da fliegen die Spieler ständig raus und die Verbindung bricht ab."):
+        assert ticket_fit(scope, text, frozenset(), reporting_clauses(text, "fr")).outside, text
+    # a clause that is no such phrase stays out ("Krall customers have it" says who has no problem)
+    assert "Krall" not in reporting_clauses("Krall customers have it, Zorbo customers are disconnected", "en")
