@@ -31,6 +31,7 @@ Version = tuple[int, int, int, int, str]     # "4.1a" -> (4, 1, 0, 0, "a"): comp
 NOT_WORDS = ("not", "nicht", "pas", "non", "nor", "neither", "weder", "ebenso wenig", "ni", "un", "aucun", "kein")
 _AGAIN = frozenset({"again", "wieder", "nouveau", "restored", "recovered"})
 _DIGIT_DOT = re.compile(r"(\d)\.(?=\d)")
+_WORD_DOT = re.compile(r"([^\W_])\.(?=[a-z])")     # a dot inside a domain ("web.de"), no sentence's end
 # titles and abbreviations whose dot ends no sentence ("Sagemcom Dr. Neuhaus", "ca. 3 Uhr", "z.B. Gas")
 _ABBREVIATION_DOT = re.compile(r"\b(Dr|Prof|Mr|Mrs|Ms|St|Nr|Mme|Mlle|ca|bzw|vs|inkl|ggf|evtl|usw|z\.B|u\.a|Inc|Ltd|Corp)\.(?=\s)")
 _CLAUSE_BREAK = re.compile(r"[:;]|,\s+(?:but|aber|mais|whereas|während|tandis que|sauf|except)\s", re.IGNORECASE)
@@ -326,7 +327,8 @@ def reporting_clauses(text: str, language: str) -> str:
     """The clauses (between commas and sentence ends) of a text that report a problem: a symptom or a negation
     in them. The whole text when none does. An aside in brackets belongs to its clause ("our server (Java,
     Frankfurt) drops players")."""
-    joined = _BRACKETED.sub(lambda m: m.group().replace(",", " "), _DIGIT_DOT.sub("\\1\u2024", text))
+    joined = _BRACKETED.sub(lambda m: m.group().replace(",", " "),
+                            _WORD_DOT.sub("\\1\u2024", _DIGIT_DOT.sub("\\1\u2024", text)))    # "orange.fr" ends nothing
     runs = list(_COMMA_CLAUSE.finditer(joined))
     reports = [any(kind(c) == SYMPTOM or c == "negation" for c in analyze(m.group(), language).concepts) for m in runs]
     # a leading phrase that says where ("On our server in Lyon, players drop", "Sur notre serveur à Lyon, des
