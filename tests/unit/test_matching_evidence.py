@@ -584,3 +584,9 @@ def test_a_leading_phrase_saying_where_belongs_to_the_clause_reporting_the_probl
         assert ticket_fit(scope, text, frozenset(), reporting_clauses(text, "fr")).outside, text
     # a clause that is no such phrase stays out ("Krall customers have it" says who has no problem)
     assert "Krall" not in reporting_clauses("Krall customers have it, Zorbo customers are disconnected", "en")
+
+
+def test_a_domain_name_does_not_end_the_clause_reporting_the_problem():
+    from statuspage.support.scope import reporting_clauses
+    assert "gmx.net" in reporting_clauses("Unsere Mails an gmx.net kommen als Bounce zurück", "de")
+    assert reporting_clauses("Nos envois vers exemple.fr reviennent en erreur.", "fr").strip() == "Nos envois vers exemple.fr reviennent en erreur"
