@@ -210,6 +210,21 @@ CONCEPTS: dict[str, Concept] = {
     "planned": C(MARKER, "planned", "planned, scheduled, announced, ^do you plan, ^are you planning", "geplant, geplante, angekündigt, angekündigte, ^planen sie, ^plant ihr", "prévu, prévue, planifié, planifiée, annoncé, annoncée"),
 }
 
+# Qualifiers that narrow a thing down to a variant an update can rule out ("self-hosted runners", "certificates
+# you upload yourself", "accounts with a dedicated IP"), paired across languages so that an English update meets
+# a German ticket ("selbst gehostete Runner", "hochgeladenes Zertifikat", "dedizierte IP"). General language only;
+# scope.py compares them as terms of their own ("@own"), they are no concepts of a ticket's topic.
+QUALIFIERS: dict[str, tuple[str, str, str]] = {
+    "own": ("self hosted, self managed, on premise, on premises, your own, our own, my own, yourself, yourselves, custom",
+            "selbst gehostet, selbst gehostete, selbst gehosteten, selbstgehostet, selbstgehostete, selbstgehosteten, selbst betrieben, selbst betriebene, selbst betriebenen, eigene, eigenen, eigenes, eigener, eigenem, benutzerdefiniert, benutzerdefinierte, benutzerdefinierten, on premise",
+            "auto hébergé, auto hébergée, auto hébergés, auto hébergées, vous même, vous mêmes, nous même, nous mêmes, votre propre, vos propres, notre propre, nos propres, mon propre, ma propre, mes propres, personnalisé, personnalisée, personnalisés, personnalisées, sur site, on premise"),
+    "uploaded": ("uploaded, you upload, we upload, upload yourself, upload your own",
+                 "hochgeladen, hochgeladene, hochgeladenes, hochgeladenen, hochgeladener, selbst hochladen",
+                 "téléversé, téléversée, téléversés, téléversées, importé par vous"),
+    "dedicated": ("dedicated", "dediziert, dedizierte, dedizierten, dedizierter, dediziertes", "dédié, dédiée, dédiés, dédiées"),
+    "shared": ("shared", "geteilt, geteilte, geteilten, geteilter, gemeinsam genutzte, gemeinsam genutzten", "partagé, partagée, partagés, partagées, mutualisé, mutualisée, mutualisés, mutualisées"),
+}
+
 # Symptom families: a ticket reporting a symptom of the incident's family fits even without the same word.
 FAMILIES: dict[str, frozenset[str]] = {
     "outage": frozenset({"failure"}), "error": frozenset({"failure"}), "server_error": frozenset({"failure"}),

@@ -23,14 +23,15 @@ from dataclasses import dataclass
 
 from .places import place_words, places
 from .semantic import sentences
-from .lexicon import OBJECT, STOPWORDS, SURFACES, SYMPTOM
-from .text import analyze, kind, stem, tokenize
+from .lexicon import OBJECT, QUALIFIERS, STOPWORDS, SURFACES, SYMPTOM
+from .text import LANGUAGES, analyze, kind, stem, tokenize
 
 Version = tuple[int, int, int, int, str]     # "4.1a" -> (4, 1, 0, 0, "a"): compared as tuples
 
 NOT_WORDS = ("not", "nicht", "pas", "non", "nor", "neither", "weder", "ebenso wenig", "ni", "un", "aucun", "kein")
 _AGAIN = frozenset({"again", "wieder", "nouveau", "restored", "recovered"})
 _DIGIT_DOT = re.compile(r"(\d)\.(?=\d)")
+_WORD_DOT = re.compile(r"([^\W_])\.(?=[a-z])")     # a dot inside a domain ("web.de"), no sentence's end
 # titles and abbreviations whose dot ends no sentence ("Sagemcom Dr. Neuhaus", "ca. 3 Uhr", "z.B. Gas")
 _ABBREVIATION_DOT = re.compile(r"\b(Dr|Prof|Mr|Mrs|Ms|St|Nr|Mme|Mlle|ca|bzw|vs|inkl|ggf|evtl|usw|z\.B|u\.a|Inc|Ltd|Corp)\.(?=\s)")
 _CLAUSE_BREAK = re.compile(r"[:;]|,\s+(?:but|aber|mais|whereas|während|tandis que|sauf|except)\s", re.IGNORECASE)
@@ -47,6 +48,7 @@ class Scope:
     versions_in: frozenset[Version] = frozenset()     # version numbers ("5.12.0", "4.1a") clauses that rule in name
     versions_out: tuple[tuple[Version, Version], ...] = ()    # (lowest, highest) version ranges clauses that rule out name
     things: frozenset[str] = frozenset()       # terms that are things the lexicon knows (SMS, iOS, e-mail): kinds, no brands
+    qualifiers: frozenset[str] = frozenset()   # of terms_out, the qualifiers (lexicon.QUALIFIERS: "@own", "@dedicated")
 
     @property
     def excluding(self) -> tuple[str, ...]:
@@ -164,9 +166,41 @@ def incident_scope(texts: Sequence[str], language: str, surface: Sequence[str] =
     versions_out = tuple(r for c in ruled_out for r in version_ranges(c))
     plain_out = set().union(*(_plain_words(c, language) - _where(c, language) for c in ruled_out)) if ruled_out else set()
     things = set().union(*(_things(text, language) for text in texts)) if texts else set()
+    # a qualifier only clauses that rule out say ("self-hosted runners are not affected") rules out that variant
+    qualifiers = (set().union(*(qualifiers_of(c) for c in ruled_out)) - set().union(*(qualifiers_of(c) for c in ruled_in))
+                  - (qualifiers_of(texts[0]) if texts else set())) if ruled_out else set()
     return Scope(tuple(parts), places_in, places_out, frozenset(names_in - words_out - lowercase - shown),
-                 frozenset((names_out - lowercase | plain_out) - words_in - shown), language, versions_in,
-                 tuple(r for r in versions_out if not any(r[0] <= v <= r[1] for v in versions_in)), frozenset(things))
+                 frozenset((names_out - lowercase | plain_out) - words_in - shown) | qualifiers, language, versions_in,
+                 tuple(r for r in versions_out if not any(r[0] <= v <= r[1] for v in versions_in)), frozenset(things),
+                 frozenset(qualifiers))
+
+
+def _qualifier_forms() -> dict[str, list[tuple[str, tuple[str, ...]]]]:
+    """Per language, (qualifier, the stems of one of its forms), longest first."""
+    out: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+    for name, forms in QUALIFIERS.items():
+        for language, written in zip(LANGUAGES, forms):
+            for form in written.split(","):
+                stems = tuple(stem(t.norm, language) for t in tokenize(form))
+                if stems:
+                    out.setdefault(language, []).append((name, stems))
+    return {language: sorted(found, key=lambda f: -len(f[1])) for language, found in out.items()}
+
+
+_QUALIFIER_FORMS = _qualifier_forms()
+
+
+def qualifiers_of(text: str) -> set[str]:
+    """The qualifiers (lexicon.QUALIFIERS) a text says, in any of the three languages, as terms ("@own")."""
+    tokens = tokenize(text)
+    out = set()
+    for language, forms in _QUALIFIER_FORMS.items():
+        stems = [stem(t.norm, language) for t in tokens]
+        for name, form in forms:
+            n = len(form)
+            if name not in out and any(tuple(stems[i:i + n]) == form for i in range(len(stems) - n + 1)):
+                out.add(f"@{name}")
+    return out
 
 
 _AT = frozenset({"in", "im", "on", "via", "through", "uber", "per", "dans", "sur", "par", "depuis"})
@@ -276,11 +310,17 @@ def ticket_fit(scope: Scope, text: str, named: frozenset[str] | None = None, rep
     said_in = {term: said for term in scope.terms_in if (said := _said(term, words, compounds=True))}
     inside = sorted(set(said_in.values()))
     problem = words if reported is None else _words(reported, scope.language)
-    said_out = {term: said for term in scope.terms_out if (said := _said(term, problem, compounds=False))}
+    said_out = {term: said for term in scope.terms_out - scope.qualifiers if (said := _said(term, problem, compounds=False))}
+    # a qualifier is said of the ticket's own thing wherever it stands ("our self-hosted runners, in the office,
+    # take no jobs"); it narrows whatever the ticket names, so a name ruled in does not answer it
+    if scope.qualifiers:
+        said_out |= {q: q[1:] for q in scope.qualifiers & qualifiers_of(text)}
     outside = sorted(set(said_out.values()))
     # what is ruled in that does not answer a name ruled out: a thing the lexicon knows ("SMS codes" beside an
     # operator ruled out), unless what is ruled out is one too
     aside = [] if scope.things & said_out.keys() else sorted({w for t, w in said_in.items() if t in scope.things})
+    if scope.qualifiers & said_out.keys():
+        aside = sorted(set(said_in.values()))
     if scope.versions_in or scope.versions_out:
         mine = versions(text)
         if any(v in scope.versions_in for v in mine):
@@ -308,9 +348,13 @@ PLATFORMS = {"ios": ("iphone", "iphones", "ipad", "ipads"),
 
 def _words(text: str, language: str) -> dict[str, str]:
     words: dict[str, str] = {}
-    for t in tokenize(text):
+    tokens = tokenize(text)
+    for t in tokens:
         words.setdefault(_key(t.norm, language), text[t.start:t.end])
         words.setdefault(t.norm, text[t.start:t.end])
+    for a, b in zip(tokens, tokens[1:]):     # "web shop", "web-shop" for "Webshop", "e mail" for "E-Mail"
+        if text[a.end:b.start] in (" ", "-") and not a.norm.isdigit() and not b.norm.isdigit():
+            words.setdefault(_key(a.norm + b.norm, language), text[a.start:b.end])
     for platform, devices in PLATFORMS.items():
         device = next((words[d] for d in devices if d in words), None)
         if device is not None:
@@ -327,10 +371,19 @@ def reporting_clauses(text: str, language: str) -> str:
     """The clauses (between commas and sentence ends) of a text that report a problem: a symptom or a negation
     in them. The whole text when none does. An aside in brackets belongs to its clause ("our server (Java,
     Frankfurt) drops players")."""
-    joined = _BRACKETED.sub(lambda m: m.group().replace(",", " "), _DIGIT_DOT.sub("\\1\u2024", text))
-    found = [m.group().replace("\u2024", ".") for m in _COMMA_CLAUSE.finditer(joined)
-             if any(kind(c) == SYMPTOM or c == "negation" for c in analyze(m.group(), language).concepts)]
+    joined = _BRACKETED.sub(lambda m: m.group().replace(",", " "),
+                            _WORD_DOT.sub("\\1\u2024", _DIGIT_DOT.sub("\\1\u2024", text)))    # "orange.fr" ends nothing
+    runs = list(_COMMA_CLAUSE.finditer(joined))
+    reports = [any(kind(c) == SYMPTOM or c == "negation" for c in analyze(m.group(), language).concepts) for m in runs]
+    # a leading phrase that says where ("On our server in Lyon, players drop", "Sur notre serveur à Lyon, des
+    # joueurs…", "Bei unserem Server in Lyon, …") belongs to the clause after it
+    found = [m.group().replace("\u2024", ".") for i, m in enumerate(runs)
+             if reports[i] or (i + 1 < len(runs) and reports[i + 1] and joined[m.end():runs[i + 1].start()].strip() == ","
+                               and m.group().split()[:1] and m.group().split()[0].casefold() in _WHERE)]
     return "\n".join(found) if found else text
+
+
+_WHERE = frozenset("on in at for with from under bei auf an mit für unter über von sur dans chez pour avec à au aux en sous".split())
 
 
 def _said(term: str, words: dict[str, str], *, compounds: bool) -> str | None:

@@ -726,3 +726,54 @@ def test_an_incident_reads_each_listed_effect():
     reading = read_incident(upgrade, Page(tuple(FLEET)))
     assert "During the window, trips can't be renamed." in reading.sentences
     assert "Trip history upgrade" in reading.sentences and len(reading.sentences) == len(reading.vectors)
+
+
+def test_a_qualifier_ruled_out_in_one_language_meets_a_ticket_in_another():
+    # "self-hosted agents are not affected": a German or French ticket about its own agents is outside, even
+    # though it names the platform the incident rules in
+    scope = incident_scope(("Build jobs for Linux wait in the queue",
+                            "Jobs on hosted Linux agents stay queued. Self-hosted agents are not affected."), "en")
+    assert "@own" in scope.qualifiers
+    assert ticket_fit(scope, "Unsere selbst gehosteten Linux-Agenten nehmen keine Jobs an.").against
+    assert ticket_fit(scope, "Nos agents Linux auto-hébergés ne prennent plus de jobs.").against
+    assert ticket_fit(scope, "Our Linux jobs have been queued for an hour.").outside == ()
+    # keys a customer uploads, a dedicated sending address
+    scope = incident_scope(("Signing keys not rotating",
+                            "Generated signing keys are not rotated on schedule. Keys you upload yourself are not affected."), "en")
+    assert ticket_fit(scope, "Der hochgeladene Schlüssel wird nicht verwendet").against
+    scope = incident_scope(("Envois retardés vers Yahoo",
+                            "Les envois depuis nos adresses IP partagées arrivent en retard. Les comptes avec une IP dédiée ne sont pas concernés."), "fr")
+    assert "@dedicated" in scope.qualifiers and "@shared" not in scope.qualifiers
+    assert ticket_fit(scope, "Our mails from our dedicated IP arrive late at Yahoo").against
+
+
+def test_a_qualifier_an_update_also_rules_in_rules_nothing_out():
+    # "custom domains" ruled in and "your own certificates are not affected": a customer's own domain is inside
+    scope = incident_scope(("Certificates pending",
+                            "Certificates for custom domains stay pending. Certificates you bring yourself are not affected."), "en")
+    assert "@own" not in scope.qualifiers
+    assert ticket_fit(scope, "Nos domaines personnalisés restent sans certificat").outside == ()
+
+
+def test_a_name_ruled_out_meets_a_ticket_writing_it_in_two_words():
+    scope = incident_scope(("Tickets in der App fehlen", "Gekaufte Tickets erscheinen nicht in der App. Der Webshop ist nicht betroffen."), "de")
+    assert "webshop" in scope.terms_out
+    text = "The ticket I bought in the web shop never downloaded"
+    assert ticket_fit(scope, text, frozenset(), text).outside == ("web shop",)
+
+
+def test_a_leading_phrase_saying_where_belongs_to_the_clause_reporting_the_problem():
+    from statuspage.support.scope import reporting_clauses
+    scope = incident_scope(("Voice chat drops in Lyon", "Voice chat drops for Zorbo servers. Krall servers are not affected."), "en")
+    for text in ("Sur notre serveur Krall à Lyon, les joueurs sont déconnectés.",
+                 "On our Krall server, players keep getting disconnected.",
+                 "Bei unserem Krall-Server, da fliegen die Spieler ständig raus und die Verbindung bricht ab."):
+        assert ticket_fit(scope, text, frozenset(), reporting_clauses(text, "fr")).outside, text
+    # a clause that is no such phrase stays out ("Krall customers have it" says who has no problem)
+    assert "Krall" not in reporting_clauses("Krall customers have it, Zorbo customers are disconnected", "en")
+
+
+def test_a_domain_name_does_not_end_the_clause_reporting_the_problem():
+    from statuspage.support.scope import reporting_clauses
+    assert "gmx.net" in reporting_clauses("Unsere Mails an gmx.net kommen als Bounce zurück", "de")
+    assert reporting_clauses("Nos envois vers exemple.fr reviennent en erreur.", "fr").strip() == "Nos envois vers exemple.fr reviennent en erreur"
