@@ -293,7 +293,7 @@ def read_ticket(text: str, language: str, page: Page) -> TicketReading:
     for h in analysis.hits:
         if kind(h.concept) == SYMPTOM:
             symptoms.setdefault(h.concept, h)   # hits come longest first: quote "Bad Gateway", not "Gateway"
-    asking = tuple("?" in s or "request" in c for s, c in zip(sentences, per_sentence))
+    asking = _asking(sentences, per_sentence)
     rest = outside_words(text, language) if "unaffected" in analysis.concepts else text
     stated = analyze(rest, language).concepts if rest != text else analysis.concepts
     telling = tuple(range(len(sentences)))
@@ -303,6 +303,24 @@ def read_ticket(text: str, language: str, page: Page) -> TicketReading:
     return TicketReading(text, language, analysis, tuple(sentences), vectors, asking, tuple(per_sentence),
                          symptoms, semantic.gist(vectors), tokenize(text), places(rest, page.not_places), rest,
                          reporting_clauses(rest, language), stated, telling)
+
+
+SHORT_REQUEST = 6     # words: "Bitte veranlassen Sie diese.", "Could you arrange that?", "Merci de le faire."
+
+
+def _asking(sentences: Sequence[str], concepts: Sequence[frozenset[str]]) -> tuple[bool, ...]:
+    """Per sentence: whether it asks (a question or a request). A short request that names nothing of its own
+    (no intent, no symptom) asks for what the sentence before it states, when that one states an intent and
+    reports nothing: "Laut Vertrag steht uns eine Gutschrift zu. Bitte veranlassen Sie diese." asks for the
+    credit; "The export fails. Please check." asks for nothing else."""
+    asking = ["?" in s or "request" in c for s, c in zip(sentences, concepts)]
+    for i in range(1, len(sentences)):
+        here, before = concepts[i], concepts[i - 1]
+        if (asking[i] and len(sentences[i].split()) <= SHORT_REQUEST
+                and not any(kind(c) in (INTENT, SYMPTOM) for c in here)
+                and any(kind(c) == INTENT for c in before) and not any(kind(c) == SYMPTOM for c in before)):
+            asking[i - 1] = True
+    return tuple(asking)
 
 
 def reports_problem(t: TicketReading) -> bool:

@@ -539,3 +539,30 @@ def test_maintenant_is_no_maintenance():
     from statuspage.support.text import analyze
     assert "maintenance" not in analyze("Tous nos devis affichent maintenant une erreur.", "fr").concepts
     assert "maintenance" in analyze("La maintenance est en cours.", "fr").concepts
+
+
+# --- a short request asks for what the sentence before it states ------------------------------------------------
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("The certificates were down for two hours. Our contract entitles us to a service credit. Please arrange that.",
+     "en"),
+    ("Die Zertifikate waren zwei Stunden weg. Laut Vertrag steht uns eine Gutschrift zu. Bitte veranlassen Sie das.",
+     "de"),
+    ("Les attestations étaient indisponibles deux heures. Notre contrat prévoit un avoir. Merci de faire le nécessaire.",
+     "fr"),
+])
+def test_a_short_request_asks_for_the_credit_stated_before_it(text, language):
+    assert _values(text, language, CERT_FAIL)["asks_money"] == 1.0
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("Our contract entitles us to a service credit.", "en"),        # stated, not asked: nothing requests it
+    ("Members who paid their annual fee cannot download the certificate. Please check.", "en"),   # reports, then asks
+    ("Mitglieder mit bezahlter Gebühr bekommen keine Bestätigung. Bitte prüfen.", "de"),
+])
+def test_a_short_request_after_a_report_asks_for_nothing_else(text, language):
+    from statuspage.support.evidence import read_ticket
+    from statuspage.support.matching import _page
+    reading = read_ticket(text, language, _page(tuple(CERTS)))
+    sentences_asked = [s for s, asked in zip(reading.sentences, reading.asking) if asked]
+    assert not any("credit" in s or "fee" in s or "Gebühr" in s for s in sentences_asked)
