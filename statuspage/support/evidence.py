@@ -40,6 +40,9 @@ EXCUSABLE = {"account", "billing", "settings", "howto", "feature"}   # by a stro
 # Intents that count only where they are asked: a fee, a credit or last week are words of many reports ("members
 # who paid their annual fee", "yesterday's newsletter"); a request for money or a question about the past asks.
 ASKED_ONLY = {"compensation", "past", "report_request"}
+# Money a ticket demands is decided by a person even where the incident's updates speak of refunds ("double
+# purchases are refunded automatically" does not settle "I expect you to refund the fine I paid").
+DEMANDED = {"compensation"}
 SAYS_IT = 0.5          # a sentence this close to one of the incident's reports what the incident says
 
 # General sentences, in the three languages, of the two things a ticket does: report that something is
@@ -546,6 +549,11 @@ class Reader:
                     return True
         return False
 
+    def _demanded(self, concept: str) -> bool:
+        """Whether a sentence requests the concept in so many words ("Ich erwarte, dass Sie mir die 60 € erstatten",
+        "we ask for a credit"), not only asks about it ("Will I pay twice?")."""
+        return any(concept in c and "request" in c for c in self.t.sentence_concepts)
+
     def _intent(self, inc: IncidentReading, v: dict[str, float], notes: dict[str, str], strong: bool) -> None:
         """What the ticket asks for instead of reporting.
 
@@ -558,7 +566,10 @@ class Reader:
                      or v["meaning"] >= SAYS_IT)
         intents = {}
         for h in reversed(t.analysis.hits):
-            if kind(h.concept) != INTENT or h.concept in inc.analysis.concepts or _stems(h.surface) & inc.stems:
+            if kind(h.concept) != INTENT:
+                continue
+            if ((h.concept in inc.analysis.concepts or _stems(h.surface) & inc.stems)
+                    and not (h.concept in DEMANDED and self._demanded(h.concept))):
                 continue    # what the incident itself is about is its topic ("renewals fail"), not another intent
             if h.concept not in t.stated:
                 continue    # said of what works ("yesterday's came in fine"), not asked
