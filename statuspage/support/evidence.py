@@ -297,6 +297,7 @@ def read_ticket(text: str, language: str, page: Page) -> TicketReading:
         if kind(h.concept) == SYMPTOM:
             symptoms.setdefault(h.concept, h)   # hits come longest first: quote "Bad Gateway", not "Gateway"
     asking = _asking(sentences, per_sentence)
+    per_sentence = [_asked_part(s, language, c) if a else c for s, a, c in zip(sentences, asking, per_sentence)]
     rest = outside_words(text, language) if "unaffected" in analysis.concepts else text
     stated = analyze(rest, language).concepts if rest != text else analysis.concepts
     telling = tuple(range(len(sentences)))
@@ -324,6 +325,23 @@ def _asking(sentences: Sequence[str], concepts: Sequence[frozenset[str]]) -> tup
                 and any(kind(c) == INTENT for c in before) and not any(kind(c) == SYMPTOM for c in before)):
             asking[i - 1] = True
     return tuple(asking)
+
+
+_ASIDE = re.compile(r"\s[-–—]\s|;")     # "Nicht dass die Abbuchung schiefgeht – muss ich etwas tun?"
+
+
+def _asked_part(sentence: str, language: str, concepts: frozenset[str]) -> frozenset[str]:
+    """The concepts of the part of an asking sentence that asks: a sentence cut by a dash or semicolon into a
+    statement and a question asks only in the question ("Nicht dass dann die Abbuchung schiefgeht – muss ich da
+    etwas tun?" asks what to do, not about the debit). A sentence without such a cut asks in all of it."""
+    parts = [p for p in _ASIDE.split(sentence) if p.strip()]
+    if len(parts) < 2:
+        return concepts
+    read = [(p, analyze(p, language).concepts) for p in parts]
+    asking = [c for p, c in read if "?" in p or "request" in c]
+    if not asking or len(asking) == len(read):
+        return concepts
+    return frozenset().union(*asking)
 
 
 def reports_problem(t: TicketReading) -> bool:
