@@ -42,6 +42,9 @@ EXCUSABLE = {"account", "billing", "settings", "howto", "feature"}   # by a stro
 # Intents that count only where they are asked: a fee, a credit or last week are words of many reports ("members
 # who paid their annual fee", "yesterday's newsletter"); a request for money or a question about the past asks.
 ASKED_ONLY = {"compensation", "past", "report_request"}
+# Money a ticket demands is decided by a person even where the incident's updates speak of refunds ("double
+# purchases are refunded automatically" does not settle "I expect you to refund the fine I paid").
+DEMANDED = {"compensation"}
 SAYS_IT = 0.5          # a sentence this close to one of the incident's reports what the incident says
 
 # General sentences, in the three languages, of the two things a ticket does: report that something is
@@ -465,7 +468,8 @@ def read_ticket(text: str, language: str, page: Page) -> TicketReading:
     for h in analysis.hits:
         if kind(h.concept) == SYMPTOM:
             symptoms.setdefault(h.concept, h)   # hits come longest first: quote "Bad Gateway", not "Gateway"
-    asking = tuple("?" in s or "request" in c for s, c in zip(sentences, per_sentence))
+    asking = _asking(sentences, per_sentence)
+    per_sentence = [_asked_part(s, language, c) if a else c for s, a, c in zip(sentences, asking, per_sentence)]
     rest = outside_words(text, language) if "unaffected" in analysis.concepts else text
     stated = analyze(rest, language).concepts if rest != text else analysis.concepts
     telling = tuple(range(len(sentences)))
@@ -475,6 +479,41 @@ def read_ticket(text: str, language: str, page: Page) -> TicketReading:
     return TicketReading(text, language, analysis, tuple(sentences), vectors, asking, tuple(per_sentence),
                          symptoms, semantic.gist(vectors), tokenize(text), places(rest, page.not_places), rest,
                          reporting_clauses(rest, language), stated, telling, quoted_texts(text))
+
+
+SHORT_REQUEST = 6     # words: "Bitte veranlassen Sie diese.", "Could you arrange that?", "Merci de le faire."
+
+
+def _asking(sentences: Sequence[str], concepts: Sequence[frozenset[str]]) -> tuple[bool, ...]:
+    """Per sentence: whether it asks (a question or a request). A short request that names nothing of its own
+    (no intent, no symptom) asks for what the sentence before it states, when that one states an intent and
+    reports nothing: "Laut Vertrag steht uns eine Gutschrift zu. Bitte veranlassen Sie diese." asks for the
+    credit; "The export fails. Please check." asks for nothing else."""
+    asking = ["?" in s or "request" in c for s, c in zip(sentences, concepts)]
+    for i in range(1, len(sentences)):
+        here, before = concepts[i], concepts[i - 1]
+        if (asking[i] and len(sentences[i].split()) <= SHORT_REQUEST
+                and not any(kind(c) in (INTENT, SYMPTOM) for c in here)
+                and any(kind(c) == INTENT for c in before) and not any(kind(c) == SYMPTOM for c in before)):
+            asking[i - 1] = True
+    return tuple(asking)
+
+
+_ASIDE = re.compile(r"\s[-–—]\s|;")     # "Nicht dass die Abbuchung schiefgeht – muss ich etwas tun?"
+
+
+def _asked_part(sentence: str, language: str, concepts: frozenset[str]) -> frozenset[str]:
+    """The concepts of the part of an asking sentence that asks: a sentence cut by a dash or semicolon into a
+    statement and a question asks only in the question ("Nicht dass dann die Abbuchung schiefgeht – muss ich da
+    etwas tun?" asks what to do, not about the debit). A sentence without such a cut asks in all of it."""
+    parts = [p for p in _ASIDE.split(sentence) if p.strip()]
+    if len(parts) < 2:
+        return concepts
+    read = [(p, analyze(p, language).concepts) for p in parts]
+    asking = [c for p, c in read if "?" in p or "request" in c]
+    if not asking or len(asking) == len(read):
+        return concepts
+    return frozenset().union(*asking)
 
 
 def reports_problem(t: TicketReading) -> bool:
@@ -704,6 +743,11 @@ class Reader:
                     return True
         return False
 
+    def _demanded(self, concept: str) -> bool:
+        """Whether a sentence requests the concept in so many words ("Ich erwarte, dass Sie mir die 60 € erstatten",
+        "we ask for a credit"), not only asks about it ("Will I pay twice?")."""
+        return any(concept in c and "request" in c for c in self.t.sentence_concepts)
+
     def _intent(self, inc: IncidentReading, v: dict[str, float], notes: dict[str, str], strong: bool) -> None:
         """What the ticket asks for instead of reporting.
 
@@ -716,7 +760,10 @@ class Reader:
                      or v["meaning"] >= SAYS_IT)
         intents = {}
         for h in reversed(t.analysis.hits):
-            if kind(h.concept) != INTENT or h.concept in inc.analysis.concepts or _stems(h.surface) & inc.stems:
+            if kind(h.concept) != INTENT:
+                continue
+            if ((h.concept in inc.analysis.concepts or _stems(h.surface) & inc.stems)
+                    and not (h.concept in DEMANDED and self._demanded(h.concept))):
                 continue    # what the incident itself is about is its topic ("renewals fail"), not another intent
             if h.concept not in t.stated:
                 continue    # said of what works ("yesterday's came in fine"), not asked

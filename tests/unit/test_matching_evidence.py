@@ -777,3 +777,70 @@ def test_a_domain_name_does_not_end_the_clause_reporting_the_problem():
     from statuspage.support.scope import reporting_clauses
     assert "gmx.net" in reporting_clauses("Unsere Mails an gmx.net kommen als Bounce zurück", "de")
     assert reporting_clauses("Nos envois vers exemple.fr reviennent en erreur.", "fr").strip() == "Nos envois vers exemple.fr reviennent en erreur"
+
+
+# --- a short request asks for what the sentence before it states ------------------------------------------------
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("The certificates were down for two hours. Our contract entitles us to a service credit. Please arrange that.",
+     "en"),
+    ("Die Zertifikate waren zwei Stunden weg. Laut Vertrag steht uns eine Gutschrift zu. Bitte veranlassen Sie das.",
+     "de"),
+    ("Les attestations étaient indisponibles deux heures. Notre contrat prévoit un avoir. Merci de faire le nécessaire.",
+     "fr"),
+])
+def test_a_short_request_asks_for_the_credit_stated_before_it(text, language):
+    assert _values(text, language, CERT_FAIL)["asks_money"] == 1.0
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("Our contract entitles us to a service credit.", "en"),        # stated, not asked: nothing requests it
+    ("Members who paid their annual fee cannot download the certificate. Please check.", "en"),   # reports, then asks
+    ("Mitglieder mit bezahlter Gebühr bekommen keine Bestätigung. Bitte prüfen.", "de"),
+])
+def test_a_short_request_after_a_report_asks_for_nothing_else(text, language):
+    from statuspage.support.evidence import read_ticket
+    from statuspage.support.matching import _page
+    reading = read_ticket(text, language, _page(tuple(CERTS)))
+    sentences_asked = [s for s, asked in zip(reading.sentences, reading.asking) if asked]
+    assert not any("credit" in s or "fee" in s or "Gebühr" in s for s in sentences_asked)
+
+
+# --- money demanded is a person's decision, even where the incident speaks of refunds ---------------------------
+
+REFUNDING = Candidate(43, "incident", "Certificates missing after purchase",
+                      ("Certificates bought today are not shown. Double purchases will be refunded automatically.",),
+                      ("documents",), NOW - timedelta(hours=1), "identified")
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("My certificate was not shown, so I had to pay a penalty at the check. I expect you to refund the 40 euros.",
+     "en"),
+    ("Meine Bestätigung wurde nicht angezeigt, ich musste eine Strafe zahlen. Ich erwarte, dass Sie mir die 40 € "
+     "erstatten.", "de"),
+    ("Mon attestation ne s'affichait pas et j'ai dû payer une amende. J'exige que vous me remboursiez les 40 €.", "fr"),
+])
+def test_a_refund_demanded_counts_though_the_incident_speaks_of_refunds(text, language):
+    assert _values(text, language, REFUNDING)["asks_money"] == 1.0
+
+
+def test_a_refund_only_asked_about_stays_the_incidents_topic():
+    assert _values("I bought the certificate twice because it was not shown. Will it be refunded?", "en",
+                   REFUNDING)["asks_money"] == 0.0
+
+
+# --- an asking sentence asks only in the part that asks -------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("The certificates are not generated. Hopefully the invoice is right – do I have to do anything?", "en"),
+    ("Die Bestätigungen werden nicht erzeugt. Hoffentlich stimmt die Rechnung – muss ich etwas tun?", "de"),
+    ("Les attestations ne sont pas générées. J'espère que la facture est juste – dois-je faire quelque chose ?", "fr"),
+])
+def test_a_statement_set_off_by_a_dash_is_not_asked(text, language):
+    values = _values(text, language, CERT_FAIL)
+    assert values["asks_money"] == 0.0 and values["intent_excused"] == 0.0
+
+
+def test_a_question_after_a_dash_still_asks_for_what_it_names():
+    values = _values("The certificates are not generated – can you send me the invoice?", "en", CERT_FAIL)
+    assert values["asks_money"] == 1.0 or values["intent_excused"] == 1.0
