@@ -43,6 +43,7 @@ WORDS = {
     "symptom_other": N_("reports another kind of problem: %(note)s"),
     "no_symptom": N_("reports no symptom"),
     "codes_shared": N_("the incident's error codes: %(note)s"),
+    "quote_shared": N_("quotes what the incident quotes: %(note)s"),
     "reports": N_("reads as a problem report"),
     "requests": N_("reads as a request or question"),
     "asks_question": N_("asks about %(note)s, not an ongoing problem"),

@@ -749,6 +749,7 @@ API_WRITES = {
     ("POST", "/api/v1/pages/<slug>/members"): {"email": "new@example.com", "name": "New", "components": ["api"]},
     ("PATCH", "/api/v1/pages/<slug>/members/<id:member_id>"): {"name": "Lee L", "components": ["api"]},
     ("POST", "/api/v1/pages/<slug>/members/<id:member_id>/token"): {},
+    ("POST", "/api/v1/pages/<slug>/members/<id:member_id>/invitation"): {},
     ("PATCH", "/api/v1/groups/<group_id:group_id>"): {"name": "Frontend", "description": "Pages.", "position": 1},
     ("POST", "/api/v1/incidents"): {"name": "Login fails", "status": "investigating", "impact": "minor",
                                     "body": "We look into it.", "components": {"api": "major_outage"}},
