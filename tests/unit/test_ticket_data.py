@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-FILES = sorted(p for root in ("scenarios", "heldout", "heldout2", "heldout3")
+FILES = sorted(p for root in ("scenarios", "heldout", "heldout2", "heldout3", "heldout4")
                for p in (DATA / root).glob("*/tickets.jsonl"))
 
 FIELDS = {"id", "lang", "mixed", "category", "ticket", "expected", "note"}
@@ -113,7 +113,7 @@ def test_there_are_second_and_third_round_held_out_sets():
         "event-ticketing", "grocery-delivery", "file-sync", "school-admin"}
 
 
-@pytest.mark.parametrize("path", [p for p in FILES if p.parent.parent.name in ("heldout2", "heldout3")],
+@pytest.mark.parametrize("path", [p for p in FILES if p.parent.parent.name in ("heldout2", "heldout3", "heldout4")],
                          ids=lambda p: p.parent.name)
 def test_later_round_held_out_sets_are_balanced_as_described(path):
     """tests/data/heldout2/README.md (heldout3 keeps its conventions): ids <prefix>-<lang>-NN, 25 tickets per language,
