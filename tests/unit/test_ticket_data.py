@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-FILES = sorted(p for root in ("scenarios", "heldout", "heldout2", "heldout3")
+FILES = sorted(p for root in ("scenarios", "heldout", "heldout2", "heldout3", "heldout4")
                for p in (DATA / root).glob("*/tickets.jsonl"))
 
 FIELDS = {"id", "lang", "mixed", "category", "ticket", "expected", "note"}
@@ -113,10 +113,10 @@ def test_there_are_second_and_third_round_held_out_sets():
         "event-ticketing", "grocery-delivery", "file-sync", "school-admin"}
 
 
-@pytest.mark.parametrize("path", [p for p in FILES if p.parent.parent.name in ("heldout2", "heldout3")],
+@pytest.mark.parametrize("path", [p for p in FILES if p.parent.parent.name in ("heldout2", "heldout3", "heldout4")],
                          ids=lambda p: p.parent.name)
 def test_later_round_held_out_sets_are_balanced_as_described(path):
-    """tests/data/heldout2/README.md (heldout3 keeps its conventions): ids <prefix>-<lang>-NN, 25 tickets per language,
+    """tests/data/heldout2/README.md (heldout3 and heldout4 keep its conventions): ids <prefix>-<lang>-NN, 25 tickets per language,
     40-55 % suppressed over every open incident and the maintenance in progress, each category labelled the one way
     its README says, a few mixed-language tickets."""
     rows = records(path)
