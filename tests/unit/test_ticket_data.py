@@ -116,7 +116,7 @@ def test_there_are_second_and_third_round_held_out_sets():
 @pytest.mark.parametrize("path", [p for p in FILES if p.parent.parent.name in ("heldout2", "heldout3", "heldout4")],
                          ids=lambda p: p.parent.name)
 def test_later_round_held_out_sets_are_balanced_as_described(path):
-    """tests/data/heldout2/README.md (heldout3 keeps its conventions): ids <prefix>-<lang>-NN, 25 tickets per language,
+    """tests/data/heldout2/README.md (heldout3 and heldout4 keep its conventions): ids <prefix>-<lang>-NN, 25 tickets per language,
     40-55 % suppressed over every open incident and the maintenance in progress, each category labelled the one way
     its README says, a few mixed-language tickets."""
     rows = records(path)
