@@ -82,7 +82,7 @@ def main() -> None:
                          *(() if args.skip_heldout else (
                              ("held-out products (never fitted on)", [DATA / "heldout"]),
                              ("held-out, second round (written blind)", [DATA / "heldout2"]),
-                             ("held-out, third round (written blind)", [DATA / "heldout3"])))):
+                             ("held-out, fourth round (written blind)", [DATA / "heldout4"])))):
         if not paths[0].exists():
             continue
         print(f"\n{title}")

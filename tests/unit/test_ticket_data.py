@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-FILES = sorted(p for root in ("scenarios", "heldout", "heldout2", "heldout3", "heldout4")
+FILES = sorted(p for root in ("scenarios", "heldout", "heldout2", "heldout4")
                for p in (DATA / root).glob("*/tickets.jsonl"))
 
 FIELDS = {"id", "lang", "mixed", "category", "ticket", "expected", "note"}
@@ -27,6 +27,9 @@ CATEGORIES = {
     "maintenance-in-progress", "generic-words", "payment-method-not-billing", "earlier-fine-not-past",
     "intent-trap",   # the held-out sets: a payment or invoice word, or "the earlier ones are fine", in a report
 }
+# The third held-out round's products, fitted on since the ninth (tests/data/scenarios/ROUND3.md): they live with the
+# scenarios and keep the later rounds' conventions.
+ROUND3 = {"event-ticketing", "grocery-delivery", "file-sync", "school-admin"}
 OWN_ID = re.compile(r"^[a-z]{2,4}-(de|fr|en)-\d{2,3}$")
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
@@ -79,7 +82,7 @@ def test_every_line_is_a_complete_valid_record(path):
     assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
 
 
-@pytest.mark.parametrize("path", [p for p in FILES if p.parent.parent.name == "scenarios"],
+@pytest.mark.parametrize("path", [p for p in FILES if p.parent.parent.name == "scenarios" and p.parent.name not in ROUND3],
                          ids=lambda p: p.parent.name)
 def test_our_scenarios_are_balanced_as_described(path):
     """The product scenarios' own conventions: ids <prefix>-<lang>-NN, a third per language, 40-55 % suppressed
@@ -107,16 +110,18 @@ ACCEPTED_KINDS = {"excluded-scope", "same-component-other-problem", "fee-or-cred
                   "billing", "feature-request", "how-to", "vague-or-admin"}
 
 
-def test_there_are_second_and_third_round_held_out_sets():
+def test_the_later_rounds_are_where_their_readmes_say():
     assert {p.parent.name for p in FILES if p.parent.parent.name == "heldout2"} >= {"ev-charging", "telemedicine"}
-    assert {p.parent.name for p in FILES if p.parent.parent.name == "heldout3"} >= {
-        "event-ticketing", "grocery-delivery", "file-sync", "school-admin"}
+    assert {p.parent.name for p in FILES if p.parent.parent.name == "scenarios"} >= ROUND3
+    assert {p.parent.name for p in FILES if p.parent.parent.name == "heldout4"} >= {
+        "bike-sharing", "freelancer-accounting", "music-streaming", "airline-checkin"}
 
 
-@pytest.mark.parametrize("path", [p for p in FILES if p.parent.parent.name in ("heldout2", "heldout3", "heldout4")],
+@pytest.mark.parametrize("path", [p for p in FILES if p.parent.parent.name in ("heldout2", "heldout4")
+                                  or p.parent.name in ROUND3],
                          ids=lambda p: p.parent.name)
 def test_later_round_held_out_sets_are_balanced_as_described(path):
-    """tests/data/heldout2/README.md (heldout3 and heldout4 keep its conventions): ids <prefix>-<lang>-NN, 25 tickets per language,
+    """tests/data/heldout2/README.md (the third and fourth rounds keep its conventions): ids <prefix>-<lang>-NN, 25 tickets per language,
     40-55 % suppressed over every open incident and the maintenance in progress, each category labelled the one way
     its README says, a few mixed-language tickets."""
     rows = records(path)
