@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
+from typing import Any, TypeVar
 
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text
 
 from statuspage.extensions import db
 from statuspage.models import Incident
@@ -316,3 +318,35 @@ ACCEPT_ENCODINGS = {  # Accept-Encoding -> whether gzip may be sent (RFC 9110, 1
 def add_chat(admin, url: str, **fields):
     """A confirmed chat subscriber to `url` (an Apprise URL), made through the API by an admin client."""
     return admin.post("/api/v1/subscribers", json={"notify_url": url, "confirmed": True, **fields})
+
+
+T = TypeVar("T")
+_BUILT: dict[str, tuple[Any, dict[str, list[dict]]]] = {}
+
+
+def built_once(app, key: str, build: Callable[[], T]) -> T:
+    """What build() returns and the rows it added: built by the first test that asks, put back for every later one
+    (the same rows and ids, one INSERT per table), since each test starts with empty tables. For a large world
+    that takes services (the ticket matcher among them) a tenth of a second to build, asked for by a thousand
+    tests. build() may leave nothing but rows behind (no file, no thread, nothing in memory a test reads)."""
+    if key in _BUILT:
+        value, added = _BUILT[key]
+        with app.app_context(), db.engine.begin() as conn:
+            for table in db.metadata.sorted_tables:  # parents first
+                if added[table.name]:
+                    conn.execute(table.insert(), added[table.name])
+                    if conn.dialect.name == "postgresql" and "id" in table.c and table.c.id.autoincrement:
+                        conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                                          f"(SELECT max(id) FROM \"{table.name}\"))"))
+        return value
+
+    def rows() -> dict[str, dict[tuple, dict]]:
+        with app.app_context(), db.engine.connect() as conn:
+            return {t.name: {tuple(row[c.name] for c in t.primary_key): dict(row)
+                             for row in conn.execute(t.select()).mappings()} for t in db.metadata.sorted_tables}
+
+    before = rows()
+    value = build()
+    _BUILT[key] = (value, {name: [row for pk, row in now.items() if pk not in before[name]]
+                           for name, now in rows().items()})
+    return value

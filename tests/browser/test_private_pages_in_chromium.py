@@ -8,7 +8,6 @@ console screen."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -24,7 +23,6 @@ from tests.builders import SYSTEM, make_component, make_group, make_incident, ma
 
 pytestmark = pytest.mark.browser
 
-SHOTS = Path("/tmp/shots_private")
 PASSWORD = "correct horse battery"
 INCIDENT = "Private API answers slowly for enterprise customers"
 SIGN_IN = {"en": "Sign in", "de": "Anmelden", "fr": "Se connecter"}
@@ -64,9 +62,9 @@ def site(app, clock):
 
 
 def shot(tab, name: str) -> None:
-    SHOTS.mkdir(exist_ok=True)
+    """test-artifacts/private-<name>.png, once the page has loaded."""
     tab.page.wait_for_load_state("load")
-    tab.page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    tab.screenshot(f"private-{name}")
 
 
 def meant(problems: list[str]) -> list[str]:

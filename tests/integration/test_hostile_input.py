@@ -26,7 +26,7 @@ from statuspage.monitoring import checks
 from statuspage.services import accounts, message_templates, page_admin, page_members, subscriptions
 from statuspage.support import customer_link, intake, replies
 from tests.builders import (
-    FAST_PASSWORD_HASH, START, SYSTEM, TEST_PASSWORD, csrf_token, make_component, make_group, make_incident,
+    FAST_PASSWORD_HASH, START, SYSTEM, TEST_PASSWORD, built_once, csrf_token, make_component, make_group, make_incident,
     make_maintenance, make_subscriber,
 )
 
@@ -319,7 +319,12 @@ def _quick_user(email: str, role: Role) -> User:
 
 @pytest.fixture
 def world(app, clock):
-    """One of everything a form can touch, and their ids for the URLs (one commit: the builders join it)."""
+    """One of everything a form can touch, and their ids for the URLs: built once, restored for every test."""
+    return built_once(app, "hostile-input world", lambda: _build_world(app, clock))
+
+
+def _build_world(app, clock) -> SimpleNamespace:
+    """One commit (the builders join it), through the services: the matcher reads the two tickets."""
     with app.app_context(), transaction():
         group = make_group("Web")
         api = make_component("api", "API", group=group)
