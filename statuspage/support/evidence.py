@@ -28,8 +28,10 @@ import numpy as np
 from . import semantic
 from .lexicon import CONCEPTS, CONTEXT, FAMILIES, IMPLIES, INTENT, OBJECT, STOPWORDS, SURFACES, SYMPTOM, WEAK, WEAK_SYMPTOMS
 from .places import city_names, places
-from .scope import Fit, Scope, clauses, incident_scope, name_like, outside_words, reporting_clauses, ticket_fit
-from .sentences import ITEM_SENTENCE, enumerated, later_effects, quoted_texts, quotes_shared, tells, without_brackets
+from .scope import (
+    Fit, Scope, clauses, incident_scope, name_like, outside_words, qualifiers_of, reporting_clauses, ticket_fit,
+)
+from .sentences import ITEM_SENTENCE, enumerated, later_effects, quote_words, quoted_texts, quotes_shared, tells, without_brackets
 from .text import LANGUAGES, Analysis, Hit, Token, analyze, detect_language, kind, stem, tokenize
 
 INTENT_GROUPS = {   # what a ticket asks for instead of reporting an ongoing problem, by kind
@@ -257,6 +259,8 @@ class TicketReading:
     stated: frozenset[str] = frozenset()          # the concepts of scope_text ("yesterday's went fine" states nothing)
     telling: tuple[int, ...] = ()            # the sentences that do not only say something works or is not used
     quotes: frozenset[str] = frozenset()          # the texts it quotes, normalised (quoted_texts)
+    quote_words: str = ""                    # its text normalised as quotes are (quote_words), for quotes_shared
+    qualifiers: frozenset[str] = frozenset()      # the qualifiers scope_text says in any language (qualifiers_of)
 
 
 _SENTENCE_END = re.compile(r"[^.!?\n]+[.!?]*")     # a run up to its end mark: linear, cannot backtrack
@@ -282,14 +286,15 @@ def without_guesses(text: str, language: str) -> str:
 _LETTER_WORDS = re.compile(r"[^\W\d_]{2,}")
 
 
-def read_words(text: str, language: str, page: Page) -> Analysis:
-    """The concepts of a ticket's text as read_ticket finds them (guesses left out), without the rest."""
-    return analyze(without_guesses(text, language), language, page.forms)
+def read_words(text: str, language: str, page: Page) -> tuple[str, Analysis]:
+    """A ticket's text without its guesses (without_guesses) and that text's concepts: where read_ticket starts,
+    and all that matching.mentioned_components needs."""
+    text = without_guesses(text, language)
+    return text, analyze(text, language, page.forms)
 
 
 def read_ticket(text: str, language: str, page: Page) -> TicketReading:
-    text = without_guesses(text, language)
-    analysis = analyze(text, language, page.forms)
+    text, analysis = read_words(text, language, page)
     sentences = semantic.sentences(text) or [text[:semantic.MAX_SENTENCE_CHARS] or "-"]
     # not kept: no two tickets say the same; the gist of one that becomes an example is stored with it
     vectors = semantic.encoder().encode(sentences)
@@ -309,7 +314,8 @@ def read_ticket(text: str, language: str, page: Page) -> TicketReading:
                         if not all(fine for _, fine in clauses(sentence, language))) or telling
     return TicketReading(text, language, analysis, tuple(sentences), vectors, asking, tuple(per_sentence),
                          symptoms, semantic.gist(vectors), tokenize(text), places(rest, page.not_places), rest,
-                         reporting_clauses(rest, language), stated, telling, quoted_texts(text))
+                         reporting_clauses(rest, language), stated, telling, quoted_texts(text), quote_words(text),
+                         frozenset(qualifiers_of(rest)))
 
 
 SHORT_REQUEST = 6     # words: "Bitte veranlassen Sie diese.", "Could you arrange that?", "Merci de le faire."
@@ -470,10 +476,10 @@ class Reader:
             if own and other_incidents and not any(close([c]) & o.symptoms for o in other_incidents for c in own):
                 v["symptom_distinct"] = 1.0
         self._intent(inc, v, notes, strong)
-        shared_quotes = quotes_shared(t.text, t.quotes, inc.quotes)
+        shared_quotes = quotes_shared(t.quote_words, t.quotes, inc.quotes)
         if shared_quotes:
             v["quote_shared"], notes["quote_shared"] = 1.0, ", ".join(f"'{q}'" for q in shared_quotes[:3])
-        fit: Fit = ticket_fit(inc.scope, t.scope_text, t.places, t.reported)
+        fit: Fit = ticket_fit(inc.scope, t.scope_text, t.places, t.reported, t.qualifiers)
         if fit.against:
             v["scope_outside"], notes["scope_outside"] = 1.0, ", ".join(fit.outside)
         elif fit.inside:

@@ -301,7 +301,7 @@ def mentioned_components(ticket: TicketText, components: Sequence[ComponentInfo]
     text = ticket_text(ticket.subject, ticket.body)
     language = _language(ticket, text)
     page, _ = _ready((), components)
-    return _mentioned(ticket, page, read_words(text, language, page).concepts)
+    return _mentioned(ticket, page, read_words(text, language, page)[1].concepts)
 
 
 def _mentioned(ticket: TicketText, page: Page, concepts: frozenset[str]) -> tuple[str, ...]:

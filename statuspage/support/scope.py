@@ -297,11 +297,12 @@ def outside_words(text: str, language: str) -> str:
     return text
 
 
-def ticket_fit(scope: Scope, text: str, named: frozenset[str] | None = None, reported: str | None = None) -> Fit:
+def ticket_fit(scope: Scope, text: str, named: frozenset[str] | None = None, reported: str | None = None,
+               qualifiers: frozenset[str] | None = None) -> Fit:
     """Where a ticket stands against an incident's scope: `text` is outside_words() of the ticket, `named`
     the places of that text when already known, `reported` the clauses of it that report a problem (a name
     ruled out counts only there: "Gmail users have it" beside "Hotmail addresses have not" is no report
-    about Gmail)."""
+    about Gmail), `qualifiers` the qualifiers_of() that text when already known (read once per ticket)."""
     if not scope.places_in and not scope.places_out and not scope.terms_in and not scope.terms_out:
         return Fit()
     words = _words(text, scope.language)
@@ -314,7 +315,7 @@ def ticket_fit(scope: Scope, text: str, named: frozenset[str] | None = None, rep
     # a qualifier is said of the ticket's own thing wherever it stands ("our self-hosted runners, in the office,
     # take no jobs"); it narrows whatever the ticket names, so a name ruled in does not answer it
     if scope.qualifiers:
-        said_out |= {q: q[1:] for q in scope.qualifiers & qualifiers_of(text)}
+        said_out |= {q: q[1:] for q in scope.qualifiers & (qualifiers_of(text) if qualifiers is None else qualifiers)}
     outside = sorted(set(said_out.values()))
     # what is ruled in that does not answer a name ruled out: a thing the lexicon knows ("SMS codes" beside an
     # operator ruled out), unless what is ruled out is one too

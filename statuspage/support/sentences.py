@@ -80,13 +80,17 @@ def quoted_texts(text: str) -> frozenset[str]:
     return frozenset(q for q in found if len(q) >= 3 and len(q.split()) <= QUOTE_WORDS and any(c.isalpha() for c in q))
 
 
-def quotes_shared(ticket_text: str, ticket_quotes: frozenset[str], incident_quotes: frozenset[str]) -> list[str]:
+def quote_words(text: str) -> str:
+    """A ticket's text as quoted_texts normalises a quotation, with a space at both ends: what quotes_shared
+    searches for a quotation written word for word (read once per ticket, searched once per incident)."""
+    return f" {_quote_norm(text)} "
+
+
+def quotes_shared(ticket_words: str, ticket_quotes: frozenset[str], incident_quotes: frozenset[str]) -> list[str]:
     """What the incident quotes that the ticket quotes too, or writes word for word (two words or more, quoted or
-    not: "the status says waiting for a runner"): a message or status on screen, the same in any language."""
-    if not incident_quotes:
-        return []
-    words = f" {_quote_norm(ticket_text)} "
-    return sorted(q for q in incident_quotes if q in ticket_quotes or (len(q.split()) >= 2 and f" {q} " in words))
+    not: "the status says waiting for a runner"): a message or status on screen, the same in any language.
+    `ticket_words`: quote_words() of the ticket's text."""
+    return sorted(q for q in incident_quotes if q in ticket_quotes or (len(q.split()) >= 2 and f" {q} " in ticket_words))
 
 
 # An enumeration ("can't be submitted, approved or cancelled"; "reports, exports and the night audit are
@@ -197,4 +201,4 @@ def enumerated(sentence: str) -> list[str]:
     return variants
 
 
-__all__ = ["enumerated", "later_effects", "quoted_texts", "quotes_shared", "tells", "without_brackets"]
+__all__ = ["enumerated", "later_effects", "quote_words", "quoted_texts", "quotes_shared", "tells", "without_brackets"]

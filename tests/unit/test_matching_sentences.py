@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from statuspage.support.sentences import enumerated, later_effects, quoted_texts, quotes_shared
+from statuspage.support.sentences import enumerated, later_effects, quote_words, quoted_texts, quotes_shared
 
 
 # --- what a text quotes: a status or message on screen, the same in any language --------------------------------
@@ -20,8 +20,11 @@ def test_quoted_texts_are_read_from_every_kind_of_quotation_mark():
 
 
 def test_a_single_quoted_word_must_be_quoted():
-    assert quotes_shared("the list says overdue for all", frozenset(), frozenset({"overdue"})) == []
-    assert quotes_shared('the list says "overdue" for all', frozenset({"overdue"}), frozenset({"overdue"})) == ["overdue"]
+    for text in ("the list says overdue for all", 'the list says "overdue" for all'):
+        assert quotes_shared(quote_words(text), quoted_texts(text), frozenset({"overdue"})) == (["overdue"] if '"' in text else [])
+    # two words or more are shared written word for word, quoted or not, in any case
+    text = "Im Konto steht AUSGELIEHEN – überfällig."
+    assert quotes_shared(quote_words(text), quoted_texts(text), frozenset({"ausgeliehen überfällig"})) == ["ausgeliehen überfällig"]
 
 
 # --- a later update's effects, one by one -------------------------------------------------------------------------
