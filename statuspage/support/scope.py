@@ -21,7 +21,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .places import place_words, places
+from .places import broad_and_narrow_places, place_words, places
 from .semantic import sentences
 from .lexicon import OBJECT, QUALIFIERS, STOPWORDS, SURFACES, SYMPTOM
 from .text import LANGUAGES, analyze, kind, stem, tokenize
@@ -147,12 +147,12 @@ def incident_scope(texts: Sequence[str], language: str, surface: Sequence[str] =
     # but a country or city ruled in by name stays in when only a region around it is ruled out ("Singapore"
     # beside "players within Southeast Asia are fine"; not "Sydney", which several countries have)
     # a nationality adjective rules out what it qualifies, not its country ("German health insurers are fine")
-    places_out = frozenset().union(*(places(c, not_places, adjectives=False) for c in ruled_out)) if ruled_out else frozenset()
-    named_in = frozenset().union(*(places(c, not_places, broad=False) for c in ruled_in)) if ruled_in else frozenset()
-    named_out = (frozenset().union(*(places(c, not_places, broad=False, adjectives=False) for c in ruled_out))
-                 if ruled_out else frozenset())
-    places_out -= named_in - named_out
-    places_in = (frozenset().union(*(places(c, not_places) for c in ruled_in)) if ruled_in else frozenset()) - places_out
+    read_in = [broad_and_narrow_places(c, not_places) for c in ruled_in]
+    read_out = [broad_and_narrow_places(c, not_places, adjectives=False) for c in ruled_out]
+    named_in = frozenset().union(*(narrow for _, narrow in read_in))       # by a name that stands for one country
+    named_out = frozenset().union(*(narrow for _, narrow in read_out))
+    places_out = frozenset().union(*(wide for wide, _ in read_out)) - (named_in - named_out)
+    places_in = frozenset().union(*(wide for wide, _ in read_in)) - places_out
     lowercase = {_key(t.norm, language) for text in texts for t in tokenize(text) if text[t.start:t.end].islower()}
     shown = {_key(t.norm, language) for name in surface for t in tokenize(name)}
     names_in = set().union(*(name_like(c, language) for c in ruled_in)) if ruled_in else set()
