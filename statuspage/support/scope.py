@@ -175,16 +175,17 @@ def incident_scope(texts: Sequence[str], language: str, surface: Sequence[str] =
                  frozenset(qualifiers))
 
 
-def _qualifier_forms() -> dict[str, list[tuple[str, tuple[str, ...]]]]:
-    """Per language, (qualifier, the stems of one of its forms), longest first."""
-    out: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+def _qualifier_forms() -> dict[str, dict[str, list[tuple[str, tuple[str, ...]]]]]:
+    """Per language and first stem, (qualifier, the stems of one of its forms): a text's words are looked up one
+    by one, not every form searched for along the text (ninety forms, every ticket)."""
+    out: dict[str, dict[str, list[tuple[str, tuple[str, ...]]]]] = {}
     for name, forms in QUALIFIERS.items():
         for language, written in zip(LANGUAGES, forms):
             for form in written.split(","):
                 stems = tuple(stem(t.norm, language) for t in tokenize(form))
                 if stems:
-                    out.setdefault(language, []).append((name, stems))
-    return {language: sorted(found, key=lambda f: -len(f[1])) for language, found in out.items()}
+                    out.setdefault(language, {}).setdefault(stems[0], []).append((name, stems))
+    return out
 
 
 _QUALIFIER_FORMS = _qualifier_forms()
@@ -194,12 +195,12 @@ def qualifiers_of(text: str) -> set[str]:
     """The qualifiers (lexicon.QUALIFIERS) a text says, in any of the three languages, as terms ("@own")."""
     tokens = tokenize(text)
     out = set()
-    for language, forms in _QUALIFIER_FORMS.items():
+    for language, by_first in _QUALIFIER_FORMS.items():
         stems = [stem(t.norm, language) for t in tokens]
-        for name, form in forms:
-            n = len(form)
-            if name not in out and any(tuple(stems[i:i + n]) == form for i in range(len(stems) - n + 1)):
-                out.add(f"@{name}")
+        for i, first in enumerate(stems):
+            for name, form in by_first.get(first, ()):
+                if tuple(stems[i:i + len(form)]) == form:
+                    out.add(f"@{name}")
     return out
 
 
