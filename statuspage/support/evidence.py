@@ -198,6 +198,7 @@ class IncidentReading:
     excluding: np.ndarray
     scope: Scope
     quotes: frozenset[str] = frozenset()     # the texts it quotes (a message or status the customer sees), normalised
+    siblings: frozenset[str] = frozenset()   # the other things of the page's lists that name what it names
 
 
 def read_incident(candidate: Candidate, page: Page) -> IncidentReading:
@@ -236,7 +237,7 @@ def read_incident(candidate: Candidate, page: Page) -> IncidentReading:
     return IncidentReading(
         candidate, language, analysis, close(own), close(primary), frozenset(f for c in own for f in FAMILIES.get(c, ())),
         names, listed, stems, tuple(telling), encode(telling, keep=True), encode(scope.excluding, keep=True), scope,
-        quoted_texts(text))
+        quoted_texts(text), frozenset().union(*(things for things in page.lists if things & listed)) - listed)
 
 
 @dataclass
@@ -404,6 +405,7 @@ class Reader:
         self.named = [slug for slug, cs in page.concepts.items() if ticket.analysis.concepts & cs]
         # where the ticket shows its problem ("in der App", "via the API"): words read as a surface
         self._surface_at = frozenset(p for h in ticket.analysis.hits if h.concept in SURFACES for p in h.positions)
+        self.contexts = list(dict.fromkeys(h.concept for h in ticket.analysis.hits if kind(h.concept) == CONTEXT))[:2]
         full = [i for i, s in enumerate(ticket.sentences) if len(s.split()) >= 4]    # "Bitte um Prüfung" asks nothing
         reports, requests = (semantic.similarity(ticket.vectors[full], p) for p in _prototypes())
         self.reports = float(reports.max()) if reports.size else 0.0
@@ -487,10 +489,9 @@ class Reader:
         if fit.elsewhere:
             v["scope_elsewhere"] = 1.0
         v["maintenance"] = 1.0 if cand.kind == "maintenance" else 0.0
-        contexts = list(dict.fromkeys(h.concept for h in t.analysis.hits if kind(h.concept) == CONTEXT))[:2]
-        v["context"] = float(len(contexts))
-        if contexts:
-            notes["context"] = ", ".join(CONCEPTS[c].label for c in contexts)
+        v["context"] = float(len(self.contexts))
+        if self.contexts:
+            notes["context"] = ", ".join(CONCEPTS[c].label for c in self.contexts)
         if t.language == inc.language:
             overlap = sorted(t.analysis.words[w] for w in t.analysis.words.keys() & inc.analysis.words.keys())[:2]
             v["words_shared"] = float(len(overlap))
@@ -542,8 +543,7 @@ class Reader:
 
     def _siblings(self, inc: IncidentReading, v: dict[str, float], notes: dict[str, str]) -> None:
         said = self.said
-        siblings = frozenset().union(*(listed for listed in self.page.lists if listed & inc.listed)) - inc.listed
-        theirs = [said[w] for w in siblings if w in said]
+        theirs = [said[w] for w in inc.siblings if w in said]
         if theirs and not any(w in said for w in inc.listed):
             v["names_sibling"], notes["names_sibling"] = 1.0, ", ".join(sorted(set(theirs))[:3])
 
