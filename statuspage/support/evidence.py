@@ -4,10 +4,12 @@ Each incident is read once per snapshot of the open incidents (candidates.py) an
   * meaning: the ticket's sentences against the incident's title and update sentences, its affected
     components' names and descriptions, and the tickets already linked to it, as sentence vectors
     (semantic.py), so German and French tickets meet English incidents. Status boilerplate ("we are
-    investigating") is left out of the incident's side;
+    investigating") is left out of the incident's side, and each item of a list and each effect a later update
+    strings together is one more sentence of it (sentences.py);
   * words: the lexicon's concepts (text.py, lexicon.py): the components named (by name, alias or a
     concept of their name), the symptoms reported and whether they are the incident's kind ("slow" is
-    not "rejected"), the intents that ask for something else (a password, an invoice, a refund, how to);
+    not "rejected"), the intents that ask for something else (a password, an invoice, a refund, how to), the
+    texts both quote (a status on screen, sentences.py);
   * scope: what the updates rule in and out (scope.py), and where the ticket stands against it;
   * the component field and the time since the incident started.
 The matcher (matching.py) weighs these with a model fitted on labelled tickets (model.py), and turns
@@ -15,8 +17,6 @@ the strongest into the reasons a decision gives.
 """
 from __future__ import annotations
 
-import itertools
-import math
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -28,7 +28,10 @@ import numpy as np
 from . import semantic
 from .lexicon import CONCEPTS, CONTEXT, FAMILIES, IMPLIES, INTENT, OBJECT, STOPWORDS, SURFACES, SYMPTOM, WEAK, WEAK_SYMPTOMS
 from .places import city_names, places
-from .scope import Fit, Scope, clauses, incident_scope, name_like, outside_words, reporting_clauses, ticket_fit
+from .scope import (
+    Fit, Scope, clauses, incident_scope, name_like, outside_words, qualifiers_of, reporting_clauses, ticket_fit,
+)
+from .sentences import ITEM_SENTENCE, enumerated, later_effects, quote_words, quoted_texts, quotes_shared, tells, without_brackets
 from .text import LANGUAGES, Analysis, Hit, Token, analyze, detect_language, kind, stem, tokenize
 
 INTENT_GROUPS = {   # what a ticket asks for instead of reporting an ongoing problem, by kind
@@ -195,6 +198,7 @@ class IncidentReading:
     excluding: np.ndarray
     scope: Scope
     quotes: frozenset[str] = frozenset()     # the texts it quotes (a message or status the customer sees), normalised
+    siblings: frozenset[str] = frozenset()   # the other things of the page's lists that name what it names
 
 
 def read_incident(candidate: Candidate, page: Page) -> IncidentReading:
@@ -207,14 +211,14 @@ def read_incident(candidate: Candidate, page: Page) -> IncidentReading:
     # a component name's brackets list the variants it covers ("Ticket app (iOS and Android)"), which an
     # incident can rule in or out
     surface = [n for slug in candidate.components if (c := page.by_slug.get(slug))
-               for n in (_BRACKETS.sub(" ", c.name), c.slug.replace("-", " "), *c.aliases)]
+               for n in (without_brackets(c.name), c.slug.replace("-", " "), *c.aliases)]
     scope = incident_scope((candidate.title, *candidate.texts), language, surface, page.not_places)
     excluded = set(scope.excluding)
     sentences = [s for t in candidate.texts for s in semantic.sentences(t, limit=40)]
     clauses = [c for c, out in scope.clauses if not out and c not in sentences]    # parts of long sentences
     # a sentence that rules a part out is read only through its clauses that rule in: "Exports fail, imports work
     # normally" must not bring a ticket about imports close
-    telling = [candidate.title] + [s for s in sentences + clauses if s not in excluded and _tells(s, language)
+    telling = [candidate.title] + [s for s in sentences + clauses if s not in excluded and tells(s, language)
                                    and not any(c in s for c in excluded)]
     # each item of an enumeration on its own ("can't be submitted, approved or cancelled" → "can't be approved"):
     # a ticket that reports one of the listed effects meets it without the others' words. Not the title's ("Dashboard
@@ -233,177 +237,7 @@ def read_incident(candidate: Candidate, page: Page) -> IncidentReading:
     return IncidentReading(
         candidate, language, analysis, close(own), close(primary), frozenset(f for c in own for f in FAMILIES.get(c, ())),
         names, listed, stems, tuple(telling), encode(telling, keep=True), encode(scope.excluding, keep=True), scope,
-        quoted_texts(text))
-
-
-_BRACKETS = re.compile(r"\([^()]*\)")
-# where a later update's long sentence passes from one effect to the next: a comma, or "and" before a clause
-# ("and" alone only before a new subject: "Kundinnen und Kunden", "reservations and changes" are one thing)
-_EFFECT_BREAK = re.compile(r",\s+(?:(?:and|so|und|sodass|et|donc)\s+)?|\s+(?:and|und|et)\s+(?=(?:the|their|its|some|these|"
-                           r"die|der|das|ihre|seine|diese|les|la|le|leurs|leur|ces)\s)", re.IGNORECASE)
-EFFECT_WORDS = 4          # a shorter part names a thing or a time, no effect
-
-
-def later_effects(updates: Sequence[str], language: str) -> list[str]:
-    """The effects a later update lists in one long sentence, one by one ("a room you close can still be sold
-    for a while, so overbookings are possible, and the overview shows an old time"): a ticket reports one of them,
-    and a sentence of three effects is close to none. The parts that say something works ("and reservations are
-    imported as usual") are left out, as the sentence's clauses that rule out are."""
-    out: list[str] = []
-    for update in updates:
-        for sentence in semantic.sentences(update, limit=40):
-            parts = [p.strip(" ,") for p in _EFFECT_BREAK.split(_BRACKETS.sub(" ", sentence))]
-            if len(parts) < 2:
-                continue
-            for part in parts:
-                if len(part.split()) >= EFFECT_WORDS and _tells(part, language) and part not in out:
-                    found = analyze(part, language).concepts
-                    if "unaffected" not in found and "workaround" not in found:
-                        out.append(part)
-    return out
-
-# A text in quotation marks of any of the three languages' kinds: „…“ “…” "…" «…» ‹…› ‚…‘ '…' (a single quote only
-# where no letter touches it from outside, so "it's" and "l'appli" open nothing). What an update quotes is what the
-# customer sees on screen ('Keine Daten', « en attente »), and a ticket in any language quotes it as written.
-_QUOTED = re.compile(r"„([^“”\"\n]{1,80})[“”\"]|“([^”\n]{1,80})”|«([^»\n]{1,80})»|‹([^›\n]{1,80})›"
-                     r"|‚([^‘’\n]{1,80})[‘’]|(?<!\w)\"([^\"\n]{1,80})\"|(?<!\w)'([^'\n]{1,80})'(?!\w)|(?<!\w)‘([^’\n]{1,80})’")
-QUOTE_WORDS = 8          # a longer quotation is a sentence the customer cites, not a text on screen
-_WORDS = re.compile(r"\w+")
-
-
-def _quote_norm(text: str) -> str:
-    return " ".join(_WORDS.findall(text.casefold()))
-
-
-def quoted_texts(text: str) -> frozenset[str]:
-    """The short texts a text quotes, in lower case with words only ("Keine Daten", « en attente »)."""
-    found = (_quote_norm(next(g for g in m.groups() if g)) for m in _QUOTED.finditer(text))
-    return frozenset(q for q in found if len(q) >= 3 and len(q.split()) <= QUOTE_WORDS and any(c.isalpha() for c in q))
-
-
-def quotes_shared(ticket_text: str, ticket_quotes: frozenset[str], incident_quotes: frozenset[str]) -> list[str]:
-    """What the incident quotes that the ticket quotes too, or writes word for word (two words or more, quoted or
-    not: "the status says waiting for a runner"): a message or status on screen, the same in any language."""
-    if not incident_quotes:
-        return []
-    words = f" {_quote_norm(ticket_text)} "
-    return sorted(q for q in incident_quotes if q in ticket_quotes or (len(q.split()) >= 2 and f" {q} " in words))
-
-
-# An enumeration ("can't be submitted, approved or cancelled"; "reports, exports and the night audit are
-# unavailable") packs one effect per item into a sentence whose vector is the average of all of them: a ticket that
-# reports one item alone comes only part of the way. Each item is read as its own sentence, the rest of the sentence
-# kept around it. General language only: the words that join items, and the words (STOPWORDS, negations) that end
-# an item because they belong to the frame around the list.
-_JOINS = frozenset({"and", "or", "und", "oder", "sowie", "et", "ou"})
-_ARTICLES = frozenset({"the", "a", "an", "der", "die", "das", "den", "dem", "des", "ein", "eine", "einen", "le", "la",
-                       "les", "l", "un", "une", "du"})
-_LINKS = frozenset({"of", "de", "d", "du", "des", "von", "vom", "der"})     # inside an item: "rapports de campagne"
-_FRAME = STOPWORDS | {"not", "no", "nicht", "kein", "keine", "pas", "ne", "n", "plus", "t", "cannot", "nor"}
-# words that open an adverbial before a list's first comma ("During the window, webhooks and ..."): what follows
-# them up to the comma is no item
-_OPENS = frozenset({"during", "while", "until", "within", "in", "on", "at", "for", "from", "with", "by", "to", "after",
-                    "pendant", "durant", "dans", "sur", "pour", "par", "avec", "en", "apres", "wahrend", "im", "am",
-                    "auf", "mit", "fur", "bei", "zu", "nach", "vor", "seit", "bis", "innerhalb"})
-_HARD = re.compile(r"[.;:!?()\[\]\n«»\"“”„/]")
-ITEM_WORDS = 4           # a longer stretch between commas is a clause, not an item
-CROSSED = 12             # at most this many pairings of two or more lists' items
-ITEM_SENTENCE = 4        # an item's sentence shorter than this says too little to stand alone ("Clones.")
-
-
-def enumerated(sentence: str) -> list[str]:
-    """The sentence once per item of each enumeration in it, the other items left out: "Subscriptions can't
-    be taken out, changed or cancelled" gives "Subscriptions can't be taken out", "Subscriptions can't be
-    changed", "Subscriptions can't be cancelled". Nothing for a sentence without one."""
-    tokens = tokenize(sentence)
-    gaps = [sentence[tokens[i - 1].end if i else 0:t.start] for i, t in enumerate(tokens)]
-
-    def content(i: int) -> bool:
-        return tokens[i].norm not in _FRAME
-
-    def broken(i: int) -> bool:        # punctuation between token i-1 and token i
-        return bool(_HARD.search(gaps[i]) or "," in gaps[i])
-
-    def left_item(end: int) -> int | None:
-        """The first token of the item that ends at token `end`: back over its words to a comma or a frame word."""
-        start = end
-        while start > 0 and not broken(start) and end - start + 1 < ITEM_WORDS:
-            prev = start - 1
-            if content(prev) or (prev > 0 and tokens[prev].norm in _LINKS and content(prev - 1)):
-                start = prev
-            elif tokens[prev].norm in _ARTICLES:
-                start = prev
-                break
-            else:
-                break
-        return start if any(content(i) for i in range(start, end + 1)) else None
-
-    variants: list[str] = []
-    lists: list[tuple[int, int, list[str]]] = []      # (start, end, items) of each enumeration
-    used: set[int] = set()
-    for k, token in enumerate(tokens):
-        if token.norm not in _JOINS or k in used or k == 0 or k + 1 >= len(tokens):
-            continue
-        # ", and" joins clauses ("…, and leave balances are shown"); "Monats- und Jahresabos" joins word parts
-        if _HARD.search(gaps[k]) or "," in gaps[k] or "-" in gaps[k] or _HARD.search(gaps[k + 1]) or "," in gaps[k + 1]:
-            continue
-        # the item after the joining word: an article, then its words up to a frame word or punctuation
-        end = k + 1
-        if tokens[end].norm in _ARTICLES:
-            end += 1
-        if end >= len(tokens) or not content(end) or broken(end):
-            continue
-        while (end + 1 < len(tokens) and not broken(end + 1) and end + 1 - k < ITEM_WORDS
-               and (content(end + 1) or (tokens[end + 1].norm in _LINKS and end + 2 < len(tokens) and content(end + 2)
-                                          and not broken(end + 2)))):
-            end += 1 + (not content(end + 1))
-        items = [(k + 1, end)]
-        last = k - 1
-        start = left_item(last)
-        if start is None:
-            continue
-        items.insert(0, (start, last))
-        # earlier items, each after a comma: a whole short stretch, or the end of a longer one (the first item)
-        while "," in gaps[start] and not _HARD.search(gaps[start]) and start > 0:
-            last = start - 1
-            begin = last
-            while begin > 0 and not broken(begin):
-                begin -= 1
-            if last - begin + 1 < ITEM_WORDS and tokens[begin].norm not in _OPENS and all(content(i) or tokens[i].norm in _LINKS | _ARTICLES
-                                                      for i in range(begin, last + 1)) and begin > 0:
-                if not any(content(i) for i in range(begin, last + 1)):
-                    break
-                start = begin
-                items.insert(0, (start, last))
-                continue
-            first = left_item(last)
-            if first is not None and (first == 0 or tokens[first - 1].norm not in _OPENS):
-                items.insert(0, (first, last))
-            break
-        used.update(i for i in range(items[0][0], items[-1][1] + 1) if tokens[i].norm in _JOINS)
-        lists.append((tokens[items[0][0]].start, tokens[items[-1][1]].end,
-                      [sentence[tokens[a].start:tokens[b].end] for a, b in items]))
-    lists.sort()
-    lists = [entry for i, entry in enumerate(lists) if not i or entry[0] >= lists[i - 1][1]]    # apart
-    choices: list[list[tuple[int, int, str]]] = [[(a, b, item)] for a, b, items in lists for item in items]
-    if 1 < len(lists) and math.prod(len(items) for _, _, items in lists) <= CROSSED:
-        # two lists in one sentence ("leave requests and sick notes can't be submitted or approved"): every pairing
-        choices += [list(chosen) for chosen in itertools.product(*([(a, b, item) for item in items]
-                                                                    for a, b, items in lists))]
-    for chosen in choices:
-        text, at = "", 0
-        for a, b, item in chosen:
-            text, at = text + sentence[at:a] + item, b
-        variants.append(re.sub(r"\s{2,}", " ", text + sentence[at:]).strip())
-    return variants
-
-
-def _tells(sentence: str, language: str) -> bool:
-    """A sentence that says something of the problem (a thing, a symptom, a name, a number), not one of a
-    status update's stock phrases ("We are looking into it.", "A fix is being deployed.")."""
-    found = analyze(sentence, language)
-    return bool(found.codes or any(kind(c) in (OBJECT, SYMPTOM, "component") for c in found.concepts)
-                or len(found.words) >= 3)
+        quoted_texts(text), frozenset().union(*(things for things in page.lists if things & listed)) - listed)
 
 
 @dataclass
@@ -426,6 +260,8 @@ class TicketReading:
     stated: frozenset[str] = frozenset()          # the concepts of scope_text ("yesterday's went fine" states nothing)
     telling: tuple[int, ...] = ()            # the sentences that do not only say something works or is not used
     quotes: frozenset[str] = frozenset()          # the texts it quotes, normalised (quoted_texts)
+    quote_words: str = ""                    # its text normalised as quotes are (quote_words), for quotes_shared
+    qualifiers: frozenset[str] = frozenset()      # the qualifiers scope_text says in any language (qualifiers_of)
 
 
 _SENTENCE_END = re.compile(r"[^.!?\n]+[.!?]*")     # a run up to its end mark: linear, cannot backtrack
@@ -451,14 +287,15 @@ def without_guesses(text: str, language: str) -> str:
 _LETTER_WORDS = re.compile(r"[^\W\d_]{2,}")
 
 
-def read_words(text: str, language: str, page: Page) -> Analysis:
-    """The concepts of a ticket's text as read_ticket finds them (guesses left out), without the rest."""
-    return analyze(without_guesses(text, language), language, page.forms)
+def read_words(text: str, language: str, page: Page) -> tuple[str, Analysis]:
+    """A ticket's text without its guesses (without_guesses) and that text's concepts: where read_ticket starts,
+    and all that matching.mentioned_components needs."""
+    text = without_guesses(text, language)
+    return text, analyze(text, language, page.forms)
 
 
 def read_ticket(text: str, language: str, page: Page) -> TicketReading:
-    text = without_guesses(text, language)
-    analysis = analyze(text, language, page.forms)
+    text, analysis = read_words(text, language, page)
     sentences = semantic.sentences(text) or [text[:semantic.MAX_SENTENCE_CHARS] or "-"]
     # not kept: no two tickets say the same; the gist of one that becomes an example is stored with it
     vectors = semantic.encoder().encode(sentences)
@@ -478,7 +315,8 @@ def read_ticket(text: str, language: str, page: Page) -> TicketReading:
                         if not all(fine for _, fine in clauses(sentence, language))) or telling
     return TicketReading(text, language, analysis, tuple(sentences), vectors, asking, tuple(per_sentence),
                          symptoms, semantic.gist(vectors), tokenize(text), places(rest, page.not_places), rest,
-                         reporting_clauses(rest, language), stated, telling, quoted_texts(text))
+                         reporting_clauses(rest, language), stated, telling, quoted_texts(text), quote_words(text),
+                         frozenset(qualifiers_of(rest)))
 
 
 SHORT_REQUEST = 6     # words: "Bitte veranlassen Sie diese.", "Could you arrange that?", "Merci de le faire."
@@ -567,6 +405,7 @@ class Reader:
         self.named = [slug for slug, cs in page.concepts.items() if ticket.analysis.concepts & cs]
         # where the ticket shows its problem ("in der App", "via the API"): words read as a surface
         self._surface_at = frozenset(p for h in ticket.analysis.hits if h.concept in SURFACES for p in h.positions)
+        self.contexts = list(dict.fromkeys(h.concept for h in ticket.analysis.hits if kind(h.concept) == CONTEXT))[:2]
         full = [i for i, s in enumerate(ticket.sentences) if len(s.split()) >= 4]    # "Bitte um Prüfung" asks nothing
         reports, requests = (semantic.similarity(ticket.vectors[full], p) for p in _prototypes())
         self.reports = float(reports.max()) if reports.size else 0.0
@@ -639,10 +478,10 @@ class Reader:
             if own and other_incidents and not any(close([c]) & o.symptoms for o in other_incidents for c in own):
                 v["symptom_distinct"] = 1.0
         self._intent(inc, v, notes, strong)
-        shared_quotes = quotes_shared(t.text, t.quotes, inc.quotes)
+        shared_quotes = quotes_shared(t.quote_words, t.quotes, inc.quotes)
         if shared_quotes:
             v["quote_shared"], notes["quote_shared"] = 1.0, ", ".join(f"'{q}'" for q in shared_quotes[:3])
-        fit: Fit = ticket_fit(inc.scope, t.scope_text, t.places, t.reported)
+        fit: Fit = ticket_fit(inc.scope, t.scope_text, t.places, t.reported, t.qualifiers)
         if fit.against:
             v["scope_outside"], notes["scope_outside"] = 1.0, ", ".join(fit.outside)
         elif fit.inside:
@@ -650,10 +489,9 @@ class Reader:
         if fit.elsewhere:
             v["scope_elsewhere"] = 1.0
         v["maintenance"] = 1.0 if cand.kind == "maintenance" else 0.0
-        contexts = list(dict.fromkeys(h.concept for h in t.analysis.hits if kind(h.concept) == CONTEXT))[:2]
-        v["context"] = float(len(contexts))
-        if contexts:
-            notes["context"] = ", ".join(CONCEPTS[c].label for c in contexts)
+        v["context"] = float(len(self.contexts))
+        if self.contexts:
+            notes["context"] = ", ".join(CONCEPTS[c].label for c in self.contexts)
         if t.language == inc.language:
             overlap = sorted(t.analysis.words[w] for w in t.analysis.words.keys() & inc.analysis.words.keys())[:2]
             v["words_shared"] = float(len(overlap))
@@ -705,8 +543,7 @@ class Reader:
 
     def _siblings(self, inc: IncidentReading, v: dict[str, float], notes: dict[str, str]) -> None:
         said = self.said
-        siblings = frozenset().union(*(listed for listed in self.page.lists if listed & inc.listed)) - inc.listed
-        theirs = [said[w] for w in siblings if w in said]
+        theirs = [said[w] for w in inc.siblings if w in said]
         if theirs and not any(w in said for w in inc.listed):
             v["names_sibling"], notes["names_sibling"] = 1.0, ", ".join(sorted(set(theirs))[:3])
 

@@ -219,7 +219,14 @@ def corroborated(values: dict[str, float]) -> bool:
     """Whether the ticket describes a symptom of the incident's kind: its own symptom or a side effect its
     updates name, the same kind of problem, one of its error codes or a text it quotes (a status on screen); or one
     of its sentences says what one of the incident's says, closer than to any other open incident (`says_it_alone`)."""
-    return any(values.get(f, 0.0) for f in _SYMPTOM_EVIDENCE) or says_it_alone(values)
+    return bool(_corroboration(values))
+
+
+def _corroboration(values: dict[str, float]) -> str:
+    """How corroborated() holds: "symptom" (symptom evidence), "meaning" (only says_it_alone), or "" (not)."""
+    if any(values.get(f, 0.0) for f in _SYMPTOM_EVIDENCE):
+        return "symptom"
+    return "meaning" if says_it_alone(values) else ""
 
 
 _SYMPTOM_EVIDENCE = ("symptom_shared", "symptom_later", "symptom_family", "codes_shared", "quote_shared")
@@ -260,7 +267,7 @@ def _reasons(model: Model, evidence: Evidence, inc: IncidentReading, created: da
     out = [f"closest: {_named(inc)} ({gates})"]
     if bar > threshold:
         out.append(f"describes no symptom of the incident's kind: needs {bar:.2f}, not {threshold:.2f}")
-    elif not any(evidence.values.get(f, 0.0) for f in _SYMPTOM_EVIDENCE) and says_it_alone(evidence.values):
+    elif _corroboration(evidence.values) == "meaning":
         out.append(f"names no symptom the lexicon knows, but says what this incident says and no other does: needs "
                    f"{bar:.2f}")
     factor = _staleness(created, inc.candidate.started_at)
@@ -301,7 +308,7 @@ def mentioned_components(ticket: TicketText, components: Sequence[ComponentInfo]
     text = ticket_text(ticket.subject, ticket.body)
     language = _language(ticket, text)
     page, _ = _ready((), components)
-    return _mentioned(ticket, page, read_words(text, language, page).concepts)
+    return _mentioned(ticket, page, read_words(text, language, page)[1].concepts)
 
 
 def _mentioned(ticket: TicketText, page: Page, concepts: frozenset[str]) -> tuple[str, ...]:

@@ -188,9 +188,17 @@ def places(text: str, skip: frozenset[str] = frozenset(), *, broad: bool = True,
     that are no places here; without `broad` only the names that stand for one country (Singapore, Lyon, +33),
     no regions and no names several countries share (Sydney); without `adjectives` no nationality adjectives
     ("German health insurers are not affected" rules out the insurers, not Germany)."""
+    wide, narrow = broad_and_narrow_places(text, skip, adjectives=adjectives)
+    return wide if broad else narrow
+
+
+def broad_and_narrow_places(text: str, skip: frozenset[str] = frozenset(), *,
+                            adjectives: bool = True) -> tuple[frozenset[str], frozenset[str]]:
+    """places() with and without `broad`, from one reading of the text (an incident's scope needs both)."""
     names, dialling, longest = _gazetteer()
     tokens = tokenize(text)
     found: set[str] = set()
+    narrow: set[str] = set()
     i = 0
     while i < len(tokens):
         for n in range(min(longest.get(tokens[i].norm, 0), len(tokens) - i), 0, -1):
@@ -205,12 +213,14 @@ def places(text: str, skip: frozenset[str] = frozenset(), *, broad: bool = True,
                 cased = written[:1].isupper() if key in _ENGLISH_ADJECTIVES else written.islower()
                 if adjectives and cased and not _language_name(tokens, i):
                     found |= codes
+                    narrow |= codes
                 break
             if n == 1 and (not written[:1].isupper()    # a place is a proper noun: "nice" is not Nice
                            or (written.isupper() and key not in UPPERCASE_ONLY)):    # and "REST" is no Rest
                 continue
-            if broad or (key not in _REGION_NAMES and len(codes) == 1):
-                found |= codes
+            found |= codes
+            if key not in _REGION_NAMES and len(codes) == 1:
+                narrow |= codes
             i += n - 1
             break
         i += 1
@@ -218,10 +228,11 @@ def places(text: str, skip: frozenset[str] = frozenset(), *, broad: bool = True,
         digits = m.group(1)
         for length in (3, 2, 1):
             if digits[:length] in dialling:
-                if broad or len(dialling[digits[:length]]) == 1:
-                    found |= dialling[digits[:length]]
+                found |= dialling[digits[:length]]
+                if len(dialling[digits[:length]]) == 1:
+                    narrow |= dialling[digits[:length]]
                 break
-    return frozenset(found)
+    return frozenset(found), frozenset(narrow)
 
 
 _LANGUAGE_PREPOSITIONS = frozenset({"en", "in", "auf"})
@@ -257,4 +268,4 @@ def warm() -> None:
     _gazetteer()
 
 
-__all__ = ["city_names", "is_place_name", "places", "place_words", "warm", "normalize_word"]
+__all__ = ["broad_and_narrow_places", "city_names", "is_place_name", "places", "place_words", "warm", "normalize_word"]

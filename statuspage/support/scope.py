@@ -21,7 +21,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .places import place_words, places
+from .places import broad_and_narrow_places, place_words, places
 from .semantic import sentences
 from .lexicon import OBJECT, QUALIFIERS, STOPWORDS, SURFACES, SYMPTOM
 from .text import LANGUAGES, analyze, kind, stem, tokenize
@@ -147,12 +147,12 @@ def incident_scope(texts: Sequence[str], language: str, surface: Sequence[str] =
     # but a country or city ruled in by name stays in when only a region around it is ruled out ("Singapore"
     # beside "players within Southeast Asia are fine"; not "Sydney", which several countries have)
     # a nationality adjective rules out what it qualifies, not its country ("German health insurers are fine")
-    places_out = frozenset().union(*(places(c, not_places, adjectives=False) for c in ruled_out)) if ruled_out else frozenset()
-    named_in = frozenset().union(*(places(c, not_places, broad=False) for c in ruled_in)) if ruled_in else frozenset()
-    named_out = (frozenset().union(*(places(c, not_places, broad=False, adjectives=False) for c in ruled_out))
-                 if ruled_out else frozenset())
-    places_out -= named_in - named_out
-    places_in = (frozenset().union(*(places(c, not_places) for c in ruled_in)) if ruled_in else frozenset()) - places_out
+    read_in = [broad_and_narrow_places(c, not_places) for c in ruled_in]
+    read_out = [broad_and_narrow_places(c, not_places, adjectives=False) for c in ruled_out]
+    named_in = frozenset().union(*(narrow for _, narrow in read_in))       # by a name that stands for one country
+    named_out = frozenset().union(*(narrow for _, narrow in read_out))
+    places_out = frozenset().union(*(wide for wide, _ in read_out)) - (named_in - named_out)
+    places_in = frozenset().union(*(wide for wide, _ in read_in)) - places_out
     lowercase = {_key(t.norm, language) for text in texts for t in tokenize(text) if text[t.start:t.end].islower()}
     shown = {_key(t.norm, language) for name in surface for t in tokenize(name)}
     names_in = set().union(*(name_like(c, language) for c in ruled_in)) if ruled_in else set()
@@ -175,16 +175,17 @@ def incident_scope(texts: Sequence[str], language: str, surface: Sequence[str] =
                  frozenset(qualifiers))
 
 
-def _qualifier_forms() -> dict[str, list[tuple[str, tuple[str, ...]]]]:
-    """Per language, (qualifier, the stems of one of its forms), longest first."""
-    out: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+def _qualifier_forms() -> dict[str, dict[str, list[tuple[str, tuple[str, ...]]]]]:
+    """Per language and first stem, (qualifier, the stems of one of its forms): a text's words are looked up one
+    by one, not every form searched for along the text (ninety forms, every ticket)."""
+    out: dict[str, dict[str, list[tuple[str, tuple[str, ...]]]]] = {}
     for name, forms in QUALIFIERS.items():
         for language, written in zip(LANGUAGES, forms):
             for form in written.split(","):
                 stems = tuple(stem(t.norm, language) for t in tokenize(form))
                 if stems:
-                    out.setdefault(language, []).append((name, stems))
-    return {language: sorted(found, key=lambda f: -len(f[1])) for language, found in out.items()}
+                    out.setdefault(language, {}).setdefault(stems[0], []).append((name, stems))
+    return out
 
 
 _QUALIFIER_FORMS = _qualifier_forms()
@@ -194,12 +195,12 @@ def qualifiers_of(text: str) -> set[str]:
     """The qualifiers (lexicon.QUALIFIERS) a text says, in any of the three languages, as terms ("@own")."""
     tokens = tokenize(text)
     out = set()
-    for language, forms in _QUALIFIER_FORMS.items():
+    for language, by_first in _QUALIFIER_FORMS.items():
         stems = [stem(t.norm, language) for t in tokens]
-        for name, form in forms:
-            n = len(form)
-            if name not in out and any(tuple(stems[i:i + n]) == form for i in range(len(stems) - n + 1)):
-                out.add(f"@{name}")
+        for i, first in enumerate(stems):
+            for name, form in by_first.get(first, ()):
+                if tuple(stems[i:i + len(form)]) == form:
+                    out.add(f"@{name}")
     return out
 
 
@@ -297,11 +298,12 @@ def outside_words(text: str, language: str) -> str:
     return text
 
 
-def ticket_fit(scope: Scope, text: str, named: frozenset[str] | None = None, reported: str | None = None) -> Fit:
+def ticket_fit(scope: Scope, text: str, named: frozenset[str] | None = None, reported: str | None = None,
+               qualifiers: frozenset[str] | None = None) -> Fit:
     """Where a ticket stands against an incident's scope: `text` is outside_words() of the ticket, `named`
     the places of that text when already known, `reported` the clauses of it that report a problem (a name
     ruled out counts only there: "Gmail users have it" beside "Hotmail addresses have not" is no report
-    about Gmail)."""
+    about Gmail), `qualifiers` the qualifiers_of() that text when already known (read once per ticket)."""
     if not scope.places_in and not scope.places_out and not scope.terms_in and not scope.terms_out:
         return Fit()
     words = _words(text, scope.language)
@@ -314,7 +316,7 @@ def ticket_fit(scope: Scope, text: str, named: frozenset[str] | None = None, rep
     # a qualifier is said of the ticket's own thing wherever it stands ("our self-hosted runners, in the office,
     # take no jobs"); it narrows whatever the ticket names, so a name ruled in does not answer it
     if scope.qualifiers:
-        said_out |= {q: q[1:] for q in scope.qualifiers & qualifiers_of(text)}
+        said_out |= {q: q[1:] for q in scope.qualifiers & (qualifiers_of(text) if qualifiers is None else qualifiers)}
     outside = sorted(set(said_out.values()))
     # what is ruled in that does not answer a name ruled out: a thing the lexicon knows ("SMS codes" beside an
     # operator ruled out), unless what is ruled out is one too

@@ -605,7 +605,7 @@ def test_a_name_ruled_out_only_in_another_place_stays_ruled_in(texts, language, 
     assert ticket_fit(scope, outside).against, scope
 
 
-# --- what an update quotes: a status or message on screen, the same in any language --------------------------
+# --- what an update quotes and lists, as the incident and the ticket meet it (the readings: test_matching_sentences)
 
 LIBRARY = [ComponentInfo("loans", "Loans", "Borrowing and returning books"),
            ComponentInfo("holds", "Holds", "Reserving books that are out")]
@@ -615,16 +615,6 @@ RETURNS_LATE = Candidate(
      "Im Leserkonto stehen zurückgegebene Bücher weiter auf „Ausgeliehen – überfällig“, und Erinnerungen werden "
      "verschickt. Gebühren werden nachträglich storniert."),
     ("loans",), NOW - timedelta(hours=1), "identified")
-
-
-def test_quoted_texts_are_read_from_every_kind_of_quotation_mark():
-    from statuspage.support.evidence import quoted_texts
-    assert quoted_texts("Da steht „Nicht verfügbar“ und ‚Gesperrt‘.") == {"nicht verfügbar", "gesperrt"}
-    assert quoted_texts("L'écran affiche « Accès refusé » depuis midi.") == {"accès refusé"}
-    assert quoted_texts('It says "Sync paused" and the badge reads \'Offline\'.') == {"sync paused", "offline"}
-    # apostrophes open nothing, and a long citation is no text on screen
-    assert quoted_texts("It's my colleague's laptop, l'appli n'ouvre pas.") == frozenset()
-    assert quoted_texts('He wrote "we will call you back tomorrow morning about the broken printer".') == frozenset()
 
 
 @pytest.mark.parametrize(("text", "language"), [
@@ -639,30 +629,8 @@ def test_a_ticket_quoting_what_an_update_quotes_shares_it(text, language):
     assert values["quote_shared"] == 1.0 and corroborated(values)
 
 
-def test_a_single_quoted_word_must_be_quoted_and_other_quotes_share_nothing():
-    from statuspage.support.evidence import quotes_shared
-    assert quotes_shared("the list says overdue for all", frozenset(), frozenset({"overdue"})) == []
-    assert quotes_shared('the list says "overdue" for all', frozenset({"overdue"}), frozenset({"overdue"})) == ["overdue"]
+def test_a_quote_the_incident_does_not_make_shares_nothing():
     assert _values("Mein Konto zeigt „Gesperrt“ an.", "de", RETURNS_LATE, LIBRARY)["quote_shared"] == 0.0
-
-
-@pytest.mark.parametrize(("update", "language", "effect"), [
-    ("Until the backlog is cleared, returned books stay on the borrower's account for a while, reminders are sent to "
-     "readers who returned them, and the kiosk shows the wrong due date. Holds work as usual.", "en",
-     "reminders are sent to readers who returned them"),
-    ("Bis der Rückstand abgearbeitet ist, stehen zurückgegebene Bücher weiter im Leserkonto, und die Ausleihfrist wird "
-     "am Automaten falsch angezeigt. Vormerkungen funktionieren normal.", "de",
-     "die Ausleihfrist wird am Automaten falsch angezeigt."),
-    ("Tant que le retard n'est pas résorbé, les livres rendus restent sur le compte du lecteur, et les relances "
-     "partent aussi aux lecteurs qui les ont rendus.", "fr", "les livres rendus restent sur le compte du lecteur"),
-])
-def test_a_later_update_listing_several_effects_is_read_effect_by_effect(update, language, effect):
-    from statuspage.support.evidence import later_effects
-    effects = later_effects([update], language)
-    assert effect in effects
-    # what works is no effect, and "Kundinnen und Kunden" / "readers and staff" stay one thing
-    assert not any("usual" in e or "normal" in e for e in effects)
-    assert later_effects(["Readers and staff of the branch libraries see the wrong due date."], language) == []
 
 
 def test_an_incident_reads_its_later_effects_but_not_what_it_rules_out():
@@ -677,45 +645,6 @@ def test_an_incident_reads_its_later_effects_but_not_what_it_rules_out():
     assert "overdue notices go to readers who brought their books back" in reading.sentences
     assert "the kiosk shows an old due date" in reading.sentences
     assert not any(s.startswith("holds and renewals") for s in reading.sentences)
-
-
-@pytest.mark.parametrize("sentence, expected", [
-    ("While we upgrade, invoices can't be created, edited or deleted in the portal.",
-     ["While we upgrade, invoices can't be created in the portal.", "While we upgrade, invoices can't be edited in the portal.",
-      "While we upgrade, invoices can't be deleted in the portal."]),
-    ("Während der Arbeiten können Gutscheine nicht eingelöst, verlängert oder storniert werden.",
-     ["Während der Arbeiten können Gutscheine nicht eingelöst werden.",
-      "Während der Arbeiten können Gutscheine nicht verlängert werden.",
-      "Während der Arbeiten können Gutscheine nicht storniert werden."]),
-    ("Pendant la fenêtre, les factures et les devis ne peuvent pas être imprimés.",
-     ["Pendant la fenêtre, les factures ne peuvent pas être imprimés.",
-      "Pendant la fenêtre, les devis ne peuvent pas être imprimés."]),
-    ("Invoices, quotes and delivery notes are unavailable.",
-     ["Invoices are unavailable.", "quotes are unavailable.", "delivery notes are unavailable."]),
-])
-def test_each_item_of_an_enumeration_is_a_sentence_of_its_own(sentence, expected):
-    from statuspage.support.evidence import enumerated
-    assert enumerated(sentence) == expected
-
-
-def test_two_enumerations_in_one_sentence_are_also_paired():
-    from statuspage.support.evidence import enumerated
-    variants = enumerated("Invoices and quotes can't be printed or mailed.")
-    assert variants[:4] == ["Invoices can't be printed or mailed.", "quotes can't be printed or mailed.",
-                            "Invoices and quotes can't be printed.", "Invoices and quotes can't be mailed."]
-    assert set(variants[4:]) == {"Invoices can't be printed.", "Invoices can't be mailed.", "quotes can't be printed.",
-                                 "quotes can't be mailed."}
-    assert len(enumerated("Factures et devis ne peuvent être ni imprimés ni envoyés par courrier, ni par e-mail.")) <= 12
-
-
-@pytest.mark.parametrize("sentence", [
-    "The mail queue is long, and delivery is slow.",          # a comma before "and" joins clauses
-    "Monats- und Jahreskarten bleiben gültig.",               # a word cut short joins word parts
-    "Nothing is lost.",
-])
-def test_no_enumeration_no_items(sentence):
-    from statuspage.support.evidence import enumerated
-    assert enumerated(sentence) == []
 
 
 def test_an_incident_reads_each_listed_effect():
