@@ -23,6 +23,8 @@ from flask import Flask, jsonify, request
 from joserfc.jwk import KeySet, RSAKey
 from werkzeug.serving import make_server
 
+from tests.servers import QUICK_SHUTDOWN
+
 CLIENT_ID = "statuspage-console"
 CLIENT_SECRET = "console-client-secret"
 
@@ -94,7 +96,7 @@ class OIDCProvider:
         self.app = self._make_app()
         self._server = make_server("127.0.0.1", 0, self.app, threaded=True)
         self.issuer = f"http://127.0.0.1:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs=QUICK_SHUTDOWN, daemon=True)
 
     def start(self) -> OIDCProvider:
         self._thread.start()

@@ -22,6 +22,7 @@ from playwright.sync_api import expect
 
 from statuspage.extensions import db
 from tests.builders import make_component, make_group, make_incident
+from tests.servers import QUICK_SHUTDOWN
 
 pytestmark = pytest.mark.browser
 
@@ -71,7 +72,7 @@ def customer_site(tmp_path, place_origin, place, site):
     (tmp_path / "index.html").write_text(HOST_PAGE.format(src=place_origin + place.prefix))
     handler = functools.partial(QuietHandler, directory=str(tmp_path))
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs=QUICK_SHUTDOWN, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}/index.html"
     server.shutdown()

@@ -30,6 +30,7 @@ from statuspage.extensions import db
 from statuspage.models import Incident
 from statuspage.services.incidents import open_incident, post_update, resolve_incident
 from tests.builders import ELSEWHERE, SYSTEM, make_component, make_group, make_incident, make_maintenance
+from tests.servers import QUICK_SHUTDOWN
 
 BASE_URL = "https://status.example.com"  # the app fixture's STATUSPAGE_BASE_URL
 PREFIX = "/status/"
@@ -44,7 +45,7 @@ class _Quiet(SimpleHTTPRequestHandler):
 def static_server(tmp_path):
     """A plain static file server for tmp_path; the export goes to tmp_path/status and is fetched at /status/."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Quiet, directory=str(tmp_path)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs=QUICK_SHUTDOWN, daemon=True)
     thread.start()
     yield server
     server.shutdown()

@@ -21,7 +21,7 @@ from statuspage.services import incidents, subscriptions
 from tests.builders import (
     START, SYSTEM, body_of, csrf_token, deliver, make_component, make_group, make_incident, make_subscriber,
 )
-from tests.servers import free_port
+from tests.servers import QUICK_SHUTDOWN, free_port
 
 
 def subscribe(client, **fields):
@@ -283,7 +283,7 @@ class Receiver(BaseHTTPRequestHandler):
 def receiver():
     Receiver.received = []
     server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs=QUICK_SHUTDOWN, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}/hook"
     server.shutdown()
