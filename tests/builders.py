@@ -332,12 +332,14 @@ def built_once(app, key: str, build: Callable[[], T]) -> T:
     if key in _BUILT:
         value, added = _BUILT[key]
         with app.app_context(), db.engine.begin() as conn:
-            for table in db.metadata.sorted_tables:  # parents first
-                if added[table.name]:
-                    conn.execute(table.insert(), added[table.name])
-                    if conn.dialect.name == "postgresql" and "id" in table.c and table.c.id.autoincrement:
-                        conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
-                                          f"(SELECT max(id) FROM \"{table.name}\"))"))
+            tables = [t for t in db.metadata.sorted_tables if added[t.name]]  # parents first
+            for table in tables:
+                conn.execute(table.insert(), added[table.name])
+            counted = [t.name for t in tables if "id" in t.c and t.c.id.autoincrement is not False]
+            if conn.dialect.name == "postgresql" and counted:  # the sequences go on after the restored ids
+                conn.execute(text("SELECT " + ", ".join(
+                    f"setval(pg_get_serial_sequence('\"{name}\"', 'id'), {max(r['id'] for r in added[name])})"
+                    for name in counted)))
         return value
 
     def rows() -> dict[str, dict[tuple, dict]]:
