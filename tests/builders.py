@@ -321,34 +321,46 @@ def add_chat(admin, url: str, **fields):
 
 
 T = TypeVar("T")
-_BUILT: dict[str, tuple[Any, dict[str, list[dict]]]] = {}
+Rows = dict[str, dict[tuple, dict]]  # table -> primary key -> row
+_BUILT: dict[str, tuple[Any, Rows, Rows, Rows]] = {}
 
 
 def built_once(app, key: str, build: Callable[[], T]) -> T:
-    """What build() returns and the rows it added: built by the first test that asks, put back for every later one
-    (the same rows and ids, one INSERT per table), since each test starts with empty tables. For a large world
-    that takes services (the ticket matcher among them) a tenth of a second to build, asked for by a thousand
-    tests. build() may leave nothing but rows behind (no file, no thread, nothing in memory a test reads)."""
+    """What build() returns and what it wrote: built by the first test that asks, replayed for every later one
+    (the rows it added, with the same ids, one INSERT per table; the rows it changed or deleted among those the
+    test had before), since each test starts with empty tables. For a large world that takes the services (the
+    ticket matcher among them) a tenth of a second or more to build, asked for by hundreds of tests. build() may
+    leave nothing but rows behind (no file, no thread, nothing in memory that a test reads)."""
     if key in _BUILT:
-        value, added = _BUILT[key]
+        value, added, changed, deleted = _BUILT[key]
         with app.app_context(), db.engine.begin() as conn:
-            tables = [t for t in db.metadata.sorted_tables if added[t.name]]  # parents first
-            for table in tables:
-                conn.execute(table.insert(), added[table.name])
-            counted = [t.name for t in tables if "id" in t.c and t.c.id.autoincrement is not False]
+            for table in reversed(db.metadata.sorted_tables):  # children first
+                for pk in deleted[table.name]:
+                    conn.execute(table.delete().where(*(c == v for c, v in zip(table.primary_key, pk))))
+            for table in db.metadata.sorted_tables:  # parents first
+                if added[table.name]:
+                    conn.execute(table.insert(), list(added[table.name].values()))
+                for pk, row in changed[table.name].items():
+                    conn.execute(table.update().where(*(c == v for c, v in zip(table.primary_key, pk))).values(row))
+            counted = [t.name for t in db.metadata.sorted_tables
+                       if added[t.name] and "id" in t.c and t.c.id.autoincrement is not False]
             if conn.dialect.name == "postgresql" and counted:  # the sequences go on after the restored ids
                 conn.execute(text("SELECT " + ", ".join(
-                    f"setval(pg_get_serial_sequence('\"{name}\"', 'id'), {max(r['id'] for r in added[name])})"
+                    f"setval(pg_get_serial_sequence('\"{name}\"', 'id'), {max(r['id'] for r in added[name].values())})"
                     for name in counted)))
         return value
 
-    def rows() -> dict[str, dict[tuple, dict]]:
+    def rows() -> Rows:
         with app.app_context(), db.engine.connect() as conn:
             return {t.name: {tuple(row[c.name] for c in t.primary_key): dict(row)
                              for row in conn.execute(t.select()).mappings()} for t in db.metadata.sorted_tables}
 
     before = rows()
     value = build()
-    _BUILT[key] = (value, {name: [row for pk, row in now.items() if pk not in before[name]]
-                           for name, now in rows().items()})
+    after = rows()
+    _BUILT[key] = (value,
+                   {name: {pk: row for pk, row in now.items() if pk not in before[name]} for name, now in after.items()},
+                   {name: {pk: row for pk, row in now.items() if pk in before[name] and before[name][pk] != row}
+                    for name, now in after.items()},
+                   {name: [pk for pk in before[name] if pk not in now] for name, now in after.items()})
     return value

@@ -18,7 +18,9 @@ from statuspage.serialize import group_key
 from statuspage.extensions import db
 from statuspage.models import IncidentKind
 from statuspage.services.incidents import open_incident, post_update, publish_incident, resolve_incident
-from tests.builders import ELSEWHERE, SYSTEM, START, make_component, make_group, make_incident, make_maintenance
+from tests.builders import (
+    ELSEWHERE, SYSTEM, START, built_once, make_component, make_group, make_incident, make_maintenance,
+)
 
 SCHEMA_DIR = Path(__file__).resolve().parents[1] / "schemas" / "statuspage_v2"
 ENDPOINTS = {
@@ -87,7 +89,14 @@ def client(place_client):
 @pytest.fixture
 def site(app, clock, place):
     """A realistic page: two groups, an ungrouped component, an open incident with several updates, a resolved
-    incident, maintenance completed, in progress and upcoming. Returns the ids the tests look for."""
+    incident, maintenance completed, in progress and upcoming. Returns the ids the tests look for, with the clock
+    at the end of that story (built once per place, restored for every later test)."""
+    ids, now = built_once(app, f"api-v2 site on {place.how}", lambda: (_build_site(app, clock, place), clock.now()))
+    clock.current = now
+    return ids
+
+
+def _build_site(app, clock, place) -> dict:
     t0 = clock.now()  # 2026-11-20 09:12 UTC, 10:12 in Berlin
     with app.app_context():
         web = make_group("Web", now=t0)
