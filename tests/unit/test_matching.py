@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from statuspage.support.evidence import FEATURES
 from statuspage.support.matching import (
-    DEFAULT_THRESHOLD, UNCORROBORATED, Candidate, ComponentInfo, Match, TicketText, corroborated, detect_language,
-    match_ticket, needed, score,
+    DEFAULT_THRESHOLD, LABELS, UNCORROBORATED, Candidate, ComponentInfo, Match, TicketText, corroborated,
+    detect_language, match_ticket, needed, score,
 )
 
 DATA = Path(__file__).resolve().parents[1] / "data"  # a copy of the shared development set
@@ -68,6 +69,11 @@ def test_the_language_of_unmixed_tickets_is_detected(dev):
     unmixed = [r for r in tickets if not r["mixed"]]
     wrong = [r["id"] for r in unmixed if detect_language(f"{r['ticket']['subject']}\n{r['ticket']['body']}") != r["lang"]]
     assert len(unmixed) - len(wrong) >= 0.95 * len(unmixed), wrong
+
+
+def test_every_kind_of_evidence_has_words_for_the_reasons():
+    """A feature without a label would fail every ticket it moves (KeyError in the reasons): seen on a branch."""
+    assert set(FEATURES) <= set(LABELS)
 
 
 def test_language_detection_basics():
