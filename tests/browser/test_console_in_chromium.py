@@ -18,7 +18,8 @@ from statuspage.services import accounts, incidents, message_templates
 from statuspage.support import intake, queue
 from tests.browser.conftest import DESKTOP, PHONE
 from tests.builders import (
-    SYSTEM, TEST_PASSWORD, make_component, make_group, make_incident, make_maintenance, make_subscriber, make_user,
+    SYSTEM, TEST_PASSWORD, built_once, make_component, make_group, make_incident, make_maintenance, make_subscriber,
+    make_user,
 )
 
 pytestmark = pytest.mark.browser
@@ -33,7 +34,11 @@ OVERVIEW = {"en": "Overview", "de": "Übersicht", "fr": "Vue d’ensemble"}
 def site(app, clock):
     """A console with something on every screen: groups, components, open, resolved and suspected incidents,
     maintenance, templates, tickets (due, breached, linked, undone), subscribers, a failed delivery, checks (one
-    failing), users and a token. The ids the screens need."""
+    failing), users and a token. The ids the screens need (built once, restored for every later test)."""
+    return built_once(app, "console in Chromium", lambda: _build_site(app, clock))
+
+
+def _build_site(app, clock) -> dict:
     now = clock.now()
     with app.app_context():
         web = make_group("Web")

@@ -18,7 +18,9 @@ from statuspage.monitoring.probes import ProbeResult
 from statuspage.monitoring import checks
 from statuspage.services import incidents
 from tests.browser.conftest import DESKTOP, PHONE
-from tests.builders import START, SYSTEM, TEST_PASSWORD, make_component, make_group, make_incident, make_user
+from tests.builders import (
+    START, SYSTEM, TEST_PASSWORD, built_once, make_component, make_group, make_incident, make_user,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -29,7 +31,12 @@ CHECKS = {"en": "Checks", "de": "Prüfungen", "fr": "Vérifications"}
 @pytest.fixture
 def watched(app, clock):
     """An API with a health check and eight days of results (some failed), a website without checks but with
-    a resolved outage and an open incident, and a heartbeat nobody has pinged; the ids of the two checks."""
+    a resolved outage and an open incident, and a heartbeat nobody has pinged; the ids of the two checks (built
+    once, restored for every later test)."""
+    return built_once(app, "uptime and charts", lambda: _build_watched(app))
+
+
+def _build_watched(app) -> tuple[int, int]:
     with app.app_context():
         web = make_group("Web")
         make_component("api", "Public API", group=web, now=START - timedelta(days=40))
