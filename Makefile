@@ -139,9 +139,10 @@ test-sqlite: install-test catalogues
 	$(PY) -m pytest -q -p no:cacheprovider --durations=15
 
 # The PostgreSQL pass: skipped with one line when no server answers, unless STATUSPAGE_REQUIRE_POSTGRES=1 (CI).
+# It checks the same screens as the SQLite pass without photographing them again (tests/browser/conftest.py).
 test-postgres: install-test catalogues
 	@if $(PY) -c "import psycopg; psycopg.connect('$(subst +psycopg,,$(PG_TEST_URL))', connect_timeout=3).close()" 2>/dev/null; then \
-	  STATUSPAGE_TEST_DATABASE_URL=$(PG_TEST_URL) $(PY) -m pytest -q -p no:cacheprovider --durations=15; \
+	  STATUSPAGE_TEST_DATABASE_URL=$(PG_TEST_URL) STATUSPAGE_SCREENSHOTS=0 $(PY) -m pytest -q -p no:cacheprovider --durations=15; \
 	elif [ "$$STATUSPAGE_REQUIRE_POSTGRES" = 1 ]; then \
 	  echo "PostgreSQL is required but not reachable at $(PG_TEST_URL)."; exit 1; \
 	else \
