@@ -308,7 +308,8 @@ def mentioned_components(ticket: TicketText, components: Sequence[ComponentInfo]
     text = ticket_text(ticket.subject, ticket.body)
     language = _language(ticket, text)
     page, _ = _ready((), components)
-    return _mentioned(ticket, page, read_words(text, language, page)[1].concepts)
+    _without_guesses, words = read_words(text, language, page)
+    return _mentioned(ticket, page, words.concepts)
 
 
 def _mentioned(ticket: TicketText, page: Page, concepts: frozenset[str]) -> tuple[str, ...]:
