@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-FILES = sorted(p for root in ("scenarios", "heldout", "heldout2", "heldout4")
+FILES = sorted(p for root in ("scenarios", "heldout", "heldout2", "heldout4", "heldout5")
                for p in (DATA / root).glob("*/tickets.jsonl"))
 
 FIELDS = {"id", "lang", "mixed", "category", "ticket", "expected", "note"}
@@ -115,13 +115,15 @@ def test_the_later_rounds_are_where_their_readmes_say():
     assert {p.parent.name for p in FILES if p.parent.parent.name == "scenarios"} >= ROUND3
     assert {p.parent.name for p in FILES if p.parent.parent.name == "heldout4"} >= {
         "bike-sharing", "freelancer-accounting", "music-streaming", "airline-checkin"}
+    assert {p.parent.name for p in FILES if p.parent.parent.name == "heldout5"} >= {
+        "fitness-studios", "web-hosting", "brokerage-app", "video-meetings"}
 
 
-@pytest.mark.parametrize("path", [p for p in FILES if p.parent.parent.name in ("heldout2", "heldout4")
+@pytest.mark.parametrize("path", [p for p in FILES if p.parent.parent.name in ("heldout2", "heldout4", "heldout5")
                                   or p.parent.name in ROUND3],
                          ids=lambda p: p.parent.name)
 def test_later_round_held_out_sets_are_balanced_as_described(path):
-    """tests/data/heldout2/README.md (the third and fourth rounds keep its conventions): ids <prefix>-<lang>-NN, 25 tickets per language,
+    """tests/data/heldout2/README.md (the third, fourth and fifth rounds keep its conventions): ids <prefix>-<lang>-NN, 25 tickets per language,
     40-55 % suppressed over every open incident and the maintenance in progress, each category labelled the one way
     its README says, a few mixed-language tickets."""
     rows = records(path)
