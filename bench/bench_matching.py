@@ -2,7 +2,7 @@
 weights generalize to products they were not fitted on.
 
 1. Replays, as `statuspage tickets evaluate` does, the development set, the product scenarios the
-   weights are fitted on (in-sample figures), and the held-out products of three rounds (never fitted on,
+   weights are fitted on (in-sample figures), and the held-out products of three blind rounds (never fitted on,
    errors never read): precision, recall and incident accuracy per set and per language.
 2. Leave one scenario out: fits the weights on all fitting scenarios but one, scores the one left out
    (the decisions as the hook makes them, with and without tickets already linked), for every scenario.
@@ -82,7 +82,7 @@ def main() -> None:
                          *(() if args.skip_heldout else (
                              ("held-out products (never fitted on)", [DATA / "heldout"]),
                              ("held-out, second round (written blind)", [DATA / "heldout2"]),
-                             ("held-out, fourth round (written blind)", [DATA / "heldout4"])))):
+                             ("held-out, fifth round (written blind)", [DATA / "heldout5"])))):
         if not paths[0].exists():
             continue
         print(f"\n{title}")
