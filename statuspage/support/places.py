@@ -174,6 +174,12 @@ def city_names(text: str) -> frozenset[str]:
     return frozenset(out)
 
 
+def countries_of_cities(cities: Iterable[str]) -> frozenset[str]:
+    """The countries of these cities (city_names' keys), where a city's name is one country's."""
+    names = _gazetteer()[0]
+    return frozenset(code for key in cities if len(names[key]) == 1 for code in names[key])
+
+
 # City names that are also everyday words in English, German or French: never read as a place.
 _COMMON = frozenset("""
 nice mobile reading split orange bath essen halle hamm marl moers mainz worms gera plauen wels chat order

@@ -21,7 +21,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .places import broad_and_narrow_places, place_words, places
+from .places import broad_and_narrow_places, city_names, countries_of_cities, place_words, places
 from .semantic import sentences
 from .lexicon import OBJECT, QUALIFIERS, STOPWORDS, SURFACES, SYMPTOM
 from .text import LANGUAGES, analyze, kind, stem, tokenize
@@ -34,7 +34,9 @@ _DIGIT_DOT = re.compile(r"(\d)\.(?=\d)")
 _WORD_DOT = re.compile(r"([^\W_])\.(?=[a-z])")     # a dot inside a domain ("web.de"), no sentence's end
 # titles and abbreviations whose dot ends no sentence ("Sagemcom Dr. Neuhaus", "ca. 3 Uhr", "z.B. Gas")
 _ABBREVIATION_DOT = re.compile(r"\b(Dr|Prof|Mr|Mrs|Ms|St|Nr|Mme|Mlle|ca|bzw|vs|inkl|ggf|evtl|usw|z\.B|u\.a|Inc|Ltd|Corp)\.(?=\s)")
-_CLAUSE_BREAK = re.compile(r"[:;]|,\s+(?:but|aber|mais|whereas|während|tandis que|sauf|except)\s", re.IGNORECASE)
+# a colon between digits is a time ("before 15:00 today"), not a break
+_CLAUSE_BREAK = re.compile(r"(?<!\d):|:(?!\d)|;|,\s+(?:but|aber|mais|whereas|während|tandis que|sauf|except)\s",
+                           re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -74,8 +76,7 @@ def clauses(text: str, language: str) -> list[tuple[str, bool]]:
     """The text's clauses, each with whether it says something works ("X is not affected", "Linux jobs ran
     fine"): a "works" word with no symptom and no negation beside it."""
     out = []
-    protected = _ABBREVIATION_DOT.sub("\\1\u2024", _DIGIT_DOT.sub("\\1\u2024", text))    # "4.1", "Dr." end no sentence
-    for sentence in sentences(protected, limit=80):
+    for sentence in sentences(_ABBREVIATION_DOT.sub("\\1\u2024", _inner_dots(text)), limit=80):
         for clause in _CLAUSE_BREAK.split(sentence.replace("\u2024", ".")):
             clause = clause.strip(" ,")
             if len(clause) > 2:
@@ -84,6 +85,11 @@ def clauses(text: str, language: str) -> list[tuple[str, bool]]:
                         and not _AGAIN.intersection(t.norm for t in tokenize(clause)))   # "works again": recovered
                 out.append((clause, fine and ("negation" not in found or _rules_out(clause, language))))
     return out
+
+
+def _inner_dots(text: str) -> str:
+    """Dots that end no sentence ("4.1", "Web.de", "outlook.com") hidden as a one-dot leader."""
+    return _WORD_DOT.sub("\\1\u2024", _DIGIT_DOT.sub("\\1\u2024", text))
 
 
 def _rules_out(clause: str, language: str) -> bool:
@@ -151,7 +157,14 @@ def incident_scope(texts: Sequence[str], language: str, surface: Sequence[str] =
     read_out = [broad_and_narrow_places(c, not_places, adjectives=False) for c in ruled_out]
     named_in = frozenset().union(*(narrow for _, narrow in read_in))       # by a name that stands for one country
     named_out = frozenset().union(*(narrow for _, narrow in read_out))
-    places_out = frozenset().union(*(wide for wide, _ in read_out)) - (named_in - named_out)
+    # and a country with a city the incident names as affected (and not as fine) is never ruled out whole: a clause
+    # naming the country rules out something else there ("e-bikes in Lisbon and Porto fail" beside "classic bikes
+    # in Portugal unlock normally"; "flights from Nantes and Lyon" beside "flights to France"), one naming other
+    # cities of it rules out those cities, which the names ruled out say ("Munich" beside "Hamburg is not affected")
+    cities_in = frozenset().union(*(city_names(c) for c in ruled_in))
+    cities_out = frozenset().union(*(city_names(c) for c in ruled_out))
+    by_city_in = countries_of_cities(cities_in - cities_out) & named_in
+    places_out = frozenset().union(*(wide for wide, _ in read_out)) - (named_in - named_out) - by_city_in
     places_in = frozenset().union(*(wide for wide, _ in read_in)) - places_out
     lowercase = {_key(t.norm, language) for text in texts for t in tokenize(text) if text[t.start:t.end].islower()}
     shown = {_key(t.norm, language) for name in surface for t in tokenize(name)}
@@ -374,7 +387,7 @@ def reporting_clauses(text: str, language: str) -> str:
     in them. The whole text when none does. An aside in brackets belongs to its clause ("our server (Java,
     Frankfurt) drops players")."""
     joined = _BRACKETED.sub(lambda m: m.group().replace(",", " "),
-                            _WORD_DOT.sub("\\1\u2024", _DIGIT_DOT.sub("\\1\u2024", text)))    # "orange.fr" ends nothing
+                            _inner_dots(text))
     runs = list(_COMMA_CLAUSE.finditer(joined))
     reports = [any(kind(c) == SYMPTOM or c == "negation" for c in analyze(m.group(), language).concepts) for m in runs]
     # a leading phrase that says where ("On our server in Lyon, players drop", "Sur notre serveur à Lyon, des

@@ -773,3 +773,14 @@ def test_a_statement_set_off_by_a_dash_is_not_asked(text, language):
 def test_a_question_after_a_dash_still_asks_for_what_it_names():
     values = _values("The certificates are not generated – can you send me the invoice?", "en", CERT_FAIL)
     assert values["asks_money"] == 1.0 or values["intent_excused"] == 1.0
+
+
+def test_a_country_whose_cities_are_affected_is_not_ruled_out_by_a_clause_about_something_else_there():
+    scope = incident_scope(("Scooters won't unlock in Ghent and Bruges",
+                            "Bikes in Belgium unlock normally, and riders in Amsterdam are not affected."), "en")
+    assert "BE" in scope.places_in and "BE" not in scope.places_out and "NL" in scope.places_out
+    assert ticket_fit(scope, "My scooter in Ghent does not unlock").outside == ()
+    # another city of the same country ruled out: the country stays in, the city's name is what rules it out
+    cities = incident_scope(("Returns fail at Lyon stations", "Stations in Marseille are not affected."), "en")
+    assert "FR" in cities.places_in and "FR" not in cities.places_out
+    assert ticket_fit(cities, "Returns fail at our Marseille station").outside != ()

@@ -272,3 +272,36 @@ def test_a_component_alias_with_any_word_after_the_gap_is_read_not_a_crash():
     hit = next(h for h in found.hits if h.concept == "c:backup")
     assert hit.positions == (1,)      # the words a form names, as for a head's "*"
     assert "c:backup" not in analyze("my backup", "en", extra).concepts     # no word after it
+
+
+@pytest.mark.parametrize(("sentence", "language", "concept"), [
+    ("Please keep the rest of the order as it is.", "en", "pending"),      # French "reste": stays pending
+    ("I bought a day pass for the weekend.", "en", "unaffected"),         # French "passe": goes through
+    ("Since March we have paid twice.", "en", "unaffected"),              # French "marche": works
+    ("Is there such an option for teams?", "en", "search"),               # German "suche"
+    ("We lost the connection settings after the update.", "de", "missing"),   # a German text: "löst" is no "lost"
+    ("Kind und Eltern sehen keine Nachrichten.", "de", "request"),       # English "kindly"
+    ("Le planning de la semaine est vide.", "fr", "planned"),             # English "planned"
+    ("Das Video stockt nicht, es ist nur leise.", "fr", "slow"),          # a German "stockt" in a French text
+])
+def test_a_word_of_another_language_that_means_something_else_is_not_read_as_that_language(sentence, language,
+                                                                                            concept):
+    """False friends: a form that only means the concept in its own language matches only in a text of that
+    language (a mixed ticket keeps the shared words: "app", "export", "maintenance")."""
+    assert concept not in analyze(sentence, language).concepts
+
+
+def test_a_french_neither_after_what_is_not_affected_rules_both_out():
+    from statuspage.support.scope import clauses
+
+    sentence = "L'application iPad n'est pas concernée, pas plus que la version 5.2 sur Android."
+    assert clauses(sentence, "fr") == [(sentence, True)]
+
+
+def test_a_domain_name_or_a_time_ends_no_clause():
+    from statuspage.support.scope import clauses, incident_scope
+
+    said = "Addresses at Posteo and Mail.de are not affected. Orders placed before 09:30 today are kept."
+    assert [c for c, _ in clauses(said, "en")] == ["Addresses at Posteo and Mail.de are not affected.",
+                                                   "Orders placed before 09:30 today are kept."]
+    assert {"posteo", "mail"} <= incident_scope(("Receipts to Outlook.com addresses are late", said), "en").terms_out
