@@ -49,6 +49,8 @@ ERROR_MESSAGES = {
     "unknown_language": _l("Choose languages from the list."),
     "invalid_time_zone": _l("Give an IANA time zone such as Europe/Paris."),
     "invalid_logo_url": _l("The logo's address must start with http:// or https://."),
+    "invalid_logo_host": _l("The logo's address must name a host such as cdn.example.com: letters, digits, dashes "
+                            "and dots, or an IP address."),
     "invalid_accent_color": _l("Write the colour as #rrggbb, e.g. #0b5fff."),
     "default_page": _l("The default page cannot be deleted."),
     "page_has_subscribers": _l("The page has subscribers: choose the page they move to."),
