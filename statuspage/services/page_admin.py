@@ -26,7 +26,7 @@ from ..database import MAX_ID, transaction
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..models import Component, Subscriber
-from ..models.pages import DEFAULT_SLUG, Page, PageVisibility
+from ..models.pages import DEFAULT_SLUG, Page, PageMember, PageVisibility
 from . import accounts, audit, validate
 from .audit import Actor
 from .pages import all_pages, default_page
@@ -102,10 +102,28 @@ def update_page(slug: str, /, *, settings: Settings, by: Actor, now: datetime, *
         if not page.is_default and "name" in changes and not validate.text(
                 changes["name"], "name", max_length=NAME_MAX, required=False):
             raise Invalid("required", "name is required.", field="name")
+        was_private = page.visibility == PageVisibility.PRIVATE.value
         _apply(page, changes, settings)
         page.updated_at = now
         audit.record(by, "page.update", page, summary=_summary(page), details=_jsonable(changes), now=now)
+        if page.visibility == PageVisibility.PRIVATE.value and not was_private:
+            _end_non_member_subscriptions(page, by=by, now=now)
     return page
+
+
+def _end_non_member_subscriptions(page: Page, *, by: Actor, now: datetime) -> None:
+    """A page turned private: its subscriptions that belong to none of its active members end (made while it
+    was public, or added by an admin), with an audit entry saying how many. They would never be sent to
+    (notify/outbox.py:_private_page_allows); kept, they would start again unasked if the page ever turned
+    public, and the console would list subscribers who hear nothing."""
+    on_page = Subscriber.page_id.is_(None) if page.is_default else Subscriber.page_id == page.id
+    member = exists().where(PageMember.id == Subscriber.member_id, PageMember.page_id == page.id,
+                            PageMember.revoked_at.is_(None))
+    ended = db.session.execute(delete(Subscriber).where(on_page, ~member),
+                               execution_options={"synchronize_session": False}).rowcount
+    if ended:
+        audit.record(by, "page.subscribers_ended", page, summary=f"{ended} subscriber(s) of {_summary(page)} "
+                     f"who are not members", details={"subscribers": ended, "reason": "private"}, now=now)
 
 
 def delete_page(slug: str, *, move_subscribers_to: str | None = None, by: Actor, now: datetime) -> None:

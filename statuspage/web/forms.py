@@ -58,6 +58,8 @@ ERROR_MESSAGES = {
     "member_revoked": _l("This member's access was revoked: invite them again first."),
     "member_signed_in": _l("This member has signed in already: the page's sign-in form sends them a new link."),
     "component_not_on_page": _l("Choose components the page shows."),
+    "page_members_only": _l("This page is private: only its members subscribe to it. Invite the address as a "
+                            "member first."),
 }
 
 
