@@ -119,9 +119,9 @@ def _end_non_member_subscriptions(page: Page, *, by: Actor, now: datetime) -> No
     on_page = Subscriber.page_id.is_(None) if page.is_default else Subscriber.page_id == page.id
     member = exists().where(PageMember.id == Subscriber.member_id, PageMember.page_id == page.id,
                             PageMember.revoked_at.is_(None))
-    ended = db.session.execute(delete(Subscriber).where(on_page, ~member),
-                               execution_options={"synchronize_session": False}).rowcount
+    ended = db.session.scalar(select(func.count(Subscriber.id)).where(on_page, ~member)) or 0
     if ended:
+        db.session.execute(delete(Subscriber).where(on_page, ~member), execution_options={"synchronize_session": False})
         audit.record(by, "page.subscribers_ended", page, summary=f"{ended} subscriber(s) of {_summary(page)} "
                      f"who are not members", details={"subscribers": ended, "reason": "private"}, now=now)
 
