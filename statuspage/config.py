@@ -35,6 +35,8 @@ class Settings:
     subscribe_rate_limit: str = "5 per minute; 30 per hour"
     ratelimit_storage_url: str = ""  # empty: the database (ratelimits.py), which every worker and host shares
     confirmation_rate_limit: str = "3 per day"  # confirmation messages per address
+    sign_in_link_rate_limit: str = "3 per hour"  # a private page's sign-in links per page and address
+    account_login_rate_limit: str = "10 per 15 minutes"  # failed sign-ins per console account, per page password
     trusted_proxies: tuple = ()  # networks whose X-Forwarded-* headers are believed (statuspage/__init__.py)
     session_cookie_secure: bool = False
     db_pool_size: int = 5
@@ -317,6 +319,8 @@ READERS = {
     "subscribe_rate_limit": _limit("subscribe_rate_limit"),
     "ratelimit_storage_url": _text,
     "confirmation_rate_limit": _limit("confirmation_rate_limit"),
+    "sign_in_link_rate_limit": _limit("sign_in_link_rate_limit"),
+    "account_login_rate_limit": _limit("account_login_rate_limit"),
     "trusted_proxies": _networks,
     "session_cookie_secure": _bool("session_cookie_secure"),
     "db_pool_size": _int("db_pool_size"),

@@ -95,7 +95,10 @@ class PageMember(Base):
     token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)  # sha256 hex; plain shown once
     token_created_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_signed_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    sign_in_nonce: Mapped[str | None] = mapped_column(String(64))  # the one sign-in link that may be redeemed
+    # The one invitation link that may be redeemed (and, before migration 0026, any sign-in link): a new
+    # invitation replaces it, a link asked for on the page's form never does (form_link_nonce).
+    sign_in_nonce: Mapped[str | None] = mapped_column(String(64))
+    form_link_nonce: Mapped[str | None] = mapped_column(String(64))  # the latest link from the page's sign-in form
     limited: Mapped[bool] = mapped_column(default=False)  # to `components`
 
     components: Mapped[list[Component]] = relationship(

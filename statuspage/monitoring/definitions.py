@@ -36,6 +36,7 @@ EXPECT_BY_KIND = {
     CheckKind.HEARTBEAT: set(),
 }
 KEY = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,99}$")
+REDACTED = "[redacted]"  # a secret's value as shown to a role that may not edit checks (as_json)
 HOST = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62}[A-Za-z0-9_])?)*\.?$")
 VARIABLE = re.compile(r"\$\{([^}]*)\}")
 DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$")
@@ -73,8 +74,12 @@ class CheckDefinition:
     ping_id: str | None = None
     enabled: bool = True
 
-    def as_json(self) -> dict[str, Any]:
-        """The definition in the file's own words (durations in seconds), as the API shows it."""
+    def as_json(self, *, secrets_shown: bool = True) -> dict[str, Any]:
+        """The definition in the file's own words (durations in seconds), as the API shows it.
+
+        Without `secrets_shown` (a reader who may not edit checks) what lets someone act as the check reads
+        REDACTED: each header's value (an Authorization sent to an internal service; the names stay) and a
+        heartbeat's ping_id (anyone holding it can keep a dead job looking alive). Same keys either way."""
         data = {"key": self.key, "name": self.name, "component": self.component, "kind": self.kind.value,
                 "interval": self.interval, "timeout": self.timeout, "failure_status": self.failure_status.value,
                 "failures_to_open": self.failures_to_open, "successes_to_close": self.successes_to_close,
@@ -83,6 +88,11 @@ class CheckDefinition:
             data.update(period=self.period, grace=self.grace, ping_id=self.ping_id)
         else:
             data["target"] = self.target
+        if not secrets_shown:
+            if isinstance(data.get("headers"), Mapping):
+                data["headers"] = {name: REDACTED for name in data["headers"]}
+            if data.get("ping_id"):
+                data["ping_id"] = REDACTED
         return data
 
 

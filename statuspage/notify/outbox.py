@@ -12,7 +12,7 @@ from ..extensions import db
 from .channels.chat import fingerprint
 from ..models import (
     DeliveryStatus, Incident, IncidentUpdate, Notification, NotificationKind, Page, PageComponent, PageMember,
-    PageMemberComponent, Subscriber, SubscriberComponent, SubscriberIncident,
+    PageMemberComponent, PageVisibility, Subscriber, SubscriberComponent, SubscriberIncident,
 )
 
 
@@ -50,10 +50,11 @@ def _queue_for_audience(kind: NotificationKind, about_incident: int, component_i
         Subscriber.id, literal(kind.value), _id_or_null(update_id), _id_or_null(incident_id),
         literal(DeliveryStatus.PENDING.value), literal(0), literal(now, Notification.next_attempt_at.type),
         literal(now, Notification.created_at.type), literal(""),
-    ).where(Subscriber.confirmed_at.is_not(None),
+    ).where(Subscriber.confirmed_at.is_not(None), _private_page_allows(),
             or_(and_(~follows_components, Subscriber.incidents_only.is_(False), _page_shows(component_ids),
                      _member_sees(component_ids)),
-                and_(follows_these, _member_sees(component_ids)), follows_this_incident))
+                and_(follows_these, _page_shows(component_ids), _member_sees(component_ids)),
+                and_(follows_this_incident, or_(_page_shows(component_ids), _a_public_page_shows(component_ids)))))
     db.session.execute(insert(Notification).from_select(
         ["subscriber_id", "kind", "update_id", "incident_id", "status", "attempts", "next_attempt_at", "created_at",
          "last_error"],
@@ -67,11 +68,36 @@ def _page_shows(component_ids: list[int]) -> ColumnElement[bool]:
     if not component_ids:
         return or_(Subscriber.page_id.is_(None),
                    exists().where(Page.id == Subscriber.page_id, Page.is_default.is_(True)))
-    its_page = or_(Page.id == Subscriber.page_id, and_(Subscriber.page_id.is_(None), Page.is_default.is_(True)))
+    its_page = _its_page()
     return or_(and_(Subscriber.page_id.is_(None), ~exists().where(Page.is_default.is_(True))),
                exists().where(its_page, Page.shows_all_components.is_(True)),
                exists().where(its_page, PageComponent.page_id == Page.id,
                               PageComponent.component_id.in_(component_ids)))
+
+
+def _its_page() -> ColumnElement[bool]:
+    """Page is the subscriber's page (no page: the default one)."""
+    return or_(Page.id == Subscriber.page_id, and_(Subscriber.page_id.is_(None), Page.is_default.is_(True)))
+
+
+def _private_page_allows() -> ColumnElement[bool]:
+    """On a private page only its active members hear anything, whatever the page was when they subscribed:
+    a subscription made while it was public, or one an admin added, names no member and is never sent to.
+    (services/page_admin.py ends such subscriptions when a page turns private; this holds regardless.)"""
+    private = exists().where(_its_page(), Page.visibility == PageVisibility.PRIVATE.value)
+    member = exists().where(PageMember.id == Subscriber.member_id, PageMember.revoked_at.is_(None),
+                            exists().where(_its_page(), Page.id == PageMember.page_id))
+    return or_(~private, member)
+
+
+def _a_public_page_shows(component_ids: list[int]) -> ColumnElement[bool]:
+    """Some public page shows an incident of these components (one of no component: the default page), so a
+    ticket's follower may hear of it there; an incident only private pages show is none of theirs."""
+    public = Page.visibility == PageVisibility.PUBLIC.value
+    if not component_ids:
+        return exists().where(Page.is_default.is_(True), public)
+    return or_(exists().where(public, Page.shows_all_components.is_(True)),
+               exists().where(public, PageComponent.page_id == Page.id, PageComponent.component_id.in_(component_ids)))
 
 
 def _member_sees(component_ids: list[int]) -> ColumnElement[bool]:

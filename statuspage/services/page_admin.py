@@ -9,6 +9,7 @@ chose to hear from a page, and silently dropping them (or their confirmations) i
 from __future__ import annotations
 
 import functools
+import ipaddress
 import re
 import zoneinfo
 from collections.abc import Iterable
@@ -25,7 +26,7 @@ from ..database import MAX_ID, transaction
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..models import Component, Subscriber
-from ..models.pages import DEFAULT_SLUG, Page, PageVisibility
+from ..models.pages import DEFAULT_SLUG, Page, PageMember, PageVisibility
 from . import accounts, audit, validate
 from .audit import Actor
 from .pages import all_pages, default_page
@@ -101,10 +102,28 @@ def update_page(slug: str, /, *, settings: Settings, by: Actor, now: datetime, *
         if not page.is_default and "name" in changes and not validate.text(
                 changes["name"], "name", max_length=NAME_MAX, required=False):
             raise Invalid("required", "name is required.", field="name")
+        was_private = page.visibility == PageVisibility.PRIVATE.value
         _apply(page, changes, settings)
         page.updated_at = now
         audit.record(by, "page.update", page, summary=_summary(page), details=_jsonable(changes), now=now)
+        if page.visibility == PageVisibility.PRIVATE.value and not was_private:
+            _end_non_member_subscriptions(page, by=by, now=now)
     return page
+
+
+def _end_non_member_subscriptions(page: Page, *, by: Actor, now: datetime) -> None:
+    """A page turned private: its subscriptions that belong to none of its active members end (made while it
+    was public, or added by an admin), with an audit entry saying how many. They would never be sent to
+    (notify/outbox.py:_private_page_allows); kept, they would start again unasked if the page ever turned
+    public, and the console would list subscribers who hear nothing."""
+    on_page = Subscriber.page_id.is_(None) if page.is_default else Subscriber.page_id == page.id
+    member = exists().where(PageMember.id == Subscriber.member_id, PageMember.page_id == page.id,
+                            PageMember.revoked_at.is_(None))
+    ended = db.session.scalar(select(func.count(Subscriber.id)).where(on_page, ~member)) or 0
+    if ended:
+        db.session.execute(delete(Subscriber).where(on_page, ~member), execution_options={"synchronize_session": False})
+        audit.record(by, "page.subscribers_ended", page, summary=f"{ended} subscriber(s) of {_summary(page)} "
+                     f"who are not members", details={"subscribers": ended, "reason": "private"}, now=now)
 
 
 def delete_page(slug: str, *, move_subscribers_to: str | None = None, by: Actor, now: datetime) -> None:
@@ -284,19 +303,53 @@ def time_zone(value: Any) -> str | None:
 
 
 def logo_url(value: Any) -> str | None:
-    """An absolute http(s) URL of an image; empty or null: the install's logo."""
+    """An absolute http(s) URL of an image; empty or null: the install's logo.
+
+    Its host must be a host name or an IP address: the page's Content-Security-Policy names it
+    (logo_source), so a ";" or a comma in it would start a directive or a source of its own."""
     text = validate.text(value, "logo_url", max_length=LOGO_URL_MAX, required=False)
     if not text:
         return None
     try:
         parts = urlsplit(text)
         has_host = bool(parts.hostname)
+        _ = parts.port  # raises on a port that is not a number
     except ValueError:
         parts, has_host = None, False
     if parts is None or parts.scheme not in ("http", "https") or not has_host or any(
             ch.isspace() or ord(ch) < 32 for ch in text) or '"' in text:
         raise Invalid("invalid_logo_url", "logo_url must be an http or https URL.", field="logo_url")
+    if logo_source(text) is None:
+        raise Invalid("invalid_logo_host", "logo_url's host must be a host name (letters, digits, dashes and dots) "
+                                           "or an IP address.", field="logo_url")
     return text
+
+
+def logo_source(url: str | None) -> str | None:
+    """The logo's origin as a Content-Security-Policy source: scheme, host and port, rebuilt from the parsed
+    URL (never copied from it, so nothing else of the URL reaches the header); None for anything else."""
+    try:
+        parts = urlsplit(url or "")
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not host:
+        return None
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        address = None
+    if address is not None:
+        shown = f"[{address.compressed}]" if address.version == 6 else address.compressed
+    else:
+        try:
+            shown = host.encode("idna").decode("ascii") if not host.isascii() else host
+        except UnicodeError:
+            return None
+        labels = shown.rstrip(".").split(".")
+        if len(shown) > HOST_MAX or not all(HOST_LABEL.match(label) for label in labels):
+            return None
+    return f"{parts.scheme}://{shown}" + (f":{port}" if port is not None else "")
 
 
 def accent_color(value: Any) -> str | None:

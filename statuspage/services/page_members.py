@@ -3,9 +3,11 @@ one-time sign-in links and their feed tokens. The console, the API and the CLI c
 (who reads a request) is services/page_access.py.
 
 A member signs in by a link sent by email: signed with the install's secret key, it names the member, a
-nonce kept on the member's row and when it was made. Redeeming it clears the nonce, so it works once; a
-newer link replaces an older one. Revoking a member keeps the row (who had access) but ends their sessions
-(session_version moves), their token, any link not yet used and their subscriptions.
+nonce kept on the member's row and when it was made. Redeeming it clears the nonce, so it works once. An
+invitation's link and a link asked for on the page's sign-in form keep separate nonces: a newer link of one
+kind replaces the older one of that kind only, so nobody who knows a member's address can cancel their
+invitation by asking the form for links. Revoking a member keeps the row (who had access) but ends their
+sessions (session_version moves), their token, any link not yet used and their subscriptions.
 
 A member's feed token is shown once (issue_token returns it); the database keeps its sha256 only.
 """
@@ -39,6 +41,7 @@ INVITATION_LINK_TTL = timedelta(days=7)   # the link in an invitation: read when
 TOKEN_PREFIX = "spm_"
 NAME_MAX = 120
 SIGN_IN_PATH = "/access/link/"  # under the page's address: web/access.py
+FORM_LINK = "form"  # the last item of a link asked for on the page's form (an invitation's has none)
 
 
 def _settings() -> Settings:
@@ -151,7 +154,7 @@ def revoke_member(slug: str, member_id: int, *, by: Actor, now: datetime) -> Pag
         if member.is_active:
             member.revoked_at = now
         member.session_version += 1
-        member.token_hash = member.token_created_at = member.sign_in_nonce = None
+        member.token_hash = member.token_created_at = member.sign_in_nonce = member.form_link_nonce = None
         db.session.execute(delete(Subscriber).where(Subscriber.member_id == member.id),
                            execution_options={"synchronize_session": False})
         audit.record(by, "page_member.revoke", member, summary=f"{member.email} on {slug}", now=now)
@@ -200,15 +203,23 @@ def set_password(slug: str, password: str | None, *, by: Actor, now: datetime) -
     return page
 
 
-def sign_in_link(member: PageMember, *, now: datetime, valid_for: timedelta = SIGN_IN_LINK_TTL) -> str:
-    """A one-time sign-in URL for the member on their page (a new nonce: any earlier link dies)."""
+def sign_in_link(member: PageMember, *, now: datetime, valid_for: timedelta = SIGN_IN_LINK_TTL,
+                 invitation: bool = True) -> str:
+    """A one-time sign-in URL for the member on their page: an invitation's (a new nonce: the earlier
+    invitation's link dies) or, with invitation=False, one asked for on the page's form (the earlier such
+    link dies; an invitation's stays good until used or expired)."""
     settings = _settings()
     with transaction():
         page = db.session.get(Page, member.page_id)
         assert page is not None, "a member belongs to a page"
-        member.sign_in_nonce = secrets.token_urlsafe(16)
-        token = _signer(settings).dumps([member.id, member.sign_in_nonce, int(now.timestamp()),
-                                         int(valid_for.total_seconds())])
+        nonce = secrets.token_urlsafe(16)
+        payload: list[object] = [member.id, nonce, int(now.timestamp()), int(valid_for.total_seconds())]
+        if invitation:
+            member.sign_in_nonce = nonce
+        else:
+            member.form_link_nonce = nonce
+            payload.append(FORM_LINK)
+        token = _signer(settings).dumps(payload)
     return effective(page, settings).url + SIGN_IN_PATH + token
 
 
@@ -228,7 +239,11 @@ def redeem(token: str, *, now: datetime, page_id: int | None = None) -> PageMemb
     changed, has expired, was used or replaced, is for another page than page_id, or the member was revoked."""
     settings = _settings()
     try:
-        member_id, nonce, issued, valid_s = _signer(settings).loads(token)
+        payload = _signer(settings).loads(token)
+        if not isinstance(payload, list) or len(payload) not in (4, 5) or payload[4:] not in ([], [FORM_LINK]):
+            raise BadSignature("bad payload")
+        member_id, nonce, issued, valid_s = payload[:4]
+        from_form = payload[4:] == [FORM_LINK]
         if not (isinstance(member_id, int) and isinstance(nonce, str) and isinstance(issued, int)
                 and isinstance(valid_s, int)):
             raise BadSignature("bad payload")
@@ -240,9 +255,13 @@ def redeem(token: str, *, now: datetime, page_id: int | None = None) -> PageMemb
             raise Invalid("link_invalid", "This sign-in link is not valid here.")
         if now.timestamp() - issued > valid_s:
             raise Invalid("link_expired", "This sign-in link has expired; ask for a new one.")
-        if member.sign_in_nonce is None or not secrets.compare_digest(member.sign_in_nonce, nonce):
+        kept = member.form_link_nonce if from_form else member.sign_in_nonce
+        if kept is None or not secrets.compare_digest(kept, nonce):
             raise Invalid("link_used", "This sign-in link was used already or replaced by a newer one.")
-        member.sign_in_nonce = None
+        if from_form:
+            member.form_link_nonce = None
+        else:
+            member.sign_in_nonce = None
         member.last_signed_in_at = now
     return member
 
@@ -276,7 +295,8 @@ def _queue_sign_in_mail(page: Page, member: PageMember, *, invitation: bool, now
     """The invitation or sign-in mail, in the page's language, with a fresh one-time link."""
     settings = _settings()
     view = effective(page, settings)
-    link = sign_in_link(member, now=now, valid_for=INVITATION_LINK_TTL if invitation else SIGN_IN_LINK_TTL)
+    link = sign_in_link(member, now=now, valid_for=INVITATION_LINK_TTL if invitation else SIGN_IN_LINK_TTL,
+                        invitation=invitation)
     detail = {"member_id": member.id, "page_id": page.id, "invitation": invitation, "link": link,
               "page_name": view.name, "page_url": view.url + "/", "language": view.default_language,
               "valid_minutes": int(SIGN_IN_LINK_TTL.total_seconds() // 60), "valid_days": INVITATION_LINK_TTL.days}

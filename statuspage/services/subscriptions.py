@@ -15,7 +15,8 @@ from ..database import get_by_id, transaction
 from ..errors import Invalid, NotFound
 from ..extensions import db
 from ..models import (
-    Channel, Component, Incident, Page, Subscriber, SubscriberComponent, SubscriberIncident, UnsubscribedAddress,
+    Channel, Component, Incident, Page, PageMember, PageVisibility, Subscriber, SubscriberComponent,
+    SubscriberIncident, UnsubscribedAddress,
 )
 from ..notify import outbox
 from ..notify.channels.chat import check_notify_url, fingerprint, seal
@@ -100,6 +101,7 @@ def subscribe(channel: str, address: object, *, components: Iterable[str] = (), 
         if language not in policy.languages:
             raise Invalid("invalid_choice", f"lang must be one of: {', '.join(policy.languages)}.", field="lang")
         page_id = _page_key(page_id)
+        member_id = _member_for(page_id, channel, address, member_id)
         subscriber = db.session.scalar(select(Subscriber).where(Subscriber.channel == channel,
                                                                 Subscriber.address == address,
                                                                 _on_page(page_id)))
@@ -187,6 +189,27 @@ def _page_key(page_id: int | None) -> int | None:
     if db.session.get(Page, page_id) is None:
         raise Invalid("page_not_found", f"No page with id {page_id}.", field="page")
     return page_id
+
+
+def _member_for(page_id: int | None, channel: Channel, address: str, member_id: int | None) -> int | None:
+    """Who a subscription on a private page belongs to: the signed-in member who asks, or the active member
+    with this email address (an admin adding one). Anyone else is refused: a private page tells its members
+    only, whatever channel or confirmation an admin gives (notify/outbox.py:_private_page_allows)."""
+    page = db.session.get(Page, page_id) if page_id is not None else \
+        db.session.scalar(select(Page).where(Page.is_default.is_(True)))
+    if page is None or page.visibility != PageVisibility.PRIVATE.value:
+        return member_id
+    if member_id is not None:
+        member = db.session.get(PageMember, member_id)
+    elif channel is Channel.EMAIL:
+        member = db.session.scalar(select(PageMember).where(PageMember.page_id == page.id,
+                                                            PageMember.email == address))
+    else:
+        member = None
+    if member is None or member.page_id != page.id or not member.is_active:
+        raise Invalid("page_members_only", f"The page '{page.slug}' is private: only its members subscribe to it. "
+                                           f"Invite the address as a member first.", field="page")
+    return member.id
 
 
 def _on_page(page_id: int | None) -> ColumnElement[bool]:

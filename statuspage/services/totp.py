@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 import pyotp
 from cryptography.fernet import Fernet, InvalidToken
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from ..database import transaction
 from ..errors import Conflict, Invalid
@@ -183,6 +183,14 @@ def start_challenge(user: User, *, remember: bool, now: datetime) -> str:
     return secret
 
 
+def challenge_user_id(secret: str | None) -> int | None:
+    """The account a half sign-in is for (its per-account limit), or None."""
+    if not secret:
+        return None
+    return db.session.scalar(select(SignInChallenge.user_id).where(
+        SignInChallenge.secret_hash == hash_token(secret)))
+
+
 class ChallengeResult:
     """What became of a code: `user` when signed in; else `expired` (start again) or a wrong code."""
 
@@ -191,27 +199,41 @@ class ChallengeResult:
 
 
 def answer_challenge(secret: str | None, code: str, *, now: datetime) -> ChallengeResult:
-    """Check the code for a half sign-in. Wrong codes are counted in the row; the last allowed one ends it."""
+    """Check the code for a half sign-in. Every try is counted in the row before the code is looked at, in
+    one UPDATE ... WHERE attempts < CHALLENGE_ATTEMPTS: parallel tries cannot read the same count (on
+    PostgreSQL the row stays locked until this one commits), so no password buys more than that many
+    guesses. A wrong code at the last allowed try ends the challenge."""
     with transaction():
-        challenge = db.session.scalar(select(SignInChallenge).where(
-            SignInChallenge.secret_hash == hash_token(secret or ""))) if secret else None
-        if challenge is None or challenge.created_at < now - timedelta(minutes=CHALLENGE_MINUTES):
-            return ChallengeResult(expired=True)
-        user = get_user(challenge.user_id)
+        claimed = db.session.execute(
+            update(SignInChallenge)
+            .where(SignInChallenge.secret_hash == hash_token(secret or ""),
+                   SignInChallenge.attempts < CHALLENGE_ATTEMPTS,
+                   SignInChallenge.created_at >= now - timedelta(minutes=CHALLENGE_MINUTES))
+            .values(attempts=SignInChallenge.attempts + 1)
+            .returning(SignInChallenge.id, SignInChallenge.user_id, SignInChallenge.attempts,
+                       SignInChallenge.remember),
+            execution_options={"synchronize_session": False}).first() if secret else None
+        if claimed is None:
+            return ChallengeResult(expired=True)  # none, too old, or its tries used up
+        user = get_user(claimed.user_id)
         if not user.is_active:
-            db.session.delete(challenge)
+            _end_challenge(claimed.id)
             return ChallengeResult(expired=True)
         used = _use_code(user, code, now=now)
         if used is None:
-            challenge.attempts += 1
-            if challenge.attempts >= CHALLENGE_ATTEMPTS:
-                db.session.delete(challenge)
+            if claimed.attempts >= CHALLENGE_ATTEMPTS:
+                _end_challenge(claimed.id)
                 audit.record(Actor.for_user(user), "user.totp_locked", user, summary=user.email, now=now)
                 return ChallengeResult(expired=True)
             return ChallengeResult()
-        db.session.delete(challenge)
+        _end_challenge(claimed.id)
         user.last_login_at = now
         if used == "recovery":
             audit.record(Actor.for_user(user), "user.recovery_code", user,
                          summary=f"{user.email}: {recovery_codes_left(user.id)} left", now=now)
-    return ChallengeResult(user, remember=challenge.remember)
+    return ChallengeResult(user, remember=claimed.remember)
+
+
+def _end_challenge(challenge_id: int) -> None:
+    db.session.execute(delete(SignInChallenge).where(SignInChallenge.id == challenge_id),
+                       execution_options={"synchronize_session": False})

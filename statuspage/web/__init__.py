@@ -2,12 +2,12 @@
 import base64
 import hashlib
 import re
-from urllib.parse import urlsplit
 
 from flask import Flask, abort, current_app, g, has_request_context, request, url_for
 
 from ..errors import AppError
 from ..markup import plain_text, render_markdown
+from ..services import page_admin
 from ..services.pages import ENVIRON_PAGE
 from .bar_views import span
 from .page_choice import current_page
@@ -82,9 +82,9 @@ def _security_headers(response):
     img_src, style_src = "'self' data:", "'self'"
     look = page_look(current_page()) if request.blueprint != "admin" and ENVIRON_PAGE in request.environ else None
     if look is not None:
-        logo = urlsplit(look["logo_url"] or "")
-        if logo.scheme in ("http", "https") and logo.netloc:
-            img_src += f" {logo.scheme}://{logo.netloc}"
+        logo = page_admin.logo_source(look["logo_url"])  # scheme, host and port only, rebuilt
+        if logo is not None:
+            img_src += f" {logo}"
         if look["style_hash"]:
             style_src += f" 'sha256-{look['style_hash']}'"
     headers.setdefault("Content-Security-Policy",

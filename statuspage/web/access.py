@@ -25,6 +25,7 @@ from ..extensions import limiter
 from ..models import PageVisibility
 from ..services import page_access, page_members, sso
 from ..services.pages import ENVIRON_PAGE, PageView
+from . import limits
 from .forms import Form
 from .page_choice import ENVIRON_MISSING, current_page
 from .public_surface import not_per_page
@@ -153,6 +154,7 @@ def sign_in():
 
 @bp.post("/access/password")
 @limiter.limit(_rate)
+@limiter.limit(limits.account_rate, key_func=limits.page_password_key, deduct_when=limits.refused)
 def password():
     view = current_page()
     form = PasswordForm()
@@ -165,6 +167,7 @@ def password():
 
 @bp.post("/access/email")
 @limiter.limit(_rate)
+@limiter.limit(limits.link_rate, key_func=limits.page_address_key)  # members and strangers alike
 def email_link():
     view = current_page()
     form = LinkForm()

@@ -49,6 +49,8 @@ ERROR_MESSAGES = {
     "unknown_language": _l("Choose languages from the list."),
     "invalid_time_zone": _l("Give an IANA time zone such as Europe/Paris."),
     "invalid_logo_url": _l("The logo's address must start with http:// or https://."),
+    "invalid_logo_host": _l("The logo's address must name a host such as cdn.example.com: letters, digits, dashes "
+                            "and dots, or an IP address."),
     "invalid_accent_color": _l("Write the colour as #rrggbb, e.g. #0b5fff."),
     "default_page": _l("The default page cannot be deleted."),
     "page_has_subscribers": _l("The page has subscribers: choose the page they move to."),
@@ -56,6 +58,8 @@ ERROR_MESSAGES = {
     "member_revoked": _l("This member's access was revoked: invite them again first."),
     "member_signed_in": _l("This member has signed in already: the page's sign-in form sends them a new link."),
     "component_not_on_page": _l("Choose components the page shows."),
+    "page_members_only": _l("This page is private: only its members subscribe to it. Invite the address as a "
+                            "member first."),
 }
 
 

@@ -193,6 +193,39 @@ def test_checks_over_the_api(app, client, world):
     assert client.get(f"/api/v1/checks/{check['id']}", headers=headers).status_code == 404
 
 
+SECRET_HEADERS = {"key": "internal", "name": "Internal API", "component": "api", "kind": "http",
+                  "target": "https://internal.example/health", "headers": {"Authorization": "Bearer SUPERSECRET"}}
+NIGHTLY = {"key": "nightly", "name": "Nightly export", "component": "api", "kind": "heartbeat", "period": "1d",
+           "grace": "1h"}
+
+
+@pytest.mark.parametrize("role", ["viewer", "responder"])
+def test_roles_that_cannot_edit_checks_read_them_without_header_values_or_ping_urls(app, client, world, role):
+    _record, admin = accounts.create_token(role="admin", label="bot", by=SYSTEM, now=START)
+    _record, weaker = accounts.create_token(role=role, label=role, by=SYSTEM, now=START)
+    as_admin, as_weaker = {"Authorization": f"Bearer {admin}"}, {"Authorization": f"Bearer {weaker}"}
+    http = client.post("/api/v1/checks", json=SECRET_HEADERS, headers=as_admin).get_json()
+    beat = client.post("/api/v1/checks", json=NIGHTLY, headers=as_admin).get_json()
+    assert http["headers"] == {"Authorization": "Bearer SUPERSECRET"} and beat["ping_url"].endswith(beat["ping_id"])
+
+    listed = client.get("/api/v1/checks", headers=as_weaker)
+    one = client.get(f"/api/v1/checks/{beat['id']}", headers=as_weaker).get_json()
+    assert "SUPERSECRET" not in listed.get_data(as_text=True) and beat["ping_id"] not in listed.get_data(as_text=True)
+    by_key = {c["key"]: c for c in listed.get_json()}
+    assert set(by_key["internal"]) == set(http) and set(by_key["nightly"]) == set(beat) == set(one)  # same shape
+    assert by_key["internal"]["headers"] == {"Authorization": "[redacted]"}  # the name stays
+    assert one["ping_url"] == one["ping_id"] == by_key["nightly"]["ping_id"] == "[redacted]"
+    assert by_key["internal"]["target"] == SECRET_HEADERS["target"] and one["period"] == 86400
+    again = client.get(f"/api/v1/checks/{beat['id']}", headers=as_admin).get_json()  # admins still see them
+    assert again["ping_url"] == beat["ping_url"] and again["ping_id"] == beat["ping_id"]
+
+
+def test_the_openapi_document_says_which_check_values_are_redacted(client):
+    documented = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]["CheckOut"]["properties"]
+    for name in ("headers", "ping_id", "ping_url"):
+        assert "[redacted]" in documented[name]["description"] and "admin" in documented[name]["description"]
+
+
 def test_cli_sync_list_and_a_bad_file(app, runner, tmp_path, world):
     directory = tmp_path / "checks"
     write(directory, "web.toml", GOOD)

@@ -65,6 +65,20 @@ def test_a_heartbeat_never_pinged_is_new_with_its_period_and_grace_not_up(app, c
     assert "None ms" not in detail and "Response time" not in detail  # a heartbeat has none: no chart either
 
 
+@pytest.mark.parametrize("email", ["ana@example.com", "vic@example.com"], ids=["responder", "viewer"])
+def test_a_heartbeats_ping_url_is_shown_to_admins_only(app, client, site, email):
+    _http, beat = site
+    with app.app_context():
+        ping_path = db.session.get(Check, beat).ping_path
+        make_user("ada@example.com", "admin")
+    sign_in(client, email)
+    detail = client.get(f"/admin/checks/{beat}").get_data(as_text=True)
+    assert ping_path not in detail and "Shown to admins only" in detail
+    admin = app.test_client()
+    sign_in(admin, "ada@example.com")
+    assert f"https://status.example.com{ping_path}" in admin.get(f"/admin/checks/{beat}").get_data(as_text=True)
+
+
 def test_states_and_results_use_the_pages_symbols_and_colours_and_show_seconds(app, client, clock, site):
     http, _beat = site
     record(app, http, True, START + timedelta(seconds=7))

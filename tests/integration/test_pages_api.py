@@ -310,3 +310,42 @@ def test_a_subscriber_made_through_the_api_names_a_page_that_exists(admin):
     refused = admin.post("/api/v1/subscribers", json={"email": "ana@example.com", "page": "nope"})
     assert refused.status_code == 422 and refused.get_json()["error"]["field"] == "page"
     assert admin.get("/api/v1/subscribers").get_json() == []
+
+
+@pytest.mark.parametrize("url", [
+    "https://cdn.example;sandbox/logo.png",           # would start a directive in the CSP header
+    "https://cdn.example,evil.example/logo.png",
+    "https://cdn.exa'mple/logo.png",
+    "https://cdn.example%3bsandbox/logo.png",
+    "https://cdn.example:443;sandbox/logo.png",
+    "https://a;b@cdn.example:8443x/logo.png",
+])
+def test_a_logo_url_whose_host_is_not_a_host_name_is_refused(app, admin, shop_components, url):
+    response = admin.post("/api/v1/pages", json={**SHOP, "logo_url": url})
+    assert response.status_code == 422, response.get_json()
+    error = response.get_json()["error"]
+    assert error["field"] == "logo_url" and error["code"] in ("invalid_logo_host", "invalid_logo_url")
+    assert pages_added(app) == 0
+    assert admin.post("/api/v1/pages", json=SHOP).status_code == 201
+    assert admin.patch("/api/v1/pages/shop", json={"logo_url": url}).status_code == 422
+    assert admin.get("/api/v1/pages/shop").get_json()["logo_url"] == SHOP["logo_url"]
+
+
+def _csp(client, host: str) -> str:
+    return client.get("/", headers={"Host": host}).headers["Content-Security-Policy"]
+
+
+def test_the_csp_names_the_logo_by_scheme_host_and_port_only(app, admin, shop_components):
+    admin.post("/api/v1/pages", json={**SHOP, "logo_url": "https://user;sandbox:pw@CDN.example:8443/a;b/logo.png"})
+    policy = _csp(admin, SHOP["host"])
+    assert "img-src 'self' data: https://cdn.example:8443; " in policy
+    assert "sandbox" not in policy and "user" not in policy and "a;b" not in policy
+
+
+def test_a_logo_url_stored_before_the_check_never_reaches_the_csp(app, admin, shop_components):
+    admin.post("/api/v1/pages", json=SHOP)
+    with app.app_context():  # as an older version let it be stored
+        db.session.scalar(select(Page).where(Page.slug == "shop")).logo_url = "https://cdn.example;sandbox/logo.png"
+        db.session.commit()
+    policy = _csp(admin, SHOP["host"])
+    assert "sandbox" not in policy and "img-src 'self' data:; " in policy

@@ -167,3 +167,16 @@ def test_bad_single_sign_on_settings_stop_start_up(tmp_path, changes, message):
                "STATUSPAGE_OIDC_CLIENT_ID": "status", **changes}
     with pytest.raises(SettingsError, match=message):
         load_settings(environ=environ)
+
+
+def test_the_per_address_and_per_account_sign_in_limits_are_read_and_checked(tmp_path):
+    base = {"STATUSPAGE_INSTANCE_DIR": str(tmp_path), "STATUSPAGE_ENV_FILE": "/nonexistent"}
+    defaults = load_settings(environ=base)
+    assert (defaults.sign_in_link_rate_limit, defaults.account_login_rate_limit) == ("3 per hour", "10 per 15 minutes")
+    chosen = load_settings(environ={**base, "STATUSPAGE_SIGN_IN_LINK_RATE_LIMIT": "2 per hour",
+                                    "STATUSPAGE_ACCOUNT_LOGIN_RATE_LIMIT": " 5 per hour "})
+    assert (chosen.sign_in_link_rate_limit, chosen.account_login_rate_limit) == ("2 per hour", "5 per hour")
+    for name in ("STATUSPAGE_SIGN_IN_LINK_RATE_LIMIT", "STATUSPAGE_ACCOUNT_LOGIN_RATE_LIMIT"):
+        with pytest.raises(SettingsError) as raised:
+            load_settings(environ={**base, name: "lots"})
+        assert str(raised.value).startswith(f"{name} must be a rate such as")

@@ -6,7 +6,7 @@ from flask import current_app
 from ... import clock
 from ...models import Check, Role
 from ...monitoring import checks as service
-from ...monitoring.definitions import CheckInSchema
+from ...monitoring.definitions import REDACTED, CheckInSchema
 from ...serialize import Serializer
 from . import blp
 from .auth import actor, requires
@@ -15,13 +15,16 @@ from .schemas import CheckListArgs, CheckOut, CheckPatch, CheckResultOut, PageAr
 
 
 def _out(check: Check) -> dict:
+    """A check as the caller may see it: header values and the heartbeat's ping URL and id only for the role
+    that may edit checks (admin), REDACTED for the others, as the console shows them."""
     settings = current_app.config["SETTINGS"]
     time = Serializer(settings).time
     state = "down" if check.is_down else ("new" if check.last_ok is None else "up")
+    shown = actor().role.allows(Role.ADMIN)
+    ping_url = (f"{settings.base_url}{check.ping_path}" if shown else REDACTED) if check.ping_path else None
     return {
-        **service.definition_of(check).as_json(), "id": check.id, "source": check.source.value,
-        "source_file": check.source_file, "ping_url": f"{settings.base_url}{check.ping_path}" if check.ping_path
-        else None,
+        **service.definition_of(check).as_json(secrets_shown=shown), "id": check.id, "source": check.source.value,
+        "source_file": check.source_file, "ping_url": ping_url,
         "state": {"status": state, "last_run_at": time(check.last_run_at) if check.last_run_at else None,
                   "last_ok": check.last_ok, "last_error": check.last_error, "last_latency_ms": check.last_latency_ms,
                   "last_beat_at": time(check.last_beat_at) if check.last_beat_at else None,

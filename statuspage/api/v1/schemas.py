@@ -6,7 +6,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from ...database import MAX_ID
 from ...i18n import LANGUAGE_NAMES
 from ...models import Channel, ComponentStatus, Impact, IncidentStatus, MaintenanceStatus, TicketStatus
-from ...monitoring.definitions import CheckInSchema
+from ...monitoring.definitions import REDACTED, CheckInSchema
 from ...support import sla
 
 COMPONENT_STATUSES = [s.value for s in ComponentStatus]
@@ -298,7 +298,12 @@ class CheckOut(CheckInSchema):
     id = fields.Integer(required=True)
     source = fields.String(metadata={"description": "file (managed by checks/*.toml: read-only here) or api."})
     source_file = fields.String()
-    ping_url = fields.String(allow_none=True)
+    headers = fields.Raw(metadata={"description": "http: header names to values; for a token below the admin "
+                                                  f"role each value reads \"{REDACTED}\" (the names stay)."})
+    ping_id = fields.Raw(metadata={"description": "heartbeat: the UUID in /ping/<ping_id>; "
+                                                  f"\"{REDACTED}\" for a token below the admin role."})
+    ping_url = fields.String(allow_none=True, metadata={
+        "description": f"heartbeat: the URL the job pings; \"{REDACTED}\" for a token below the admin role."})
     state = fields.Nested(CheckStateOut)
 
 

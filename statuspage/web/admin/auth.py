@@ -10,6 +10,7 @@ from ...extensions import limiter
 from ...errors import Conflict, Invalid
 from ...i18n import LANGUAGE_NAMES
 from ...services import accounts, totp
+from .. import limits
 from ..forms import choices
 from . import actor, bp, must_enrol, now
 from .forms import CodeForm, LanguageForm, LoginForm, PasswordForm
@@ -53,6 +54,7 @@ def _login_page(form, target, status=200, refusal=None):
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["SETTINGS"].login_rate_limit, methods=["POST"])
+@limiter.limit(limits.account_rate, key_func=limits.account_key, methods=["POST"], deduct_when=limits.refused)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("admin.index"))
@@ -88,6 +90,8 @@ def _after_password(user, *, remember: bool, target: str | None):
 
 @bp.route("/login/code", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["SETTINGS"].login_rate_limit, methods=["POST"])
+@limiter.limit(limits.account_rate, key_func=limits.challenge_account_key, methods=["POST"],
+               deduct_when=limits.code_refused)
 def login_code():
     """The second half of a password sign-in: the code from the app, or a recovery code."""
     if current_user.is_authenticated:
