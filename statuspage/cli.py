@@ -76,7 +76,12 @@ def create_user(email, role, name, language, password):
 @_fail_on_app_error
 def remove_second_factor(email):
     """Remove a user's one-time-password app and recovery codes (all lost, and no admin can sign in)."""
-    user = totp.remove(accounts.get_user_by_email(email).id, by=CLI, now=clock.now())
+    user = accounts.get_user_by_email(email)
+    if not user.has_totp and user.totp_secret is None:  # nothing set up, nothing half set up: nothing to audit
+        click.echo(f"{user.email} has no one-time-password app: nothing removed; they sign in with the password"
+                   + (" and must set up an app." if totp.needs_enrolment(user) else " alone."))
+        return
+    user = totp.remove(user.id, by=CLI, now=clock.now())
     click.echo(f"Removed the one-time-password app of {user.email}; they can sign in with the password alone"
                + (" and must set up a new app." if totp.needs_enrolment(user) else "."))
 

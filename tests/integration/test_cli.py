@@ -110,3 +110,15 @@ def test_remove_second_factor_for_a_user_locked_out(app, runner, clock):
     result = runner.invoke(main, ["remove-second-factor", "nobody@example.com"])
     assert result.exit_code == 1
     assert result.output.strip() == "Error: No user with the address nobody@example.com."
+
+
+def test_remove_second_factor_says_so_when_the_user_has_no_app(app, runner):
+    runner.invoke(main, ["create-user", "ops@example.com", "--role", "admin", "--password", "long enough pw"])
+    result = runner.invoke(main, ["remove-second-factor", "ops@example.com"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == ("ops@example.com has no one-time-password app: nothing removed; they sign in "
+                                     "with the password alone.")
+    with app.app_context():
+        from statuspage.models import AuditEntry
+        assert not db.session.scalar(select(func.count()).select_from(AuditEntry)
+                                     .where(AuditEntry.action == "user.totp_remove"))
