@@ -122,3 +122,17 @@ def test_remove_second_factor_says_so_when_the_user_has_no_app(app, runner):
         from statuspage.models import AuditEntry
         assert not db.session.scalar(select(func.count()).select_from(AuditEntry)
                                      .where(AuditEntry.action == "user.totp_remove"))
+
+
+def test_the_demo_ships_incident_templates_for_the_composer(app, runner, client):
+    from statuspage.models import IncidentTemplate
+
+    assert runner.invoke(main, ["demo"]).exit_code == 0
+    with app.app_context():
+        names = set(db.session.scalars(select(IncidentTemplate.name)))
+    assert names == {"Outage", "Slow responses"}
+    from tests.builders import sign_in
+
+    sign_in(client, "admin@example.com", "demo-password")
+    composer = client.get("/admin/incidents/new").get_data(as_text=True)
+    assert 'class="template-picker"' in composer and "Slow responses" in composer
