@@ -24,8 +24,9 @@ def _create_app():
         sys.exit(1)
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False,
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False, add_version_option=False,
              help="Status page and incident notification service.")
+@click.version_option(package_name="statuspage", prog_name="statuspage")  # Flask's own says Python's and Flask's
 def main():
     pass
 

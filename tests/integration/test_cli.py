@@ -136,3 +136,10 @@ def test_the_demo_ships_incident_templates_for_the_composer(app, runner, client)
     sign_in(client, "admin@example.com", "demo-password")
     composer = client.get("/admin/incidents/new").get_data(as_text=True)
     assert 'class="template-picker"' in composer and "Slow responses" in composer
+
+
+def test_version_says_statuspages_own_version(runner):
+    from importlib.metadata import version
+
+    result = runner.invoke(main, ["--version"])
+    assert result.exit_code == 0 and result.output.strip() == f"statuspage, version {version('statuspage')}"
