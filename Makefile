@@ -10,9 +10,15 @@ PORT ?= 8000
 BRACKETED := $(if $(findstring [,$(HOST)),$(HOST),$(if $(findstring :,$(HOST)),[$(HOST)],$(HOST)))
 BIND := $(BRACKETED):$(PORT)
 LOCAL_URL := http://$(if $(filter 0.0.0.0 [::],$(BRACKETED)),127.0.0.1,$(BRACKETED)):$(PORT)
+# Only the processes `make run` starts see that address: a `statuspage …` command typed in another terminal
+# reads the environment and .env, else http://127.0.0.1:8000. So on any other address, `make run` prints the
+# export line to paste there (it writes no file of yours).
 ifeq ($(origin STATUSPAGE_BASE_URL),undefined)
 ifeq ($(shell grep -qsE '^[[:space:]]*(export[[:space:]]+)?STATUSPAGE_BASE_URL[[:space:]]*=' $(or $(STATUSPAGE_ENV_FILE),.env) && echo set),)
 run: export STATUSPAGE_BASE_URL := $(LOCAL_URL)
+ifneq ($(LOCAL_URL),http://127.0.0.1:8000)
+RUN_URL_NOTE := yes
+endif
 endif
 endif
 
@@ -67,6 +73,11 @@ run: install catalogues
 	$(VENV)/bin/statuspage init-db
 	$(VENV)/bin/statuspage demo --if-empty
 	@echo "Serving $(LOCAL_URL)/ (console: $(LOCAL_URL)/admin/) with the scheduler beside it"
+ifdef RUN_URL_NOTE
+	@echo "statuspage commands typed in another terminal (checks sync, pages, export-static …) need this first there,"
+	@echo "or the same line without 'export' in .env:"
+	@echo "    export STATUSPAGE_BASE_URL=$(LOCAL_URL)"
+endif
 	$(VENV)/bin/statuspage scheduler & scheduler=$$!; trap 'kill $$scheduler 2>/dev/null' EXIT INT TERM; \
 	  STATUSPAGE_BIND=$(BIND) STATUSPAGE_ACCESS_LOG=- $(VENV)/bin/gunicorn -c gunicorn.conf.py
 

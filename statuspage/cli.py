@@ -24,8 +24,9 @@ def _create_app():
         sys.exit(1)
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False,
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False, add_version_option=False,
              help="Status page and incident notification service.")
+@click.version_option(package_name="statuspage", prog_name="statuspage")  # Flask's own says Python's and Flask's
 def main():
     pass
 
@@ -76,7 +77,12 @@ def create_user(email, role, name, language, password):
 @_fail_on_app_error
 def remove_second_factor(email):
     """Remove a user's one-time-password app and recovery codes (all lost, and no admin can sign in)."""
-    user = totp.remove(accounts.get_user_by_email(email).id, by=CLI, now=clock.now())
+    user = accounts.get_user_by_email(email)
+    if not user.has_totp and user.totp_secret is None:  # nothing set up, nothing half set up: nothing to audit
+        click.echo(f"{user.email} has no one-time-password app: nothing removed; they sign in with the password"
+                   + (" and must set up an app." if totp.needs_enrolment(user) else " alone."))
+        return
+    user = totp.remove(user.id, by=CLI, now=clock.now())
     click.echo(f"Removed the one-time-password app of {user.email}; they can sign in with the password alone"
                + (" and must set up a new app." if totp.needs_enrolment(user) else "."))
 

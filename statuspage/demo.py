@@ -11,7 +11,7 @@ from sqlalchemy import select
 from .extensions import db
 from .models import Component, IncidentStatus, Role, User
 from .monitoring import checks
-from .services import accounts, components, demo_checks, incidents
+from .services import accounts, components, demo_checks, incidents, message_templates
 from .services.audit import Actor
 
 DEMO = Actor(label="demo")
@@ -42,6 +42,14 @@ PAST = [
      "Uploads larger than 10 MB fail.", "A storage node ran out of disk; capacity was added."),
     ("Sign-in unavailable", "critical", "login", "major_outage",
      "Nobody can sign in right now.", "An expired certificate was replaced."),
+]
+
+# Incident templates ({components} and {site} are filled in when one is chosen; see message_templates.py).
+TEMPLATES = [
+    ("Outage", "{components} unavailable", "major",
+     "We are investigating reports that {components} does not respond. Next update within 30 minutes."),
+    ("Slow responses", "{components} slow", "minor",
+     "Some requests to {components} take longer than usual. We are looking into it."),
 ]
 
 
@@ -83,6 +91,8 @@ def load_demo(*, now: datetime, seed: int = 7) -> None:
         name="Database version upgrade", components=["database"], by=DEMO, now=now,
         scheduled_for=window, scheduled_until=window + timedelta(hours=2),
         body="We will upgrade the primary database. The dashboard may be read-only for up to 10 minutes.")
+    for name, title, impact, body in TEMPLATES:  # so the composer's "templates at the top" has some to show
+        message_templates.save_template(None, name=name, title=title, impact=impact, body=body, by=DEMO, now=now)
     checks_dir = current_app.config["SETTINGS"].checks_dir
     if checks_dir.is_dir():  # the demo's checks (checks/demo.toml), with 90 days behind them
         checks.sync_files(checks_dir, by=DEMO, now=now)

@@ -48,9 +48,11 @@ def readable(raw: bytes, *, envelope_to: list[str] | None = None) -> str:
 
 def _text_of(part) -> str:
     try:
-        return part.get_content()
+        text = part.get_content()
     except (LookupError, ValueError):  # an unknown charset: show what can be shown
-        return part.get_payload(decode=True).decode("utf-8", "replace")
+        text = part.get_payload(decode=True).decode("utf-8", "replace")
+    # Mail travels with CRLF line ends; printed as they are, a link copied by a tool (grep -o) keeps the \r.
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 class Printer:

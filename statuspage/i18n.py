@@ -54,6 +54,19 @@ INDICATOR_LABELS = {
     "maintenance": _l("Service under maintenance"),
 }
 
+# The support policy's plans and a ticket's environment (support/sla.py PLANS, ENVIRONMENTS), as the console
+# shows them; the data, the API and the filters' values keep the contract's words.
+PLAN_LABELS = {
+    "basic": _l("Basic"),
+    "professional": _l("Professional"),
+    "advanced": _l("Advanced"),
+}
+ENVIRONMENT_LABELS = {
+    "production": _l("Production"),
+    "staging": _l("Staging"),
+    "development": _l("Development"),
+}
+
 
 def choose_language(chosen: str | None, cookie: str | None, accept_languages, settings) -> str:
     """?lang= wins, then the lang cookie, then Accept-Language, then the default language."""
@@ -157,8 +170,15 @@ def percent(value: float, locale: Locale | str | None = None) -> str:
     return babel_decimal(Decimal(hundredths(value)).scaleb(-2), format="0.##", locale=locale or get_locale())
 
 
+def score(value: float) -> str:
+    """A match score in the reader's notation with two decimals ("0,61"), rounded as "%.2f" rounds the float
+    (from its exact value: a stored 0.615 is a binary 0.61499…, so 0.61, as before)."""
+    return babel_decimal(Decimal(value), format="0.00", locale=get_locale())
+
+
 def init_app(app: Flask) -> None:
     app.after_request(remember_language)
+    app.jinja_env.filters["score"] = score
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["timedelta"] = lambda delta: format_timedelta(delta, granularity="minute")
     app.jinja_env.filters["relative_time"] = relative_time
@@ -166,4 +186,5 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         COMPONENT_STATUS_LABELS=COMPONENT_STATUS_LABELS, INCIDENT_STATUS_LABELS=INCIDENT_STATUS_LABELS,
         IMPACT_LABELS=IMPACT_LABELS, INDICATOR_LABELS=INDICATOR_LABELS, LANGUAGE_NAMES=LANGUAGE_NAMES,
+        PLAN_LABELS=PLAN_LABELS, ENVIRONMENT_LABELS=ENVIRONMENT_LABELS,
         current_language=current_language, percent=percent)

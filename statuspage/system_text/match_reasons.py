@@ -77,12 +77,16 @@ EARLY = N_("created before the incident started: %(incident)s")
 CLOSEST = N_("closest: %(incident)s (%(gates)s)")
 LATE = N_("created %(days)s days after the incident started (x%(factor)s)")
 NAMED = {"incident": N_("incident %(id)s '%(title)s'"), "maintenance": N_("maintenance %(id)s '%(title)s'")}
+# The matcher's three gates (support/model.py GATES), as reasons name them: "(topic +6.52)". A gate this
+# version does not know (an older model's) is left as it is, number and all.
+GATES = {"topic": N_("topic"), "problem": N_("problem"), "scope": N_("scope")}
 
 _NAMED = r"(?P<kind>incident|maintenance) (?P<id>\d+) '(?P<title>.*)'"
 _EARLY = re.compile(rf"created before the incident started: {_NAMED}")
 _CLOSEST = re.compile(rf"closest: {_NAMED} \((?P<gates>[^()]*)\)")
 _LATE = re.compile(r"created (?P<days>\d+(?:\.\d+)?) days after the incident started \(x(?P<factor>[\d.]+)\)")
 _WEIGHED = re.compile(r"(?P<reason>.+) \((?P<gate>[^\s()]+) (?P<part>[+-]\d+\.\d+)\)")
+_GATE_VALUE = re.compile(r"(?P<gate>[^\s(),]+) (?P<value>\d+\.\d+)")
 _ASKED = re.compile(r"(?P<what>.+?) \((?P<said>'.*')\)")
 _DAYS_AGO = re.compile(r"(?P<num>\d+) days? ago")
 
@@ -117,7 +121,7 @@ def _say(line: str) -> str:
     if found := _EARLY.fullmatch(line):
         return gettext(EARLY, incident=_named(found))
     if found := _CLOSEST.fullmatch(line):
-        return gettext(CLOSEST, incident=_named(found), gates=found["gates"])
+        return gettext(CLOSEST, incident=_named(found), gates=_gates(found["gates"]))
     if found := _LATE.fullmatch(line):
         return gettext(LATE, days=format_decimal(float(found["days"])), factor=found["factor"])
     weighed = _WEIGHED.fullmatch(line)
@@ -127,8 +131,25 @@ def _say(line: str) -> str:
         if found and feature in WORDS:
             note = found.groupdict().get("note")
             said = gettext(WORDS[feature], note=_note(feature, note)) if note is not None else gettext(WORDS[feature])
-            return f"{said} ({weighed['gate']} {weighed['part']})" if weighed else said
+            return f"{said} ({_weight(weighed['gate'], weighed['part'])})" if weighed else said
     return line
+
+
+def _weight(gate: str, part: str) -> str:
+    """"topic +6.52" in the reader's words and numbers ("Thema +6,52"); an unknown gate as it is."""
+    if gate not in GATES:
+        return f"{gate} {part}"
+    return f"{gettext(GATES[gate])} {format_decimal(float(part), format='+0.00;-0.00')}"
+
+
+def _gates(said: str) -> str:
+    """"topic 1.00, problem 1.00, scope 0.99" in the reader's words and numbers; as it is unless every
+    gate is known."""
+    found = [_GATE_VALUE.fullmatch(part) for part in said.split(", ")]
+    if not all(found) or any(part["gate"] not in GATES for part in found if part):
+        return said
+    return ", ".join(f"{gettext(GATES[part['gate']])} {format_decimal(float(part['value']), format='0.00')}"
+                     for part in found if part)
 
 
 def _named(found: re.Match) -> str:

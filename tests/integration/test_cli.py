@@ -110,3 +110,36 @@ def test_remove_second_factor_for_a_user_locked_out(app, runner, clock):
     result = runner.invoke(main, ["remove-second-factor", "nobody@example.com"])
     assert result.exit_code == 1
     assert result.output.strip() == "Error: No user with the address nobody@example.com."
+
+
+def test_remove_second_factor_says_so_when_the_user_has_no_app(app, runner):
+    runner.invoke(main, ["create-user", "ops@example.com", "--role", "admin", "--password", "long enough pw"])
+    result = runner.invoke(main, ["remove-second-factor", "ops@example.com"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == ("ops@example.com has no one-time-password app: nothing removed; they sign in "
+                                     "with the password alone.")
+    with app.app_context():
+        from statuspage.models import AuditEntry
+        assert not db.session.scalar(select(func.count()).select_from(AuditEntry)
+                                     .where(AuditEntry.action == "user.totp_remove"))
+
+
+def test_the_demo_ships_incident_templates_for_the_composer(app, runner, client):
+    from statuspage.models import IncidentTemplate
+
+    assert runner.invoke(main, ["demo"]).exit_code == 0
+    with app.app_context():
+        names = set(db.session.scalars(select(IncidentTemplate.name)))
+    assert names == {"Outage", "Slow responses"}
+    from tests.builders import sign_in
+
+    sign_in(client, "admin@example.com", "demo-password")
+    composer = client.get("/admin/incidents/new").get_data(as_text=True)
+    assert 'class="template-picker"' in composer and "Slow responses" in composer
+
+
+def test_version_says_statuspages_own_version(runner):
+    from importlib.metadata import version
+
+    result = runner.invoke(main, ["--version"])
+    assert result.exit_code == 0 and result.output.strip() == f"statuspage, version {version('statuspage')}"

@@ -46,6 +46,19 @@ def test_a_quoted_printable_message_prints_decoded_with_its_links_whole():
     assert "[an HTML version too:" in printed and "<a href" not in printed
 
 
+def test_printed_lines_end_in_newlines_only_so_a_copied_link_keeps_no_carriage_return():
+    out = io.StringIO()
+    controller = Controller(Printer(out), hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        send(controller.port, text=f"Bitte bestätigen Sie über diesen Link:\n{LINK}\n\n-- \nGrüße")
+    finally:
+        controller.stop()
+    printed = out.getvalue()
+    assert "\r" not in printed
+    assert LINK in printed.split("\n")  # what `grep -o` copies: the link, nothing after it
+
+
 def test_a_message_with_only_html_prints_the_html():
     out = io.StringIO()
     controller = Controller(Printer(out), hostname="127.0.0.1", port=free_port())

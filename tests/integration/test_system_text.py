@@ -3,11 +3,13 @@ ticket intake (pages, feeds, subscribers' mail, the console), check errors, matc
 and the engineers' alert mail (in each engineer's language). The APIs keep the stored words."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import fastfeedparser
 import feedparser
 import pytest
+from babel.numbers import format_decimal
 from markupsafe import escape
 from sqlalchemy import select
 
@@ -252,6 +254,87 @@ def test_match_reasons_follow_the_reader_in_the_console_and_the_api(app, client,
     page = text(client, f"/admin/tickets/{ticket_id}?lang=de")
     assert "am nächsten: Störung 1 „Search unavailable“" in page
     assert all(escape(reason) in page for reason in reasons[1:])
+
+
+def two_tickets(app, client, clock) -> tuple[dict, dict]:
+    """A production ticket suppressed by an incident on search (professional plan) and a development one
+    (advanced plan), with a responder signed in to read them."""
+    with app.app_context():
+        make_incident("Search unavailable", components_={"search": "major_outage"},
+                      body="Search returns errors for every query.", now=clock.now() - timedelta(minutes=20))
+    intake = token(app, "intake")
+    suppressed = client.post("/api/v1/tickets", json={
+        "subject": "Search broken", "body": "The search returns an error for every query since this morning.",
+        "requester": {"email": "u@customer.example"}, "component": "search", "plan": "professional",
+        "environment": "production"}, headers=intake).get_json()
+    assert suppressed["status"] == "suppressed"
+    other = client.post("/api/v1/tickets", json={
+        "subject": "Test system", "body": "A question about our test system.", "requester": {"email": "d@customer.example"},
+        "plan": "advanced", "environment": "development"}, headers=intake).get_json()
+    with app.app_context():
+        make_user("oncall@example.com", role="responder")
+    sign_in(client, "oncall@example.com")
+    return suppressed, other
+
+
+def test_the_ticket_page_names_the_matchers_gates_in_the_readers_language(app, client, clock, world):
+    ticket, _ = two_tickets(app, client, clock)
+    gates = {"de": ("Thema", "Problem", "Bereich"), "fr": ("sujet", "problème", "périmètre")}
+    for language, (topic, problem, scope) in gates.items():
+        page = text(client, f"/admin/tickets/{ticket['id']}?lang={language}")
+        assert re.search(rf"\({topic} \d,\d\d, {problem} \d,\d\d, {scope} \d,\d\d\)", page), page
+        assert re.search(rf"\({topic} [+-]\d+,\d\d\)", page), page
+        assert not re.search(r"\((topic|problem|scope) [+-]?\d", page)
+    page = text(client, f"/admin/tickets/{ticket['id']}?lang=en")
+    assert re.search(r"\(topic \d\.\d\d, problem \d\.\d\d, scope \d\.\d\d\)", page)
+    assert re.search(r"\(topic [+-]\d+\.\d\d\)", page)
+
+
+def test_the_ticket_page_writes_the_score_as_the_reader_writes_numbers(app, client, clock, world):
+    ticket, _ = two_tickets(app, client, clock)
+    score = ticket["match"]["score"]
+    for language in ("de", "fr"):
+        page = text(client, f"/admin/tickets/{ticket['id']}?lang={language}")
+        assert f"<dd>{format_decimal(score, format='0.00', locale=language)}<ul>" in page
+        assert f"{score:.2f}" not in page
+    assert f"<dd>{score:.2f}<ul>" in text(client, f"/admin/tickets/{ticket['id']}?lang=en")
+
+
+def test_the_console_says_plans_and_environments_in_the_readers_language(app, client, clock, world):
+    ticket, other = two_tickets(app, client, clock)
+    words = {"de": ("Tarif", "Professionell", "Produktion", "Erweitert", "Entwicklung"),
+             "fr": ("Offre", "Professionnelle", "Production", "Avancée", "Développement")}
+    for language, (plan, professional, production, advanced, development) in words.items():
+        page = text(client, f"/admin/tickets/{ticket['id']}?lang={language}")
+        assert f"<dd>{professional}</dd>" in page and f"<dd>{production}</dd>" in page
+        page = text(client, f"/admin/tickets/{other['id']}?lang={language}")
+        assert f"<dd>{advanced}</dd>" in page and f"<dd>{development}</dd>" in page
+        queue = text(client, f"/admin/tickets?lang={language}")
+        assert f'<option value="professional">{professional}</option>' in queue  # the filter keeps the code
+        assert f'<td data-label="{plan}">{professional}</td>' in queue
+        assert ">professional<" not in queue and ">advanced<" not in queue
+    page = text(client, f"/admin/tickets/{other['id']}?lang=en")
+    assert "<dd>Advanced</dd>" in page and "<dd>Development</dd>" in page
+
+
+def test_the_audit_log_says_where_a_synced_check_came_from_in_the_readers_language(app, client, clock, world,
+                                                                                    tmp_path):
+    from statuspage.monitoring import checks
+
+    (tmp_path / "checks").mkdir()
+    (tmp_path / "checks" / "web.toml").write_text('[[check]]\nkey = "api-port"\nname = "API port"\n'
+                                                  'component = "api"\nkind = "tcp"\ntarget = "api.example.com:443"\n')
+    with app.app_context():
+        checks.sync_files(tmp_path / "checks", by=SYSTEM, now=clock.now())
+        make_user("oncall@example.com", role="admin")
+        db.session.remove()
+    sign_in(client, "oncall@example.com")
+    said = {"en": "API port (from checks/web.toml)", "de": "API port (aus checks/web.toml)",
+            "fr": "API port (depuis checks/web.toml)"}
+    for language, summary in said.items():
+        page = text(client, f"/admin/audit?lang={language}")
+        assert f'<span class="audit-summary">{summary}</span>' in page, page
+        assert language == "en" or "(from " not in page
 
 
 def test_an_engineer_chooses_the_language_of_their_alert_mail(app, client, clock, world):

@@ -60,7 +60,7 @@ def test_every_word_the_matcher_puts_in_a_note_can_be_translated():
     ("began 1 day ago, before the incident (about -0.50)", "begann vor 1 Tag, vor der Störung (about -0.50)"),
     ("affects many users, started recently (report +0.10)", "betrifft viele Nutzer, hat vor kurzem begonnen (report +0.10)"),
     ("within the incident's scope: a place it names, berlin (scope +0.30)",
-     "im Bereich der Störung: ein Ort, den sie nennt, berlin (scope +0.30)"),
+     "im Bereich der Störung: ein Ort, den sie nennt, berlin (Bereich +0,30)"),
     ("no open incident or maintenance in progress", "keine offene Störung und keine laufende Wartung"),
 ])
 def test_match_reasons_in_german(app, line, german):
@@ -81,3 +81,17 @@ def test_check_errors_say_their_values_as_the_reader_writes_them(app, line, germ
     with app.app_context():
         assert (check_errors.describe(line, "de"), check_errors.describe(line, "fr")) == (german, french)
         assert check_errors.describe(line, "en") == line
+
+
+@pytest.mark.parametrize("line, german, french", [
+    ("closest: incident 4 'API errors' (topic 1.00, problem 0.97, scope 0.99)",
+     "am nächsten: Störung 4 „API errors“ (Thema 1,00, Problem 0,97, Bereich 0,99)",
+     "le plus proche : incident 4 « API errors » (sujet 1,00, problème 0,97, périmètre 0,99)"),
+    ("reports no symptom (problem -2.73)", "meldet kein Symptom (Problem -2,73)", "ne signale aucun symptôme (problème -2,73)"),
+    ("several sentences fit the incident (topic +6.52)", "mehrere Sätze passen zur Störung (Thema +6,52)",
+     "plusieurs phrases correspondent à l’incident (sujet +6,52)"),
+])
+def test_the_matchers_gates_are_said_in_the_readers_words_and_numbers(app, line, german, french):
+    with app.app_context():
+        assert (match_reasons.describe(line, "de"), match_reasons.describe(line, "fr")) == (german, french)
+        assert match_reasons.describe(line, "en") == line

@@ -1,6 +1,7 @@
 """The audit log in the console, newest first, each entry in words ("Alice resolved incident “DB down”")."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from flask import render_template, request
@@ -82,11 +83,23 @@ ACTOR_PREFIXES = {"check:": _l("Check %(name)s"), "token:": _l("API token %(name
                   "alert:": _l("Alert %(name)s")}  # alert:<alertmanager|grafana>:<alertname>
 
 
+FROM_FILE = _l("%(name)s (from %(file)s)")  # checks sync's summary: a check's name and the file it came from
+_FROM_FILE = re.compile(r"(?P<name>.+) \(from (?P<file>[^()]+\.toml)\)")
+
+
 @dataclass(frozen=True)
 class Described:
     entry: AuditEntry
     sentence: str
     silent: bool  # an update posted without telling subscribers
+    summary: str = ""  # the entry's summary in the reader's language where the system wrote it
+
+
+def _summary(entry: AuditEntry) -> str:
+    """The summary as stored, but the words checks sync adds around a check's name and file, translated."""
+    if entry.action.startswith("check.") and (found := _FROM_FILE.fullmatch(entry.summary or "")):
+        return str(FROM_FILE) % {"name": found["name"], "file": found["file"]}
+    return entry.summary or ""
 
 
 def _who(entry: AuditEntry, users: dict[int, str]) -> str:
@@ -124,7 +137,7 @@ def describe(entry: AuditEntry, names: dict, users: dict) -> Described:
         words["status"] = str(INCIDENT_STATUS_LABELS.get(entry.summary, entry.summary))
     else:
         sentence = SENTENCES.get(entry.action, UNKNOWN)
-    return Described(entry, str(sentence) % words, details.get("deliver_notifications") is False)
+    return Described(entry, str(sentence) % words, details.get("deliver_notifications") is False, _summary(entry))
 
 
 @bp.get("/audit")
