@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from statuspage.extensions import db
 from statuspage.models import AuditEntry, Component, Incident, PageMember, Subscriber
-from statuspage.services import accounts, incidents, page_admin, page_members
+from statuspage.services import incidents, page_admin, page_members
 from statuspage.services.audit import CLI
 from tests.builders import START, SYSTEM, body_of, deliver, form_post, make_user, sign_in
 from tests.integration.test_private_pages import invite, world  # noqa: F401 - the pages and their incidents
@@ -92,21 +92,13 @@ def test_components_only_a_private_page_shows_reach_no_public_subscriber(app, cl
         assert len(texts) == 1 and "Everything is slow" in texts[0] and "Vault leak" not in texts[0]
 
 
-@pytest.fixture
-def admin_api(app, client):
-    with app.app_context():
-        _, plain = accounts.create_token(role="admin", label="admin", by=SYSTEM, now=START)
-    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {plain}"
-    return client
-
-
 @pytest.mark.parametrize("body", [{"email": "nonmember@example.net"}, {"webhook_url": "http://127.0.0.1:9/hook"},
                                   {"email": "lee@example.com"}], ids=["stranger", "webhook", "revoked-member"])
-def test_the_api_refuses_a_subscriber_who_is_no_member_of_a_private_page(app, clock, world, admin_api, body):
+def test_the_api_refuses_a_subscriber_who_is_no_member_of_a_private_page(app, clock, world, admin, body):
     lee = invite(app, clock, email="lee@example.com")
     with app.app_context():
         page_members.revoke_member("vault", lee, by=CLI, now=clock.now())
-    response = admin_api.post("/api/v1/subscribers", json={**body, "page": "vault", "confirmed": True})
+    response = admin.post("/api/v1/subscribers", json={**body, "page": "vault", "confirmed": True})
     assert response.status_code == 422, response.get_json()
     error = response.get_json()["error"]
     assert (error["code"], error["field"]) == ("page_members_only", "page") and "member" in error["message"]
@@ -114,9 +106,9 @@ def test_the_api_refuses_a_subscriber_who_is_no_member_of_a_private_page(app, cl
         assert db.session.scalar(select(Subscriber.id)) is None
 
 
-def test_the_api_ties_a_members_address_to_the_member(app, clock, world, admin_api):
+def test_the_api_ties_a_members_address_to_the_member(app, clock, world, admin):
     kim = invite(app, clock)
-    response = admin_api.post("/api/v1/subscribers", json={"email": "Kim@Example.com", "page": "vault",
+    response = admin.post("/api/v1/subscribers", json={"email": "Kim@Example.com", "page": "vault",
                                                            "confirmed": True})
     assert response.status_code == 201, response.get_json()
     with app.app_context():
