@@ -39,7 +39,7 @@ KEY = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,99}$")
 REDACTED = "[redacted]"  # a secret's value as shown to a role that may not edit checks (as_json)
 HOST = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62}[A-Za-z0-9_])?)*\.?$")
 VARIABLE = re.compile(r"\$\{([^}]*)\}")
-DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$")
+DURATION = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(ms|s|m|h|d)?$")    # ASCII digits only: "٣s" is no duration
 UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
 
 
@@ -422,7 +422,8 @@ def _target(kind: CheckKind, value: object) -> str:
 
 
 def _host_port(value: str, *, required_port: bool) -> tuple[str, int | None]:
-    match = re.match(r"^\[([0-9a-fA-F:.]+)\](?::(\d+))?$", value) or re.match(r"^([^:]+)(?::(\d+))?$", value)
+    match = (re.match(r"^\[([0-9a-fA-F:.]+)\](?::([0-9]{1,5}))?$", value)    # ASCII, and never thousands of digits
+             or re.match(r"^([^:]+)(?::([0-9]{1,5}))?$", value))
     if not match:
         raise DefinitionError("target", "must be host:port")
     host, port = match.group(1), match.group(2)
@@ -492,7 +493,7 @@ def _duration(data: Mapping[str, object], name: str, default: float | str | None
         raise DefinitionError(name, 'is required, e.g. "5m"')
     if isinstance(value, bool):
         value = None
-    elif isinstance(value, (int, float)):
+    elif isinstance(value, float) or (isinstance(value, int) and abs(value) <= 10 ** 12):   # no float for 400 digits
         seconds = float(value)
     elif isinstance(value, str) and (match := DURATION.match(value.strip())):
         seconds = float(match.group(1)) * UNITS[match.group(2)]

@@ -181,6 +181,15 @@ def test_checks_over_the_api(app, client, world):
     assert client.post("/api/v1/checks", json=body, headers=headers).status_code == 409
     bad = client.post("/api/v1/checks", json={**body, "key": "other", "interval": "often"}, headers=headers)
     assert bad.status_code == 422 and bad.get_json()["error"]["field"] == "interval"
+    # numbers no float holds, digits of other scripts and a port of thousands of digits: 422 on the field
+    for field, value in (("interval", 10 ** 400), ("timeout", 10 ** 400), ("interval", "\u0663s")):
+        refused = client.post("/api/v1/checks", json={**body, "key": "other", field: value}, headers=headers)
+        assert refused.status_code == 422 and refused.get_json()["error"]["field"] == field, refused.get_json()
+    huge_port = client.post("/api/v1/checks", json={**body, "key": "other", "kind": "tcp",
+                                                    "target": "example.com:" + "9" * 5000}, headers=headers)
+    assert huge_port.status_code == 422 and huge_port.get_json()["error"]["field"] == "target"
+    assert client.patch(f"/api/v1/checks/{check['id']}", json={"interval": 10 ** 400},
+                        headers=headers).status_code == 422
     changed = client.patch(f"/api/v1/checks/{check['id']}", json={"interval": 120}, headers=headers)
     assert changed.status_code == 200 and changed.get_json()["interval"] == 120
     to_tcp = client.patch(f"/api/v1/checks/{check['id']}", json={"kind": "tcp", "target": "example.com:443"},

@@ -441,6 +441,8 @@ def test_the_incident_list_shows_impact_duration_components_and_filters(app, cli
     assert titles("?until=2026-11-18") == ["Slow website"]
     assert titles("?status=bogus&impact=bogus&since=x&component=%25") == []  # a slug no component has
     assert titles("?status=bogus&impact=bogus&since=x") == ["API errors", "Slow website"]
+    # days at the calendar's ends cannot be filtered on (a day after 9999-12-31, 0001-01-01 in UTC): left out
+    assert titles("?until=9999-12-31") == titles("?since=0001-01-01") == ["API errors", "Slow website"]
 
 
 def test_a_suspected_incident_can_be_published_or_dismissed_and_has_no_public_link_before(app, client, clock,

@@ -240,6 +240,17 @@ def test_a_signed_request_needs_no_token_and_a_bad_or_stale_signature_is_refused
     assert client.post("/api/v1/tickets", json=INVOICE).status_code == 401
 
 
+@pytest.mark.parametrize("route", ["/api/v1/tickets", "/api/v1/tickets/zendesk", "/api/v1/tickets/freshdesk",
+                                   "/api/v1/tickets/zammad"])
+@pytest.mark.parametrize("timestamp", ["9" * 4301, "\u00b2", "１２", "-5", ""])
+def test_a_signature_header_of_any_shape_is_refused_not_a_crash(app, client, world, monkeypatch, route, timestamp):
+    """Thousands of digits, a superscript two ("²".isdigit() is true) or full-width digits: no timestamp, 401."""
+    settings_with(app, monkeypatch, intake_secret="desk-secret")
+    response = client.post(route, data=b"{}", content_type="application/json",
+                           headers={"X-Statuspage-Signature": f"t={timestamp},v1=aa"})
+    assert response.status_code == 401
+
+
 def signed_headers(raw: bytes, at: int, secret: str = "desk-secret") -> dict:
     return {"X-Statuspage-Signature": f"t={at},v1={signature(secret, at, raw)}"}
 

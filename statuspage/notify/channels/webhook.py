@@ -38,12 +38,13 @@ def signature(secret: str, timestamp: int, body: bytes) -> str:
 
 
 def parse_signature_header(header: str) -> tuple[int | None, list[str]]:
-    """`t=<unix time>,v1=<hex>[,v1=<hex>...]` as (the timestamp, the v1 values); the last `t=` counts."""
+    """`t=<unix time>,v1=<hex>[,v1=<hex>...]` as (the timestamp, the v1 values); the last `t=` counts. A `t=` that
+    is no plain number of at most 12 ASCII digits ("²", thousands of digits) is none: never an exception."""
     timestamp = None
     candidates = []
     for item in header.split(","):
         key, _, value = item.strip().partition("=")
-        if key == "t" and value.isdigit():
+        if key == "t" and value.isascii() and value.isdigit() and len(value) <= 12:
             timestamp = int(value)
         elif key == "v1":
             candidates.append(value)

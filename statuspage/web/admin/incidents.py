@@ -37,6 +37,9 @@ def index():
     return render_template("admin/index.html", view=overview(now=now()))
 
 
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9000, 12, 31)    # the list's date filters, outside: left out
+
+
 def _filters(kind: IncidentKind) -> dict:
     """The list's filters from the query string; what cannot be used is left out (never an error)."""
     args = request.args
@@ -50,8 +53,11 @@ def _filters(kind: IncidentKind) -> dict:
         found["impact"] = ""
     for name in ("since", "until"):
         try:
-            date.fromisoformat(found[name])
+            day = date.fromisoformat(found[name])
         except ValueError:
+            found[name] = ""
+            continue
+        if not FIRST_DAY <= day <= LAST_DAY:     # a day after it or in any zone must still be a date
             found[name] = ""
     return found
 
