@@ -54,6 +54,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .web import cache as web_cache, page_choice
 
     settings = load_settings(overrides)
+    _check_database_url(settings.database_url)
+    _check_rate_limit_storage(settings.ratelimit_storage_url, ratelimits.SCHEME)
     _check_support_hours(settings)
     _check_alert_urls(settings.alert_urls)
     if settings.ticket_model:
@@ -130,6 +132,35 @@ def _check_alert_urls(urls: tuple[str, ...]) -> None:
             check_notify_url(url, allow_private=True, check_host=False)
         except ValueError as error:
             raise SettingsError(f"STATUSPAGE_ALERT_URLS, URL {number}: {error}") from None
+
+
+def _check_database_url(url: str) -> None:
+    """SQLite or PostgreSQL, in a URL SQLAlchemy reads; said in one line, the password never repeated."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    from .config import SettingsError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise SettingsError("STATUSPAGE_DATABASE_URL must be a URL such as sqlite:///instance/statuspage.db or "
+                            "postgresql+psycopg://user@host/db") from None
+    if parsed.get_backend_name() not in ("sqlite", "postgresql") or parsed.get_driver_name() not in (
+            "pysqlite", "psycopg"):
+        raise SettingsError("STATUSPAGE_DATABASE_URL must be sqlite:///… or postgresql+psycopg://…, got "
+                            f"{parsed.render_as_string(hide_password=True)!r}")
+
+
+def _check_rate_limit_storage(url: str, own_scheme: str) -> None:
+    from limits.storage import SCHEMES
+
+    from .config import SettingsError
+
+    scheme = url.partition("://")[0]
+    if url and ("://" not in url or (scheme not in SCHEMES and scheme != own_scheme)):
+        raise SettingsError(f"STATUSPAGE_RATELIMIT_STORAGE_URL must be empty (the database) or a storage URL of "
+                            f"the limits library such as redis://host:6379 or memory://, got {url!r}")
 
 
 def _check_ticket_model(path: str) -> None:

@@ -24,7 +24,21 @@ def _create_app():
         sys.exit(1)
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False, add_version_option=False,
+class _Commands(FlaskGroup):
+    """A database that cannot be reached ends any command in one line, as a bad setting does."""
+
+    def invoke(self, ctx: click.Context):
+        from sqlalchemy.exc import OperationalError
+
+        try:
+            return super().invoke(ctx)
+        except OperationalError as error:
+            reason = str(error.orig or error).strip().splitlines()[0] if str(error.orig or error).strip() else "no answer"
+            click.echo(f"Error: the database of STATUSPAGE_DATABASE_URL cannot be used: {reason}", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=_Commands, create_app=_create_app, add_default_commands=False, add_version_option=False,
              help="Status page and incident notification service.")
 @click.version_option(package_name="statuspage", prog_name="statuspage")  # Flask's own says Python's and Flask's
 def main():

@@ -134,12 +134,26 @@ def _text(value: str) -> str:
     return value.strip()
 
 
-def _int(name: str):
+def _int(name: str, low: int = 1, high: int = 10 ** 9):
+    """A whole number from low to high: a zero pool, a negative request limit or a 0-day link would start
+    and then fail every request, so start-up refuses them."""
     def read(value: str) -> int:
         try:
-            return int(value)
+            number = int(value)
         except ValueError:
             raise SettingsError(f"STATUSPAGE_{name.upper()} must be a whole number, got {value!r}") from None
+        if not low <= number <= high:
+            raise SettingsError(f"STATUSPAGE_{name.upper()} must be from {low} to {high}, got {value!r}")
+        return number
+    return read
+
+
+def _existing_file(name: str):
+    def read(value: str) -> str:
+        value = value.strip()
+        if value and not Path(value).is_file():
+            raise SettingsError(f"STATUSPAGE_{name.upper()} must name a file that exists, got {value!r}")
+        return value
     return read
 
 
@@ -219,7 +233,7 @@ LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 
 
 def _reminder_minutes(value: str) -> int:
-    minutes = _int("maintenance_reminder_minutes")(value)
+    minutes = _int("maintenance_reminder_minutes", 0)(value)
     if not 0 <= minutes <= 10_080:
         raise SettingsError("STATUSPAGE_MAINTENANCE_REMINDER_MINUTES must be from 0 (no reminder) to 10080 "
                             f"(a week), got {value!r}")
@@ -314,7 +328,7 @@ READERS = {
     "timezone": _timezone("timezone"),
     "languages": _languages,
     "default_language": _text,
-    "max_request_bytes": _int("max_request_bytes"),
+    "max_request_bytes": _int("max_request_bytes", 1024, 10_000_000_000),
     "login_rate_limit": _limit("login_rate_limit"),
     "subscribe_rate_limit": _limit("subscribe_rate_limit"),
     "ratelimit_storage_url": _text,
@@ -323,26 +337,26 @@ READERS = {
     "account_login_rate_limit": _limit("account_login_rate_limit"),
     "trusted_proxies": _networks,
     "session_cookie_secure": _bool("session_cookie_secure"),
-    "db_pool_size": _int("db_pool_size"),
-    "web_threads": _int("web_threads"),
-    "db_statement_timeout_ms": _int("db_statement_timeout_ms"),
+    "db_pool_size": _int("db_pool_size", 1, 10_000),
+    "web_threads": _int("web_threads", 1, 10_000),
+    "db_statement_timeout_ms": _int("db_statement_timeout_ms", 0, 86_400_000),
     "frame_ancestors": _text,
     "smtp_host": _text,
-    "smtp_port": _int("smtp_port"),
+    "smtp_port": _int("smtp_port", 1, 65_535),
     "smtp_user": _text,
     "smtp_password": str,
     "smtp_security": _smtp_security,
     "mail_from": _text,
     "webhook_allow_private": _bool("webhook_allow_private"),
-    "delivery_attempts": _int("delivery_attempts"),
-    "confirm_link_days": _int("confirm_link_days"),
+    "delivery_attempts": _int("delivery_attempts", 1, 1_000),
+    "confirm_link_days": _int("confirm_link_days", 1, 3_650),
     "checks_dir": Path,
     "export_dir": _text,
     "checks_auto_resolve": _bool("checks_auto_resolve"),
-    "check_result_retention_days": _int("check_result_retention_days"),
-    "check_concurrency": _int("check_concurrency"),
-    "check_ca_file": _text,
-    "scheduler_lease_seconds": _int("scheduler_lease_seconds"),
+    "check_result_retention_days": _int("check_result_retention_days", 1, 36_500),
+    "check_concurrency": _int("check_concurrency", 1, 100_000),
+    "check_ca_file": _existing_file("check_ca_file"),
+    "scheduler_lease_seconds": _int("scheduler_lease_seconds", 1, 86_400),
     "support_timezone": _timezone("support_timezone"),
     "support_hours": _text,
     "holiday_country": _text,
@@ -350,11 +364,11 @@ READERS = {
     "ticket_match_threshold": _share("ticket_match_threshold"),
     "ticket_model": _text,
     "intake_secret": str,
-    "suspect_tickets": _int("suspect_tickets"),
-    "suspect_window_minutes": _int("suspect_window_minutes"),
+    "suspect_tickets": _int("suspect_tickets", 1, 1_000_000),
+    "suspect_window_minutes": _int("suspect_window_minutes", 1, 525_600),
     "suspect_publish": _bool("suspect_publish"),
-    "intake_follows_per_domain": _int("intake_follows_per_domain"),
-    "intake_follows_per_token": _int("intake_follows_per_token"),
+    "intake_follows_per_domain": _int("intake_follows_per_domain", 0, 1_000_000_000),
+    "intake_follows_per_token": _int("intake_follows_per_token", 0, 1_000_000_000),
     "alerts_publish": _bool("alerts_publish"),
     "maintenance_reminder_minutes": _reminder_minutes,
     "grafana_secret": str,
@@ -368,7 +382,7 @@ READERS = {
     "zammad_url": _desk_url("zammad_url"),
     "zammad_token": _text,
     "zammad_group": _text,
-    "desk_timeout_s": _int("desk_timeout_s"),
+    "desk_timeout_s": _int("desk_timeout_s", 1, 3_600),
     "alert_urls": _url_list,
     "password_sign_in": _bool("password_sign_in"),
     "totp_required": _bool("totp_required"),

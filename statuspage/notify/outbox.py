@@ -87,9 +87,9 @@ def _private_page_allows() -> ColumnElement[bool]:
         return literal(True)
     ids = [row.id for row in private]
     default = next((row.id for row in private if row.is_default), None)
+    page_of: ColumnElement[int | None] = Subscriber.page_id.expression
     if default is None:       # no page: the default one, which is public
         public = or_(Subscriber.page_id.is_(None), Subscriber.page_id.not_in(ids))
-        page_of = Subscriber.page_id
     else:
         public = and_(Subscriber.page_id.is_not(None), Subscriber.page_id.not_in(ids))
         page_of = func.coalesce(Subscriber.page_id, default)

@@ -350,7 +350,8 @@ def _post(incident: Incident, status: str, body: Text, components: dict[str, str
     if not first and new_status not in next_statuses(incident):
         if incident.is_closed:
             raise Conflict("already_closed", "This is closed already; it cannot be reopened.", field="status")
-        raise Conflict("invalid_transition", f"A {incident.kind.value} that is {incident.status} cannot become "
+        article = "An" if incident.kind.value[0] in "aeiou" else "A"
+        raise Conflict("invalid_transition", f"{article} {incident.kind.value} that is {incident.status} cannot become "
                        f"{new_status}; it can become: {', '.join(next_statuses(incident))}.", field="status")
     was_closed = incident.is_closed
     links = {link.component_id: link for link in incident.affected}

@@ -1,4 +1,9 @@
 """The `statuspage` command as scripts use it."""
+import os
+import subprocess
+import sys
+
+import pytest
 from sqlalchemy import func, select
 
 from statuspage.cli import main
@@ -143,3 +148,23 @@ def test_version_says_statuspages_own_version(runner):
 
     result = runner.invoke(main, ["--version"])
     assert result.exit_code == 0 and result.output.strip() == f"statuspage, version {version('statuspage')}"
+
+
+@pytest.mark.parametrize(("variable", "value", "says"), [
+    ("STATUSPAGE_DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:1/none",
+     "Error: the database of STATUSPAGE_DATABASE_URL cannot be used: "),
+    ("STATUSPAGE_DATABASE_URL", "sqlite:////nonexistent/folder/statuspage.db",
+     "Error: the database of STATUSPAGE_DATABASE_URL cannot be used: unable to open database file"),
+    ("STATUSPAGE_DATABASE_URL", "mysql://someone:hunter2@db/statuspage",
+     "Error: STATUSPAGE_DATABASE_URL must be sqlite:///… or postgresql+psycopg://…, got 'mysql://someone:***@db/"),
+    ("STATUSPAGE_RATELIMIT_STORAGE_URL", "bogus://", "Error: STATUSPAGE_RATELIMIT_STORAGE_URL must be empty"),
+])
+def test_a_database_or_storage_that_cannot_be_used_ends_a_command_in_one_line(tmp_path, variable, value, says):
+    """As a process on its own, as an operator runs it: no traceback, no password repeated, exit status 1."""
+    env = {**os.environ, "STATUSPAGE_ENV_FILE": "/nonexistent", "STATUSPAGE_INSTANCE_DIR": str(tmp_path),
+           "STATUSPAGE_DATABASE_URL": f"sqlite:///{tmp_path}/statuspage.db", variable: value}
+    done = subprocess.run([sys.executable, "-c", "from statuspage.cli import main; main()", "pages", "list"],
+                          env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines()[-1].startswith(says) and "Traceback" not in done.stderr, done.stderr
+    assert "hunter2" not in done.stderr

@@ -221,6 +221,7 @@ def test_the_service_refuses_moves_that_are_not_next_statuses(ctx, clock):
     with pytest.raises(Conflict) as raised:
         incidents.post_update(incident.id, status="postmortem", body="Too early.", by=SYSTEM, now=clock.now())
     assert raised.value.code == "invalid_transition"
+    assert str(raised.value.message).startswith("An incident that is investigating cannot become postmortem")
     incidents.resolve_incident(incident.id, "Done.", by=SYSTEM, now=clock.now())
     with pytest.raises(Conflict) as raised:
         incidents.post_update(incident.id, status="investigating", body="Again?", by=SYSTEM, now=clock.now())

@@ -42,6 +42,15 @@ def test_real_environment_variables_win_over_the_env_file(tmp_path):
      "such as https://acme.example.com, with no user or password in it"),
     ("STATUSPAGE_DESK_TIMEOUT_S", "soon", "STATUSPAGE_DESK_TIMEOUT_S must be a whole number"),
     ("STATUSPAGE_ALERTS_PUBLISH", "drafts", "STATUSPAGE_ALERTS_PUBLISH must be 1 or 0, got 'drafts'"),
+    # numbers that would start and then fail every request, or never deliver, or never confirm
+    ("STATUSPAGE_MAX_REQUEST_BYTES", "-1", "STATUSPAGE_MAX_REQUEST_BYTES must be from 1024 to"),
+    ("STATUSPAGE_DB_POOL_SIZE", "-3", "STATUSPAGE_DB_POOL_SIZE must be from 1 to"),
+    ("STATUSPAGE_WEB_THREADS", "0", "STATUSPAGE_WEB_THREADS must be from 1 to"),
+    ("STATUSPAGE_DELIVERY_ATTEMPTS", "0", "STATUSPAGE_DELIVERY_ATTEMPTS must be from 1 to"),
+    ("STATUSPAGE_CONFIRM_LINK_DAYS", "-1", "STATUSPAGE_CONFIRM_LINK_DAYS must be from 1 to"),
+    ("STATUSPAGE_SUSPECT_TICKETS", "0", "STATUSPAGE_SUSPECT_TICKETS must be from 1 to"),
+    ("STATUSPAGE_SMTP_PORT", "70000", "STATUSPAGE_SMTP_PORT must be from 1 to 65535"),
+    ("STATUSPAGE_CHECK_CA_FILE", "/nonexistent/ca.pem", "STATUSPAGE_CHECK_CA_FILE must name a file that exists"),
 ])
 def test_a_bad_value_stops_start_up_with_one_clear_line(tmp_path, name, value, message):
     with pytest.raises(SettingsError) as raised:
