@@ -20,4 +20,5 @@ max_requests = 0             # no recycling: the caches are bounded, and a resta
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # heartbeat file off the disk
 accesslog = os.environ.get("STATUSPAGE_ACCESS_LOG") or None  # "-" for stdout; off by default (the proxy logs)
 errorlog = "-"
+control_socket_disable = True   # ~/.gunicorn/gunicorn.ctl is one path per user: two sites would take it from each other
 loglevel = os.environ.get("STATUSPAGE_LOG_LEVEL", "info")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ipaddress
+import sys
 
 from flask import Flask
 from sqlalchemy.pool import NullPool
@@ -42,6 +43,18 @@ class TrustedProxyFix:
         if self.networks and self.trusts(environ.get("REMOTE_ADDR")):
             return self.fixed(environ, start_response)
         return self.app(environ, start_response)
+
+
+def create_app_or_exit() -> Flask:
+    """create_app for a server's worker: a bad setting is one line on stderr, not a traceback per worker, and
+    exit status 4, gunicorn's "the app failed to load", which stops the arbiter instead of starting workers again."""
+    from .config import SettingsError
+
+    try:
+        return create_app()
+    except SettingsError as error:
+        print(f"Error: {error}", file=sys.stderr, flush=True)
+        sys.exit(4)
 
 
 def create_app(overrides: dict | None = None) -> Flask:

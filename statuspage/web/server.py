@@ -145,12 +145,12 @@ def _environ(scope) -> dict:
 def application(app: Flask | None = None) -> Front:
     """What gunicorn.conf.py serves: `statuspage.web.server:application()`; given a Flask app (wsgi.py's),
     that one, ready the same way."""
-    from .. import create_app
+    from .. import create_app_or_exit
 
     from ..support import candidates
     from ..support.matching import warm
 
-    app = app or create_app()
+    app = app or create_app_or_exit()
     warm()      # the ticket matcher's model and data, before the first ticket instead of during it
     try:
         candidates.warm(app)

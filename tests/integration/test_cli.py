@@ -2,6 +2,7 @@
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -168,3 +169,14 @@ def test_a_database_or_storage_that_cannot_be_used_ends_a_command_in_one_line(tm
     assert done.returncode == 1
     assert done.stderr.strip().splitlines()[-1].startswith(says) and "Traceback" not in done.stderr, done.stderr
     assert "hunter2" not in done.stderr
+
+
+def test_a_bad_setting_stops_gunicorn_in_one_line_instead_of_restarting_workers(tmp_path):
+    """gunicorn.conf.py's workers exit with 4 ("the app failed to load"): the arbiter stops, each worker said one line."""
+    env = {**os.environ, "STATUSPAGE_ENV_FILE": "/nonexistent", "STATUSPAGE_INSTANCE_DIR": str(tmp_path),
+           "STATUSPAGE_DATABASE_URL": "mysql://someone@db/statuspage", "STATUSPAGE_BIND": "127.0.0.1:0",
+           "STATUSPAGE_WORKERS": "1"}
+    done = subprocess.run([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"], env=env, capture_output=True,
+                          text=True, timeout=60, cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode != 0 and "Traceback" not in done.stderr, done.stderr
+    assert "Error: STATUSPAGE_DATABASE_URL must be sqlite:///… or postgresql+psycopg://…" in done.stderr

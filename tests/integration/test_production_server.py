@@ -141,7 +141,7 @@ def test_the_worker_puts_a_flask_app_behind_application_and_leaves_an_asgi_app_a
         pass
     assert server.as_asgi(asgi_app) is asgi_app
     assert isinstance(server.as_asgi(lambda environ, start_response: []), WSGIMiddleware)
-    assert (ROOT / "wsgi.py").read_text() == "from statuspage import create_app\n\napp = create_app()\n"
+    assert (ROOT / "wsgi.py").read_text() == "from statuspage import create_app_or_exit\n\napp = create_app_or_exit()\n"
 
 
 @pytest.mark.slow
