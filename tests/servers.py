@@ -48,11 +48,28 @@ def wait_until(condition: Callable[[], object], timeout: float = 10.0, what: str
     return True
 
 
+def _static_read_at_once(app):
+    """A static file is read and closed before werkzeug writes it: when a browser drops the connection in the middle
+    (it navigated on), werkzeug's development server leaves the open file to the garbage collector, and the
+    ResourceWarning fails whichever test is running. The production server (uvicorn) is not this one."""
+    def serve(environ, start_response):
+        body = app(environ, start_response)
+        if not environ.get("PATH_INFO", "").startswith("/static/"):
+            return body
+        try:
+            return [b"".join(body)]
+        finally:
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
+    return serve
+
+
 @contextmanager
 def live_server(app, name: str = "live-server") -> Iterator[str]:
     """The app on 127.0.0.1 and a free port, served by werkzeug in a daemon thread; yields its base URL.
     Data the test commits is seen by the server's threads."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, _static_read_at_once(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, kwargs=QUICK_SHUTDOWN, name=name, daemon=True)
     thread.start()
     try:
