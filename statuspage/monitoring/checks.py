@@ -22,7 +22,7 @@ from ..config import Settings
 from ..database import get_by_id, transaction
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
-from ..models import Check, CheckResult, CheckSource, Component, Rollup, RollupScope
+from ..models import Check, CheckKind, CheckResult, CheckSource, Component, Rollup, RollupScope
 from ..services import audit, validate
 from ..services.audit import Actor
 from . import definitions, policy
@@ -90,7 +90,10 @@ def update_check(check_id: int, changes: object, *, by: Actor, now: datetime) ->
             raise Invalid("invalid_type", "The body must be a JSON object.")
         if "key" in changes and changes["key"] != check.key:
             raise Invalid("key_fixed", "A check's key cannot change; create a new check instead.", field="key")
-        merged = {**definition_of(check).as_json(), **changes}
+        stored = definition_of(check).as_json()
+        if check.kind is CheckKind.HEARTBEAT:
+            stored.pop("timeout", None)   # shown as 0.0, but a heartbeat's definition takes no timeout
+        merged = {**stored, **changes}
         if "kind" in changes:  # a new kind brings its own fields: drop those of the old one
             merged = {name: merged[name] for name in ("key", "name", "component", "interval", "failure_status",
                                                       "failures_to_open", "successes_to_close", "enabled")

@@ -208,6 +208,20 @@ NIGHTLY = {"key": "nightly", "name": "Nightly export", "component": "api", "kind
            "grace": "1h"}
 
 
+def test_a_heartbeat_can_be_patched(app, client, world):
+    """The stored check merged with the change: its timeout (shown as 0.0) is no field a heartbeat takes."""
+    _record, plain = accounts.create_token(role="admin", label="bot", by=SYSTEM, now=START)
+    headers = {"Authorization": f"Bearer {plain}"}
+    beat = client.post("/api/v1/checks", json=NIGHTLY, headers=headers).get_json()
+    for change in ({"period": "2d"}, {"grace": "30m"}, {"name": "Nightly backup"}):
+        patched = client.patch(f"/api/v1/checks/{beat['id']}", json=change, headers=headers)
+        assert patched.status_code == 200, patched.get_json()
+    assert (patched.get_json()["period"], patched.get_json()["grace"]) == (2 * 86400, 1800)
+    assert patched.get_json()["ping_id"] == beat["ping_id"]
+    refused = client.patch(f"/api/v1/checks/{beat['id']}", json={"timeout": "5s"}, headers=headers)
+    assert refused.status_code == 422 and refused.get_json()["error"]["field"] == "timeout"
+
+
 @pytest.mark.parametrize("role", ["viewer", "responder"])
 def test_roles_that_cannot_edit_checks_read_them_without_header_values_or_ping_urls(app, client, world, role):
     _record, admin = accounts.create_token(role="admin", label="bot", by=SYSTEM, now=START)
