@@ -17,6 +17,7 @@ from statuspage.notify.channels.email import SmtpSettings, send_email
 from statuspage.notify.channels.webhook import (
     SIGNATURE_HEADER,
     check_url,
+    parse_signature_header,
     post_webhook,
     signature,
     verify,
@@ -320,9 +321,15 @@ def test_a_tampered_body_a_wrong_secret_or_a_stale_timestamp_fail_verification()
     assert not verify(SECRET, header.replace(f"t={TS}", f"t={TS + 3600}"), BODY, now_ts=TS + 3600)
 
 
-@pytest.mark.parametrize("header", ["", "garbage", f"t={TS}", "v1=abc", f"t=soon,v1={'0' * 64}", f"t={TS},v1=é"])
+@pytest.mark.parametrize("header", ["", "garbage", f"t={TS}", "v1=abc", f"t=soon,v1={'0' * 64}", f"t={TS},v1=é",
+                                    # no timestamp a receiver may turn into a number: never an exception
+                                    f"t={'9' * 4301},v1=aa", "t=\u00b2,v1=aa", "t=\uff11\uff12,v1=aa",
+                                    "t=\u0661\u0662,v1=aa", "t=-5,v1=aa", "t=+5,v1=aa", "t= 5,v1=aa", "t=1_0,v1=aa",
+                                    f"t={'9' * 13},v1=aa", "t=\x00,v1=\x00", ",,=,=", "t=" + "9" * 100_000])
 def test_a_malformed_signature_header_fails_verification(header):
     assert not verify(SECRET, header, BODY, now_ts=TS)
+    timestamp, _candidates = parse_signature_header(header)
+    assert timestamp is None or 0 <= timestamp < 10 ** 12
 
 
 def test_a_signature_made_with_either_secret_verifies_during_rotation():
