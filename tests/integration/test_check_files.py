@@ -222,6 +222,19 @@ def test_a_heartbeat_can_be_patched(app, client, world):
     assert refused.status_code == 422 and refused.get_json()["error"]["field"] == "timeout"
 
 
+@pytest.mark.parametrize("field", ["period", "grace"])
+@pytest.mark.parametrize("value", [10 ** 400, -(10 ** 400), "1" * 400 + "s", "\u0663d", "\uff11h", "1e400"])
+def test_a_heartbeats_period_or_grace_no_float_holds_is_a_422_on_the_field(app, client, world, field, value):
+    """POST and PATCH alike (attack report #5 and #12)."""
+    _record, plain = accounts.create_token(role="admin", label="bot", by=SYSTEM, now=START)
+    headers = {"Authorization": f"Bearer {plain}"}
+    refused = client.post("/api/v1/checks", json={**NIGHTLY, field: value}, headers=headers)
+    assert refused.status_code == 422 and refused.get_json()["error"]["field"] == field, refused.get_json()
+    beat = client.post("/api/v1/checks", json=NIGHTLY, headers=headers).get_json()
+    patched = client.patch(f"/api/v1/checks/{beat['id']}", json={field: value}, headers=headers)
+    assert patched.status_code == 422 and patched.get_json()["error"]["field"] == field, patched.get_json()
+
+
 @pytest.mark.parametrize("role", ["viewer", "responder"])
 def test_roles_that_cannot_edit_checks_read_them_without_header_values_or_ping_urls(app, client, world, role):
     _record, admin = accounts.create_token(role="admin", label="bot", by=SYSTEM, now=START)
