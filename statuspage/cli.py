@@ -33,7 +33,8 @@ class _Commands(FlaskGroup):
         try:
             return super().invoke(ctx)
         except OperationalError as error:
-            reason = str(error.orig or error).strip().splitlines()[0] if str(error.orig or error).strip() else "no answer"
+            said = str(error.orig or error).strip()
+            reason = said.splitlines()[0] if said else "no answer"
             click.echo(f"Error: the database of STATUSPAGE_DATABASE_URL cannot be used: {reason}", err=True)
             sys.exit(1)
 
